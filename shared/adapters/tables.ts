@@ -1,0 +1,125 @@
+// The DynamoDB tables, defined once: the CDK stack, the local run and the tests all build their
+// tables from these definitions, so they cannot drift apart.
+
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export interface KeyAttribute {
+  name: string;
+  type: 'S' | 'N';
+}
+
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  /** Non-key attributes projected into the index (INCLUDE projection). */
+  projected: readonly string[];
+}
+
+export interface TableDefinition {
+  /** Logical id, also the default table name suffix. */
+  id: string;
+  description: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  ttlAttribute?: string;
+  indexes: readonly IndexDefinition[];
+}
+
+/** The attribute (and its one value) that puts a case in the sparse open-cases index. It exists
+ * only while the case is open, so closing a case removes it from the index. */
+export const OPEN_INDEX_ATTRIBUTE = 'openQueue';
+export const OPEN_INDEX_VALUE = 'open';
+export const OPEN_INDEX_NAME = 'open-cases';
+
+export const MIRROR_TABLE: TableDefinition = {
+  id: 'mirror',
+  description: 'Mirror of the assessment queue: one item per case, kept true by the ingest path',
+  partitionKey: { name: 'caseRef', type: 'S' },
+  indexes: [
+    {
+      indexName: OPEN_INDEX_NAME,
+      partitionKey: { name: OPEN_INDEX_ATTRIBUTE, type: 'S' },
+      sortKey: { name: 'stageEnteredAt', type: 'S' },
+      // Just what the engine needs: not sourceUpdatedAt, never anything else.
+      projected: ['category', 'riskLevel', 'district', 'stage', 'childrenInvolved'],
+    },
+  ],
+};
+
+export const LEDGER_TABLE: TableDefinition = {
+  id: 'ledger',
+  description: 'Alert ledger: per case and audience, the level last notified and when',
+  partitionKey: { name: 'caseRef', type: 'S' },
+  sortKey: { name: 'audience', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  indexes: [],
+};
+
+export const AUDIT_TABLE: TableDefinition = {
+  id: 'audit',
+  description: 'Disclosure log (DPA 2018 s62): every message sent, to whom, which cases, why; never the text',
+  partitionKey: { name: 'day', type: 'S' },
+  sortKey: { name: 'sentAtMessage', type: 'S' },
+  indexes: [],
+};
+
+export const STATE_TABLE: TableDefinition = {
+  id: 'state',
+  description: 'System state: last successful ingest, last good config, heartbeats',
+  partitionKey: { name: 'name', type: 'S' },
+  indexes: [],
+};
+
+export const REJECTS_TABLE: TableDefinition = {
+  id: 'rejects',
+  description: 'Feed messages that can never be valid, with their reason, kept for replay after a fix',
+  partitionKey: { name: 'rejectId', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  indexes: [],
+};
+
+export const TABLES = [MIRROR_TABLE, LEDGER_TABLE, AUDIT_TABLE, STATE_TABLE, REJECTS_TABLE] as const;
+
+/** Environment variable that carries each table's name into a function. */
+export const TABLE_ENV: Record<(typeof TABLES)[number]['id'], string> = {
+  mirror: 'MIRROR_TABLE',
+  ledger: 'LEDGER_TABLE',
+  audit: 'AUDIT_TABLE',
+  state: 'STATE_TABLE',
+  rejects: 'REJECTS_TABLE',
+};
+
+/** CreateTable input for the SDK (local servers, tests). On-demand, like the stack. */
+export function createTableInput(table: TableDefinition, tableName: string): CreateTableCommandInput {
+  const attributes = new Map<string, KeyAttribute>();
+  const add = (a?: KeyAttribute) => a && attributes.set(a.name, a);
+  add(table.partitionKey);
+  add(table.sortKey);
+  for (const index of table.indexes) {
+    add(index.partitionKey);
+    add(index.sortKey);
+  }
+  const keySchema = (pk: KeyAttribute, sk?: KeyAttribute) => [
+    { AttributeName: pk.name, KeyType: 'HASH' as const },
+    ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes.values()].map((a) => ({
+      AttributeName: a.name,
+      AttributeType: a.type,
+    })),
+    KeySchema: keySchema(table.partitionKey, table.sortKey),
+    ...(table.indexes.length > 0
+      ? {
+          GlobalSecondaryIndexes: table.indexes.map((index) => ({
+            IndexName: index.indexName,
+            KeySchema: keySchema(index.partitionKey, index.sortKey),
+            Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.projected] },
+          })),
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,289 @@
+// Turns a validated config file into what the engine runs on: parsed limits, a rule for every
+// combination of case attributes (most specific match wins), and the audiences of every
+// (rule, case, level). Checks what the schema alone cannot: unknown names, thresholds out of
+// order, overlapping or unreachable rules, unreachable routes.
+
+import { createWorkingCalendar, type WorkingCalendar } from '../domain/calendar.ts';
+import { type CaseVocabulary, OPEN_STAGES, RISK_LEVELS, type RiskLevel, type Stage } from '../domain/case.ts';
+import { type Limit, minimumMs, parseLimit } from '../domain/duration.ts';
+import { type ConfigFile, LEVELS, type Level, type RouteMatch, type RuleMatch } from './schema.ts';
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly issues: ConfigIssue[],
+    options?: ErrorOptions,
+  ) {
+    super(issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'), options);
+  }
+}
+
+export interface CompiledRule {
+  index: number;
+  id: string;
+  description: string | undefined;
+  match: RuleMatch;
+  specificity: number;
+  warn: Limit;
+  breach: Limit;
+  escalate: Limit;
+}
+
+/** The attributes a rule or a route can see. */
+export interface CaseKey {
+  category: string;
+  riskLevel: RiskLevel;
+  stage: Stage;
+  childrenInvolved: boolean;
+  district: string;
+}
+
+export interface CompiledConfig {
+  file: ConfigFile;
+  calendar: WorkingCalendar;
+  vocabulary: CaseVocabulary;
+  rules: CompiledRule[];
+  repeat: Record<Level, Limit>;
+  /** The winning rule for an open case's attributes; undefined only for unknown values. */
+  ruleFor(key: CaseKey): CompiledRule | undefined;
+  /** Audiences for a case at a level; never empty (the fallback audience catches the rest). */
+  audiencesFor(key: CaseKey, level: Level): readonly string[];
+  /** Which routes (by index) match; for `routes test`. */
+  matchingRoutes(key: CaseKey, level: Level): number[];
+  localAuthorityOf(district: string): string;
+  /** Combinations (per level) that reach no route and go to the fallback audience. */
+  fallbackCount: number;
+}
+
+const keyOf = (k: CaseKey) =>
+  `${k.category}|${k.riskLevel}|${k.stage}|${k.childrenInvolved ? 1 : 0}|${k.district}`;
+
+const asList = <T>(v: T | T[] | undefined): T[] | undefined =>
+  v === undefined ? undefined : Array.isArray(v) ? v : [v];
+
+function matches(match: RuleMatch, key: CaseKey): boolean {
+  const has = <T>(want: T | T[] | undefined, value: T) =>
+    want === undefined || (Array.isArray(want) ? want.includes(value) : want === value);
+  return (
+    has(match.category, key.category) &&
+    has(match.riskLevel, key.riskLevel) &&
+    has(match.stage, key.stage) &&
+    (match.childrenInvolved === undefined || match.childrenInvolved === key.childrenInvolved) &&
+    has(match.district, key.district)
+  );
+}
+
+function routeMatches(match: RouteMatch, key: CaseKey, level: Level, rule: string, localAuthority: string) {
+  const has = <T>(want: T | T[] | undefined, value: T) =>
+    want === undefined || (Array.isArray(want) ? want.includes(value) : want === value);
+  return (
+    matches(match, key) &&
+    has(match.localAuthority, localAuthority) &&
+    has(match.rule, rule) &&
+    has(match.level, level)
+  );
+}
+
+/** Every combination of attributes an open case can have under this config. */
+export function* openCaseKeys(file: ConfigFile): Generator<CaseKey> {
+  for (const category of file.categories)
+    for (const riskLevel of RISK_LEVELS)
+      for (const stage of OPEN_STAGES)
+        for (const childrenInvolved of [false, true])
+          for (const district of Object.keys(file.districts))
+            yield { category, riskLevel, stage, childrenInvolved, district };
+}
+
+export function compileConfig(file: ConfigFile): CompiledConfig {
+  const issues: ConfigIssue[] = [];
+  const categories = new Set(file.categories);
+  const districts = new Set(Object.keys(file.districts));
+  const authorities = new Set(Object.keys(file.localAuthorities));
+  const audiences = new Set(Object.keys(file.audiences));
+
+  const limit = (path: string, text: string): Limit => {
+    const parsed = parseLimit(text);
+    if ('error' in parsed) {
+      issues.push({ path, message: parsed.error });
+      return { kind: 'elapsed', ms: 0, text };
+    }
+    return parsed;
+  };
+
+  const checkNames = (path: string, values: string[] | undefined, known: Set<string>, what: string) => {
+    for (const value of values ?? []) {
+      if (!known.has(value))
+        issues.push({ path, message: `unknown ${what} '${value}' (known: ${[...known].join(', ')})` });
+    }
+  };
+
+  for (const [district, { localAuthority }] of Object.entries(file.districts)) {
+    checkNames(`districts.${district}.localAuthority`, [localAuthority], authorities, 'local authority');
+  }
+  if (!audiences.has(file.fallbackAudience)) {
+    issues.push({ path: 'fallbackAudience', message: `unknown audience '${file.fallbackAudience}'` });
+  }
+
+  const seenRuleIds = new Set<string>();
+  const rules: CompiledRule[] = file.rules.map((rule, index) => {
+    const path = `rules[${index}]`;
+    if (seenRuleIds.has(rule.id))
+      issues.push({ path: `${path}.id`, message: `duplicate rule id '${rule.id}'` });
+    seenRuleIds.add(rule.id);
+    checkNames(`${path}.match.category`, asList(rule.match.category), categories, 'category');
+    checkNames(`${path}.match.district`, asList(rule.match.district), districts, 'district');
+    const compiled: CompiledRule = {
+      index,
+      id: rule.id,
+      description: rule.description,
+      match: rule.match,
+      specificity: Object.values(rule.match).filter((v) => v !== undefined).length,
+      warn: limit(`${path}.warn`, rule.warn),
+      breach: limit(`${path}.breach`, rule.breach),
+      escalate: limit(`${path}.escalate`, rule.escalate),
+    };
+    if (minimumMs(compiled.warn) > minimumMs(compiled.breach)) {
+      issues.push({
+        path,
+        message: `thresholds out of order: warn ${rule.warn} is later than breach ${rule.breach}`,
+      });
+    }
+    if (minimumMs(compiled.breach) > minimumMs(compiled.escalate)) {
+      issues.push({
+        path,
+        message: `thresholds out of order: breach ${rule.breach} is later than escalate ${rule.escalate}`,
+      });
+    }
+    return compiled;
+  });
+
+  if (!rules.some((r) => r.specificity === 0)) {
+    issues.push({
+      path: 'rules',
+      message: 'no catch-all rule (one with an empty match): every open case needs an absolute ceiling',
+    });
+  }
+
+  file.routes.forEach((route, index) => {
+    const path = `routes[${index}]`;
+    checkNames(`${path}.audiences`, route.audiences, audiences, 'audience');
+    checkNames(`${path}.match.category`, asList(route.match.category), categories, 'category');
+    checkNames(`${path}.match.district`, asList(route.match.district), districts, 'district');
+    checkNames(
+      `${path}.match.localAuthority`,
+      asList(route.match.localAuthority),
+      authorities,
+      'local authority',
+    );
+    checkNames(`${path}.match.rule`, asList(route.match.rule), seenRuleIds, 'rule');
+  });
+
+  const repeat = {
+    warning: limit('repeat.warning', file.repeat.warning),
+    breach: limit('repeat.breach', file.repeat.breach),
+    escalation: limit('repeat.escalation', file.repeat.escalation),
+  };
+
+  let calendar: WorkingCalendar = createWorkingCalendar();
+  try {
+    calendar = createWorkingCalendar(file.calendar.extraNonWorkingDays);
+  } catch (error) {
+    issues.push({ path: 'calendar.extraNonWorkingDays', message: (error as Error).message });
+  }
+
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  // Resolve every combination once: the engine then does one map lookup per case.
+  const ruleByKey = new Map<string, CompiledRule>();
+  const audiencesByKey = new Map<string, readonly string[]>();
+  const routesByKey = new Map<string, number[]>();
+  const ruleWins = new Set<number>();
+  const routeUsed = new Set<number>();
+  const overlaps = new Map<string, ConfigIssue>();
+  let fallbackCount = 0;
+
+  for (const key of openCaseKeys(file)) {
+    let best: CompiledRule | undefined;
+    let tied: CompiledRule | undefined;
+    for (const rule of rules) {
+      if (!matches(rule.match, key)) continue;
+      if (!best || rule.specificity > best.specificity) {
+        best = rule;
+        tied = undefined;
+      } else if (rule.specificity === best.specificity && !tied) {
+        tied = rule;
+      }
+    }
+    if (!best) continue; // unreachable: a catch-all exists
+    if (tied) {
+      const id = `${best.id}/${tied.id}`;
+      if (!overlaps.has(id)) {
+        overlaps.set(id, {
+          path: `rules[${tied.index}]`,
+          message: `overlaps rule '${best.id}' with equal specificity (both match e.g. ${describeKey(key)}); make one more specific`,
+        });
+      }
+    }
+    ruleWins.add(best.index);
+    const k = keyOf(key);
+    ruleByKey.set(k, best);
+    const localAuthority = file.districts[key.district]?.localAuthority ?? '';
+    for (const level of LEVELS) {
+      const matched: number[] = [];
+      const found = new Set<string>();
+      file.routes.forEach((route, index) => {
+        if (!routeMatches(route.match, key, level, best.id, localAuthority)) return;
+        matched.push(index);
+        routeUsed.add(index);
+        for (const audience of route.audiences) found.add(audience);
+      });
+      if (found.size === 0) {
+        fallbackCount += 1;
+        found.add(file.fallbackAudience);
+      }
+      audiencesByKey.set(`${k}|${level}`, [...found]);
+      routesByKey.set(`${k}|${level}`, matched);
+    }
+  }
+
+  issues.push(...overlaps.values());
+  for (const rule of rules) {
+    if (!ruleWins.has(rule.index)) {
+      issues.push({
+        path: `rules[${rule.index}]`,
+        message: `rule '${rule.id}' is unreachable: more specific or earlier rules match every case it matches`,
+      });
+    }
+  }
+  file.routes.forEach((_, index) => {
+    if (!routeUsed.has(index)) {
+      issues.push({
+        path: `routes[${index}]`,
+        message: 'route is unreachable: no open case and level matches it',
+      });
+    }
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  return {
+    file,
+    calendar,
+    vocabulary: { categories, districts },
+    rules,
+    repeat,
+    fallbackCount,
+    ruleFor: (key) => ruleByKey.get(keyOf(key)),
+    audiencesFor: (key, level) => audiencesByKey.get(`${keyOf(key)}|${level}`) ?? [file.fallbackAudience],
+    matchingRoutes: (key, level) => routesByKey.get(`${keyOf(key)}|${level}`) ?? [],
+    localAuthorityOf: (district) => file.districts[district]?.localAuthority ?? 'unknown',
+  };
+}
+
+function describeKey(key: CaseKey): string {
+  return `${key.category}/${key.riskLevel}/${key.stage}/children=${key.childrenInvolved}/${key.district}`;
+}

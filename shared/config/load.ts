@@ -1,0 +1,90 @@
+// Reads an admin config (YAML or JSON), validates it and compiles it. Every problem comes back as
+// a ConfigError naming the key path (and the line, when the text has one).
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isNode, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type CompiledConfig, ConfigError, type ConfigIssue, compileConfig } from './compile.ts';
+import { configSchema } from './schema.ts';
+
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/queuewatch.yaml', import.meta.url));
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>(
+    (out, part) =>
+      typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part),
+    '',
+  );
+}
+
+function parsePath(path: string): Array<string | number> {
+  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) =>
+    m[2] !== undefined ? Number(m[2]) : (m[1] ?? ''),
+  );
+}
+
+/** Parses and compiles config text; `source` names it in errors. */
+export function parseConfig(text: string, source = 'config'): CompiledConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const line = first?.linePos?.[0]?.line;
+    throw new ConfigError([
+      {
+        path: '',
+        message: `${source}${line ? ` line ${line}` : ''}: not valid YAML or JSON (${first?.code})`,
+      },
+    ]);
+  }
+  const lineOf = (path: string): number | undefined => {
+    const parts = parsePath(path);
+    for (let n = parts.length; n > 0; n--) {
+      const node = doc.getIn(parts.slice(0, n), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  const withLines = (issues: ConfigIssue[]) =>
+    issues.map((issue) => {
+      const line = issue.path ? lineOf(issue.path) : undefined;
+      return line ? { ...issue, message: `${issue.message} (${source} line ${line})` } : issue;
+    });
+
+  const parsed = configSchema.safeParse(doc.toJS());
+  if (!parsed.success) throw new ConfigError(withLines(zodIssues(parsed.error)));
+  try {
+    return compileConfig(parsed.data);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(withLines(error.issues), { cause: error });
+    throw error;
+  }
+}
+
+export function zodIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => ({
+    path: formatPath(issue.path),
+    message:
+      issue.code === 'invalid_type' && issue.input === undefined
+        ? 'is missing'
+        : issue.code === 'unrecognized_keys'
+          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+          : issue.message,
+  }));
+}
+
+/** Loads a config file (the shipped default when no path is given). */
+export function loadConfig(path: string = DEFAULT_CONFIG_PATH): CompiledConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      [{ path: '', message: `cannot read config ${path}: ${code === 'ENOENT' ? 'no such file' : code}` }],
+      { cause: error },
+    );
+  }
+  return parseConfig(text, path);
+}

@@ -1,0 +1,149 @@
+// The working-day clock: Monday to Friday in Europe/London, less England and Wales bank holidays.
+// Offsets come from the runtime's time-zone database (Intl), computed once per year and cached,
+// so "same local time on the Nth working day" stays right across daylight-saving changes.
+
+import { COVERED_FROM, COVERED_UNTIL, ENGLAND_AND_WALES_BANK_HOLIDAYS } from './bank-holidays.ts';
+
+export const TIME_ZONE = 'Europe/London';
+const HOUR = 3_600_000;
+export const DAY_MS = 24 * HOUR;
+
+export class CalendarRangeError extends Error {
+  override name = 'CalendarRangeError';
+}
+
+/** The days since 1970-01-01 of an ISO calendar date (YYYY-MM-DD). */
+export function epochDay(isoDate: string): number {
+  const ms = Date.parse(`${isoDate}T00:00:00Z`);
+  if (Number.isNaN(ms)) throw new RangeError(`not a calendar date: ${isoDate}`);
+  return ms / DAY_MS;
+}
+
+export function isoDateOfEpochDay(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+const offsetFormatter = new Intl.DateTimeFormat('en-GB', {
+  timeZone: TIME_ZONE,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+});
+
+/** Offset of London local time from UTC at an instant, straight from Intl (slow path). */
+function intlOffsetMs(utcMs: number): number {
+  const parts = offsetFormatter.formatToParts(new Date(utcMs));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
+  const truncated = utcMs - (((utcMs % 60_000) + 60_000) % 60_000);
+  return local - truncated;
+}
+
+interface YearOffsets {
+  start: number;
+  end: number;
+  /** Offset in force from each instant on, sorted; the first starts at the year's start. */
+  changes: Array<{ at: number; offset: number }>;
+}
+
+const years = new Map<number, YearOffsets>();
+
+function offsetsForYear(year: number): YearOffsets {
+  const cached = years.get(year);
+  if (cached) return cached;
+  const start = Date.UTC(year, 0, 1);
+  const end = Date.UTC(year + 1, 0, 1);
+  const changes = [{ at: start, offset: intlOffsetMs(start) }];
+  // Probe daily, then bisect to the minute where the offset changes.
+  for (let t = start; t < end; t += DAY_MS) {
+    const next = Math.min(t + DAY_MS, end);
+    const before = intlOffsetMs(t);
+    if (intlOffsetMs(next) === before) continue;
+    let lo = t;
+    let hi = next;
+    while (hi - lo > 60_000) {
+      const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+      if (intlOffsetMs(mid) === before) lo = mid;
+      else hi = mid;
+    }
+    changes.push({ at: hi, offset: intlOffsetMs(hi) });
+  }
+  const entry = { start, end, changes };
+  years.set(year, entry);
+  return entry;
+}
+
+/** London's offset from UTC, in ms, at a UTC instant. */
+export function londonOffsetMs(utcMs: number): number {
+  const year = new Date(utcMs).getUTCFullYear();
+  const { changes } = offsetsForYear(year);
+  let offset = changes[0]?.offset ?? 0;
+  for (const change of changes) {
+    if (change.at > utcMs) break;
+    offset = change.offset;
+  }
+  return offset;
+}
+
+/** The UTC instant of a London wall-clock time (ms since epoch, as if UTC). A time that the
+ * spring change skips resolves to the instant after the gap; an autumn repeat to the first. */
+export function londonLocalToUtc(localMs: number): number {
+  const first = localMs - londonOffsetMs(localMs - HOUR);
+  if (first + londonOffsetMs(first) === localMs) return first;
+  const second = localMs - londonOffsetMs(first);
+  return second;
+}
+
+export interface WorkingCalendar {
+  isWorkingDay(epochDay: number): boolean;
+  /** The same London local time on the Nth working day after the one the instant falls on. */
+  addWorkingDays(utcMs: number, days: number): number;
+}
+
+const firstCovered = epochDay(COVERED_FROM);
+const lastCovered = epochDay(COVERED_UNTIL);
+
+/** A working-day calendar; `extraNonWorkingDays` (YYYY-MM-DD) lets admins add a newly announced
+ * bank holiday without a release. */
+export function createWorkingCalendar(extraNonWorkingDays: readonly string[] = []): WorkingCalendar {
+  const holidays = new Set<number>(ENGLAND_AND_WALES_BANK_HOLIDAYS.map(([date]) => epochDay(date)));
+  for (const date of extraNonWorkingDays) holidays.add(epochDay(date));
+  const targets = new Map<number, number>();
+
+  const isWorkingDay = (day: number): boolean => {
+    if (day < firstCovered || day > lastCovered) {
+      throw new CalendarRangeError(
+        `the bank-holiday list covers ${COVERED_FROM} to ${COVERED_UNTIL}; ${isoDateOfEpochDay(day)} is outside it`,
+      );
+    }
+    // 1970-01-01 was a Thursday: weekday 0 = Monday.
+    const weekday = (((day + 3) % 7) + 7) % 7;
+    return weekday < 5 && !holidays.has(day);
+  };
+
+  const nthWorkingDayAfter = (day: number, n: number): number => {
+    const key = day * 128 + n;
+    const cached = targets.get(key);
+    if (cached !== undefined) return cached;
+    let d = day;
+    for (let counted = 0; counted < n; ) {
+      d += 1;
+      if (isWorkingDay(d)) counted += 1;
+    }
+    targets.set(key, d);
+    return d;
+  };
+
+  return {
+    isWorkingDay,
+    addWorkingDays(utcMs, n) {
+      const local = utcMs + londonOffsetMs(utcMs);
+      const day = Math.floor(local / DAY_MS);
+      const timeOfDay = local - day * DAY_MS;
+      return londonLocalToUtc(nthWorkingDayAfter(day, n) * DAY_MS + timeOfDay);
+    },
+  };
+}
