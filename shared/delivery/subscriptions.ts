@@ -72,25 +72,37 @@ export function filterPolicyFor(
     policy.localAuthority = [subscriber.localAuthority];
   }
   if (subscriber.levels) policy.level = [...subscriber.levels];
+  // Past the per-run SMS cap, alerts go out email-only and one summary goes to phones.
+  policy.kind = subscriber.protocol === 'sms' ? ['alert', 'summary'] : ['alert', 'email-only'];
   return policy;
 }
 
-/** The SNS message attributes of a notification. */
-export function messageAttributes(n: {
-  audience: string;
-  district: string;
-  localAuthority: string;
-  level: Level;
+/** What a message is, for filter policies: `alert` goes to every channel; past the per-run SMS
+ * cap alerts go `email-only`, and one `summary` tells phones how many more are waiting. */
+export type MessageKind = 'alert' | 'email-only' | 'summary';
+
+type AttributeValue = string | readonly string[];
+
+/** The SNS message attributes of a message. Array values (used by the summary, which goes to
+ * several audiences at once) become String.Array, which filter policies match by any element. */
+export function messageAttributes(m: {
+  audience: AttributeValue;
+  district: AttributeValue;
+  localAuthority: AttributeValue;
+  level: AttributeValue;
   categories: readonly string[];
-  kind: 'alert' | 'summary';
+  kind: MessageKind;
 }) {
-  const s = (value: string) => ({ DataType: 'String', StringValue: value });
+  const attribute = (value: AttributeValue) =>
+    typeof value === 'string'
+      ? { DataType: 'String', StringValue: value }
+      : { DataType: 'String.Array', StringValue: JSON.stringify([...new Set(value)].sort()) };
   return {
-    audience: s(n.audience),
-    district: s(n.district),
-    localAuthority: s(n.localAuthority),
-    level: s(n.level),
-    kind: s(n.kind),
-    category: { DataType: 'String.Array', StringValue: JSON.stringify([...new Set(n.categories)].sort()) },
+    audience: attribute(m.audience),
+    district: attribute(m.district),
+    localAuthority: attribute(m.localAuthority),
+    level: attribute(m.level),
+    kind: attribute(m.kind),
+    category: attribute(m.categories.length > 0 ? [...m.categories] : ['none']),
   };
 }
