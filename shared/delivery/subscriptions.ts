@@ -3,7 +3,7 @@
 // The stack creates subscriptions from this; the delivery tests use the same policies.
 
 import { z } from 'zod';
-import type { ConfigFile, Level } from '../config/schema.ts';
+import type { ConfigFile } from '../config/schema.ts';
 import { LEVELS } from '../config/schema.ts';
 
 /** Message attributes every alert carries; filter policies match on these. */
