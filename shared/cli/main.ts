@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { configCommand } from './config-command.ts';
 import { evaluateCommand } from './evaluate-command.ts';
 import { generateCommand } from './generate-command.ts';
+import { localCommand } from './local-command.ts';
 import { reportError } from './output.ts';
 import { routesCommand } from './routes-command.ts';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   program.addCommand(routesCommand());
   program.addCommand(evaluateCommand());
   program.addCommand(generateCommand());
+  program.addCommand(localCommand());
   return program;
 }
 

@@ -71,24 +71,40 @@ export interface CaseVocabulary {
 /** Allowed clock skew before a stageEnteredAt counts as "in the future". */
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
-export type CaseCheck = { ok: true; value: CaseRecord } | { ok: false; reason: string; caseRef?: string };
+export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string; caseRef?: string };
+export type CaseCheck = Checked<CaseRecord>;
 
 /** Validates one raw record against the schema and the config's vocabulary. Unknown fields are
  * dropped; a reason names the field and never echoes a value of a field outside the schema. */
 export function checkCase(raw: unknown, vocabulary: CaseVocabulary, nowMs?: number): CaseCheck {
+  return checkAgainst(caseRecordSchema, raw, vocabulary, nowMs);
+}
+
+/** Validates an item read from the open-cases index (which does not project sourceUpdatedAt). */
+export function checkCaseView(raw: unknown, vocabulary: CaseVocabulary): Checked<CaseView> {
+  return checkAgainst(caseViewSchema, raw, vocabulary);
+}
+
+function checkAgainst<T extends CaseView>(
+  schema: z.ZodType<T>,
+  raw: unknown,
+  vocabulary: CaseVocabulary,
+  nowMs?: number,
+): Checked<T> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, reason: 'a case record must be a JSON object' };
   }
-  const parsed = caseRecordSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   const refCandidate = (raw as Record<string, unknown>).caseRef;
   const caseRef =
     typeof refCandidate === 'string' && CASE_REF_PATTERN.test(refCandidate) ? refCandidate : undefined;
   if (!parsed.success) {
     const reasons = parsed.error.issues.map((issue) => {
       const field = issue.path.join('.');
-      return issue.code === 'invalid_type' && issue.input === undefined
-        ? `${field} is missing`
-        : issue.message;
+      // Zod leaves `issue.input` out unless asked, so look at the record: present but of the wrong
+      // type is not "missing".
+      const missing = (raw as Record<string, unknown>)[String(issue.path[0])] === undefined;
+      return issue.code === 'invalid_type' && missing ? `${field} is missing` : issue.message;
     });
     return { ok: false, reason: reasons.join('; '), ...(caseRef ? { caseRef } : {}) };
   }

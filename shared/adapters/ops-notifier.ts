@@ -1,0 +1,25 @@
+// System-health messages to the ops topic: plain text, no case data beyond counts and references.
+
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { snsSubject } from './sns-publisher.ts';
+
+export interface OpsNotifier {
+  notify(subject: string, text: string): Promise<void>;
+}
+
+export class SnsOpsNotifier implements OpsNotifier {
+  constructor(
+    private readonly client: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async notify(subject: string, text: string): Promise<void> {
+    await this.client.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Subject: snsSubject(`[queuewatch ops] ${subject}`),
+        Message: text,
+      }),
+    );
+  }
+}

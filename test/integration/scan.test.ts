@@ -1,0 +1,290 @@
+// The scan against a real (embedded) DynamoDB: the sparse index, the ledger's conditional writes,
+// concurrent runs, failed publishes, repeats and resolved lines.
+
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
+import { DynamoLedger } from '#shared/adapters/ledger.ts';
+import { MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import { loadConfig } from '#shared/config/load.ts';
+import type { CaseRecord } from '#shared/domain/case.ts';
+import { generateQueue } from '#shared/generate/queue.ts';
+import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import { seedMirror } from '#shared/local/seed.ts';
+import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
+import { runScan } from '#shared/scan/run-scan.ts';
+
+const config = loadConfig();
+const NOW = Date.parse('2026-11-27T09:00:00Z');
+const HOUR = 3_600_000;
+
+class RecordingPublisher implements Publisher {
+  readonly messages: OutgoingMessage[] = [];
+  failOn = new Set<number>();
+  private calls = 0;
+
+  async publish(message: OutgoingMessage): Promise<string> {
+    this.calls += 1;
+    // Let the event loop turn, so concurrent runs really interleave.
+    await new Promise((r) => setTimeout(r, 1));
+    if (this.failOn.has(this.calls))
+      throw Object.assign(new Error('Throttled'), { name: 'ThrottledException' });
+    this.messages.push(message);
+    return `msg-${this.calls}`;
+  }
+
+  /** Every (caseRef, audience) pair delivered. */
+  deliveries(): string[] {
+    return this.messages.flatMap((m) =>
+      m.kind === 'summary' ? [] : caseRefsOf(m).map((ref) => `${ref}|${String(m.audience)}`),
+    );
+  }
+}
+
+/** Case references listed in a message's email body (the plain-text list, one per line). */
+function caseRefsOf(message: OutgoingMessage): string[] {
+  const body = message.email?.body ?? '';
+  const listed = body.split('No longer waiting')[0] ?? '';
+  return [...listed.matchAll(/^ {2}([A-Z0-9][A-Z0-9-]+) {2}/gm)].map((m) => m[1] as string);
+}
+
+const aCase = (overrides: Partial<CaseRecord>): CaseRecord => ({
+  caseRef: 'DA-000-0000001',
+  category: 'domestic-abuse',
+  riskLevel: 'high',
+  district: 'D01',
+  stage: 'awaiting-risk-assessment',
+  stageEnteredAt: new Date(NOW - 30 * HOUR).toISOString(),
+  childrenInvolved: false,
+  sourceUpdatedAt: new Date(NOW - 30 * HOUR).toISOString(),
+  ...overrides,
+});
+
+let dynamo: EmbeddedDynamo;
+let doc: DynamoDBDocumentClient;
+let tables: Record<string, string>;
+let prefixCount = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+});
+afterAll(async () => {
+  await dynamo?.close();
+});
+beforeEach(async () => {
+  prefixCount += 1;
+  tables = await createTables(dynamo.client, `t${prefixCount}`);
+});
+
+function scanInput(publisher: Publisher, nowMs = NOW, runId = 'run-1') {
+  return {
+    config,
+    nowMs,
+    runId,
+    source: new DynamoOpenCaseSource(doc, tables.mirror as string, 100),
+    ledger: new DynamoLedger(doc, tables.ledger as string),
+    publisher,
+    audit: new DynamoAuditLog(doc, tables.audit as string),
+  };
+}
+
+describe('the open-cases index', () => {
+  it('reads only open cases, never the closed history', async () => {
+    await seedMirror(
+      doc,
+      tables.mirror as string,
+      generateQueue({
+        open: 250,
+        closed: 2000,
+        seed: 3,
+        nowMs: NOW,
+        districts: Object.keys(config.file.districts),
+      }),
+      NOW,
+    );
+    const source = new DynamoOpenCaseSource(doc, tables.mirror as string, 100);
+    const result = await runScan({ ...scanInput(new RecordingPublisher()), source });
+
+    expect(source.itemsRead).toBe(250);
+    expect(result.read).toBe(250);
+    expect(result.open).toBe(250);
+    expect(result.invalid).toEqual([]);
+  });
+
+  it('drops a case from the index when it closes', async () => {
+    const open = aCase({ caseRef: 'DA-000-0000002' });
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(open, NOW) }));
+    const source = new DynamoOpenCaseSource(doc, tables.mirror as string);
+    const before: unknown[] = [];
+    for await (const page of source.pages()) before.push(...page);
+
+    const closed = { ...open, stage: 'closed' as const, sourceUpdatedAt: new Date(NOW).toISOString() };
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(closed, NOW) }));
+    const after: unknown[] = [];
+    for await (const page of source.pages()) after.push(...page);
+
+    expect(before).toHaveLength(1);
+    expect(after).toHaveLength(0);
+  });
+
+  it('projects only what the engine needs', async () => {
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(aCase({}), NOW) }));
+    const items: Record<string, unknown>[] = [];
+    for await (const page of new DynamoOpenCaseSource(doc, tables.mirror as string).pages())
+      items.push(...page);
+
+    expect(Object.keys(items[0] ?? {}).sort()).toEqual(
+      [
+        'caseRef',
+        'category',
+        'childrenInvolved',
+        'district',
+        'openQueue',
+        'riskLevel',
+        'stage',
+        'stageEnteredAt',
+      ].sort(),
+    );
+  });
+});
+
+describe('the alert ledger', () => {
+  beforeEach(async () => {
+    await seedMirror(
+      doc,
+      tables.mirror as string,
+      generateQueue({ open: 300, seed: 5, nowMs: NOW, districts: Object.keys(config.file.districts) }),
+      NOW,
+    );
+  });
+
+  it('sends nothing twice when two runs go at once', async () => {
+    const single = new RecordingPublisher();
+    // What one run alone would deliver, on a copy of the same queue.
+    await runScan(scanInput(single));
+    const expected = new Set(single.deliveries());
+    const freshLedger = await createTables(dynamo.client, `c${prefixCount}`);
+    const a = new RecordingPublisher();
+    const b = new RecordingPublisher();
+    const ledger = freshLedger.ledger as string;
+
+    const [ra, rb] = await Promise.all([
+      runScan({ ...scanInput(a, NOW, 'run-a'), ledger: new DynamoLedger(doc, ledger) }),
+      runScan({ ...scanInput(b, NOW, 'run-b'), ledger: new DynamoLedger(doc, ledger) }),
+    ]);
+
+    const delivered = [...a.deliveries(), ...b.deliveries()];
+    expect(new Set(delivered).size).toBe(delivered.length);
+    expect(new Set(delivered)).toEqual(expected);
+    expect(ra.lostClaims + rb.lostClaims + ra.inFlightElsewhere + rb.inFlightElsewhere).toBeGreaterThan(0);
+  });
+
+  it('leaves the cases of a failed publish due for the next run', async () => {
+    const first = new RecordingPublisher();
+    first.failOn = new Set([2, 3]);
+
+    const failedRun = await runScan(scanInput(first));
+    const retry = new RecordingPublisher();
+    const nextRun = await runScan(scanInput(retry, NOW + 60_000, 'run-2'));
+
+    const firstDelivered = new Set(first.deliveries());
+    expect(failedRun.failed).toHaveLength(2);
+    expect(nextRun.messages.length).toBe(2);
+    for (const delivery of retry.deliveries()) expect(firstDelivered.has(delivery)).toBe(false);
+    expect(
+      retry.messages.map((m) => `${String(m.audience)}|${String(m.district)}|${String(m.level)}`).sort(),
+    ).toEqual(failedRun.failed.map((f) => `${f.audience}|${f.district}|${f.level}`).sort());
+  });
+
+  it('re-notifies a level only after its repeat interval', async () => {
+    await runScan(scanInput(new RecordingPublisher()));
+    const soon = new RecordingPublisher();
+    const later = new RecordingPublisher();
+
+    await runScan(scanInput(soon, NOW + 30 * 60_000, 'run-2'));
+    await runScan(scanInput(later, NOW + 61 * 60_000, 'run-3'));
+
+    // Within 30 minutes, only cases that crossed a new threshold are sent; after an hour, every
+    // escalation is sent again (repeat.escalation is 1h in the default config).
+    const escalationsSoon = soon.messages.filter((m) => m.level === 'escalation').flatMap(caseRefsOf);
+    const escalationsLater = later.messages.filter((m) => m.level === 'escalation').flatMap(caseRefsOf);
+    expect(escalationsLater.length).toBeGreaterThan(escalationsSoon.length);
+  });
+});
+
+describe('resolved cases', () => {
+  it('adds one resolved line to the next message for the same audience, then forgets the case', async () => {
+    const stuck = aCase({
+      caseRef: 'DA-000-0000010',
+      stageEnteredAt: new Date(NOW - 30 * HOUR).toISOString(),
+    });
+    const assessed = aCase({
+      caseRef: 'DA-000-0000011',
+      stageEnteredAt: new Date(NOW - 29 * HOUR).toISOString(),
+    });
+    for (const c of [stuck, assessed]) {
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(c, NOW) }));
+    }
+    await runScan(scanInput(new RecordingPublisher()));
+    const closedAt = new Date(NOW + HOUR).toISOString();
+    await doc.send(
+      new PutCommand({
+        TableName: tables.mirror,
+        Item: toMirrorItem(
+          { ...assessed, stage: 'closed', stageEnteredAt: closedAt, sourceUpdatedAt: closedAt },
+          NOW,
+        ),
+      }),
+    );
+
+    const next = new RecordingPublisher();
+    const second = await runScan(scanInput(next, NOW + 5 * HOUR, 'run-2'));
+    const third = await runScan(scanInput(new RecordingPublisher(), NOW + 10 * HOUR, 'run-3'));
+
+    const toSupervisor = second.messages.find((m) => m.audience === 'district-supervisor');
+    expect(toSupervisor?.resolved).toEqual(['DA-000-0000011']);
+    expect(toSupervisor?.email?.body).toContain('No longer waiting');
+    expect(second.resolved).toBe(2); // district supervisor and MARAC coordinator
+    expect(third.resolved).toBe(0);
+  });
+});
+
+describe('the SMS cap', () => {
+  it('sends at most the cap by SMS and one summary for the rest', async () => {
+    const districts = Object.keys(config.file.districts);
+    await seedMirror(
+      doc,
+      tables.mirror as string,
+      generateQueue({ open: 700, seed: 11, nowMs: NOW, districts, backlog: 700 }),
+      NOW,
+    );
+    const publisher = new RecordingPublisher();
+
+    const result = await runScan(scanInput(publisher));
+
+    const withSms = publisher.messages.filter((m) => m.sms !== undefined);
+    const summaries = publisher.messages.filter((m) => m.kind === 'summary');
+    expect(withSms.length).toBe(config.file.sms.maxPerRun + 1);
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]?.sms).toMatch(/email only/);
+    expect(result.emailOnly).toBeGreaterThan(0);
+    expect(publisher.messages.length).toBeLessThanOrEqual(districts.length * 9 * 3 + 1);
+  });
+
+  it('writes a disclosure record for every message, without its text', async () => {
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(aCase({}), NOW) }));
+    const audit = new MemoryAuditLog();
+
+    const result = await runScan({ ...scanInput(new RecordingPublisher()), audit });
+
+    expect(audit.entries).toHaveLength(result.messages.length);
+    for (const entry of audit.entries) {
+      expect(entry.caseRefs).toEqual(['DA-000-0000001']);
+      expect(entry.messageId).toMatch(/^msg-/);
+      expect(JSON.stringify(entry)).not.toContain('QW ');
+    }
+  });
+});
