@@ -1,0 +1,217 @@
+// Delivery through real SNS (moto_server): SQS queues subscribed per audience with the same filter
+// policies the stack creates, proving each audience receives exactly its messages.
+
+import { readFileSync } from 'node:fs';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLedger } from '#shared/adapters/ledger.ts';
+import { MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import { SnsPublisher, snsSubject } from '#shared/adapters/sns-publisher.ts';
+import { DEFAULT_CONFIG_PATH, parseConfig } from '#shared/config/load.ts';
+import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
+import type { CaseRecord } from '#shared/domain/case.ts';
+import { fitsOneSegment } from '#shared/domain/notify.ts';
+import {
+  createTables,
+  type EmbeddedDynamo,
+  LOCAL_CREDENTIALS,
+  startDynalite,
+} from '#shared/local/embedded-dynamo.ts';
+import { runScan } from '#shared/scan/run-scan.ts';
+import { type Moto, startMoto } from '#test/support/moto.ts';
+
+const NOW = Date.parse('2026-11-27T09:00:00Z');
+const HOUR = 3_600_000;
+// The default config with a small SMS cap, so overflow and the summary are exercised too.
+const config = parseConfig(
+  readFileSync(DEFAULT_CONFIG_PATH, 'utf8').replace('maxPerRun: 20', 'maxPerRun: 3'),
+  'test config',
+);
+
+const subscribers: Array<Subscriber & { name: string }> = [
+  {
+    name: 'supervisor-d01-sms',
+    protocol: 'sms',
+    endpoint: '+447700900001',
+    audience: 'district-supervisor',
+    district: 'D01',
+  },
+  {
+    name: 'supervisor-d01-email',
+    protocol: 'email',
+    endpoint: 'd01@example.org',
+    audience: 'district-supervisor',
+    district: 'D01',
+  },
+  {
+    name: 'supervisor-d02-email',
+    protocol: 'email',
+    endpoint: 'd02@example.org',
+    audience: 'district-supervisor',
+    district: 'D02',
+  },
+  {
+    name: 'director-northgate',
+    protocol: 'email',
+    endpoint: 'dcs@example.org',
+    audience: 'director-childrens-services',
+    localAuthority: 'la-northgate',
+  },
+  {
+    name: 'marac-eastmoor',
+    protocol: 'email',
+    endpoint: 'marac@example.org',
+    audience: 'marac-coordinator',
+    localAuthority: 'la-eastmoor',
+  },
+  { name: 'triage', protocol: 'email', endpoint: 'triage@example.org', audience: 'triage-supervisor' },
+];
+
+const cases: CaseRecord[] = [
+  // D01 (Northgate): a child case escalated, high-risk domestic abuse, a standard one for triage.
+  ['CP-000-0000001', 'child-protection', 'high', 'D01', 40, true],
+  ['DA-000-0000002', 'domestic-abuse', 'high', 'D01', 30, false],
+  ['DA-000-0000003', 'domestic-abuse', 'standard', 'D01', 80, false],
+  // D02 (Eastmoor): high-risk domestic abuse (MARAC), medium.
+  ['DA-000-0000004', 'domestic-abuse', 'high', 'D02', 50, false],
+  ['DA-000-0000005', 'domestic-abuse', 'medium', 'D02', 30, true],
+  // D03: nobody subscribed here in this test, so nothing of it may arrive.
+  ['DA-000-0000006', 'domestic-abuse', 'high', 'D03', 50, false],
+].map(([caseRef, category, riskLevel, district, hours, childrenInvolved]) => ({
+  caseRef: caseRef as string,
+  category: category as string,
+  riskLevel: riskLevel as CaseRecord['riskLevel'],
+  district: district as string,
+  stage: 'awaiting-risk-assessment',
+  stageEnteredAt: new Date(NOW - (hours as number) * HOUR).toISOString(),
+  childrenInvolved: childrenInvolved as boolean,
+  sourceUpdatedAt: new Date(NOW - (hours as number) * HOUR).toISOString(),
+}));
+
+let moto: Moto;
+let dynamo: EmbeddedDynamo;
+
+beforeAll(async () => {
+  [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
+});
+afterAll(async () => {
+  await Promise.all([moto?.stop(), dynamo?.close()]);
+});
+
+async function drain(sqs: SQSClient, url: string): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (;;) {
+    const response = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+      }),
+    );
+    if (!response.Messages || response.Messages.length === 0) return out;
+    for (const m of response.Messages) out.push(JSON.parse(m.Body ?? '{}'));
+  }
+}
+
+describe('SNS delivery', () => {
+  it('delivers each message to exactly the audiences its filter policies select', async () => {
+    const clientConfig = { endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS };
+    const sns = new SNSClient(clientConfig);
+    const sqs = new SQSClient(clientConfig);
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'queuewatch-test-alerts' }));
+    const queues = new Map<string, string>();
+    for (const subscriber of subscribers) {
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: subscriber.name }));
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      await sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl,
+          Attributes: {
+            Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sqs:*' }] }),
+          },
+        }),
+      );
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn,
+          Protocol: 'sqs',
+          Endpoint: Attributes?.QueueArn,
+          Attributes: {
+            FilterPolicy: JSON.stringify(filterPolicyFor(subscriber, config.file)),
+            FilterPolicyScope: 'MessageAttributes',
+          },
+        }),
+      );
+      queues.set(subscriber.name, QueueUrl as string);
+    }
+    const tables = await createTables(dynamo.client, 'delivery');
+    const doc = DynamoDBDocumentClient.from(dynamo.client);
+    for (const c of cases)
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(c, NOW) }));
+
+    const result = await runScan({
+      config,
+      nowMs: NOW,
+      runId: 'delivery-run',
+      source: new DynamoOpenCaseSource(doc, tables.mirror as string),
+      ledger: new DynamoLedger(doc, tables.ledger as string),
+      publisher: new SnsPublisher(sns, TopicArn as string),
+      audit: new MemoryAuditLog(),
+    });
+
+    // What each subscriber should get, worked out from the messages the run sent.
+    const expected = (s: Subscriber) =>
+      result.messages
+        .filter((m) => {
+          const audiences = m.audience.split(',');
+          const districts = m.district.split(',');
+          const authorities = districts.map((d) => config.localAuthorityOf(d));
+          const placeOk =
+            config.file.audiences[s.audience]?.scope === 'force' ||
+            (s.district !== undefined && districts.includes(s.district)) ||
+            (s.localAuthority !== undefined && authorities.includes(s.localAuthority));
+          const kindOk = s.protocol === 'sms' ? m.kind !== 'email-only' : m.kind !== 'summary';
+          return audiences.includes(s.audience) && placeOk && kindOk;
+        })
+        .map((m) => m.messageId)
+        .sort();
+
+    expect(result.failed).toEqual([]);
+    expect(result.messages.some((m) => m.kind === 'email-only')).toBe(true);
+    expect(result.messages.some((m) => m.kind === 'summary')).toBe(true);
+    for (const subscriber of subscribers) {
+      const received = await drain(sqs, queues.get(subscriber.name) as string);
+      const ids = received.map((r) => r.MessageId as string).sort();
+      expect(ids.length, `${subscriber.name} receives something`).toBeGreaterThan(0);
+      expect(ids, subscriber.name).toEqual(expected(subscriber));
+      for (const envelope of received) {
+        expect(envelope.Message).not.toMatch(/SYNTHETIC|name|address/i);
+        if (subscriber.protocol === 'sms') expect(fitsOneSegment(String(envelope.Message))).toBe(true);
+      }
+    }
+    sns.destroy();
+    sqs.destroy();
+  });
+
+  it('keeps SNS subjects ASCII and under 100 characters', () => {
+    expect(snsSubject(`[queuewatch] BREACH: 3 cases in D01 Ŵrexham ${'x'.repeat(120)}`)).toMatch(
+      /^[\x20-\x7e]{1,99}$/,
+    );
+    expect(snsSubject('[queuewatch] WARNING: 1 case in D01 Ŵrexham')).toBe(
+      '[queuewatch] WARNING: 1 case in D01 Wrexham',
+    );
+  });
+});
