@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import type { CompiledConfig } from '../config/compile.ts';
 import { DEFAULT_CONFIG_PATH } from '../config/load.ts';
 import { COVERED_UNTIL } from '../domain/bank-holidays.ts';
+import { addPushCommand } from './config-push.ts';
 import { loadConfigOption, print } from './output.ts';
 
 const describeMatch = (match: Record<string, unknown>) => {
@@ -57,5 +58,6 @@ export function configCommand(): Command {
       const compiled = loadConfigOption(file);
       print(summariseConfig(compiled, file, Date.now()));
     });
+  addPushCommand(config);
   return config;
 }
