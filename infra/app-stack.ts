@@ -1,0 +1,144 @@
+// The stateless stack: the scan and ingest functions, the schedule, the feed's event source and the
+// alarms. It holds no data, so it can be redeployed (or destroyed and recreated) freely.
+
+import { basename, join } from 'node:path';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Construct } from 'constructs';
+import {
+  AUDIT_TABLE,
+  LEDGER_TABLE,
+  MIRROR_TABLE,
+  OPEN_INDEX_NAME,
+  REJECTS_TABLE,
+  STATE_TABLE,
+} from '#shared/adapters/tables.ts';
+import type { Deployment } from '#shared/delivery/subscriptions.ts';
+import { QueuewatchAlarms } from './alarms.ts';
+import type { DataStack } from './data-stack.ts';
+import { PROJECT_ROOT, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
+import { QueuewatchFunction } from './lambda-defaults.ts';
+import {
+  configParameterName,
+  DEFAULT_FEED_SILENCE_HOURS,
+  functionName,
+  INGEST_BATCH_SIZE,
+  INGEST_TIMEOUT,
+  prefix,
+  SCAN_MEMORY_MB,
+  SCAN_TIMEOUT,
+} from './limits.ts';
+
+/** Where the shipped admin config sits inside the scan function's asset at run time. */
+export const BUNDLED_CONFIG_FILE = '/var/task/queuewatch.yaml';
+
+export const FUNCTION_ENTRIES = {
+  scan: join(PROJECT_ROOT, 'functions', 'scan.ts'),
+  ingest: join(PROJECT_ROOT, 'functions', 'ingest.ts'),
+};
+
+export interface AppStackProps extends StackProps {
+  deployment: Deployment;
+  data: DataStack;
+  /** The admin config shipped in the scan bundle, used until one is pushed to SSM. */
+  adminConfigPath?: string;
+  feedSilenceHours?: number;
+  /** The handlers' source files (tests may point these at stand-ins). */
+  entries?: { scan: string; ingest: string };
+}
+
+export class AppStack extends Stack {
+  readonly scan: QueuewatchFunction;
+  readonly ingest: QueuewatchFunction;
+  readonly schedule: Rule;
+  readonly alarms: QueuewatchAlarms;
+
+  constructor(scope: Construct, id: string, props: AppStackProps) {
+    super(scope, id, props);
+    const { stage, production, scheduleMinutes } = props.deployment;
+    const { data } = props;
+    const entries = props.entries ?? FUNCTION_ENTRIES;
+    const shippedConfig = {
+      from: props.adminConfigPath ?? SHIPPED_ADMIN_CONFIG_PATH,
+      to: basename(BUNDLED_CONFIG_FILE),
+    };
+
+    this.scan = new QueuewatchFunction(this, 'Scan', {
+      functionName: functionName(stage, 'scan'),
+      description: 'Scans the open cases, sends due alerts, records them in the ledger and audit log',
+      entry: entries.scan,
+      key: data.key,
+      production,
+      timeout: SCAN_TIMEOUT,
+      memorySize: SCAN_MEMORY_MB,
+      // Runs never overlap: the ledger's conditional writes are the second line, not the first.
+      reservedConcurrentExecutions: 1,
+      // A run that cannot start before the next is due is dropped: the next one covers it.
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(Math.max(1, scheduleMinutes)),
+      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE },
+      bundledFiles: [shippedConfig],
+    });
+    this.scan
+      .bindTable(data.tables.mirror, MIRROR_TABLE, { queryIndex: OPEN_INDEX_NAME })
+      // The ledger holds one item per audience, district and shard (a few hundred at most), and
+      // each run reads it whole.
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'readWrite', { scan: true })
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
+      .bindTable(data.tables.state, STATE_TABLE, 'readWrite')
+      .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
+      .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
+      .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
+
+    this.schedule = new Rule(this, 'ScanSchedule', {
+      ruleName: `${prefix(stage)}-scan`,
+      description: `Runs the scan every ${scheduleMinutes} minutes`,
+      schedule: Schedule.rate(Duration.minutes(scheduleMinutes)),
+      targets: [new LambdaFunction(this.scan.function, { retryAttempts: 0 })],
+    });
+
+    this.ingest = new QueuewatchFunction(this, 'Ingest', {
+      functionName: functionName(stage, 'ingest'),
+      description: 'Applies case changes from the feed to the mirror; rejects what can never be valid',
+      entry: entries.ingest,
+      key: data.key,
+      production,
+      timeout: INGEST_TIMEOUT,
+      memorySize: 256,
+      // Ingest checks categories and districts against the shipped config's vocabulary.
+      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE },
+      bundledFiles: [shippedConfig],
+    });
+    this.ingest
+      .bindTable(data.tables.mirror, MIRROR_TABLE, 'write')
+      .bindTable(data.tables.state, STATE_TABLE, 'write')
+      .bindTable(data.tables.rejects, REJECTS_TABLE, 'write')
+      .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN');
+    this.ingest.function.addEventSource(
+      new SqsEventSource(data.ingestQueue, {
+        batchSize: INGEST_BATCH_SIZE,
+        // Above 10 messages a batch, Lambda requires a batching window.
+        maxBatchingWindow: Duration.seconds(2),
+        reportBatchItemFailures: true,
+      }),
+    );
+
+    this.alarms = new QueuewatchAlarms(this, 'Alarms', {
+      prefix: prefix(stage),
+      opsTopic: data.opsTopic,
+      alertTopic: data.alertTopic,
+      scan: this.scan.function,
+      ingest: this.ingest.function,
+      ingestDeadLetterQueue: data.ingestDeadLetterQueue,
+      scheduleMinutes,
+      feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,
+    });
+
+    new CfnOutput(this, 'ConfigParameter', {
+      description: 'Push the admin config here: npx queuewatch config push',
+      value: configParameterName(stage),
+    });
+  }
+}

@@ -1,0 +1,220 @@
+// The stateful stack: the customer-managed key, the five tables, the alert and ops topics with their
+// subscriptions, and the ingest queue. Functions live in the app stack, so redeploying code never
+// touches data.
+
+import { createHash } from 'node:crypto';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { TABLES } from '#shared/adapters/tables.ts';
+import type { ConfigFile } from '#shared/config/schema.ts';
+import { type Deployment, filterPolicyFor } from '#shared/delivery/subscriptions.ts';
+import { INGEST_MAX_RECEIVE_COUNT, INGEST_VISIBILITY_TIMEOUT, prefix } from './limits.ts';
+import { tableFromDefinition } from './tables.ts';
+
+/** The tables the functions bind to by name; every definition in TABLES is built either way. */
+export type TableId = 'mirror' | 'ledger' | 'audit' | 'state' | 'rejects';
+
+export interface DataStackProps extends StackProps {
+  deployment: Deployment;
+  /** The admin config the subscriptions' filter policies are checked against. */
+  adminConfig: ConfigFile;
+}
+
+/** A stable construct id for a subscription: SNS keeps one subscription per endpoint and topic. */
+const endpointId = (protocol: string, endpoint: string) =>
+  createHash('sha256').update(`${protocol}:${endpoint}`).digest('hex').slice(0, 12);
+
+export class DataStack extends Stack {
+  readonly key: Key;
+  readonly tables: Record<TableId, Table>;
+  readonly alertTopic: Topic;
+  readonly opsTopic: Topic;
+  readonly ingestQueue: Queue;
+  readonly ingestDeadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { stage, production } = props.deployment;
+    const name = prefix(stage);
+
+    this.key = new Key(this, 'Key', {
+      alias: `alias/${name}`,
+      description: `queuewatch ${stage}: tables, topics, queues and logs`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(production ? 30 : 7),
+      removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // CloudWatch alarms publish to the encrypted ops topic (AWS's documented statement for it).
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToEncryptedTopics',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    // SNS delivers from our encrypted topics to encrypted subscribers (such as SQS queues).
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'SnsUsesKeyForOurTopics',
+        principals: [new ServicePrincipal('sns.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({ service: 'sns', resource: `${name}-*` }),
+          },
+        },
+      }),
+    );
+    // The functions' log groups are encrypted with this key too: logs hold case references.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsOurLogGroups',
+        principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: `/aws/lambda/${name}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+
+    const built = new Map<string, Table>();
+    for (const definition of TABLES) {
+      built.set(definition.id, tableFromDefinition(this, definition, { stage, production, key: this.key }));
+    }
+    const table = (id: TableId): Table => {
+      const t = built.get(id);
+      if (!t) throw new Error(`no table definition '${id}' in TABLES`);
+      return t;
+    };
+    this.tables = {
+      mirror: table('mirror'),
+      ledger: table('ledger'),
+      audit: table('audit'),
+      state: table('state'),
+      rejects: table('rejects'),
+    };
+
+    // No display name on the alert topic: SNS prefixes it to SMS bodies, and an alert must fit
+    // one segment.
+    this.alertTopic = new Topic(this, 'AlertTopic', {
+      topicName: `${name}-alerts`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    this.opsTopic = new Topic(this, 'OpsTopic', {
+      topicName: `${name}-ops`,
+      displayName: `queuewatch ${stage} ops`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    // A topic policy replaces SNS's default one, so CloudWatch alarms need their own grant.
+    this.opsTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.opsTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: `${name}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+
+    this.ingestDeadLetterQueue = new Queue(this, 'IngestDeadLetterQueue', {
+      queueName: `${name}-ingest-dlq`,
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.ingestQueue = new Queue(this, 'IngestQueue', {
+      queueName: `${name}-ingest`,
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      dataKeyReuse: Duration.minutes(5),
+      enforceSSL: true,
+      // A feed backlog survives a long outage of the ingest function.
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: INGEST_VISIBILITY_TIMEOUT,
+      deadLetterQueue: { queue: this.ingestDeadLetterQueue, maxReceiveCount: INGEST_MAX_RECEIVE_COUNT },
+    });
+
+    this.subscribe(props.deployment, props.adminConfig);
+
+    new CfnOutput(this, 'IngestQueueUrl', {
+      description: 'Where the source system sends case changes',
+      value: this.ingestQueue.queueUrl,
+    });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alertTopic.topicArn });
+    new CfnOutput(this, 'OpsTopicArn', { value: this.opsTopic.topicArn });
+  }
+
+  private subscribe(deployment: Deployment, adminConfig: ConfigFile): void {
+    const seen = new Map<string, string>();
+    const claim = (protocol: string, endpoint: string, where: string) => {
+      const id = endpointId(protocol, endpoint);
+      const first = seen.get(id);
+      if (first) {
+        throw new Error(
+          `${where}: same ${protocol} endpoint as ${first}; SNS keeps one subscription per endpoint and topic, ` +
+            'so give each endpoint one entry',
+        );
+      }
+      seen.set(id, where);
+      return id;
+    };
+
+    deployment.subscribers.forEach((subscriber, i) => {
+      const where = `subscribers[${i}]`;
+      const policy = filterPolicyFor(subscriber, adminConfig, where);
+      const id = claim(subscriber.protocol, subscriber.endpoint, where);
+      new Subscription(this, `Subscriber-${id}`, {
+        topic: this.alertTopic,
+        protocol: subscriber.protocol === 'sms' ? SubscriptionProtocol.SMS : SubscriptionProtocol.EMAIL,
+        endpoint: subscriber.endpoint,
+        filterPolicy: Object.fromEntries(
+          Object.entries(policy).map(([attribute, values]) => [
+            attribute,
+            SubscriptionFilter.stringFilter({ allowlist: values }),
+          ]),
+        ),
+      });
+    });
+
+    const opsSeen = new Map<string, string>();
+    deployment.opsEmails.forEach((email, i) => {
+      const id = endpointId('email', email);
+      const first = opsSeen.get(id);
+      if (first) throw new Error(`opsEmails[${i}]: same address as ${first}`);
+      opsSeen.set(id, `opsEmails[${i}]`);
+      new Subscription(this, `Ops-${id}`, {
+        topic: this.opsTopic,
+        protocol: SubscriptionProtocol.EMAIL,
+        endpoint: email,
+      });
+    });
+  }
+}

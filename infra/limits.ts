@@ -1,0 +1,22 @@
+// Numbers the two stacks must agree on (a queue's visibility timeout covers its consumer's timeout),
+// and the names both derive from the stage.
+
+import { Duration } from 'aws-cdk-lib';
+
+export const SCAN_TIMEOUT = Duration.minutes(5);
+export const SCAN_MEMORY_MB = 512;
+
+export const INGEST_TIMEOUT = Duration.seconds(60);
+/** AWS's advice for SQS event sources: six times the function timeout, so a batch retried by
+ * Lambda is not handed to a second invocation while the first still holds it. */
+export const INGEST_VISIBILITY_TIMEOUT = Duration.seconds(INGEST_TIMEOUT.toSeconds() * 6);
+export const INGEST_BATCH_SIZE = 25;
+/** Receives before a message goes to the dead-letter queue. */
+export const INGEST_MAX_RECEIVE_COUNT = 5;
+
+/** Default hours without an ingested message before the feed-silence alarm fires. */
+export const DEFAULT_FEED_SILENCE_HOURS = 6;
+
+export const prefix = (stage: string) => `queuewatch-${stage}`;
+export const configParameterName = (stage: string) => `/queuewatch/${stage}/config`;
+export const functionName = (stage: string, id: 'scan' | 'ingest') => `${prefix(stage)}-${id}`;

@@ -1,0 +1,148 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEPLOYMENT, logicalId, type Synthesized, synthesize } from './support.ts';
+
+interface AlarmProperties {
+  AlarmName: string;
+  Namespace: string;
+  MetricName: string;
+  Dimensions?: Array<{ Name: string; Value: unknown }>;
+  Statistic: string;
+  Period: number;
+  EvaluationPeriods: number;
+  DatapointsToAlarm?: number;
+  Threshold: number;
+  ComparisonOperator: string;
+  TreatMissingData: string;
+  AlarmActions: unknown[];
+  OKActions: unknown[];
+}
+
+const alarmsOf = (s: Synthesized) =>
+  new Map(
+    Object.values(s.appTemplate.findResources('AWS::CloudWatch::Alarm')).map((a) => {
+      const p = a.Properties as AlarmProperties;
+      return [p.AlarmName, p] as const;
+    }),
+  );
+
+describe('alarms', () => {
+  let s: Synthesized;
+  let alarms: Map<string, AlarmProperties>;
+  beforeAll(() => {
+    s = synthesize(DEPLOYMENT);
+    alarms = alarmsOf(s);
+  });
+  const alarm = (name: string) => {
+    const found = alarms.get(`queuewatch-test-${name}`);
+    if (!found) throw new Error(`no alarm ${name}; have ${[...alarms.keys()].join(', ')}`);
+    return found;
+  };
+  const service = [{ Name: 'service', Value: 'queuewatch' }];
+
+  it('notifies the ops topic when any alarm fires and when it recovers', () => {
+    const opsTopic = new RegExp(
+      `^queuewatch-test-data:ExportsOutputRef${logicalId(s.data, s.data.opsTopic)}`,
+    );
+    expect(alarms.size).toBeGreaterThan(0);
+    for (const a of alarms.values()) {
+      expect(a.AlarmActions).toEqual([{ 'Fn::ImportValue': expect.stringMatching(opsTopic) }]);
+      expect(a.OKActions).toEqual(a.AlarmActions);
+    }
+  });
+
+  it('fires on a single scan error', () => {
+    expect(alarm('scan-errors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(s.app, s.app.scan.function) } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('fires when no scan has succeeded for 15 minutes, counting missing heartbeats as breaching', () => {
+    expect(alarm('scan-heartbeat')).toMatchObject({
+      Namespace: 'Queuewatch',
+      MetricName: 'Heartbeat',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('widens the heartbeat window for a slower schedule, so a run on time never looks missed', () => {
+    const slow = alarmsOf(synthesize({ ...DEPLOYMENT, scheduleMinutes: 15 })).get(
+      'queuewatch-test-scan-heartbeat',
+    );
+    expect(slow?.EvaluationPeriods).toBe(4);
+  });
+
+  it('fires on a message in the ingest dead-letter queue', () => {
+    const dlq = new RegExp(logicalId(s.data, s.data.ingestDeadLetterQueue));
+    expect(alarm('ingest-dead-letters')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::ImportValue': expect.stringMatching(dlq) } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('fires on a single rejected message', () => {
+    expect(alarm('rejected-messages')).toMatchObject({
+      Namespace: 'Queuewatch',
+      MetricName: 'RejectedMessages',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('fires on an ingest error', () => {
+    expect(alarm('ingest-errors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(s.app, s.app.ingest.function) } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('fires when nothing has been ingested for six hours, so a dead feed is loud', () => {
+    const silence = alarm('feed-silence');
+    expect(silence).toMatchObject({
+      Namespace: 'Queuewatch',
+      MetricName: 'IngestedMessages',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    // Every bucket of the window must be empty.
+    expect(silence.Period * silence.EvaluationPeriods).toBe(6 * 3600);
+    expect(silence.DatapointsToAlarm ?? silence.EvaluationPeriods).toBe(silence.EvaluationPeriods);
+  });
+
+  it('takes the feed-silence window from configuration', () => {
+    const silence = alarmsOf(synthesize(DEPLOYMENT, { feedSilenceHours: 12 })).get(
+      'queuewatch-test-feed-silence',
+    );
+    expect((silence?.Period ?? 0) * (silence?.EvaluationPeriods ?? 0)).toBe(12 * 3600);
+  });
+
+  it('fires when SNS fails to deliver an alert', () => {
+    expect(alarm('alert-delivery-failures')).toMatchObject({
+      Namespace: 'AWS/SNS',
+      MetricName: 'NumberOfNotificationsFailed',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+});
