@@ -1,24 +1,49 @@
-// The alert ledger in DynamoDB: per case and audience, the level last notified and when. Every
-// write is conditional on the version read, so concurrent runs cannot both claim a case.
+// The alert ledger in DynamoDB: one item per audience, district and shard, holding the cases
+// notified to that audience, their level and when. Claims and completions are conditional on the
+// item's version, so two runs can never both send from the same shard.
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  paginateScan,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { LEVELS } from '../config/schema.ts';
-import type { LedgerEntry, LedgerStore } from '../scan/ports.ts';
+import { LEVELS, type Level } from '../config/schema.ts';
+import type { LedgerCase, LedgerShard, LedgerStore } from '../scan/ports.ts';
 
-const entrySchema = z.object({
-  caseRef: z.string(),
+/** Shards per audience and district: at ~90 bytes a case, a shard stays well under 400 KB with
+ * 4,000 cases, so one audience can have 16,000 alerting cases in one district. */
+export const LEDGER_SHARDS = 4;
+
+/** Which shard a case's ledger record lives in (FNV-1a of the reference). */
+export function ledgerShardOf(caseRef: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < caseRef.length; i++) {
+    hash ^= caseRef.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % LEDGER_SHARDS;
+}
+
+export const ledgerGroup = (audience: string, district: string, shard: number) =>
+  `${audience}#${district}#${shard}`;
+
+// Stored compactly: level as one letter, times as epoch milliseconds.
+const LEVEL_CODE: Record<Level, string> = { warning: 'w', breach: 'b', escalation: 'e' };
+const CODE_LEVEL = Object.fromEntries(LEVELS.map((l) => [LEVEL_CODE[l], l])) as Record<string, Level>;
+
+const storedCase = z.object({ l: z.enum(['w', 'b', 'e']), e: z.number(), n: z.number() });
+const storedShard = z.object({
+  group: z.string(),
   audience: z.string(),
   district: z.string(),
-  level: z.enum(LEVELS),
-  episode: z.string(),
-  notifiedAt: z.number().optional(),
-  state: z.enum(['pending', 'sent']),
-  runId: z.string(),
-  leaseUntil: z.number(),
+  shard: z.number().int(),
   version: z.number().int(),
-  messageId: z.string().optional(),
+  cases: z.record(z.string(), storedCase).default({}),
+  claim: z.object({ runId: z.string(), leaseUntil: z.number() }).optional(),
 });
 
 const isConditionFailure = (error: unknown) =>
@@ -26,7 +51,7 @@ const isConditionFailure = (error: unknown) =>
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
 export class DynamoLedger implements LedgerStore {
-  /** Items the last loadAll() could not read as entries (left alone, counted for ops). */
+  /** Items the last loadAll() could not read (left alone; the scan reports them). */
   unreadable = 0;
 
   constructor(
@@ -34,61 +59,106 @@ export class DynamoLedger implements LedgerStore {
     private readonly tableName: string,
   ) {}
 
-  /** The ledger holds only alerting and recently resolved cases (TTL and deletes keep it so),
-   * so reading it whole costs in proportion to what is alerting, not to history. */
-  async loadAll(): Promise<LedgerEntry[]> {
-    const entries: LedgerEntry[] = [];
+  async loadAll(): Promise<LedgerShard[]> {
+    const shards: LedgerShard[] = [];
     this.unreadable = 0;
     for await (const page of paginateScan(
       { client: this.client },
       { TableName: this.tableName, ConsistentRead: true },
     )) {
       for (const item of page.Items ?? []) {
-        const parsed = entrySchema.safeParse(item);
-        if (parsed.success) {
-          const { messageId, notifiedAt, ...rest } = parsed.data;
-          entries.push({
-            ...rest,
-            ...(messageId !== undefined ? { messageId } : {}),
-            ...(notifiedAt !== undefined ? { notifiedAt } : {}),
+        const parsed = storedShard.safeParse(item);
+        if (!parsed.success) {
+          this.unreadable += 1;
+          continue;
+        }
+        const { cases, claim, ...rest } = parsed.data;
+        const map = new Map<string, LedgerCase>();
+        for (const [caseRef, c] of Object.entries(cases)) {
+          map.set(caseRef, {
+            level: CODE_LEVEL[c.l] as Level,
+            episode: new Date(c.e).toISOString(),
+            notifiedAt: c.n,
           });
-        } else this.unreadable += 1;
+        }
+        shards.push({ ...rest, cases: map, ...(claim ? { claim } : {}) });
       }
     }
-    return entries;
+    return shards;
   }
 
-  async put(entry: LedgerEntry, expectedVersion: number | undefined, expiresAtMs: number): Promise<boolean> {
+  async claim(
+    shard: Pick<LedgerShard, 'group' | 'audience' | 'district' | 'shard'>,
+    expectedVersion: number | undefined,
+    claim: { runId: string; leaseUntil: number },
+  ): Promise<number | undefined> {
+    const version = (expectedVersion ?? 0) + 1;
     try {
       await this.client.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: { ...entry, expiresAt: Math.floor(expiresAtMs / 1000) },
-          ...(expectedVersion === undefined
-            ? { ConditionExpression: 'attribute_not_exists(caseRef)' }
-            : {
-                ConditionExpression: '#version = :expected',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': expectedVersion },
-              }),
+          Key: { group: shard.group },
+          UpdateExpression:
+            'SET #claim = :claim, #version = :version, audience = :audience, district = :district, #shard = :shard',
+          ConditionExpression:
+            expectedVersion === undefined ? 'attribute_not_exists(#group)' : '#version = :expected',
+          ExpressionAttributeNames: {
+            '#claim': 'claim',
+            '#version': 'version',
+            '#shard': 'shard',
+            ...(expectedVersion === undefined ? { '#group': 'group' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':claim': claim,
+            ':version': version,
+            ':audience': shard.audience,
+            ':district': shard.district,
+            ':shard': shard.shard,
+            ...(expectedVersion === undefined ? {} : { ':expected': expectedVersion }),
+          },
         }),
       );
-      return true;
+      return version;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }
 
-  async remove(key: { caseRef: string; audience: string }, expectedVersion: number): Promise<boolean> {
+  async complete(shard: LedgerShard, claimedVersion: number, expiresAtMs: number): Promise<boolean> {
+    const condition = {
+      ConditionExpression: '#version = :expected',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: { ':expected': claimedVersion },
+    };
     try {
+      if (shard.cases.size === 0) {
+        await this.client.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { group: shard.group }, ...condition }),
+        );
+        return true;
+      }
+      const cases: Record<string, z.infer<typeof storedCase>> = {};
+      for (const [caseRef, c] of shard.cases) {
+        cases[caseRef] = {
+          l: LEVEL_CODE[c.level] as 'w' | 'b' | 'e',
+          e: Date.parse(c.episode),
+          n: c.notifiedAt,
+        };
+      }
       await this.client.send(
-        new DeleteCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Key: { caseRef: key.caseRef, audience: key.audience },
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': expectedVersion },
+          Item: {
+            group: shard.group,
+            audience: shard.audience,
+            district: shard.district,
+            shard: shard.shard,
+            version: claimedVersion + 1,
+            cases,
+            expiresAt: Math.floor(expiresAtMs / 1000),
+          },
+          ...condition,
         }),
       );
       return true;

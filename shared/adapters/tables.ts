@@ -49,9 +49,11 @@ export const MIRROR_TABLE: TableDefinition = {
 
 export const LEDGER_TABLE: TableDefinition = {
   id: 'ledger',
-  description: 'Alert ledger: per case and audience, the level last notified and when',
-  partitionKey: { name: 'caseRef', type: 'S' },
-  sortKey: { name: 'audience', type: 'S' },
+  description:
+    'Alert ledger: per audience and district (in a few shards), each case notified, its level and when',
+  // One item per audience, district and shard, holding its cases: a run reads a few hundred small
+  // items, not one per alerting case, and claims a whole group with one conditional write.
+  partitionKey: { name: 'group', type: 'S' },
   ttlAttribute: 'expiresAt',
   indexes: [],
 };

@@ -10,32 +10,41 @@ export interface OpenCaseSource {
   pages(): AsyncIterable<readonly Record<string, unknown>[]>;
 }
 
-/** What the ledger remembers per case and audience. */
-export interface LedgerEntry {
-  caseRef: string;
-  audience: string;
-  district: string;
-  /** The level last notified (or being notified, while pending). */
+/** What the ledger remembers of one case notified to one audience. */
+export interface LedgerCase {
+  /** The level last notified. */
   level: Level;
   /** The stageEnteredAt of the stage that was notified: a new stage is a new episode. */
   episode: string;
-  /** When the level was last successfully notified (ms), absent for a first claim. */
-  notifiedAt?: number;
-  state: 'pending' | 'sent';
-  /** The run holding a pending claim, and until when (ms). */
-  runId: string;
-  leaseUntil: number;
+  /** When it was last successfully notified (ms). */
+  notifiedAt: number;
+}
+
+/** The ledger keeps one record per audience, district and shard (cases spread over a few shards
+ * by reference, so a record stays far below DynamoDB's item size limit). */
+export interface LedgerShard {
+  group: string;
+  audience: string;
+  district: string;
+  shard: number;
   version: number;
-  messageId?: string;
+  cases: Map<string, LedgerCase>;
+  /** A run sending from this shard now, and until when (ms) its claim holds. */
+  claim?: { runId: string; leaseUntil: number };
 }
 
 export interface LedgerStore {
-  loadAll(): Promise<LedgerEntry[]>;
-  /** Writes an entry only if the stored one still has `expectedVersion` (or, when undefined, no
-   * entry exists): the conditional write that keeps concurrent runs from sending twice. */
-  put(entry: LedgerEntry, expectedVersion: number | undefined, expiresAtMs: number): Promise<boolean>;
-  /** Deletes an entry, conditional on its version. */
-  remove(key: { caseRef: string; audience: string }, expectedVersion: number): Promise<boolean>;
+  loadAll(): Promise<LedgerShard[]>;
+  /** Claims a shard for this run: succeeds only if it is still at `expectedVersion` (or absent,
+   * when undefined). Returns the claimed shard's new version, or undefined if another run won. */
+  claim(
+    shard: Pick<LedgerShard, 'group' | 'audience' | 'district' | 'shard'>,
+    expectedVersion: number | undefined,
+    claim: { runId: string; leaseUntil: number },
+  ): Promise<number | undefined>;
+  /** Replaces a claimed shard with what was sent (clearing the claim), conditional on the claimed
+   * version; an empty shard is deleted. False if the claim was lost meanwhile. */
+  complete(shard: LedgerShard, claimedVersion: number, expiresAtMs: number): Promise<boolean>;
 }
 
 export interface OutgoingMessage {

@@ -4,6 +4,7 @@
 // was due stays due for the next run. Nothing due is dropped.
 
 import pLimit from 'p-limit';
+import { ledgerGroup, ledgerShardOf } from '../adapters/ledger.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import { LEVELS, type Level } from '../config/schema.ts';
 import { type CaseView, checkCaseView } from '../domain/case.ts';
@@ -20,7 +21,8 @@ import {
 } from '../domain/notify.ts';
 import type {
   AuditLog,
-  LedgerEntry,
+  LedgerCase,
+  LedgerShard,
   LedgerStore,
   OpenCaseSource,
   OutgoingMessage,
@@ -78,7 +80,6 @@ export interface ScanResult {
 }
 
 const RANK: Record<Level, number> = { warning: 0, breach: 1, escalation: 2 };
-const ledgerKey = (caseRef: string, audience: string) => `${caseRef}|${audience}`;
 
 interface DueItem {
   line: AlertLine;
@@ -87,7 +88,15 @@ interface DueItem {
   district: string;
   level: Level;
   episode: string;
-  previous: LedgerEntry | undefined;
+  group: string;
+}
+
+/** A shard this run works on: as loaded (if it existed), the cases it should end up with. */
+interface ShardWork {
+  loaded: LedgerShard | undefined;
+  key: Pick<LedgerShard, 'group' | 'audience' | 'district' | 'shard'>;
+  claimedVersion?: number;
+  next: Map<string, LedgerCase>;
 }
 
 export async function runScan(input: ScanInput): Promise<ScanResult> {
@@ -100,8 +109,10 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     return repeat.kind === 'elapsed' ? repeat.ms : repeat.days * 86_400_000;
   };
 
-  const entries = new Map<string, LedgerEntry>();
-  for (const entry of await ledger.loadAll()) entries.set(ledgerKey(entry.caseRef, entry.audience), entry);
+  const shards = new Map<string, LedgerShard>();
+  for (const shard of await ledger.loadAll()) shards.set(shard.group, shard);
+  const busy = (shard: LedgerShard | undefined) =>
+    shard?.claim !== undefined && shard.claim.runId !== runId && shard.claim.leaseUntil > nowMs;
 
   const result: ScanResult = {
     runId,
@@ -149,19 +160,19 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
       );
       if (evaluation.level === 'none') continue;
       const level = evaluation.level;
+      const shardNumber = ledgerShardOf(record.caseRef);
       for (const audience of config.audiencesFor(record, level)) {
-        const key = ledgerKey(record.caseRef, audience);
-        active.add(key);
-        const previous = entries.get(key);
-        if (previous?.state === 'pending' && previous.leaseUntil > nowMs) {
+        const group = ledgerGroup(audience, record.district, shardNumber);
+        active.add(`${group}|${record.caseRef}`);
+        const shard = shards.get(group);
+        if (busy(shard)) {
           result.inFlightElsewhere += 1;
           continue;
         }
-        const sameEpisode = previous !== undefined && previous.episode === record.stageEnteredAt;
+        const previous = shard?.cases.get(record.caseRef);
         const isDue =
-          !sameEpisode ||
-          previous.state === 'pending' || // a claim whose run died: not known to be sent
-          previous.notifiedAt === undefined ||
+          previous === undefined ||
+          previous.episode !== record.stageEnteredAt ||
           RANK[level] > RANK[previous.level] ||
           nowMs - previous.notifiedAt >= repeatMs(level);
         if (!isDue) continue;
@@ -172,108 +183,104 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
           district: record.district,
           level,
           episode: record.stageEnteredAt,
-          previous,
+          group,
         });
       }
     }
   }
   result.due = due.length;
 
-  // Entries whose case no longer alerts for that audience: one "resolved" line, then forgotten.
-  const resolvedByGroup = new Map<string, LedgerEntry[]>();
-  const abandoned: LedgerEntry[] = [];
-  for (const [key, entry] of entries) {
-    if (active.has(key)) continue;
-    if (entry.state === 'pending') {
-      if (entry.leaseUntil <= nowMs) abandoned.push(entry);
-      continue;
+  // Cases in the ledger that no longer alert for that audience: one "resolved" line, then gone.
+  const resolvedByPlace = new Map<string, Array<{ group: string; caseRef: string; level: Level }>>();
+  for (const shard of shards.values()) {
+    if (busy(shard)) continue;
+    for (const [caseRef, entry] of shard.cases) {
+      if (active.has(`${shard.group}|${caseRef}`)) continue;
+      const place = `${shard.audience}|${shard.district}`;
+      resolvedByPlace.set(place, [
+        ...(resolvedByPlace.get(place) ?? []),
+        { group: shard.group, caseRef, level: entry.level },
+      ]);
     }
-    const group = `${entry.audience}|${entry.district}`;
-    resolvedByGroup.set(group, [...(resolvedByGroup.get(group) ?? []), entry]);
   }
-  await Promise.all(abandoned.map((e) => limit(() => ledger.remove(e, e.version))));
 
   // Group what is due: one message per audience, district and level.
-  const groups = new Map<string, { notification: Notification; items: DueItem[] }>();
-  for (const item of due) {
-    const key = groupKey(item.audience, item.district, item.level);
-    let group = groups.get(key);
-    if (!group) {
-      group = {
+  interface Pending {
+    notification: Notification;
+    items: DueItem[];
+    resolved: Array<{ group: string; caseRef: string }>;
+  }
+  const messages = new Map<string, Pending>();
+  const pendingFor = (audience: string, district: string, level: Level, suffix = '') => {
+    const key = `${groupKey(audience, district, level)}${suffix}`;
+    let pending = messages.get(key);
+    if (!pending) {
+      pending = {
         notification: {
-          audience: item.audience,
-          district: item.district,
-          localAuthority: config.localAuthorityOf(item.district),
-          level: item.level,
+          audience,
+          district,
+          localAuthority: config.localAuthorityOf(district),
+          level,
           cases: [],
           resolved: [],
         },
         items: [],
+        resolved: [],
       };
-      groups.set(key, group);
+      messages.set(key, pending);
     }
-    group.items.push(item);
-  }
+    return pending;
+  };
+  for (const item of due) pendingFor(item.audience, item.district, item.level).items.push(item);
   // Resolved lines ride on the highest-level message to the same audience and district, or go
   // in a message of their own.
-  const resolvedEntries = new Map<Notification, LedgerEntry[]>();
-  for (const [group, resolved] of resolvedByGroup) {
-    const [audience, district] = group.split('|') as [string, string];
+  for (const [place, resolved] of resolvedByPlace) {
+    const [audience, district] = place.split('|') as [string, string];
     const carrier = LEVELS.toReversed()
-      .map((level) => groups.get(groupKey(audience, district, level)))
-      .find((g) => g !== undefined);
-    if (carrier) {
-      resolvedEntries.set(carrier.notification, resolved);
-      continue;
-    }
-    const level = resolved.reduce<Level>((top, e) => (RANK[e.level] > RANK[top] ? e.level : top), 'warning');
-    const notification: Notification = {
-      audience,
-      district,
-      localAuthority: config.localAuthorityOf(district),
-      level,
-      cases: [],
-      resolved: [],
-    };
-    groups.set(`${groupKey(audience, district, level)}|resolved`, { notification, items: [] });
-    resolvedEntries.set(notification, resolved);
+      .map((level) => messages.get(groupKey(audience, district, level)))
+      .find((m) => m !== undefined);
+    const top = resolved.reduce<Level>((t, r) => (RANK[r.level] > RANK[t] ? r.level : t), 'warning');
+    (carrier ?? pendingFor(audience, district, top, '|resolved')).resolved.push(...resolved);
   }
 
-  const ordered = [...groups.values()].sort((a, b) => compareNotifications(a.notification, b.notification));
+  // Claim every shard this run will change, with one conditional write each. A shard another run
+  // claimed first is left to it: its cases go out in that run's messages, not ours.
+  const work = new Map<string, ShardWork>();
+  for (const pending of messages.values()) {
+    const groups = [...pending.items.map((i) => i.group), ...pending.resolved.map((r) => r.group)];
+    for (const group of groups) {
+      if (work.has(group)) continue;
+      const loaded = shards.get(group);
+      const [audience = '', district = '', shard = '0'] = group.split('#');
+      work.set(group, {
+        loaded,
+        key: { group, audience, district, shard: Number(shard) },
+        next: new Map(loaded?.cases ?? []),
+      });
+    }
+  }
+  await Promise.all(
+    [...work.values()].map((w) =>
+      limit(async () => {
+        const version = await ledger.claim(w.key, w.loaded?.version, { runId, leaseUntil: nowMs + leaseMs });
+        if (version !== undefined) w.claimedVersion = version;
+      }),
+    ),
+  );
+  const claimed = (group: string) => work.get(group)?.claimedVersion !== undefined;
+
+  const ordered = [...messages.values()].sort((a, b) => compareNotifications(a.notification, b.notification));
   const smsCap = config.file.sms.maxPerRun;
   const overflow: Notification[] = [];
 
-  for (const { notification, items } of ordered) {
-    // Claim every case in the group; a lost claim means a concurrent run is sending it.
-    const claims = await Promise.all(
-      items.map((item) =>
-        limit(async () => {
-          const claimed: LedgerEntry = {
-            caseRef: item.line.caseRef,
-            audience: item.audience,
-            district: item.district,
-            level: item.level,
-            episode: item.episode,
-            ...(item.previous?.notifiedAt !== undefined && item.previous.episode === item.episode
-              ? { notifiedAt: item.previous.notifiedAt }
-              : {}),
-            state: 'pending',
-            runId,
-            leaseUntil: nowMs + leaseMs,
-            version: (item.previous?.version ?? 0) + 1,
-          };
-          const ok = await ledger.put(claimed, item.previous?.version, nowMs + ttlMs);
-          return ok ? { item, claimed } : undefined;
-        }),
-      ),
-    );
-    const won = claims.filter((c) => c !== undefined);
-    result.lostClaims += claims.length - won.length;
-    const resolved = resolvedEntries.get(notification) ?? [];
-    if (won.length === 0 && resolved.length === 0) continue;
+  for (const { notification, items: allItems, resolved: allResolved } of ordered) {
+    const items = allItems.filter((i) => claimed(i.group));
+    const resolved = allResolved.filter((r) => claimed(r.group));
+    result.lostClaims += allItems.length - items.length;
+    if (items.length === 0 && resolved.length === 0) continue;
 
-    notification.cases = won.map((c) => c.item.line).sort(oldestLineFirst);
-    notification.resolved = resolved.map((e) => e.caseRef).sort();
+    notification.cases = items.map((i) => i.line).sort(oldestLineFirst);
+    notification.resolved = resolved.map((r) => r.caseRef).sort();
     const withSms = result.smsSent < smsCap;
     const message: OutgoingMessage = {
       kind: withSms ? 'alert' : 'email-only',
@@ -281,7 +288,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
       district: notification.district,
       localAuthority: notification.localAuthority,
       level: notification.level,
-      categories: [...new Set(won.map((c) => c.item.category))],
+      categories: [...new Set(items.map((i) => i.category))],
       ...(withSms ? { sms: renderSms(notification, config) } : {}),
       email: renderEmail(notification, config, nowMs),
     };
@@ -290,16 +297,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     try {
       messageId = await input.publisher.publish(message);
     } catch (error) {
-      // Not sent: put every claim back as it was, so the next run finds it due again.
-      await Promise.all(
-        won.map(({ item, claimed }) =>
-          limit(() =>
-            item.previous
-              ? ledger.put(item.previous, claimed.version, nowMs + ttlMs)
-              : ledger.remove(claimed, claimed.version),
-          ),
-        ),
-      );
+      // Not sent: the ledger keeps what it had for these cases, so they stay due.
       result.failed.push({
         audience: notification.audience,
         district: notification.district,
@@ -313,20 +311,14 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
       result.emailOnly += 1;
       overflow.push(notification);
     }
-
-    await Promise.all([
-      ...won.map(({ claimed }) =>
-        limit(() =>
-          ledger.put(
-            { ...claimed, state: 'sent', notifiedAt: nowMs, version: claimed.version + 1, messageId },
-            claimed.version,
-            nowMs + ttlMs,
-          ),
-        ),
-      ),
-      ...resolved.map((entry) => limit(() => ledger.remove(entry, entry.version))),
-    ]);
+    for (const item of items) {
+      work
+        .get(item.group)
+        ?.next.set(item.line.caseRef, { level: item.level, episode: item.episode, notifiedAt: nowMs });
+    }
+    for (const r of resolved) work.get(r.group)?.next.delete(r.caseRef);
     result.resolved += resolved.length;
+
     const caseRefs = notification.cases.map((c) => c.caseRef);
     await input.audit.record({
       sentAt: result.at,
@@ -355,6 +347,21 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   }
 
   if (overflow.length > 0) await sendSummary(input, result, overflow);
+
+  // Record what was sent and release the claims.
+  await Promise.all(
+    [...work.values()]
+      .filter((w) => w.claimedVersion !== undefined)
+      .map((w) =>
+        limit(() =>
+          ledger.complete(
+            { ...w.key, version: w.claimedVersion as number, cases: w.next },
+            w.claimedVersion as number,
+            nowMs + ttlMs,
+          ),
+        ),
+      ),
+  );
   return result;
 }
 

@@ -1,28 +1,42 @@
 // An in-memory alert ledger with the same conditional-write rules as the DynamoDB one, for fast
 // unit tests of the scan's decisions. The real adapter is covered against dynalite.
 
-import type { LedgerEntry, LedgerStore } from '#shared/scan/ports.ts';
+import type { LedgerShard, LedgerStore } from '#shared/scan/ports.ts';
 
 export class MemoryLedger implements LedgerStore {
-  readonly entries = new Map<string, LedgerEntry>();
+  readonly shards = new Map<string, LedgerShard>();
 
-  async loadAll(): Promise<LedgerEntry[]> {
-    return [...this.entries.values()].map((e) => ({ ...e }));
+  async loadAll(): Promise<LedgerShard[]> {
+    return [...this.shards.values()].map((s) => ({ ...s, cases: new Map(s.cases) }));
   }
 
-  async put(entry: LedgerEntry, expectedVersion: number | undefined): Promise<boolean> {
-    const key = `${entry.caseRef}|${entry.audience}`;
-    const stored = this.entries.get(key);
+  async claim(
+    key: Pick<LedgerShard, 'group' | 'audience' | 'district' | 'shard'>,
+    expectedVersion: number | undefined,
+    claim: { runId: string; leaseUntil: number },
+  ): Promise<number | undefined> {
+    const stored = this.shards.get(key.group);
     if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion)
-      return false;
-    this.entries.set(key, { ...entry });
+      return undefined;
+    const version = (expectedVersion ?? 0) + 1;
+    this.shards.set(key.group, { ...key, version, cases: new Map(stored?.cases ?? []), claim });
+    return version;
+  }
+
+  async complete(shard: LedgerShard, claimedVersion: number): Promise<boolean> {
+    if (this.shards.get(shard.group)?.version !== claimedVersion) return false;
+    if (shard.cases.size === 0) this.shards.delete(shard.group);
+    else {
+      const { claim: _released, ...rest } = shard;
+      this.shards.set(shard.group, { ...rest, version: claimedVersion + 1, cases: new Map(shard.cases) });
+    }
     return true;
   }
 
-  async remove(key: { caseRef: string; audience: string }, expectedVersion: number): Promise<boolean> {
-    const k = `${key.caseRef}|${key.audience}`;
-    if (this.entries.get(k)?.version !== expectedVersion) return false;
-    this.entries.delete(k);
-    return true;
+  /** Every case notified to an audience, across shards. */
+  casesOf(audience: string): string[] {
+    return [...this.shards.values()]
+      .filter((s) => s.audience === audience)
+      .flatMap((s) => [...s.cases.keys()]);
   }
 }

@@ -2,6 +2,7 @@
 // interval, a new stage is a new episode, in-flight claims are left alone, resolved cases get one line.
 
 import { describe, expect, it } from 'vitest';
+import { ledgerGroup, ledgerShardOf } from '#shared/adapters/ledger.ts';
 import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
@@ -45,7 +46,7 @@ function harness() {
   return { ledger, sent, run, set: (next: Item[]) => (items = next) };
 }
 
-const toSupervisor = (messages: { audience: string }[]) =>
+const toSupervisor = <T extends { audience: string }>(messages: T[]) =>
   messages.filter((m) => m.audience === 'district-supervisor');
 
 describe('scan decisions', () => {
@@ -90,20 +91,11 @@ describe('scan decisions', () => {
   it('leaves a case another run is sending alone until its lease runs out', async () => {
     const h = harness();
     h.set([daHigh('DA-000-0000001', T0 - 30 * HOUR)]);
-    await h.ledger.put(
-      {
-        caseRef: 'DA-000-0000001',
-        audience: 'district-supervisor',
-        district: 'D01',
-        level: 'breach',
-        episode: new Date(T0 - 30 * HOUR).toISOString(),
-        state: 'pending',
-        runId: 'other',
-        leaseUntil: T0 + 60_000,
-        version: 1,
-      },
-      undefined,
-    );
+    const group = ledgerGroup('district-supervisor', 'D01', ledgerShardOf('DA-000-0000001'));
+    await h.ledger.claim({ group, audience: 'district-supervisor', district: 'D01', shard: 0 }, undefined, {
+      runId: 'other',
+      leaseUntil: T0 + 60_000,
+    });
 
     const during = await h.run(T0);
     const afterLease = await h.run(T0 + 2 * 60_000);
@@ -125,7 +117,7 @@ describe('scan decisions', () => {
     expect(toSupervisor(next.messages).map((m) => ({ cases: m.caseRefs, resolved: m.resolved }))).toEqual([
       { cases: [], resolved: ['DA-000-0000001'] },
     ]);
-    expect(h.ledger.entries.size).toBe(0);
+    expect(h.ledger.shards.size).toBe(0);
     expect(after.messages).toEqual([]);
   });
 });
