@@ -1,0 +1,14 @@
+// The feed's consumer: SQS batches of case changes into the mirror, with partial batch failures
+// (rejected messages are kept and acknowledged; transient failures go back to SQS for a retry).
+
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { awsIngestDeps } from '#shared/ingest/aws.ts';
+import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
+import { withObservability } from '#shared/lambda/observability.ts';
+
+const deps = awsIngestDeps();
+
+export const handler = withObservability(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const { response } = await ingestBatch(event, deps, Date.now());
+  return response;
+});

@@ -1,0 +1,185 @@
+// The ingest use case: one SQS batch of feed messages into the mirror. Each message is validated
+// and applied on its own (Powertools partial batch processing), so one bad message never blocks or
+// re-runs its neighbours:
+// - applied (created, updated, or a harmless unchanged/stale repeat): acknowledged;
+// - can never be valid (malformed, wrong fields, unknown vocabulary, future stage, conflicting
+//   version): recorded in the rejects table, counted, reported to ops, and acknowledged;
+// - failed for a passing reason (throttling, network): returned as a batch item failure, so SQS
+//   retries it and the DLQ catches it after maxReceiveCount.
+
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { OpsNotifier } from '../adapters/ops-notifier.ts';
+import type { CaseVocabulary } from '../domain/case.ts';
+import { MAX_BODY_CHARS, parseChange, type Rejection, schemaFieldsOf } from './change.ts';
+import type { ApplyOutcome } from './ordering.ts';
+import type { IngestLogger, IngestMetrics, IngestStateStore, MirrorStore, RejectStore } from './ports.ts';
+
+export interface IngestDeps {
+  mirror: MirrorStore;
+  rejects: RejectStore;
+  state: IngestStateStore;
+  ops: OpsNotifier;
+  vocabulary: CaseVocabulary;
+  logger: IngestLogger;
+  metrics: IngestMetrics;
+}
+
+export type AppliedOutcome = Exclude<ApplyOutcome, 'conflict'>;
+
+export interface IngestSummary {
+  received: number;
+  applied: Record<AppliedOutcome, number>;
+  rejected: Array<Pick<Rejection, 'code' | 'caseRef'> & { messageId: string }>;
+  /** Message ids returned to SQS for a retry. */
+  retried: string[];
+}
+
+export interface IngestResult {
+  response: SQSBatchResponse;
+  summary: IngestSummary;
+}
+
+/** Only what is safe to log about an error: its kind and HTTP status, never its message (an SDK
+ * validation message can quote a value). */
+export function describeError(error: unknown): Record<string, unknown> {
+  const name = error instanceof Error ? error.name : typeof error;
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+  return { name, ...(status !== undefined ? { httpStatusCode: status } : {}) };
+}
+
+export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: number): Promise<IngestResult> {
+  const { logger } = deps;
+  const summary: IngestSummary = {
+    received: event.Records.length,
+    applied: { created: 0, updated: 0, unchanged: 0, stale: 0 },
+    rejected: [],
+    retried: [],
+  };
+
+  const reject = async (record: SQSRecord, rejection: Rejection) => {
+    await deps.rejects.record({
+      messageId: record.messageId,
+      code: rejection.code,
+      reason: rejection.reason,
+      ...(rejection.caseRef ? { caseRef: rejection.caseRef } : {}),
+      ...fieldsOf(record.body),
+      bodyLength: record.body.length,
+      rejectedAtMs: nowMs,
+    });
+    summary.rejected.push({
+      messageId: record.messageId,
+      code: rejection.code,
+      ...(rejection.caseRef ? { caseRef: rejection.caseRef } : {}),
+    });
+    logger.warn('feed message rejected', {
+      messageId: record.messageId,
+      code: rejection.code,
+      reason: rejection.reason,
+      caseRef: rejection.caseRef,
+    });
+  };
+
+  const handleRecord = async (record: SQSRecord) => {
+    const change = parseChange(record.body, deps.vocabulary, nowMs);
+    try {
+      if (!change.ok) return await reject(record, change);
+      const outcome = await deps.mirror.apply(change, nowMs);
+      if (outcome === 'conflict') {
+        const { sourceUpdatedAt, caseRef } = change.record;
+        const seq = change.sourceSequence !== undefined ? `, sourceSequence ${change.sourceSequence}` : '';
+        return await reject(record, {
+          ok: false,
+          code: 'conflict',
+          caseRef,
+          reason: `the mirror holds other content for the same version (sourceUpdatedAt ${sourceUpdatedAt}${seq}); the stored one is kept`,
+        });
+      }
+      summary.applied[outcome] += 1;
+    } catch (error) {
+      summary.retried.push(record.messageId);
+      logger.warn('feed message failed for now; SQS will retry it', {
+        messageId: record.messageId,
+        caseRef: change.ok ? change.record.caseRef : change.caseRef,
+        error: describeError(error),
+      });
+      throw error;
+    }
+  };
+
+  // A new processor per batch: no state carried between invocations. Every message failing is
+  // returned as a full list rather than thrown, so SQS retries them the same way.
+  const response = await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
+    throwOnFullBatchFailure: false,
+  });
+
+  const applied = Object.values(summary.applied).reduce((sum, n) => sum + n, 0);
+  deps.metrics.addMetric('IngestedMessages', 'Count', applied);
+  deps.metrics.addMetric('RejectedMessages', 'Count', summary.rejected.length);
+  deps.metrics.addMetric('RetriedMessages', 'Count', summary.retried.length);
+  logger.info('ingest batch', {
+    received: summary.received,
+    ...summary.applied,
+    rejected: summary.rejected.length,
+    retried: summary.retried.length,
+  });
+
+  if (applied > 0) {
+    await deps.state.recordIngest(nowMs).catch((error: unknown) => {
+      deps.metrics.addMetric('IngestStateFailures', 'Count', 1);
+      logger.error('could not record the last ingest time', { error: describeError(error) });
+    });
+  }
+  if (summary.rejected.length > 0) {
+    const report = opsReport(summary);
+    await deps.ops.notify(report.subject, report.text).catch((error: unknown) => {
+      deps.metrics.addMetric('OpsReportFailures', 'Count', 1);
+      logger.error('could not report rejected messages to ops', { error: describeError(error) });
+    });
+  }
+  return { response, summary };
+}
+
+function fieldsOf(body: string): { fields?: Record<string, unknown> } {
+  if (body.length > MAX_BODY_CHARS) return {};
+  try {
+    const fields = schemaFieldsOf(JSON.parse(body));
+    return fields ? { fields } : {};
+  } catch {
+    return {};
+  }
+}
+
+const LISTED = 50;
+
+/** One summary per batch for the ops topic: counts, reason codes, case references and message ids;
+ * never any content of a message. */
+export function opsReport(summary: IngestSummary): { subject: string; text: string } {
+  const n = summary.rejected.length;
+  const byCode = new Map<string, typeof summary.rejected>();
+  for (const r of summary.rejected) byCode.set(r.code, [...(byCode.get(r.code) ?? []), r]);
+  const lines = [...byCode.entries()].map(([code, rs]) => {
+    const refs = rs.flatMap((r) => (r.caseRef ? [r.caseRef] : []));
+    const unref = rs.length - refs.length;
+    const parts: string[] = [];
+    if (refs.length > 0) {
+      const more = refs.length > LISTED ? ` and ${refs.length - LISTED} more` : '';
+      parts.push(`cases ${refs.slice(0, LISTED).join(', ')}${more}`);
+    }
+    if (unref > 0) parts.push(`${unref} without a valid case reference`);
+    return `  ${code}: ${rs.length}${parts.length > 0 ? ` (${parts.join('; ')})` : ''}`;
+  });
+  const ids = summary.rejected.slice(0, LISTED).map((r) => r.messageId);
+  return {
+    subject: `${n} feed message${n === 1 ? '' : 's'} rejected`,
+    text: [
+      `The ingest function rejected ${n} of ${summary.received} feed messages in one batch. They will not be retried:`,
+      'each is kept in the rejects table with its reason (rejectId feed#<SQS message id>) for replay after a fix.',
+      '',
+      ...lines,
+      '',
+      `SQS message ids: ${ids.join(', ')}${n > LISTED ? ` and ${n - LISTED} more` : ''}`,
+    ].join('\n'),
+  };
+}
