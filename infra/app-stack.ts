@@ -1,5 +1,6 @@
 // The stateless stack: the scan and ingest functions, the schedule, the feed's event source and the
-// alarms. It holds no data, so it can be redeployed (or destroyed and recreated) freely.
+// alarms. It holds no data, so it can be redeployed freely (in production its log groups are kept
+// when it is destroyed).
 
 import { basename, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
