@@ -80,8 +80,47 @@ export function checkCase(raw: unknown, vocabulary: CaseVocabulary, nowMs?: numb
   return checkAgainst(caseRecordSchema, raw, vocabulary, nowMs);
 }
 
-/** Validates an item read from the open-cases index (which does not project sourceUpdatedAt). */
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CATEGORY_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
+const RISK_SET: ReadonlySet<unknown> = new Set(RISK_LEVELS);
+const STAGE_SET: ReadonlySet<unknown> = new Set(STAGES);
+
+/** Validates an item read from the open-cases index (which does not project sourceUpdatedAt).
+ * The scan does this for every open case on every run, so items already in the mirror's own
+ * canonical form (UTC instants as toISOString writes them) take a fast path with the same rules;
+ * anything else goes through the schema, which also gives the reasons. */
 export function checkCaseView(raw: unknown, vocabulary: CaseVocabulary): Checked<CaseView> {
+  const r = raw as Record<string, unknown> | null;
+  if (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.caseRef === 'string' &&
+    CASE_REF_PATTERN.test(r.caseRef) &&
+    typeof r.category === 'string' &&
+    vocabulary.categories.has(r.category) &&
+    CATEGORY_PATTERN.test(r.category) &&
+    RISK_SET.has(r.riskLevel) &&
+    typeof r.district === 'string' &&
+    vocabulary.districts.has(r.district) &&
+    STAGE_SET.has(r.stage) &&
+    typeof r.stageEnteredAt === 'string' &&
+    CANONICAL_INSTANT.test(r.stageEnteredAt) &&
+    !Number.isNaN(Date.parse(r.stageEnteredAt)) &&
+    typeof r.childrenInvolved === 'boolean'
+  ) {
+    return {
+      ok: true,
+      value: {
+        caseRef: r.caseRef,
+        category: r.category,
+        riskLevel: r.riskLevel as RiskLevel,
+        district: r.district,
+        stage: r.stage as Stage,
+        stageEnteredAt: r.stageEnteredAt,
+        childrenInvolved: r.childrenInvolved,
+      },
+    };
+  }
   return checkAgainst(caseViewSchema, raw, vocabulary);
 }
 
