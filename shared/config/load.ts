@@ -30,7 +30,8 @@ export function parseConfig(text: string, source = 'config'): CompiledConfig {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
-    const line = first?.linePos?.[0]?.line;
+    // linePos is only filled in with prettyErrors (which quotes the source), so count lines here.
+    const line = first ? lineCounter.linePos(first.pos[0]).line : undefined;
     throw new ConfigError([
       {
         path: '',
@@ -52,7 +53,8 @@ export function parseConfig(text: string, source = 'config'): CompiledConfig {
       return line ? { ...issue, message: `${issue.message} (${source} line ${line})` } : issue;
     });
 
-  const parsed = configSchema.safeParse(doc.toJS());
+  // reportInput: zodIssues tells a missing key (input undefined) from one of the wrong type.
+  const parsed = configSchema.safeParse(doc.toJS(), { reportInput: true });
   if (!parsed.success) throw new ConfigError(withLines(zodIssues(parsed.error)));
   try {
     return compileConfig(parsed.data);
@@ -63,15 +65,19 @@ export function parseConfig(text: string, source = 'config'): CompiledConfig {
 }
 
 export function zodIssues(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => ({
-    path: formatPath(issue.path),
-    message:
-      issue.code === 'invalid_type' && issue.input === undefined
-        ? 'is missing'
-        : issue.code === 'unrecognized_keys'
-          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`
-          : issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    // One issue per unknown key, with the key in the path, so its line can be found (a top-level
+    // unknown key otherwise has an empty path and no line).
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: `unknown key '${key}'` }))
+      : [
+          {
+            path: formatPath(issue.path),
+            message:
+              issue.code === 'invalid_type' && issue.input === undefined ? 'is missing' : issue.message,
+          },
+        ],
+  );
 }
 
 /** Loads a config file (the shipped default when no path is given). */

@@ -91,10 +91,10 @@ export function londonOffsetMs(utcMs: number): number {
 /** The UTC instant of a London wall-clock time (ms since epoch, as if UTC). A time that the
  * spring change skips resolves to the instant after the gap; an autumn repeat to the first. */
 export function londonLocalToUtc(localMs: number): number {
-  const first = localMs - londonOffsetMs(localMs - HOUR);
-  if (first + londonOffsetMs(first) === localMs) return first;
-  const second = localMs - londonOffsetMs(first);
-  return second;
+  // `first` reads the offset in force an hour earlier: right for every existing time (the first of
+  // a repeated one), and for a skipped time it keeps the pre-change offset, so 01:30 on the spring
+  // day lands at 02:30 BST, after the gap. (Using the offset after the change put it before.)
+  return localMs - londonOffsetMs(localMs - HOUR);
 }
 
 export interface WorkingCalendar {

@@ -116,12 +116,16 @@ export function renderSms(n: Notification, config: CompiledConfig): string {
     `QW ${n.level.toUpperCase()} ${n.district}: ${summary}`,
   ];
   for (const withLink of [true, false]) {
+    // A header that leaves no room for a single case is kept only if a shorter one does no better.
+    let listsNoCase: string | undefined;
     for (const header of headers) {
       // Measure the fixed part once (with room for "+N more"); case lines are plain ASCII, one
-      // unit a character in either encoding, so the rest is arithmetic.
-      const fixed = smsSegments(compose(header, [], total, withLink));
+      // unit a character in either encoding, so the rest is arithmetic. UCS-2 counts UTF-16
+      // units (an emoji is two), not the characters the library reports.
+      const fixedText = compose(header, [], total, withLink);
+      const fixed = smsSegments(fixedText);
       if (fixed.segments !== 1) continue;
-      let room = (fixed.encoding === 'GSM-7' ? 160 : 70) - fixed.characters;
+      let room = fixed.encoding === 'GSM-7' ? 160 - fixed.characters : 70 - fixedText.length;
       const lines: string[] = [];
       for (const c of n.cases) {
         const line = `${c.caseRef} ${formatAge(c.ageMs)}`;
@@ -130,8 +134,11 @@ export function renderSms(n: Notification, config: CompiledConfig): string {
         lines.push(line);
       }
       const sms = compose(header, lines, total - lines.length, withLink);
-      if (fitsOneSegment(sms)) return sms;
+      if (!fitsOneSegment(sms)) continue;
+      if (lines.length > 0 || total === 0) return sms;
+      listsNoCase ??= sms;
     }
+    if (listsNoCase) return listsNoCase;
   }
   // Unreachable with a valid config (its limits keep the header short); cut to fit regardless.
   return `QW ${n.level.toUpperCase()} ${n.district}: ${summary}`.slice(0, 70);

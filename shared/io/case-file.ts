@@ -120,8 +120,13 @@ async function* readCsv(path: string): AsyncGenerator<RawRecord> {
       max_record_size: MAX_LINE,
     }),
   );
+  let lastSkippedLine = -1;
   parser.on('skip', (error: Error & { lines?: number }) => {
-    skipped.push({ line: error.lines ?? 0, error: `not a valid CSV row (${error.message.split(':')[0]})` });
+    const line = error.lines ?? 0;
+    // One bad row can raise several errors (one per stray quote): count and report it once.
+    if (line === lastSkippedLine) return;
+    lastSkippedLine = line;
+    skipped.push({ line, error: `not a valid CSV row (${error.message.split(':')[0]})` });
   });
   try {
     for await (const { record, info } of parser as AsyncIterable<{

@@ -1,0 +1,162 @@
+// Shared builders for the unit tests: synthetic cases (opaque references only, never personal
+// data), the shipped config loaded once, config variants built from its text, and an SMS oracle
+// that does not depend on the library the product uses.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CompiledConfig } from '#shared/config/compile.ts';
+import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '#shared/config/load.ts';
+import type { CaseRecord } from '#shared/domain/case.ts';
+import type { AlertLine, Notification } from '#shared/domain/notify.ts';
+import type { RawRecord } from '#shared/io/case-file.ts';
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Milliseconds since the epoch of an ISO instant; throws on a typo rather than returning NaN. */
+export function at(iso: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new RangeError(`not an instant: ${iso}`);
+  return ms;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A valid, open, high-risk domestic abuse case awaiting risk assessment in D01. */
+export function aCase(overrides: Partial<CaseRecord> = {}): CaseRecord {
+  return {
+    caseRef: 'DA-000-0000001',
+    category: 'domestic-abuse',
+    riskLevel: 'high',
+    district: 'D01',
+    stage: 'awaiting-risk-assessment',
+    stageEnteredAt: '2026-03-29T00:30:00.000Z',
+    childrenInvolved: false,
+    sourceUpdatedAt: '2026-03-29T00:30:00.000Z',
+    ...overrides,
+  };
+}
+
+/** A synthetic reference: DA-000-0000001, DA-000-0000002, ... */
+export const ref = (n: number, prefix = 'DA') => `${prefix}-000-${String(n).padStart(7, '0')}`;
+
+let cached: CompiledConfig | undefined;
+/** The shipped config, compiled once per test file. */
+export function defaultConfig(): CompiledConfig {
+  cached ??= loadConfig();
+  return cached;
+}
+
+export const defaultConfigText = (): string => readFileSync(DEFAULT_CONFIG_PATH, 'utf8');
+
+/** The shipped config's text with each [from, to] replaced once; fails if `from` is not there,
+ * so a test never silently checks the unchanged config. */
+export function configTextWith(...edits: Array<[from: string, to: string]>): string {
+  let text = defaultConfigText();
+  for (const [from, to] of edits) {
+    if (!text.includes(from)) throw new Error(`the default config has no ${JSON.stringify(from)}`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
+
+export const configWith = (...edits: Array<[from: string, to: string]>): CompiledConfig =>
+  parseConfig(configTextWith(...edits), 'test.yaml');
+
+/** Raw records as the case-file reader yields them, numbered from line 1. */
+export function rawRecords(items: unknown[]): RawRecord[] {
+  return items.map((raw, index) => ({ line: index + 1, raw }));
+}
+
+export function alertLine(n: number, ageMs: number, overrides: Partial<AlertLine> = {}): AlertLine {
+  return {
+    caseRef: ref(n),
+    category: 'domestic-abuse',
+    riskLevel: 'high',
+    stage: 'awaiting-risk-assessment',
+    ageMs,
+    ...overrides,
+  };
+}
+
+export function aNotification(overrides: Partial<Notification> = {}): Notification {
+  return {
+    audience: 'district-supervisor',
+    district: 'D01',
+    localAuthority: 'la-northgate',
+    level: 'breach',
+    cases: [alertLine(1, 30 * HOUR)],
+    resolved: [],
+    ...overrides,
+  };
+}
+
+export const PII_MARKERS = ['SYNTHETIC-PERSON-', 'SYNTHETIC-ADDRESS-', 'SYNTHETIC-NOTE-'] as const;
+
+/** The first PII marker found in a text, or undefined. */
+export const piiMarkerIn = (text: string) => PII_MARKERS.find((marker) => text.includes(marker));
+
+// GSM 03.38: the basic set (one septet each) and the extension set (escape + one septet).
+const GSM_BASIC = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+);
+const GSM_EXTENSION = new Set('^{}\\[~]|€\f');
+
+/** An independent single-segment check: 160 septets in GSM-7, else 70 UTF-16 code units. */
+export function fitsOneSmsSegment(text: string): boolean {
+  let septets = 0;
+  for (const char of text) {
+    if (GSM_BASIC.has(char)) septets += 1;
+    else if (GSM_EXTENSION.has(char)) septets += 2;
+    else return text.length <= 70;
+  }
+  return septets <= 160;
+}
+
+/** A temporary directory, removed by the returned cleanup. */
+export function tempDir(): { dir: string; file(name: string, content: string): string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'queuewatch-test-'));
+  return {
+    dir,
+    file(name, content) {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `queuewatch` as a user would, from the repository root. A process takes a second or two
+ * to start, so tests run few of them, concurrently. */
+export function runCli(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/queuewatch.js', ...args],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, QUEUEWATCH_DEBUG: '' },
+      },
+      (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ status, stdout, stderr });
+      },
+    );
+  });
+}

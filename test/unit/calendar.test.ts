@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CalendarRangeError,
+  createWorkingCalendar,
+  epochDay,
+  isoDateOfEpochDay,
+  londonLocalToUtc,
+  londonOffsetMs,
+} from '#shared/domain/calendar.ts';
+import { type Limit, parseLimit } from '#shared/domain/duration.ts';
+import { deadline } from '#shared/domain/engine.ts';
+import { at, configWith, HOUR, iso } from '#test/support/fixtures.ts';
+
+const limit = (text: string): Limit => {
+  const parsed = parseLimit(text);
+  if ('error' in parsed) throw new Error(parsed.error);
+  return parsed;
+};
+
+/** London wall-clock time of an instant, as YYYY-MM-DD HH:MM. */
+const londonWallClock = (ms: number) =>
+  new Date(ms + londonOffsetMs(ms)).toISOString().slice(0, 16).replace('T', ' ');
+
+describe('London offsets', () => {
+  it('switches to BST at 01:00 UTC on the last Sunday of March', () => {
+    expect(londonOffsetMs(at('2026-03-29T00:59:59Z'))).toBe(0);
+    expect(londonOffsetMs(at('2026-03-29T01:00:00Z'))).toBe(HOUR);
+  });
+
+  it('switches back to GMT at 01:00 UTC on the last Sunday of October', () => {
+    expect(londonOffsetMs(at('2026-10-25T00:59:59Z'))).toBe(HOUR);
+    expect(londonOffsetMs(at('2026-10-25T01:00:00Z'))).toBe(0);
+  });
+
+  it('converts ordinary London wall-clock times to UTC in both seasons', () => {
+    expect(iso(londonLocalToUtc(at('2026-01-15T09:00:00Z')))).toBe('2026-01-15T09:00:00.000Z');
+    expect(iso(londonLocalToUtc(at('2026-07-15T09:00:00Z')))).toBe('2026-07-15T08:00:00.000Z');
+  });
+
+  it('resolves a wall-clock time repeated in October to its first occurrence', () => {
+    // 01:30 happens at 00:30 UTC (BST) and again at 01:30 UTC (GMT).
+    expect(iso(londonLocalToUtc(at('2026-10-25T01:30:00Z')))).toBe('2026-10-25T00:30:00.000Z');
+  });
+
+  it('resolves a wall-clock time skipped in March to after the gap', () => {
+    // 01:30 never happens on 2026-03-29: clocks go from 01:00 GMT to 02:00 BST. Moving forward by
+    // the gap gives 02:30 BST, which is 01:30 UTC; never the 00:30 UTC before the change.
+    const utc = londonLocalToUtc(at('2026-03-29T01:30:00Z'));
+    expect(utc).toBeGreaterThanOrEqual(at('2026-03-29T01:00:00Z'));
+    expect(iso(utc)).toBe('2026-03-29T01:30:00.000Z');
+  });
+});
+
+describe('elapsed limits across daylight-saving changes', () => {
+  const calendar = createWorkingCalendar();
+
+  it('counts a 4h limit across the March change as exactly 4 hours of real time', () => {
+    const start = at('2026-03-29T00:30:00Z'); // 00:30 GMT
+
+    const due = deadline(start, limit('4h'), calendar);
+
+    expect(due - start).toBe(4 * HOUR);
+    expect(iso(due)).toBe('2026-03-29T04:30:00.000Z');
+    expect(londonWallClock(due)).toBe('2026-03-29 05:30'); // the wall clock moved 5 hours
+  });
+
+  it('counts a 4h limit across the October change as exactly 4 hours of real time', () => {
+    const start = at('2026-10-25T00:30:00Z'); // 01:30 BST, the first time round
+
+    const due = deadline(start, limit('4h'), calendar);
+
+    expect(due - start).toBe(4 * HOUR);
+    expect(londonWallClock(due)).toBe('2026-10-25 04:30'); // the wall clock moved 3 hours
+  });
+
+  it('counts 24h across the March change as 24 hours, not to the same wall-clock time', () => {
+    const start = at('2026-03-28T12:00:00Z');
+
+    const due = deadline(start, limit('24h'), calendar);
+
+    expect(iso(due)).toBe('2026-03-29T12:00:00.000Z');
+    expect(londonWallClock(due)).toBe('2026-03-29 13:00');
+  });
+
+  it('counts 7d across the October change as 168 hours', () => {
+    const start = at('2026-10-20T12:00:00Z');
+
+    expect(deadline(start, limit('7d'), calendar) - start).toBe(168 * HOUR);
+  });
+});
+
+describe('working days', () => {
+  const calendar = createWorkingCalendar();
+  const addWorkingDays = (start: string, days: number) => iso(calendar.addWorkingDays(at(start), days));
+
+  it('lands on the same London time on the next working day when the start is in GMT and the end in BST', () => {
+    // Friday 10:00 GMT -> Monday 10:00 BST (09:00 UTC): 71 hours of real time.
+    expect(addWorkingDays('2026-03-27T10:00:00Z', 1)).toBe('2026-03-30T09:00:00.000Z');
+  });
+
+  it('lands on the same London time on the next working day when the start is in BST and the end in GMT', () => {
+    // Friday 10:00 BST (09:00 UTC) -> Monday 10:00 GMT.
+    expect(addWorkingDays('2026-10-23T09:00:00Z', 1)).toBe('2026-10-26T10:00:00.000Z');
+  });
+
+  it('keeps the London time over several working days across the March change', () => {
+    // Thursday 16:30 GMT + 2 working days -> Monday 16:30 BST.
+    expect(addWorkingDays('2026-03-26T16:30:00Z', 2)).toBe('2026-03-30T15:30:00.000Z');
+  });
+
+  it('counts from the London date, not the UTC date', () => {
+    // 23:30 UTC on Sunday 29 March is 00:30 BST on Monday 30 March: the next working day is Tuesday.
+    expect(addWorkingDays('2026-03-29T23:30:00Z', 1)).toBe('2026-03-30T23:30:00.000Z');
+    expect(londonWallClock(at('2026-03-30T23:30:00Z'))).toBe('2026-03-31 00:30');
+  });
+
+  it('skips the weekend', () => {
+    // Friday 18:00 BST -> Monday 18:00 BST.
+    expect(addWorkingDays('2026-06-05T17:00:00Z', 1)).toBe('2026-06-08T17:00:00.000Z');
+    expect(addWorkingDays('2026-06-05T17:00:00Z', 5)).toBe('2026-06-12T17:00:00.000Z');
+  });
+
+  it('counts a start on a Saturday or a Sunday from the following Monday', () => {
+    expect(addWorkingDays('2026-06-06T09:00:00Z', 1)).toBe('2026-06-08T09:00:00.000Z');
+    expect(addWorkingDays('2026-06-07T09:00:00Z', 1)).toBe('2026-06-08T09:00:00.000Z');
+    expect(addWorkingDays('2026-06-06T09:00:00Z', 2)).toBe('2026-06-09T09:00:00.000Z');
+  });
+
+  it('skips Easter Monday for a start on Good Friday', () => {
+    expect(addWorkingDays('2026-04-03T09:00:00Z', 1)).toBe('2026-04-07T09:00:00.000Z');
+  });
+
+  it('skips Christmas, the Boxing Day substitute and New Year across the holiday fortnight', () => {
+    // Thursday 24 December 2026 15:00 GMT. 25 Fri (Christmas), 26 Sat, 27 Sun, 28 Mon (Boxing
+    // Day substitute), then 29, 30, 31 December, 1 January 2027 (Fri, New Year), 4 January.
+    const start = '2026-12-24T15:00:00Z';
+
+    expect(addWorkingDays(start, 1)).toBe('2026-12-29T15:00:00.000Z');
+    expect(addWorkingDays(start, 2)).toBe('2026-12-30T15:00:00.000Z');
+    expect(addWorkingDays(start, 3)).toBe('2026-12-31T15:00:00.000Z');
+    expect(addWorkingDays(start, 4)).toBe('2027-01-04T15:00:00.000Z');
+    expect(addWorkingDays(start, 5)).toBe('2027-01-05T15:00:00.000Z');
+  });
+
+  it('knows which days around Christmas and New Year are not working days', () => {
+    const notWorking = ['2026-12-25', '2026-12-26', '2026-12-27', '2026-12-28', '2027-01-01'];
+    const working = ['2026-12-24', '2026-12-29', '2026-12-30', '2026-12-31', '2027-01-04'];
+
+    expect(notWorking.filter((d) => calendar.isWorkingDay(epochDay(d)))).toEqual([]);
+    expect(working.filter((d) => !calendar.isWorkingDay(epochDay(d)))).toEqual([]);
+  });
+
+  it('skips the 2027 Christmas substitutes on 27 and 28 December', () => {
+    // Friday 24 December 2027: 25-26 are a weekend, 27-28 the substitute days.
+    expect(addWorkingDays('2027-12-24T10:00:00Z', 1)).toBe('2027-12-29T10:00:00.000Z');
+  });
+
+  it('treats extraNonWorkingDays as holidays', () => {
+    const withExtra = createWorkingCalendar(['2026-06-08']);
+
+    expect(withExtra.isWorkingDay(epochDay('2026-06-08'))).toBe(false);
+    expect(iso(withExtra.addWorkingDays(at('2026-06-05T09:00:00Z'), 1))).toBe('2026-06-09T09:00:00.000Z');
+  });
+
+  it('takes extraNonWorkingDays from the config', () => {
+    const config = configWith(['extraNonWorkingDays: []', "extraNonWorkingDays: ['2026-06-08']"]);
+
+    expect(iso(config.calendar.addWorkingDays(at('2026-06-05T09:00:00Z'), 1))).toBe(
+      '2026-06-09T09:00:00.000Z',
+    );
+  });
+
+  it('throws CalendarRangeError after the end of the bank-holiday list', () => {
+    expect(() => calendar.addWorkingDays(at('2030-12-31T10:00:00Z'), 1)).toThrow(CalendarRangeError);
+    expect(() => calendar.isWorkingDay(epochDay('2031-01-02'))).toThrow(/2018-01-01 to 2030-12-31/);
+  });
+
+  it('throws CalendarRangeError before the start of the bank-holiday list', () => {
+    expect(() => calendar.isWorkingDay(epochDay('2017-12-29'))).toThrow(CalendarRangeError);
+  });
+
+  it('works up to the last covered day', () => {
+    expect(addWorkingDays('2030-12-30T10:00:00Z', 1)).toBe('2030-12-31T10:00:00.000Z');
+  });
+});
+
+describe('calendar dates', () => {
+  it('round-trips epoch days and ISO dates', () => {
+    expect(epochDay('1970-01-02')).toBe(1);
+    expect(isoDateOfEpochDay(epochDay('2026-03-29'))).toBe('2026-03-29');
+  });
+
+  it('rejects text that is not a date', () => {
+    expect(() => epochDay('2026-13-45')).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { type CaseCheck, checkCase, FUTURE_TOLERANCE_MS, isOpenStage, STAGES } from '#shared/domain/case.ts';
+import { aCase, at, defaultConfig, MINUTE } from '#test/support/fixtures.ts';
+
+const vocabulary = () => defaultConfig().vocabulary;
+const NOW = at('2026-03-29T12:00:00Z');
+
+function reasonOf(check: CaseCheck): string {
+  if (check.ok) throw new Error('expected the record to be rejected');
+  return check.reason;
+}
+
+describe('checkCase', () => {
+  it('accepts a valid record and returns exactly the schema fields', () => {
+    const record = aCase();
+
+    const check = checkCase(record, vocabulary(), NOW);
+
+    expect(check).toEqual({ ok: true, value: record });
+  });
+
+  it.each([
+    'caseRef',
+    'category',
+    'riskLevel',
+    'district',
+    'stage',
+    'stageEnteredAt',
+    'childrenInvolved',
+    'sourceUpdatedAt',
+  ] as const)('rejects a record missing %s and names the field', (field) => {
+    const record: Record<string, unknown> = { ...aCase() };
+    delete record[field];
+
+    const reason = reasonOf(checkCase(record, vocabulary(), NOW));
+
+    expect(reason).toContain(field);
+    expect(reason).toMatch(new RegExp(`${field} is missing|${field} must be`));
+  });
+
+  it.each([
+    ['caseRef', 1234567, 'caseRef must be a string'],
+    ['riskLevel', 'very-high', 'riskLevel must be one of high, medium, standard'],
+    ['stage', 'pending', 'stage must be one of'],
+    ['childrenInvolved', 'yes', 'childrenInvolved must be true or false'],
+    ['childrenInvolved', 1, 'childrenInvolved must be true or false'],
+    ['stageEnteredAt', 1774744200000, 'stageEnteredAt must be an ISO 8601 instant string'],
+    ['sourceUpdatedAt', 'yesterday', 'sourceUpdatedAt is not an ISO 8601 instant'],
+    ['category', 'Domestic Abuse', 'category must be a lower-case id'],
+    ['district', 'D 01', 'district must be a district id'],
+  ])('rejects %s of the wrong type or form (%j)', (field, value, expected) => {
+    const reason = reasonOf(checkCase({ ...aCase(), [field]: value }, vocabulary(), NOW));
+
+    expect(reason).toContain(expected);
+  });
+
+  it('rejects a record that is not an object', () => {
+    for (const raw of [null, 42, 'DA-000-0000001', [aCase()]]) {
+      expect(checkCase(raw, vocabulary(), NOW)).toEqual({
+        ok: false,
+        reason: 'a case record must be a JSON object',
+      });
+    }
+  });
+
+  it('stores an instant given with an offset as UTC', () => {
+    const check = checkCase(
+      aCase({ stageEnteredAt: '2026-03-29T02:30:00+01:00', sourceUpdatedAt: '2026-03-29T03:00:00.5+01:00' }),
+      vocabulary(),
+      NOW,
+    );
+
+    expect(check.ok && check.value.stageEnteredAt).toBe('2026-03-29T01:30:00.000Z');
+    expect(check.ok && check.value.sourceUpdatedAt).toBe('2026-03-29T02:00:00.500Z');
+  });
+
+  it('rejects an instant without an offset, naming the field and why', () => {
+    const reason = reasonOf(checkCase(aCase({ stageEnteredAt: '2026-03-29T01:30:00' }), vocabulary(), NOW));
+
+    expect(reason).toBe('stageEnteredAt has no UTC offset (add Z or +01:00): a local time is ambiguous');
+  });
+
+  it('rejects a date without a time', () => {
+    const reason = reasonOf(checkCase(aCase({ sourceUpdatedAt: '2026-03-29' }), vocabulary(), NOW));
+
+    expect(reason).toContain('sourceUpdatedAt');
+  });
+
+  it('rejects an unknown category, naming it', () => {
+    const check = checkCase(aCase({ category: 'burglary' }), vocabulary(), NOW);
+
+    expect(check).toMatchObject({ ok: false, caseRef: 'DA-000-0000001' });
+    expect(reasonOf(check)).toMatch(/^category 'burglary' is not in the config \(known: domestic-abuse, /);
+  });
+
+  it('rejects an unknown district, naming it', () => {
+    const reason = reasonOf(checkCase(aCase({ district: 'D11' }), vocabulary(), NOW));
+
+    expect(reason).toBe("district 'D11' is not in the config");
+  });
+
+  it('rejects a stageEnteredAt more than 5 minutes in the future', () => {
+    const stageEnteredAt = new Date(NOW + FUTURE_TOLERANCE_MS + 1000).toISOString();
+
+    const reason = reasonOf(checkCase(aCase({ stageEnteredAt }), vocabulary(), NOW));
+
+    expect(FUTURE_TOLERANCE_MS).toBe(5 * MINUTE);
+    expect(reason).toBe(`stageEnteredAt ${stageEnteredAt} is in the future (now 2026-03-29T12:00:00.000Z)`);
+  });
+
+  it('accepts a stageEnteredAt up to 5 minutes ahead as clock skew', () => {
+    const stageEnteredAt = new Date(NOW + FUTURE_TOLERANCE_MS).toISOString();
+
+    expect(checkCase(aCase({ stageEnteredAt }), vocabulary(), NOW).ok).toBe(true);
+  });
+
+  it('does not check for the future when no now is given', () => {
+    expect(checkCase(aCase({ stageEnteredAt: '2029-01-01T00:00:00Z' }), vocabulary()).ok).toBe(true);
+  });
+
+  it.each(['DA-000-0000001', 'CP-123-9999999', 'ABC', 'A'.repeat(40)])(
+    'accepts the caseRef %s',
+    (caseRef) => {
+      expect(checkCase(aCase({ caseRef }), vocabulary(), NOW).ok).toBe(true);
+    },
+  );
+
+  it.each(['da-000-0000001', 'AB', 'A'.repeat(41), '-DA-000', 'DA 000 0000001', 'DA/000/0000001'])(
+    'rejects the caseRef %j without echoing it',
+    (caseRef) => {
+      const check = checkCase(aCase({ caseRef }), vocabulary(), NOW);
+
+      expect(reasonOf(check)).toBe(
+        'caseRef must be 3 to 40 capital letters, digits and dashes (an opaque reference)',
+      );
+      expect(check).not.toHaveProperty('caseRef');
+    },
+  );
+
+  it('strips fields outside the schema, such as names, addresses and notes', () => {
+    const raw = {
+      ...aCase(),
+      subjectName: 'SYNTHETIC-PERSON-1',
+      address: 'SYNTHETIC-ADDRESS-1',
+      notes: 'SYNTHETIC-NOTE-1: free text',
+      dateOfBirth: '1990-01-01',
+    };
+
+    const check = checkCase(raw, vocabulary(), NOW);
+
+    expect(check).toEqual({ ok: true, value: aCase() });
+    expect(JSON.stringify(check)).not.toContain('SYNTHETIC-');
+  });
+
+  it('never echoes a field outside the schema in a reason', () => {
+    const raw = { ...aCase({ riskLevel: 'unknown' as 'high' }), subjectName: 'SYNTHETIC-PERSON-2' };
+
+    expect(JSON.stringify(checkCase(raw, vocabulary(), NOW))).not.toContain('SYNTHETIC-PERSON-2');
+  });
+
+  it('lists every problem of a record in one reason', () => {
+    const reason = reasonOf(
+      checkCase({ ...aCase(), riskLevel: 'urgent', childrenInvolved: 'no' }, vocabulary(), NOW),
+    );
+
+    expect(reason).toContain('riskLevel');
+    expect(reason).toContain('childrenInvolved');
+  });
+});
+
+describe('open stages', () => {
+  it('treats closed and referral-acknowledged as not open, and every other stage as open', () => {
+    expect(STAGES.filter((s) => !isOpenStage(s))).toEqual(['referral-acknowledged', 'closed']);
+  });
+});

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { collectCases, evaluateRecords } from '#shared/app/evaluate.ts';
+import { aCase, at, defaultConfig, rawRecords, ref } from '#test/support/fixtures.ts';
+
+const NOW = at('2026-11-27T09:00:00Z');
+
+describe('evaluateRecords: the report', () => {
+  it('has the shape the issue specifies', async () => {
+    const records = rawRecords([
+      aCase({ caseRef: ref(1), stageEnteredAt: '2026-11-25T08:00:00Z' }), // 49h: escalation
+      aCase({ caseRef: ref(2), stageEnteredAt: '2026-11-27T08:00:00Z' }), // 1h: none
+      aCase({ caseRef: ref(3), stage: 'closed', stageEnteredAt: '2026-10-01T00:00:00Z' }),
+      { ...aCase({ caseRef: ref(4) }), category: 'burglary' },
+    ]);
+
+    const report = await evaluateRecords(records, defaultConfig(), NOW);
+
+    expect(report.at).toBe('2026-11-27T09:00:00.000Z');
+    expect(report.cases).toEqual({ total: 4, open: 2, closed: 1, invalid: 1 });
+    expect(report.levels).toEqual({ none: 1, warning: 0, breach: 0, escalation: 1 });
+    expect(report.breaches).toEqual([
+      { caseRef: ref(1), level: 'escalation', ageHours: 49, rule: 'da-high-assessment', district: 'D01' },
+    ]);
+    expect(report.invalid).toEqual([
+      {
+        line: 4,
+        caseRef: ref(4),
+        reason: expect.stringContaining("category 'burglary' is not in the config"),
+      },
+    ]);
+    expect(report.notifications.map((n) => n.audience)).toEqual([
+      'district-supervisor',
+      'duty-inspector',
+      'marac-coordinator',
+    ]);
+    for (const n of report.notifications) {
+      expect(n).toMatchObject({
+        district: 'D01',
+        level: 'escalation',
+        caseRefs: [ref(1)],
+        sms: expect.any(String),
+        email: { subject: expect.any(String), body: expect.stringContaining(ref(1)) },
+      });
+      expect(n).not.toHaveProperty('cases');
+    }
+  });
+
+  it('gives each breach its next level and when it falls due', async () => {
+    const records = rawRecords([aCase({ caseRef: ref(1), stageEnteredAt: '2026-11-27T04:00:00Z' })]);
+
+    const report = await evaluateRecords(records, defaultConfig(), NOW);
+
+    expect(report.breaches).toEqual([
+      {
+        caseRef: ref(1),
+        level: 'warning',
+        ageHours: 5,
+        rule: 'da-high-assessment',
+        district: 'D01',
+        nextLevel: 'breach',
+        nextDueAt: '2026-11-28T04:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('rounds ageHours to a tenth of an hour', async () => {
+    const records = rawRecords([aCase({ stageEnteredAt: '2026-11-27T03:49:00Z' })]); // 5h 11m
+
+    const report = await evaluateRecords(records, defaultConfig(), NOW);
+
+    expect(report.breaches[0]?.ageHours).toBe(5.2);
+  });
+
+  it('reports invalid records with line and reason, in line order, and evaluates the rest', async () => {
+    const records = [
+      { line: 1, raw: aCase({ caseRef: ref(1), stageEnteredAt: '2026-11-25T08:00:00Z' }) },
+      { line: 2, error: 'not valid JSON (truncated)' },
+      { line: 3, raw: { ...aCase({ caseRef: ref(3) }), stageEnteredAt: '2026-11-27T09:30:00Z' } },
+      { line: 4, raw: { ...aCase({ caseRef: ref(4) }), stageEnteredAt: '2026-11-27T08:00:00' } },
+    ];
+
+    const report = await evaluateRecords(records, defaultConfig(), NOW);
+
+    expect(report.cases).toEqual({ total: 4, open: 1, closed: 0, invalid: 3 });
+    expect(report.invalid).toEqual([
+      { line: 2, reason: 'not valid JSON (truncated)' },
+      { line: 3, caseRef: ref(3), reason: expect.stringContaining('is in the future') },
+      { line: 4, caseRef: ref(4), reason: expect.stringContaining('stageEnteredAt has no UTC offset') },
+    ]);
+    expect(report.breaches.map((b) => b.caseRef)).toEqual([ref(1)]);
+  });
+
+  it('reports an empty queue as nothing to send', async () => {
+    const report = await evaluateRecords([], defaultConfig(), NOW);
+
+    expect(report).toMatchObject({
+      cases: { total: 0, open: 0, closed: 0, invalid: 0 },
+      breaches: [],
+      notifications: [],
+      invalid: [],
+    });
+  });
+});
+
+describe('duplicate caseRefs', () => {
+  const older = aCase({
+    stageEnteredAt: '2026-11-20T00:00:00.000Z',
+    sourceUpdatedAt: '2026-11-20T00:00:00.000Z',
+  });
+  const newer = aCase({
+    stage: 'awaiting-referral',
+    stageEnteredAt: '2026-11-27T08:00:00.000Z',
+    sourceUpdatedAt: '2026-11-27T08:00:00.000Z',
+  });
+
+  it('keeps the version with the newest sourceUpdatedAt when it comes last', async () => {
+    const { cases, invalid } = await collectCases(rawRecords([older, newer]), defaultConfig(), NOW);
+
+    expect(cases).toEqual([newer]);
+    expect(invalid).toEqual([
+      {
+        line: 1,
+        caseRef: 'DA-000-0000001',
+        reason: 'duplicate caseRef: superseded by line 2 (same or newer sourceUpdatedAt)',
+      },
+    ]);
+  });
+
+  it('keeps the version with the newest sourceUpdatedAt when it comes first', async () => {
+    const { cases, invalid } = await collectCases(rawRecords([newer, older]), defaultConfig(), NOW);
+
+    expect(cases).toEqual([newer]);
+    expect(invalid).toEqual([expect.objectContaining({ line: 2, caseRef: 'DA-000-0000001' })]);
+  });
+
+  it('compares sourceUpdatedAt as instants, whatever the offset it was written with', async () => {
+    // 08:30+01:00 is 07:30 UTC: older than 08:00 UTC, although it sorts later as text.
+    const sameInstantOtherOffset = { ...older, sourceUpdatedAt: '2026-11-27T08:30:00+01:00' };
+
+    const { cases } = await collectCases(rawRecords([newer, sameInstantOtherOffset]), defaultConfig(), NOW);
+
+    expect(cases).toEqual([newer]);
+  });
+
+  it('keeps the first of two versions with the same sourceUpdatedAt', async () => {
+    const twin = { ...newer, stage: 'awaiting-risk-assessment' as const };
+
+    const { cases, invalid } = await collectCases(rawRecords([newer, twin]), defaultConfig(), NOW);
+
+    expect(cases).toEqual([newer]);
+    expect(invalid.map((i) => i.line)).toEqual([2]);
+  });
+
+  it('raises nothing for a case whose newest version is closed', async () => {
+    const closed = { ...newer, stage: 'closed' as const };
+
+    const report = await evaluateRecords(rawRecords([older, closed]), defaultConfig(), NOW);
+
+    expect(report.cases).toMatchObject({ total: 2, open: 0, closed: 1, invalid: 1 });
+    expect(report.breaches).toEqual([]);
+  });
+});
