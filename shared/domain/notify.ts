@@ -86,8 +86,17 @@ export function groupAlerts(alerting: Iterable<Evaluation>, config: CompiledConf
 export const oldestLineFirst = (a: AlertLine, b: AlertLine) =>
   b.ageMs - a.ageMs || (a.caseRef < b.caseRef ? -1 : a.caseRef > b.caseRef ? 1 : 0);
 
+/** The ASCII characters of the GSM 03.38 basic set (not ` [ \\ ] ^ { | } ~, which need escapes). */
+const GSM_BASIC_ASCII = /^[A-Za-z0-9 \n\r@$_!"#%&'()*+,\-./:;<=>?]*$/;
+
 /** Segments an SMS body takes (GSM-7: 160 characters, UCS-2: 70, per the carriers' rules). */
 export function smsSegments(text: string): { segments: number; encoding: string; characters: number } {
+  // Fast path: text made only of ASCII characters in GSM-7's basic set is one unit a character.
+  // The library (which splits graphemes) handles everything else.
+  if (GSM_BASIC_ASCII.test(text)) {
+    const n = text.length;
+    return { segments: n <= 160 ? 1 : Math.ceil(n / 153), encoding: 'GSM-7', characters: n };
+  }
   const message = new SegmentedMessage(text, 'auto');
   return {
     segments: message.segmentsCount,

@@ -109,8 +109,10 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     return repeat.kind === 'elapsed' ? repeat.ms : repeat.days * 86_400_000;
   };
 
+  // Read the ledger while the index streams: the two reads overlap.
+  const loadingLedger = ledger.loadAll();
+  loadingLedger.catch(() => undefined); // awaited below; don't let an early failure go unhandled
   const shards = new Map<string, LedgerShard>();
-  for (const shard of await ledger.loadAll()) shards.set(shard.group, shard);
   const busy = (shard: LedgerShard | undefined) =>
     shard?.claim !== undefined && shard.claim.runId !== runId && shard.claim.leaseUntil > nowMs;
 
@@ -133,9 +135,10 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     failed: [],
   };
 
-  // Stream the index page by page: only alerting cases are kept, as small lines.
+  // Stream the index page by page: only alerting cases are kept, as small records.
   const active = new Set<string>();
   const due: DueItem[] = [];
+  const alerting: Array<{ record: CaseView; level: Level; line: AlertLine }> = [];
   for await (const page of input.source.pages()) {
     for (const item of page) {
       result.read += 1;
@@ -159,33 +162,37 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
         evaluation.ageMs,
       );
       if (evaluation.level === 'none') continue;
-      const level = evaluation.level;
-      const shardNumber = ledgerShardOf(record.caseRef);
-      for (const audience of config.audiencesFor(record, level)) {
-        const group = ledgerGroup(audience, record.district, shardNumber);
-        active.add(`${group}|${record.caseRef}`);
-        const shard = shards.get(group);
-        if (busy(shard)) {
-          result.inFlightElsewhere += 1;
-          continue;
-        }
-        const previous = shard?.cases.get(record.caseRef);
-        const isDue =
-          previous === undefined ||
-          previous.episode !== record.stageEnteredAt ||
-          RANK[level] > RANK[previous.level] ||
-          nowMs - previous.notifiedAt >= repeatMs(level);
-        if (!isDue) continue;
-        due.push({
-          line: alertLine(evaluation),
-          category: record.category,
-          audience,
-          district: record.district,
-          level,
-          episode: record.stageEnteredAt,
-          group,
-        });
+      alerting.push({ record, level: evaluation.level, line: alertLine(evaluation) });
+    }
+  }
+
+  for (const shard of await loadingLedger) shards.set(shard.group, shard);
+  for (const { record, level, line } of alerting) {
+    const shardNumber = ledgerShardOf(record.caseRef);
+    for (const audience of config.audiencesFor(record, level)) {
+      const group = ledgerGroup(audience, record.district, shardNumber);
+      active.add(`${group}|${record.caseRef}`);
+      const shard = shards.get(group);
+      if (busy(shard)) {
+        result.inFlightElsewhere += 1;
+        continue;
       }
+      const previous = shard?.cases.get(record.caseRef);
+      const isDue =
+        previous === undefined ||
+        previous.episode !== record.stageEnteredAt ||
+        RANK[level] > RANK[previous.level] ||
+        nowMs - previous.notifiedAt >= repeatMs(level);
+      if (!isDue) continue;
+      due.push({
+        line,
+        category: record.category,
+        audience,
+        district: record.district,
+        level,
+        episode: record.stageEnteredAt,
+        group,
+      });
     }
   }
   result.due = due.length;
