@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { configCommand } from './config-command.ts';
 import { evaluateCommand } from './evaluate-command.ts';
 import { generateCommand } from './generate-command.ts';
+import { importCommand } from './import-command.ts';
 import { localCommand } from './local-command.ts';
 import { reportError } from './output.ts';
 import { routesCommand } from './routes-command.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(routesCommand());
   program.addCommand(evaluateCommand());
   program.addCommand(generateCommand());
+  program.addCommand(importCommand());
   program.addCommand(localCommand());
   return program;
 }

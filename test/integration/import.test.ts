@@ -1,0 +1,463 @@
+// `queuewatch import` into an embedded DynamoDB (dynalite): a generated export with bad lines,
+// duplicates and a conflict; re-runs; resuming after an interruption and after a failure; both
+// write strategies; CSV; and the command line itself.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBDocumentClient, PutCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { OPEN_INDEX_NAME } from '#shared/adapters/tables.ts';
+import { formatRecords } from '#shared/cli/generate-command.ts';
+import { main } from '#shared/cli/main.ts';
+import { loadConfig } from '#shared/config/load.ts';
+import type { CaseRecord } from '#shared/domain/case.ts';
+import { type GeneratedRecord, generateQueue } from '#shared/generate/queue.ts';
+import { validateRecord } from '#shared/ingest/change.ts';
+import { ImportError, type ImportOptions, importCases } from '#shared/ingest/import.ts';
+import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
+import {
+  createTables,
+  type EmbeddedDynamo,
+  localDynamoClient,
+  startDynalite,
+} from '#shared/local/embedded-dynamo.ts';
+
+const NOW = Date.parse('2026-11-27T09:00:00Z');
+const HOUR = 3_600_000;
+const PII = /SYNTHETIC-(PERSON|ADDRESS|NOTE)/;
+const config = loadConfig();
+const districts = Object.keys(config.file.districts);
+
+let dynamo: EmbeddedDynamo;
+let doc: DynamoDBDocumentClient;
+let dir: string;
+let tableCount = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+  dir = mkdtempSync(join(tmpdir(), 'queuewatch-import-'));
+});
+
+afterAll(async () => {
+  await dynamo?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function freshTable(): Promise<string> {
+  return (await createTables(dynamo.client, `imp${tableCount++}`)).mirror as string;
+}
+
+interface Fixture {
+  file: string;
+  lines: string[];
+  /** Line numbers (1-based) of the lines that must be rejected, with their reason code. */
+  rejected: Map<number, string>;
+}
+
+/** A generated export with source-system fields, and bad lines, duplicates and a conflict mixed in. */
+function fixture(name: string, open: number, closed: number): Fixture {
+  const records = [
+    ...generateQueue({ open, closed, seed: 7, nowMs: NOW, districts, withSourceFields: true }),
+  ];
+  const lines: Array<{ text: string; code?: string }> = records.map((r) => ({ text: JSON.stringify(r) }));
+  const at = (i: number) => records[i] as GeneratedRecord;
+  const later = (r: GeneratedRecord, ms: number): GeneratedRecord => ({
+    ...r,
+    sourceUpdatedAt: new Date(Date.parse(r.sourceUpdatedAt) + ms).toISOString(),
+  });
+  const insert = (index: number, text: string, code?: string) =>
+    lines.splice(index, 0, code ? { text, code } : { text });
+
+  insert(3, JSON.stringify(at(0)).slice(0, 70), 'unreadable');
+  insert(40, JSON.stringify({ ...at(1), caseRef: 'DA-900-0000001', district: 'D99' }), 'unknown-district');
+  insert(
+    90,
+    JSON.stringify({
+      ...at(2),
+      caseRef: 'DA-900-0000002',
+      stageEnteredAt: '2099-01-01T00:00:00Z',
+    }),
+    'future-stage',
+  );
+  insert(
+    130,
+    JSON.stringify({ ...at(3), caseRef: 'DA-900-0000003', childrenInvolved: 'yes' }),
+    'invalid-fields',
+  );
+  insert(
+    170,
+    JSON.stringify({ ...at(4), caseRef: 'DA-900\u0000\u001b[2J', notes: 'x'.repeat(50_000) }),
+    'invalid-fields',
+  );
+  insert(210, JSON.stringify({ ...at(5), category: "x'; DROP TABLE mirror;--" }), 'invalid-fields');
+  insert(240, JSON.stringify({ ...at(6), stageEnteredAt: '2026-11-20T09:00:00' }), 'invalid-fields');
+  // Duplicates: a newer version of case 10 far down the file (an update), an older one of case 11
+  // (older than stored), and the same version of case 12 with other content (a conflict, rejected).
+  lines.push({ text: JSON.stringify(later({ ...at(10), stage: 'closed' }, HOUR)) });
+  lines.push({ text: JSON.stringify(later(at(11), -HOUR)) });
+  lines.push({
+    text: JSON.stringify({ ...at(12), riskLevel: at(12).riskLevel === 'high' ? 'standard' : 'high' }),
+    code: 'conflict',
+  });
+  // Timestamps with an offset are fine (normalised to UTC).
+  lines.push({
+    text: JSON.stringify({
+      ...at(13),
+      caseRef: 'DA-900-0000013',
+      stageEnteredAt: '2026-11-27T08:00:00+01:00',
+    }),
+  });
+
+  const file = join(dir, name);
+  writeFileSync(file, `${lines.map((l) => l.text).join('\n')}\n`);
+  const rejected = new Map<number, string>();
+  lines.forEach((l, i) => {
+    if (l.code) rejected.set(i + 1, l.code);
+  });
+  return { file, lines: lines.map((l) => l.text), rejected };
+}
+
+/** What the mirror must hold: the valid lines applied in file order to the in-memory mirror. */
+async function expectedMirror(lines: string[]): Promise<MemoryMirror> {
+  const mirror = new MemoryMirror();
+  for (const line of lines) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const checked = validateRecord(raw, config.vocabulary, NOW);
+    if (checked.ok) await mirror.apply(checked, NOW);
+  }
+  return mirror;
+}
+
+async function tableState(tableName: string) {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan({ client: doc }, { TableName: tableName, ConsistentRead: true })) {
+    for (const { mirroredAt: _, ...item } of page.Items ?? []) items.push(item);
+  }
+  return items.sort((a, b) => String(a.caseRef).localeCompare(String(b.caseRef)));
+}
+
+async function openIndex(tableName: string): Promise<string[]> {
+  const refs: string[] = [];
+  const pages = paginateQuery(
+    { client: doc },
+    {
+      TableName: tableName,
+      IndexName: OPEN_INDEX_NAME,
+      KeyConditionExpression: 'openQueue = :o',
+      ExpressionAttributeValues: { ':o': 'open' },
+    },
+  );
+  for await (const page of pages) for (const item of page.Items ?? []) refs.push(item.caseRef as string);
+  return refs.sort();
+}
+
+const memoryState = (mirror: MemoryMirror) =>
+  [...mirror.items.values()]
+    .map(({ mirroredAt: _, ...item }) => item)
+    .sort((a, b) => a.caseRef.localeCompare(b.caseRef));
+
+const options = (f: Fixture, tableName: string, extra: Partial<ImportOptions> = {}): ImportOptions => ({
+  file: f.file,
+  client: doc,
+  tableName,
+  vocabulary: config.vocabulary,
+  nowMs: NOW,
+  rejectsFile: `${f.file}.${tableName}.rejects.jsonl`,
+  checkpointFile: `${f.file}.${tableName}.checkpoint.json`,
+  ...extra,
+});
+
+const rejectsIn = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { line: number; code: string; reason: string; caseRef?: string });
+
+describe('importCases', () => {
+  it('imports a generated export with bad lines, reports it truly and leaves exactly the open cases indexed', async () => {
+    const f = fixture('mixed.jsonl', 500, 150);
+    const table = await freshTable();
+    const progress: number[] = [];
+
+    const report = await importCases(options(f, table, { onProgress: (p) => progress.push(p.line) }));
+
+    const expected = await expectedMirror(f.lines);
+    const valid = f.lines.length - f.rejected.size;
+    expect(report).toMatchObject({
+      read: f.lines.length,
+      created: expected.items.size,
+      updated: 1, // case 10's later line
+      unchanged: 0,
+      stale: 1, // case 11's late, older line
+      rejected: f.rejected.size,
+      reasons: { unreadable: 1, 'unknown-district': 1, 'future-stage': 1, 'invalid-fields': 4, conflict: 1 },
+      interrupted: false,
+    });
+    expect(report.imported + report.stale).toBe(valid);
+    expect(await tableState(table)).toEqual(memoryState(expected));
+    const open = memoryState(expected)
+      .filter((i) => i.openQueue === 'open')
+      .map((i) => i.caseRef);
+    expect(await openIndex(table)).toEqual(open.sort());
+    // The rejects file: every rejected line with its reason, nothing else, no personal data.
+    const rejects = rejectsIn(report.rejectsFile as string);
+    expect(new Map(rejects.map((r) => [r.line, r.code]))).toEqual(f.rejected);
+    for (const r of rejects) expect(r.reason.length).toBeGreaterThan(10);
+    expect(rejects.find((r) => r.code === 'conflict')?.reason).toMatch(
+      /the mirror holds other content for the same version/,
+    );
+    expect(JSON.stringify([rejects, report, await tableState(table)])).not.toMatch(PII);
+    expect(progress.at(-1)).toBe(f.lines.length);
+  });
+
+  it('changes nothing when re-run: every line is unchanged, older or rejected as before', async () => {
+    const f = fixture('rerun.jsonl', 200, 50);
+    const table = await freshTable();
+    const first = await importCases(options(f, table));
+    const before = await tableState(table);
+
+    const second = await importCases(options(f, table));
+
+    const cases = before.length;
+    expect(second).toMatchObject({
+      read: first.read,
+      created: 0,
+      updated: 0,
+      unchanged: cases,
+      stale: f.lines.length - f.rejected.size - cases, // every earlier version of a case in the file
+      rejected: first.rejected,
+    });
+    expect(await tableState(table)).toEqual(before);
+  });
+
+  it('never overwrites a newer version already in the mirror, and updates an older one', async () => {
+    const f = fixture('stored.jsonl', 100, 0);
+    const table = await freshTable();
+    const [newerThanFile, olderThanFile] = [
+      JSON.parse(f.lines[20] as string),
+      JSON.parse(f.lines[21] as string),
+    ];
+    const shift = (r: CaseRecord, ms: number): CaseRecord => ({
+      ...r,
+      riskLevel: 'medium',
+      sourceUpdatedAt: new Date(Date.parse(r.sourceUpdatedAt) + ms).toISOString(),
+    });
+    const stored = [shift(newerThanFile, HOUR), shift(olderThanFile, -HOUR)];
+    for (const r of stored) {
+      const checked = validateRecord(r, config.vocabulary, NOW);
+      if (!checked.ok) throw new Error(checked.reason);
+      await doc.send(new PutCommand({ TableName: table, Item: toMirrorItem(checked.record, NOW) }));
+    }
+
+    const report = await importCases(options(f, table));
+
+    expect(report.updated).toBe(1 + 1); // the stored older version, and case 10's later line
+    expect(report.stale).toBe(1 + 1); // the line older than stored, and case 11's late line
+    const state = new Map((await tableState(table)).map((i) => [i.caseRef, i]));
+    expect(state.get(newerThanFile.caseRef)).toMatchObject({ riskLevel: 'medium' });
+    expect(state.get(olderThanFile.caseRef)).toMatchObject({ riskLevel: olderThanFile.riskLevel });
+  });
+
+  it('resumes after an interruption and ends as an uninterrupted import would', async () => {
+    const f = fixture('resume.jsonl', 600, 200);
+    const table = await freshTable();
+    const controller = new AbortController();
+
+    const first = await importCases(
+      options(f, table, {
+        chunkSize: 50,
+        concurrency: 4,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.line > f.lines.length / 3) controller.abort();
+        },
+      }),
+    );
+    expect(first.interrupted).toBe(true);
+    expect(first.committedLine).toBeGreaterThan(0);
+    expect(first.committedLine).toBeLessThan(f.lines.length);
+    const checkpoint = JSON.parse(readFileSync(first.checkpointFile, 'utf8'));
+    expect(checkpoint.line).toBe(first.committedLine);
+
+    const second = await importCases(options(f, table, { chunkSize: 50, concurrency: 4, resume: true }));
+
+    expect(second).toMatchObject({
+      interrupted: false,
+      resumedAfterLine: first.committedLine,
+      read: f.lines.length,
+    });
+    expect(second.rejected).toBe(f.rejected.size);
+    const expected = await expectedMirror(f.lines);
+    // Lines written by chunks in flight past the checkpoint come back as unchanged: still counted once.
+    expect(second.created + second.unchanged).toBe(expected.items.size);
+    expect(await tableState(table)).toEqual(memoryState(expected));
+    expect(new Map(rejectsIn(second.rejectsFile as string).map((r) => [r.line, r.code]))).toEqual(f.rejected);
+    expect(() => readFileSync(second.checkpointFile)).toThrow(); // removed once complete
+  });
+
+  it('stops on a lasting DynamoDB failure with a checkpoint, and a resume completes the import', async () => {
+    const f = fixture('crash.jsonl', 400, 100);
+    const table = await freshTable();
+    const broken = DynamoDBDocumentClient.from(localDynamoClient(dynamo.endpoint), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    let writes = 0;
+    broken.middlewareStack.add(
+      (next) => async (args) => {
+        if ('Item' in (args.input as object) && ++writes > 150) {
+          throw Object.assign(new Error('Internal server error'), { name: 'InternalServerError' });
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'breakAfter150Writes' },
+    );
+
+    const failed = await importCases(
+      options(f, table, { client: broken, chunkSize: 50, concurrency: 4 }),
+    ).catch((error: unknown) => error);
+    broken.destroy();
+    expect(failed).toBeInstanceOf(ImportError);
+    const report = (failed as ImportError).report;
+    expect((failed as ImportError).message).toMatch(/re-run with --resume/);
+    expect(report?.committedLine).toBeLessThan(f.lines.length);
+
+    const resumed = await importCases(options(f, table, { chunkSize: 50, concurrency: 4, resume: true }));
+
+    expect(resumed.resumedAfterLine).toBe(report?.committedLine);
+    expect(resumed.read).toBe(f.lines.length);
+    expect(await tableState(table)).toEqual(memoryState(await expectedMirror(f.lines)));
+    expect(new Map(rejectsIn(resumed.rejectsFile as string).map((r) => [r.line, r.code]))).toEqual(
+      f.rejected,
+    );
+  });
+
+  it('ends in the same state with batch writes (exclusive) as with conditional writes', async () => {
+    const f = fixture('exclusive.jsonl', 300, 100);
+    const [conditional, exclusive] = [await freshTable(), await freshTable()];
+    const a = await importCases(options(f, conditional));
+    const b = await importCases(options(f, exclusive, { strategy: 'exclusive' }));
+    const {
+      durationMs: _a,
+      ratePerSecond: _ra,
+      rejectsFile: _fa,
+      checkpointFile: _ca,
+      strategy: _sa,
+      ...countsA
+    } = a;
+    const {
+      durationMs: _b,
+      ratePerSecond: _rb,
+      rejectsFile: _fb,
+      checkpointFile: _cb,
+      strategy: _sb,
+      ...countsB
+    } = b;
+    expect(countsB).toEqual(countsA);
+    expect(await tableState(exclusive)).toEqual(await tableState(conditional));
+    const rerun = await importCases(options(f, exclusive, { strategy: 'exclusive' }));
+    expect(rerun).toMatchObject({ created: 0, updated: 0, unchanged: a.created });
+  });
+
+  it('reads a CSV export the same way', async () => {
+    const records = [
+      ...generateQueue({ open: 120, closed: 30, seed: 3, nowMs: NOW, districts, withSourceFields: true }),
+    ];
+    const file = join(dir, 'export.csv');
+    const bad = { ...(records[0] as GeneratedRecord), caseRef: 'CP-900-0000001', district: 'D77' };
+    writeFileSync(file, [...formatRecords([...records, bad], 'csv')].join(''));
+    const table = await freshTable();
+
+    const report = await importCases({
+      file,
+      client: doc,
+      tableName: table,
+      vocabulary: config.vocabulary,
+      nowMs: NOW,
+      rejectsFile: `${file}.rejects.jsonl`,
+    });
+
+    expect(report).toMatchObject({
+      read: 151,
+      created: 150,
+      rejected: 1,
+      reasons: { 'unknown-district': 1 },
+    });
+    expect(rejectsIn(`${file}.rejects.jsonl`)).toEqual([
+      {
+        line: 152,
+        code: 'unknown-district',
+        caseRef: 'CP-900-0000001',
+        reason: "district 'D77' is not in the config",
+      },
+    ]);
+    expect(JSON.stringify(await tableState(table))).not.toMatch(PII);
+  });
+});
+
+describe('queuewatch import', () => {
+  it('creates local tables, imports, prints a report and exits 3 when some lines were rejected', async () => {
+    const f = fixture('cli.jsonl', 150, 50);
+    const out: string[] = [];
+    const err: string[] = [];
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((c) => out.push(String(c)) > 0);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((c) => err.push(String(c)) > 0);
+    let code: number;
+    try {
+      code = await main([
+        'import',
+        f.file,
+        '--endpoint',
+        dynamo.endpoint,
+        '--prefix',
+        'cli',
+        '--create-tables',
+      ]);
+      process.exitCode = undefined;
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    const text = out.join('');
+    expect(code).toBe(3);
+    expect(text).toMatch(/-> cli-mirror \(conditional writes\)/);
+    expect(text).toMatch(new RegExp(`read\\s+${f.lines.length}`));
+    expect(text).toMatch(
+      /rejected\s+8 \(invalid-fields 4, .*\): line and reason in .*cli\.jsonl\.rejects\.jsonl/,
+    );
+    expect(err.join('')).toMatch(/created the cli-\* tables/);
+    expect(text + err.join('')).not.toMatch(PII);
+
+    const rerun: string[] = [];
+    const again = vi.spyOn(process.stdout, 'write').mockImplementation((c) => rerun.push(String(c)) > 0);
+    const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await main(['import', f.file, '--endpoint', dynamo.endpoint, '--prefix', 'cli']);
+      process.exitCode = undefined;
+    } finally {
+      again.mockRestore();
+      quiet.mockRestore();
+    }
+    expect(rerun.join('')).toMatch(/imported\s+0 \(created 0, updated 0\)/);
+  });
+
+  it('refuses to guess a table on AWS', async () => {
+    const err: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((c) => err.push(String(c)) > 0);
+    let code: number;
+    try {
+      code = await main(['import', join(dir, 'nothing.jsonl')]);
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(code).toBe(2);
+    expect(err.join('')).toMatch(/name the mirror table: --table NAME or --prefix PREFIX/);
+  });
+});

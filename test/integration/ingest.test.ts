@@ -1,0 +1,378 @@
+// The ingest function with real SDK clients: DynamoDB on an embedded dynalite, the ops topic on
+// moto_server with an SQS queue subscribed. Real SQS-shaped batches go through the deployed handler
+// (functions/ingest.ts) and through the use case with a client made to fail for one message.
+
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { lastIngest, recordIngest } from '#shared/adapters/ingest-state.ts';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { MirrorWriter } from '#shared/adapters/mirror-writer.ts';
+import { SnsOpsNotifier } from '#shared/adapters/ops-notifier.ts';
+import { DynamoRejectStore, type RejectItem } from '#shared/adapters/rejects.ts';
+import { OPEN_INDEX_NAME } from '#shared/adapters/tables.ts';
+import { loadConfig } from '#shared/config/load.ts';
+import { type CaseRecord, FUTURE_TOLERANCE_MS } from '#shared/domain/case.ts';
+import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
+import {
+  createTables,
+  type EmbeddedDynamo,
+  LOCAL_CREDENTIALS,
+  startDynalite,
+} from '#shared/local/embedded-dynamo.ts';
+import { type Moto, startMoto } from '#test/support/moto.ts';
+
+const PII = /SYNTHETIC-(PERSON|ADDRESS|NOTE)/;
+const REGION = 'eu-west-2';
+
+let dynamo: EmbeddedDynamo;
+let moto: Moto;
+let doc: DynamoDBDocumentClient;
+let sqs: SQSClient;
+let sns: SNSClient;
+let tables: Record<string, string>;
+let topicArn: string;
+let opsQueueUrl: string;
+
+function sqsRecord(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `receipt-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1774744200000',
+      SenderId: 'AIDASOURCESYSTEM',
+      ApproximateFirstReceiveTimestamp: '1774744200000',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-2:000000000000:queuewatch-ingest',
+    awsRegion: REGION,
+  };
+}
+
+const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord => ({
+  caseRef,
+  category: 'domestic-abuse',
+  riskLevel: 'high',
+  district: 'D01',
+  stage: 'awaiting-risk-assessment',
+  stageEnteredAt: '2026-03-29T00:30:00.000Z',
+  childrenInvolved: false,
+  sourceUpdatedAt: '2026-03-29T01:00:00.000Z',
+  ...overrides,
+});
+
+/** A message as the source sends it, with synthetic source-system fields the edge must drop. */
+const change = (changeType: string, c: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    changeType,
+    case: { ...c, subjectName: 'SYNTHETIC-PERSON-1', address: 'SYNTHETIC-ADDRESS-1' },
+    notes: 'SYNTHETIC-NOTE-1: free text',
+    ...extra,
+  });
+
+async function drainOpsQueue(): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: opsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    messages.push(...Messages);
+    if (Messages.length === 0 && messages.length > 0) break;
+  }
+  return messages;
+}
+
+const context = {
+  awsRequestId: 'req-1',
+  functionName: 'queuewatch-ingest',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-2:000000000000:function:queuewatch-ingest',
+  memoryLimitInMB: '256',
+  logGroupName: '/aws/lambda/queuewatch-ingest',
+  logStreamName: 'stream',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+} as Context;
+
+beforeAll(async () => {
+  [dynamo, moto] = await Promise.all([startDynalite(), startMoto()]);
+  tables = await createTables(dynamo.client, 'it');
+  doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+  const aws = { endpoint: moto.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS };
+  sns = new SNSClient(aws);
+  sqs = new SQSClient(aws);
+  topicArn = (await sns.send(new CreateTopicCommand({ Name: 'queuewatch-ops' }))).TopicArn as string;
+  opsQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'ops-inbox' }))).QueueUrl as string;
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: opsQueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: 'sqs',
+      Endpoint: Attributes?.QueueArn,
+      Attributes: { RawMessageDelivery: 'true' },
+    }),
+  );
+});
+
+afterAll(async () => {
+  sns?.destroy();
+  sqs?.destroy();
+  await Promise.all([dynamo?.close(), moto?.stop()]);
+});
+
+describe('the ingest function (functions/ingest.ts)', () => {
+  it('stores exactly the good messages of a mixed batch, keeps the invalid ones and tells ops', async () => {
+    // Arrange: a newer version of one case is already in the mirror, and one open case to close.
+    const now = Date.now();
+    await doc.send(
+      new PutCommand({
+        TableName: tables.mirror,
+        Item: toMirrorItem(aCase('DA-100-0000003', { sourceUpdatedAt: '2026-03-29T05:00:00.000Z' }), now),
+      }),
+    );
+    await doc.send(
+      new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(aCase('DA-100-0000004'), now) }),
+    );
+    vi.stubEnv('MIRROR_TABLE', tables.mirror as string);
+    vi.stubEnv('STATE_TABLE', tables.state as string);
+    vi.stubEnv('REJECTS_TABLE', tables.rejects as string);
+    vi.stubEnv('OPS_TOPIC_ARN', topicArn);
+    vi.stubEnv('AWS_REGION', REGION);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_CREDENTIALS.secretAccessKey);
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
+    vi.stubEnv('AWS_ENDPOINT_URL_SNS', moto.endpoint);
+    vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'Queuewatch');
+    const output: string[] = [];
+    const capture = (chunk: unknown) => {
+      output.push(String(chunk));
+      return true;
+    };
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const future = new Date(now + FUTURE_TOLERANCE_MS + 3_600_000).toISOString();
+
+    let response: SQSBatchResponse;
+    try {
+      const { handler } = await import('#functions/ingest.ts');
+      const event: SQSEvent = {
+        Records: [
+          sqsRecord('m-created', change('created', aCase('DA-100-0000001'), { sourceSequence: 1 })),
+          sqsRecord('m-repeat', change('created', aCase('DA-100-0000001'), { sourceSequence: 1 })),
+          sqsRecord(
+            'm-stage',
+            change('stage-changed', aCase('DA-100-0000002', { stage: 'awaiting-referral' })),
+          ),
+          sqsRecord('m-stale', change('updated', aCase('DA-100-0000003', { riskLevel: 'standard' }))),
+          sqsRecord(
+            'm-closed',
+            change(
+              'closed',
+              aCase('DA-100-0000004', { stage: 'closed', sourceUpdatedAt: '2026-03-29T02:00:00Z' }),
+            ),
+          ),
+          sqsRecord('m-truncated', change('created', aCase('DA-100-0000005')).slice(0, 80)),
+          sqsRecord('m-category', change('created', aCase('DA-100-0000006', { category: 'burglary' }))),
+          sqsRecord('m-future', change('created', aCase('DA-100-0000007', { stageEnteredAt: future }))),
+          sqsRecord(
+            'm-huge',
+            change('created', {
+              ...aCase('DA-100-0000008'),
+              caseRef: `SYNTHETIC-PERSON-${'X'.repeat(100_000)}`,
+            }),
+          ),
+          sqsRecord(
+            'm-control',
+            change('created', { ...aCase('DA-100-0000009'), district: "D01'\u0000\u001b[31m OR 1=1;--" }),
+          ),
+          sqsRecord(
+            'm-offsetless',
+            change('created', { ...aCase('DA-100-0000010'), sourceUpdatedAt: '2026-03-29T01:00:00' }),
+          ),
+        ],
+      };
+      response = await handler(event, context);
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+      vi.unstubAllEnvs();
+    }
+
+    // Nothing is returned for a retry: every message was either applied or kept as a reject.
+    expect(response).toEqual({ batchItemFailures: [] });
+
+    // The mirror: the two new cases, the newer stored version untouched, the closed case out of
+    // the open-cases index; nothing of the invalid ones, and no source-system fields.
+    const { Items: mirror = [] } = await doc.send(new ScanCommand({ TableName: tables.mirror }));
+    const byRef = new Map(mirror.map((item) => [item.caseRef as string, item]));
+    expect([...byRef.keys()].sort()).toEqual([
+      'DA-100-0000001',
+      'DA-100-0000002',
+      'DA-100-0000003',
+      'DA-100-0000004',
+    ]);
+    expect(byRef.get('DA-100-0000001')).toMatchObject({ sourceSequence: 1, openQueue: 'open' });
+    expect(byRef.get('DA-100-0000002')).toMatchObject({ stage: 'awaiting-referral', openQueue: 'open' });
+    expect(byRef.get('DA-100-0000003')).toMatchObject({
+      riskLevel: 'high',
+      sourceUpdatedAt: '2026-03-29T05:00:00.000Z',
+    });
+    expect(byRef.get('DA-100-0000004')).toMatchObject({ stage: 'closed' });
+    expect(byRef.get('DA-100-0000004')).not.toHaveProperty('openQueue');
+    const { Items: open = [] } = await doc.send(
+      new QueryCommand({
+        TableName: tables.mirror,
+        IndexName: OPEN_INDEX_NAME,
+        KeyConditionExpression: 'openQueue = :o',
+        ExpressionAttributeValues: { ':o': 'open' },
+      }),
+    );
+    expect(open.map((i) => i.caseRef).sort()).toEqual(['DA-100-0000001', 'DA-100-0000002', 'DA-100-0000003']);
+
+    // The rejects: every invalid message, with its reason, message id and schema fields only.
+    const { Items: rejects = [] } = await doc.send(new ScanCommand({ TableName: tables.rejects }));
+    const reject = new Map((rejects as RejectItem[]).map((r) => [r.messageId, r]));
+    expect([...reject.keys()].sort()).toEqual(
+      ['m-category', 'm-control', 'm-future', 'm-huge', 'm-offsetless', 'm-truncated'].sort(),
+    );
+    expect(reject.get('m-truncated')).toMatchObject({
+      code: 'invalid-json',
+      reason: 'not valid JSON (truncated)',
+    });
+    expect(reject.get('m-truncated')).not.toHaveProperty('fields');
+    expect(reject.get('m-category')).toMatchObject({ code: 'unknown-category', caseRef: 'DA-100-0000006' });
+    expect(reject.get('m-future')).toMatchObject({ code: 'future-stage', caseRef: 'DA-100-0000007' });
+    expect(reject.get('m-future')?.reason).toMatch(/stageEnteredAt .* is in the future/);
+    expect(reject.get('m-huge')).toMatchObject({ code: 'invalid-fields' });
+    expect(reject.get('m-huge')?.reason).toMatch(/caseRef must be 3 to 40 capital letters/);
+    expect(reject.get('m-control')?.reason).toMatch(/district must be a district id/);
+    expect(reject.get('m-offsetless')?.reason).toMatch(/sourceUpdatedAt has no UTC offset/);
+    for (const r of reject.values()) {
+      expect(r.rejectId).toBe(`feed#${r.messageId}`);
+      expect(r.expiresAt).toBeGreaterThan(now / 1000);
+      expect(r.fields?.length ?? 0).toBeLessThan(3000);
+    }
+    expect(JSON.parse(reject.get('m-category')?.fields ?? '{}')).toEqual({
+      changeType: 'created',
+      case: aCase('DA-100-0000006', { category: 'burglary' }),
+    });
+
+    // The last ingest time is recorded for the quiet-feed alarm.
+    const ingestedAt = await lastIngest(doc, tables.state as string);
+    expect(ingestedAt).toBeGreaterThanOrEqual(now);
+
+    // One ops summary for the batch: counts and case references, no content of any message.
+    const opsMessages = await drainOpsQueue();
+    expect(opsMessages).toHaveLength(1);
+    const opsText = opsMessages[0]?.Body ?? '';
+    expect(opsText).toMatch(/rejected 6 of 11 feed messages/);
+    expect(opsText).toMatch(/unknown-category: 1 \(cases DA-100-0000006\)/);
+    expect(opsText).toMatch(/future-stage: 1 \(cases DA-100-0000007\)/);
+    expect(opsText).not.toMatch(PII);
+    expect(opsText).not.toContain('burglary');
+
+    // The function's logs and metrics: structured, counted, and free of personal data.
+    const logText = output.join('');
+    expect(logText).not.toMatch(PII);
+    expect(logText).toMatch(/"RejectedMessages":6\b/);
+    expect(logText).toMatch(/"IngestedMessages":5\b/);
+    expect(logText).toContain('feed message rejected');
+
+    // Nothing personal reached the database either.
+    expect(JSON.stringify([mirror, rejects])).not.toMatch(/SYNTHETIC-(ADDRESS|NOTE)/);
+  });
+});
+
+describe('ingestBatch with real adapters', () => {
+  it('returns exactly the message whose write failed for a passing reason, and applies the rest', async () => {
+    // A client that throttles every write of one case, as DynamoDB would under a hot partition.
+    const good = DynamoDBDocumentClient.from(dynamo.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const failing = DynamoDBDocumentClient.from(
+      (await import('#shared/local/embedded-dynamo.ts')).localDynamoClient(dynamo.endpoint),
+    );
+    failing.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Item?: { caseRef?: { S?: string } } };
+        if (input.Item?.caseRef?.S === 'DA-200-0000002') {
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+            name: 'ThrottlingException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'throttleOneCase' },
+    );
+    const ops = new SnsOpsNotifier(sns, topicArn);
+    const logs: unknown[] = [];
+    const now = Date.now();
+    const { response, summary } = await ingestBatch(
+      {
+        Records: [
+          sqsRecord('t1', change('created', aCase('DA-200-0000001'))),
+          sqsRecord('t2', change('created', aCase('DA-200-0000002'))),
+          sqsRecord('t3', change('created', aCase('DA-200-0000003'))),
+          sqsRecord('t4', '{"changeType":'),
+        ],
+      },
+      {
+        mirror: new MirrorWriter(failing, tables.mirror as string),
+        rejects: new DynamoRejectStore(good, tables.rejects as string),
+        state: { recordIngest: (atMs) => recordIngest(good, tables.state as string, atMs) },
+        ops,
+        vocabulary: loadConfig().vocabulary,
+        logger: { info: () => {}, warn: (...a) => void logs.push(a), error: (...a) => void logs.push(a) },
+        metrics: { addMetric: () => {} },
+      },
+      now,
+    );
+    failing.destroy();
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 't2' }]);
+    expect(summary.applied.created).toBe(2);
+    expect(summary.rejected.map((r) => r.messageId)).toEqual(['t4']);
+    for (const ref of ['DA-200-0000001', 'DA-200-0000003']) {
+      const { Item } = await doc.send(new GetCommand({ TableName: tables.mirror, Key: { caseRef: ref } }));
+      expect(Item?.caseRef).toBe(ref);
+    }
+    const { Item: missing } = await doc.send(
+      new GetCommand({ TableName: tables.mirror, Key: { caseRef: 'DA-200-0000002' } }),
+    );
+    expect(missing).toBeUndefined();
+    expect(JSON.stringify(logs)).not.toMatch(PII);
+    const opsMessages = await drainOpsQueue();
+    expect(opsMessages.map((m) => m.Body)).toEqual([expect.stringMatching(/invalid-json: 1/)]);
+  });
+
+  it('keeps the last ingest time moving forward only', async () => {
+    const later = Date.parse('2030-01-02T00:00:00Z');
+    await recordIngest(doc, tables.state as string, later);
+    await recordIngest(doc, tables.state as string, later - 3_600_000);
+    expect(await lastIngest(doc, tables.state as string)).toBe(later);
+  });
+});
