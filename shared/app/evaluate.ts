@@ -102,7 +102,8 @@ export async function evaluateRecords(
       caseRef: e.record.caseRef,
       level: e.level as Level,
       ageHours: Math.round((e.ageMs / 3_600_000) * 10) / 10,
-      rule: e.rule.id,
+      // The rule whose clock put the case at this level: its own, or the absolute ceiling.
+      rule: e.ruleLevel === e.level ? e.rule.id : config.ceiling.id,
       district: e.record.district,
       ...(e.next ? { nextLevel: e.next.level, nextDueAt: new Date(e.next.at).toISOString() } : {}),
     })),

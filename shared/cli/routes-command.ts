@@ -14,6 +14,11 @@ export interface RouteTest {
   localAuthority: string;
   rule: { id: string; warn: string; breach: string; escalate: string };
   levels: Array<{ level: Level; audiences: readonly string[]; routes: number[]; fallback: boolean }>;
+  /** The absolute ceiling, which applies on top of the case's own rule. */
+  ceiling?: {
+    rule: { id: string; warn: string; breach: string; escalate: string };
+    levels: Array<{ level: Level; audiences: readonly string[]; routes: number[]; fallback: boolean }>;
+  };
   assumed: string[];
 }
 
@@ -68,16 +73,38 @@ export function testRoutes(config: CompiledConfig, pairs: string[]): RouteTest {
     childrenInvolved: children === 'true',
     district,
   };
+  const levels = LEVELS.filter((l) => levelFilter === undefined || l === levelFilter);
   const rule = config.ruleFor(key);
   if (!rule) throw new UsageError('no rule matches (the config has no catch-all?)');
   return {
     case: key,
     localAuthority: config.localAuthorityOf(district),
     rule: { id: rule.id, warn: rule.warn.text, breach: rule.breach.text, escalate: rule.escalate.text },
-    levels: LEVELS.filter((l) => levelFilter === undefined || l === levelFilter).map((level) => {
+    levels: levels.map((level) => {
       const routes = config.matchingRoutes(key, level);
       return { level, audiences: config.audiencesFor(key, level), routes, fallback: routes.length === 0 };
     }),
+    ...(rule === config.ceiling
+      ? {}
+      : {
+          ceiling: {
+            rule: {
+              id: config.ceiling.id,
+              warn: config.ceiling.warn.text,
+              breach: config.ceiling.breach.text,
+              escalate: config.ceiling.escalate.text,
+            },
+            levels: levels.map((level) => {
+              const routes = config.matchingCeilingRoutes(key, level);
+              return {
+                level,
+                audiences: config.ceilingAudiencesFor(key, level),
+                routes,
+                fallback: routes.length === 0,
+              };
+            }),
+          },
+        }),
     assumed,
   };
 }
@@ -108,9 +135,19 @@ export function routesCommand(): Command {
       print(
         `rule: ${result.rule.id} (warn ${result.rule.warn}, breach ${result.rule.breach}, escalate ${result.rule.escalate})`,
       );
-      for (const l of result.levels) {
-        const via = l.fallback ? 'fallback audience: no route matched' : `routes ${l.routes.join(', ')}`;
-        print(`  ${l.level.padEnd(10)} -> ${l.audiences.join(', ')}  (${via})`);
+      const printLevels = (levels: RouteTest['levels']) => {
+        for (const l of levels) {
+          const via = l.fallback ? 'fallback audience: no route matched' : `routes ${l.routes.join(', ')}`;
+          print(`  ${l.level.padEnd(10)} -> ${l.audiences.join(', ')}  (${via})`);
+        }
+      };
+      printLevels(result.levels);
+      if (result.ceiling) {
+        const c = result.ceiling.rule;
+        print(
+          `and the absolute ceiling, for every open case: ${c.id} (warn ${c.warn}, breach ${c.breach}, escalate ${c.escalate})`,
+        );
+        printLevels(result.ceiling.levels);
       }
     });
   return routes;

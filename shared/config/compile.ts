@@ -55,6 +55,11 @@ export interface CompiledConfig {
   audiencesFor(key: CaseKey, level: Level): readonly string[];
   /** Which routes (by index) match; for `routes test`. */
   matchingRoutes(key: CaseKey, level: Level): number[];
+  /** The catch-all rule: an absolute ceiling for every open case, on top of its own rule. */
+  ceiling: CompiledRule;
+  /** Audiences for a case whose own rule is not the ceiling, at the ceiling's level. */
+  ceilingAudiencesFor(key: CaseKey, level: Level): readonly string[];
+  matchingCeilingRoutes(key: CaseKey, level: Level): number[];
   localAuthorityOf(district: string): string;
   /** Combinations (per level) that reach no route and go to the fallback audience. */
   fallbackCount: number;
@@ -205,7 +210,27 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
   const ruleWins = new Set<number>();
   const routeUsed = new Set<number>();
   const overlaps = new Map<string, ConfigIssue>();
+  const ceilingAudiencesByKey = new Map<string, readonly string[]>();
+  const ceilingRoutesByKey = new Map<string, number[]>();
   let fallbackCount = 0;
+  const ceiling = rules.find((r) => r.specificity === 0);
+
+  const resolveRoutes = (key: CaseKey, level: Level, ruleId: string) => {
+    const localAuthority = file.districts[key.district]?.localAuthority ?? '';
+    const matched: number[] = [];
+    const found = new Set<string>();
+    file.routes.forEach((route, index) => {
+      if (!routeMatches(route.match, key, level, ruleId, localAuthority)) return;
+      matched.push(index);
+      routeUsed.add(index);
+      for (const audience of route.audiences) found.add(audience);
+    });
+    if (found.size === 0) {
+      fallbackCount += 1;
+      found.add(file.fallbackAudience);
+    }
+    return { matched, audiences: [...found] as readonly string[] };
+  };
 
   for (const key of openCaseKeys(file)) {
     let best: CompiledRule | undefined;
@@ -232,24 +257,19 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     ruleWins.add(best.index);
     const k = keyOf(key);
     ruleByKey.set(k, best);
-    const localAuthority = file.districts[key.district]?.localAuthority ?? '';
     for (const level of LEVELS) {
-      const matched: number[] = [];
-      const found = new Set<string>();
-      file.routes.forEach((route, index) => {
-        if (!routeMatches(route.match, key, level, best.id, localAuthority)) return;
-        matched.push(index);
-        routeUsed.add(index);
-        for (const audience of route.audiences) found.add(audience);
-      });
-      if (found.size === 0) {
-        fallbackCount += 1;
-        found.add(file.fallbackAudience);
+      const own = resolveRoutes(key, level, best.id);
+      audiencesByKey.set(`${k}|${level}`, own.audiences);
+      routesByKey.set(`${k}|${level}`, own.matched);
+      if (ceiling && best !== ceiling) {
+        const capped = resolveRoutes(key, level, ceiling.id);
+        ceilingAudiencesByKey.set(`${k}|${level}`, capped.audiences);
+        ceilingRoutesByKey.set(`${k}|${level}`, capped.matched);
       }
-      audiencesByKey.set(`${k}|${level}`, [...found]);
-      routesByKey.set(`${k}|${level}`, matched);
     }
   }
+  // The ceiling applies to every open case, whichever rule wins.
+  if (ceiling) ruleWins.add(ceiling.index);
 
   issues.push(...overlaps.values());
   for (const rule of rules) {
@@ -278,8 +298,12 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     repeat,
     fallbackCount,
     ruleFor: (key) => ruleByKey.get(keyOf(key)),
+    ceiling: ceiling as CompiledRule,
     audiencesFor: (key, level) => audiencesByKey.get(`${keyOf(key)}|${level}`) ?? [file.fallbackAudience],
     matchingRoutes: (key, level) => routesByKey.get(`${keyOf(key)}|${level}`) ?? [],
+    ceilingAudiencesFor: (key, level) =>
+      ceilingAudiencesByKey.get(`${keyOf(key)}|${level}`) ?? [file.fallbackAudience],
+    matchingCeilingRoutes: (key, level) => ceilingRoutesByKey.get(`${keyOf(key)}|${level}`) ?? [],
     localAuthorityOf: (district) => file.districts[district]?.localAuthority ?? 'unknown',
   };
 }

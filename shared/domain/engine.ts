@@ -11,7 +11,13 @@ export type LevelOrNone = Level | 'none';
 
 export interface Evaluation {
   record: CaseView;
+  /** The higher of the level under the case's own rule and under the ceiling. */
   level: LevelOrNone;
+  /** The level under the winning rule alone. */
+  ruleLevel: LevelOrNone;
+  /** The level under the absolute ceiling, which applies to every open case ('none' when the
+   * ceiling is itself the winning rule: then `ruleLevel` is the ceiling's). */
+  ceilingLevel: LevelOrNone;
   /** Time in the current stage at `now`, ms (0 if the stage starts in the future). */
   ageMs: number;
   rule: CompiledRule;
@@ -47,18 +53,50 @@ export function evaluateCase(
   const rule = config.ruleFor(record);
   if (!rule) return undefined;
   const startMs = Date.parse(record.stageEnteredAt);
-  const deadlines = levelDeadlines(startMs, rule, config.calendar);
-  let reached = -1;
-  while (reached < 2 && nowMs >= (deadlines[reached + 1] as number)) reached += 1;
+  const own = levelAt(startMs, rule, config, nowMs);
+  const capped = rule === config.ceiling ? undefined : levelAt(startMs, config.ceiling, config, nowMs);
+  const reached = Math.max(own.reached, capped?.reached ?? -1);
   const evaluation: Evaluation = {
     record,
     level: reached < 0 ? 'none' : (LEVELS[reached] as Level),
+    ruleLevel: own.reached < 0 ? 'none' : (LEVELS[own.reached] as Level),
+    ceilingLevel: capped && capped.reached >= 0 ? (LEVELS[capped.reached] as Level) : 'none',
     ageMs: Math.max(0, nowMs - startMs),
     rule,
   };
-  if (reached < 2)
-    evaluation.next = { level: LEVELS[reached + 1] as Level, at: deadlines[reached + 1] as number };
+  if (reached < 2) {
+    // The next level overall falls due at whichever clock reaches it first.
+    const at = Math.min(
+      own.deadlines[reached + 1] as number,
+      capped?.deadlines[reached + 1] ?? Number.POSITIVE_INFINITY,
+    );
+    evaluation.next = { level: LEVELS[reached + 1] as Level, at };
+  }
   return evaluation;
+}
+
+function levelAt(startMs: number, rule: CompiledRule, config: CompiledConfig, nowMs: number) {
+  const deadlines = levelDeadlines(startMs, rule, config.calendar);
+  let reached = -1;
+  while (reached < 2 && nowMs >= (deadlines[reached + 1] as number)) reached += 1;
+  return { deadlines, reached };
+}
+
+/** Who hears of an alerting case, and at what level: the audiences of its own rule at its rule
+ * level, and the ceiling's audiences at the ceiling level (an audience in both gets the higher). */
+export function audienceLevels(e: Evaluation, config: CompiledConfig): Map<string, Level> {
+  const out = new Map<string, Level>();
+  if (e.ruleLevel !== 'none') {
+    for (const audience of config.audiencesFor(e.record, e.ruleLevel)) out.set(audience, e.ruleLevel);
+  }
+  if (e.ceilingLevel !== 'none') {
+    const level = e.ceilingLevel;
+    for (const audience of config.ceilingAudiencesFor(e.record, level)) {
+      const current = out.get(audience);
+      if (current === undefined || LEVELS.indexOf(level) > LEVELS.indexOf(current)) out.set(audience, level);
+    }
+  }
+  return out;
 }
 
 export interface EngineResult {

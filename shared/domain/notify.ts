@@ -6,7 +6,7 @@ import { SegmentedMessage } from 'sms-segments-calculator';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { Level } from '../config/schema.ts';
 import { formatAge } from './duration.ts';
-import type { Evaluation } from './engine.ts';
+import { audienceLevels, type Evaluation } from './engine.ts';
 
 /** One case line in a message: the allowed fields, nothing more. */
 export interface AlertLine {
@@ -61,15 +61,15 @@ export function groupAlerts(alerting: Iterable<Evaluation>, config: CompiledConf
   for (const evaluation of alerting) {
     if (evaluation.level === 'none') continue;
     const { district } = evaluation.record;
-    for (const audience of config.audiencesFor(evaluation.record, evaluation.level)) {
-      const key = groupKey(audience, district, evaluation.level);
+    for (const [audience, level] of audienceLevels(evaluation, config)) {
+      const key = groupKey(audience, district, level);
       let group = groups.get(key);
       if (!group) {
         group = {
           audience,
           district,
           localAuthority: config.localAuthorityOf(district),
-          level: evaluation.level,
+          level,
           cases: [],
           resolved: [],
         };

@@ -8,7 +8,7 @@ import { ledgerGroup, ledgerShardOf } from '../adapters/ledger.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import { LEVELS, type Level } from '../config/schema.ts';
 import { type CaseView, checkCaseView } from '../domain/case.ts';
-import { evaluateCase, type LevelOrNone } from '../domain/engine.ts';
+import { audienceLevels, evaluateCase, type LevelOrNone } from '../domain/engine.ts';
 import {
   type AlertLine,
   alertLine,
@@ -138,7 +138,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   // Stream the index page by page: only alerting cases are kept, as small records.
   const active = new Set<string>();
   const due: DueItem[] = [];
-  const alerting: Array<{ record: CaseView; level: Level; line: AlertLine }> = [];
+  const alerting: Array<{ record: CaseView; audiences: Map<string, Level>; line: AlertLine }> = [];
   for await (const page of input.source.pages()) {
     for (const item of page) {
       result.read += 1;
@@ -162,14 +162,14 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
         evaluation.ageMs,
       );
       if (evaluation.level === 'none') continue;
-      alerting.push({ record, level: evaluation.level, line: alertLine(evaluation) });
+      alerting.push({ record, audiences: audienceLevels(evaluation, config), line: alertLine(evaluation) });
     }
   }
 
   for (const shard of await loadingLedger) shards.set(shard.group, shard);
-  for (const { record, level, line } of alerting) {
+  for (const { record, audiences, line } of alerting) {
     const shardNumber = ledgerShardOf(record.caseRef);
-    for (const audience of config.audiencesFor(record, level)) {
+    for (const [audience, level] of audiences) {
       const group = ledgerGroup(audience, record.district, shardNumber);
       active.add(`${group}|${record.caseRef}`);
       const shard = shards.get(group);

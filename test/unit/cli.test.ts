@@ -146,6 +146,10 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
       '  warning    -> district-supervisor  (routes 0)',
       '  breach     -> district-supervisor  (routes 0)',
       '  escalation -> district-supervisor, director-childrens-services  (routes 0, 7, 8)',
+      'and the absolute ceiling, for every open case: ceiling (warn 14d, breach 30d, escalate 30d)',
+      '  warning    -> senior-officer, director-childrens-services  (routes 6)',
+      '  breach     -> senior-officer, director-childrens-services  (routes 6)',
+      '  escalation -> senior-officer, director-childrens-services  (routes 6, 7)',
       '',
     ]);
   });
