@@ -16,6 +16,19 @@ export function snsSubject(subject: string): string {
   return ascii.length < 100 ? ascii : `${ascii.slice(0, 96)}...`;
 }
 
+/** The `MessageStructure: json` body: the SMS, the email (subject and text), and a default. */
+export function snsMessageBody(message: OutgoingMessage): string {
+  const body: Record<string, string> = {
+    default: message.sms ?? message.email?.subject ?? 'queuewatch alert',
+  };
+  if (message.sms) body.sms = message.sms;
+  if (message.email) body.email = `${message.email.subject}\n\n${message.email.body}`;
+  return JSON.stringify(body);
+}
+
+/** SNS accepts at most 256 KB a message, attributes included. */
+export const SNS_MAX_BYTES = 256 * 1024;
+
 export class SnsPublisher implements Publisher {
   constructor(
     private readonly client: SNSClient,
@@ -23,20 +36,12 @@ export class SnsPublisher implements Publisher {
   ) {}
 
   async publish(message: OutgoingMessage): Promise<string> {
-    const email = message.email ? `${message.email.subject}\n\n${message.email.body}` : undefined;
-    const fallback = message.sms ?? message.email?.subject ?? 'queuewatch alert';
-    const body: Record<string, string> = { default: fallback };
-    if (message.sms) body.sms = message.sms;
-    if (email) {
-      body.email = email;
-      body['email-json'] = email;
-    }
     const levels = typeof message.level === 'string' ? message.level : [...message.level];
     const response = await this.client.send(
       new PublishCommand({
         TopicArn: this.topicArn,
         MessageStructure: 'json',
-        Message: JSON.stringify(body),
+        Message: snsMessageBody(message),
         ...(message.email ? { Subject: snsSubject(message.email.subject) } : {}),
         MessageAttributes: messageAttributes({
           audience: message.audience,

@@ -160,7 +160,8 @@ export function renderEmail(
   n: Notification,
   config: CompiledConfig,
   nowMs: number,
-  maxLines = 500,
+  // Every case, up to what keeps the whole message inside SNS's 256 KB limit (~110 bytes a line).
+  maxLines = 1800,
 ): { subject: string; body: string } {
   const district = config.file.districts[n.district];
   const place = `${n.district}${district ? ` ${district.name}` : ''}`;
