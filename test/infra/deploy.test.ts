@@ -1,0 +1,227 @@
+// The CDK app bootstraps and deploys to moto_server, and the bundled scan function (the real
+// asset from the cloud assembly), run with node against the deployed table and topic, delivers an
+// alert to an SQS queue subscribed with the stack's filter policy. moto cannot invoke Lambdas
+// (no Docker) nor create SNS subscriptions from a template, so the test does those two by hand.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import type { CaseRecord } from '#shared/domain/case.ts';
+import { type Moto, startMoto } from '#test/support/moto.ts';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const STAGE = 'e2e';
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-2';
+const HOUR = 3_600_000;
+
+let moto: Moto;
+let outDir: string;
+let env: NodeJS.ProcessEnv;
+const work = mkdtempSync(join(tmpdir(), 'qw-deploy-'));
+
+type Template = {
+  Resources: Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, string> }
+  >;
+};
+const template = (stack: string): Template =>
+  JSON.parse(readFileSync(join(outDir, `queuewatch-${STAGE}-${stack}.template.json`), 'utf8'));
+
+beforeAll(async () => {
+  moto = await startMoto();
+  // Inside the project, so the bundle finds the AWS SDK the Lambda runtime would provide.
+  outDir = join(root, `cdk.out.deploy-test-${process.pid}`);
+  env = {
+    ...process.env,
+    // `localhost`, not 127.0.0.1: the CDK CLI resolves service endpoints through it.
+    AWS_ENDPOINT_URL: `http://localhost:${moto.port}`,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    CDK_VALIDATION: 'false',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const deployConfig = join(work, 'deploy.config.json');
+  writeFileSync(
+    deployConfig,
+    JSON.stringify({
+      stage: STAGE,
+      subscribers: [
+        {
+          protocol: 'email',
+          endpoint: 'supervisor-d01@example.org',
+          audience: 'district-supervisor',
+          district: 'D01',
+        },
+        {
+          protocol: 'email',
+          endpoint: 'supervisor-d02@example.org',
+          audience: 'district-supervisor',
+          district: 'D02',
+        },
+      ],
+      opsEmails: ['ops@example.org'],
+    }),
+  );
+  const cdk = (args: string[]) =>
+    run('npx', ['cdk', ...args, '--no-notices', '--output', outDir], {
+      cwd: root,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  await cdk(['bootstrap', `aws://${ACCOUNT}/${REGION}`]);
+  // Direct stack creation: moto's change sets drop stack outputs, which cross-stack exports need.
+  await cdk([
+    'deploy',
+    '--all',
+    '--require-approval',
+    'never',
+    '--method=direct',
+    '-c',
+    `deployConfig=${deployConfig}`,
+  ]);
+}, 600_000);
+
+afterAll(async () => {
+  await moto?.stop();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('deploying to moto_server', () => {
+  it('runs the bundled scan function against the deployed table and topic and delivers an alert', async () => {
+    const clientConfig = {
+      endpoint: moto.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    };
+    const lambda = new LambdaClient(clientConfig);
+    const sns = new SNSClient(clientConfig);
+    const sqs = new SQSClient(clientConfig);
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
+
+    // The function as deployed: its environment names the tables and topics.
+    const deployed = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: `queuewatch-${STAGE}-scan` }),
+    );
+    const vars = deployed.Environment?.Variables ?? {};
+    expect(deployed.Runtime).toBe('nodejs22.x');
+    expect(vars.MIRROR_TABLE).toBe(`queuewatch-${STAGE}-mirror`);
+
+    // Subscribe a queue to the alert topic for each subscriber, with the stack's filter policy.
+    const subscriptions = Object.values(template('data').Resources).filter(
+      (r) => r.Type === 'AWS::SNS::Subscription',
+    );
+    const queues = new Map<string, string>();
+    for (const subscription of subscriptions) {
+      const props = subscription.Properties ?? {};
+      if (!props.FilterPolicy) continue; // the ops address
+      const name = String(props.Endpoint).split('@')[0] as string;
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `e2e-${name}` }));
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      await sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl,
+          Attributes: {
+            Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sqs:*' }] }),
+          },
+        }),
+      );
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn: vars.ALERT_TOPIC_ARN,
+          Protocol: 'sqs',
+          Endpoint: Attributes?.QueueArn,
+          Attributes: {
+            FilterPolicy: JSON.stringify(props.FilterPolicy),
+            FilterPolicyScope: String(props.FilterPolicyScope ?? 'MessageAttributes'),
+          },
+        }),
+      );
+      queues.set(name, QueueUrl as string);
+    }
+    expect([...queues.keys()].sort()).toEqual(['supervisor-d01', 'supervisor-d02']);
+
+    // A high-risk domestic abuse case in D01, 30 hours without its risk assessment: a breach.
+    const entered = new Date(Date.now() - 30 * HOUR).toISOString();
+    const record: CaseRecord = {
+      caseRef: 'DA-E2E-0000001',
+      category: 'domestic-abuse',
+      riskLevel: 'high',
+      district: 'D01',
+      stage: 'awaiting-risk-assessment',
+      stageEnteredAt: entered,
+      childrenInvolved: false,
+      sourceUpdatedAt: entered,
+    };
+    await doc.send(new PutCommand({ TableName: vars.MIRROR_TABLE, Item: toMirrorItem(record, Date.now()) }));
+
+    // The real asset, run with node as Lambda would, against the deployed resources.
+    const resources = Object.values(template('app').Resources);
+    const scan = resources.find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === `queuewatch-${STAGE}-scan`,
+    );
+    const assetDir = join(outDir, String(scan?.Metadata?.['aws:asset:path']));
+    const entry = pathToFileURL(join(assetDir, 'index.mjs')).href;
+    const script = `const { handler } = await import(${JSON.stringify(entry)});
+      const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, { awsRequestId: 'e2e-run', functionName: 'queuewatch-${STAGE}-scan', getRemainingTimeInMillis: () => 300000 });
+      process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');`;
+    const { stdout } = await run('node', ['--input-type=module', '-e', script], {
+      cwd: assetDir,
+      env: {
+        ...env,
+        ...vars,
+        DEFAULT_CONFIG_FILE: join(assetDir, 'queuewatch.yaml'),
+        POWERTOOLS_TRACE_ENABLED: 'false',
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const result = JSON.parse(
+      stdout
+        .split('\n')
+        .find((l) => l.startsWith('RESULT '))
+        ?.slice(7) ?? '{}',
+    );
+
+    expect(result.open).toBe(1);
+    expect(result.levels.breach).toBe(1);
+    expect(result.failed).toBe(0);
+    const received = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.get('supervisor-d01'), MaxNumberOfMessages: 10 }),
+    );
+    const nothing = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.get('supervisor-d02'), MaxNumberOfMessages: 10 }),
+    );
+    const envelope = JSON.parse(received.Messages?.[0]?.Body ?? '{}');
+    expect(received.Messages).toHaveLength(1);
+    expect(envelope.Message).toMatch(/^QW BREACH D01 Northgate: 1 case\nDA-E2E-0000001 30h\n/);
+    expect(envelope.MessageAttributes.audience.Value).toBe('district-supervisor');
+    expect(nothing.Messages ?? []).toHaveLength(0);
+    const audit = await doc.send(new ScanCommand({ TableName: vars.AUDIT_TABLE }));
+    expect(audit.Items?.map((i) => i.caseRefs)).toContainEqual(['DA-E2E-0000001']);
+    const ledger = await doc.send(new ScanCommand({ TableName: vars.LEDGER_TABLE }));
+    expect(ledger.Items?.length).toBeGreaterThan(0);
+  });
+});
