@@ -32,6 +32,9 @@ export interface CompiledRule {
   warn: Limit;
   breach: Limit;
   escalate: Limit;
+  /** When all three limits are elapsed time: each level's offset from the stage start (ms), kept
+   * in order, so the engine needs no calendar and no allocation for this rule. */
+  elapsedOffsets: readonly [number, number, number] | undefined;
 }
 
 /** The attributes a rule or a route can see. */
@@ -65,8 +68,28 @@ export interface CompiledConfig {
   fallbackCount: number;
 }
 
-const keyOf = (k: CaseKey) =>
-  `${k.category}|${k.riskLevel}|${k.stage}|${k.childrenInvolved ? 1 : 0}|${k.district}`;
+/** Numbers every combination of case attributes, so the engine's lookups are array reads rather
+ * than string building: the scan does one per open case per run, the benchmark a million. */
+function keyIndexer(file: ConfigFile) {
+  const index = <T extends string>(values: readonly T[]) =>
+    new Map<unknown, number>(values.map((v, i) => [v, i]));
+  const categories = index(file.categories);
+  const risks = index(RISK_LEVELS);
+  const stages = index(OPEN_STAGES);
+  const districts = index(Object.keys(file.districts));
+  const size = categories.size * risks.size * stages.size * 2 * districts.size;
+  const indexOf = (k: CaseKey): number => {
+    const c = categories.get(k.category);
+    const r = risks.get(k.riskLevel);
+    const s = stages.get(k.stage);
+    const d = districts.get(k.district);
+    if (c === undefined || r === undefined || s === undefined || d === undefined) return -1;
+    return (((c * risks.size + r) * stages.size + s) * 2 + (k.childrenInvolved ? 1 : 0)) * districts.size + d;
+  };
+  return { size, indexOf };
+}
+
+const LEVEL_INDEX: Record<Level, number> = { warning: 0, breach: 1, escalation: 2 };
 
 const asList = <T>(v: T | T[] | undefined): T[] | undefined =>
   v === undefined ? undefined : Array.isArray(v) ? v : [v];
@@ -151,7 +174,13 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
       warn: limit(`${path}.warn`, rule.warn),
       breach: limit(`${path}.breach`, rule.breach),
       escalate: limit(`${path}.escalate`, rule.escalate),
+      elapsedOffsets: undefined,
     };
+    const { warn, breach, escalate } = compiled;
+    if (warn.kind === 'elapsed' && breach.kind === 'elapsed' && escalate.kind === 'elapsed') {
+      const b = Math.max(warn.ms, breach.ms);
+      compiled.elapsedOffsets = [warn.ms, b, Math.max(b, escalate.ms)];
+    }
     if (minimumMs(compiled.warn) > minimumMs(compiled.breach)) {
       issues.push({
         path,
@@ -204,14 +233,15 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
   if (issues.length > 0) throw new ConfigError(issues);
 
   // Resolve every combination once: the engine then does one map lookup per case.
-  const ruleByKey = new Map<string, CompiledRule>();
-  const audiencesByKey = new Map<string, readonly string[]>();
-  const routesByKey = new Map<string, number[]>();
+  const keys = keyIndexer(file);
+  const ruleByKey: Array<CompiledRule | undefined> = new Array(keys.size).fill(undefined);
+  const audiencesByKey: Array<readonly string[]> = new Array(keys.size * 3);
+  const routesByKey: number[][] = new Array(keys.size * 3);
   const ruleWins = new Set<number>();
   const routeUsed = new Set<number>();
   const overlaps = new Map<string, ConfigIssue>();
-  const ceilingAudiencesByKey = new Map<string, readonly string[]>();
-  const ceilingRoutesByKey = new Map<string, number[]>();
+  const ceilingAudiencesByKey: Array<readonly string[]> = new Array(keys.size * 3);
+  const ceilingRoutesByKey: number[][] = new Array(keys.size * 3);
   let fallbackCount = 0;
   const ceiling = rules.find((r) => r.specificity === 0);
 
@@ -255,16 +285,17 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
       }
     }
     ruleWins.add(best.index);
-    const k = keyOf(key);
-    ruleByKey.set(k, best);
+    const k = keys.indexOf(key);
+    ruleByKey[k] = best;
     for (const level of LEVELS) {
       const own = resolveRoutes(key, level, best.id);
-      audiencesByKey.set(`${k}|${level}`, own.audiences);
-      routesByKey.set(`${k}|${level}`, own.matched);
+      const at = k * 3 + LEVEL_INDEX[level];
+      audiencesByKey[at] = own.audiences;
+      routesByKey[at] = own.matched;
       if (ceiling && best !== ceiling) {
         const capped = resolveRoutes(key, level, ceiling.id);
-        ceilingAudiencesByKey.set(`${k}|${level}`, capped.audiences);
-        ceilingRoutesByKey.set(`${k}|${level}`, capped.matched);
+        ceilingAudiencesByKey[at] = capped.audiences;
+        ceilingRoutesByKey[at] = capped.matched;
       }
     }
   }
@@ -297,13 +328,15 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     rules,
     repeat,
     fallbackCount,
-    ruleFor: (key) => ruleByKey.get(keyOf(key)),
+    ruleFor: (key) => ruleByKey[keys.indexOf(key)],
     ceiling: ceiling as CompiledRule,
-    audiencesFor: (key, level) => audiencesByKey.get(`${keyOf(key)}|${level}`) ?? [file.fallbackAudience],
-    matchingRoutes: (key, level) => routesByKey.get(`${keyOf(key)}|${level}`) ?? [],
+    audiencesFor: (key, level) =>
+      audiencesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [file.fallbackAudience],
+    matchingRoutes: (key, level) => routesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [],
     ceilingAudiencesFor: (key, level) =>
-      ceilingAudiencesByKey.get(`${keyOf(key)}|${level}`) ?? [file.fallbackAudience],
-    matchingCeilingRoutes: (key, level) => ceilingRoutesByKey.get(`${keyOf(key)}|${level}`) ?? [],
+      ceilingAudiencesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [file.fallbackAudience],
+    matchingCeilingRoutes: (key, level) =>
+      ceilingRoutesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [],
     localAuthorityOf: (district) => file.districts[district]?.localAuthority ?? 'unknown',
   };
 }

@@ -76,16 +76,32 @@ function offsetsForYear(year: number): YearOffsets {
   return entry;
 }
 
-/** London's offset from UTC, in ms, at a UTC instant. */
-export function londonOffsetMs(utcMs: number): number {
-  const year = new Date(utcMs).getUTCFullYear();
-  const { changes } = offsetsForYear(year);
+/** Per UTC day: the offset at its start, and the instant and offset of a change within it. */
+const days = new Map<number, { offset: number; changeAt: number; after: number }>();
+
+function offsetOfDay(day: number) {
+  const start = day * DAY_MS;
+  const { changes } = offsetsForYear(new Date(start).getUTCFullYear());
   let offset = changes[0]?.offset ?? 0;
+  let changeAt = Number.POSITIVE_INFINITY;
+  let after = offset;
   for (const change of changes) {
-    if (change.at > utcMs) break;
-    offset = change.offset;
+    if (change.at <= start) offset = change.offset;
+    else if (change.at < start + DAY_MS) {
+      changeAt = change.at;
+      after = change.offset;
+    }
   }
-  return offset;
+  const entry = { offset, changeAt, after };
+  days.set(day, entry);
+  return entry;
+}
+
+/** London's offset from UTC, in ms, at a UTC instant (cached per day: the engine asks often). */
+export function londonOffsetMs(utcMs: number): number {
+  const day = Math.floor(utcMs / DAY_MS);
+  const entry = days.get(day) ?? offsetOfDay(day);
+  return utcMs >= entry.changeAt ? entry.after : entry.offset;
 }
 
 /** The UTC instant of a London wall-clock time (ms since epoch, as if UTC). A time that the

@@ -53,33 +53,46 @@ export function evaluateCase(
   const rule = config.ruleFor(record);
   if (!rule) return undefined;
   const startMs = Date.parse(record.stageEnteredAt);
-  const own = levelAt(startMs, rule, config, nowMs);
-  const capped = rule === config.ceiling ? undefined : levelAt(startMs, config.ceiling, config, nowMs);
-  const reached = Math.max(own.reached, capped?.reached ?? -1);
+  const { calendar, ceiling } = config;
+  const own = reachedLevel(startMs, rule, calendar, nowMs);
+  const capped = rule === ceiling ? -1 : reachedLevel(startMs, ceiling, calendar, nowMs);
+  const reached = Math.max(own, capped);
   const evaluation: Evaluation = {
     record,
     level: reached < 0 ? 'none' : (LEVELS[reached] as Level),
-    ruleLevel: own.reached < 0 ? 'none' : (LEVELS[own.reached] as Level),
-    ceilingLevel: capped && capped.reached >= 0 ? (LEVELS[capped.reached] as Level) : 'none',
+    ruleLevel: own < 0 ? 'none' : (LEVELS[own] as Level),
+    ceilingLevel: capped < 0 ? 'none' : (LEVELS[capped] as Level),
     ageMs: Math.max(0, nowMs - startMs),
     rule,
   };
   if (reached < 2) {
     // The next level overall falls due at whichever clock reaches it first.
-    const at = Math.min(
-      own.deadlines[reached + 1] as number,
-      capped?.deadlines[reached + 1] ?? Number.POSITIVE_INFINITY,
-    );
-    evaluation.next = { level: LEVELS[reached + 1] as Level, at };
+    const next = reached + 1;
+    const at = dueAt(startMs, rule, calendar, next);
+    evaluation.next = {
+      level: LEVELS[next] as Level,
+      at: rule === ceiling ? at : Math.min(at, dueAt(startMs, ceiling, calendar, next)),
+    };
   }
   return evaluation;
 }
 
-function levelAt(startMs: number, rule: CompiledRule, config: CompiledConfig, nowMs: number) {
-  const deadlines = levelDeadlines(startMs, rule, config.calendar);
-  let reached = -1;
-  while (reached < 2 && nowMs >= (deadlines[reached + 1] as number)) reached += 1;
-  return { deadlines, reached };
+/** The index of the level reached (-1: none, 0: warning, 1: breach, 2: escalation). */
+function reachedLevel(startMs: number, rule: CompiledRule, calendar: WorkingCalendar, nowMs: number): number {
+  const offsets = rule.elapsedOffsets;
+  if (offsets) {
+    const age = nowMs - startMs;
+    return age >= offsets[2] ? 2 : age >= offsets[1] ? 1 : age >= offsets[0] ? 0 : -1;
+  }
+  const [warn, breach, escalate] = levelDeadlines(startMs, rule, calendar);
+  return nowMs >= escalate ? 2 : nowMs >= breach ? 1 : nowMs >= warn ? 0 : -1;
+}
+
+function dueAt(startMs: number, rule: CompiledRule, calendar: WorkingCalendar, level: number): number {
+  const offsets = rule.elapsedOffsets;
+  return offsets
+    ? startMs + (offsets[level] as number)
+    : (levelDeadlines(startMs, rule, calendar)[level] as number);
 }
 
 /** Who hears of an alerting case, and at what level: the audiences of its own rule at its rule

@@ -23,6 +23,7 @@ const aRule = (warn: string, breach: string, escalate: string): CompiledRule => 
   warn: limit(warn),
   breach: limit(breach),
   escalate: limit(escalate),
+  elapsedOffsets: undefined,
 });
 
 const levelAt = (offsetMs: number, overrides = {}) =>

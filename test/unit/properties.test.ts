@@ -165,6 +165,7 @@ describe('deadlines', () => {
           warn,
           breach,
           escalate,
+          elapsedOffsets: undefined,
         };
 
         const [w, b, e] = levelDeadlines(start, rule, calendar);
