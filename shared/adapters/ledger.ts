@@ -10,7 +10,7 @@ import {
   paginateScan,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LEVELS, type Level } from '../config/schema.ts';
 import type { LedgerCase, LedgerShard, LedgerStore } from '../scan/ports.ts';
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isNode, LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type CompiledConfig, ConfigError, type ConfigIssue, compileConfig } from './compile.ts';
 import { configSchema } from './schema.ts';
 

@@ -1,7 +1,7 @@
 // The admin config file's shape (YAML or JSON). Types come from this schema; compile.ts turns a
 // parsed file into the structures the engine runs on and checks what a schema cannot.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { RISK_LEVELS, STAGES } from '../domain/case.ts';
 
 const id = z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'must be a lower-case id like district-supervisor');

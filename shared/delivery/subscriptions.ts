@@ -2,7 +2,7 @@
 // audience and place) and the SNS filter policy that routes each message to exactly its audience.
 // The stack creates subscriptions from this; the delivery tests use the same policies.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConfigFile } from '../config/schema.ts';
 import { LEVELS } from '../config/schema.ts';
 

@@ -1,7 +1,7 @@
 // The mirror's case record: the one schema every edge (CLI files, the feed, the mirror) validates
 // against. Fields outside it (names, addresses, notes) are stripped here and never go further.
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const RISK_LEVELS = ['high', 'medium', 'standard'] as const;
 export const STAGES = [

@@ -28,7 +28,7 @@
 // direction: a case that waited three weeks and is re-graded high should alert now, not in a day.
 // A source that does restart its clock on a regrade sends the new stageEnteredAt, and that is used.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CASE_FIELDS,
   CASE_REF_PATTERN,

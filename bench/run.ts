@@ -1,0 +1,557 @@
+// `npm run bench`: queuewatch's cost and speed, each scenario beside its baseline in one run, on an
+// embedded dynalite. Prints a table and writes it as JSON under bench-results/ (git-ignored).
+// A script that prints figures, not a test: machines here are shared and noisy.
+
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { BatchWriteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { Command } from 'commander';
+import pLimit from 'p-limit';
+import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
+import { DynamoLedger } from '#shared/adapters/ledger.ts';
+import { CallbackPublisher } from '#shared/adapters/memory-sinks.ts';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import { loadConfig } from '#shared/config/load.ts';
+import type { CaseRecord } from '#shared/domain/case.ts';
+import { audienceLevels, evaluateCase } from '#shared/domain/engine.ts';
+import { smsSegments } from '#shared/domain/notify.ts';
+import { generateQueue } from '#shared/generate/queue.ts';
+import { importCases } from '#shared/ingest/import.ts';
+import { createTables, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import { seedMirror } from '#shared/local/seed.ts';
+import type { OutgoingMessage } from '#shared/scan/ports.ts';
+import { runScan } from '#shared/scan/run-scan.ts';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..');
+const config = loadConfig();
+const districts = Object.keys(config.file.districts);
+const NOW = Date.parse('2026-11-27T09:00:00Z');
+
+interface Row {
+  scenario: string;
+  figure: string;
+  baseline: string;
+  ratio: number | null;
+  target: string;
+  holds: boolean;
+  details: Record<string, number | string>;
+}
+
+interface Sizes {
+  open: number;
+  closed: number;
+  engineCases: number;
+  memorySizes: [number, number];
+  importRecords: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+const fmt = (n: number) => n.toLocaleString('en-GB');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function time<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const value = await fn();
+  return [value, performance.now() - start];
+}
+
+function main() {
+  const program = new Command('bench')
+    .description('queuewatch benchmarks: each scenario beside its baseline, on an embedded dynalite')
+    .option('--quick', 'small sizes (the test suite smoke-tests the script with these)')
+    .option('--open <n>', 'open cases (read cost, scan overhead)', Number)
+    .option('--closed <n>', 'closed cases: the history the scan must not pay for', Number)
+    .option('--engine-cases <n>', 'cases for engine throughput', Number)
+    .option('--memory <a,b>', 'two open-case counts for the memory comparison')
+    .option('--import-records <n>', 'records for the import rate', Number)
+    .option('--out-dir <dir>', 'where to write the JSON', join(root, 'bench-results'))
+    .action(async (options) => {
+      const quick = Boolean(options.quick);
+      const sizes: Sizes = {
+        open: options.open ?? (quick ? 500 : 20_000),
+        closed: options.closed ?? (quick ? 2_000 : 200_000),
+        engineCases: options.engineCases ?? (quick ? 50_000 : 1_000_000),
+        memorySizes:
+          (options.memory?.split(',').map(Number) as [number, number] | undefined) ??
+          (quick ? [500, 2_500] : [20_000, 100_000]),
+        importRecords: options.importRecords ?? (quick ? 2_000 : 100_000),
+      };
+      await bench(sizes, options.outDir as string, quick);
+    });
+  return program.parseAsync(process.argv);
+}
+
+async function bench(sizes: Sizes, outDir: string, quick: boolean) {
+  const started = performance.now();
+  const rows: Row[] = [];
+  const dynamo = await startDynalite();
+  const doc = DynamoDBDocumentClient.from(dynamo.client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const work = mkdtempSync(join(tmpdir(), 'qw-bench-'));
+  try {
+    rows.push(...(await readCostAndOverhead(doc, dynamo.client, sizes)));
+    rows.push(engineThroughput(sizes.engineCases));
+    rows.push(await alertStorm(doc, dynamo.client));
+    const importRow = await importRate(doc, dynamo.client, sizes.importRecords, work);
+    rows.push(await memory(dynamo.endpoint, doc, dynamo.client, sizes.memorySizes));
+    rows.push(await coldStart());
+    rows.push(importRow);
+  } finally {
+    await dynamo.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const table = [
+    '| scenario | queuewatch | baseline | ratio | target | holds |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.figure} | ${r.baseline} | ${r.ratio === null ? '–' : r.ratio} | ${r.target} | ${r.holds ? 'yes' : 'NO'} |`,
+    ),
+  ].join('\n');
+  process.stdout.write(
+    `\n${table}\n\nmachine: ${machine}; ${quick ? 'quick sizes' : 'default sizes'}; ${round((performance.now() - started) / 1000, 1)} s\n`,
+  );
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ at: new Date().toISOString(), machine, quick, sizes, rows }, null, 2)}\n`,
+  );
+  process.stdout.write(`written to ${file}\n`);
+}
+
+// 1 and 2: what a scan reads, and what a whole run costs, against history.
+async function readCostAndOverhead(
+  doc: DynamoDBDocumentClient,
+  client: import('@aws-sdk/client-dynamodb').DynamoDBClient,
+  sizes: Sizes,
+): Promise<Row[]> {
+  const tables = await createTables(client, 'readcost');
+  const mirror = tables.mirror as string;
+  const firstClosed = Math.floor(sizes.closed / 5);
+  log(`read cost: seeding ${fmt(sizes.open)} open and ${fmt(firstClosed)} closed cases`);
+  await seedMirror(
+    doc,
+    mirror,
+    generateQueue({ open: sizes.open, closed: firstClosed, seed: 1, nowMs: NOW, districts }),
+    NOW,
+  );
+
+  const measure = async () => {
+    const source = new DynamoOpenCaseSource(doc, mirror);
+    for await (const _ of source.pages()) {
+      // read only
+    }
+    let scanned = 0;
+    let naiveUnits = 0;
+    let key: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const page = await client.send(
+        new ScanCommand({
+          TableName: mirror,
+          FilterExpression: '#stage <> :closed AND #stage <> :ack',
+          ExpressionAttributeNames: { '#stage': 'stage' },
+          ExpressionAttributeValues: { ':closed': { S: 'closed' }, ':ack': { S: 'referral-acknowledged' } },
+          ReturnConsumedCapacity: 'TOTAL',
+          ExclusiveStartKey: key,
+        }),
+      );
+      scanned += page.ScannedCount ?? 0;
+      naiveUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+      key = page.LastEvaluatedKey;
+    } while (key);
+    return { read: source.itemsRead, units: source.consumedCapacityUnits, scanned, naiveUnits };
+  };
+  const small = await measure();
+  log(`read cost: seeding ${fmt(sizes.closed - firstClosed)} more closed cases`);
+  await seedMirror(
+    doc,
+    mirror,
+    generateQueue({ open: 0, closed: sizes.closed - firstClosed, seed: 2, nowMs: NOW, districts }),
+    NOW,
+  );
+  const large = await measure();
+  const ratioSmall = round(small.naiveUnits / Math.max(small.units, 0.5), 1);
+  const ratioLarge = round(large.naiveUnits / Math.max(large.units, 0.5), 1);
+  const readRow: Row = {
+    scenario: '1. read cost',
+    figure: `${fmt(large.read)} items, ${round(large.units, 1)} RCU`,
+    baseline: `naive Scan: ${fmt(large.scanned)} items, ${round(large.naiveUnits, 1)} RCU`,
+    ratio: ratioLarge,
+    target: 'reads ≤ 1.05 × open; ratio grows with history',
+    holds: large.read <= 1.05 * sizes.open && ratioLarge > ratioSmall,
+    details: {
+      open: sizes.open,
+      closed: sizes.closed,
+      itemsReadPerOpen: round(large.read / sizes.open, 3),
+      [`naiveRatioAt${firstClosed}Closed`]: ratioSmall,
+      [`naiveRatioAt${sizes.closed}Closed`]: ratioLarge,
+    },
+  };
+
+  // 2. a whole steady-state run (ledger already written by an earlier run) against the bare read.
+  log('scan overhead: warming the ledger with a first run');
+  const input = (at: number) => ({
+    config,
+    nowMs: at,
+    runId: `bench-${at}`,
+    source: new DynamoOpenCaseSource(doc, mirror),
+    ledger: new DynamoLedger(doc, tables.ledger as string),
+    publisher: new CallbackPublisher(),
+    audit: new DynamoAuditLog(doc, tables.audit as string),
+  });
+  await runScan(input(NOW));
+  const bare: number[] = [];
+  const whole: number[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const [, readMs] = await time(async () => {
+      for await (const _ of new DynamoOpenCaseSource(doc, mirror).pages()) {
+        // read only
+      }
+    });
+    bare.push(readMs);
+    const [, runMs] = await time(() => runScan(input(NOW + i * 5 * 60_000)));
+    whole.push(runMs);
+  }
+  const ratio = round(median(whole) / median(bare));
+  return [
+    readRow,
+    {
+      scenario: '2. scan overhead',
+      figure: `whole run ${Math.round(median(whole))} ms`,
+      baseline: `bare read ${Math.round(median(bare))} ms`,
+      ratio,
+      target: '≤ 1.3 × the bare read',
+      holds: ratio <= 1.3,
+      details: { open: sizes.open, runs: 3 },
+    },
+  ];
+}
+
+// 3. the engine alone, single thread.
+function engineThroughput(count: number): Row {
+  log(`engine: generating ${fmt(count)} cases`);
+  const cases = [...generateQueue({ open: count, seed: 3, nowMs: NOW, districts })];
+  let alerting = 0;
+  const pass = () => {
+    alerting = 0;
+    const start = performance.now();
+    for (const c of cases) {
+      const e = evaluateCase(c, config, NOW);
+      if (e !== undefined && e.level !== 'none') alerting += 1;
+    }
+    return performance.now() - start;
+  };
+  pass(); // warm up
+  const best = Math.min(pass(), pass(), pass());
+  const perSecond = Math.round((count / best) * 1000);
+  return {
+    scenario: '3. engine throughput',
+    figure: `${fmt(perSecond)} cases/s (${fmt(count)} in ${Math.round(best)} ms)`,
+    baseline: '–',
+    ratio: null,
+    target: '> 1,000,000 cases/s',
+    holds: perSecond > 1_000_000,
+    details: { cases: count, bestMs: round(best, 1), alerting },
+  };
+}
+
+// 4. 700 domestic abuse cases breaching at once across ten districts.
+async function alertStorm(
+  doc: DynamoDBDocumentClient,
+  client: import('@aws-sdk/client-dynamodb').DynamoDBClient,
+): Promise<Row> {
+  const tables = await createTables(client, 'storm');
+  const HOUR = 3_600_000;
+  // Ages that put each risk level between its breach and escalation limits.
+  const breachAge = { high: 30 * HOUR, medium: 96 * HOUR, standard: 10 * 24 * HOUR } as const;
+  const risks = ['high', 'medium', 'standard'] as const;
+  const cases: CaseRecord[] = Array.from({ length: 700 }, (_, i) => {
+    const riskLevel = risks[i % 3] as (typeof risks)[number];
+    const at = new Date(NOW - breachAge[riskLevel] - (i % 17) * 60_000).toISOString();
+    return {
+      caseRef: `DA-STORM-${String(i).padStart(4, '0')}`,
+      category: 'domestic-abuse',
+      riskLevel,
+      district: districts[i % districts.length] as string,
+      stage: 'awaiting-risk-assessment',
+      stageEnteredAt: at,
+      childrenInvolved: i % 4 === 0,
+      sourceUpdatedAt: at,
+    };
+  });
+  await seedMirror(doc, tables.mirror as string, cases, NOW);
+  const sent: OutgoingMessage[] = [];
+  const result = await runScan({
+    config,
+    nowMs: NOW,
+    runId: 'storm',
+    source: new DynamoOpenCaseSource(doc, tables.mirror as string),
+    ledger: new DynamoLedger(doc, tables.ledger as string),
+    publisher: new CallbackPublisher((m) => sent.push(m)),
+    audit: new DynamoAuditLog(doc, tables.audit as string),
+  });
+  // One message per case per audience is what a naive watcher sends.
+  let naive = 0;
+  for (const c of cases) {
+    const e = evaluateCase(c, config, NOW);
+    if (e && e.level !== 'none') naive += audienceLevels(e, config).size;
+  }
+  const perGroup = new Map<string, number>();
+  for (const m of sent) {
+    if (m.kind === 'summary') continue;
+    const key = `${String(m.audience)}|${String(m.district)}|${String(m.level)}`;
+    perGroup.set(key, (perGroup.get(key) ?? 0) + 1);
+  }
+  const segments = sent.filter((m) => m.sms).map((m) => smsSegments(m.sms as string).segments);
+  const oneEach = [...perGroup.values()].every((n) => n === 1);
+  const allOneSegment = segments.every((s) => s === 1);
+  return {
+    scenario: '4. alert storm (700 breaching)',
+    figure: `${sent.length} messages, ${segments.length} SMS, ${segments.reduce((a, b) => a + b, 0)} segments`,
+    baseline: `one per case per audience: ${fmt(naive)} messages`,
+    ratio: round(naive / Math.max(sent.length, 1), 1),
+    target: '≤ 1 message per audience, district and level; every SMS one segment',
+    holds: oneEach && allOneSegment && result.failed.length === 0,
+    details: { breaching: result.levels.breach, groups: perGroup.size, smsCap: config.file.sms.maxPerRun },
+  };
+}
+
+// 7 (measured before 5, whose larger size reuses its table). The bulk import against raw writes.
+async function importRate(
+  doc: DynamoDBDocumentClient,
+  client: import('@aws-sdk/client-dynamodb').DynamoDBClient,
+  count: number,
+  work: string,
+): Promise<Row> {
+  const file = join(work, 'import.jsonl');
+  const records = [...generateQueue({ open: count, seed: 4, nowMs: NOW, districts })];
+  writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n'));
+  log(`import: ${fmt(count)} records with queuewatch import, then raw BatchWriteItem`);
+  const imported = await createTables(client, 'import');
+  const [report, importMs] = await time(() =>
+    importCases({
+      file,
+      client: doc,
+      tableName: imported.mirror as string,
+      vocabulary: config.vocabulary,
+      nowMs: NOW,
+      strategy: 'exclusive',
+      rejectsFile: join(work, 'exclusive.rejects.jsonl'),
+      checkpointFile: join(work, 'exclusive.checkpoint.json'),
+    }),
+  );
+  const conditionalTable = await createTables(client, 'import-conditional');
+  const [conditional, conditionalMs] = await time(() =>
+    importCases({
+      file,
+      client: doc,
+      tableName: conditionalTable.mirror as string,
+      vocabulary: config.vocabulary,
+      nowMs: NOW,
+      strategy: 'conditional',
+      rejectsFile: join(work, 'conditional.rejects.jsonl'),
+      checkpointFile: join(work, 'conditional.checkpoint.json'),
+    }),
+  );
+  const raw = await createTables(client, 'raw');
+  const items = records.map((r) => marshall(toMirrorItem(r, NOW), { removeUndefinedValues: true }));
+  const limit = pLimit(16);
+  const [, rawMs] = await time(async () => {
+    const batches: Promise<void>[] = [];
+    for (let i = 0; i < items.length; i += 25) {
+      const chunk = items.slice(i, i + 25);
+      batches.push(
+        limit(async () => {
+          let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+          while (requests.length > 0) {
+            const r = await client.send(
+              new BatchWriteItemCommand({ RequestItems: { [raw.mirror as string]: requests } }),
+            );
+            requests = (r.UnprocessedItems?.[raw.mirror as string] ?? []) as typeof requests;
+          }
+        }),
+      );
+    }
+    await Promise.all(batches);
+  });
+  importTable = imported.mirror as string;
+  importLedger = imported.ledger as string;
+  importTableSize = count;
+  const importRate = Math.round((count / importMs) * 1000);
+  const rawRate = Math.round((count / rawMs) * 1000);
+  const ratio = round(importRate / rawRate);
+  return {
+    scenario: '7. import rate',
+    figure: `${fmt(importRate)} records/s (--exclusive); ${fmt(Math.round((count / conditionalMs) * 1000))} records/s (conditional, safe beside a live feed)`,
+    baseline: `raw BatchWriteItem ${fmt(rawRate)} records/s`,
+    ratio,
+    target: 'close to the raw rate',
+    holds: ratio >= 0.7 && report.imported === count && conditional.imported === count,
+    details: {
+      records: count,
+      exclusiveMs: Math.round(importMs),
+      conditionalMs: Math.round(conditionalMs),
+      rawMs: Math.round(rawMs),
+    },
+  };
+}
+let importTable: string | undefined;
+let importLedger: string | undefined;
+
+// 5. peak memory of a scan run, in a process of its own, at two queue sizes.
+async function memory(
+  endpoint: string,
+  doc: DynamoDBDocumentClient,
+  client: import('@aws-sdk/client-dynamodb').DynamoDBClient,
+  [smallSize, largeSize]: [number, number],
+): Promise<Row> {
+  const peak = async (size: number, seed: number, reuse?: { mirror: string; ledger: string }) => {
+    let mirror = reuse?.mirror;
+    let ledger = reuse?.ledger;
+    if (!mirror || !ledger) {
+      const tables = await createTables(client, `memory-${size}`);
+      mirror = tables.mirror as string;
+      ledger = tables.ledger as string;
+      log(`memory: seeding ${fmt(size)} open cases`);
+      await seedMirror(doc, mirror, generateQueue({ open: size, seed, nowMs: NOW, districts }), NOW);
+    }
+    const { stdout } = await run(
+      'node',
+      ['--import', 'tsx', join(root, 'bench/scan-process.ts'), endpoint, mirror, ledger, String(NOW)],
+      {
+        cwd: root,
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        maxBuffer: 1 << 24,
+      },
+    );
+    return JSON.parse(stdout) as { maxRssMb: number; open: number; baselineRssMb: number };
+  };
+  const small = await peak(smallSize, 5);
+  const reuse =
+    importTable && importLedger && largeSize === importTableSize
+      ? { mirror: importTable, ledger: importLedger }
+      : undefined;
+  const large = await peak(largeSize, 6, reuse);
+  const growth = round(large.maxRssMb / small.maxRssMb);
+  return {
+    scenario: '5. memory (peak RSS of a scan)',
+    figure: `${fmt(smallSize)} open: ${small.maxRssMb} MB; ${fmt(largeSize)} open: ${large.maxRssMb} MB`,
+    baseline: `process before the scan: ${large.baselineRssMb} MB`,
+    ratio: growth,
+    target: 'flat within 20% (ratio ≤ 1.2), under 256 MB',
+    holds: growth <= 1.2 && large.maxRssMb < 256,
+    details: { smallOpen: small.open, largeOpen: large.open },
+  };
+}
+let importTableSize = 0;
+
+// 6. the bundled Lambdas: size and import time in a fresh node process.
+async function coldStart(): Promise<Row> {
+  log('cold start: synthesising the app to bundle the functions');
+  const out = join(root, `cdk.out.bench-${process.pid}`);
+  try {
+    await run('npx', ['cdk', 'synth', '-q', '--no-notices', '--output', out], {
+      cwd: root,
+      env: { ...process.env, CDK_VALIDATION: 'false' },
+      maxBuffer: 1 << 26,
+    });
+    const template = JSON.parse(readFileSync(join(out, 'queuewatch-dev-app.template.json'), 'utf8')) as {
+      Resources: Record<
+        string,
+        { Type: string; Properties?: { FunctionName?: string }; Metadata?: Record<string, string> }
+      >;
+    };
+    const results: Array<{ name: string; kb: number; importMs: number; ownMs: number }> = [];
+    for (const resource of Object.values(template.Resources)) {
+      if (resource.Type !== 'AWS::Lambda::Function') continue;
+      const name = String(resource.Properties?.FunctionName ?? '?').replace(/^queuewatch-dev-/, '');
+      const dir = join(out, String(resource.Metadata?.['aws:asset:path']));
+      const bytes = readdirSync(dir)
+        .filter((f) => f.endsWith('.mjs') || f.endsWith('.js'))
+        .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+      // The import time in a fresh process, and the share of our own code once the AWS SDK (which
+      // the Lambda runtime provides, outside the bundle) is loaded.
+      const importOnce = async (preloadSdk: boolean) => {
+        const preload = preloadSdk
+          ? `await Promise.all(${JSON.stringify(SDK_MODULES)}.map((m) => import(m)));`
+          : '';
+        const { stdout } = await run(
+          'node',
+          [
+            '--input-type=module',
+            '-e',
+            `${preload} const t = performance.now(); await import(${JSON.stringify(join(dir, 'index.mjs'))}); process.stdout.write(String(performance.now() - t));`,
+          ],
+          { cwd: dir, env: { ...process.env, ...coldStartEnv } },
+        );
+        return Number(stdout);
+      };
+      const times: number[] = [];
+      const own: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        times.push(await importOnce(false));
+        own.push(await importOnce(true));
+      }
+      results.push({
+        name,
+        kb: round(bytes / 1024, 1),
+        importMs: Math.round(median(times)),
+        ownMs: Math.round(median(own)),
+      });
+    }
+    const holds = results.length > 0 && results.every((r) => r.kb < 500 && r.importMs < 150);
+    return {
+      scenario: '6. cold start (bundles)',
+      figure: results.map((r) => `${r.name} ${r.kb} KB, import ${r.importMs} ms`).join('; '),
+      baseline: `our code alone (AWS SDK preloaded): ${results.map((r) => `${r.name} ${r.ownMs} ms`).join(', ')}`,
+      ratio: null,
+      target: 'each bundle < 500 KB, import < 150 ms',
+      holds,
+      details: Object.fromEntries(
+        results.flatMap((r) => [
+          [`${r.name}Kb`, r.kb],
+          [`${r.name}ImportMs`, r.importMs],
+          [`${r.name}OwnImportMs`, r.ownMs],
+        ]),
+      ),
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const SDK_MODULES = [
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/lib-dynamodb',
+  '@aws-sdk/client-sns',
+  '@aws-sdk/client-ssm',
+];
+
+/** What the functions' module scope reads at cold start (names only; nothing is called). */
+const coldStartEnv = {
+  AWS_REGION: 'eu-west-2',
+  MIRROR_TABLE: 'bench-mirror',
+  LEDGER_TABLE: 'bench-ledger',
+  AUDIT_TABLE: 'bench-audit',
+  STATE_TABLE: 'bench-state',
+  REJECTS_TABLE: 'bench-rejects',
+  ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-alerts',
+  OPS_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-ops',
+  CONFIG_PARAMETER: '/queuewatch/bench/config',
+  DEFAULT_CONFIG_FILE: join(root, 'config/queuewatch.yaml'),
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+await main();

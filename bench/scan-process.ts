@@ -1,0 +1,31 @@
+// One scan run in a process of its own, for the memory benchmark: prints its peak RSS as JSON.
+// Usage: node --import tsx bench/scan-process.ts ENDPOINT MIRROR_TABLE LEDGER_TABLE NOW_MS
+
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoLedger } from '#shared/adapters/ledger.ts';
+import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
+import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import { loadConfig } from '#shared/config/load.ts';
+import { localDynamoClient } from '#shared/local/embedded-dynamo.ts';
+import { runScan } from '#shared/scan/run-scan.ts';
+
+const [endpoint, mirror, ledger, now] = process.argv.slice(2);
+if (!endpoint || !mirror || !ledger || !now)
+  throw new Error('usage: scan-process.ts ENDPOINT MIRROR LEDGER NOW_MS');
+const doc = DynamoDBDocumentClient.from(localDynamoClient(endpoint), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const config = loadConfig();
+const baselineRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
+const result = await runScan({
+  config,
+  nowMs: Number(now),
+  runId: 'memory',
+  source: new DynamoOpenCaseSource(doc, mirror),
+  ledger: new DynamoLedger(doc, ledger),
+  publisher: new CallbackPublisher(),
+  audit: new MemoryAuditLog(),
+});
+const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+process.stdout.write(JSON.stringify({ maxRssMb, baselineRssMb, open: result.open }));
+doc.destroy();

@@ -1,0 +1,48 @@
+// Smoke test of `npm run bench` at its quick sizes: the script runs end to end, prints its table
+// and writes all seven rows with their ratios computed. Timings are not asserted: a benchmark is
+// a script that prints figures, and this machine is shared.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const out = mkdtempSync(join(tmpdir(), 'qw-bench-smoke-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('npm run bench --quick', () => {
+  it('prints and writes all seven scenarios with their ratios', async () => {
+    const { stdout } = await run('node', ['--import', 'tsx', 'bench/run.ts', '--quick', '--out-dir', out], {
+      cwd: root,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      maxBuffer: 1 << 24,
+      timeout: 240_000,
+    });
+
+    const [file] = readdirSync(out);
+    const written = JSON.parse(readFileSync(join(out, file as string), 'utf8'));
+    const rows = written.rows as Array<{
+      scenario: string;
+      ratio: number | null;
+      holds: boolean;
+      figure: string;
+    }>;
+    expect(rows.map((r) => r.scenario.split('.')[0]).sort()).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    for (const row of rows) {
+      expect(typeof row.holds).toBe('boolean');
+      expect(row.figure.length).toBeGreaterThan(0);
+      if (row.ratio !== null) expect(Number.isFinite(row.ratio) && row.ratio > 0).toBe(true);
+    }
+    // Ratios that the scenarios exist to compute.
+    for (const n of ['1', '2', '4', '5', '7']) {
+      expect(rows.find((r) => r.scenario.startsWith(`${n}.`))?.ratio, `scenario ${n}`).not.toBeNull();
+    }
+    expect(stdout).toMatch(/\| scenario \| queuewatch \| baseline \| ratio \| target \| holds \|/);
+    expect(stdout.match(/^\| \d\. /gm)).toHaveLength(7);
+  }, 300_000);
+});
