@@ -2,8 +2,9 @@
 // change wins, a repeat is a no-op and a late, older change never overwrites newer state, even
 // with several writers at once. The ordering rule itself is in shared/ingest/ordering.ts.
 
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { caseRecordSchema } from '../domain/case.ts';
 import type { VersionedRecord } from '../ingest/change.ts';
 import { type ApplyOutcome, isWrite, outcomeOver } from '../ingest/ordering.ts';
@@ -41,9 +42,12 @@ export class MirrorWriter implements MirrorStore {
 
   async apply(change: VersionedRecord, nowMs: number): Promise<ApplyOutcome> {
     const item = toMirrorItem(change.record, nowMs, change.sourceSequence);
-    // A failed condition is explained by reading the item back; if another writer changed it in
-    // between so that ours is newer again, try again (a few times: each round someone else won).
+    // A failed condition is explained by the stored item, which DynamoDB returns with the failure
+    // (so the function needs no read permission); servers that do not return it (dynalite) get a
+    // GetItem. If another writer changed the item in between so that ours is newer again, try
+    // again (a few times: each round someone else won).
     for (let attempt = 0; attempt < 5; attempt++) {
+      let returned: Record<string, unknown> | undefined;
       try {
         const response = await this.client.send(
           new PutCommand({
@@ -51,13 +55,16 @@ export class MirrorWriter implements MirrorStore {
             Item: item,
             ...newerThanStoredCondition(change),
             ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
         return response.Attributes ? 'updated' : 'created';
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        const raw = (error as { Item?: Record<string, AttributeValue> }).Item;
+        if (raw) returned = fromAttributeValues(raw);
       }
-      const stored = await this.read(change.record.caseRef);
+      const stored = returned ? storedVersion(returned) : await this.read(change.record.caseRef);
       if (!stored) continue;
       const outcome = outcomeOver(stored, change);
       if (!isWrite(outcome)) return outcome;
@@ -83,4 +90,16 @@ export function storedVersion(item: Record<string, unknown>): VersionedRecord {
   }
   const { sourceSequence, ...record } = parsed.data;
   return { record, ...(sourceSequence !== undefined ? { sourceSequence } : {}) };
+}
+
+/** The scalar attributes of a raw item (a failed condition's Item is not unmarshalled by the
+ * document client); a mirror item holds only strings, numbers and booleans. */
+export function fromAttributeValues(item: Record<string, AttributeValue>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (value.S !== undefined) out[name] = value.S;
+    else if (value.N !== undefined) out[name] = Number(value.N);
+    else if (value.BOOL !== undefined) out[name] = value.BOOL;
+  }
+  return out;
 }

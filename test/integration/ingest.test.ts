@@ -369,6 +369,38 @@ describe('ingestBatch with real adapters', () => {
     expect(opsMessages.map((m) => m.Body)).toEqual([expect.stringMatching(/invalid-json: 1/)]);
   });
 
+  it('explains a failed condition from the item DynamoDB returns with it, without reading (moto)', async () => {
+    // The ingest function may write the mirror but not read it: on AWS (and moto) the stored item
+    // comes back with the condition failure, so no GetItem is needed.
+    const client = (await import('#shared/local/embedded-dynamo.ts')).localDynamoClient(moto.endpoint);
+    const motoTables = await createTables(client, 'moto');
+    const motoDoc = DynamoDBDocumentClient.from(client);
+    const sent: string[] = [];
+    motoDoc.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+    const writer = new MirrorWriter(motoDoc, motoTables.mirror as string);
+    const newer = {
+      record: aCase('DA-300-0000001', { sourceUpdatedAt: '2026-03-29T02:00:00.000Z' }),
+      sourceSequence: 2,
+    };
+    const older = { record: aCase('DA-300-0000001'), sourceSequence: 9 };
+    const sameVersionOtherContent = { ...newer, record: { ...newer.record, riskLevel: 'medium' as const } };
+
+    expect(await writer.apply(newer, Date.now())).toBe('created');
+    expect(await writer.apply(older, Date.now())).toBe('stale');
+    expect(await writer.apply(newer, Date.now())).toBe('unchanged');
+    expect(await writer.apply(sameVersionOtherContent, Date.now())).toBe('conflict');
+
+    expect(sent).toEqual(Array(sent.length).fill('PutItemCommand'));
+    expect(sent).toHaveLength(4);
+    client.destroy();
+  });
+
   it('keeps the last ingest time moving forward only', async () => {
     const later = Date.parse('2030-01-02T00:00:00Z');
     await recordIngest(doc, tables.state as string, later);
