@@ -2,7 +2,7 @@
 // id and only the schema fields of what was sent, kept (with a TTL) for an engineer to fix and
 // replay. Keyed by the message id, so a redelivered message is recorded once.
 
-import { type DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RejectCode } from '../ingest/change.ts';
 import type { RejectedMessage, RejectStore } from '../ingest/ports.ts';
 
@@ -53,12 +53,5 @@ export class DynamoRejectStore implements RejectStore {
 
   async record(reject: RejectedMessage): Promise<void> {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: toRejectItem(reject) }));
-  }
-
-  /** Every kept reject (the table stays small: rejects are rare and expire). */
-  async *list(): AsyncIterable<RejectItem> {
-    for await (const page of paginateScan({ client: this.client }, { TableName: this.tableName })) {
-      for (const item of page.Items ?? []) yield item as RejectItem;
-    }
   }
 }
