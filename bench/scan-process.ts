@@ -1,6 +1,7 @@
 // One scan run in a process of its own, for the memory benchmark: prints its peak RSS as JSON.
 // Usage: node --import tsx bench/scan-process.ts ENDPOINT MIRROR_TABLE LEDGER_TABLE NOW_MS
 
+import { readFileSync } from 'node:fs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
@@ -26,6 +27,9 @@ const result = await runScan({
   publisher: new CallbackPublisher(),
   audit: new MemoryAuditLog(),
 });
-const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+// VmHWM is this process's own peak RSS; getrusage's maxRSS would include the parent's pages at
+// fork time, and the benchmark's parent holds a large in-memory DynamoDB.
+const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+const maxRssMb = Math.round((hwm ? Number(hwm) : process.memoryUsage().rss / 1024) / 1024);
 process.stdout.write(JSON.stringify({ maxRssMb, baselineRssMb, open: result.open }));
 doc.destroy();

@@ -14,9 +14,10 @@ import * as z from 'zod';
 import { LEVELS, type Level } from '../config/schema.ts';
 import type { LedgerCase, LedgerShard, LedgerStore } from '../scan/ports.ts';
 
-/** Shards per audience and district: at ~90 bytes a case, a shard stays well under 400 KB with
- * 4,000 cases, so one audience can have 16,000 alerting cases in one district. */
-export const LEDGER_SHARDS = 4;
+/** Shards per audience and district. Small shards keep each conditional write cheap (DynamoDB
+ * bills writes by item size) while a run still touches only the shards with something due; at
+ * ~60 bytes a case, one audience can have 100,000 alerting cases in one district. */
+export const LEDGER_SHARDS = 16;
 
 /** Which shard a case's ledger record lives in (FNV-1a of the reference). */
 export function ledgerShardOf(caseRef: string): number {
@@ -50,16 +51,50 @@ const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
+export interface LedgerOptions {
+  /** Keep what was read and written between runs (a warm Lambda container: reserved concurrency
+   * 1 makes it the only writer), reading the whole ledger again only when a claim is lost, a
+   * write fails, or `maxCacheAgeMs` has passed. A stale copy is safe: every write is conditional
+   * on the version, so the worst it costs is a lost claim and a full read next run. */
+  cache?: boolean;
+  maxCacheAgeMs?: number;
+  /** The clock for the cache's age (not for any alerting decision). */
+  clock?: () => number;
+}
+
 export class DynamoLedger implements LedgerStore {
   /** Items the last loadAll() could not read (left alone; the scan reports them). */
   unreadable = 0;
+  /** Full reads of the table so far (a cached ledger does one, then only on invalidation). */
+  fullReads = 0;
+  private cached: Map<string, LedgerShard> | undefined;
+  private cachedAt = 0;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly options: LedgerOptions = {},
   ) {}
 
+  private invalidate(): void {
+    this.cached = undefined;
+  }
+
   async loadAll(): Promise<LedgerShard[]> {
+    const now = (this.options.clock ?? Date.now)();
+    if (this.cached && now - this.cachedAt < (this.options.maxCacheAgeMs ?? 30 * 60_000)) {
+      return [...this.cached.values()].map((s) => ({ ...s, cases: new Map(s.cases) }));
+    }
+    const shards = await this.readAll();
+    if (this.options.cache) {
+      this.cached = new Map(shards.map((s) => [s.group, { ...s, cases: new Map(s.cases) }]));
+      this.cachedAt = now;
+    }
+    return shards;
+  }
+
+  private async readAll(): Promise<LedgerShard[]> {
+    this.fullReads += 1;
     const shards: LedgerShard[] = [];
     this.unreadable = 0;
     for await (const page of paginateScan(
@@ -118,8 +153,13 @@ export class DynamoLedger implements LedgerStore {
           },
         }),
       );
+      if (this.cached) {
+        const held = this.cached.get(shard.group);
+        this.cached.set(shard.group, { ...shard, version, cases: held?.cases ?? new Map(), claim });
+      }
       return version;
     } catch (error) {
+      this.invalidate();
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
@@ -136,6 +176,7 @@ export class DynamoLedger implements LedgerStore {
         await this.client.send(
           new DeleteCommand({ TableName: this.tableName, Key: { group: shard.group }, ...condition }),
         );
+        this.cached?.delete(shard.group);
         return true;
       }
       const cases: Record<string, z.infer<typeof storedCase>> = {};
@@ -161,8 +202,17 @@ export class DynamoLedger implements LedgerStore {
           ...condition,
         }),
       );
+      this.cached?.set(shard.group, {
+        group: shard.group,
+        audience: shard.audience,
+        district: shard.district,
+        shard: shard.shard,
+        version: claimedVersion + 1,
+        cases: new Map(shard.cases),
+      });
       return true;
     } catch (error) {
+      this.invalidate();
       if (isConditionFailure(error)) return false;
       throw error;
     }

@@ -102,7 +102,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
         {
           config: async () => ({ config, source: 'default' }),
           source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-          ledger: new DynamoLedger(doc, tables.ledger as string),
+          ledger: new DynamoLedger(doc, tables.ledger as string, { cache: true }),
           publisher: new CallbackPublisher((message) => printMessage(message)),
           audit: new DynamoAuditLog(doc, tables.audit as string),
           ops,

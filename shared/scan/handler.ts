@@ -59,7 +59,8 @@ export function awsScanDeps(env: NodeJS.ProcessEnv = process.env): ScanDeps {
   return {
     config: () => configSource.current(),
     source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env)),
-    ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
+    // Reserved concurrency 1: a warm container is the ledger's only writer, so it keeps its copy.
+    ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env), { cache: true }),
     publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
     ops,

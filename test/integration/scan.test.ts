@@ -215,6 +215,33 @@ describe('the alert ledger', () => {
   });
 });
 
+describe('a ledger kept across runs (warm container)', () => {
+  it('reads the table once, and after another writer loses a claim, re-reads without sending twice', async () => {
+    await seedMirror(
+      doc,
+      tables.mirror as string,
+      generateQueue({ open: 200, seed: 9, nowMs: NOW, districts: Object.keys(config.file.districts) }),
+      NOW,
+    );
+    const warm = new DynamoLedger(doc, tables.ledger as string, { cache: true });
+    const first = new RecordingPublisher();
+    await runScan({ ...scanInput(first), ledger: warm });
+    // Another container runs in between (a retry, a new version): it writes the same table.
+    const other = new RecordingPublisher();
+    await runScan({ ...scanInput(other, NOW + 61 * 60_000, 'other') });
+    const again = new RecordingPublisher();
+    const stale = await runScan({ ...scanInput(again, NOW + 62 * 60_000, 'warm-2'), ledger: warm });
+    const recovered = new RecordingPublisher();
+    await runScan({ ...scanInput(recovered, NOW + 63 * 60_000, 'warm-3'), ledger: warm });
+
+    const afterOther = [...again.deliveries(), ...recovered.deliveries()];
+    expect(other.deliveries().length).toBeGreaterThan(0);
+    for (const delivery of afterOther) expect(other.deliveries()).not.toContain(delivery);
+    expect(stale.lostClaims).toBeGreaterThan(0);
+    expect(warm.fullReads).toBe(2);
+  });
+});
+
 describe('resolved cases', () => {
   it('adds one resolved line to the next message for the same audience, then forgets the case', async () => {
     const stuck = aCase({
