@@ -1,7 +1,9 @@
 // An embedded DynamoDB (dynalite, in process, in memory) with the project's tables: for the local
 // main job, the integration tests and the benchmarks. No AWS account, no Docker.
 
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { createTableInput, TABLES, type TableDefinition } from '../adapters/tables.ts';
@@ -24,13 +26,24 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
   });
 }
 
-export async function startDynalite(): Promise<EmbeddedDynamo> {
+export interface DynaliteOptions {
+  /** Run dynalite on a worker thread of this process, so its CPU does not share the event loop
+   * with the code under test: closer to a real, separate DynamoDB (used by the benchmarks). */
+  thread?: boolean;
+}
+
+export async function startDynalite(options: DynaliteOptions = {}): Promise<EmbeddedDynamo> {
+  if (options.thread) return startDynaliteThread();
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  return embedded(port, () => new Promise<void>((resolve) => server.close(() => resolve())));
+}
+
+function embedded(port: number, stop: () => Promise<unknown>): EmbeddedDynamo {
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoClient(endpoint);
   return {
@@ -38,9 +51,33 @@ export async function startDynalite(): Promise<EmbeddedDynamo> {
     client,
     close: async () => {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stop();
     },
   };
+}
+
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.dynalite);
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+parentPort.on('message', () => server.close(() => process.exit(0)));
+`;
+
+async function startDynaliteThread(): Promise<EmbeddedDynamo> {
+  const worker = new Worker(THREAD_SOURCE, {
+    eval: true,
+    workerData: { dynalite: createRequire(import.meta.url).resolve('dynalite') },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return embedded(port, async () => {
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.postMessage('close');
+    await exited;
+  });
 }
 
 /** Table names: `${prefix}-${id}` (the stack names its tables the same way). */

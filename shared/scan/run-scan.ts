@@ -43,6 +43,8 @@ export interface ScanInput {
   ledgerTtlMs?: number;
   /** Concurrent ledger writes (default 16). */
   concurrency?: number;
+  /** Messages published at once (default 8). */
+  publishConcurrency?: number;
 }
 
 export interface SentMessage {
@@ -278,80 +280,103 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
 
   const ordered = [...messages.values()].sort((a, b) => compareNotifications(a.notification, b.notification));
   const smsCap = config.file.sms.maxPerRun;
-  const overflow: Notification[] = [];
 
+  // Compose every message first, in priority order (escalations first): the first `smsCap` carry
+  // an SMS, the rest go by email only. Then publish several at once.
+  const outgoing: Array<{
+    notification: Notification;
+    items: DueItem[];
+    resolved: Pending['resolved'];
+    message: OutgoingMessage;
+  }> = [];
   for (const { notification, items: allItems, resolved: allResolved } of ordered) {
     const items = allItems.filter((i) => claimed(i.group));
     const resolved = allResolved.filter((r) => claimed(r.group));
     result.lostClaims += allItems.length - items.length;
     if (items.length === 0 && resolved.length === 0) continue;
-
     notification.cases = items.map((i) => i.line).sort(oldestLineFirst);
     notification.resolved = resolved.map((r) => r.caseRef).sort();
-    const withSms = result.smsSent < smsCap;
-    const message: OutgoingMessage = {
-      kind: withSms ? 'alert' : 'email-only',
-      audience: notification.audience,
-      district: notification.district,
-      localAuthority: notification.localAuthority,
-      level: notification.level,
-      categories: [...new Set(items.map((i) => i.category))],
-      ...(withSms ? { sms: renderSms(notification, config) } : {}),
-      email: renderEmail(notification, config, nowMs),
-    };
-
-    let messageId: string;
-    try {
-      messageId = await input.publisher.publish(message);
-    } catch (error) {
-      // Not sent: the ledger keeps what it had for these cases, so they stay due.
-      result.failed.push({
+    const withSms = outgoing.length < smsCap;
+    outgoing.push({
+      notification,
+      items,
+      resolved,
+      message: {
+        kind: withSms ? 'alert' : 'email-only',
         audience: notification.audience,
         district: notification.district,
+        localAuthority: notification.localAuthority,
         level: notification.level,
-        error: error instanceof Error ? error.name : 'publish failed',
-      });
-      continue;
-    }
-    if (withSms) result.smsSent += 1;
-    else {
-      result.emailOnly += 1;
-      overflow.push(notification);
-    }
-    for (const item of items) {
-      work
-        .get(item.group)
-        ?.next.set(item.line.caseRef, { level: item.level, episode: item.episode, notifiedAt: nowMs });
-    }
-    for (const r of resolved) work.get(r.group)?.next.delete(r.caseRef);
-    result.resolved += resolved.length;
-
-    const caseRefs = notification.cases.map((c) => c.caseRef);
-    await input.audit.record({
-      sentAt: result.at,
-      messageId,
-      runId,
-      kind: message.kind,
-      audience: notification.audience,
-      district: notification.district,
-      localAuthority: notification.localAuthority,
-      level: notification.level,
-      caseRefs,
-      resolvedCaseRefs: notification.resolved,
-      reason: caseRefs.length > 0 ? `${notification.level} threshold reached` : 'cases no longer waiting',
-    });
-    result.messages.push({
-      kind: message.kind,
-      audience: notification.audience,
-      district: notification.district,
-      level: notification.level,
-      caseRefs,
-      resolved: notification.resolved,
-      messageId,
-      ...(message.sms ? { sms: message.sms } : {}),
-      ...(message.email ? { email: message.email } : {}),
+        categories: [...new Set(items.map((i) => i.category))],
+        ...(withSms ? { sms: renderSms(notification, config) } : {}),
+        email: renderEmail(notification, config, nowMs),
+      },
     });
   }
+
+  const publishLimit = pLimit(input.publishConcurrency ?? 8);
+  const sent = await Promise.all(
+    outgoing.map(({ notification, items, resolved, message }) =>
+      publishLimit(async (): Promise<SentMessage | undefined> => {
+        let messageId: string;
+        try {
+          messageId = await input.publisher.publish(message);
+        } catch (error) {
+          // Not sent: the ledger keeps what it had for these cases, so they stay due.
+          result.failed.push({
+            audience: notification.audience,
+            district: notification.district,
+            level: notification.level,
+            error: error instanceof Error ? error.name : 'publish failed',
+          });
+          return undefined;
+        }
+        for (const item of items) {
+          work
+            .get(item.group)
+            ?.next.set(item.line.caseRef, { level: item.level, episode: item.episode, notifiedAt: nowMs });
+        }
+        for (const r of resolved) work.get(r.group)?.next.delete(r.caseRef);
+        const caseRefs = notification.cases.map((c) => c.caseRef);
+        // The disclosure is logged as soon as the message is accepted.
+        await input.audit.record({
+          sentAt: result.at,
+          messageId,
+          runId,
+          kind: message.kind,
+          audience: notification.audience,
+          district: notification.district,
+          localAuthority: notification.localAuthority,
+          level: notification.level,
+          caseRefs,
+          resolvedCaseRefs: notification.resolved,
+          reason: caseRefs.length > 0 ? `${notification.level} threshold reached` : 'cases no longer waiting',
+        });
+        return {
+          kind: message.kind,
+          audience: notification.audience,
+          district: notification.district,
+          level: notification.level,
+          caseRefs,
+          resolved: notification.resolved,
+          messageId,
+          ...(message.sms ? { sms: message.sms } : {}),
+          ...(message.email ? { email: message.email } : {}),
+        };
+      }),
+    ),
+  );
+  const overflow: Notification[] = [];
+  sent.forEach((message, i) => {
+    if (!message) return;
+    result.messages.push(message);
+    result.resolved += message.resolved.length;
+    if (message.kind === 'alert') result.smsSent += 1;
+    else {
+      result.emailOnly += 1;
+      overflow.push((outgoing[i] as (typeof outgoing)[number]).notification);
+    }
+  });
 
   if (overflow.length > 0) await sendSummary(input, result, overflow);
 

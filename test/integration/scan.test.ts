@@ -27,12 +27,12 @@ class RecordingPublisher implements Publisher {
 
   async publish(message: OutgoingMessage): Promise<string> {
     this.calls += 1;
+    const call = this.calls;
     // Let the event loop turn, so concurrent runs really interleave.
     await new Promise((r) => setTimeout(r, 1));
-    if (this.failOn.has(this.calls))
-      throw Object.assign(new Error('Throttled'), { name: 'ThrottledException' });
+    if (this.failOn.has(call)) throw Object.assign(new Error('Throttled'), { name: 'ThrottledException' });
     this.messages.push(message);
-    return `msg-${this.calls}`;
+    return `msg-${call}`;
   }
 
   /** Every (caseRef, audience) pair delivered. */

@@ -3,11 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { ledgerGroup, ledgerShardOf } from '#shared/adapters/ledger.ts';
+import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
-import { MemoryLedger } from '#test/support/memory-ledger.ts';
 
 const config = loadConfig();
 const HOUR = 3_600_000;

@@ -2,13 +2,13 @@
 // successful run, and a failed publish reported to ops and raised (so the Errors alarm fires).
 
 import { describe, expect, it, vi } from 'vitest';
+import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog, MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import type { StateStore } from '#shared/adapters/state-store.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import { metrics } from '#shared/lambda/observability.ts';
 import { createScanHandler, ScanDeliveryError, type ScanDeps } from '#shared/scan/handler.ts';
 import type { OpenCaseSource, Publisher } from '#shared/scan/ports.ts';
-import { MemoryLedger } from '#test/support/memory-ledger.ts';
 
 const config = loadConfig();
 const AT = '2026-11-27T09:00:00.000Z';

@@ -1,7 +1,7 @@
-// An in-memory alert ledger with the same conditional-write rules as the DynamoDB one, for fast
-// unit tests of the scan's decisions. The real adapter is covered against dynalite.
+// An in-memory alert ledger with the same conditional-write rules as the DynamoDB one: for fast
+// unit tests of the scan's decisions and the benchmark's share-of-our-code figure.
 
-import type { LedgerShard, LedgerStore } from '#shared/scan/ports.ts';
+import type { LedgerShard, LedgerStore } from '../scan/ports.ts';
 
 export class MemoryLedger implements LedgerStore {
   readonly shards = new Map<string, LedgerShard>();
