@@ -15,7 +15,12 @@ import { MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import { DynamoStateStore } from '#shared/adapters/state-store.ts';
 import { pushConfig } from '#shared/cli/config-push.ts';
 import { DEFAULT_CONFIG_PATH } from '#shared/config/load.ts';
-import { createTables, type EmbeddedDynamo, LOCAL_CREDENTIALS, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import {
+  createTables,
+  type EmbeddedDynamo,
+  LOCAL_CREDENTIALS,
+  startDynalite,
+} from '#shared/local/embedded-dynamo.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 
 const run = promisify(execFile);
@@ -57,7 +62,12 @@ describe('config at runtime', () => {
 
     const good = await watcher.current();
     await ssm.send(
-      new PutParameterCommand({ Name: name, Value: '{"version": 1, "force": "x"}', Type: 'String', Overwrite: true }),
+      new PutParameterCommand({
+        Name: name,
+        Value: '{"version": 1, "force": "x"}',
+        Type: 'String',
+        Overwrite: true,
+      }),
     );
     const afterBadPush = await watcher.current();
     const again = await watcher.current();
@@ -80,15 +90,25 @@ describe('queuewatch config push', () => {
   it('pushes a valid config and refuses an invalid one', async () => {
     const cli = ['bin/queuewatch.js', 'config', 'push', '--stage', 'cli', '--endpoint', moto.endpoint];
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, readFileSync(DEFAULT_CONFIG_PATH, 'utf8').replace('warn: 4h\n    breach: 24h', 'warn: 30h\n    breach: 24h'));
+    writeFileSync(
+      bad,
+      readFileSync(DEFAULT_CONFIG_PATH, 'utf8').replace(
+        'warn: 4h\n    breach: 24h',
+        'warn: 30h\n    breach: 24h',
+      ),
+    );
 
     const ok = await run('node', [...cli, DEFAULT_CONFIG_PATH]);
-    const refused = await run('node', [...cli, bad]).catch((error: { code: number; stderr: string }) => error);
+    const refused = await run('node', [...cli, bad]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     const stored = await ssm.send(new GetParameterCommand({ Name: '/queuewatch/cli/config' }));
 
     expect(ok.stdout).toMatch(/pushed .* to \/queuewatch\/cli\/config \(version 1/);
     expect('code' in refused && refused.code).toBe(1);
-    expect('stderr' in refused && refused.stderr).toMatch(/rules\[1\]: thresholds out of order: warn 30h is later than breach 24h/);
+    expect('stderr' in refused && refused.stderr).toMatch(
+      /rules\[1\]: thresholds out of order: warn 30h is later than breach 24h/,
+    );
     expect(stored.Parameter?.Version).toBe(1);
     expect(JSON.parse(stored.Parameter?.Value ?? '{}').force).toBe('Metro Example Police');
   });
