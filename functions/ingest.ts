@@ -9,6 +9,6 @@ import { withObservability } from '#shared/lambda/observability.ts';
 const deps = awsIngestDeps();
 
 export const handler = withObservability(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  const { response } = await ingestBatch(event, deps, Date.now());
+  const { response } = await ingestBatch(event, await deps(), Date.now());
   return response;
 });

@@ -108,7 +108,8 @@ export class AppStack extends Stack {
       production,
       timeout: INGEST_TIMEOUT,
       memorySize: 256,
-      // Ingest checks categories and districts against the shipped config's vocabulary.
+      // Ingest checks categories and districts against the config in force: the pushed one, or the
+      // shipped one until a config is pushed.
       environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE },
       bundledFiles: [shippedConfig],
     });
@@ -116,7 +117,8 @@ export class AppStack extends Stack {
       .bindTable(data.tables.mirror, MIRROR_TABLE, 'write')
       .bindTable(data.tables.state, STATE_TABLE, 'write')
       .bindTable(data.tables.rejects, REJECTS_TABLE, 'write')
-      .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN');
+      .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
+      .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
     this.ingest.function.addEventSource(
       new SqsEventSource(data.ingestQueue, {
         batchSize: INGEST_BATCH_SIZE,

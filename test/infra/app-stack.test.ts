@@ -163,16 +163,17 @@ describe('app stack', () => {
       });
     });
 
-    it('is told the mirror, state and rejects tables, the ops topic and its shipped config, and nothing of alerts', () => {
+    it('is told the mirror, state and rejects tables, the ops topic and the config, and nothing of alerts', () => {
       const env = fn('ingest').Environment.Variables;
       expect(env).toMatchObject({
         MIRROR_TABLE: ref('mirror'),
         STATE_TABLE: ref('state'),
         REJECTS_TABLE: ref('rejects'),
         OPS_TOPIC_ARN: ref('opsTopic'),
+        CONFIG_PARAMETER: '/queuewatch/test/config',
       });
       expect(env.DEFAULT_CONFIG_FILE).toBe('/var/task/queuewatch.yaml');
-      for (const absent of ['LEDGER_TABLE', 'AUDIT_TABLE', 'ALERT_TOPIC_ARN', 'CONFIG_PARAMETER']) {
+      for (const absent of ['LEDGER_TABLE', 'AUDIT_TABLE', 'ALERT_TOPIC_ARN']) {
         expect(Object.keys(env)).not.toContain(absent);
       }
     });
@@ -183,6 +184,7 @@ describe('app stack', () => {
         state: WRITE,
         rejects: WRITE,
         opsTopic: ['sns:Publish'],
+        configParameter: ['ssm:GetParameter'],
         ingestQueue: [
           'sqs:ChangeMessageVisibility',
           'sqs:DeleteMessage',

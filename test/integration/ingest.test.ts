@@ -2,6 +2,9 @@
 // moto_server with an SQS queue subscribed. Real SQS-shaped batches go through the deployed handler
 // (functions/ingest.ts) and through the use case with a client made to fail for one message.
 
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -25,8 +28,10 @@ import { MirrorWriter } from '#shared/adapters/mirror-writer.ts';
 import { SnsOpsNotifier } from '#shared/adapters/ops-notifier.ts';
 import { DynamoRejectStore, type RejectItem } from '#shared/adapters/rejects.ts';
 import { OPEN_INDEX_NAME } from '#shared/adapters/tables.ts';
-import { loadConfig } from '#shared/config/load.ts';
+import { pushConfig } from '#shared/cli/config-push.ts';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, FUTURE_TOLERANCE_MS } from '#shared/domain/case.ts';
+import { awsIngestDeps } from '#shared/ingest/aws.ts';
 import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import {
   createTables,
@@ -165,6 +170,9 @@ describe('the ingest function (functions/ingest.ts)', () => {
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_CREDENTIALS.secretAccessKey);
     vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
     vi.stubEnv('AWS_ENDPOINT_URL_SNS', moto.endpoint);
+    // No config pushed to this parameter: the function runs on the shipped one.
+    vi.stubEnv('CONFIG_PARAMETER', '/queuewatch/ingest-test/config');
+    vi.stubEnv('AWS_ENDPOINT_URL_SSM', moto.endpoint);
     vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'Queuewatch');
     const output: string[] = [];
     const capture = (chunk: unknown) => {
@@ -303,6 +311,46 @@ describe('the ingest function (functions/ingest.ts)', () => {
 
     // Nothing personal reached the database either.
     expect(JSON.stringify([mirror, rejects])).not.toMatch(/SYNTHETIC-(ADDRESS|NOTE)/);
+  });
+
+  it('follows the pushed config: a district added with config push is accepted without a deploy', async () => {
+    vi.stubEnv('AWS_REGION', REGION);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_CREDENTIALS.secretAccessKey);
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
+    vi.stubEnv('AWS_ENDPOINT_URL_SNS', moto.endpoint);
+    vi.stubEnv('AWS_ENDPOINT_URL_SSM', moto.endpoint);
+    const parameter = '/queuewatch/ingest-push/config';
+    try {
+      const deps = awsIngestDeps({
+        MIRROR_TABLE: tables.mirror,
+        STATE_TABLE: tables.state,
+        REJECTS_TABLE: tables.rejects,
+        OPS_TOPIC_ARN: topicArn,
+        CONFIG_PARAMETER: parameter,
+        DEFAULT_CONFIG_FILE: DEFAULT_CONFIG_PATH,
+      });
+      const inD11 = (id: string) =>
+        sqsRecord(id, change('created', aCase('DA-200-0000011', { district: 'D11' }), { sourceSequence: 1 }));
+      const before = await ingestBatch({ Records: [inD11('m-d11-before')] }, await deps(), Date.now());
+      const pushed = join(mkdtempSync(join(tmpdir(), 'qw-ingest-')), 'with-d11.yaml');
+      writeFileSync(
+        pushed,
+        readFileSync(DEFAULT_CONFIG_PATH, 'utf8').replace(
+          '  D10: { name: Riverside, localAuthority: la-riverside }',
+          '  D10: { name: Riverside, localAuthority: la-riverside }\n  D11: { name: Brookfield, localAuthority: la-riverside }',
+        ),
+      );
+      await pushConfig(pushed, { parameter, endpoint: moto.endpoint, stage: 'unused' });
+      const after = await ingestBatch({ Records: [inD11('m-d11-after')] }, await deps(), Date.now());
+
+      expect(before.summary.rejected.map((r) => r.code)).toEqual(['unknown-district']);
+      expect((await drainOpsQueue()).map((m) => m.Body ?? '').join()).toMatch(/unknown-district: 1/);
+      expect(after.summary.applied.created).toBe(1);
+      expect(after.summary.rejected).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 
