@@ -62,6 +62,21 @@ export const caseViewSchema = caseRecordSchema.omit({ sourceUpdatedAt: true });
 export type CaseView = z.infer<typeof caseViewSchema>;
 export const CASE_FIELDS = Object.keys(caseRecordSchema.shape) as ReadonlyArray<keyof CaseRecord>;
 
+/** Just the schema's fields of a record: whatever else it carries (a mirror item's bookkeeping, a
+ * source system's names and notes) stays behind. */
+export function caseFields(r: CaseRecord): CaseRecord {
+  return {
+    caseRef: r.caseRef,
+    category: r.category,
+    riskLevel: r.riskLevel,
+    district: r.district,
+    stage: r.stage,
+    stageEnteredAt: r.stageEnteredAt,
+    childrenInvolved: r.childrenInvolved,
+    sourceUpdatedAt: r.sourceUpdatedAt,
+  };
+}
+
 /** What the case references, categories and districts must belong to: the config's lists. */
 export interface CaseVocabulary {
   categories: ReadonlySet<string>;

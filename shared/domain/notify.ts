@@ -55,6 +55,22 @@ export function compareNotifications(a: Notification, b: Notification): number {
 export const groupKey = (audience: string, district: string, level: Level) =>
   `${audience}|${district}|${level}`;
 
+export function emptyNotification(
+  audience: string,
+  district: string,
+  level: Level,
+  config: CompiledConfig,
+): Notification {
+  return {
+    audience,
+    district,
+    localAuthority: config.localAuthorityOf(district),
+    level,
+    cases: [],
+    resolved: [],
+  };
+}
+
 /** Groups alerting cases into one notification per audience, district and level. */
 export function groupAlerts(alerting: Iterable<Evaluation>, config: CompiledConfig): Notification[] {
   const groups = new Map<string, Notification>();
@@ -65,14 +81,7 @@ export function groupAlerts(alerting: Iterable<Evaluation>, config: CompiledConf
       const key = groupKey(audience, district, level);
       let group = groups.get(key);
       if (!group) {
-        group = {
-          audience,
-          district,
-          localAuthority: config.localAuthorityOf(district),
-          level,
-          cases: [],
-          resolved: [],
-        };
+        group = emptyNotification(audience, district, level, config);
         groups.set(key, group);
       }
       group.cases.push(alertLine(evaluation));

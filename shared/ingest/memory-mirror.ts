@@ -3,6 +3,7 @@
 // simulations that need no database.
 
 import { type MirrorItem, toMirrorItem } from '../adapters/mirror-item.ts';
+import { caseFields } from '../domain/case.ts';
 import type { VersionedRecord } from './change.ts';
 import { type ApplyOutcome, isWrite, outcomeOver } from './ordering.ts';
 import type { MirrorStore } from './ports.ts';
@@ -21,19 +22,8 @@ export class MemoryMirror implements MirrorStore {
 }
 
 function versioned(item: MirrorItem): VersionedRecord {
-  const { caseRef, category, riskLevel, district, stage, stageEnteredAt, childrenInvolved, sourceUpdatedAt } =
-    item;
   return {
-    record: {
-      caseRef,
-      category,
-      riskLevel,
-      district,
-      stage,
-      stageEnteredAt,
-      childrenInvolved,
-      sourceUpdatedAt,
-    },
+    record: caseFields(item),
     ...(item.sourceSequence !== undefined ? { sourceSequence: item.sourceSequence } : {}),
   };
 }

@@ -4,7 +4,7 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { toMirrorItem } from '../adapters/mirror-item.ts';
-import type { CaseRecord } from '../domain/case.ts';
+import { type CaseRecord, caseFields } from '../domain/case.ts';
 
 export async function seedMirror(
   doc: DynamoDBDocumentClient,
@@ -30,22 +30,7 @@ export async function seedMirror(
     });
   for (const record of records) {
     // Only schema fields go in, whatever else the record carries.
-    const {
-      caseRef,
-      category,
-      riskLevel,
-      district,
-      stage,
-      stageEnteredAt,
-      childrenInvolved,
-      sourceUpdatedAt,
-    } = record;
-    batch.push({
-      ...toMirrorItem(
-        { caseRef, category, riskLevel, district, stage, stageEnteredAt, childrenInvolved, sourceUpdatedAt },
-        nowMs,
-      ),
-    });
+    batch.push({ ...toMirrorItem(caseFields(record), nowMs) });
     count += 1;
     if (batch.length === 25) {
       pending.push(flush(batch));

@@ -13,6 +13,7 @@ import {
   type AlertLine,
   alertLine,
   compareNotifications,
+  emptyNotification,
   groupKey,
   type Notification,
   oldestLineFirst,
@@ -225,14 +226,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     let pending = messages.get(key);
     if (!pending) {
       pending = {
-        notification: {
-          audience,
-          district,
-          localAuthority: config.localAuthorityOf(district),
-          level,
-          cases: [],
-          resolved: [],
-        },
+        notification: emptyNotification(audience, district, level, config),
         items: [],
         resolved: [],
       };

@@ -11,19 +11,14 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SetQueueAttributesCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
+import { subscribeQueue } from '#test/support/sqs.ts';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -137,30 +132,14 @@ describe('deploying to moto_server', () => {
       const props = subscription.Properties ?? {};
       if (!props.FilterPolicy) continue; // the ops address
       const name = String(props.Endpoint).split('@')[0] as string;
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `e2e-${name}` }));
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      const queueUrl = await subscribeQueue(
+        sns,
+        sqs,
+        vars.ALERT_TOPIC_ARN as string,
+        `e2e-${name}`,
+        props.FilterPolicy,
       );
-      await sqs.send(
-        new SetQueueAttributesCommand({
-          QueueUrl,
-          Attributes: {
-            Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sqs:*' }] }),
-          },
-        }),
-      );
-      await sns.send(
-        new SubscribeCommand({
-          TopicArn: vars.ALERT_TOPIC_ARN,
-          Protocol: 'sqs',
-          Endpoint: Attributes?.QueueArn,
-          Attributes: {
-            FilterPolicy: JSON.stringify(props.FilterPolicy),
-            FilterPolicyScope: String(props.FilterPolicyScope ?? 'MessageAttributes'),
-          },
-        }),
-      );
-      queues.set(name, QueueUrl as string);
+      queues.set(name, queueUrl);
     }
     expect([...queues.keys()].sort()).toEqual(['supervisor-d01', 'supervisor-d02']);
 

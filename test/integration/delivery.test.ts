@@ -2,14 +2,8 @@
 // policies the stack creates, proving each audience receives exactly its messages.
 
 import { readFileSync } from 'node:fs';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SetQueueAttributesCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
@@ -29,6 +23,7 @@ import {
 } from '#shared/local/embedded-dynamo.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
+import { drainQueue, subscribeQueue } from '#test/support/sqs.ts';
 
 const NOW = Date.parse('2026-11-27T09:00:00Z');
 const HOUR = 3_600_000;
@@ -108,22 +103,6 @@ afterAll(async () => {
   await Promise.all([moto?.stop(), dynamo?.close()]);
 });
 
-async function drain(sqs: SQSClient, url: string): Promise<Array<Record<string, unknown>>> {
-  const out: Array<Record<string, unknown>> = [];
-  for (;;) {
-    const response = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        VisibilityTimeout: 60,
-      }),
-    );
-    if (!response.Messages || response.Messages.length === 0) return out;
-    for (const m of response.Messages) out.push(JSON.parse(m.Body ?? '{}'));
-  }
-}
-
 describe('SNS delivery', () => {
   it('delivers each message to exactly the audiences its filter policies select', async () => {
     const clientConfig = { endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS };
@@ -132,30 +111,9 @@ describe('SNS delivery', () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'queuewatch-test-alerts' }));
     const queues = new Map<string, string>();
     for (const subscriber of subscribers) {
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: subscriber.name }));
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-      );
-      await sqs.send(
-        new SetQueueAttributesCommand({
-          QueueUrl,
-          Attributes: {
-            Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sqs:*' }] }),
-          },
-        }),
-      );
-      await sns.send(
-        new SubscribeCommand({
-          TopicArn,
-          Protocol: 'sqs',
-          Endpoint: Attributes?.QueueArn,
-          Attributes: {
-            FilterPolicy: JSON.stringify(filterPolicyFor(subscriber, config.file)),
-            FilterPolicyScope: 'MessageAttributes',
-          },
-        }),
-      );
-      queues.set(subscriber.name, QueueUrl as string);
+      const policy = filterPolicyFor(subscriber, config.file);
+      const queueUrl = await subscribeQueue(sns, sqs, TopicArn as string, subscriber.name, policy);
+      queues.set(subscriber.name, queueUrl);
     }
     const tables = await createTables(dynamo.client, 'delivery');
     const doc = DynamoDBDocumentClient.from(dynamo.client);
@@ -193,7 +151,7 @@ describe('SNS delivery', () => {
     expect(result.messages.some((m) => m.kind === 'email-only')).toBe(true);
     expect(result.messages.some((m) => m.kind === 'summary')).toBe(true);
     for (const subscriber of subscribers) {
-      const received = await drain(sqs, queues.get(subscriber.name) as string);
+      const received = await drainQueue(sqs, queues.get(subscriber.name) as string);
       const ids = received.map((r) => r.MessageId as string).sort();
       expect(ids.length, `${subscriber.name} receives something`).toBeGreaterThan(0);
       expect(ids, subscriber.name).toEqual(expected(subscriber));
