@@ -2,7 +2,9 @@
 // the real scan handler on its schedule over simulated time (48 hours in about a minute).
 
 import { Command } from 'commander';
-import { loadConfigOption, parseCount, parseInstant, print } from './output.ts';
+import { TABLE_ENV } from '../adapters/tables.ts';
+import { configParameterName } from './config-push.ts';
+import { loadConfigOption, parseCount, parseInstant, print, UsageError } from './output.ts';
 
 interface LocalOptions {
   open: number;
@@ -39,8 +41,17 @@ export function localCommand(): Command {
     )
     .option('--emails', 'print email bodies too')
     .option('--once', 'run once, now, printing every message (same as --hours 0 --show all)')
+    .option(
+      '--aws',
+      "run the scan handler once, now, against a deployed stack (real tables, real topics: it sends real alerts); the function's environment names them, or --stage",
+    )
+    .option('--stage <stage>', 'with --aws: the deployment stage whose tables and config parameter to use')
     .option('-c, --config <file>', 'config file (default: the shipped config)')
-    .action(async (options: LocalOptions & { once?: boolean }) => {
+    .action(async (options: LocalOptions & { once?: boolean; aws?: boolean; stage?: string }) => {
+      if (options.aws) {
+        await runOnAws(options.stage);
+        return;
+      }
       // Quiet the Lambda tooling before it loads: this run prints its own story.
       process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
       process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -62,4 +73,34 @@ export function localCommand(): Command {
         write: print,
       });
     });
+}
+
+/** The real handler with the real AWS adapters, once: for an engineer checking a deployment. */
+async function runOnAws(stage: string | undefined): Promise<void> {
+  if (stage) {
+    for (const [name, id] of Object.entries(TABLE_ENV)) process.env[id] ??= `queuewatch-${stage}-${name}`;
+    process.env.CONFIG_PARAMETER ??= configParameterName(stage);
+  }
+  const missing = [
+    ...Object.values(TABLE_ENV).filter((v) => v !== 'REJECTS_TABLE'),
+    'ALERT_TOPIC_ARN',
+    'OPS_TOPIC_ARN',
+    'CONFIG_PARAMETER',
+  ].filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `--aws needs the scan function's environment: set ${missing.join(', ')} (--stage fills in the table and parameter names)`,
+    );
+  }
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+  const { awsScanDeps, createScanHandler } = await import('../scan/handler.ts');
+  const { summariseRun } = await import('../scan/summary.ts');
+  print('running the scan once against AWS: due alerts are really sent');
+  const result = await createScanHandler(awsScanDeps())(undefined, { awsRequestId: `cli-${Date.now()}` });
+  for (const m of result.messages)
+    print(
+      `sent ${m.kind} ${m.level} to ${m.audience} in ${m.district}: ${m.caseRefs.length} cases (${m.messageId})`,
+    );
+  print(JSON.stringify(summariseRun(result)));
 }

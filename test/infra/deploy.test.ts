@@ -202,5 +202,20 @@ describe('deploying to moto_server', () => {
     expect(audit.Items?.map((i) => i.caseRefs)).toContainEqual(['DA-E2E-0000001']);
     const ledger = await doc.send(new ScanCommand({ TableName: vars.LEDGER_TABLE }));
     expect(ledger.Items?.length).toBeGreaterThan(0);
+
+    // An engineer's check from the CLI, with the real handler against the same stack: the breach
+    // was just sent, so this run finds nothing due.
+    const cli = await run('node', [join(root, 'bin/queuewatch.js'), 'local', '--aws', '--stage', STAGE], {
+      cwd: root,
+      env: {
+        ...env,
+        ALERT_TOPIC_ARN: vars.ALERT_TOPIC_ARN,
+        OPS_TOPIC_ARN: vars.OPS_TOPIC_ARN,
+        DEFAULT_CONFIG_FILE: join(root, 'config/queuewatch.yaml'),
+      },
+    });
+    const summary = JSON.parse(cli.stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(cli.stdout).toMatch(/^running the scan once against AWS/);
+    expect(summary).toMatchObject({ open: 1, sent: 0, failed: 0 });
   });
 });
