@@ -391,10 +391,21 @@ async function importRate(
       checkpointFile: join(work, 'exclusive.checkpoint.json'),
     }),
   );
+  // The conditional mode (safe beside a live feed) on a fifth of the file: it writes one record a
+  // request, and the whole file would take most of the benchmark's time budget.
+  const conditionalCount = Math.max(1, Math.floor(count / 5));
+  const conditionalFile = join(work, 'import-conditional.jsonl');
+  writeFileSync(
+    conditionalFile,
+    records
+      .slice(0, conditionalCount)
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+  );
   const conditionalTable = await createTables(client, 'import-conditional');
   const [conditional, conditionalMs] = await time(() =>
     importCases({
-      file,
+      file: conditionalFile,
       client: doc,
       tableName: conditionalTable.mirror as string,
       vocabulary: config.vocabulary,
@@ -433,14 +444,15 @@ async function importRate(
   const ratio = round(importRate / rawRate);
   return {
     scenario: '7. import rate',
-    figure: `${fmt(importRate)} records/s (--exclusive); ${fmt(Math.round((count / conditionalMs) * 1000))} records/s (conditional, safe beside a live feed)`,
+    figure: `${fmt(importRate)} records/s (--exclusive); ${fmt(Math.round((conditionalCount / conditionalMs) * 1000))} records/s (conditional, safe beside a live feed)`,
     baseline: `raw BatchWriteItem ${fmt(rawRate)} records/s`,
     ratio,
     target: 'close to the raw rate',
-    holds: ratio >= 0.7 && report.imported === count && conditional.imported === count,
+    holds: ratio >= 0.7 && report.imported === count && conditional.imported === conditionalCount,
     details: {
       records: count,
       exclusiveMs: Math.round(importMs),
+      conditionalRecords: conditionalCount,
       conditionalMs: Math.round(conditionalMs),
       rawMs: Math.round(rawMs),
     },
