@@ -112,10 +112,10 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     return repeat.kind === 'elapsed' ? repeat.ms : repeat.days * 86_400_000;
   };
 
-  // Read the ledger while the index streams: the two reads overlap.
-  const loadingLedger = ledger.loadAll();
-  loadingLedger.catch(() => undefined); // awaited below; don't let an early failure go unhandled
+  // The ledger first (a warm container keeps it in memory), so that each case is decided as the
+  // index streams past: only what is due is kept, never the whole queue.
   const shards = new Map<string, LedgerShard>();
+  for (const shard of await ledger.loadAll()) shards.set(shard.group, shard);
   const busy = (shard: LedgerShard | undefined) =>
     shard?.claim !== undefined && shard.claim.runId !== runId && shard.claim.leaseUntil > nowMs;
 
@@ -138,10 +138,9 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     failed: [],
   };
 
-  // Stream the index page by page: only alerting cases are kept, as small records.
-  const active = new Set<string>();
+  // Stream the index page by page, deciding each alerting case against the ledger as it passes.
+  const active = new Set<LedgerCase>(); // ledger entries whose case still alerts for that audience
   const due: DueItem[] = [];
-  const alerting: Array<{ record: CaseView; audiences: Map<string, Level>; line: AlertLine }> = [];
   for await (const page of input.source.pages()) {
     for (const item of page) {
       result.read += 1;
@@ -165,37 +164,34 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
         evaluation.ageMs,
       );
       if (evaluation.level === 'none') continue;
-      alerting.push({ record, audiences: audienceLevels(evaluation, config), line: alertLine(evaluation) });
-    }
-  }
-
-  for (const shard of await loadingLedger) shards.set(shard.group, shard);
-  for (const { record, audiences, line } of alerting) {
-    const shardNumber = ledgerShardOf(record.caseRef);
-    for (const [audience, level] of audiences) {
-      const group = ledgerGroup(audience, record.district, shardNumber);
-      active.add(`${group}|${record.caseRef}`);
-      const shard = shards.get(group);
-      if (busy(shard)) {
-        result.inFlightElsewhere += 1;
-        continue;
+      const shardNumber = ledgerShardOf(record.caseRef);
+      let line: AlertLine | undefined;
+      for (const [audience, level] of audienceLevels(evaluation, config)) {
+        const group = ledgerGroup(audience, record.district, shardNumber);
+        const shard = shards.get(group);
+        const previous = shard?.cases.get(record.caseRef);
+        if (previous) active.add(previous);
+        if (busy(shard)) {
+          result.inFlightElsewhere += 1;
+          continue;
+        }
+        const isDue =
+          previous === undefined ||
+          previous.episode !== record.stageEnteredAt ||
+          RANK[level] > RANK[previous.level] ||
+          nowMs - previous.notifiedAt >= repeatMs(level);
+        if (!isDue) continue;
+        line ??= alertLine(evaluation);
+        due.push({
+          line,
+          category: record.category,
+          audience,
+          district: record.district,
+          level,
+          episode: record.stageEnteredAt,
+          group,
+        });
       }
-      const previous = shard?.cases.get(record.caseRef);
-      const isDue =
-        previous === undefined ||
-        previous.episode !== record.stageEnteredAt ||
-        RANK[level] > RANK[previous.level] ||
-        nowMs - previous.notifiedAt >= repeatMs(level);
-      if (!isDue) continue;
-      due.push({
-        line,
-        category: record.category,
-        audience,
-        district: record.district,
-        level,
-        episode: record.stageEnteredAt,
-        group,
-      });
     }
   }
   result.due = due.length;
@@ -205,7 +201,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   for (const shard of shards.values()) {
     if (busy(shard)) continue;
     for (const [caseRef, entry] of shard.cases) {
-      if (active.has(`${shard.group}|${caseRef}`)) continue;
+      if (active.has(entry)) continue;
       const place = `${shard.audience}|${shard.district}`;
       resolvedByPlace.set(place, [
         ...(resolvedByPlace.get(place) ?? []),
