@@ -20,7 +20,7 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lastIngest, recordIngest } from '#shared/adapters/ingest-state.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
@@ -39,6 +39,7 @@ import {
   LOCAL_CREDENTIALS,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
+import { sqsRecord } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 
 const PII = /SYNTHETIC-(PERSON|ADDRESS|NOTE)/;
@@ -52,25 +53,6 @@ let sns: SNSClient;
 let tables: Record<string, string>;
 let topicArn: string;
 let opsQueueUrl: string;
-
-function sqsRecord(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `receipt-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '1774744200000',
-      SenderId: 'AIDASOURCESYSTEM',
-      ApproximateFirstReceiveTimestamp: '1774744200000',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-2:000000000000:queuewatch-ingest',
-    awsRegion: REGION,
-  };
-}
 
 const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord => ({
   caseRef,

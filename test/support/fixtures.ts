@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SQSRecord } from 'aws-lambda';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
@@ -159,4 +160,28 @@ export function runCli(args: string[]): Promise<CliResult> {
       },
     );
   });
+}
+
+/** An SQS record carrying a feed message, as the ingest function receives it. */
+export function sqsRecord(
+  messageId: string,
+  body: string,
+  sentAtMs = Date.parse('2026-03-29T06:00:00Z'),
+): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `receipt-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(sentAtMs),
+      SenderId: 'AIDASOURCESYSTEM',
+      ApproximateFirstReceiveTimestamp: String(sentAtMs),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-2:000000000000:queuewatch-ingest',
+    awsRegion: 'eu-west-2',
+  };
 }

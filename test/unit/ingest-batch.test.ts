@@ -9,28 +9,11 @@ import type { VersionedRecord } from '#shared/ingest/change.ts';
 import { type IngestDeps, ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import type { RejectedMessage } from '#shared/ingest/ports.ts';
+import { sqsRecord } from '#test/support/fixtures.ts';
 
 const NOW = Date.parse('2026-03-29T06:00:00Z');
 const vocabulary = loadConfig().vocabulary;
 
-function sqsRecord(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `receipt-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(NOW),
-      SenderId: 'AIDASOURCESYSTEM',
-      ApproximateFirstReceiveTimestamp: String(NOW),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-2:000000000000:queuewatch-ingest',
-    awsRegion: 'eu-west-2',
-  };
-}
 const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
 const aCase = (caseRef: string, overrides: Record<string, unknown> = {}) => ({
