@@ -203,10 +203,9 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     for (const [caseRef, entry] of shard.cases) {
       if (active.has(entry)) continue;
       const place = `${shard.audience}|${shard.district}`;
-      resolvedByPlace.set(place, [
-        ...(resolvedByPlace.get(place) ?? []),
-        { group: shard.group, caseRef, level: entry.level },
-      ]);
+      const resolved = resolvedByPlace.get(place) ?? [];
+      resolved.push({ group: shard.group, caseRef, level: entry.level });
+      resolvedByPlace.set(place, resolved);
     }
   }
 
