@@ -9,6 +9,7 @@ import { caseRecordSchema } from '../domain/case.ts';
 import type { VersionedRecord } from '../ingest/change.ts';
 import { type ApplyOutcome, isWrite, outcomeOver } from '../ingest/ordering.ts';
 import type { MirrorStore } from '../ingest/ports.ts';
+import { isConditionFailure } from './dynamo-errors.ts';
 import { toMirrorItem } from './mirror-item.ts';
 
 export class MirrorWriteError extends Error {
@@ -30,9 +31,6 @@ export function newerThanStoredCondition(change: VersionedRecord) {
   }
   return { ConditionExpression: expression, ExpressionAttributeValues: values };
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export class MirrorWriter implements MirrorStore {
   constructor(

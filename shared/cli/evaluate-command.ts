@@ -11,15 +11,19 @@ export function formatReport(report: EvaluateReport, full: boolean): string {
   const out = [
     `as of ${report.at}: ${cases.total} records, ${cases.open} open, ${cases.closed} closed or acknowledged, ${cases.invalid} invalid`,
     `open cases by level: ${levels.escalation} escalation, ${levels.breach} breach, ${levels.warning} warning, ${levels.none} within limits`,
-    `${report.notifications.length} notifications would be sent`,
+    `${report.messages.length} message${report.messages.length === 1 ? '' : 's'} would be sent (${report.messages.filter((m) => m.sms).length} by SMS)`,
   ];
-  for (const n of report.notifications) {
-    out.push(
-      '',
-      `== ${n.level.toUpperCase()} to ${n.audience}, district ${n.district} (${n.caseRefs.length} cases)`,
-    );
-    out.push('-- SMS --', n.sms, `-- email: ${n.email.subject}`);
-    if (full) out.push(n.email.body);
+  if (report.smsStarved.length > 0) {
+    out.push(`SMS budget reached: ${report.smsStarved.length} alerts go by email only, with one summary SMS`);
+  }
+  for (const m of report.messages) {
+    const what = m.kind === 'summary' ? 'summary SMS' : `${m.levels.join(', ') || 'resolved'} (${m.kind})`;
+    out.push('', `== to ${m.groups.join(', ')}: ${what}`);
+    if (m.sms) out.push('-- SMS --', m.sms);
+    if (m.email) {
+      out.push(`-- email: ${m.email.subject}`);
+      if (full) out.push(m.email.body);
+    }
   }
   if (report.invalid.length > 0) {
     out.push('', `invalid records (${report.invalid.length}), not evaluated:`);

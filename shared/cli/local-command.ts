@@ -94,13 +94,14 @@ async function runOnAws(stage: string | undefined): Promise<void> {
   }
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
-  const { awsScanDeps, createScanHandler } = await import('../scan/handler.ts');
+  const { createScanHandler } = await import('../scan/handler.ts');
+  const { awsScanDeps } = await import('../scan/aws.ts');
   const { summariseRun } = await import('../scan/summary.ts');
   print('running the scan once against AWS: due alerts are really sent');
   const result = await createScanHandler(awsScanDeps())(undefined, { awsRequestId: `cli-${Date.now()}` });
   for (const m of result.messages)
     print(
-      `sent ${m.kind} ${m.level} to ${m.audience} in ${m.district}: ${m.caseRefs.length} cases (${m.messageId})`,
+      `sent ${m.kind} to ${m.groups.join(', ')}: ${m.levels.join(', ') || 'resolved'}, ${m.caseRefs.length} cases listed (${m.messageId})`,
     );
   print(JSON.stringify(summariseRun(result)));
 }

@@ -6,6 +6,7 @@
 import { createWorkingCalendar, type WorkingCalendar } from '../domain/calendar.ts';
 import { type CaseVocabulary, OPEN_STAGES, RISK_LEVELS, type RiskLevel, type Stage } from '../domain/case.ts';
 import { type Limit, minimumMs, parseLimit } from '../domain/duration.ts';
+import { type AcknowledgePolicy, type AudiencePolicy, compilePolicies, type RepeatLimit } from './policy.ts';
 import { type ConfigFile, LEVELS, type Level, type RouteMatch, type RuleMatch } from './schema.ts';
 
 export interface ConfigIssue {
@@ -51,7 +52,16 @@ export interface CompiledConfig {
   calendar: WorkingCalendar;
   vocabulary: CaseVocabulary;
   rules: CompiledRule[];
-  repeat: Record<Level, Limit>;
+  /** The default repeat intervals (an audience may have its own: see `policy`). */
+  repeat: Record<Level, RepeatLimit>;
+  /** An audience's scope, repeats and quiet hours. */
+  policy(audience: string): AudiencePolicy;
+  acknowledge: AcknowledgePolicy;
+  /** Where an audience hears of a case in a district: the district, its local authority, or
+   * 'force', by the audience's scope. A message goes to one audience at one place. */
+  placeOf(audience: string, district: string): string;
+  /** A place for people: "D07 Millbrook", "Millbrook Metropolitan Borough", the force's name. */
+  placeName(audience: string, place: string): string;
   /** The winning rule for an open case's attributes; undefined only for unknown values. */
   ruleFor(key: CaseKey): CompiledRule | undefined;
   /** Audiences for a case at a level; never empty (the fallback audience catches the rest). */
@@ -217,11 +227,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     checkNames(`${path}.match.rule`, asList(route.match.rule), seenRuleIds, 'rule');
   });
 
-  const repeat = {
-    warning: limit('repeat.warning', file.repeat.warning),
-    breach: limit('repeat.breach', file.repeat.breach),
-    escalation: limit('repeat.escalation', file.repeat.escalation),
-  };
+  const policies = compilePolicies(file, issues);
 
   let calendar: WorkingCalendar = createWorkingCalendar();
   try {
@@ -321,12 +327,36 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
   });
   if (issues.length > 0) throw new ConfigError(issues);
 
+  const policyOf = (audience: string): AudiencePolicy => {
+    const found = policies.audiences.get(audience);
+    if (!found) throw new Error(`no audience '${audience}' in the config`);
+    return found;
+  };
+  const localAuthorityOf = (district: string) => file.districts[district]?.localAuthority ?? 'unknown';
   return {
     file,
     calendar,
     vocabulary: { categories, districts },
     rules,
-    repeat,
+    repeat: policies.repeat,
+    policy: policyOf,
+    acknowledge: policies.acknowledge,
+    placeOf: (audience, district) => {
+      const scope = policyOf(audience).scope;
+      return scope === 'district'
+        ? district
+        : scope === 'local-authority'
+          ? localAuthorityOf(district)
+          : 'force';
+    },
+    placeName: (audience, place) => {
+      const scope = policyOf(audience).scope;
+      if (scope === 'district') {
+        const name = file.districts[place]?.name;
+        return name ? `${place} ${name}` : place;
+      }
+      return scope === 'local-authority' ? (file.localAuthorities[place]?.name ?? place) : file.force;
+    },
     fallbackCount,
     ruleFor: (key) => ruleByKey[keys.indexOf(key)],
     ceiling: ceiling as CompiledRule,
@@ -337,7 +367,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
       ceilingAudiencesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [file.fallbackAudience],
     matchingCeilingRoutes: (key, level) =>
       ceilingRoutesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [],
-    localAuthorityOf: (district) => file.districts[district]?.localAuthority ?? 'unknown',
+    localAuthorityOf,
   };
 }
 

@@ -3,13 +3,22 @@
 
 import * as z from 'zod';
 import { RISK_LEVELS, STAGES } from '../domain/case.ts';
+import { LEVELS } from '../domain/levels.ts';
+
+export { LEVELS, type Level } from '../domain/levels.ts';
 
 const id = z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'must be a lower-case id like district-supervisor');
 const limitText = z.string({ error: 'must be a limit like 30m, 4h, 7d or 1wd' });
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
 
-export const LEVELS = ['warning', 'breach', 'escalation'] as const;
-export type Level = (typeof LEVELS)[number];
+/** A repeat interval: a limit, or `never` (the level is sent once, when it is reached). */
+const repeatText = z.string({ error: 'must be a limit like 4h or 1wd, or never' });
+/** A London wall-clock time, HH:MM (24-hour). */
+const clockTime = z
+  .string({ error: 'must be a time like 22:00 (London time, 24-hour)' })
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time like 22:00 (London time, 24-hour)');
+const perLevel = <T extends z.ZodType>(value: T) =>
+  z.object({ warning: value.optional(), breach: value.optional(), escalation: value.optional() }).strict();
 
 export const matchSchema = z
   .object({
@@ -49,9 +58,9 @@ export const configSchema = z
       .strict()
       .default({ extraNonWorkingDays: [] }),
     repeat: z
-      .object({ warning: limitText, breach: limitText, escalation: limitText })
+      .object({ warning: repeatText, breach: repeatText, escalation: repeatText })
       .strict()
-      .describe('how often a case still at the same level is re-notified'),
+      .describe('how often an audience still waiting on cases at a level is reminded (or never)'),
     rules: z
       .array(
         z
@@ -72,6 +81,13 @@ export const configSchema = z
         .object({
           description: z.string().max(200),
           scope: z.enum(['district', 'local-authority', 'force']),
+          /** This audience's repeat intervals, per level, over the top-level `repeat`. */
+          repeat: perLevel(repeatText).optional(),
+          /** London times between which reminders and new warnings to this audience wait (new
+           * breaches and escalations still go at once). */
+          quietHours: z.object({ from: clockTime, to: clockTime }).strict().optional(),
+          /** The levels whose news or reminders warrant an SMS; the rest go by email (default: all). */
+          smsFor: z.array(z.enum(LEVELS)).optional(),
         })
         .strict(),
     ),
@@ -91,6 +107,21 @@ export const configSchema = z
       .object({ maxPerRun: z.number().int().min(1).max(1000).default(20) })
       .strict()
       .default({ maxPerRun: 20 }),
+    acknowledge: z
+      .object({
+        /** The acknowledgement page's public address, which every alert links to (a short one keeps
+         * the SMS readable); without it, the deployed stack's own address is used. */
+        baseUrl: z
+          .url({ protocol: /^https$/, error: 'must be an https URL' })
+          .max(48, 'must be at most 48 characters so an SMS still fits one segment')
+          .optional(),
+        /** How long an alert's acknowledgement link works. */
+        linkValidFor: limitText.default('24h'),
+        /** How long an acknowledgement pauses repeats of those cases, per level. */
+        pause: perLevel(limitText).default({}),
+      })
+      .strict()
+      .default({ linkValidFor: '24h', pause: {} }),
   })
   .strict();
 

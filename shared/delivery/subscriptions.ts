@@ -6,8 +6,9 @@ import * as z from 'zod';
 import type { ConfigFile } from '../config/schema.ts';
 import { LEVELS } from '../config/schema.ts';
 
-/** Message attributes every alert carries; filter policies match on these. */
+/** Message attributes every alert carries; filter policies match on group, kind and level. */
 export const MESSAGE_ATTRIBUTES = [
+  'group',
   'audience',
   'district',
   'localAuthority',
@@ -57,35 +58,41 @@ export function filterPolicyFor(
 ): FilterPolicy {
   const audience = config.audiences[subscriber.audience];
   if (!audience) throw new Error(`${where}: unknown audience '${subscriber.audience}'`);
-  const policy: FilterPolicy = { audience: [subscriber.audience] };
+  let place: string;
   if (audience.scope === 'district') {
     if (!subscriber.district || !config.districts[subscriber.district]) {
       throw new Error(`${where}: audience '${subscriber.audience}' is per district: set a known district`);
     }
-    policy.district = [subscriber.district];
+    place = subscriber.district;
   } else if (audience.scope === 'local-authority') {
     if (!subscriber.localAuthority || !config.localAuthorities[subscriber.localAuthority]) {
       throw new Error(
         `${where}: audience '${subscriber.audience}' is per local authority: set a known localAuthority`,
       );
     }
-    policy.localAuthority = [subscriber.localAuthority];
-  }
+    place = subscriber.localAuthority;
+  } else place = 'force';
+  // One group per subscriber: the audience at its place. Every message names the groups it is for,
+  // so a phone receives its own group's alert, or the summary that its group's alert went by email.
+  const policy: FilterPolicy = { group: [`${subscriber.audience}@${place}`] };
   if (subscriber.levels) policy.level = [...subscriber.levels];
-  // Past the per-run SMS cap, alerts go out email-only and one summary goes to phones.
-  policy.kind = subscriber.protocol === 'sms' ? ['alert', 'summary'] : ['alert', 'email-only'];
+  // Past the per-run SMS budget, alerts go out email-only and one summary goes to phones; the daily
+  // digest is an email.
+  policy.kind = subscriber.protocol === 'sms' ? ['alert', 'summary'] : ['alert', 'email-only', 'digest'];
   return policy;
 }
 
 /** What a message is, for filter policies: `alert` goes to every channel; past the per-run SMS
- * cap alerts go `email-only`, and one `summary` tells phones how many more are waiting. */
-export type MessageKind = 'alert' | 'email-only' | 'summary';
+ * budget alerts go `email-only`, and one `summary` tells phones their alert went by email; the
+ * daily `digest` goes to inboxes. */
+export type MessageKind = 'alert' | 'email-only' | 'summary' | 'digest';
 
 type AttributeValue = string | readonly string[];
 
 /** The SNS message attributes of a message. Array values (used by the summary, which goes to
  * several audiences at once) become String.Array, which filter policies match by any element. */
 export function messageAttributes(m: {
+  groups: readonly string[];
   audience: AttributeValue;
   district: AttributeValue;
   localAuthority: AttributeValue;
@@ -98,6 +105,7 @@ export function messageAttributes(m: {
       ? { DataType: 'String', StringValue: value }
       : { DataType: 'String.Array', StringValue: JSON.stringify([...new Set(value)].sort()) };
   return {
+    group: attribute(m.groups),
     audience: attribute(m.audience),
     district: attribute(m.district),
     localAuthority: attribute(m.localAuthority),

@@ -213,20 +213,19 @@ describe('data stack', () => {
       }
     });
 
-    it('routes a district supervisor by audience and district, and a director by local authority', () => {
+    it('routes a district supervisor to its district, and a director to its local authority', () => {
       dev.dataTemplate.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'sms',
         Endpoint: '+447700900123',
-        FilterPolicy: Match.objectLike({ audience: ['district-supervisor'], district: ['D01'] }),
+        FilterPolicy: { group: ['district-supervisor@D01'], kind: ['alert', 'summary'] },
       });
       dev.dataTemplate.hasResourceProperties('AWS::SNS::Subscription', {
         Endpoint: 'dcs-northgate@example.org',
-        FilterPolicy: Match.objectLike({
-          audience: ['director-childrens-services'],
-          localAuthority: ['la-northgate'],
+        FilterPolicy: {
+          group: ['director-childrens-services@la-northgate'],
           level: ['escalation'],
-          district: Match.absent(),
-        }),
+          kind: ['alert', 'email-only', 'digest'],
+        },
       });
     });
 

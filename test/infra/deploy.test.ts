@@ -186,7 +186,7 @@ describe('deploying to moto_server', () => {
 
     expect(result.open).toBe(1);
     expect(result.levels.breach).toBe(1);
-    expect(result.failed).toBe(0);
+    expect(result.failures).toBe(0);
     const received = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queues.get('supervisor-d01'), MaxNumberOfMessages: 10 }),
     );
@@ -195,8 +195,8 @@ describe('deploying to moto_server', () => {
     );
     const envelope = JSON.parse(received.Messages?.[0]?.Body ?? '{}');
     expect(received.Messages).toHaveLength(1);
-    expect(envelope.Message).toMatch(/^QW BREACH D01 Northgate: 1 case\nDA-E2E-0000001 30h\n/);
-    expect(envelope.MessageAttributes.audience.Value).toBe('district-supervisor');
+    expect(envelope.Message).toMatch(/^QW D01 Northgate: 1 BREACH \(1 new\)\nDA-E2E-0000001 30h new\n/);
+    expect(envelope.MessageAttributes.group.Value).toBe('["district-supervisor@D01"]');
     expect(nothing.Messages ?? []).toHaveLength(0);
     const audit = await doc.send(new ScanCommand({ TableName: vars.AUDIT_TABLE }));
     expect(audit.Items?.map((i) => i.caseRefs)).toContainEqual(['DA-E2E-0000001']);
@@ -216,6 +216,6 @@ describe('deploying to moto_server', () => {
     });
     const summary = JSON.parse(cli.stdout.trim().split('\n').at(-1) ?? '{}');
     expect(cli.stdout).toMatch(/^running the scan once against AWS/);
-    expect(summary).toMatchObject({ open: 1, sent: 0, failed: 0 });
+    expect(summary).toMatchObject({ open: 1, sent: 0, failures: 0 });
   });
 });

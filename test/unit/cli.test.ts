@@ -64,9 +64,9 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
     const report = JSON.parse(result.stdout);
     expect(report).toEqual(JSON.parse(JSON.stringify(expected)));
     expect(report.cases).toMatchObject({ total: 440, invalid: 0 });
-    expect(report.notifications.length).toBeGreaterThan(0);
-    expect(Object.keys(report.notifications[0])).toEqual(
-      expect.arrayContaining(['audience', 'caseRefs', 'district', 'email', 'level', 'sms']),
+    expect(report.messages.length).toBeGreaterThan(0);
+    expect(Object.keys(report.messages[0])).toEqual(
+      expect.arrayContaining(['groups', 'audience', 'place', 'levels', 'caseRefs', 'email', 'sms']),
     );
     expect(piiMarkerIn(result.stdout + result.stderr)).toBeUndefined();
   });
@@ -80,7 +80,7 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
     expect(result.stdout).toMatch(
       /^as of 2026-11-27T09:00:00.000Z: 440 records, 400 open, 40 closed or acknowledged, 0 invalid\n/,
     );
-    expect(result.stdout).toMatch(/\n\d+ notifications would be sent\n/);
+    expect(result.stdout).toMatch(/\n\d+ messages would be sent \(\d+ by SMS\)\n/);
     expect(result.stdout).toContain('-- SMS --');
     expect(piiMarkerIn(result.stdout + result.stderr)).toBeUndefined();
   });
@@ -100,7 +100,7 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
     expect(result.stdout).toMatch(/config\/queuewatch.yaml: OK\n/);
     expect(result.stdout).toContain('rules (10, most specific match wins):');
     expect(result.stdout).toMatch(/ {2}la-decision +warn 4h +breach 1wd +escalate 2wd +stage=referred/);
-    expect(result.stdout).toContain('routes (9, every match adds its audiences):');
+    expect(result.stdout).toContain('routes (10, every match adds its audiences):');
   });
 
   it('config check exits non-zero with one line per issue, naming key path and line, without a stack trace', async () => {
@@ -145,11 +145,11 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
       'rule: child-high (warn 4h, breach 24h, escalate 36h)',
       '  warning    -> district-supervisor  (routes 0)',
       '  breach     -> district-supervisor  (routes 0)',
-      '  escalation -> district-supervisor, director-childrens-services  (routes 0, 7, 8)',
+      '  escalation -> district-supervisor, director-childrens-services  (routes 0, 8, 9)',
       'and the absolute ceiling, for every open case: ceiling (warn 14d, breach 30d, escalate 30d)',
-      '  warning    -> senior-officer, director-childrens-services  (routes 6)',
-      '  breach     -> senior-officer, director-childrens-services  (routes 6)',
-      '  escalation -> senior-officer, director-childrens-services  (routes 6, 7)',
+      '  warning    -> senior-officer  (routes 6)',
+      '  breach     -> senior-officer  (routes 6)',
+      '  escalation -> senior-officer, director-childrens-services  (routes 6, 7, 8)',
       '',
     ]);
   });

@@ -535,8 +535,11 @@ describe('routing', () => {
     ]);
   });
 
-  it('sends a case under the ceiling rule to a senior officer and the director', () => {
+  it('sends a case under the ceiling rule to a senior officer, and at escalation to the director too', () => {
     expect(defaultConfig().audiencesFor(key({ category: 'vulnerable-adult' }), 'warning')).toEqual([
+      'senior-officer',
+    ]);
+    expect(defaultConfig().audiencesFor(key({ category: 'vulnerable-adult' }), 'escalation')).toEqual([
       'senior-officer',
       'director-childrens-services',
     ]);

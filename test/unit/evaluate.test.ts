@@ -28,21 +28,45 @@ describe('evaluateRecords: the report', () => {
         reason: expect.stringContaining("category 'burglary' is not in the config"),
       },
     ]);
-    expect(report.notifications.map((n) => n.audience)).toEqual([
-      'district-supervisor',
-      'duty-inspector',
-      'marac-coordinator',
+    // Exactly what a first run sends: one message per audience and place, each with its SMS, in the
+    // order the budget serves them (places take turns: D01, then Northgate, then D01 again).
+    expect(report.messages.map((m) => m.groups)).toEqual([
+      ['district-supervisor@D01'],
+      ['marac-coordinator@la-northgate'],
+      ['duty-inspector@D01'],
     ]);
-    for (const n of report.notifications) {
-      expect(n).toMatchObject({
-        district: 'D01',
-        level: 'escalation',
+    for (const m of report.messages) {
+      expect(m).toMatchObject({
+        kind: 'alert',
+        levels: ['escalation'],
+        trigger: 'new-escalation',
         caseRefs: [ref(1)],
+        newCaseRefs: [ref(1)],
         sms: expect.any(String),
         email: { subject: expect.any(String), body: expect.stringContaining(ref(1)) },
       });
-      expect(n).not.toHaveProperty('cases');
+      expect(m).not.toHaveProperty('messageId');
     }
+    expect(report.smsStarved).toEqual([]);
+  });
+
+  it('shows the SMS budget at work: what goes by email only, and the summary SMS', async () => {
+    const records = rawRecords(
+      Array.from({ length: 30 }, (_, i) =>
+        aCase({
+          caseRef: ref(i + 1),
+          district: `D${String((i % 10) + 1).padStart(2, '0')}`,
+          stageEnteredAt: new Date(NOW - (49 + i) * 3_600_000).toISOString(),
+        }),
+      ),
+    );
+
+    const report = await evaluateRecords(records, defaultConfig(), NOW);
+
+    const alerts = report.messages.filter((m) => m.kind !== 'summary');
+    expect(alerts.filter((m) => m.sms)).toHaveLength(defaultConfig().file.sms.maxPerRun);
+    expect(report.smsStarved.length).toBe(alerts.length - defaultConfig().file.sms.maxPerRun);
+    expect(report.messages.at(-1)).toMatchObject({ kind: 'summary', groups: report.smsStarved });
   });
 
   it('gives each breach its next level and when it falls due', async () => {
@@ -96,7 +120,7 @@ describe('evaluateRecords: the report', () => {
     expect(report).toMatchObject({
       cases: { total: 0, open: 0, closed: 0, invalid: 0 },
       breaches: [],
-      notifications: [],
+      messages: [],
       invalid: [],
     });
   });

@@ -1,0 +1,43 @@
+// The scan function's composition root: the AWS adapters built from the function's environment,
+// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call.
+
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoAuditLog } from '../adapters/audit-log.ts';
+import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { DynamoLedger } from '../adapters/ledger.ts';
+import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
+import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
+import { SnsPublisher } from '../adapters/sns-publisher.ts';
+import { DynamoStateStore } from '../adapters/state-store.ts';
+import { optionalEnv, requireEnv } from '../lambda/env.ts';
+import { tracer } from '../lambda/observability.ts';
+import type { ScanDeps } from './handler.ts';
+
+export function awsScanDeps(env: NodeJS.ProcessEnv = process.env): ScanDeps {
+  const doc = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const sns = tracer.captureAWSv3Client(new SNSClient({}));
+  const state = new DynamoStateStore(doc, requireEnv('STATE_TABLE', env));
+  const ops = new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env));
+  const configSource = new RuntimeConfigSource(
+    new SSMProvider({ awsSdkV3Client: tracer.captureAWSv3Client(new SSMClient({})) }),
+    requireEnv('CONFIG_PARAMETER', env),
+    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    state,
+    ops,
+  );
+  return {
+    config: () => configSource.current(),
+    source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env)),
+    ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
+    publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
+    audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
+    ops,
+    state,
+  };
+}
