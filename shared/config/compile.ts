@@ -213,6 +213,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     });
   }
 
+  checkNames('digest.audiences', file.digest.audiences, audiences, 'audience');
   file.routes.forEach((route, index) => {
     const path = `routes[${index}]`;
     checkNames(`${path}.audiences`, route.audiences, audiences, 'audience');

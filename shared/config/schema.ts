@@ -122,6 +122,15 @@ export const configSchema = z
       })
       .strict()
       .default({ linkValidFor: '24h', pause: {} }),
+    /** The daily picture: an email each morning (London time) to these audiences, even when all is
+     * clear, so that its absence is noticed. */
+    digest: z
+      .object({
+        at: clockTime.default('07:00'),
+        audiences: z.array(id).default([]),
+      })
+      .strict()
+      .default({ at: '07:00', audiences: [] }),
   })
   .strict();
 

@@ -59,6 +59,7 @@ export function ackLinkRequest(
       levelsIn(m).map((l) => [l, { count: m.sections[l].count, lines: m.sections[l].lines }]),
     ),
     linkBase: m.linkBase,
+    ...(config.acknowledge.baseUrl ? { baseUrl: config.acknowledge.baseUrl } : {}),
   };
 }
 

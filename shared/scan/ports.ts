@@ -101,6 +101,9 @@ export interface AckLinkRequest {
   /** The cases the message lists at each level, and how many it counts. */
   sections: Partial<Record<Level, { count: number; lines: AlertLine[] }>>;
   linkBase: string;
+  /** The acknowledgement page's public address from the config in force (else the adapter's own,
+   * the deployment's address). */
+  baseUrl?: string;
 }
 
 /** Makes acknowledgement links (a short single-use token each, stored with a TTL). */
@@ -128,12 +131,14 @@ export interface Publisher {
   publish(message: OutgoingMessage): Promise<string>;
 }
 
-/** One disclosure (DPA 2018 s62): when, to whom, which cases, why. Never the text. */
+/** One disclosure (DPA 2018 s62): when, to whom, which cases, why. Never the text. An
+ * acknowledgement is logged the same way: by whom (the audience at its place, and the channel),
+ * when, which cases. */
 export interface AuditEntry {
   sentAt: string;
   messageId: string;
   runId: string;
-  kind: MessageKind;
+  kind: MessageKind | 'acknowledgement';
   audience: string | readonly string[];
   district: string | readonly string[];
   localAuthority: string | readonly string[];
