@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,7 +11,7 @@ import {
   PROJECT_ROOT,
 } from '#infra/deployment.ts';
 import { buildQueuewatchApp } from '#infra/queuewatch.ts';
-import { NO_BUNDLING, STAND_IN_ENTRIES, tempOutdir } from './support.ts';
+import { CDK_JSON_CONTEXT, STAND_IN_ENTRIES, testApp } from './support.ts';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'queuewatch-deploy-'));
 
@@ -48,6 +47,18 @@ describe('deployment config', () => {
     expect(ignored).toContain('deploy.config.json');
   });
 
+  it('sets in cdk.json every feature flag cdk init sets for this aws-cdk-lib, at its value', () => {
+    const recommended = JSON.parse(
+      readFileSync(join(PROJECT_ROOT, 'node_modules/aws-cdk-lib/recommended-feature-flags.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    // Except one, on purpose: exports keep the data stack from being deleted while the app stack
+    // uses it (weak references would let it go; see infra/queuewatch.ts).
+    expect(CDK_JSON_CONTEXT).toEqual({
+      ...recommended,
+      '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+    });
+  });
+
   it('runs the app through tsx from cdk.json', () => {
     const cdk = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { app: string };
     expect(cdk.app).toBe('npx tsx infra/app.ts');
@@ -56,12 +67,7 @@ describe('deployment config', () => {
 
 describe('the app from context', () => {
   const appWith = (context: Record<string, unknown>) => {
-    const app = new App({
-      outdir: tempOutdir(),
-      context: { ...NO_BUNDLING, ...context },
-      builtinCloudFormationValidation: false,
-    });
-    return buildQueuewatchApp(app, { entries: STAND_IN_ENTRIES });
+    return buildQueuewatchApp(testApp(context), { entries: STAND_IN_ENTRIES });
   };
 
   it('reads -c deployConfig and -c feedSilenceHours', () => {

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_DEPLOY_CONFIG_PATH } from '#infra/deployment.ts';
 import { buildQueuewatchApp } from '#infra/queuewatch.ts';
-import { NO_BUNDLING, STAND_IN_ENTRIES, tempOutdir } from './support.ts';
+import { STAND_IN_ENTRIES, testApp } from './support.ts';
 
 interface Violation {
   ruleName: string;
@@ -31,11 +31,7 @@ const ACKNOWLEDGED = [
 ];
 
 function appWithNag() {
-  const app = new App({
-    outdir: tempOutdir(),
-    context: { ...NO_BUNDLING, deployConfig: EXAMPLE_DEPLOY_CONFIG_PATH },
-    builtinCloudFormationValidation: false,
-  });
+  const app = testApp({ deployConfig: EXAMPLE_DEPLOY_CONFIG_PATH });
   return { app, stacks: buildQueuewatchApp(app, { entries: STAND_IN_ENTRIES }) };
 }
 
