@@ -244,7 +244,7 @@ describe('data stack', () => {
         ...DEPLOYMENT,
         subscribers: [{ protocol: 'email' as const, endpoint: 'x@example.org', audience: 'nobody' }],
       };
-      expect(() => synthesize(deployment)).toThrow(/subscribers\[0\]: unknown audience 'nobody'/);
+      expect(() => synthesize(deployment)).toThrow(/subscribers\[0\]\.audience: unknown audience 'nobody'/);
     });
 
     it('refuses the same endpoint twice, since SNS keeps one subscription per endpoint and topic', () => {
@@ -254,7 +254,7 @@ describe('data stack', () => {
         ...DEPLOYMENT,
         subscribers: [first, { ...first, audience: 'duty-inspector' }],
       };
-      expect(() => synthesize(deployment)).toThrow(/subscribers\[1\]: same sms endpoint as subscribers\[0\]/);
+      expect(() => synthesize(deployment)).toThrow(/subscribers\[1\]\.endpoint: same sms endpoint as subscribers\[0\]/);
     });
   });
 });
