@@ -15,18 +15,18 @@ import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { DynamoRejectStore } from '../adapters/rejects.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
-import { logger, metrics } from '../lambda/observability.ts';
+import { logger, metrics, traced } from '../lambda/observability.ts';
 import type { IngestDeps } from './ingest-batch.ts';
 
 /** The ingest adapters, and the config in force for each batch. */
 export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promise<IngestDeps> {
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const stateTable = requireEnv('STATE_TABLE', env);
-  const ops = new SnsOpsNotifier(new SNSClient({}), requireEnv('OPS_TOPIC_ARN', env));
+  const ops = new SnsOpsNotifier(traced(new SNSClient({})), requireEnv('OPS_TOPIC_ARN', env));
   const config = new RuntimeConfigSource(
-    new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
+    new SSMProvider({ awsSdkV3Client: traced(new SSMClient({})) }),
     requireEnv('CONFIG_PARAMETER', env),
     optionalEnv('DEFAULT_CONFIG_FILE', env),
     new DynamoStateStore(doc, stateTable),
