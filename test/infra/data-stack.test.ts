@@ -254,7 +254,9 @@ describe('data stack', () => {
         ...DEPLOYMENT,
         subscribers: [first, { ...first, audience: 'duty-inspector' }],
       };
-      expect(() => synthesize(deployment)).toThrow(/subscribers\[1\]\.endpoint: same sms endpoint as subscribers\[0\]/);
+      expect(() => synthesize(deployment)).toThrow(
+        /subscribers\[1\]\.endpoint: same sms endpoint as subscribers\[0\]/,
+      );
     });
   });
 });

@@ -35,10 +35,11 @@ describe('traced', () => {
   });
 
   it('leaves a client untouched outside Lambda, or with tracing switched off', async () => {
-    for (const env of [
+    const environments: Array<Record<string, string>> = [
       { AWS_EXECUTION_ENV: '' },
       { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'false' },
-    ]) {
+    ];
+    for (const env of environments) {
       const { traced } = await observabilityWith(env);
       const client = new DynamoDBClient({ region: 'eu-west-2' });
       expect(middlewareOf(traced(client)), JSON.stringify(env)).not.toContain('XRaySDKInstrumentation');
