@@ -44,6 +44,7 @@ export class QueuewatchAlarms extends Construct {
     | 'scanErrors'
     | 'scanHeartbeat'
     | 'ingestErrors'
+    | 'ingestRetries'
     | 'ingestDeadLetters'
     | 'rejectedMessages'
     | 'feedSilence'
@@ -108,8 +109,19 @@ export class QueuewatchAlarms extends Construct {
       ),
       ingestErrors: alarm(
         'ingest-errors',
-        'The ingest function failed; messages will be retried and may reach the dead-letter queue.',
+        'The ingest function failed (its log says which dependency, if one did): the whole batch goes back ' +
+          'to SQS and is retried, reaching the dead-letter queue after 5 receives.',
         props.ingest.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        atLeastOne,
+      ),
+      // A dependency failing for some messages does not fail the function (the batch reports those
+      // messages back to SQS), so the Errors metric never sees it: this does.
+      ingestRetries: alarm(
+        'ingest-retries',
+        'Feed messages failed for a passing reason (a table throttling or unreachable: the log line ' +
+          '"feed message failed for now" names the dependency) and went back to SQS. The mirror is behind ' +
+          'until they succeed; after 5 receives they reach the dead-letter queue.',
+        queuewatchMetric('RetriedMessages', fiveMinutes),
         atLeastOne,
       ),
       ingestDeadLetters: alarm(
