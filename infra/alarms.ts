@@ -63,6 +63,8 @@ export class QueuewatchAlarms extends Construct {
     | 'alertDeliveryFailures',
     Alarm
   >;
+  /** Every alarm's name as written (not a reference), for widgets that list them. */
+  readonly alarmNames: string[] = [];
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
@@ -78,8 +80,10 @@ export class QueuewatchAlarms extends Construct {
         missing?: TreatMissingData;
       },
     ) => {
+      const alarmName = `${props.prefix}-${alarmId}`;
+      this.alarmNames.push(alarmName);
       const a = new Alarm(this, alarmId, {
-        alarmName: `${props.prefix}-${alarmId}`,
+        alarmName,
         alarmDescription: description,
         metric,
         threshold: 1,

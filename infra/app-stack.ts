@@ -150,7 +150,7 @@ export class AppStack extends Stack {
       alertTopic: data.alertTopic,
       ingestQueue: data.ingestQueue,
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
-      alarms: Object.values(this.alarms.alarms),
+      alarmNames: this.alarms.alarmNames,
       scheduleMinutes,
       scanTimeout: SCAN_TIMEOUT,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,

@@ -2,13 +2,13 @@
 // many past their limits, what was sent) and the watcher's health for an engineer (alarms, runs,
 // failures, the feed), one row per question, each opening with a note saying how to read it.
 
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import {
+  Alarm,
   AlarmStatusWidget,
   AlarmStatusWidgetSortBy,
   Dashboard,
   GraphWidget,
-  type IAlarm,
   type IMetric,
   type IWidget,
   LogQueryVisualizationType,
@@ -37,7 +37,10 @@ export interface DashboardProps {
   alertTopic: ITopic;
   ingestQueue: IQueue;
   ingestDeadLetterQueue: IQueue;
-  alarms: IAlarm[];
+  /** The alarms to show, by name: their ARNs are built from the names rather than read from the
+   * alarms, so the dashboard holds no reference to them (moto, which cannot create alarms from a
+   * template, deploys it too). */
+  alarmNames: string[];
   scheduleMinutes: number;
   scanTimeout: Duration;
   feedSilenceHours: number;
@@ -100,7 +103,18 @@ export class QueuewatchDashboard extends Construct {
       ),
       new AlarmStatusWidget({
         title: 'Alarms',
-        alarms: props.alarms,
+        alarms: props.alarmNames.map((name) =>
+          Alarm.fromAlarmArn(
+            this,
+            `Alarm-${name}`,
+            Stack.of(this).formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: name,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ),
+        ),
         width: 6,
         height: ROW_HEIGHT,
         sortBy: AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
