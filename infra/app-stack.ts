@@ -18,6 +18,7 @@ import {
 } from '#shared/adapters/tables.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
 import { QueuewatchAlarms } from './alarms.ts';
+import { QueuewatchDashboard } from './dashboard.ts';
 import type { DataStack } from './data-stack.ts';
 import { PROJECT_ROOT, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
 import { QueuewatchFunction } from './lambda-defaults.ts';
@@ -55,6 +56,7 @@ export class AppStack extends Stack {
   readonly ingest: QueuewatchFunction;
   readonly schedule: Rule;
   readonly alarms: QueuewatchAlarms;
+  readonly dashboard: QueuewatchDashboard;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -137,6 +139,25 @@ export class AppStack extends Stack {
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
       scheduleMinutes,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,
+    });
+
+    this.dashboard = new QueuewatchDashboard(this, 'Dashboard', {
+      dashboardName: prefix(stage),
+      stage,
+      scan: this.scan.function,
+      ingest: this.ingest.function,
+      logGroups: [this.scan.logGroup, this.ingest.logGroup],
+      alertTopic: data.alertTopic,
+      ingestQueue: data.ingestQueue,
+      ingestDeadLetterQueue: data.ingestDeadLetterQueue,
+      alarmNames: this.alarms.alarmNames,
+      scheduleMinutes,
+      scanTimeout: SCAN_TIMEOUT,
+      feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The queue and the watcher at a glance',
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${prefix(stage)}`,
     });
 
     new CfnOutput(this, 'ConfigParameter', {

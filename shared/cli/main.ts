@@ -9,6 +9,7 @@ import { importCommand } from './import-command.ts';
 import { localCommand } from './local-command.ts';
 import { reportError } from './output.ts';
 import { routesCommand } from './routes-command.ts';
+import { subscribersCommand } from './subscribers-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('queuewatch')
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(generateCommand());
   program.addCommand(importCommand());
   program.addCommand(localCommand());
+  program.addCommand(subscribersCommand());
   return program;
 }
 

@@ -243,7 +243,7 @@ describe('data stack', () => {
         ...DEPLOYMENT,
         subscribers: [{ protocol: 'email' as const, endpoint: 'x@example.org', audience: 'nobody' }],
       };
-      expect(() => synthesize(deployment)).toThrow(/subscribers\[0\]: unknown audience 'nobody'/);
+      expect(() => synthesize(deployment)).toThrow(/subscribers\[0\]\.audience: unknown audience 'nobody'/);
     });
 
     it('refuses the same endpoint twice, since SNS keeps one subscription per endpoint and topic', () => {
@@ -253,7 +253,9 @@ describe('data stack', () => {
         ...DEPLOYMENT,
         subscribers: [first, { ...first, audience: 'duty-inspector' }],
       };
-      expect(() => synthesize(deployment)).toThrow(/subscribers\[1\]: same sms endpoint as subscribers\[0\]/);
+      expect(() => synthesize(deployment)).toThrow(
+        /subscribers\[1\]\.endpoint: same sms endpoint as subscribers\[0\]/,
+      );
     });
   });
 });

@@ -84,7 +84,8 @@ beforeAll(async () => {
       env,
       maxBuffer: 64 * 1024 * 1024,
     });
-  await cdk(['bootstrap', `aws://${ACCOUNT}/${REGION}`]);
+  // Bootstrap synthesises the app too, so it needs the deployment config like every command.
+  await cdk(['bootstrap', `aws://${ACCOUNT}/${REGION}`, '-c', `deployConfig=${deployConfig}`]);
   // Direct stack creation: moto's change sets drop stack outputs, which cross-stack exports need.
   await cdk([
     'deploy',

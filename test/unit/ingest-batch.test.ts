@@ -174,9 +174,56 @@ describe('ingestBatch', () => {
       {
         messageId: 'm2',
         caseRef: 'DA-000-0000002',
+        dependency: 'dynamodb:mirror',
         error: { name: 'ThrottlingException', httpStatusCode: 400 },
       },
     ]);
+    expect(h.metrics.DependencyFailures).toBe(1);
+  });
+
+  it('names the dependency that failed in every log line, and counts each failure', async () => {
+    const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const h = harness({
+      rejects: {
+        record: async () => {
+          throw refused();
+        },
+      },
+      state: {
+        recordIngest: async () => {
+          throw Object.assign(new Error('throttled'), {
+            name: 'ProvisionedThroughputExceededException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        },
+      },
+    });
+    const { response } = await ingestBatch(
+      event(sqsRecord('m1', 'not json'), sqsRecord('m2', body('created', aCase('DA-000-0000001')))),
+      h.deps,
+      NOW,
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(h.logs).toContainEqual([
+      'warn',
+      'feed message failed for now; SQS will retry it',
+      {
+        messageId: 'm1',
+        caseRef: undefined,
+        dependency: 'dynamodb:rejects',
+        error: { name: 'Error', code: 'ECONNREFUSED' },
+      },
+    ]);
+    expect(h.logs).toContainEqual([
+      'error',
+      'could not record the last ingest time',
+      {
+        dependency: 'dynamodb:state',
+        error: { name: 'ProvisionedThroughputExceededException', httpStatusCode: 400 },
+      },
+    ]);
+    expect(h.metrics).toMatchObject({ DependencyFailures: 2, IngestStateFailures: 1, RetriedMessages: 1 });
   });
 
   it('retries an invalid message whose reject could not be recorded, rather than losing it', async () => {
@@ -225,6 +272,11 @@ describe('ingestBatch', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(h.rejects).toHaveLength(1);
     expect(h.metrics.OpsReportFailures).toBe(1);
+    expect(h.logs).toContainEqual([
+      'error',
+      'could not report rejected messages to ops',
+      { dependency: 'sns:ops', error: { name: 'Error' } },
+    ]);
   });
 
   it('does not record an ingest when nothing was applied', async () => {
