@@ -41,15 +41,21 @@ export class RuntimeConfigSource {
     private readonly state: StateStore,
     private readonly ops: OpsNotifier,
     private readonly maxAgeSeconds = 60,
+    /** `strict`: a failure to read the parameter is thrown rather than worked around, for callers
+     * that can wait and retry (ingest: SQS delivers the batch again) rather than judge by an
+     * older config. The scan never waits: it alerts with the last good config. */
+    private readonly options: { strict?: boolean } = {},
   ) {}
 
-  /** The config in force now. Never throws, unless even the shipped config cannot be loaded. */
+  /** The config in force now. Never throws (unless `strict` and SSM cannot be read, or even the
+   * shipped config cannot be loaded). */
   async current(): Promise<ConfigInForce> {
     const degraded: string[] = [];
     let text: string | undefined;
     try {
       text = await this.provider.get(this.parameterName, { maxAge: this.maxAgeSeconds });
     } catch (error) {
+      if (!isNotFound(error) && this.options.strict) throw error;
       if (!isNotFound(error)) {
         degraded.push(`ssm:${errorName(error)}`);
         return this.fallback(`could not read ${this.parameterName} (${errorName(error)})`, degraded);

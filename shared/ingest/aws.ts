@@ -48,6 +48,8 @@ export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promi
     optionalEnv('DEFAULT_CONFIG_FILE', env),
     labelledState,
     labelledOps,
+    60,
+    { strict: true },
   );
   const fixed = {
     mirror: new MirrorWriter(doc, requireEnv('MIRROR_TABLE', env)),

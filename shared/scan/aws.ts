@@ -14,18 +14,18 @@ import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
-import { tracer } from '../lambda/observability.ts';
+import { traced } from '../lambda/observability.ts';
 import type { ScanDeps } from './handler.ts';
 
 export function awsScanDeps(env: NodeJS.ProcessEnv = process.env): ScanDeps {
-  const doc = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sns = tracer.captureAWSv3Client(new SNSClient({}));
+  const sns = traced(new SNSClient({}));
   const state = new DynamoStateStore(doc, requireEnv('STATE_TABLE', env));
   const ops = new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env));
   const configSource = new RuntimeConfigSource(
-    new SSMProvider({ awsSdkV3Client: tracer.captureAWSv3Client(new SSMClient({})) }),
+    new SSMProvider({ awsSdkV3Client: traced(new SSMClient({})) }),
     requireEnv('CONFIG_PARAMETER', env),
     optionalEnv('DEFAULT_CONFIG_FILE', env),
     state,
