@@ -103,8 +103,15 @@ describe('ingestBatch', () => {
     expect(h.rejects.find((r) => r.messageId === 'm6')?.reason).toMatch(/riskLevel must be one of/);
     expect(h.rejects.find((r) => r.messageId === 'm4')?.fields).toMatchObject({
       changeType: 'created',
-      case: { caseRef: 'DA-000-0000004', district: 'D99' },
+      case: {
+        caseRef: 'DA-000-0000004',
+        riskLevel: 'high',
+        district: '[withheld: a string of 3 characters]',
+      },
     });
+    expect(h.rejects.find((r) => r.messageId === 'm4')?.reason).toBe(
+      "case: district is not one of the config's districts",
+    );
     expect(h.metrics).toMatchObject({ IngestedMessages: 3, RejectedMessages: 3, RetriedMessages: 0 });
     expect(h.ingests).toEqual([NOW]);
     expect(h.ops.messages).toHaveLength(1);
