@@ -369,7 +369,7 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
     if (raw.line <= startLine) continue;
     chunk.push(
       'error' in raw
-        ? { line: raw.line, ok: false, code: 'unreadable', reason: raw.error }
+        ? { line: raw.line, ok: false, code: raw.code, reason: raw.error }
         : { line: raw.line, ...validateRecord(raw.raw, vocabulary, nowMs) },
     );
     if (chunk.length >= chunkSize) {
@@ -419,11 +419,11 @@ function liveCounts(committed: ImportCounts, tasks: ChunkTask[]): ImportCounts {
 }
 
 function conflictOf(change: VersionedRecord, other: string) {
-  const seq = change.sourceSequence !== undefined ? `, sourceSequence ${change.sourceSequence}` : '';
+  const what = change.sourceSequence !== undefined ? 'sourceUpdatedAt and sourceSequence' : 'sourceUpdatedAt';
   return {
     code: 'conflict' as const,
     caseRef: change.record.caseRef,
-    reason: `${other} holds other content for the same version (sourceUpdatedAt ${change.record.sourceUpdatedAt}${seq}); kept that one`,
+    reason: `${other} holds other content for the same version (the same ${what}); kept that one`,
   };
 }
 
