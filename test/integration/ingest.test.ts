@@ -255,7 +255,9 @@ describe('the ingest function (functions/ingest.ts)', () => {
     expect(reject.get('m-truncated')).not.toHaveProperty('fields');
     expect(reject.get('m-category')).toMatchObject({ code: 'unknown-category', caseRef: 'DA-100-0000006' });
     expect(reject.get('m-future')).toMatchObject({ code: 'future-stage', caseRef: 'DA-100-0000007' });
-    expect(reject.get('m-future')?.reason).toMatch(/^case: stageEnteredAt is in the future: it must be from /);
+    expect(reject.get('m-future')?.reason).toMatch(
+      /^case: stageEnteredAt is in the future: it must be from /,
+    );
     expect(reject.get('m-future')?.reason).not.toContain(future);
     expect(reject.get('m-huge')).toMatchObject({ code: 'invalid-fields' });
     expect(reject.get('m-huge')?.reason).toMatch(/caseRef must be 3 to 40 capital letters/);

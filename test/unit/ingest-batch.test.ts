@@ -172,7 +172,9 @@ describe('ingestBatch', () => {
     expect(h.metrics).toMatchObject({ IngestedMessages: 1, RejectedMessages: 7, RetriedMessages: 0 });
     expect(h.ops.messages[0]?.text).toMatch(/implausible-date: 2 \(cases DA-000-0000002, DA-000-0000003\)/);
     const everything = JSON.stringify([h.rejects, h.ops.messages, h.logs, summary]);
-    expect(everything).not.toMatch(/SYNTHETIC|Synthetic Person|synthetic-person|1987-06-05|2099-01-01|06:06:00/);
+    expect(everything).not.toMatch(
+      /SYNTHETIC|Synthetic Person|synthetic-person|1987-06-05|2099-01-01|06:06:00/,
+    );
   });
 
   it('treats a repeat as unchanged and a rewrite of the same version as a conflict to keep', async () => {
