@@ -66,7 +66,7 @@ const envelopeSchema = z.object({
 });
 
 /** The feed message, for documentation and types. Validation goes through parseChange, which adds
- * the config's vocabulary, the future check and reasons that never echo unknown fields. */
+ * the config's vocabulary, the plausible range of instants and reasons that never quote a value. */
 export const changeMessageSchema = envelopeSchema.extend({ case: caseRecordSchema });
 export type ChangeMessage = z.infer<typeof changeMessageSchema>;
 
