@@ -171,7 +171,7 @@ describe('readCaseFile: JSON Lines edges', () => {
     ]);
     // Holding the line as text would take 64 MiB of heap.
     expect(heapPeak - heapBefore).toBeLessThan(24 * 1024 * 1024);
-  });
+  }, 30_000);
 
   it('decodes bytes that are not UTF-8 as U+FFFD: a dropped field still reads, a schema field fails there', async () => {
     const path = bytesFile(
