@@ -111,6 +111,8 @@ export interface ScanResult {
   failures: StageFailure[];
   /** Disclosures that could not be written to the disclosure log after retries. */
   unaudited: AuditEntry[];
+  /** Working-day deadlines this run worked out past the bank-holiday list (weekends only there). */
+  calendarUncovered: number;
 }
 
 interface Claimed {
@@ -134,6 +136,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
 
   // Read and decide: the ledger first, then each case as the index streams past.
   const snapshot = await ledger.load();
+  const uncoveredBefore = config.calendar.uncoveredAnswers;
   const book = new GroupBook(config, snapshot, nowMs, runId);
   const stats = await readOpenCases(input.source, config, nowMs, {
     evaluated: (e) => book.add(e),
@@ -162,6 +165,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     smsStarved: [],
     failures: [],
     unaudited: [],
+    calendarUncovered: config.calendar.uncoveredAnswers - uncoveredBefore,
   };
   if (!stats.complete) {
     result.failures.push({
