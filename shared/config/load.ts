@@ -80,6 +80,11 @@ export function zodIssues(error: z.ZodError): ConfigIssue[] {
   );
 }
 
+/** The config file itself cannot be read (missing, a directory, no permission). */
+export class ConfigReadError extends ConfigError {
+  override name = 'ConfigReadError';
+}
+
 /** Loads a config file (the shipped default when no path is given). */
 export function loadConfig(path: string = DEFAULT_CONFIG_PATH): CompiledConfig {
   let text: string;
@@ -87,7 +92,7 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): CompiledConfig {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(
+    throw new ConfigReadError(
       [{ path: '', message: `cannot read config ${path}: ${code === 'ENOENT' ? 'no such file' : code}` }],
       { cause: error },
     );
