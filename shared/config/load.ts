@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod';
 import { type CompiledConfig, ConfigError, type ConfigIssue, compileConfig } from './compile.ts';
-import { configSchema } from './schema.ts';
+import { configSchema, ID_PATTERN } from './schema.ts';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/queuewatch.yaml', import.meta.url));
 
@@ -47,14 +47,38 @@ export function parseConfig(text: string, source = 'config'): CompiledConfig {
     }
     return undefined;
   };
+  // A rule is named by its id as well as its position: `rules[3] (da-high).warn`. Only an id that
+  // is valid is repeated (an invalid one is itself the issue).
+  const labelled = (path: string): string =>
+    path.replace(/^rules\[(\d+)\]/, (whole, index: string) => {
+      const id: unknown = doc.getIn(['rules', Number(index), 'id']);
+      return typeof id === 'string' && ID_PATTERN.test(id) ? `${whole} (${id})` : whole;
+    });
   const withLines = (issues: ConfigIssue[]) =>
     issues.map((issue) => {
       const line = issue.path ? lineOf(issue.path) : undefined;
-      return line ? { ...issue, message: `${issue.message} (${source} line ${line})` } : issue;
+      return {
+        path: labelled(issue.path),
+        message: line ? `${issue.message} (${source} line ${line})` : issue.message,
+      };
     });
 
+  const input: unknown = doc.toJS();
+  if (input === null || input === undefined) {
+    throw new ConfigError([
+      { path: '', message: `${source} is empty: a config needs at least ${requiredKeys().join(', ')}` },
+    ]);
+  }
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConfigError([
+      {
+        path: '',
+        message: `${source} is not a mapping of keys to values (it is ${Array.isArray(input) ? 'a list' : 'a single value'}): a config needs ${requiredKeys().join(', ')}`,
+      },
+    ]);
+  }
   // reportInput: zodIssues tells a missing key (input undefined) from one of the wrong type.
-  const parsed = configSchema.safeParse(doc.toJS(), { reportInput: true });
+  const parsed = configSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) throw new ConfigError(withLines(zodIssues(parsed.error)));
   try {
     return compileConfig(parsed.data);
@@ -62,6 +86,13 @@ export function parseConfig(text: string, source = 'config'): CompiledConfig {
     if (error instanceof ConfigError) throw new ConfigError(withLines(error.issues), { cause: error });
     throw error;
   }
+}
+
+/** The top-level keys a config cannot do without (those with no default). */
+function requiredKeys(): string[] {
+  return Object.entries(configSchema.shape)
+    .filter(([, schema]) => !schema.safeParse(undefined).success)
+    .map(([key]) => key);
 }
 
 export function zodIssues(error: z.ZodError): ConfigIssue[] {
