@@ -9,7 +9,7 @@ import { ConfigError } from '../config/compile.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../config/load.ts';
 import { ssmClient } from './aws.ts';
 
-import { describeTier, parameterTier, storedConfigValue } from './config-value.ts';
+import { describeTier, type ParameterTier, parameterTier, storedConfigValue } from './config-value.ts';
 import { callService, type ServiceTarget } from './errors.ts';
 import { EXIT, plural, print, UsageError } from './output.ts';
 import { configParameterName } from './targets.ts';
@@ -51,8 +51,10 @@ async function withSsm<T>(
 export interface Pushed {
   name: string;
   version: number;
-  bytes: number;
-  tier: string;
+  /** The tier the parameter is in (or needs, where the server does not say). */
+  tier: ParameterTier;
+  /** What the stored value is, in bytes, and the tier it needs, in words. */
+  size: string;
 }
 
 /** Validates a config file and publishes it; throws a ConfigError naming every problem. */
@@ -60,7 +62,8 @@ export async function pushConfig(file: string, options: ParameterOptions): Promi
   const name = parameterOf(options);
   loadConfig(file);
   const value = storedConfigValue(readFileSync(file, 'utf8'));
-  if (parameterTier(value) === undefined) {
+  const needed = parameterTier(value);
+  if (needed === undefined) {
     throw new ConfigError([{ path: '', message: `${file} is ${describeTier(value)}` }]);
   }
   return withSsm(options, name, async (client) => {
@@ -70,32 +73,22 @@ export async function pushConfig(file: string, options: ParameterOptions): Promi
         Value: value,
         Type: 'String',
         Overwrite: true,
-        // Standard while the config fits in 4 KB, Advanced beyond; never fails on a parameter
-        // that is already Advanced (a fixed 'Standard' would).
+        // Standard while the config fits in 4 KB, Advanced beyond; unlike a fixed 'Standard', it
+        // does not fail on a parameter that is already Advanced.
         Tier: 'Intelligent-Tiering',
         Description: 'queuewatch admin config (pushed by queuewatch config push)',
       }),
     );
-    return {
-      name,
-      version: response.Version ?? 0,
-      bytes: Buffer.byteLength(value),
-      tier: response.Tier ?? parameterTier(value) ?? 'Advanced',
-    };
+    const tier = response.Tier === 'Standard' || response.Tier === 'Advanced' ? response.Tier : needed;
+    return { name, version: response.Version ?? 0, tier, size: describeTier(value) };
   });
 }
 
 export async function pushConfigCommand(file: string | undefined, options: ParameterOptions): Promise<void> {
   const path = file ?? DEFAULT_CONFIG_PATH;
   const pushed = await pushConfig(path, options);
-  print(
-    `pushed ${path} to ${pushed.name} (version ${pushed.version}, ${plural(pushed.bytes, 'byte')}, ${pushed.tier} tier); the scan uses it within a minute`,
-  );
-  if (pushed.tier !== 'Standard') {
-    print(
-      'note: an Advanced parameter is charged per parameter per month and cannot go back to Standard; a config under 4 KB needs only Standard',
-    );
-  }
+  print(`pushed ${path} to ${pushed.name} (version ${pushed.version}); the scan uses it within a minute`);
+  print(`size: ${pushed.size}`);
 }
 
 interface InForce {
