@@ -140,6 +140,15 @@ export class DynamoAuditReader {
       },
     );
     for await (const page of pages) items.push(...(page.Items ?? []));
-    return parseAll(disclosureSchema, items);
+    const read = parseAll(disclosureSchema, items);
+    // The index orders by sentAt only: within one run, by audience, so the answer reads the same.
+    const audience = (d: Disclosure) => (typeof d.audience === 'string' ? d.audience : d.audience.join(','));
+    read.items.sort(
+      (a, b) =>
+        a.sentAt.localeCompare(b.sentAt) ||
+        audience(a).localeCompare(audience(b)) ||
+        a.messageId.localeCompare(b.messageId),
+    );
+    return read;
   }
 }

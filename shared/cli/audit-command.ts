@@ -89,8 +89,13 @@ export function formatDay(
   table: string,
   withCases: boolean,
 ): string {
+  // In the order sent; within a run, by audience and district, so a day reads the same each time.
   const messages = [...page.items].sort(
-    (a, b) => a.sentAt.localeCompare(b.sentAt) || a.messageId.localeCompare(b.messageId),
+    (a, b) =>
+      a.sentAt.localeCompare(b.sentAt) ||
+      list(a.audience).localeCompare(list(b.audience)) ||
+      list(a.district).localeCompare(list(b.district)) ||
+      a.messageId.localeCompare(b.messageId),
   );
   const cases = new Set(messages.flatMap((m) => m.caseRefs));
   const resolved = messages.reduce((sum, m) => sum + m.resolvedCaseRefs.length, 0);
