@@ -201,7 +201,7 @@ function localCommand(): Command {
     .addOption(
       new Option(
         '--start <instant>',
-        "simulated start: an ISO 8601 instant, or 'now' (the default is fixed, a Monday 08:00 in London, so that every run prints the same)",
+        "simulated start: an ISO 8601 instant, or 'now'; fixed by default (a Monday, 08:00 in London) so that every run prints the same",
       )
         .argParser((value: string) =>
           value === 'now' ? Math.floor(Date.now() / 60_000) * 60_000 : parseInstant(value),
@@ -269,7 +269,9 @@ function statusCommand(): Command {
 
 export function buildProgram(version: string): Command {
   const program = new Command('queuewatch')
-    .description('Watches safeguarding queues: checks config, previews alerts, generates synthetic queues.')
+    .description(
+      'Watches safeguarding queues: checks and pushes config, tests routes, previews alerts, runs the scan locally, and shows the live queue and the disclosure log.',
+    )
     .version(version, '-V, --version', 'print the version')
     .addHelpText('afterAll', EXIT_STATUS_HELP);
   for (const command of [
