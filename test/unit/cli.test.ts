@@ -270,7 +270,18 @@ describe.concurrent('queuewatch exit statuses and output', { timeout: 120_000 },
   it.each([
     ['status', ['status']],
     ['audit', ['audit', '--day', '2026-11-30']],
-    ['import', ['import', 'examples/synthetic-queue.jsonl']],
+    [
+      'import',
+      [
+        'import',
+        'examples/synthetic-queue.jsonl',
+        // Resumable state goes to the test's folder, not beside the example in the repository.
+        '--checkpoint',
+        `${tmp.dir}/import.checkpoint.json`,
+        '--rejects',
+        `${tmp.dir}/import.rejects.jsonl`,
+      ],
+    ],
   ])(
     '%s on a local endpoint that refuses says which, and how to start one, with status 4',
     async (_, args) => {
