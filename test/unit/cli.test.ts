@@ -3,6 +3,8 @@
 // a stack trace.
 
 import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluateRecords } from '#shared/app/evaluate.ts';
 import { formatRecords } from '#shared/cli/generate-command.ts';
@@ -318,6 +320,28 @@ describe.concurrent('queuewatch exit statuses and output', { timeout: 120_000 },
     expect(local.status).toBe(0);
     expect(local.stdout).toMatch(/^seeded an embedded DynamoDB/);
     expect(local.stderr).toBe('');
+  });
+
+  it('says what to run when the CLI has not been built', async () => {
+    const bin = `${tmp.dir}/unbuilt/bin/queuewatch.js`;
+    mkdirSync(dirname(bin), { recursive: true });
+    copyFileSync(`${REPO_ROOT}bin/queuewatch.js`, bin);
+
+    const result = await pipeline(`node ${bin} --help`);
+
+    expect(result.status).toBe(70);
+    expect(result.stderr).toBe(
+      'queuewatch: the CLI is not built (no dist/cli/main.js): run `npm run build` (npm ci does it too), then try again\n',
+    );
+  });
+
+  it('exits 2 naming an output file it cannot write', async () => {
+    const result = await runCli(['generate', '--open', '3', '-o', `${tmp.dir}/no-such-folder/queue.jsonl`]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `queuewatch: cannot write ${tmp.dir}/no-such-folder/queue.jsonl: no such folder\n`,
+    );
   });
 
   it('local starts at a fixed Monday morning unless told otherwise', async () => {
