@@ -3,17 +3,16 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command } from 'commander';
-import { DEFAULT_CONFIG_PATH } from '../config/load.ts';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
 import type { Coverage } from '../delivery/coverage.ts';
 import {
   type DeploymentCheck,
   DeploymentConfigError,
   loadDeploymentFile,
 } from '../delivery/deploy-config.ts';
-import { loadConfigOption, print } from './output.ts';
+import { print } from './output.ts';
 
-const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
+export const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -57,61 +56,51 @@ function table(coverage: Coverage): string[] {
   return [line(header), ...rows.map(line)];
 }
 
-export function subscribersCommand(): Command {
-  const subscribers = new Command('subscribers').description("Work with the deployment config's subscribers");
-  subscribers
-    .command('check')
-    .description(
-      'Validate a deployment config against the admin config and show, per audience and place, ' +
-        'how many phones and inboxes receive its alerts and what nobody receives',
-    )
-    .option('--deploy-config <path>', `deployment config (default: ./${DEFAULT_DEPLOY_CONFIG})`)
-    .option('-c, --config <file>', 'admin config (default: the shipped config)')
-    .option('--strict', 'exit 1 on warnings too (places nobody receives, no ops email)')
-    .option('--json', 'print the coverage as JSON')
-    .addHelpText(
-      'after',
-      '\nExit status: 0 valid (warnings are printed), 1 invalid (every problem is listed), or with --strict any warning.',
-    )
-    .action((options: { deployConfig?: string; config?: string; strict?: boolean; json?: boolean }) => {
-      const path = resolve(options.deployConfig ?? DEFAULT_DEPLOY_CONFIG);
-      const config = loadConfigOption(options.config);
-      let check: DeploymentCheck;
-      try {
-        if (!options.deployConfig && !existsSync(path)) {
-          throw new DeploymentConfigError(path, [
-            {
-              path: '',
-              message: 'no such file: pass --deploy-config PATH, or run from the directory that has it',
-            },
-          ]);
-        }
-        check = loadDeploymentFile(path, config);
-      } catch (error) {
-        if (!(error instanceof DeploymentConfigError)) throw error;
-        process.stderr.write(`queuewatch: ${error.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
-      if (options.json) {
-        print(
-          JSON.stringify(
-            {
-              stage: check.deployment.stage,
-              production: check.deployment.production,
-              coverage: check.coverage.rows,
-              neverAlerted: check.coverage.neverAlerted,
-              warnings: check.warnings.map((w) => w.message),
-            },
-            null,
-            2,
-          ),
-        );
-      } else {
-        print(formatCoverage(check, source, options.config ?? DEFAULT_CONFIG_PATH));
-      }
-      if (options.strict && check.warnings.length > 0) process.exitCode = 1;
-    });
-  return subscribers;
+export interface SubscribersCheckOptions {
+  deployConfig?: string;
+  config?: string;
+  strict?: boolean;
+  json?: boolean;
+}
+
+/** The action of `queuewatch subscribers check` (declared, with its options, in program.ts). */
+export function subscribersCheck(options: SubscribersCheckOptions): void {
+  const path = resolve(options.deployConfig ?? DEFAULT_DEPLOY_CONFIG);
+  const config = loadConfig(options.config ?? DEFAULT_CONFIG_PATH);
+  let check: DeploymentCheck;
+  try {
+    if (!options.deployConfig && !existsSync(path)) {
+      throw new DeploymentConfigError(path, [
+        {
+          path: '',
+          message: 'no such file: pass --deploy-config PATH, or run from the directory that has it',
+        },
+      ]);
+    }
+    check = loadDeploymentFile(path, config);
+  } catch (error) {
+    if (!(error instanceof DeploymentConfigError)) throw error;
+    process.stderr.write(`queuewatch: ${error.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
+  if (options.json) {
+    print(
+      JSON.stringify(
+        {
+          stage: check.deployment.stage,
+          production: check.deployment.production,
+          coverage: check.coverage.rows,
+          neverAlerted: check.coverage.neverAlerted,
+          warnings: check.warnings.map((w) => w.message),
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    print(formatCoverage(check, source, options.config ?? DEFAULT_CONFIG_PATH));
+  }
+  if (options.strict && check.warnings.length > 0) process.exitCode = 1;
 }
