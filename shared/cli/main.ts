@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { configCommand } from './config-command.ts';
+import { digestCommand } from './digest-command.ts';
 import { evaluateCommand } from './evaluate-command.ts';
 import { generateCommand } from './generate-command.ts';
 import { importCommand } from './import-command.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(importCommand());
   program.addCommand(localCommand());
   program.addCommand(subscribersCommand());
+  program.addCommand(digestCommand());
   return program;
 }
 
