@@ -10,6 +10,7 @@ import type { ConfigInForce } from '../adapters/config-source.ts';
 import { logger, metrics } from '../lambda/observability.ts';
 import type { AuditLog, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../scan/retry.ts';
+import { DIGEST_METRICS } from './metrics.ts';
 import type { DigestStore, FeedHealth } from './ports.ts';
 import { type DigestResult, runDigest } from './run-digest.ts';
 
@@ -35,14 +36,6 @@ export interface DigestHandlerOptions {
 export class DigestIncompleteError extends Error {
   override name = 'DigestIncompleteError';
 }
-
-/** Metric names the alarms read. */
-export const DIGEST_METRICS = {
-  heartbeat: 'DigestHeartbeat',
-  sent: 'DigestsSent',
-  overdue: 'DigestsOverdue',
-  failures: 'DigestFailures',
-} as const;
 
 /** A run in brief: what the function returns and its log line shows (no message text). */
 export function summariseDigest(result: DigestResult) {
