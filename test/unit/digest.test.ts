@@ -34,6 +34,7 @@ import {
   MINUTE,
   PII_MARKERS,
   piiMarkerIn,
+  runCli,
 } from '#test/support/fixtures.ts';
 
 const config = defaultConfig();
@@ -764,5 +765,36 @@ describe('the digest handler', () => {
     expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.overdue, 'Count', digestGroups(config).length);
     expect(addMetric).not.toHaveBeenCalledWith(DIGEST_METRICS.heartbeat, 'Count', 1);
     addMetric.mockRestore();
+  });
+});
+
+describe('queuewatch digest', { timeout: 60_000 }, () => {
+  it('prints each digest for the synthetic queue, sending nothing', async () => {
+    const [text, unknown] = await Promise.all([
+      runCli([
+        'digest',
+        '--at',
+        '2026-11-27T07:00:00Z',
+        '--to',
+        'senior-officer,director-childrens-services@la-eastmoor',
+      ]),
+      runCli(['digest', '--to', 'district-supervisor@D01']),
+    ]);
+
+    expect(text.stderr).toBe('');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(
+      /^daily picture for 2026-11-27 as of 2026-11-27T07:00:00.000Z: 2 digests \(not sent\)\n/,
+    );
+    expect(text.stdout).toContain(
+      '==== to director-childrens-services@la-eastmoor ====\nSubject: [queuewatch] Daily picture for Eastmoor Borough Council, Fri 27 Nov 2026: ',
+    );
+    expect(text.stdout).toContain('==== to senior-officer@force ====');
+    expect(text.stdout).toContain('No figures from last week yet');
+    expect(text.stdout).not.toContain('==== to director-childrens-services@la-northgate');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^queuewatch: no daily digest for district-supervisor@D01: the config's digest goes to director-childrens-services@la-northgate, /,
+    );
   });
 });
