@@ -7,7 +7,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { historySchema } from '../digest/history.ts';
-import type { DigestHistory, DigestMark, DigestStore } from '../digest/ports.ts';
+import type { DigestClaim, DigestHistory, DigestMark, DigestStore } from '../digest/ports.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 export const DIGEST_MARK_PREFIX = 'digest/';
@@ -21,6 +21,7 @@ const storedMark = z.object({
   messageId: z.string().optional(),
   runId: z.string().optional(),
   leaseUntil: z.number().optional(),
+  disclosing: z.object({ at: z.number(), caseRefs: z.array(z.string()) }).optional(),
 });
 
 const storedHistory = z.object({ days: historySchema });
@@ -33,6 +34,7 @@ function markOf(item: z.infer<typeof storedMark>): DigestMark {
     ...(item.messageId !== undefined ? { messageId: item.messageId } : {}),
     ...(item.runId !== undefined ? { runId: item.runId } : {}),
     ...(item.leaseUntil !== undefined ? { leaseUntil: item.leaseUntil } : {}),
+    ...(item.disclosing !== undefined ? { disclosing: item.disclosing } : {}),
   };
 }
 
@@ -57,24 +59,25 @@ export class DynamoDigestStore implements DigestStore {
     return new Map(found.filter((f) => f !== undefined));
   }
 
-  async claim(
-    group: string,
-    day: string,
-    runId: string,
-    nowMs: number,
-    leaseUntil: number,
-  ): Promise<boolean> {
+  async claim(group: string, day: string, claim: DigestClaim, nowMs: number): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { name: markName(group) },
-          UpdateExpression: 'SET #day = :day, runId = :run, leaseUntil = :lease REMOVE sentAt, messageId',
+          UpdateExpression:
+            'SET #day = :day, runId = :run, leaseUntil = :lease, disclosing = :disclosing REMOVE sentAt, messageId',
           // A new day; or this day, not sent, and no live claim.
           ConditionExpression:
             'attribute_not_exists(#day) OR #day < :day OR (#day = :day AND attribute_not_exists(sentAt) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now))',
           ExpressionAttributeNames: { '#day': 'day' },
-          ExpressionAttributeValues: { ':day': day, ':run': runId, ':lease': leaseUntil, ':now': nowMs },
+          ExpressionAttributeValues: {
+            ':day': day,
+            ':run': claim.runId,
+            ':lease': claim.leaseUntil,
+            ':disclosing': claim.disclosing,
+            ':now': nowMs,
+          },
         }),
       );
       return true;
@@ -90,7 +93,7 @@ export class DynamoDigestStore implements DigestStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { name: markName(group) },
-          UpdateExpression: 'SET sentAt = :at, messageId = :id REMOVE leaseUntil',
+          UpdateExpression: 'SET sentAt = :at, messageId = :id REMOVE leaseUntil, disclosing',
           ConditionExpression: '#day = :day AND runId = :run',
           ExpressionAttributeNames: { '#day': 'day' },
           ExpressionAttributeValues: { ':day': day, ':run': runId, ':at': atMs, ':id': messageId },
@@ -109,7 +112,7 @@ export class DynamoDigestStore implements DigestStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { name: markName(group) },
-          UpdateExpression: 'REMOVE leaseUntil',
+          UpdateExpression: 'REMOVE leaseUntil, disclosing',
           ConditionExpression: '#day = :day AND runId = :run AND attribute_not_exists(sentAt)',
           ExpressionAttributeNames: { '#day': 'day' },
           ExpressionAttributeValues: { ':day': day, ':run': runId },
@@ -147,18 +150,12 @@ export class MemoryDigestStore implements DigestStore {
     return new Map(
       groups.flatMap((g) => {
         const mark = this.marksByGroup.get(g);
-        return mark ? [[g, { ...mark }] as const] : [];
+        return mark ? [[g, structuredClone(mark)] as const] : [];
       }),
     );
   }
 
-  async claim(
-    group: string,
-    day: string,
-    runId: string,
-    nowMs: number,
-    leaseUntil: number,
-  ): Promise<boolean> {
+  async claim(group: string, day: string, claim: DigestClaim, nowMs: number): Promise<boolean> {
     const mark = this.marksByGroup.get(group);
     const free =
       mark === undefined ||
@@ -167,7 +164,7 @@ export class MemoryDigestStore implements DigestStore {
         mark.sentAt === undefined &&
         (mark.leaseUntil === undefined || mark.leaseUntil < nowMs));
     if (!free) return false;
-    this.marksByGroup.set(group, { day, runId, leaseUntil });
+    this.marksByGroup.set(group, { day, ...structuredClone(claim) });
     return true;
   }
 

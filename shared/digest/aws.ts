@@ -1,5 +1,6 @@
 // The digest function's composition root: the AWS adapters built from the function's environment,
-// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call.
+// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call; tests
+// hand in clients pointed at local servers.
 
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -28,16 +29,29 @@ function feedQuietAfterMs(env: NodeJS.ProcessEnv): number | undefined {
   return Number(text) * 3_600_000;
 }
 
-export function awsDigestDeps(env: NodeJS.ProcessEnv = process.env): DigestDeps {
-  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+export interface DigestClients {
+  dynamodb: DynamoDBClient;
+  sns: SNSClient;
+  ssm: SSMClient;
+}
+
+export function awsDigestDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  clients: DigestClients = {
+    dynamodb: traced(new DynamoDBClient({})),
+    sns: traced(new SNSClient({})),
+    ssm: traced(new SSMClient({})),
+  },
+): DigestDeps {
+  const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sns = traced(new SNSClient({}));
+  const sns = clients.sns;
   const stateTable = requireEnv('STATE_TABLE', env);
   const state = new DynamoStateStore(doc, stateTable);
   // Like the scan, the digest goes out on the last good config when a pushed one cannot be read.
   const configSource = new RuntimeConfigSource(
-    new SSMProvider({ awsSdkV3Client: traced(new SSMClient({})) }),
+    new SSMProvider({ awsSdkV3Client: clients.ssm }),
     requireEnv('CONFIG_PARAMETER', env),
     optionalEnv('DEFAULT_CONFIG_FILE', env),
     state,

@@ -13,6 +13,21 @@ export interface DigestMark {
   /** The run that claimed it, and until when its claim holds (absent once released or sent). */
   runId?: string;
   leaseUntil?: number;
+  /** What the claiming run was about to disclose (absent once released or sent): should it stop
+   * after publishing, the run that takes over logs this as possibly sent. */
+  disclosing?: Disclosing;
+}
+
+export interface Disclosing {
+  at: number;
+  caseRefs: string[];
+}
+
+/** A run's hold on a group's digest while it sends it. */
+export interface DigestClaim {
+  runId: string;
+  leaseUntil: number;
+  disclosing: Disclosing;
 }
 
 /** Counts for one district on one day: all the trend needs, and nothing about any case. */
@@ -35,7 +50,7 @@ export interface DigestStore {
   marks(groups: readonly string[]): Promise<Map<string, DigestMark>>;
   /** Claims a group's digest for `day`: succeeds unless that day's digest was sent, or another run
    * holds an unexpired claim on it. */
-  claim(group: string, day: string, runId: string, nowMs: number, leaseUntil: number): Promise<boolean>;
+  claim(group: string, day: string, claim: DigestClaim, nowMs: number): Promise<boolean>;
   /** Records that this run's claimed digest went out. False if the claim was lost meanwhile. */
   sent(group: string, day: string, runId: string, messageId: string, atMs: number): Promise<boolean>;
   /** Gives up this run's claim (the digest was not sent), so the next run can send it. */

@@ -325,7 +325,19 @@ export async function runDigest(input: DigestInput): Promise<DigestResult> {
   const leaseMs = input.leaseMs ?? LEASE_MS;
   const limit = pLimit(4);
   await Promise.all(
-    gathered.digests.map((draft) => limit(() => send(input, slot, draft, leaseMs, retry, result))),
+    gathered.digests.map((draft) =>
+      limit(() =>
+        send(
+          input,
+          slot,
+          draft,
+          marks.get(groupId(draft.group.audience, draft.group.place)),
+          leaseMs,
+          retry,
+          result,
+        ),
+      ),
+    ),
   );
   return finish();
 }
@@ -334,14 +346,22 @@ async function send(
   input: DigestInput,
   slot: DigestSlot,
   { group, picture, rendered }: DigestDraft,
+  before: DigestMark | undefined,
   leaseMs: number,
   retry: RetryPolicy,
   result: DigestResult,
 ): Promise<void> {
   const { config, nowMs, runId, store } = input;
   const id = groupId(group.audience, group.place);
+  const localAuthorities = [...new Set(group.districts.map((d) => config.localAuthorityOf(d)))];
+  const where = { audience: group.audience, district: group.districts, localAuthority: localAuthorities };
   try {
-    const claimed = await withRetry(() => store.claim(id, slot.day, runId, nowMs, nowMs + leaseMs), retry);
+    const claim = {
+      runId,
+      leaseUntil: nowMs + leaseMs,
+      disclosing: { at: nowMs, caseRefs: rendered.caseRefs },
+    };
+    const claimed = await withRetry(() => store.claim(id, slot.day, claim, nowMs), retry);
     if (!claimed) {
       result.busy.push(id);
       return;
@@ -350,7 +370,15 @@ async function send(
     result.failures.push({ stage: 'claim', group: id, error: failureName(error) });
     return;
   }
-  const localAuthorities = [...new Set(group.districts.map((d) => config.localAuthorityOf(d)))];
+  // A run that stopped holding this digest's claim may have sent it: the disclosure log says so.
+  const orphan = before && possiblySent(before, id, where, runId, nowMs);
+  if (orphan) {
+    try {
+      await withRetry(() => input.audit.record(orphan), retry);
+    } catch (error) {
+      result.failures.push({ stage: 'audit', group: id, error: failureName(error), disclosure: orphan });
+    }
+  }
   const listed = new Set(rendered.caseRefs);
   const lines = [...picture.breached.lines, ...picture.due.lines, ...picture.oldest.lines].filter((l) =>
     listed.has(l.caseRef),
@@ -381,9 +409,7 @@ async function send(
     messageId,
     runId,
     kind: 'digest',
-    audience: group.audience,
-    district: group.districts,
-    localAuthority: localAuthorities,
+    ...where,
     level: LEVELS.filter((l) => levels.has(l)),
     caseRefs: rendered.caseRefs,
     resolvedCaseRefs: [],
@@ -400,4 +426,30 @@ async function send(
   } catch (error) {
     result.failures.push({ stage: 'record', group: id, error: failureName(error) });
   }
+}
+
+/** The disclosure of a digest a stopped run may have sent: its claim ran out holding what it was
+ * about to disclose, and nothing says it went out. Logged as possibly sent, so the disclosure log
+ * misses nothing that went out (the digest itself is sent again: at least once, never none). */
+function possiblySent(
+  mark: DigestMark,
+  group: string,
+  where: Pick<AuditEntry, 'audience' | 'district' | 'localAuthority'>,
+  runId: string,
+  nowMs: number,
+): AuditEntry | undefined {
+  if (!mark.disclosing || mark.sentAt !== undefined || mark.runId === undefined || mark.runId === runId)
+    return undefined;
+  if (mark.leaseUntil !== undefined && mark.leaseUntil >= nowMs) return undefined;
+  return {
+    sentAt: new Date(mark.disclosing.at).toISOString(),
+    messageId: `unconfirmed-${mark.runId}-${group}`,
+    runId: mark.runId,
+    kind: 'digest',
+    ...where,
+    level: [],
+    caseRefs: mark.disclosing.caseRefs,
+    resolvedCaseRefs: [],
+    reason: `possibly sent: run ${mark.runId} stopped after claiming the daily digest for ${mark.day}, before confirming it went out`,
+  };
 }

@@ -5,6 +5,7 @@
 
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
@@ -15,8 +16,10 @@ import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks
 import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
 import { SnsPublisher } from '#shared/adapters/sns-publisher.ts';
 import { DynamoStateStore } from '#shared/adapters/state-store.ts';
-import { loadConfig } from '#shared/config/load.ts';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
 import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
+import { awsDigestDeps } from '#shared/digest/aws.ts';
+import { createDigestHandler } from '#shared/digest/handler.ts';
 import { digestGroups } from '#shared/digest/picture.ts';
 import { type DigestInput, runDigest } from '#shared/digest/run-digest.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
@@ -220,6 +223,7 @@ describe('the daily digest through DynamoDB and SNS', () => {
       const mark = await state.get(`digest/${group}`);
       expect(mark, group).toMatchObject({ day: '2026-11-27', sentAt: NOW });
       expect(mark?.leaseUntil).toBeUndefined();
+      expect(mark?.disclosing).toBeUndefined();
     }
     const history = (await state.get(DIGEST_HISTORY_NAME)) as {
       days: Record<string, Record<string, { open: number }>>;
@@ -291,5 +295,39 @@ describe('the daily digest through DynamoDB and SNS', () => {
     expect(await state.get('digest/director-childrens-services@la-northgate')).toMatchObject({
       day: '2026-11-27',
     });
+  });
+
+  it('runs as the deployed function does, wired from its environment, the next morning', async () => {
+    const clientConfig = { endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS };
+    const ssm = new SSMClient(clientConfig);
+    const env = {
+      MIRROR_TABLE: tables.mirror,
+      LEDGER_TABLE: tables.ledger,
+      AUDIT_TABLE: tables.audit,
+      STATE_TABLE: tables.state,
+      ALERT_TOPIC_ARN: topicArn,
+      OPS_TOPIC_ARN: topicArn,
+      // Nothing pushed: the shipped config is in force.
+      CONFIG_PARAMETER: '/queuewatch/it/config',
+      DEFAULT_CONFIG_FILE: DEFAULT_CONFIG_PATH,
+      FEED_SILENCE_HOURS: '6',
+    };
+    const handler = createDigestHandler(awsDigestDeps(env, { dynamodb: dynamo.client, sns, ssm }), {
+      clock: () => NOW + 24 * 60 * MINUTE,
+    });
+
+    const result = await handler(undefined, { awsRequestId: 'fn-next-day' });
+
+    expect(result.day).toBe('2026-11-28');
+    expect(result.failures).toEqual([]);
+    expect(result.sent).toHaveLength(digestGroups(config).length);
+    const northgate = await drainQueue(sqs, queues.get('director-northgate') as string);
+    expect(northgate.map((e) => e.Subject)).toEqual([
+      expect.stringMatching(/^\[queuewatch\] Daily picture for Northgate City Council, Sat 28 Nov 2026: /),
+    ]);
+    expect(await drainQueue(sqs, queues.get('director-northgate-phone') as string)).toEqual([]);
+    const history = await new DynamoStateStore(doc, tables.state as string).get(DIGEST_HISTORY_NAME);
+    expect(Object.keys(history?.days ?? {})).toEqual(['2026-11-27', '2026-11-28']);
+    ssm.destroy();
   });
 });

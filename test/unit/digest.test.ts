@@ -613,11 +613,51 @@ describe('sending', () => {
     expect(recovered.sent).toHaveLength(groups.length);
     expect(recovered.overdue).toEqual([]);
     expect(h.published).toHaveLength(groups.length);
+    // Released claims were never published: nothing is logged as possibly sent.
+    expect(h.audit.entries).toHaveLength(groups.length);
+    expect(h.audit.entries.every((e) => e.runId === recovered.runId)).toBe(true);
+  });
+
+  it('logs a digest a stopped run may have sent as possibly sent, then sends it again', async () => {
+    const h = harness();
+    // A run claimed the senior officer's digest at 07:00, was about to disclose two cases, and stopped.
+    await h.store.claim(
+      'senior-officer@force',
+      '2026-11-27',
+      {
+        runId: 'dead-run',
+        leaseUntil: NOW + 5 * MINUTE,
+        disclosing: { at: NOW, caseRefs: ['DA-009-0000001', 'DA-009-0000002'] },
+      },
+      NOW,
+    );
+
+    const result = await h.run(NOW + 15 * MINUTE);
+
+    expect(result.sent.map((s) => s.group)).toContain('senior-officer@force');
+    const unconfirmed = h.audit.entries.filter((e) => e.runId === 'dead-run');
+    expect(unconfirmed).toEqual([
+      expect.objectContaining({
+        kind: 'digest',
+        audience: 'senior-officer',
+        sentAt: '2026-11-27T07:00:00.000Z',
+        caseRefs: ['DA-009-0000001', 'DA-009-0000002'],
+        messageId: 'unconfirmed-dead-run-senior-officer@force',
+        reason: expect.stringMatching(
+          /^possibly sent: run dead-run stopped after claiming the daily digest for 2026-11-27/,
+        ),
+      }),
+    ]);
   });
 
   it('never sends what another run has claimed', async () => {
     const h = harness();
-    await h.store.claim('senior-officer@force', '2026-11-27', 'other-run', NOW, NOW + 5 * MINUTE);
+    await h.store.claim(
+      'senior-officer@force',
+      '2026-11-27',
+      { runId: 'other-run', leaseUntil: NOW + 5 * MINUTE, disclosing: { at: NOW, caseRefs: [] } },
+      NOW,
+    );
 
     const result = await h.run(NOW + MINUTE);
 
