@@ -134,10 +134,12 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
   const feedAgeMs = p.feed.lastIngestAt === undefined ? undefined : p.atMs - p.feed.lastIngestAt;
   const feedQuiet = feedAgeMs === undefined || feedAgeMs >= p.feed.quietAfterMs;
 
-  let subject = `[queuewatch] Daily picture for ${p.placeName}, ${formatDay(p.day)}: ${
-    past > 0 ? `${plural(past, 'case')} past limits` : 'none past limits'
-  }`;
-  if (subject.length > SUBJECT_MAX) subject = `${subject.slice(0, SUBJECT_MAX - 3)}...`;
+  // A long place name gives way, never the date or the count.
+  const lead = '[queuewatch] Daily picture for ';
+  const tail = `, ${formatDay(p.day)}: ${past > 0 ? `${plural(past, 'case')} past limits` : 'none past limits'}`;
+  const room = SUBJECT_MAX - lead.length - tail.length;
+  const place = p.placeName.length <= room ? p.placeName : `${p.placeName.slice(0, room - 3)}...`;
+  const subject = `${lead}${place}${tail}`;
 
   const parts: Part[] = [];
   const districtNames = p.districts.map((d) => d.name);

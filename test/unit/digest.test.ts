@@ -245,6 +245,24 @@ describe('the daily picture of a seeded queue', () => {
     if (due.length > 50) expect(rendered.body).toContain(`and ${due.length - 50} more: see the case system`);
   });
 
+  it('keeps the subject under 100 characters by shortening a long place name, never the count', async () => {
+    const { ledger, source } = await scanned(records);
+    const gathered = await gatherDigests(gatherInput({ source, ledger }));
+    const { picture } = digestFor(gathered, 'senior-officer@force');
+
+    const { subject } = renderDigest({
+      ...picture,
+      placeName: `The ${'Very '.repeat(12)}Long Police Service`,
+    });
+
+    expect(subject.length).toBeLessThanOrEqual(99);
+    expect(subject).toMatch(
+      new RegExp(
+        `^\\[queuewatch\\] Daily picture for The Very Very .*\\.\\.\\., Fri 27 Nov 2026: ${pastLimits(picture.total)} cases past limits$`,
+      ),
+    );
+  });
+
   it('names the oldest cases by reference', async () => {
     const { ledger, source } = await scanned(records);
     const gathered = await gatherDigests(gatherInput({ source, ledger }));
