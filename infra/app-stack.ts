@@ -21,10 +21,13 @@ import { QueuewatchAlarms } from './alarms.ts';
 import { QueuewatchDashboard } from './dashboard.ts';
 import type { DataStack } from './data-stack.ts';
 import { PROJECT_ROOT, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
+import { DIGEST_EVERY_MINUTES, DigestAlarms } from './digest-alarms.ts';
 import { QueuewatchFunction } from './lambda-defaults.ts';
 import {
   configParameterName,
   DEFAULT_FEED_SILENCE_HOURS,
+  DIGEST_MEMORY_MB,
+  DIGEST_TIMEOUT,
   functionName,
   INGEST_BATCH_SIZE,
   INGEST_TIMEOUT,
@@ -39,6 +42,7 @@ export const BUNDLED_CONFIG_FILE = '/var/task/queuewatch.yaml';
 export const FUNCTION_ENTRIES = {
   scan: join(PROJECT_ROOT, 'functions', 'scan.ts'),
   ingest: join(PROJECT_ROOT, 'functions', 'ingest.ts'),
+  digest: join(PROJECT_ROOT, 'functions', 'digest.ts'),
 };
 
 export interface AppStackProps extends StackProps {
@@ -48,7 +52,7 @@ export interface AppStackProps extends StackProps {
   adminConfigPath?: string;
   feedSilenceHours?: number;
   /** The handlers' source files (tests may point these at stand-ins). */
-  entries?: { scan: string; ingest: string };
+  entries?: { scan: string; ingest: string; digest: string };
 }
 
 export class AppStack extends Stack {
@@ -56,6 +60,9 @@ export class AppStack extends Stack {
   readonly ingest: QueuewatchFunction;
   readonly schedule: Rule;
   readonly alarms: QueuewatchAlarms;
+  readonly digest: QueuewatchFunction;
+  readonly digestSchedule: Rule;
+  readonly digestAlarms: DigestAlarms;
   readonly dashboard: QueuewatchDashboard;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
@@ -141,6 +148,54 @@ export class AppStack extends Stack {
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,
     });
 
+    // The daily picture. It runs every quarter of an hour and sends each digest on the first run at
+    // or after the config's London time (`digest.at`): the config in force (pushed to SSM) decides the
+    // time and the audiences without a deploy, a London time needs no schedule of its own across the
+    // clock changes, and a run that fails is retried by the next one instead of losing the day.
+    // Each digest is claimed in the state table before it is published, so runs never need to be
+    // serialised (no reserved concurrency taken from the account).
+    const feedSilenceHours = props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS;
+    this.digest = new QueuewatchFunction(this, 'Digest', {
+      functionName: functionName(stage, 'digest'),
+      description:
+        'Sends the daily picture by email to each digest audience once a day, at the configured London time',
+      entry: entries.digest,
+      key: data.key,
+      production,
+      timeout: DIGEST_TIMEOUT,
+      memorySize: DIGEST_MEMORY_MB,
+      // A run that cannot start in time is dropped: the next one, a quarter of an hour later, covers it.
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(DIGEST_EVERY_MINUTES),
+      environment: {
+        DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE,
+        // The digest calls the feed quiet when the feed-silence alarm would.
+        FEED_SILENCE_HOURS: String(feedSilenceHours),
+      },
+      bundledFiles: [shippedConfig],
+    });
+    this.digest
+      .bindTable(data.tables.mirror, MIRROR_TABLE, { queryIndex: OPEN_INDEX_NAME })
+      // Read only: the digest counts alerts and acknowledgements, it never changes them.
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'read', { scan: true })
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
+      // The feed's last ingest, which digests went out, the trend's snapshots, the last good config.
+      .bindTable(data.tables.state, STATE_TABLE, 'write')
+      .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
+      .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
+      .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
+    this.digestSchedule = new Rule(this, 'DigestSchedule', {
+      ruleName: `${prefix(stage)}-digest`,
+      description: `Runs the daily digest every ${DIGEST_EVERY_MINUTES} minutes; it sends when the config's London time has come`,
+      schedule: Schedule.cron({ minute: `0/${DIGEST_EVERY_MINUTES}` }),
+      targets: [new LambdaFunction(this.digest.function, { retryAttempts: 0 })],
+    });
+    this.digestAlarms = new DigestAlarms(this, 'DigestAlarms', {
+      prefix: prefix(stage),
+      opsTopic: data.opsTopic,
+      digest: this.digest.function,
+    });
+
     this.dashboard = new QueuewatchDashboard(this, 'Dashboard', {
       dashboardName: prefix(stage),
       stage,
@@ -150,7 +205,7 @@ export class AppStack extends Stack {
       alertTopic: data.alertTopic,
       ingestQueue: data.ingestQueue,
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
-      alarmNames: this.alarms.alarmNames,
+      alarmNames: [...this.alarms.alarmNames, ...this.digestAlarms.alarmNames],
       scheduleMinutes,
       scanTimeout: SCAN_TIMEOUT,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,

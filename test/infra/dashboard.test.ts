@@ -81,7 +81,8 @@ describe('the dashboard', () => {
     const names = Object.values(s.appTemplate.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a.Properties as { AlarmName: string }).AlarmName,
     );
-    expect(names).toHaveLength(8);
+    // The scan's and ingest's eight, and the daily digest's three.
+    expect(names).toHaveLength(11);
     expect(titled('Alarms').properties.alarms?.sort()).toEqual(
       names
         .map(

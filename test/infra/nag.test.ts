@@ -25,8 +25,10 @@ interface PluginReport {
 /** Every finding cdk-nag may report, each acknowledged in code with its reason. Adding one here is a
  * decision for review, not a way to make a test pass. */
 const ACKNOWLEDGED = [
+  'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Digest/Role/DefaultPolicy/Resource',
   'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Ingest/Role/DefaultPolicy/Resource',
   'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Scan/Role/DefaultPolicy/Resource',
+  'AwsSolutions-L1 at queuewatch-dev-app/Digest/Function/Resource',
   'AwsSolutions-L1 at queuewatch-dev-app/Ingest/Function/Resource',
   'AwsSolutions-L1 at queuewatch-dev-app/Scan/Function/Resource',
 ];
