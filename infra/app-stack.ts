@@ -9,6 +9,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import {
+  ACK_LINKS_TABLE,
   AUDIT_TABLE,
   LEDGER_TABLE,
   MIRROR_TABLE,
@@ -16,7 +17,10 @@ import {
   REJECTS_TABLE,
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
+import { loadConfig } from '#shared/config/load.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
+import { ackId } from '#shared/scan/ledger-keys.ts';
+import { ACK_MEMORY_MB, ACK_TIMEOUT, AckEndpoint } from './ack-endpoint.ts';
 import { QueuewatchAlarms } from './alarms.ts';
 import { QueuewatchDashboard } from './dashboard.ts';
 import type { DataStack } from './data-stack.ts';
@@ -39,6 +43,7 @@ export const BUNDLED_CONFIG_FILE = '/var/task/queuewatch.yaml';
 export const FUNCTION_ENTRIES = {
   scan: join(PROJECT_ROOT, 'functions', 'scan.ts'),
   ingest: join(PROJECT_ROOT, 'functions', 'ingest.ts'),
+  ack: join(PROJECT_ROOT, 'functions', 'ack.ts'),
 };
 
 export interface AppStackProps extends StackProps {
@@ -48,7 +53,7 @@ export interface AppStackProps extends StackProps {
   adminConfigPath?: string;
   feedSilenceHours?: number;
   /** The handlers' source files (tests may point these at stand-ins). */
-  entries?: { scan: string; ingest: string };
+  entries?: { scan: string; ingest: string; ack?: string };
 }
 
 export class AppStack extends Stack {
@@ -57,6 +62,8 @@ export class AppStack extends Stack {
   readonly schedule: Rule;
   readonly alarms: QueuewatchAlarms;
   readonly dashboard: QueuewatchDashboard;
+  readonly ack: QueuewatchFunction;
+  readonly ackEndpoint: AckEndpoint;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -130,6 +137,40 @@ export class AppStack extends Stack {
       }),
     );
 
+    // The acknowledgement page: GET shows an alert's cases, only the button's POST acknowledges. It
+    // reads and uses up links, and writes acknowledgements (only `acks/` items of the ledger) and
+    // their disclosure-log entries. Its refusal page links to the deployed config's case system.
+    this.ack = new QueuewatchFunction(this, 'Ack', {
+      functionName: functionName(stage, 'ack'),
+      description: 'Acknowledgement page: shows an alert on GET, acknowledges it on the button POST',
+      entry: props.entries?.ack ?? FUNCTION_ENTRIES.ack,
+      key: data.key,
+      production,
+      timeout: ACK_TIMEOUT,
+      memorySize: ACK_MEMORY_MB,
+      environment: { CASE_SYSTEM_URL: loadConfig(shippedConfig.from).file.linkBase },
+    });
+    this.ack
+      .bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write')
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'write', { leadingKeys: [ackId('*', '*')] })
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write');
+    this.ackEndpoint = new AckEndpoint(this, 'AckEndpoint', {
+      prefix: prefix(stage),
+      production,
+      fn: this.ack.function,
+      key: data.key,
+      opsTopic: data.opsTopic,
+    });
+    // The scan stores a link per alert and channel, and links to the page's own address unless the
+    // config in force gives a public one (acknowledge.baseUrl).
+    this.scan.bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write');
+    this.scan.function.addEnvironment('ACK_BASE_URL', this.ackEndpoint.url);
+    new CfnOutput(this, 'AckPageUrl', {
+      description:
+        "The acknowledgement page's own address; put a short domain of your own in front and set acknowledge.baseUrl",
+      value: this.ackEndpoint.url,
+    });
+
     this.alarms = new QueuewatchAlarms(this, 'Alarms', {
       prefix: prefix(stage),
       opsTopic: data.opsTopic,
@@ -150,7 +191,7 @@ export class AppStack extends Stack {
       alertTopic: data.alertTopic,
       ingestQueue: data.ingestQueue,
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
-      alarmNames: this.alarms.alarmNames,
+      alarmNames: [...this.alarms.alarmNames, ...this.ackEndpoint.alarmNames],
       scheduleMinutes,
       scanTimeout: SCAN_TIMEOUT,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,

@@ -19,4 +19,4 @@ export const DEFAULT_FEED_SILENCE_HOURS = 6;
 
 export const prefix = (stage: string) => `queuewatch-${stage}`;
 export const configParameterName = (stage: string) => `/queuewatch/${stage}/config`;
-export const functionName = (stage: string, id: 'scan' | 'ingest') => `${prefix(stage)}-${id}`;
+export const functionName = (stage: string, id: 'scan' | 'ingest' | 'ack') => `${prefix(stage)}-${id}`;

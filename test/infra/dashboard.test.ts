@@ -81,7 +81,8 @@ describe('the dashboard', () => {
     const names = Object.values(s.appTemplate.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a.Properties as { AlarmName: string }).AlarmName,
     );
-    expect(names).toHaveLength(8);
+    // Eight of the watcher's own, four of the acknowledgement page's.
+    expect(names).toHaveLength(12);
     expect(titled('Alarms').properties.alarms?.sort()).toEqual(
       names
         .map(
