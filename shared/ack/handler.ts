@@ -15,7 +15,7 @@ export interface AckHandlerOptions {
 }
 
 export function createAckHandler(deps: AckDeps, options: AckHandlerOptions = {}) {
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? (() => Date.now());
   return async (request: AckRequest): Promise<Page> => {
     try {
       const { page, outcome } = await respond(request, deps, clock());
