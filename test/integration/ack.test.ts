@@ -10,7 +10,8 @@ import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dy
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenAckLinks } from '#shared/ack/links.ts';
-import { tokenHash } from '#shared/ack/token.ts';
+import { type AckLinkRecord, AckLinkUnreadableError } from '#shared/ack/ports.ts';
+import { newToken, tokenHash } from '#shared/ack/token.ts';
 import { DynamoAckLinkStore } from '#shared/adapters/ack-links.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
@@ -233,5 +234,99 @@ describe('acknowledging through the deployed handler', () => {
 
     sns.destroy();
     sqs.destroy();
+  });
+});
+
+describe('the link table (dynalite)', () => {
+  const record = (hash: string): AckLinkRecord => ({
+    tokenHash: hash,
+    audience: 'district-supervisor',
+    audienceName: 'On-call public protection supervisor for the district',
+    place: 'D01',
+    placeName: 'D01 Northgate',
+    district: 'D01',
+    localAuthority: 'la-northgate',
+    channel: 'email',
+    runId: 'run-1',
+    sentAtMs: T0,
+    expiresAtMs: T0 + 24 * HOUR,
+    sections: {
+      escalation: {
+        count: 2,
+        lines: [
+          {
+            caseRef: 'DA-001-0000042',
+            category: 'domestic-abuse',
+            riskLevel: 'high',
+            stage: 'awaiting-risk-assessment',
+            ageMs: 50 * HOUR,
+          },
+        ],
+      },
+    },
+    pauseMs: { escalation: 4 * HOUR },
+    linkBase: 'https://qw.example.police.uk/q',
+  });
+
+  it('stores a link once, reads it back whole, and uses it up exactly once before it expires', async () => {
+    const tables = await createTables(dynamo.client, 'links');
+    const doc = DynamoDBDocumentClient.from(dynamo.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const store = new DynamoAckLinkStore(doc, tables.acklinks as string);
+    const hash = tokenHash(newToken());
+    const stale = tokenHash(newToken());
+
+    expect(await store.put(record(hash))).toBe(true);
+    expect(await store.put({ ...record(hash), audience: 'duty-inspector' })).toBe(false);
+    expect(await store.put(record(stale))).toBe(true);
+    const stored = await doc.send(new ScanCommand({ TableName: tables.acklinks }));
+
+    expect(await store.get(hash)).toEqual(record(hash));
+    expect(await store.get(tokenHash(newToken()))).toBeUndefined();
+    expect(stored.Items?.find((i) => i.tokenHash === hash)?.expiresAt).toBe((T0 + 24 * HOUR) / 1000 + 86_400);
+    expect(await store.consume(stale, T0 + 24 * HOUR)).toBe(false); // expired
+    expect(await store.consume(tokenHash(newToken()), T0)).toBe(false); // unknown
+    expect(await store.consume(hash, T0 + MINUTE)).toBe(true);
+    expect(await store.consume(hash, T0 + 2 * MINUTE)).toBe(false); // used
+    expect((await store.get(hash))?.usedAtMs).toBe(T0 + MINUTE);
+  });
+
+  it('gives a link back only for the use it was asked to undo', async () => {
+    const tables = await createTables(dynamo.client, 'release');
+    const doc = DynamoDBDocumentClient.from(dynamo.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const store = new DynamoAckLinkStore(doc, tables.acklinks as string);
+    const hash = tokenHash(newToken());
+    await store.put(record(hash));
+    await store.consume(hash, T0 + MINUTE);
+
+    await store.release(hash, T0 + 2 * MINUTE); // not this use: nothing happens
+    const stillUsed = (await store.get(hash))?.usedAtMs;
+    await store.release(hash, T0 + MINUTE);
+
+    expect(stillUsed).toBe(T0 + MINUTE);
+    expect((await store.get(hash))?.usedAtMs).toBeUndefined();
+    expect(await store.consume(hash, T0 + 3 * MINUTE)).toBe(true);
+  });
+
+  it('refuses to read an item that is not a valid link, naming the field and not its value', async () => {
+    const tables = await createTables(dynamo.client, 'damaged');
+    const doc = DynamoDBDocumentClient.from(dynamo.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const hash = tokenHash(newToken());
+    await doc.send(
+      new PutCommand({
+        TableName: tables.acklinks,
+        Item: { ...record(hash), channel: 'SYNTHETIC-PERSON-Alpha', sections: {} },
+      }),
+    );
+
+    const read = new DynamoAckLinkStore(doc, tables.acklinks as string).get(hash);
+
+    await expect(read).rejects.toThrow(AckLinkUnreadableError);
+    await expect(read).rejects.toThrow(/at channel$/);
   });
 });
