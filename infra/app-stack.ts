@@ -1,6 +1,6 @@
 // The stateless stack: the scan and ingest functions, the schedule, the feed's event source, the
-// acknowledgement page (function and HTTP API) and the alarms. It holds no data, so it can be redeployed freely (in production its log groups are kept
-// when it is destroyed).
+// acknowledgement page (function and HTTP API) and the alarms. It holds no data, so it can be
+// redeployed freely (in production its log groups are kept when it is destroyed).
 
 import { basename, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
