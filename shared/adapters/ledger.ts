@@ -17,6 +17,7 @@ import type {
   AckStore,
   CaseEntry,
   CaseShard,
+  Claim,
   GroupAck,
   GroupKey,
   GroupState,
@@ -46,7 +47,20 @@ const storedGroup = z.object({
   version: z.number().int(),
   sent: byLevel.default({}),
   lastMessageAt: z.number().optional(),
-  claim: z.object({ runId: z.string(), leaseUntil: z.number() }).optional(),
+  claim: z
+    .object({
+      runId: z.string(),
+      leaseUntil: z.number(),
+      disclosing: z
+        .object({
+          at: z.number(),
+          caseRefs: z.array(z.string()),
+          resolved: z.array(z.string()),
+          levels: z.array(z.enum(LEVELS)),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 const storedAck = z.object({
   group: z.string().startsWith('acks/'),
@@ -139,7 +153,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
   async claimGroup(
     key: GroupKey,
     expectedVersion: number | undefined,
-    claim: { runId: string; leaseUntil: number },
+    claim: Claim,
   ): Promise<number | undefined> {
     const version = (expectedVersion ?? 0) + 1;
     try {

@@ -5,6 +5,7 @@ import { ackId, groupStateId } from '../scan/ledger-keys.ts';
 import type {
   AckStore,
   CaseShard,
+  Claim,
   GroupAck,
   GroupKey,
   GroupState,
@@ -32,7 +33,7 @@ export class MemoryLedger implements LedgerStore, AckStore {
   async claimGroup(
     key: GroupKey,
     expectedVersion: number | undefined,
-    claim: { runId: string; leaseUntil: number },
+    claim: Claim,
   ): Promise<number | undefined> {
     const id = groupStateId(key.audience, key.place);
     const stored = this.groups.get(id);

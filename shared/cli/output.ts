@@ -3,7 +3,6 @@
 import { InvalidArgumentError } from 'commander';
 import { type CompiledConfig, ConfigError } from '../config/compile.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
-import { CalendarRangeError } from '../domain/calendar.ts';
 import { CaseFileError } from '../io/case-file.ts';
 
 export class UsageError extends Error {
@@ -18,7 +17,7 @@ export function reportError(error: unknown): number {
     );
     return 1;
   }
-  if (error instanceof CaseFileError || error instanceof UsageError || error instanceof CalendarRangeError) {
+  if (error instanceof CaseFileError || error instanceof UsageError) {
     process.stderr.write(`queuewatch: ${error.message}\n`);
     return 2;
   }

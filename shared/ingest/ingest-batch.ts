@@ -66,7 +66,7 @@ export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: numb
       code: rejection.code,
       reason: rejection.reason,
       ...(rejection.caseRef ? { caseRef: rejection.caseRef } : {}),
-      ...fieldsOf(record.body),
+      ...fieldsOf(record.body, deps.vocabulary, nowMs),
       bodyLength: record.body.length,
       rejectedAtMs: nowMs,
     };
@@ -90,13 +90,13 @@ export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: numb
       if (!change.ok) return await reject(record, change);
       const outcome = await callDependency('dynamodb:mirror', () => deps.mirror.apply(change, nowMs));
       if (outcome === 'conflict') {
-        const { sourceUpdatedAt, caseRef } = change.record;
-        const seq = change.sourceSequence !== undefined ? `, sourceSequence ${change.sourceSequence}` : '';
+        const what =
+          change.sourceSequence !== undefined ? 'sourceUpdatedAt and sourceSequence' : 'sourceUpdatedAt';
         return await reject(record, {
           ok: false,
           code: 'conflict',
-          caseRef,
-          reason: `the mirror holds other content for the same version (sourceUpdatedAt ${sourceUpdatedAt}${seq}); the stored one is kept`,
+          caseRef: change.record.caseRef,
+          reason: `the mirror holds other content for the same version (the same ${what}); the stored one is kept`,
         });
       }
       summary.applied[outcome] += 1;
@@ -150,10 +150,14 @@ export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: numb
   return { response, summary };
 }
 
-function fieldsOf(body: string): { fields?: Record<string, unknown> } {
+function fieldsOf(
+  body: string,
+  vocabulary: CaseVocabulary,
+  nowMs: number,
+): { fields?: Record<string, unknown> } {
   if (body.length > MAX_BODY_CHARS) return {};
   try {
-    const fields = schemaFieldsOf(JSON.parse(body));
+    const fields = schemaFieldsOf(JSON.parse(body), vocabulary, nowMs);
     return fields ? { fields } : {};
   } catch {
     return {};

@@ -1,5 +1,6 @@
 // The scan function's composition root: the AWS adapters built from the function's environment,
-// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call.
+// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call; tests
+// hand in clients pointed at local servers (and fault-injecting ones).
 
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -19,15 +20,27 @@ import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { traced } from '../lambda/observability.ts';
 import type { ScanDeps } from './handler.ts';
 
-export function awsScanDeps(env: NodeJS.ProcessEnv = process.env): ScanDeps {
-  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+export interface ScanClients {
+  dynamodb: DynamoDBClient;
+  sns: SNSClient;
+  ssm: SSMClient;
+}
+
+export function awsScanDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  clients: ScanClients = {
+    dynamodb: traced(new DynamoDBClient({})),
+    sns: traced(new SNSClient({})),
+    ssm: traced(new SSMClient({})),
+  },
+): ScanDeps {
+  const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sns = traced(new SNSClient({}));
   const state = new DynamoStateStore(doc, requireEnv('STATE_TABLE', env));
-  const ops = new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env));
+  const ops = new SnsOpsNotifier(clients.sns, requireEnv('OPS_TOPIC_ARN', env));
   const configSource = new RuntimeConfigSource(
-    new SSMProvider({ awsSdkV3Client: traced(new SSMClient({})) }),
+    new SSMProvider({ awsSdkV3Client: clients.ssm }),
     requireEnv('CONFIG_PARAMETER', env),
     optionalEnv('DEFAULT_CONFIG_FILE', env),
     state,
@@ -42,7 +55,7 @@ export function awsScanDeps(env: NodeJS.ProcessEnv = process.env): ScanDeps {
     config: () => configSource.current(),
     source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env)),
     ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
-    publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
+    publisher: new SnsPublisher(clients.sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
     ...(ackLinksTable && ackBaseUrl
       ? {

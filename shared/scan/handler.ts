@@ -79,47 +79,56 @@ export function publishRunMetrics(result: ScanResult, durationMs: number): void 
   }
 }
 
-/** Writes disclosures an earlier run could not log; keeps (and returns) those that still fail.
- * `known` remembers, per container, that none are pending, so a healthy run reads nothing. */
-async function writePendingAudits(
+/** Disclosures not yet in the disclosure log, as this container knows them: none known pending
+ * (so a healthy run reads nothing), and those it could not even keep in the state table. */
+interface PendingAudits {
+  nonePending: boolean;
+  held: AuditEntry[];
+}
+
+/** Writes the disclosures earlier runs could not log, and keeps this run's until they are: in the
+ * state table, in this container's memory when the state table is down too, and always in the
+ * function's logs. Returns how many are still not in the disclosure log. */
+async function settleAudits(
   deps: ScanDeps,
   retry: RetryPolicy,
   fresh: AuditEntry[],
-  known: { nonePending: boolean },
+  known: PendingAudits,
 ): Promise<number> {
-  if (known.nonePending && fresh.length === 0) return 0;
-  let pending: AuditEntry[] = [];
-  try {
-    const stored = await deps.state.get(PENDING_AUDIT);
-    if (Array.isArray(stored?.entries)) pending = stored.entries as AuditEntry[];
-  } catch (error) {
-    logger.error('could not read the pending disclosures', { dependency: 'state', error: errorName(error) });
-    known.nonePending = false;
-    for (const entry of fresh)
-      logger.error('disclosure not yet in the disclosure log', { disclosure: entry });
-    return fresh.length;
-  }
-  const stillPending: AuditEntry[] = [];
-  for (const entry of pending) {
-    await withRetry(() => deps.audit.record(entry), retry).catch(() => stillPending.push(entry));
-  }
-  const next = [...stillPending, ...fresh];
-  // Every disclosure not in the log is in the function's logs too, so none is lost even if the
-  // state table is down as well.
   for (const entry of fresh) logger.error('disclosure not yet in the disclosure log', { disclosure: entry });
-  known.nonePending = false;
-  if (next.length !== pending.length || fresh.length > 0) {
-    const kept = next.slice(-MAX_PENDING);
-    try {
+  if (known.nonePending && fresh.length === 0) return 0;
+  let stored: AuditEntry[] = [];
+  let readable = true;
+  try {
+    const item = await deps.state.get(PENDING_AUDIT);
+    if (Array.isArray(item?.entries)) stored = item.entries as AuditEntry[];
+  } catch (error) {
+    readable = false;
+    logger.error('could not read the pending disclosures', { dependency: 'state', error: errorName(error) });
+  }
+  const still: AuditEntry[] = [];
+  for (const entry of [...stored, ...known.held]) {
+    await withRetry(() => deps.audit.record(entry), retry).catch(() => still.push(entry));
+  }
+  const next = [...still, ...fresh];
+  if (!readable) {
+    // Stored ones stay stored; what is new waits in memory for the next run.
+    known.held = next;
+    known.nonePending = false;
+    return next.length;
+  }
+  try {
+    if (next.length > 0 || stored.length > 0) {
+      const kept = next.slice(-MAX_PENDING);
       await deps.state.put(PENDING_AUDIT, { entries: kept, dropped: next.length - kept.length });
-      known.nonePending = next.length === 0;
-    } catch (error) {
-      logger.error('could not keep the pending disclosures', {
-        dependency: 'state',
-        error: errorName(error),
-      });
     }
-  } else known.nonePending = next.length === 0;
+    known.held = [];
+    known.nonePending = next.length === 0;
+  } catch (error) {
+    logger.error('could not keep the pending disclosures', { dependency: 'state', error: errorName(error) });
+    known.held = next.filter((e) => !stored.includes(e));
+    known.nonePending = false;
+  }
   return next.length;
 }
 
@@ -127,7 +136,7 @@ export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = 
   const clock = options.clock ?? Date.now;
   const retry = options.retry ?? DEFAULT_RETRY;
   const reporter = new OpsReporter(deps.ops, deps.state);
-  const audits = { nonePending: false };
+  const audits: PendingAudits = { nonePending: false, held: [] };
   return async (_event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<ScanResult> => {
     const started = performance.now();
     const nowMs = clock();
@@ -150,7 +159,7 @@ export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = 
       ...(deps.links ? { links: deps.links } : {}),
       retry,
     });
-    const pendingAudits = await writePendingAudits(deps, retry, result.unaudited, audits);
+    const pendingAudits = await settleAudits(deps, retry, result.unaudited, audits);
     publishRunMetrics(result, performance.now() - started);
     logger.info('scan run', { ...summariseRun(result), pendingAudits, configSource: inForce.source });
     for (const failure of result.failures) logger.error('scan step failed', { ...failure });

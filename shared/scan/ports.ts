@@ -43,7 +43,15 @@ export interface GroupState {
   lastSentAt: Partial<Record<Level, number>>;
   /** When any message last went out (ms). */
   lastMessageAt?: number;
-  claim?: { runId: string; leaseUntil: number };
+  claim?: Claim;
+}
+
+/** A run's hold on a group while it sends, and what it is about to disclose: should the run die
+ * after publishing, the run that takes the group over logs this as possibly sent. */
+export interface Claim {
+  runId: string;
+  leaseUntil: number;
+  disclosing?: { at: number; caseRefs: string[]; resolved: string[]; levels: Level[] };
 }
 
 /** An acknowledgement of a message: the cases it listed at each level, as of when it was sent,
@@ -72,11 +80,7 @@ export interface LedgerStore {
   load(): Promise<LedgerSnapshot>;
   /** Claims a group for this run: succeeds only if it is still at `expectedVersion` (or absent,
    * when undefined). Returns the new version, or undefined if another run got there first. */
-  claimGroup(
-    key: GroupKey,
-    expectedVersion: number | undefined,
-    claim: { runId: string; leaseUntil: number },
-  ): Promise<number | undefined>;
+  claimGroup(key: GroupKey, expectedVersion: number | undefined, claim: Claim): Promise<number | undefined>;
   /** Replaces a case shard (deleting it when empty), conditional on its version (absent when
    * undefined). False if it changed meanwhile. */
   writeShard(shard: CaseShard, expectedVersion: number | undefined, expiresAtMs: number): Promise<boolean>;

@@ -79,6 +79,21 @@ export function reportsFor(result: ScanResult): OpsReport[] {
       ].join('\n'),
     });
   } else reports.push({ kind: 'sms-budget', fingerprint: '', subject: '', text: '' });
+  reports.push(
+    result.calendarUncovered > 0
+      ? {
+          kind: 'calendar',
+          fingerprint: 'uncovered',
+          subject: 'working-day deadlines beyond the bank-holiday list',
+          text: [
+            `Run ${result.runId} worked out ${result.calendarUncovered} working-day deadlines on dates the built-in`,
+            'England and Wales bank-holiday list does not cover. There it counts weekends only (and',
+            'calendar.extraNonWorkingDays), so such a deadline can come a day early, never late.',
+            'Add the bank holidays to calendar.extraNonWorkingDays (config push) or upgrade queuewatch.',
+          ].join('\n'),
+        }
+      : { kind: 'calendar', fingerprint: '', subject: '', text: '' },
+  );
   return reports;
 }
 

@@ -24,6 +24,7 @@ import type {
   AuditEntry,
   AuditLog,
   CaseShard,
+  GroupState,
   LedgerStore,
   OpenCaseSource,
   OutgoingMessage,
@@ -111,6 +112,8 @@ export interface ScanResult {
   failures: StageFailure[];
   /** Disclosures that could not be written to the disclosure log after retries. */
   unaudited: AuditEntry[];
+  /** Working-day deadlines this run worked out past the bank-holiday list (weekends only there). */
+  calendarUncovered: number;
 }
 
 interface Claimed {
@@ -134,6 +137,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
 
   // Read and decide: the ledger first, then each case as the index streams past.
   const snapshot = await ledger.load();
+  const uncoveredBefore = config.calendar.uncoveredAnswers;
   const book = new GroupBook(config, snapshot, nowMs, runId);
   const stats = await readOpenCases(input.source, config, nowMs, {
     evaluated: (e) => book.add(e),
@@ -162,6 +166,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     smsStarved: [],
     failures: [],
     unaudited: [],
+    calendarUncovered: config.calendar.uncoveredAnswers - uncoveredBefore,
   };
   if (!stats.complete) {
     result.failures.push({
@@ -196,21 +201,31 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   const withSms = new Set(allocation.sms.map((c) => c.plan));
   const ordered = [...allocation.sms, ...allocation.emailOnly].map((c) => c.plan);
 
-  // Claim each group before sending for it.
+  // Claim each group before sending for it, saying what this run is about to disclose.
+  const orphans: AuditEntry[] = [];
   const claimedOrNot = await Promise.all(
     ordered.map((plan) =>
       limit(async (): Promise<Claimed | undefined> => {
         const id = groupId(plan.audience, plan.place);
+        const message = groupMessage(plan, config, nowMs);
         try {
           const version = await ledger.claimGroup(plan, plan.state?.version, {
             runId,
             leaseUntil: nowMs + leaseMs,
+            disclosing: {
+              at: nowMs,
+              caseRefs: listedRefs(message),
+              resolved: message.resolved,
+              levels: levelsIn(message),
+            },
           });
           if (version === undefined) {
             result.lostClaims += 1;
             return undefined;
           }
-          return { plan, version, message: groupMessage(plan, config, nowMs), withSms: withSms.has(plan) };
+          const orphan = plan.state && possiblySent(plan.state, runId, nowMs, config);
+          if (orphan) orphans.push(orphan);
+          return { plan, version, message, withSms: withSms.has(plan) };
         } catch (error) {
           result.failures.push({
             stage: 'claim',
@@ -222,6 +237,35 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
         }
       }),
     ),
+  );
+  // A run that died holding a claim may have sent its message: groups with nothing due now are
+  // taken over just long enough to log that, and released as they were.
+  const claimedIds = new Set(ordered.map((p) => groupStateId(p.audience, p.place)));
+  await Promise.all(
+    [...snapshot.groups.values()]
+      .filter((state) => !claimedIds.has(state.id) && possiblySent(state, runId, nowMs, config))
+      .map((state) =>
+        limit(async () => {
+          try {
+            const version = await ledger.claimGroup(state, state.version, {
+              runId,
+              leaseUntil: nowMs + leaseMs,
+            });
+            if (version === undefined) return;
+            orphans.push(possiblySent(state, runId, nowMs, config) as AuditEntry);
+            const { claim: _taken, ...unchanged } = state;
+            await withRetry(() => ledger.releaseGroup(unchanged, version, expiresAtMs), retry);
+          } catch (error) {
+            result.failures.push({
+              stage: 'claim',
+              group: groupId(state.audience, state.place),
+              error: errorName(error),
+              consequence:
+                'a message a stopped run may have sent is not yet logged; the next run tries again',
+            });
+          }
+        }),
+      ),
   );
   const claimed = claimedOrNot.filter((c): c is Claimed => c !== undefined);
 
@@ -274,7 +318,24 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   result.smsStarved = allocation.starved.map((c) => c.id);
   const summary = starved.length > 0 ? await sendSummary(input, result, starved) : undefined;
 
-  // The disclosure log, then the ledger.
+  // The disclosure log (with what stopped runs may have sent), then the ledger.
+  await Promise.all(
+    orphans.map((entry) =>
+      limit(async () => {
+        try {
+          await withRetry(() => input.audit.record(entry), retry);
+        } catch (error) {
+          result.unaudited.push(entry);
+          result.failures.push({
+            stage: 'audit',
+            error: errorName(error),
+            consequence:
+              'a message a stopped run may have sent is not in the disclosure log: the entry is kept and written again later',
+          });
+        }
+      }),
+    ),
+  );
   await Promise.all(
     published.map((c) =>
       limit(async () => {
@@ -372,6 +433,41 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
       });
     }
   }
+}
+
+/** The disclosure of a message a stopped run may have sent: its claim ran out holding what it was
+ * about to disclose. Logged as possibly sent, so the disclosure log misses nothing that went out. */
+function possiblySent(
+  state: GroupState,
+  runId: string,
+  nowMs: number,
+  config: CompiledConfig,
+): AuditEntry | undefined {
+  const claim = state.claim;
+  if (!claim?.disclosing || claim.runId === runId || claim.leaseUntil > nowMs) return undefined;
+  return {
+    sentAt: new Date(claim.disclosing.at).toISOString(),
+    messageId: `unconfirmed-${claim.runId}-${groupId(state.audience, state.place)}`,
+    runId: claim.runId,
+    kind: 'alert',
+    audience: state.audience,
+    ...whereIs(config, state.audience, state.place),
+    level: claim.disclosing.levels,
+    caseRefs: claim.disclosing.caseRefs,
+    resolvedCaseRefs: claim.disclosing.resolved,
+    reason: `possibly sent: run ${claim.runId} stopped after claiming this message, before confirming it went out`,
+  };
+}
+
+/** The districts and local authorities an audience at a place covers. */
+function whereIs(config: CompiledConfig, audience: string, place: string) {
+  const known = config.file.audiences[audience] !== undefined;
+  const districts = Object.keys(config.file.districts).filter(
+    (d) => known && config.placeOf(audience, d) === place,
+  );
+  const authorities = [...new Set(districts.map((d) => config.localAuthorityOf(d)))];
+  const one = (values: string[]) => (values.length === 1 ? (values[0] as string) : values);
+  return { district: one(districts), localAuthority: one(authorities) };
 }
 
 function auditEntry(c: Claimed, runId: string, sentAt: string): AuditEntry {

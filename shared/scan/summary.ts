@@ -22,5 +22,6 @@ export function summariseRun(result: ScanResult) {
     lostClaims: result.lostClaims,
     failures: result.failures.length,
     unaudited: result.unaudited.length,
+    calendarUncovered: result.calendarUncovered,
   };
 }

@@ -25,7 +25,7 @@ describe('evaluateRecords: the report', () => {
       {
         line: 4,
         caseRef: ref(4),
-        reason: expect.stringContaining("category 'burglary' is not in the config"),
+        reason: expect.stringContaining("category is not one of the config's categories"),
       },
     ]);
     // Exactly what a first run sends: one message per audience and place, each with its SMS, in the
@@ -98,7 +98,7 @@ describe('evaluateRecords: the report', () => {
   it('reports invalid records with line and reason, in line order, and evaluates the rest', async () => {
     const records = [
       { line: 1, raw: aCase({ caseRef: ref(1), stageEnteredAt: '2026-11-25T08:00:00Z' }) },
-      { line: 2, error: 'not valid JSON (truncated)' },
+      { line: 2, code: 'unreadable' as const, error: 'not valid JSON (truncated)' },
       { line: 3, raw: { ...aCase({ caseRef: ref(3) }), stageEnteredAt: '2026-11-27T09:30:00Z' } },
       { line: 4, raw: { ...aCase({ caseRef: ref(4) }), stageEnteredAt: '2026-11-27T08:00:00' } },
     ];
@@ -108,7 +108,7 @@ describe('evaluateRecords: the report', () => {
     expect(report.cases).toEqual({ total: 4, open: 1, closed: 0, invalid: 3 });
     expect(report.invalid).toEqual([
       { line: 2, reason: 'not valid JSON (truncated)' },
-      { line: 3, caseRef: ref(3), reason: expect.stringContaining('is in the future') },
+      { line: 3, caseRef: ref(3), reason: expect.stringContaining('stageEnteredAt is in the future') },
       { line: 4, caseRef: ref(4), reason: expect.stringContaining('stageEnteredAt has no UTC offset') },
     ]);
     expect(report.breaches.map((b) => b.caseRef)).toEqual([ref(1)]);

@@ -128,7 +128,7 @@ describe('the scan handler', () => {
 
     expect(first.invalid).toEqual({
       total: 1,
-      listed: [{ caseRef: 'DA-000-0000002', reason: expect.stringMatching(/category/) }],
+      listed: [{ caseRef: 'DA-000-0000002', reason: expect.stringMatching(/^category is not one of/) }],
     });
     expect(ops.messages.filter((m) => /cannot evaluate/.test(m.subject))).toHaveLength(1);
   });
@@ -165,5 +165,26 @@ describe('the scan handler', () => {
     expect(kept.map((e) => e.caseRefs)).toEqual([['DA-000-0000001'], ['DA-000-0000001']]);
     expect(written.map((e) => e.audience).sort()).toEqual(['district-supervisor', 'marac-coordinator']);
     expect(state.items.get('audit-pending')?.entries).toEqual([]);
+  });
+});
+
+describe('the scan handler and the calendar', () => {
+  it('tells ops once when working-day deadlines fall beyond the bank-holiday list, and still alerts', async () => {
+    const beyond = Date.parse('2031-06-02T09:00:00.000Z');
+    const referred = {
+      ...item,
+      caseRef: 'DA-000-0000031',
+      stage: 'referred',
+      stageEnteredAt: '2031-05-28T09:00:00.000Z',
+    };
+    const { built, ops } = deps([referred]);
+    const handler = createScanHandler(built, { ...options, clock: () => beyond });
+
+    const first = await handler({}, context);
+    await handler({}, context);
+
+    expect(first.calendarUncovered).toBeGreaterThan(0);
+    expect(first.messages.length).toBeGreaterThan(0);
+    expect(ops.messages.filter((m) => /bank-holiday list/.test(m.subject))).toHaveLength(1);
   });
 });
