@@ -1,6 +1,6 @@
-// The stateless stack: the scan and ingest functions, the schedule, the feed's event source and the
-// alarms. It holds no data, so it can be redeployed freely (in production its log groups are kept
-// when it is destroyed).
+// The stateless stack: the scan and ingest functions, the schedule, the feed's event source, the
+// acknowledgement page (function and HTTP API) and the alarms. It holds no data, so it can be
+// redeployed freely (in production its log groups are kept when it is destroyed).
 
 import { basename, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
@@ -9,6 +9,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import {
+  ACK_LINKS_TABLE,
   AUDIT_TABLE,
   LEDGER_TABLE,
   MIRROR_TABLE,
@@ -16,7 +17,10 @@ import {
   REJECTS_TABLE,
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
+import { loadConfig } from '#shared/config/load.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
+import { ackId } from '#shared/scan/ledger-keys.ts';
+import { ACK_MEMORY_MB, ACK_TIMEOUT, AckEndpoint } from './ack-endpoint.ts';
 import { QueuewatchAlarms } from './alarms.ts';
 import { QueuewatchDashboard } from './dashboard.ts';
 import type { DataStack } from './data-stack.ts';
@@ -43,6 +47,7 @@ export const FUNCTION_ENTRIES = {
   scan: join(PROJECT_ROOT, 'functions', 'scan.ts'),
   ingest: join(PROJECT_ROOT, 'functions', 'ingest.ts'),
   digest: join(PROJECT_ROOT, 'functions', 'digest.ts'),
+  ack: join(PROJECT_ROOT, 'functions', 'ack.ts'),
 };
 
 export interface AppStackProps extends StackProps {
@@ -52,7 +57,7 @@ export interface AppStackProps extends StackProps {
   adminConfigPath?: string;
   feedSilenceHours?: number;
   /** The handlers' source files (tests may point these at stand-ins). */
-  entries?: { scan: string; ingest: string; digest: string };
+  entries?: { scan: string; ingest: string; digest: string; ack: string };
 }
 
 export class AppStack extends Stack {
@@ -64,6 +69,8 @@ export class AppStack extends Stack {
   readonly digestSchedule: Rule;
   readonly digestAlarms: DigestAlarms;
   readonly dashboard: QueuewatchDashboard;
+  readonly ack: QueuewatchFunction;
+  readonly ackEndpoint: AckEndpoint;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -137,6 +144,40 @@ export class AppStack extends Stack {
       }),
     );
 
+    // The acknowledgement page: GET shows an alert's cases, only the button's POST acknowledges. It
+    // reads and uses up links, and writes acknowledgements (only `acks/` items of the ledger) and
+    // their disclosure-log entries. Its refusal page links to the deployed config's case system.
+    this.ack = new QueuewatchFunction(this, 'Ack', {
+      functionName: functionName(stage, 'ack'),
+      description: 'Acknowledgement page: shows an alert on GET, acknowledges it on the button POST',
+      entry: entries.ack,
+      key: data.key,
+      production,
+      timeout: ACK_TIMEOUT,
+      memorySize: ACK_MEMORY_MB,
+      environment: { CASE_SYSTEM_URL: loadConfig(shippedConfig.from).file.linkBase },
+    });
+    this.ack
+      .bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write')
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'write', { leadingKeys: [ackId('*', '*')] })
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write');
+    this.ackEndpoint = new AckEndpoint(this, 'AckEndpoint', {
+      prefix: prefix(stage),
+      production,
+      fn: this.ack.function,
+      key: data.key,
+      opsTopic: data.opsTopic,
+    });
+    // The scan stores a link per alert and channel, and links to the page's own address unless the
+    // config in force gives a public one (acknowledge.baseUrl).
+    this.scan.bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write');
+    this.scan.function.addEnvironment('ACK_BASE_URL', this.ackEndpoint.url);
+    new CfnOutput(this, 'AckPageUrl', {
+      description:
+        "The acknowledgement page's own address; put a short domain of your own in front and set acknowledge.baseUrl",
+      value: this.ackEndpoint.url,
+    });
+
     this.alarms = new QueuewatchAlarms(this, 'Alarms', {
       prefix: prefix(stage),
       opsTopic: data.opsTopic,
@@ -205,7 +246,11 @@ export class AppStack extends Stack {
       alertTopic: data.alertTopic,
       ingestQueue: data.ingestQueue,
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
-      alarmNames: [...this.alarms.alarmNames, ...this.digestAlarms.alarmNames],
+      alarmNames: [
+        ...this.alarms.alarmNames,
+        ...this.digestAlarms.alarmNames,
+        ...this.ackEndpoint.alarmNames,
+      ],
       scheduleMinutes,
       scanTimeout: SCAN_TIMEOUT,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,

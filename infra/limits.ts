@@ -23,4 +23,5 @@ export const DEFAULT_FEED_SILENCE_HOURS = 6;
 
 export const prefix = (stage: string) => `queuewatch-${stage}`;
 export const configParameterName = (stage: string) => `/queuewatch/${stage}/config`;
-export const functionName = (stage: string, id: 'scan' | 'ingest' | 'digest') => `${prefix(stage)}-${id}`;
+export const functionName = (stage: string, id: 'scan' | 'ingest' | 'digest' | 'ack') =>
+  `${prefix(stage)}-${id}`;

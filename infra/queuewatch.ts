@@ -7,7 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '#shared/config/load.ts';
 import { checkDeployment } from '#shared/delivery/deploy-config.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
-import { AppStack } from './app-stack.ts';
+import { AppStack, type AppStackProps } from './app-stack.ts';
 import { DataStack } from './data-stack.ts';
 import { deployConfigPath, intContext, loadDeployment, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
 import { prefix } from './limits.ts';
@@ -17,7 +17,7 @@ export interface QueuewatchOptions {
   /** Admin config for the subscriptions' filter policies and the scan's shipped default. */
   adminConfigPath?: string;
   feedSilenceHours?: number;
-  entries?: { scan: string; ingest: string; digest: string };
+  entries?: AppStackProps['entries'];
   env?: { account?: string; region?: string };
 }
 

@@ -81,8 +81,8 @@ describe('the dashboard', () => {
     const names = Object.values(s.appTemplate.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a.Properties as { AlarmName: string }).AlarmName,
     );
-    // The scan's and ingest's eight, and the daily digest's three.
-    expect(names).toHaveLength(11);
+    // The scan's and ingest's eight, the daily digest's three, the acknowledgement page's four.
+    expect(names).toHaveLength(15);
     expect(titled('Alarms').properties.alarms?.sort()).toEqual(
       names
         .map(
