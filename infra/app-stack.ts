@@ -12,8 +12,10 @@ import {
   ACK_LINKS_TABLE,
   AUDIT_TABLE,
   LEDGER_TABLE,
+  LEGACY_OPEN_INDEX_NAME,
   MIRROR_TABLE,
-  OPEN_INDEX_NAME,
+  MIRROR_TABLE_MIGRATING,
+  OPEN_SHARDS_INDEX_NAME,
   REJECTS_TABLE,
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
@@ -74,7 +76,12 @@ export class AppStack extends Stack {
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
-    const { stage, production, scheduleMinutes } = props.deployment;
+    const { stage, production, scheduleMinutes, openCasesIndex } = props.deployment;
+    // The open-cases index the functions read: the sharded one, or (migrating from the first
+    // release, before the backfill) the old one; OPEN_CASES_INDEX tells their readers which.
+    const mirror = openCasesIndex ? MIRROR_TABLE_MIGRATING : MIRROR_TABLE;
+    const openIndex = openCasesIndex === 'legacy' ? LEGACY_OPEN_INDEX_NAME : OPEN_SHARDS_INDEX_NAME;
+    const indexEnvironment = { OPEN_CASES_INDEX: openCasesIndex === 'legacy' ? 'legacy' : 'sharded' };
     const { data } = props;
     const entries = props.entries ?? FUNCTION_ENTRIES;
     const shippedConfig = {
@@ -95,14 +102,14 @@ export class AppStack extends Stack {
       // A run that cannot start before the next is due is dropped: the next one covers it.
       retryAttempts: 0,
       maxEventAge: Duration.minutes(Math.max(1, scheduleMinutes)),
-      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE },
+      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE, ...indexEnvironment },
       bundledFiles: [shippedConfig],
     });
     this.scan
-      .bindTable(data.tables.mirror, MIRROR_TABLE, { queryIndex: OPEN_INDEX_NAME })
-      // The ledger holds one item per audience, district and shard (a few hundred at most), and
-      // each run reads it whole.
-      .bindTable(data.tables.ledger, LEDGER_TABLE, 'readWrite', { scan: true })
+      .bindTable(data.tables.mirror, mirror, { queryIndex: openIndex })
+      // The ledger's records are read by key, shard by shard (BatchGetItem); only a mirror still
+      // read through the legacy index, which is not sharded, needs its ledger read whole (Scan).
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'readWrite', { scan: openCasesIndex === 'legacy' })
       .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
       .bindTable(data.tables.state, STATE_TABLE, 'readWrite')
       .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
@@ -212,11 +219,12 @@ export class AppStack extends Stack {
         DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE,
         // The digest calls the feed quiet when the feed-silence alarm would.
         FEED_SILENCE_HOURS: String(feedSilenceHours),
+        ...indexEnvironment,
       },
       bundledFiles: [shippedConfig],
     });
     this.digest
-      .bindTable(data.tables.mirror, MIRROR_TABLE, { queryIndex: OPEN_INDEX_NAME })
+      .bindTable(data.tables.mirror, mirror, { queryIndex: openIndex })
       // Read only: the digest counts alerts and acknowledgements, it never changes them.
       .bindTable(data.tables.ledger, LEDGER_TABLE, 'read', { scan: true })
       .bindTable(data.tables.audit, AUDIT_TABLE, 'write')

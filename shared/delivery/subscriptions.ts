@@ -77,6 +77,10 @@ export const deploymentSchema = z
     production: z.boolean().default(false),
     /** Minutes between scans. */
     scheduleMinutes: z.number().int().min(1).max(60).default(5),
+    /** Only while a mirror from the first release migrates to the sharded open-cases index (README:
+     * "Migrating to the sharded index"): `legacy` adds the sharded index and keeps reading the old
+     * one; `migrating` reads the sharded one, the old one still there; absent, only the sharded. */
+    openCasesIndex: z.enum(['legacy', 'migrating']).optional(),
     subscribers: z.array(subscriberSchema).default([]),
     /** Email addresses for system-health alerts (the ops topic). */
     opsEmails: z.array(emailAddressSchema).default([]),

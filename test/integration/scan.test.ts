@@ -15,6 +15,7 @@ import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { openIndexRefs } from '#test/support/open-index.ts';
 
 const config = loadConfig();
 const NOW = Date.parse('2026-11-27T09:00:00Z');
@@ -84,7 +85,7 @@ function scanInput(publisher: Publisher, nowMs = NOW, runId = 'run-1') {
     config,
     nowMs,
     runId,
-    source: new DynamoOpenCaseSource(doc, tables.mirror as string, 100),
+    source: new DynamoOpenCaseSource(doc, tables.mirror as string, { pageSize: 100 }),
     ledger: new DynamoLedger(doc, tables.ledger as string),
     publisher,
     audit: new DynamoAuditLog(doc, tables.audit as string),
@@ -105,7 +106,7 @@ describe('the open-cases index', () => {
       }),
       NOW,
     );
-    const source = new DynamoOpenCaseSource(doc, tables.mirror as string, 100);
+    const source = new DynamoOpenCaseSource(doc, tables.mirror as string, { pageSize: 100 });
     const result = await runScan({ ...scanInput(new RecordingPublisher()), source });
 
     expect(source.itemsRead).toBe(250);
@@ -117,24 +118,22 @@ describe('the open-cases index', () => {
   it('drops a case from the index when it closes', async () => {
     const open = aCase({ caseRef: 'DA-000-0000002' });
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(open, NOW) }));
-    const source = new DynamoOpenCaseSource(doc, tables.mirror as string);
-    const before: unknown[] = [];
-    for await (const page of source.pages()) before.push(...page);
+    const before = await openIndexRefs(doc, tables.mirror as string);
 
     const closed = { ...open, stage: 'closed' as const, sourceUpdatedAt: new Date(NOW).toISOString() };
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(closed, NOW) }));
-    const after: unknown[] = [];
-    for await (const page of source.pages()) after.push(...page);
+    const after = await openIndexRefs(doc, tables.mirror as string);
 
-    expect(before).toHaveLength(1);
-    expect(after).toHaveLength(0);
+    expect(before).toEqual(['DA-000-0000002']);
+    expect(after).toEqual([]);
   });
 
   it('projects only what the engine needs', async () => {
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(aCase({}), NOW) }));
+    const source = new DynamoOpenCaseSource(doc, tables.mirror as string);
     const items: Record<string, unknown>[] = [];
-    for await (const page of new DynamoOpenCaseSource(doc, tables.mirror as string).pages())
-      items.push(...page);
+    for (const shard of source.shards(['D01']))
+      for await (const page of source.pages(shard)) items.push(...page);
 
     expect(Object.keys(items[0] ?? {}).sort()).toEqual(
       [
@@ -142,7 +141,7 @@ describe('the open-cases index', () => {
         'category',
         'childrenInvolved',
         'district',
-        'openQueue',
+        'openShard',
         'riskLevel',
         'stage',
         'stageEnteredAt',
