@@ -10,6 +10,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import {
   AUDIT_TABLE,
+  FLOW_TABLE,
   LEDGER_TABLE,
   MIRROR_TABLE,
   OPEN_INDEX_NAME,
@@ -115,6 +116,8 @@ export class AppStack extends Stack {
     });
     this.ingest
       .bindTable(data.tables.mirror, MIRROR_TABLE, 'write')
+      // Each transition the mirror makes: put once, its day marked, the district's last moved.
+      .bindTable(data.tables.flow, FLOW_TABLE, 'write')
       .bindTable(data.tables.state, STATE_TABLE, 'write')
       .bindTable(data.tables.rejects, REJECTS_TABLE, 'write')
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')

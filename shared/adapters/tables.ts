@@ -81,7 +81,26 @@ export const REJECTS_TABLE: TableDefinition = {
   indexes: [],
 };
 
-export const TABLES = [MIRROR_TABLE, LEDGER_TABLE, AUDIT_TABLE, STATE_TABLE, REJECTS_TABLE] as const;
+export const FLOW_TABLE: TableDefinition = {
+  id: 'flow',
+  description:
+    'Flow: one item per stage transition (stored once however often it is seen), one count item per district and day, and the last transition of each district',
+  // pk `t#<district>#<day>` / sk `<caseRef>#<to stage>#<at>`: a transition; `d#<district>` /
+  // `<day>`: that day's counts, built from its transitions; `last` and `since` / `<district>`.
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  indexes: [],
+};
+
+export const TABLES = [
+  MIRROR_TABLE,
+  LEDGER_TABLE,
+  AUDIT_TABLE,
+  STATE_TABLE,
+  REJECTS_TABLE,
+  FLOW_TABLE,
+] as const;
 
 /** Environment variable that carries each table's name into a function. */
 export const TABLE_ENV: Record<(typeof TABLES)[number]['id'], string> = {
@@ -90,6 +109,7 @@ export const TABLE_ENV: Record<(typeof TABLES)[number]['id'], string> = {
   audit: 'AUDIT_TABLE',
   state: 'STATE_TABLE',
   rejects: 'REJECTS_TABLE',
+  flow: 'FLOW_TABLE',
 };
 
 /** CreateTable input for the SDK (local servers, tests). On-demand, like the stack. */

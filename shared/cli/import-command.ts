@@ -11,6 +11,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
+import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import { createTableInput, MIRROR_TABLE } from '../adapters/tables.ts';
 import type { RejectCode } from '../ingest/change.ts';
 import {
@@ -35,6 +36,7 @@ interface ImportCommandOptions {
   exclusive?: boolean;
   createTables?: boolean;
   config?: string;
+  flowTable?: string;
 }
 
 /** Exit codes past the usual ones: some lines were rejected; stopped by Ctrl-C (resumable). */
@@ -67,6 +69,10 @@ export function importCommand(): Command {
     )
     .option('--create-tables', 'create the tables first if they do not exist (local endpoints only)')
     .option(
+      '--flow-table <name>',
+      'where the stage transitions the import makes are counted (default with --prefix: <prefix>-flow)',
+    )
+    .option(
       '-c, --config <file>',
       'config whose categories and districts records must use (default: shipped)',
     )
@@ -79,6 +85,10 @@ export function importCommand(): Command {
       const prefix = options.prefix ?? (options.endpoint && !options.table ? LOCAL_PREFIX : undefined);
       const tableName = options.table ?? (prefix ? tableNames(prefix).mirror : undefined);
       if (!tableName) throw new UsageError('name the mirror table: --table NAME or --prefix PREFIX');
+      const flowTable = options.flowTable ?? (prefix ? tableNames(prefix).flow : undefined);
+      if (!flowTable) {
+        process.stderr.write('note: no --flow-table: the transitions this import makes are not counted\n');
+      }
       if (options.createTables && !options.endpoint) {
         throw new UsageError('--create-tables is for local endpoints; on AWS the stack creates the tables');
       }
@@ -105,9 +115,13 @@ export function importCommand(): Command {
         process.on('SIGINT', onSigint);
         const progress = progressReporter(file);
         try {
+          const doc = DynamoDBDocumentClient.from(client, {
+            marshallOptions: { removeUndefinedValues: true },
+          });
           const report = await importCases({
             file,
-            client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+            client: doc,
+            ...(flowTable ? { flow: new DynamoFlowStore(doc, flowTable) } : {}),
             tableName,
             vocabulary: config.vocabulary,
             nowMs: Date.now(),

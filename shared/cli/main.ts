@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { configCommand } from './config-command.ts';
 import { evaluateCommand } from './evaluate-command.ts';
+import { flowCommand } from './flow-command.ts';
 import { generateCommand } from './generate-command.ts';
 import { importCommand } from './import-command.ts';
 import { localCommand } from './local-command.ts';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(evaluateCommand());
   program.addCommand(generateCommand());
   program.addCommand(importCommand());
+  program.addCommand(flowCommand());
   program.addCommand(localCommand());
   return program;
 }

@@ -1,5 +1,5 @@
-// The ingest function's adapters, built once from its environment (at cold start): tables and the
-// ops topic by name. The case vocabulary comes from the config in force, read per batch through
+// The ingest function's adapters, built once from its environment (at cold start): tables (the
+// mirror, and the flow it counts) and the ops topic by name. The case vocabulary comes from the config in force, read per batch through
 // the same cached source as the scan's, so a district added with `config push` is accepted
 // without a deploy.
 
@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import { recordIngest } from '../adapters/ingest-state.ts';
 import { MirrorWriter } from '../adapters/mirror-writer.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
@@ -33,7 +34,12 @@ export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promi
     ops,
   );
   const fixed = {
-    mirror: new MirrorWriter(doc, requireEnv('MIRROR_TABLE', env)),
+    // Every transition the mirror makes is counted in the flow table, for the silence signals.
+    mirror: new MirrorWriter(
+      doc,
+      requireEnv('MIRROR_TABLE', env),
+      new DynamoFlowStore(doc, requireEnv('FLOW_TABLE', env)),
+    ),
     rejects: new DynamoRejectStore(doc, requireEnv('REJECTS_TABLE', env)),
     state: { recordIngest: (atMs: number) => recordIngest(doc, stateTable, atMs) },
     ops,

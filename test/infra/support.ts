@@ -131,6 +131,7 @@ export function dataNames(s: QueuewatchStacks): Record<string, string> {
     audit: logicalId(data, data.tables.audit),
     state: logicalId(data, data.tables.state),
     rejects: logicalId(data, data.tables.rejects),
+    flow: logicalId(data, data.tables.flow),
     key: logicalId(data, data.key),
     alertTopic: logicalId(data, data.alertTopic),
     opsTopic: logicalId(data, data.opsTopic),
