@@ -3,6 +3,7 @@
 
 import * as z from 'zod';
 import { RISK_LEVELS, STAGES } from '../domain/case.ts';
+import { signalsSchema } from './signals-schema.ts';
 
 const id = z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'must be a lower-case id like district-supervisor');
 const limitText = z.string({ error: 'must be a limit like 30m, 4h, 7d or 1wd' });
@@ -91,6 +92,9 @@ export const configSchema = z
       .object({ maxPerRun: z.number().int().min(1).max(1000).default(20) })
       .strict()
       .default({ maxPerRun: 20 }),
+    signals: signalsSchema
+      .optional()
+      .describe('silence: flow that falls below normal or stops (signals-schema.ts)'),
   })
   .strict();
 
