@@ -10,6 +10,7 @@ import { importCommand } from './import-command.ts';
 import { localCommand } from './local-command.ts';
 import { reportError } from './output.ts';
 import { routesCommand } from './routes-command.ts';
+import { signalsCommand } from './signals-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('queuewatch')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(configCommand());
   program.addCommand(routesCommand());
+  program.addCommand(signalsCommand());
   program.addCommand(evaluateCommand());
   program.addCommand(generateCommand());
   program.addCommand(importCommand());
