@@ -16,7 +16,7 @@ export interface QueuewatchOptions {
   /** Admin config for the subscriptions' filter policies and the scan's shipped default. */
   adminConfigPath?: string;
   feedSilenceHours?: number;
-  entries?: { scan: string; ingest: string };
+  entries?: { scan: string; ingest: string; signals?: string };
   env?: { account?: string; region?: string };
 }
 

@@ -19,3 +19,18 @@ export interface FlowReader {
   /** A district's flow for each day from `fromDay` to `toDay`. */
   days(district: string, fromDay: number, toDay: number, nowMs: number): Promise<FlowDays>;
 }
+
+/** What the run remembers of one series between runs: whether it was raised and announced, and
+ * when it was last sent, so it repeats on its cadence and says once when it clears. */
+export interface SignalState {
+  raised: boolean;
+  /** ISO instants. */
+  raisedAt?: string;
+  sentAt?: string;
+  clearedAt?: string;
+}
+
+export interface SignalStateStore {
+  load(names: readonly string[]): Promise<Map<string, SignalState>>;
+  save(name: string, state: SignalState): Promise<void>;
+}

@@ -77,6 +77,7 @@ describe('app stack', () => {
       expect(FUNCTION_ENTRIES).toEqual({
         scan: `${PROJECT_ROOT}functions/scan.ts`,
         ingest: `${PROJECT_ROOT}functions/ingest.ts`,
+        signals: `${PROJECT_ROOT}functions/signals.ts`,
       });
     });
   });

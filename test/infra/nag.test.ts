@@ -26,8 +26,10 @@ interface PluginReport {
 const ACKNOWLEDGED = [
   'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Ingest/Role/DefaultPolicy/Resource',
   'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Scan/Role/DefaultPolicy/Resource',
+  'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Signals/Role/DefaultPolicy/Resource',
   'AwsSolutions-L1 at queuewatch-dev-app/Ingest/Function/Resource',
   'AwsSolutions-L1 at queuewatch-dev-app/Scan/Function/Resource',
+  'AwsSolutions-L1 at queuewatch-dev-app/Signals/Function/Resource',
 ];
 
 function appWithNag() {

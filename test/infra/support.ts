@@ -12,7 +12,11 @@ import { buildQueuewatch, type QueuewatchOptions, type QueuewatchStacks } from '
 import { type Deployment, deploymentSchema } from '#shared/delivery/subscriptions.ts';
 
 export const STAND_IN_HANDLER = fileURLToPath(new URL('./fixtures/stand-in-handler.ts', import.meta.url));
-export const STAND_IN_ENTRIES = { scan: STAND_IN_HANDLER, ingest: STAND_IN_HANDLER };
+export const STAND_IN_ENTRIES = {
+  scan: STAND_IN_HANDLER,
+  ingest: STAND_IN_HANDLER,
+  signals: STAND_IN_HANDLER,
+};
 
 /** Skips esbuild for every stack: a template is all these tests read. */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
