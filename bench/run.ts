@@ -28,6 +28,7 @@ import { createTables, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { silenceDetector } from './silence.ts';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
@@ -73,7 +74,7 @@ function main() {
     .option('--engine-cases <n>', 'cases for engine throughput', Number)
     .option('--memory <a,b>', 'two open-case counts for the memory comparison')
     .option('--import-records <n>', 'records for the import rate', Number)
-    .option('--only <list>', 'run only these scenarios, e.g. 2,3 (default: all seven)')
+    .option('--only <list>', 'run only these scenarios, e.g. 2,3 (default: all eight)')
     .option('--out-dir <dir>', 'where to write the JSON', join(root, 'bench-results'))
     .action(async (options) => {
       const quick = Boolean(options.quick);
@@ -111,6 +112,8 @@ async function bench(sizes: Sizes, outDir: string, quick: boolean, only?: Readon
     // The engine first, on a quiet heap: it measures our code, not the garbage collector's
     // reaction to the emulator's data.
     if (wanted('3')) rows.push(engineThroughput(sizes.engineCases));
+    // Pure simulation, no database: before the emulator fills the heap too.
+    if (wanted('8')) rows.push(silenceDetector(quick));
     if (wanted('1', '2')) {
       rows.push(
         ...(await readCostAndOverhead(doc, dynamo.client, sizes)).filter((r) =>

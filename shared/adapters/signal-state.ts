@@ -16,15 +16,28 @@ const stateSchema = z.object({
 });
 
 export class DynamoSignalStates implements SignalStateStore {
+  /** What this container read or wrote, when caching: the signals function runs one at a time, so
+   * a warm container is the states' only writer and need not read them again. */
+  private readonly known = new Map<string, SignalState | undefined>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly options: { cache?: boolean } = {},
   ) {}
 
   async load(names: readonly string[]): Promise<Map<string, SignalState>> {
     const out = new Map<string, SignalState>();
-    for (let i = 0; i < names.length; i += 100) {
-      let keys: Array<Record<string, unknown>> = names
+    const cache = this.options.cache === true;
+    const unread = cache ? names.filter((n) => !this.known.has(n)) : [...names];
+    if (cache) {
+      for (const n of names) {
+        const state = this.known.get(n);
+        if (state) out.set(n, state);
+      }
+    }
+    for (let i = 0; i < unread.length; i += 100) {
+      let keys: Array<Record<string, unknown>> = unread
         .slice(i, i + 100)
         .map((n) => ({ name: `${PREFIX}${n}` }));
       for (let attempt = 0; keys.length > 0; attempt++) {
@@ -41,6 +54,7 @@ export class DynamoSignalStates implements SignalStateStore {
         keys = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
+    if (cache) for (const n of unread) this.known.set(n, out.get(n));
     return out;
   }
 
@@ -48,6 +62,7 @@ export class DynamoSignalStates implements SignalStateStore {
     await this.client.send(
       new PutCommand({ TableName: this.tableName, Item: { ...state, name: `${PREFIX}${name}` } }),
     );
+    if (this.options.cache) this.known.set(name, state);
   }
 }
 

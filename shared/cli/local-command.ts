@@ -1,7 +1,7 @@
 // `queuewatch local`: the main job on this machine. An embedded DynamoDB, a synthetic queue, and
 // the real scan handler on its schedule over simulated time (48 hours in about a minute).
 
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { TABLE_ENV } from '../adapters/tables.ts';
 import { configParameterName } from './config-push.ts';
 import { loadConfigOption, parseCount, parseInstant, print, UsageError } from './output.ts';
@@ -17,6 +17,7 @@ interface LocalOptions {
   show: string;
   emails?: boolean;
   config?: string;
+  scenario?: string;
 }
 
 export function localCommand(): Command {
@@ -47,9 +48,23 @@ export function localCommand(): Command {
     )
     .option('--stage <stage>', 'with --aws: the deployment stage whose tables and config parameter to use')
     .option('-c, --config <file>', 'config file (default: the shipped config)')
+    .addOption(
+      new Option(
+        '--scenario <name>',
+        'replay a timeline instead: iops (weeks of flow, a go-live, referrals falling, a feed stopping; about two minutes)',
+      ).choices(['iops']),
+    )
     .action(async (options: LocalOptions & { once?: boolean; aws?: boolean; stage?: string }) => {
       if (options.aws) {
         await runOnAws(options.stage);
+        return;
+      }
+      if (options.scenario === 'iops') {
+        process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+        process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+        process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+        const { runIopsScenario } = await import('../local/scenario-iops.ts');
+        await runIopsScenario({ config: loadConfigOption(options.config), seed: options.seed, write: print });
         return;
       }
       // Quiet the Lambda tooling before it loads: this run prints its own story.
@@ -82,7 +97,7 @@ async function runOnAws(stage: string | undefined): Promise<void> {
     process.env.CONFIG_PARAMETER ??= configParameterName(stage);
   }
   const missing = [
-    ...Object.values(TABLE_ENV).filter((v) => v !== 'REJECTS_TABLE'),
+    ...Object.values(TABLE_ENV).filter((v) => v !== 'REJECTS_TABLE' && v !== 'FLOW_TABLE'),
     'ALERT_TOPIC_ARN',
     'OPS_TOPIC_ARN',
     'CONFIG_PARAMETER',

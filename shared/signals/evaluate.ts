@@ -263,7 +263,8 @@ export function judgeFlowStopped(
       }
       return { firstDay, hours };
     });
-    const last = known
+    // Every district's last transition counts (`since` is not read when the profiles are cached).
+    const last = districts
       .map((d) => history.last.get(d))
       .reduce<string | undefined>(
         (a, b) => (b !== undefined && (a === undefined || b > a) ? b : a),

@@ -67,7 +67,8 @@ export function awsSignalsDeps(env: NodeJS.ProcessEnv = process.env): SignalsDep
   return {
     config: () => configSource.current(),
     flow: new DynamoFlowStore(doc, requireEnv('FLOW_TABLE', env)),
-    states: new DynamoSignalStates(doc, stateTable),
+    // Reserved concurrency 1: a warm container is the states' only writer, so it keeps its copy.
+    states: new DynamoSignalStates(doc, stateTable, { cache: true }),
     publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
     ops,

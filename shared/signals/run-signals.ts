@@ -82,7 +82,6 @@ async function readHistory(input: SignalsInput): Promise<{ history: FlowHistory;
   const { config, nowMs, mode } = input;
   const today = londonDay(nowMs);
   const yesterday = today - 1;
-  const [since, last] = await Promise.all([input.flow.since(), input.flow.lastTransitions()]);
   const historyDays = input.historyDays ?? 365;
   const flowDays = (config.signals.settings.baselineWeeks + 1) * 7;
   const districts = Object.keys(config.file.districts);
@@ -92,6 +91,11 @@ async function readHistory(input: SignalsInput): Promise<{ history: FlowHistory;
   const needProfiles =
     mode !== 'daily' && (!profiles || ['*', ...districts].some((name) => profiles.get(name)?.day !== today));
   const firstDay = needDaily ? yesterday - historyDays + 1 : today - flowDays;
+  // With every flow profile fitted today, a check needs only each district's last transition.
+  const [since, last] = await Promise.all([
+    needDaily || needProfiles ? input.flow.since() : Promise.resolve(new Map<string, number>()),
+    mode !== 'daily' ? input.flow.lastTransitions() : Promise.resolve(new Map<string, string>()),
+  ]);
   const days = new Map<string, DayFlow[]>();
   let invalid = 0;
   if (needDaily || needProfiles) {
