@@ -1,7 +1,11 @@
 // `queuewatch signals show`: what each silence signal watches, how it is judged, and who hears of
-// it in each district (like `routes test` for the alert rules).
+// it in each district (like `routes test` for the alert rules). `queuewatch signals status`: each
+// district's signals now, from the flow table, learning ones said plainly.
 
-import { Command } from 'commander';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Command, Option } from 'commander';
+import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import {
   FEED_STOPPED_ID,
@@ -9,7 +13,11 @@ import {
   type FlowMatch,
   type SignalsFile,
 } from '../config/signals-schema.ts';
-import { loadConfigOption, print, UsageError } from './output.ts';
+import { LOCAL_CREDENTIALS } from '../local/embedded-dynamo.ts';
+import { judgeDaily, judgeFlowStopped, type SignalStatus } from '../signals/evaluate.ts';
+import { labelOf } from '../signals/messages.ts';
+import { readHistory } from '../signals/run-signals.ts';
+import { loadConfigOption, parseInstant, print, UsageError } from './output.ts';
 
 export interface SignalView {
   id: string;
@@ -94,6 +102,43 @@ export function showSignals(
   return only?.signal ? views.filter((v) => v.id === only.signal) : views;
 }
 
+/** Each district's signals now, in one line: learning (until when), normal, or raised with what was
+ * seen; the whole feed on a line of its own. */
+export function describeStatuses(config: CompiledConfig, statuses: readonly SignalStatus[]): string[] {
+  const lines: string[] = [];
+  const label = (s: SignalStatus) => labelOf(s, config);
+  const line = (s: SignalStatus): string => {
+    if (s.state === 'learning')
+      return `${label(s)} learning${s.learningUntil ? ` until ${s.learningUntil}` : ' (no flow yet)'}`;
+    if (s.state === 'sparse') return `${label(s)} too few to judge`;
+    const raised = s.state === 'raised' ? 'RAISED' : 'normal';
+    switch (s.kind) {
+      case 'rate':
+        return `${label(s)} ${raised} (${s.observed} in ${s.days} days, normal ${Math.round(s.expected)}${s.fallSince ? `, low since ${s.fallSince}` : ''})`;
+      case 'proportion': {
+        const share = s.trials > 0 ? ` (${Math.round((s.successes / s.trials) * 100)}%)` : '';
+        const normal =
+          s.normal !== undefined
+            ? `, ${s.against === 'floor' ? 'floor' : 'normal'} ${Math.round(s.normal * 100)}%`
+            : '';
+        const learning = s.learningUntil ? `; its own normal learning until ${s.learningUntil}` : '';
+        return `${label(s)} ${raised} (${s.successes} of ${s.trials}${share} in ${s.days} days${normal}${learning})`;
+      }
+      default:
+        return `${label(s)} ${raised}${s.last ? ` (latest ${s.last.slice(0, 16).replace('T', ' ')} UTC)` : ''}`;
+    }
+  };
+  for (const district of Object.keys(config.file.districts)) {
+    const own = statuses.filter((s) => s.district === district);
+    if (own.length === 0) continue;
+    const name = config.file.districts[district]?.name ?? '';
+    lines.push(`${`${district} ${name}`.padEnd(16)} ${own.map(line).join(' · ')}`);
+  }
+  const feed = statuses.filter((s) => s.district === undefined);
+  if (feed.length > 0) lines.push(`${'whole feed'.padEnd(16)} ${feed.map(line).join(' · ')}`);
+  return lines;
+}
+
 export function signalsCommand(): Command {
   const signals = new Command('signals').description(
     'The silence signals: flow that falls below normal or stops',
@@ -150,5 +195,58 @@ export function signalsCommand(): Command {
         }
       }
     });
+  signals
+    .command('status')
+    .description(
+      'Each district’s signals now, from the flow table: learning (until when), normal, or raised and why. Sends nothing.',
+    )
+    .option('--endpoint <url>', 'a local DynamoDB (dynalite, moto) instead of AWS')
+    .addOption(new Option('--table <name>', 'the flow table’s name').conflicts('prefix'))
+    .option(
+      '--prefix <prefix>',
+      'table name prefix: the flow table is <prefix>-flow (with --endpoint: local)',
+    )
+    .option('--region <region>', 'AWS region (default: from the environment)')
+    .option('--at <instant>', 'judge as of this instant (default: now)', parseInstant)
+    .option('-c, --config <file>', 'config file (default: the shipped config)')
+    .action(
+      async (options: {
+        endpoint?: string;
+        table?: string;
+        prefix?: string;
+        region?: string;
+        at?: number;
+        config?: string;
+      }) => {
+        const config = loadConfigOption(options.config);
+        if (!config.signals.configured) {
+          print('no signals: the config has no signals section, so nothing watches for silence');
+          return;
+        }
+        const prefix = options.prefix ?? (options.endpoint && !options.table ? 'local' : undefined);
+        const tableName = options.table ?? (prefix ? `${prefix}-flow` : undefined);
+        if (!tableName) throw new UsageError('name the flow table: --table NAME or --prefix PREFIX');
+        const client = options.endpoint
+          ? new DynamoDBClient({
+              endpoint: options.endpoint,
+              region: options.region ?? 'eu-west-2',
+              credentials: LOCAL_CREDENTIALS,
+            })
+          : new DynamoDBClient(options.region ? { region: options.region } : {});
+        try {
+          const nowMs = options.at ?? Date.now();
+          const flow = new DynamoFlowStore(DynamoDBDocumentClient.from(client), tableName);
+          const { history, invalid } = await readHistory({ config, nowMs, mode: 'all', flow });
+          const statuses = [...judgeDaily(config, history), ...judgeFlowStopped(config, history, nowMs)];
+          print(
+            `signals as of ${new Date(nowMs).toISOString().slice(0, 16).replace('T', ' ')} UTC, from ${tableName}:`,
+          );
+          for (const line of describeStatuses(config, statuses)) print(`  ${line}`);
+          if (invalid > 0) print(`  (${invalid} flow items could not be read and were left out)`);
+        } finally {
+          client.destroy();
+        }
+      },
+    );
   return signals;
 }

@@ -78,7 +78,11 @@ function due(state: SignalState, repeatMs: number, nowMs: number): boolean {
   return nowMs - Date.parse(state.sentAt) >= repeatMs - slack;
 }
 
-async function readHistory(input: SignalsInput): Promise<{ history: FlowHistory; invalid: number }> {
+/** The flow a run of this mode judges: each district's days (from its first day of flow, within the
+ * history window, up to yesterday), its first day and its last transition. */
+export async function readHistory(
+  input: Pick<SignalsInput, 'config' | 'nowMs' | 'mode' | 'flow' | 'profiles' | 'historyDays'>,
+): Promise<{ history: FlowHistory; invalid: number }> {
   const { config, nowMs, mode } = input;
   const today = londonDay(nowMs);
   const yesterday = today - 1;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
 import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
 import { MemorySignalStates } from '#shared/adapters/signal-state.ts';
+import { describeStatuses } from '#shared/cli/signals-command.ts';
 import { DAY_MS, epochDay, londonLocalToUtc } from '#shared/domain/calendar.ts';
 import { fitsOneSegment } from '#shared/domain/notify.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
@@ -43,7 +44,8 @@ function harness() {
   return { flow, states, audit, published, run };
 }
 
-describe('the signals run', () => {
+// Each test replays weeks of flow and fits decision limits by simulation: seconds, not milliseconds.
+describe('the signals run', { timeout: 60_000 }, () => {
   it('says plainly that every signal is learning when there is no flow yet, and sends nothing', async () => {
     const h = harness();
     const result = await h.run(at(START, 7), 'all');
@@ -295,5 +297,36 @@ describe('signal messages', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('signals status', { timeout: 60_000 }, () => {
+  it('says plainly which signals are learning and until when, and what is raised and why', async () => {
+    const h = harness();
+    await synthesiseFlow(h.flow, {
+      districts: ['D07'],
+      fromDay: START,
+      toDay: START + 70,
+      seed: 8,
+      nowMs: at(START + 71, 7),
+      plan: (_, day) => (day >= START + 63 ? { ...NORMAL_DAY, childShare: 0.1 } : NORMAL_DAY),
+    });
+    await synthesiseFlow(h.flow, {
+      districts: ['D01'],
+      fromDay: START + 60,
+      toDay: START + 70,
+      seed: 9,
+      nowMs: at(START + 71, 7),
+    });
+    const { statuses } = await h.run(at(START + 71, 7), 'all');
+    const lines = describeStatuses(config, statuses);
+    expect(lines.find((l) => l.startsWith('D01'))).toMatch(
+      /^D01 Northgate +referrals learning until 2026-10-30 · high-risk DA referrals learning until 2026-10-30 · child referrals normal \(\d+ of \d+ \(\d+%\) in 7 days, floor 60%; its own normal learning until 2026-10-30\) · case movements learning until 2026-10-30$/,
+    );
+    expect(lines.find((l) => l.startsWith('D07'))).toMatch(
+      /child referrals RAISED \(\d+ of \d+ \(\d+%\) in 7 days, normal \d+%\)/,
+    );
+    expect(lines.find((l) => l.startsWith('D02'))).toMatch(/referrals learning \(no flow yet\)/);
+    expect(lines.at(-1)).toMatch(/^whole feed +case movements (normal|RAISED)/);
   });
 });
