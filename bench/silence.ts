@@ -1,4 +1,4 @@
-// Scenario 8 of `npm run bench`: the silence detectors on simulated traffic, beside the mean-and-band
+// Scenario 9 of `npm run bench`: the silence detectors on simulated traffic, beside the mean-and-band
 // alarms the domain notes warn against. Seeded trials (shared/domain/silence/trials.ts): false
 // alarms per 1,000 series-days on normal traffic of many shapes, days to raise a halving of 10 a day,
 // cases to raise a share falling from 80% to 28%, and how late a stopped flow is raised.
@@ -116,7 +116,7 @@ export function silenceDetector(quick: boolean): SilenceRow {
     stops.missed === 0 &&
     lateMax < 15;
   return {
-    scenario: '8. silence detector',
+    scenario: '9. silence detector',
     figure:
       `false alarms per 1,000 series-days: counts ${round(counts.per1000)}, shares ${round(shares.per1000)}, flow ${round(flow.per1000)}; ` +
       `a halving of 10/day raised in ${halving.median} days (median; ${Math.round(within7 * 100)}% within 7, 90% within ${halving.p90}); ` +

@@ -1,12 +1,14 @@
-// The scheduled scan: every few minutes, evaluate the open cases and send what is due.
+// The scheduled scan: every few minutes, evaluate the open cases and send what is due. The clock
+// is the only "now": the schedule's event carries nothing the scan believes.
 
 import { withObservability } from '#shared/lambda/observability.ts';
-import { awsScanDeps, createScanHandler, type ScanEvent } from '#shared/scan/handler.ts';
+import { awsScanDeps } from '#shared/scan/aws.ts';
+import { createScanHandler } from '#shared/scan/handler.ts';
 import { summariseRun } from '#shared/scan/summary.ts';
 
 const scan = createScanHandler(awsScanDeps());
 
-export const handler = withObservability(async (event: ScanEvent | undefined, context) => {
+export const handler = withObservability(async (event: unknown, context) => {
   const result = await scan(event, context);
   return summariseRun(result);
 });

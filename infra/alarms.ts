@@ -18,15 +18,27 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE } from '#shared/lambda/observability.ts';
 import { HEARTBEAT_METRIC } from '#shared/signals/run-signals.ts';
 
-/** A queuewatch custom metric, as Powertools emits it (the service dimension on every metric). */
-export function queuewatchMetric(metricName: string, period: Duration): Metric {
+/** A queuewatch custom metric, as Powertools emits it (the service dimension on every metric).
+ * Counts are summed; a gauge (a value per run) asks for `Maximum`. */
+export function queuewatchMetric(
+  metricName: string,
+  period: Duration,
+  options: { statistic?: string; label?: string } = {},
+): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
     dimensionsMap: { service: SERVICE },
-    statistic: 'Sum',
+    statistic: options.statistic ?? 'Sum',
     period,
+    ...(options.label !== undefined ? { label: options.label } : {}),
   });
+}
+
+/** Five-minute periods without a heartbeat before the scan-heartbeat alarm fires: three (15
+ * minutes), or more for a slower schedule, so a run on time never looks missed. */
+export function heartbeatPeriods(scheduleMinutes: number): number {
+  return Math.max(3, Math.ceil(scheduleMinutes / 5) + 1);
 }
 
 export interface AlarmsProps {
@@ -48,6 +60,7 @@ export class QueuewatchAlarms extends Construct {
     | 'scanErrors'
     | 'scanHeartbeat'
     | 'ingestErrors'
+    | 'ingestRetries'
     | 'ingestDeadLetters'
     | 'rejectedMessages'
     | 'feedSilence'
@@ -57,6 +70,8 @@ export class QueuewatchAlarms extends Construct {
     | 'dailySignalsHeartbeat',
     Alarm
   >;
+  /** Every alarm's name as written (not a reference), for widgets that list them. */
+  readonly alarmNames: string[] = [];
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
@@ -72,8 +87,10 @@ export class QueuewatchAlarms extends Construct {
         missing?: TreatMissingData;
       },
     ) => {
+      const alarmName = `${props.prefix}-${alarmId}`;
+      this.alarmNames.push(alarmName);
       const a = new Alarm(this, alarmId, {
-        alarmName: `${props.prefix}-${alarmId}`,
+        alarmName,
         alarmDescription: description,
         metric,
         threshold: 1,
@@ -92,9 +109,7 @@ export class QueuewatchAlarms extends Construct {
       missing: TreatMissingData.BREACHING,
     });
 
-    // Three empty 5-minute periods make 15 minutes without a successful run; a slower schedule
-    // widens the window so a run on time never looks missed.
-    const heartbeatPeriods = Math.max(3, Math.ceil(props.scheduleMinutes / 5) + 1);
+    const heartbeatWindow = heartbeatPeriods(props.scheduleMinutes);
     // Hourly buckets, all of them empty: alarms within the hour after the window passes, rather
     // than at the end of one long aligned period.
     const silencePeriod = Duration.hours(1);
@@ -108,15 +123,26 @@ export class QueuewatchAlarms extends Construct {
       ),
       scanHeartbeat: alarm(
         'scan-heartbeat',
-        `No successful scan for ${heartbeatPeriods * 5} minutes: the watcher itself has stopped. ` +
+        `No successful scan for ${heartbeatWindow * 5} minutes: the watcher itself has stopped. ` +
           'Nobody is being alerted about ageing cases.',
         queuewatchMetric('Heartbeat', fiveMinutes),
-        noneAt(heartbeatPeriods),
+        noneAt(heartbeatWindow),
       ),
       ingestErrors: alarm(
         'ingest-errors',
-        'The ingest function failed; messages will be retried and may reach the dead-letter queue.',
+        'The ingest function failed (its log says which dependency, if one did): the whole batch goes back ' +
+          'to SQS and is retried, reaching the dead-letter queue after 5 receives.',
         props.ingest.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        atLeastOne,
+      ),
+      // A dependency failing for some messages does not fail the function (the batch reports those
+      // messages back to SQS), so the Errors metric never sees it: this does.
+      ingestRetries: alarm(
+        'ingest-retries',
+        'Feed messages failed for a passing reason (a table throttling or unreachable: the log line ' +
+          '"feed message failed for now" names the dependency) and went back to SQS. The mirror is behind ' +
+          'until they succeed; after 5 receives they reach the dead-letter queue.',
+        queuewatchMetric('RetriedMessages', fiveMinutes),
         atLeastOne,
       ),
       ingestDeadLetters: alarm(

@@ -1,6 +1,7 @@
-// The stateless stack: the scan, ingest and signals functions, their schedules, the feed's event
-// source and the alarms. It holds no data, so it can be redeployed freely (in production its log groups are kept
-// when it is destroyed).
+// The stateless stack: the scan and ingest functions, the schedule, the feed's event source, the
+// acknowledgement page (function and HTTP API), the signals function and its schedules, the digest
+// and the alarms. It holds no data, so it can be redeployed freely (in production its log groups
+// are kept when it is destroyed).
 
 import { basename, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
@@ -10,6 +11,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Schedule as ScheduledRun, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import {
+  ACK_LINKS_TABLE,
   AUDIT_TABLE,
   FLOW_TABLE,
   LEDGER_TABLE,
@@ -18,14 +20,21 @@ import {
   REJECTS_TABLE,
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
+import { loadConfig } from '#shared/config/load.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
+import { ackId } from '#shared/scan/ledger-keys.ts';
+import { ACK_MEMORY_MB, ACK_TIMEOUT, AckEndpoint } from './ack-endpoint.ts';
 import { QueuewatchAlarms } from './alarms.ts';
+import { QueuewatchDashboard } from './dashboard.ts';
 import type { DataStack } from './data-stack.ts';
 import { PROJECT_ROOT, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
+import { DIGEST_EVERY_MINUTES, DigestAlarms } from './digest-alarms.ts';
 import { QueuewatchFunction } from './lambda-defaults.ts';
 import {
   configParameterName,
   DEFAULT_FEED_SILENCE_HOURS,
+  DIGEST_MEMORY_MB,
+  DIGEST_TIMEOUT,
   functionName,
   INGEST_BATCH_SIZE,
   INGEST_TIMEOUT,
@@ -43,6 +52,8 @@ export const BUNDLED_CONFIG_FILE = '/var/task/queuewatch.yaml';
 export const FUNCTION_ENTRIES = {
   scan: join(PROJECT_ROOT, 'functions', 'scan.ts'),
   ingest: join(PROJECT_ROOT, 'functions', 'ingest.ts'),
+  digest: join(PROJECT_ROOT, 'functions', 'digest.ts'),
+  ack: join(PROJECT_ROOT, 'functions', 'ack.ts'),
   signals: join(PROJECT_ROOT, 'functions', 'signals.ts'),
 };
 
@@ -53,7 +64,7 @@ export interface AppStackProps extends StackProps {
   adminConfigPath?: string;
   feedSilenceHours?: number;
   /** The handlers' source files (tests may point these at stand-ins). */
-  entries?: { scan: string; ingest: string; signals?: string };
+  entries?: { scan: string; ingest: string; digest: string; ack: string; signals?: string };
 }
 
 export class AppStack extends Stack {
@@ -64,6 +75,12 @@ export class AppStack extends Stack {
   /** The signals' schedules: each morning (rates and shares) and every few minutes (flow). */
   readonly signalSchedules: { daily: ScheduledRun; flow: ScheduledRun };
   readonly alarms: QueuewatchAlarms;
+  readonly digest: QueuewatchFunction;
+  readonly digestSchedule: Rule;
+  readonly digestAlarms: DigestAlarms;
+  readonly dashboard: QueuewatchDashboard;
+  readonly ack: QueuewatchFunction;
+  readonly ackEndpoint: AckEndpoint;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -194,6 +211,39 @@ export class AppStack extends Stack {
         target: invoke('flow'),
       }),
     };
+    // The acknowledgement page: GET shows an alert's cases, only the button's POST acknowledges. It
+    // reads and uses up links, and writes acknowledgements (only `acks/` items of the ledger) and
+    // their disclosure-log entries. Its refusal page links to the deployed config's case system.
+    this.ack = new QueuewatchFunction(this, 'Ack', {
+      functionName: functionName(stage, 'ack'),
+      description: 'Acknowledgement page: shows an alert on GET, acknowledges it on the button POST',
+      entry: entries.ack,
+      key: data.key,
+      production,
+      timeout: ACK_TIMEOUT,
+      memorySize: ACK_MEMORY_MB,
+      environment: { CASE_SYSTEM_URL: loadConfig(shippedConfig.from).file.linkBase },
+    });
+    this.ack
+      .bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write')
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'write', { leadingKeys: [ackId('*', '*')] })
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write');
+    this.ackEndpoint = new AckEndpoint(this, 'AckEndpoint', {
+      prefix: prefix(stage),
+      production,
+      fn: this.ack.function,
+      key: data.key,
+      opsTopic: data.opsTopic,
+    });
+    // The scan stores a link per alert and channel, and links to the page's own address unless the
+    // config in force gives a public one (acknowledge.baseUrl).
+    this.scan.bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write');
+    this.scan.function.addEnvironment('ACK_BASE_URL', this.ackEndpoint.url);
+    new CfnOutput(this, 'AckPageUrl', {
+      description:
+        "The acknowledgement page's own address; put a short domain of your own in front and set acknowledge.baseUrl",
+      value: this.ackEndpoint.url,
+    });
 
     this.alarms = new QueuewatchAlarms(this, 'Alarms', {
       prefix: prefix(stage),
@@ -206,6 +256,77 @@ export class AppStack extends Stack {
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
       scheduleMinutes,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,
+    });
+
+    // The daily picture. It runs every quarter of an hour and sends each digest on the first run at
+    // or after the config's London time (`digest.at`): the config in force (pushed to SSM) decides the
+    // time and the audiences without a deploy, a London time needs no schedule of its own across the
+    // clock changes, and a run that fails is retried by the next one instead of losing the day.
+    // Each digest is claimed in the state table before it is published, so runs never need to be
+    // serialised (no reserved concurrency taken from the account).
+    const feedSilenceHours = props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS;
+    this.digest = new QueuewatchFunction(this, 'Digest', {
+      functionName: functionName(stage, 'digest'),
+      description:
+        'Sends the daily picture by email to each digest audience once a day, at the configured London time',
+      entry: entries.digest,
+      key: data.key,
+      production,
+      timeout: DIGEST_TIMEOUT,
+      memorySize: DIGEST_MEMORY_MB,
+      // A run that cannot start in time is dropped: the next one, a quarter of an hour later, covers it.
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(DIGEST_EVERY_MINUTES),
+      environment: {
+        DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE,
+        // The digest calls the feed quiet when the feed-silence alarm would.
+        FEED_SILENCE_HOURS: String(feedSilenceHours),
+      },
+      bundledFiles: [shippedConfig],
+    });
+    this.digest
+      .bindTable(data.tables.mirror, MIRROR_TABLE, { queryIndex: OPEN_INDEX_NAME })
+      // Read only: the digest counts alerts and acknowledgements, it never changes them.
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'read', { scan: true })
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
+      // The feed's last ingest, which digests went out, the trend's snapshots, the last good config.
+      .bindTable(data.tables.state, STATE_TABLE, 'write')
+      .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
+      .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
+      .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
+    this.digestSchedule = new Rule(this, 'DigestSchedule', {
+      ruleName: `${prefix(stage)}-digest`,
+      description: `Runs the daily digest every ${DIGEST_EVERY_MINUTES} minutes; it sends when the config's London time has come`,
+      schedule: Schedule.cron({ minute: `0/${DIGEST_EVERY_MINUTES}` }),
+      targets: [new LambdaFunction(this.digest.function, { retryAttempts: 0 })],
+    });
+    this.digestAlarms = new DigestAlarms(this, 'DigestAlarms', {
+      prefix: prefix(stage),
+      opsTopic: data.opsTopic,
+      digest: this.digest.function,
+    });
+
+    this.dashboard = new QueuewatchDashboard(this, 'Dashboard', {
+      dashboardName: prefix(stage),
+      stage,
+      scan: this.scan.function,
+      ingest: this.ingest.function,
+      logGroups: [this.scan.logGroup, this.ingest.logGroup],
+      alertTopic: data.alertTopic,
+      ingestQueue: data.ingestQueue,
+      ingestDeadLetterQueue: data.ingestDeadLetterQueue,
+      alarmNames: [
+        ...this.alarms.alarmNames,
+        ...this.digestAlarms.alarmNames,
+        ...this.ackEndpoint.alarmNames,
+      ],
+      scheduleMinutes,
+      scanTimeout: SCAN_TIMEOUT,
+      feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The queue and the watcher at a glance',
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${prefix(stage)}`,
     });
 
     new CfnOutput(this, 'ConfigParameter', {

@@ -1,46 +1,71 @@
 // Where a deployment's settings come from: deploy.config.json (git-ignored, holds real contacts) or
-// the committed example, validated with the shared schema, plus the admin config the subscriptions'
-// filter policies are built against.
+// a file named with `-c deployConfig=PATH`, checked against the admin config its subscriptions'
+// filter policies are built from. Never the committed example: its contacts are fictional.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatPath } from '#shared/config/load.ts';
-import { type Deployment, deploymentSchema } from '#shared/delivery/subscriptions.ts';
+import type { CompiledConfig } from '#shared/config/compile.ts';
+import {
+  type DeploymentCheck,
+  DeploymentConfigError,
+  loadDeploymentFile,
+} from '#shared/delivery/deploy-config.ts';
+
+export { DeploymentConfigError };
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const DEPLOY_CONFIG_PATH = join(PROJECT_ROOT, 'deploy.config.json');
-export const EXAMPLE_DEPLOY_CONFIG_PATH = join(PROJECT_ROOT, 'deploy.config.example.json');
+export const DEPLOY_CONFIG_FILE = 'deploy.config.json';
+export const EXAMPLE_DEPLOY_CONFIG_FILE = 'deploy.config.example.json';
+export const DEPLOY_CONFIG_PATH = join(PROJECT_ROOT, DEPLOY_CONFIG_FILE);
+export const EXAMPLE_DEPLOY_CONFIG_PATH = join(PROJECT_ROOT, EXAMPLE_DEPLOY_CONFIG_FILE);
 export const SHIPPED_ADMIN_CONFIG_PATH = join(PROJECT_ROOT, 'config', 'queuewatch.yaml');
 
-/** The deployment config to use: an explicit path (context `deployConfig`), else the git-ignored
- * deploy.config.json, else the committed example with its fake contacts. */
-export function deployConfigPath(override?: string, root = PROJECT_ROOT): string {
-  if (override) return isAbsolute(override) ? override : resolve(process.cwd(), override);
-  const real = join(root, 'deploy.config.json');
-  return existsSync(real) ? real : join(root, 'deploy.config.example.json');
-}
-
-export class DeploymentConfigError extends Error {
-  override name = 'DeploymentConfigError';
-}
-
-/** Reads and validates a deployment config, naming the file and key of any problem. */
-export function loadDeployment(path: string): Deployment {
-  let raw: unknown;
+const sameFile = (a: string, b: string) => {
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new DeploymentConfigError(`${path}: cannot read deployment config (${(error as Error).message})`, {
-      cause: error,
-    });
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
   }
-  const parsed = deploymentSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${formatPath(i.path) || '(root)'}: ${i.message}`);
-    throw new DeploymentConfigError(`${path}: invalid deployment config\n  ${issues.join('\n  ')}`);
+};
+
+/** The deployment config to use: an explicit path (context `deployConfig`), else deploy.config.json.
+ * Refuses, saying what to do, when there is none or when it is the committed example (a synth must
+ * never subscribe the example's fictional contacts). */
+export function deployConfigPath(override?: string, root = PROJECT_ROOT): string {
+  const path = override
+    ? isAbsolute(override)
+      ? override
+      : resolve(process.cwd(), override)
+    : join(root, DEPLOY_CONFIG_FILE);
+  if (sameFile(path, join(root, EXAMPLE_DEPLOY_CONFIG_FILE))) {
+    throw new DeploymentConfigError(path, [
+      {
+        path: '',
+        message: `this is the example, and its contacts are fictional: copy it to ${DEPLOY_CONFIG_FILE} and put your stage, subscribers and opsEmails in it`,
+      },
+    ]);
   }
-  return parsed.data;
+  if (!override && !existsSync(path)) {
+    throw new DeploymentConfigError(path, [
+      {
+        path: '',
+        message: `no deployment config. Copy ${EXAMPLE_DEPLOY_CONFIG_FILE} to ${DEPLOY_CONFIG_FILE} and put your stage, subscribers and opsEmails in it (README: Deploy), or pass -c deployConfig=PATH. Nothing is deployed without one: the example's contacts are fictional.`,
+      },
+    ]);
+  }
+  return path;
+}
+
+/** Reads a deployment config and checks it against the admin config: every problem at once, as a
+ * DeploymentConfigError naming the file and each key. */
+export function loadDeployment(path: string, adminConfig: CompiledConfig): DeploymentCheck {
+  return loadDeploymentFile(path, adminConfig);
+}
+
+/** A `-c key=value` the app cannot use. */
+export class ContextError extends Error {
+  override name = 'ContextError';
 }
 
 /** Reads a CDK context value that must be a whole number in a range, failing with its name. */
@@ -48,7 +73,7 @@ export function intContext(value: unknown, name: string, min: number, max: numbe
   if (value === undefined) return undefined;
   const n = typeof value === 'number' ? value : Number(String(value));
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new DeploymentConfigError(`context ${name} must be a whole number from ${min} to ${max}`);
+    throw new ContextError(`context ${name} must be a whole number from ${min} to ${max}`);
   }
   return n;
 }

@@ -2,11 +2,12 @@
 // that depends on it, with cdk-nag's AWS Solutions checks. app.ts calls this; so do the tests.
 
 import { resolve } from 'node:path';
-import { type App, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '#shared/config/load.ts';
+import { checkDeployment } from '#shared/delivery/deploy-config.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
-import { AppStack } from './app-stack.ts';
+import { AppStack, type AppStackProps } from './app-stack.ts';
 import { DataStack } from './data-stack.ts';
 import { deployConfigPath, intContext, loadDeployment, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
 import { prefix } from './limits.ts';
@@ -16,13 +17,16 @@ export interface QueuewatchOptions {
   /** Admin config for the subscriptions' filter policies and the scan's shipped default. */
   adminConfigPath?: string;
   feedSilenceHours?: number;
-  entries?: { scan: string; ingest: string; signals?: string };
+  entries?: AppStackProps['entries'];
   env?: { account?: string; region?: string };
 }
 
 export interface QueuewatchStacks {
   data: DataStack;
   app: AppStack;
+  /** What deploys but reaches nobody (no subscribers, no ops email, audiences with no subscriber
+   * in a place), also added to the data stack as CDK warnings. */
+  warnings: string[];
 }
 
 /** Strong references (exports and imports) keep the data stack from being deleted while the app
@@ -37,7 +41,10 @@ export function buildQueuewatch(app: App, options: QueuewatchOptions): Queuewatc
     app.node.setContext(CROSS_STACK_REFERENCES, 'strong');
   }
   const adminConfigPath = resolve(options.adminConfigPath ?? SHIPPED_ADMIN_CONFIG_PATH);
-  const adminConfig = loadConfig(adminConfigPath).file;
+  const compiled = loadConfig(adminConfigPath);
+  const adminConfig = compiled.file;
+  // Every problem at once, before any construct exists (a DeploymentConfigError lists them).
+  const checked = checkDeployment(deployment, compiled, `deployment '${deployment.stage}'`);
   const name = prefix(deployment.stage);
   const env = options.env ?? {};
   const tags = { project: 'queuewatch', stage: deployment.stage };
@@ -63,11 +70,15 @@ export function buildQueuewatch(app: App, options: QueuewatchOptions): Queuewatc
     tags,
   });
   stateless.addStackDependency(data);
-  return { data, app: stateless };
+  // On the data stack, which holds the subscriptions. `cdk synth --strict` fails on them.
+  for (const warning of checked.warnings) {
+    Annotations.of(data).addWarningV2(`queuewatch:${warning.id}`, warning.message);
+  }
+  return { data, app: stateless, warnings: checked.warnings.map((w) => `${name}: ${w.message}`) };
 }
 
 /**
- * The whole app, from context: `-c deployConfig=PATH` (else deploy.config.json, else the example),
+ * The whole app, from context: `-c deployConfig=PATH` (else deploy.config.json; never the example),
  * `-c adminConfig=PATH` (default config/queuewatch.yaml), `-c feedSilenceHours=N` (default 6),
  * `-c bundling=false` to skip esbuild (a quick synth or check: the CLI reserves the `aws:` context
  * keys that say the same). Adds cdk-nag's AWS Solutions checks: any finding not acknowledged with a
@@ -84,8 +95,12 @@ export function buildQueuewatchApp(
   if (context('bundling') === 'false') app.node.setContext(BUNDLING_STACKS, []);
   const adminConfigPath = context('adminConfig');
   const feedSilenceHours = intContext(context('feedSilenceHours'), 'feedSilenceHours', 1, 168);
+  const { deployment } = loadDeployment(
+    deployConfigPath(context('deployConfig')),
+    loadConfig(resolve(adminConfigPath ?? SHIPPED_ADMIN_CONFIG_PATH)),
+  );
   const stacks = buildQueuewatch(app, {
-    deployment: loadDeployment(deployConfigPath(context('deployConfig'))),
+    deployment,
     ...(adminConfigPath ? { adminConfigPath } : {}),
     ...(feedSilenceHours !== undefined ? { feedSilenceHours } : {}),
     ...overrides,

@@ -1,12 +1,15 @@
 // The admin config at runtime: read from SSM Parameter Store (cached by Powertools parameters), so
-// thresholds change without a deploy. A config that fails validation never stops alerting: the
-// last good one stays in force (kept in memory and in the state table) and ops are told once.
+// thresholds change without a deploy. Nothing here can stop alerting: a pushed config that cannot
+// be read, parsed or validated, and a state table or ops topic that fails while that is handled,
+// all leave the last good config in force (kept in memory and in the state table), else the one
+// shipped in the bundle. Ops are told once per bad push.
 
 import { createHash } from 'node:crypto';
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { CompiledConfig } from '../config/compile.ts';
-import { ConfigError } from '../config/compile.ts';
 import { loadConfig, parseConfig } from '../config/load.ts';
+import { configTextOf } from '../config/stored.ts';
+import { errorName } from '../scan/retry.ts';
 import type { OpsNotifier } from './ops-notifier.ts';
 import type { StateStore } from './state-store.ts';
 
@@ -15,6 +18,8 @@ export interface ConfigInForce {
   source: 'parameter' | 'last-good' | 'default';
   /** Why the parameter's config is not in force, if it is not. */
   problem?: string;
+  /** Dependencies that failed while the config was found (names only), for the logs. */
+  degraded?: string[];
 }
 
 const STATE_NAME = 'config';
@@ -26,6 +31,9 @@ const isNotFound = (error: unknown) =>
 
 export class RuntimeConfigSource {
   private lastGood: { hash: string; config: CompiledConfig } | undefined;
+  private shipped: CompiledConfig | undefined;
+  /** The bad push ops were last told about (memory, for when the state table is down). */
+  private toldBad: string | undefined;
 
   constructor(
     private readonly provider: SSMProvider,
@@ -34,51 +42,104 @@ export class RuntimeConfigSource {
     private readonly state: StateStore,
     private readonly ops: OpsNotifier,
     private readonly maxAgeSeconds = 60,
+    /** `strict`: a failure to read the parameter is thrown rather than worked around, for callers
+     * that can wait and retry (ingest: SQS delivers the batch again) rather than judge by an
+     * older config. The scan never waits: it alerts with the last good config. */
+    private readonly options: { strict?: boolean } = {},
   ) {}
 
+  /** The config in force now. Never throws (unless `strict` and SSM cannot be read, or even the
+   * shipped config cannot be loaded). */
   async current(): Promise<ConfigInForce> {
+    const degraded: string[] = [];
     let text: string | undefined;
     try {
       text = await this.provider.get(this.parameterName, { maxAge: this.maxAgeSeconds });
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!isNotFound(error) && this.options.strict) throw error;
+      if (!isNotFound(error)) {
+        degraded.push(`ssm:${errorName(error)}`);
+        return this.fallback(`could not read ${this.parameterName} (${errorName(error)})`, degraded);
+      }
     }
     if (text === undefined) {
       return {
-        config: loadConfig(this.defaultConfigFile),
+        config: this.shippedConfig(),
         source: 'default',
         problem: 'no config has been pushed',
+        degraded,
       };
     }
     const version = hash(text);
-    if (this.lastGood?.hash === version) return { config: this.lastGood.config, source: 'parameter' };
+    if (this.lastGood?.hash === version)
+      return { config: this.lastGood.config, source: 'parameter', degraded };
+    let config: CompiledConfig;
     try {
-      const config = parseConfig(text, this.parameterName);
-      this.lastGood = { hash: version, config };
-      await this.state.put(STATE_NAME, { lastGoodHash: version, lastGoodText: text });
-      return { config, source: 'parameter' };
+      config = parseConfig(configTextOf(text), this.parameterName);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      return this.keepLastGood(version, error);
+      // Any failure at all (a ConfigError names the keys; anything else is named by its kind).
+      const why = error instanceof Error && error.name === 'ConfigError' ? error.message : errorName(error);
+      return this.keepLastGood(version, `config in ${this.parameterName} is invalid:\n${why}`, degraded);
     }
+    this.lastGood = { hash: version, config };
+    await this.state
+      .put(STATE_NAME, { lastGoodHash: version, lastGoodText: text })
+      .catch((error: unknown) => degraded.push(`state:${errorName(error)}`));
+    return { config, source: 'parameter', degraded };
   }
 
-  private async keepLastGood(badVersion: string, error: ConfigError): Promise<ConfigInForce> {
-    const stored = await this.state.get(STATE_NAME);
-    const problem = `config in ${this.parameterName} is invalid:\n${error.message}`;
-    if (stored?.lastBadHash !== badVersion) {
-      await this.ops.notify(
-        'invalid config pushed: last good config kept',
-        `${problem}\n\nThe scan keeps alerting with the last good config. Fix it and push again (queuewatch config push).`,
-      );
-      await this.state.put(STATE_NAME, { ...stored, lastBadHash: badVersion });
+  private shippedConfig(): CompiledConfig {
+    this.shipped ??= loadConfig(this.defaultConfigFile);
+    return this.shipped;
+  }
+
+  /** The last good config from memory, else from the state table, else the shipped one. */
+  private async fallback(
+    problem: string,
+    degraded: string[],
+    read: () => Promise<Record<string, unknown> | undefined> = () => this.state.get(STATE_NAME),
+  ): Promise<ConfigInForce> {
+    if (this.lastGood) return { config: this.lastGood.config, source: 'last-good', problem, degraded };
+    try {
+      const stored = await read();
+      if (typeof stored?.lastGoodText === 'string') {
+        const config = parseConfig(configTextOf(stored.lastGoodText), 'last good config');
+        this.lastGood = { hash: String(stored.lastGoodHash), config };
+        return { config, source: 'last-good', problem, degraded };
+      }
+    } catch (error) {
+      degraded.push(`state:${errorName(error)}`);
     }
-    if (this.lastGood) return { config: this.lastGood.config, source: 'last-good', problem };
-    if (typeof stored?.lastGoodText === 'string') {
-      const config = parseConfig(stored.lastGoodText, 'last good config');
-      this.lastGood = { hash: String(stored.lastGoodHash), config };
-      return { config, source: 'last-good', problem };
+    return { config: this.shippedConfig(), source: 'default', problem, degraded };
+  }
+
+  private async keepLastGood(
+    badVersion: string,
+    problem: string,
+    degraded: string[],
+  ): Promise<ConfigInForce> {
+    let stored: Record<string, unknown> | undefined;
+    try {
+      stored = await this.state.get(STATE_NAME);
+    } catch (error) {
+      degraded.push(`state:${errorName(error)}`);
     }
-    return { config: loadConfig(this.defaultConfigFile), source: 'default', problem };
+    const alreadyTold = this.toldBad === badVersion || stored?.lastBadHash === badVersion;
+    if (!alreadyTold) {
+      try {
+        await this.ops.notify(
+          'invalid config pushed: last good config kept',
+          `${problem}\n\nThe scan keeps alerting with the last good config. Fix it and push again (queuewatch config push).`,
+        );
+        this.toldBad = badVersion;
+        await this.state
+          .put(STATE_NAME, { ...stored, lastBadHash: badVersion })
+          .catch((error: unknown) => degraded.push(`state:${errorName(error)}`));
+      } catch (error) {
+        // Not told: the next run tries again.
+        degraded.push(`ops:${errorName(error)}`);
+      }
+    }
+    return this.fallback(problem, degraded, async () => stored);
   }
 }

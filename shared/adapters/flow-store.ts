@@ -31,6 +31,7 @@ import {
 } from '../domain/flow.ts';
 import type { FlowRecorder } from '../ingest/ports.ts';
 import type { FlowDays, FlowReader } from '../signals/ports.ts';
+import { isConditionFailure } from './dynamo-errors.ts';
 
 /** Flow is kept this long: a year of same-weekday history, with room. */
 export const FLOW_RETENTION_DAYS = 400;
@@ -41,9 +42,6 @@ export const OPEN_DAYS = 2;
 export class FlowStoreError extends Error {
   override name = 'FlowStoreError';
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 const transitionPk = (district: string, day: number) => `t#${district}#${dayText(day)}`;
 const dayPk = (district: string) => `d#${district}`;

@@ -2,6 +2,7 @@
 // so an alarm can tell a quiet feed from a quiet queue. Only ever moves forward in time.
 
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './dynamo-errors.ts';
 
 export const INGEST_STATE_NAME = 'ingest';
 
@@ -24,7 +25,7 @@ export async function recordIngest(
       }),
     );
   } catch (error) {
-    if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+    if (!isConditionFailure(error)) throw error;
   }
 }
 

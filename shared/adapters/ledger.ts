@@ -1,42 +1,39 @@
-// The alert ledger in DynamoDB: one item per audience, district and shard, holding the cases
-// notified to that audience, their level and when. Claims and completions are conditional on the
-// item's version, so two runs can never both send from the same shard.
+// The alert ledger in DynamoDB: case shards (the cases notified to an audience in a district, their
+// level and episode), group states (when each level last went to an audience at a place, and a
+// run's claim) and acknowledgements. Every write by a run is conditional on a version, so two runs
+// can never both send for the same group.
 
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   paginateScan,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { LEVELS, type Level } from '../config/schema.ts';
-import type { LedgerCase, LedgerShard, LedgerStore } from '../scan/ports.ts';
+import { LEVELS, type Level } from '../domain/levels.ts';
+import { ackId, caseShardId, groupStateId } from '../scan/ledger-keys.ts';
+import type {
+  AckStore,
+  CaseEntry,
+  CaseShard,
+  Claim,
+  GroupAck,
+  GroupKey,
+  GroupState,
+  LedgerSnapshot,
+  LedgerStore,
+} from '../scan/ports.ts';
+import { mergeAcks } from '../scan/ports.ts';
+import { isConditionFailure } from './dynamo-errors.ts';
 
-/** Shards per audience and district. Small shards keep each conditional write cheap (DynamoDB
- * bills writes by item size) while a run still touches only the shards with something due; at
- * ~60 bytes a case, one audience can have 100,000 alerting cases in one district. */
-export const LEDGER_SHARDS = 16;
-
-/** Which shard a case's ledger record lives in (FNV-1a of the reference). */
-export function ledgerShardOf(caseRef: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < caseRef.length; i++) {
-    hash ^= caseRef.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % LEDGER_SHARDS;
-}
-
-export const ledgerGroup = (audience: string, district: string, shard: number) =>
-  `${audience}#${district}#${shard}`;
-
-// Stored compactly: level as one letter, times as epoch milliseconds.
-const LEVEL_CODE: Record<Level, string> = { warning: 'w', breach: 'b', escalation: 'e' };
+// Stored compactly: a level as one letter, times as epoch milliseconds.
+const LEVEL_CODE: Record<Level, 'w' | 'b' | 'e'> = { warning: 'w', breach: 'b', escalation: 'e' };
 const CODE_LEVEL = Object.fromEntries(LEVELS.map((l) => [LEVEL_CODE[l], l])) as Record<string, Level>;
 
 const storedCase = z.object({ l: z.enum(['w', 'b', 'e']), e: z.number(), n: z.number() });
+const byLevel = z.object({ w: z.number().optional(), b: z.number().optional(), e: z.number().optional() });
 const storedShard = z.object({
   group: z.string(),
   audience: z.string(),
@@ -44,177 +41,288 @@ const storedShard = z.object({
   shard: z.number().int(),
   version: z.number().int(),
   cases: z.record(z.string(), storedCase).default({}),
-  claim: z.object({ runId: z.string(), leaseUntil: z.number() }).optional(),
+});
+const storedGroup = z.object({
+  group: z.string().startsWith('groups/'),
+  audience: z.string(),
+  place: z.string(),
+  version: z.number().int(),
+  sent: byLevel.default({}),
+  lastMessageAt: z.number().optional(),
+  claim: z
+    .object({
+      runId: z.string(),
+      leaseUntil: z.number(),
+      disclosing: z
+        .object({
+          at: z.number(),
+          caseRefs: z.array(z.string()),
+          resolved: z.array(z.string()),
+          levels: z.array(z.enum(LEVELS)),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+const storedAck = z.object({
+  group: z.string().startsWith('acks/'),
+  audience: z.string(),
+  place: z.string(),
+  asOf: z.number(),
+  at: z.number(),
+  until: byLevel,
 });
 
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+const encodeLevels = (values: Partial<Record<Level, number>>) => {
+  const out: Partial<Record<'w' | 'b' | 'e', number>> = {};
+  for (const level of LEVELS) {
+    const value = values[level];
+    if (value !== undefined) out[LEVEL_CODE[level]] = value;
+  }
+  return out;
+};
+const decodeLevels = (values: z.infer<typeof byLevel>) => {
+  const out: Partial<Record<Level, number>> = {};
+  for (const level of LEVELS) {
+    const value = values[LEVEL_CODE[level]];
+    if (value !== undefined) out[level] = value;
+  }
+  return out;
+};
 
-export interface LedgerOptions {
-  /** Keep what was read and written between runs (a warm Lambda container: reserved concurrency
-   * 1 makes it the only writer), reading the whole ledger again only when a claim is lost, a
-   * write fails, or `maxCacheAgeMs` has passed. A stale copy is safe: every write is conditional
-   * on the version, so the worst it costs is a lost claim and a full read next run. */
-  cache?: boolean;
-  maxCacheAgeMs?: number;
-  /** The clock for the cache's age (not for any alerting decision). */
-  clock?: () => number;
-}
-
-export class DynamoLedger implements LedgerStore {
-  /** Items the last loadAll() could not read (left alone; the scan reports them). */
-  unreadable = 0;
-  /** Full reads of the table so far (a cached ledger does one, then only on invalidation). */
+export class DynamoLedger implements LedgerStore, AckStore {
+  /** Full reads of the table so far. */
   fullReads = 0;
-  private cached: Map<string, LedgerShard> | undefined;
-  private cachedAt = 0;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly options: LedgerOptions = {},
   ) {}
 
-  private invalidate(): void {
-    this.cached = undefined;
-  }
-
-  async loadAll(): Promise<LedgerShard[]> {
-    const now = (this.options.clock ?? Date.now)();
-    if (this.cached && now - this.cachedAt < (this.options.maxCacheAgeMs ?? 30 * 60_000)) {
-      return [...this.cached.values()].map((s) => ({ ...s, cases: new Map(s.cases) }));
-    }
-    const shards = await this.readAll();
-    if (this.options.cache) {
-      this.cached = new Map(shards.map((s) => [s.group, { ...s, cases: new Map(s.cases) }]));
-      this.cachedAt = now;
-    }
-    return shards;
-  }
-
-  private async readAll(): Promise<LedgerShard[]> {
+  async load(): Promise<LedgerSnapshot> {
     this.fullReads += 1;
-    const shards: LedgerShard[] = [];
-    this.unreadable = 0;
+    const snapshot: LedgerSnapshot = { groups: new Map(), shards: new Map(), acks: new Map(), unreadable: 0 };
     for await (const page of paginateScan(
       { client: this.client },
       { TableName: this.tableName, ConsistentRead: true },
     )) {
       for (const item of page.Items ?? []) {
-        const parsed = storedShard.safeParse(item);
-        if (!parsed.success) {
-          this.unreadable += 1;
-          continue;
-        }
-        const { cases, claim, ...rest } = parsed.data;
-        const map = new Map<string, LedgerCase>();
-        for (const [caseRef, c] of Object.entries(cases)) {
-          map.set(caseRef, {
-            level: CODE_LEVEL[c.l] as Level,
-            episode: new Date(c.e).toISOString(),
-            notifiedAt: c.n,
+        const id = typeof item.group === 'string' ? item.group : '';
+        if (id.startsWith('groups/')) {
+          const parsed = storedGroup.safeParse(item);
+          if (!parsed.success) {
+            snapshot.unreadable += 1;
+            continue;
+          }
+          const { group, sent, lastMessageAt, claim, ...rest } = parsed.data;
+          snapshot.groups.set(group, {
+            id: group,
+            ...rest,
+            lastSentAt: decodeLevels(sent),
+            ...(lastMessageAt !== undefined ? { lastMessageAt } : {}),
+            ...(claim ? { claim } : {}),
           });
+        } else if (id.startsWith('acks/')) {
+          const parsed = storedAck.safeParse(item);
+          if (!parsed.success) {
+            snapshot.unreadable += 1;
+            continue;
+          }
+          const { group, until, ...rest } = parsed.data;
+          snapshot.acks.set(group, { ...rest, until: decodeLevels(until) });
+        } else {
+          const parsed = storedShard.safeParse(item);
+          if (!parsed.success) {
+            snapshot.unreadable += 1;
+            continue;
+          }
+          const { group, cases, ...rest } = parsed.data;
+          const map = new Map<string, CaseEntry>();
+          for (const [caseRef, c] of Object.entries(cases)) {
+            map.set(caseRef, {
+              level: CODE_LEVEL[c.l] as Level,
+              episode: new Date(c.e).toISOString(),
+              notifiedAt: c.n,
+            });
+          }
+          snapshot.shards.set(group, { id: group, ...rest, cases: map });
         }
-        shards.push({ ...rest, cases: map, ...(claim ? { claim } : {}) });
       }
     }
-    return shards;
+    return snapshot;
   }
 
-  async claim(
-    shard: Pick<LedgerShard, 'group' | 'audience' | 'district' | 'shard'>,
+  async claimGroup(
+    key: GroupKey,
     expectedVersion: number | undefined,
-    claim: { runId: string; leaseUntil: number },
+    claim: Claim,
   ): Promise<number | undefined> {
     const version = (expectedVersion ?? 0) + 1;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { group: shard.group },
-          UpdateExpression:
-            'SET #claim = :claim, #version = :version, audience = :audience, district = :district, #shard = :shard',
+          Key: { group: groupStateId(key.audience, key.place) },
+          UpdateExpression: 'SET #claim = :claim, #version = :version, audience = :audience, place = :place',
           ConditionExpression:
             expectedVersion === undefined ? 'attribute_not_exists(#group)' : '#version = :expected',
           ExpressionAttributeNames: {
             '#claim': 'claim',
             '#version': 'version',
-            '#shard': 'shard',
             ...(expectedVersion === undefined ? { '#group': 'group' } : {}),
           },
           ExpressionAttributeValues: {
             ':claim': claim,
             ':version': version,
-            ':audience': shard.audience,
-            ':district': shard.district,
-            ':shard': shard.shard,
+            ':audience': key.audience,
+            ':place': key.place,
             ...(expectedVersion === undefined ? {} : { ':expected': expectedVersion }),
           },
         }),
       );
-      if (this.cached) {
-        const held = this.cached.get(shard.group);
-        this.cached.set(shard.group, { ...shard, version, cases: held?.cases ?? new Map(), claim });
-      }
       return version;
     } catch (error) {
-      this.invalidate();
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }
 
-  async complete(shard: LedgerShard, claimedVersion: number, expiresAtMs: number): Promise<boolean> {
-    const condition = {
-      ConditionExpression: '#version = :expected',
-      ExpressionAttributeNames: { '#version': 'version' },
-      ExpressionAttributeValues: { ':expected': claimedVersion },
-    };
+  async writeShard(
+    shard: CaseShard,
+    expectedVersion: number | undefined,
+    expiresAtMs: number,
+  ): Promise<boolean> {
+    const id = caseShardId(shard.audience, shard.district, shard.shard);
+    const condition: {
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues?: Record<string, unknown>;
+    } =
+      expectedVersion === undefined
+        ? {
+            ConditionExpression: 'attribute_not_exists(#group)',
+            ExpressionAttributeNames: { '#group': 'group' },
+          }
+        : {
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          };
     try {
       if (shard.cases.size === 0) {
+        if (expectedVersion === undefined) return true;
         await this.client.send(
-          new DeleteCommand({ TableName: this.tableName, Key: { group: shard.group }, ...condition }),
+          new DeleteCommand({ TableName: this.tableName, Key: { group: id }, ...condition }),
         );
-        this.cached?.delete(shard.group);
         return true;
       }
       const cases: Record<string, z.infer<typeof storedCase>> = {};
       for (const [caseRef, c] of shard.cases) {
-        cases[caseRef] = {
-          l: LEVEL_CODE[c.level] as 'w' | 'b' | 'e',
-          e: Date.parse(c.episode),
-          n: c.notifiedAt,
-        };
+        cases[caseRef] = { l: LEVEL_CODE[c.level], e: Date.parse(c.episode), n: c.notifiedAt };
       }
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            group: shard.group,
+            group: id,
             audience: shard.audience,
             district: shard.district,
             shard: shard.shard,
-            version: claimedVersion + 1,
+            version: (expectedVersion ?? 0) + 1,
             cases,
             expiresAt: Math.floor(expiresAtMs / 1000),
           },
           ...condition,
         }),
       );
-      this.cached?.set(shard.group, {
-        group: shard.group,
-        audience: shard.audience,
-        district: shard.district,
-        shard: shard.shard,
-        version: claimedVersion + 1,
-        cases: new Map(shard.cases),
-      });
       return true;
     } catch (error) {
-      this.invalidate();
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async releaseGroup(state: GroupState, claimedVersion: number, expiresAtMs: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            group: groupStateId(state.audience, state.place),
+            audience: state.audience,
+            place: state.place,
+            version: claimedVersion + 1,
+            sent: encodeLevels(state.lastSentAt),
+            ...(state.lastMessageAt !== undefined ? { lastMessageAt: state.lastMessageAt } : {}),
+            expiresAt: Math.floor(expiresAtMs / 1000),
+          },
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': claimedVersion },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Adds an acknowledgement to the stored one for its audience and place (per level, the later
+   * pause wins): read, merge, then write conditional on what was read, again if another write came
+   * in between. */
+  async acknowledge(ack: GroupAck): Promise<void> {
+    const key = { group: ackId(ack.audience, ack.place) };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const response = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      const parsed = response.Item ? storedAck.safeParse(response.Item) : undefined;
+      const stored = parsed?.success
+        ? {
+            audience: parsed.data.audience,
+            place: parsed.data.place,
+            asOf: parsed.data.asOf,
+            at: parsed.data.at,
+            until: decodeLevels(parsed.data.until),
+          }
+        : undefined;
+      const merged = mergeAcks(stored, ack);
+      const until = Math.max(...Object.values(merged.until), merged.at);
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...key,
+              audience: merged.audience,
+              place: merged.place,
+              asOf: merged.asOf,
+              at: merged.at,
+              until: encodeLevels(merged.until),
+              expiresAt: Math.floor(until / 1000) + 86_400,
+            },
+            ...(stored
+              ? {
+                  ConditionExpression: '#at = :at AND asOf = :asOf',
+                  ExpressionAttributeNames: { '#at': 'at' },
+                  ExpressionAttributeValues: { ':at': stored.at, ':asOf': stored.asOf },
+                }
+              : response.Item
+                ? {} // an unreadable item: replaced
+                : {
+                    ConditionExpression: 'attribute_not_exists(#group)',
+                    ExpressionAttributeNames: { '#group': 'group' },
+                  }),
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    throw Object.assign(new Error('acknowledgement kept changing under the write'), {
+      name: 'AckWriteConflict',
+    });
   }
 }

@@ -16,6 +16,7 @@ import { FROM_NEW, FROM_STAGES, type Transition, transitionOf } from '../domain/
 import type { VersionedRecord } from '../ingest/change.ts';
 import { type ApplyOutcome, isWrite, outcomeOver } from '../ingest/ordering.ts';
 import type { FlowRecorder, MirrorStore } from '../ingest/ports.ts';
+import { isConditionFailure } from './dynamo-errors.ts';
 import { MIRROR_BOOKKEEPING, type MirrorItem, toMirrorItem, transitionOfStored } from './mirror-item.ts';
 
 export class MirrorWriteError extends Error {
@@ -43,9 +44,6 @@ export function newerThanStoredCondition(change: VersionedRecord) {
   }
   return { ConditionExpression: expression, ExpressionAttributeValues: values };
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /** The UpdateItem that writes `item` whole: every attribute set, bookkeeping it lacks removed, and
  * the replaced item's stage kept as priorStage (operands read the item as it was before). */

@@ -3,31 +3,11 @@
 // filter policies route on.
 
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { snsMessageBody, snsSubject } from '../delivery/sns-message.ts';
 import { messageAttributes } from '../delivery/subscriptions.ts';
 import type { OutgoingMessage, Publisher } from '../scan/ports.ts';
 
-/** SNS subjects must be ASCII, one line, under 100 characters. */
-export function snsSubject(subject: string): string {
-  const ascii = subject
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/…/g, '...')
-    .replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length < 100 ? ascii : `${ascii.slice(0, 96)}...`;
-}
-
-/** The `MessageStructure: json` body: the SMS, the email (subject and text), and a default. */
-export function snsMessageBody(message: OutgoingMessage): string {
-  const body: Record<string, string> = {
-    default: message.sms ?? message.email?.subject ?? 'queuewatch alert',
-  };
-  if (message.sms) body.sms = message.sms;
-  if (message.email) body.email = `${message.email.subject}\n\n${message.email.body}`;
-  return JSON.stringify(body);
-}
-
-/** SNS accepts at most 256 KB a message, attributes included. */
-export const SNS_MAX_BYTES = 256 * 1024;
+export { SNS_MAX_BYTES, snsMessageBody, snsSubject } from '../delivery/sns-message.ts';
 
 export class SnsPublisher implements Publisher {
   constructor(
@@ -36,7 +16,6 @@ export class SnsPublisher implements Publisher {
   ) {}
 
   async publish(message: OutgoingMessage): Promise<string> {
-    const levels = typeof message.level === 'string' ? message.level : [...message.level];
     const response = await this.client.send(
       new PublishCommand({
         TopicArn: this.topicArn,
@@ -44,10 +23,11 @@ export class SnsPublisher implements Publisher {
         Message: snsMessageBody(message),
         ...(message.email ? { Subject: snsSubject(message.email.subject) } : {}),
         MessageAttributes: messageAttributes({
+          groups: message.groups,
           audience: message.audience,
           district: message.district,
           localAuthority: message.localAuthority,
-          level: levels,
+          level: message.level,
           categories: message.categories,
           kind: message.kind,
         }),

@@ -1,12 +1,18 @@
 // The `evaluate` use case: what a run at an instant would send for a file of cases, assuming
-// nothing was sent before. Invalid records are reported with line and reason; the rest go on.
+// nothing was sent before. It runs the real scan pipeline (decide, SMS budget, compose) with
+// in-memory adapters, so what it shows is what a run sends. Invalid records are reported with line
+// and reason; the rest go on.
 
+import { MemoryLedger } from '../adapters/memory-ledger.ts';
+import { MemoryAuditLog } from '../adapters/memory-sinks.ts';
+import { toMirrorItem } from '../adapters/mirror-item.ts';
 import type { CompiledConfig } from '../config/compile.ts';
-import type { Level } from '../config/schema.ts';
 import { type CaseRecord, checkCase, isOpenStage } from '../domain/case.ts';
 import { evaluateAll } from '../domain/engine.ts';
-import { groupAlerts, type RenderedNotification, renderNotification } from '../domain/notify.ts';
+import type { Level } from '../domain/levels.ts';
 import type { RawRecord } from '../io/case-file.ts';
+import type { AckLinkRequest, AckLinks, OpenCaseSource, OutgoingMessage, Publisher } from '../scan/ports.ts';
+import { runScan, type SentMessage } from '../scan/run-scan.ts';
 
 export interface InvalidRecord {
   line: number;
@@ -27,7 +33,10 @@ export interface EvaluateReport {
     nextLevel?: Level;
     nextDueAt?: string;
   }>;
-  notifications: Array<Omit<RenderedNotification, 'cases'> & { caseRefs: string[] }>;
+  /** Exactly the messages a first run would send, SMS budget included, in the order sent. */
+  messages: Array<Omit<SentMessage, 'messageId'>>;
+  /** Groups the SMS budget could not cover: their alert goes by email, with the summary SMS. */
+  smsStarved: string[];
   invalid: InvalidRecord[];
 }
 
@@ -76,6 +85,14 @@ export async function collectCases(
   return { cases: [...byRef.values()].map((v) => v.record), invalid, total };
 }
 
+/** Preview links: the page's address with a fixed placeholder, since no token is stored. */
+class PreviewLinks implements AckLinks {
+  constructor(private readonly baseUrl: string) {}
+  async create(requests: readonly AckLinkRequest[]): Promise<string[]> {
+    return requests.map((r) => `${this.baseUrl}/${r.channel === 'sms' ? 'PREVIEWS' : 'PREVIEWE'}`);
+  }
+}
+
 export async function evaluateRecords(
   records: AsyncIterable<RawRecord> | Iterable<RawRecord>,
   config: CompiledConfig,
@@ -85,16 +102,37 @@ export async function evaluateRecords(
   const result = evaluateAll(cases, config, nowMs);
   const levels = { none: 0, warning: 0, breach: 0, escalation: 0 };
   for (const e of result.evaluations) levels[e.level] += 1;
-  const notifications = groupAlerts(result.alerting, config).map((n) => {
-    const { cases: lines, ...rendered } = renderNotification(n, config, nowMs);
-    return { ...rendered, caseRefs: lines.map((c) => c.caseRef) };
+
+  // The real pipeline, as a first run would go: the open cases as the index would hold them.
+  const open = cases.filter((c) => isOpenStage(c.stage)).map((c) => toMirrorItem(c, nowMs));
+  const source: OpenCaseSource = {
+    async *pages() {
+      yield open as unknown as Record<string, unknown>[];
+    },
+  };
+  let sequence = 0;
+  const publisher: Publisher = {
+    publish: async (_message: OutgoingMessage) => `preview-${++sequence}`,
+  };
+  const baseUrl = config.acknowledge.baseUrl;
+  const scan = await runScan({
+    config,
+    nowMs,
+    runId: 'preview',
+    source,
+    ledger: new MemoryLedger(),
+    publisher,
+    audit: new MemoryAuditLog(),
+    ...(baseUrl ? { links: new PreviewLinks(baseUrl) } : {}),
+    publishConcurrency: 1,
   });
+
   return {
     at: new Date(nowMs).toISOString(),
     cases: {
       total,
-      open: cases.filter((c) => isOpenStage(c.stage)).length,
-      closed: cases.filter((c) => !isOpenStage(c.stage)).length,
+      open: open.length,
+      closed: cases.length - open.length,
       invalid: invalid.length,
     },
     levels,
@@ -107,7 +145,8 @@ export async function evaluateRecords(
       district: e.record.district,
       ...(e.next ? { nextLevel: e.next.level, nextDueAt: new Date(e.next.at).toISOString() } : {}),
     })),
-    notifications,
+    messages: scan.messages.map(({ messageId: _id, ...message }) => message),
+    smsStarved: scan.smsStarved,
     invalid,
   };
 }

@@ -1,23 +1,24 @@
 // `queuewatch signals show`: what each silence signal watches, how it is judged, and who hears of
 // it in each district (like `routes test` for the alert rules). `queuewatch signals status`: each
-// district's signals now, from the flow table, learning ones said plainly.
+// district's signals now, from the flow table, learning ones said plainly. Declared in program.ts.
 
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Command, Option } from 'commander';
 import { DynamoFlowStore } from '../adapters/flow-store.ts';
+import { FLOW_TABLE } from '../adapters/tables.ts';
 import type { CompiledConfig } from '../config/compile.ts';
+import { loadConfig } from '../config/load.ts';
 import {
   FEED_STOPPED_ID,
   FLOW_STOPPED_ID,
   type FlowMatch,
   type SignalsFile,
 } from '../config/signals-schema.ts';
-import { LOCAL_CREDENTIALS } from '../local/embedded-dynamo.ts';
 import { judgeDaily, judgeFlowStopped, type SignalStatus } from '../signals/evaluate.ts';
 import { labelOf } from '../signals/messages.ts';
 import { readHistory } from '../signals/run-signals.ts';
-import { loadConfigOption, parseInstant, print, UsageError } from './output.ts';
+import { documentClient, dynamoClient } from './aws.ts';
+import { callService } from './errors.ts';
+import { print, UsageError } from './output.ts';
+import { type TargetOptions, tableTarget } from './targets.ts';
 
 export interface SignalView {
   id: string;
@@ -139,114 +140,84 @@ export function describeStatuses(config: CompiledConfig, statuses: readonly Sign
   return lines;
 }
 
-export function signalsCommand(): Command {
-  const signals = new Command('signals').description(
-    'The silence signals: flow that falls below normal or stops',
+export interface SignalsShowOptions {
+  signal?: string;
+  district?: string;
+  config?: string;
+  json?: boolean;
+}
+
+export function signalsShowCommand(options: SignalsShowOptions): void {
+  const config = loadConfig(options.config);
+  if (!config.signals.configured) {
+    print('no signals: the config has no signals section, so nothing watches for silence');
+    return;
+  }
+  const views = showSignals(config, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.district ? { district: options.district } : {}),
+  });
+  if (options.json) {
+    print(JSON.stringify(views, null, 2));
+    return;
+  }
+  const s = config.signals;
+  print(
+    `normal: the last ${s.settings.baselineWeeks} of each weekday (bank holidays and alarm periods left out); learning until ${s.settings.minBaselineWeeks} weeks of flow`,
   );
-  signals
-    .command('show')
-    .description(
-      'What each signal watches, how it is judged, and which audiences hear of it in each district',
-    )
-    .option('--signal <id>', 'one signal')
-    .option('--district <id>', 'one district')
-    .option('-c, --config <file>', 'config file (default: the shipped config)')
-    .option('--json', 'print JSON')
-    .action((options: { signal?: string; district?: string; config?: string; json?: boolean }) => {
-      const config = loadConfigOption(options.config);
-      if (!config.signals.configured) {
-        print('no signals: the config has no signals section, so nothing watches for silence');
-        return;
-      }
-      const views = showSignals(config, {
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.district ? { district: options.district } : {}),
-      });
-      if (options.json) {
-        print(JSON.stringify(views, null, 2));
-        return;
-      }
-      const s = config.signals;
-      print(
-        `normal: the last ${s.settings.baselineWeeks} of each weekday (bank holidays and alarm periods left out); learning until ${s.settings.minBaselineWeeks} weeks of flow`,
-      );
-      print(
-        `design: one chance alarm per signal and district in ${s.settings.falseAlarmDays} days; raised signals repeat every ${Math.round(s.repeatMs / 3_600_000)}h (flow stopped: every ${Math.round(s.flowRepeatMs / 3_600_000)}h)`,
-      );
-      for (const v of views) {
-        print('');
-        print(`${v.id} (${v.kind}, level ${v.level}): "${v.label}"`);
-        print(`  watches ${v.watches}`);
-        // Districts with the same audiences on one line.
-        const groups = new Map<string, { places: string[]; routes: Set<number> }>();
-        for (const a of v.audiences) {
-          const key = a.audiences.join(', ');
-          const group = groups.get(key) ?? { places: [], routes: new Set<number>() };
-          group.places.push(a.district ?? 'the whole feed');
-          for (const r of a.routes) group.routes.add(r);
-          groups.set(key, group);
-        }
-        for (const [audiences, group] of groups) {
-          const via =
-            group.routes.size > 0
-              ? `signal routes ${[...group.routes].sort((a, b) => a - b).join(', ')}`
-              : 'fallback audience: no route matched';
-          print(`  ${group.places.join(' ')} -> ${audiences}  (${via})`);
-        }
-      }
-    });
-  signals
-    .command('status')
-    .description(
-      'Each district’s signals now, from the flow table: learning (until when), normal, or raised and why. Sends nothing.',
-    )
-    .option('--endpoint <url>', 'a local DynamoDB (dynalite, moto) instead of AWS')
-    .addOption(new Option('--table <name>', 'the flow table’s name').conflicts('prefix'))
-    .option(
-      '--prefix <prefix>',
-      'table name prefix: the flow table is <prefix>-flow (with --endpoint: local)',
-    )
-    .option('--region <region>', 'AWS region (default: from the environment)')
-    .option('--at <instant>', 'judge as of this instant (default: now)', parseInstant)
-    .option('-c, --config <file>', 'config file (default: the shipped config)')
-    .action(
-      async (options: {
-        endpoint?: string;
-        table?: string;
-        prefix?: string;
-        region?: string;
-        at?: number;
-        config?: string;
-      }) => {
-        const config = loadConfigOption(options.config);
-        if (!config.signals.configured) {
-          print('no signals: the config has no signals section, so nothing watches for silence');
-          return;
-        }
-        const prefix = options.prefix ?? (options.endpoint && !options.table ? 'local' : undefined);
-        const tableName = options.table ?? (prefix ? `${prefix}-flow` : undefined);
-        if (!tableName) throw new UsageError('name the flow table: --table NAME or --prefix PREFIX');
-        const client = options.endpoint
-          ? new DynamoDBClient({
-              endpoint: options.endpoint,
-              region: options.region ?? 'eu-west-2',
-              credentials: LOCAL_CREDENTIALS,
-            })
-          : new DynamoDBClient(options.region ? { region: options.region } : {});
-        try {
-          const nowMs = options.at ?? Date.now();
-          const flow = new DynamoFlowStore(DynamoDBDocumentClient.from(client), tableName);
-          const { history, invalid } = await readHistory({ config, nowMs, mode: 'all', flow });
-          const statuses = [...judgeDaily(config, history), ...judgeFlowStopped(config, history, nowMs)];
-          print(
-            `signals as of ${new Date(nowMs).toISOString().slice(0, 16).replace('T', ' ')} UTC, from ${tableName}:`,
-          );
-          for (const line of describeStatuses(config, statuses)) print(`  ${line}`);
-          if (invalid > 0) print(`  (${invalid} flow items could not be read and were left out)`);
-        } finally {
-          client.destroy();
-        }
-      },
+  print(
+    `design: one chance alarm per signal and district in ${s.settings.falseAlarmDays} days; raised signals repeat every ${Math.round(s.repeatMs / 3_600_000)}h (flow stopped: every ${Math.round(s.flowRepeatMs / 3_600_000)}h)`,
+  );
+  for (const v of views) {
+    print('');
+    print(`${v.id} (${v.kind}, level ${v.level}): "${v.label}"`);
+    print(`  watches ${v.watches}`);
+    // Districts with the same audiences on one line.
+    const groups = new Map<string, { places: string[]; routes: Set<number> }>();
+    for (const a of v.audiences) {
+      const key = a.audiences.join(', ');
+      const group = groups.get(key) ?? { places: [], routes: new Set<number>() };
+      group.places.push(a.district ?? 'the whole feed');
+      for (const r of a.routes) group.routes.add(r);
+      groups.set(key, group);
+    }
+    for (const [audiences, group] of groups) {
+      const via =
+        group.routes.size > 0
+          ? `signal routes ${[...group.routes].sort((a, b) => a - b).join(', ')}`
+          : 'fallback audience: no route matched';
+      print(`  ${group.places.join(' ')} -> ${audiences}  (${via})`);
+    }
+  }
+}
+
+export interface SignalsStatusOptions extends TargetOptions {
+  at?: number;
+  config?: string;
+}
+
+export async function signalsStatusCommand(options: SignalsStatusOptions, nowMs: number): Promise<void> {
+  const config = loadConfig(options.config);
+  if (!config.signals.configured) {
+    print('no signals: the config has no signals section, so nothing watches for silence');
+    return;
+  }
+  const target = tableTarget(options, FLOW_TABLE.id);
+  const client = dynamoClient(target);
+  try {
+    const at = options.at ?? nowMs;
+    const flow = new DynamoFlowStore(documentClient(client), target.tableName);
+    const { history, invalid } = await callService(
+      { service: 'DynamoDB', resource: target.tableName, ...target },
+      () => readHistory({ config, nowMs: at, mode: 'all', flow }),
     );
-  return signals;
+    const statuses = [...judgeDaily(config, history), ...judgeFlowStopped(config, history, at)];
+    print(
+      `signals as of ${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC, from ${target.tableName}:`,
+    );
+    for (const line of describeStatuses(config, statuses)) print(`  ${line}`);
+    if (invalid > 0) print(`  (${invalid} flow items could not be read and were left out)`);
+  } finally {
+    client.destroy();
+  }
 }

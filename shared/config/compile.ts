@@ -7,6 +7,7 @@ import { createWorkingCalendar, type WorkingCalendar } from '../domain/calendar.
 import { type CaseVocabulary, OPEN_STAGES, RISK_LEVELS, type RiskLevel, type Stage } from '../domain/case.ts';
 import { type Limit, minimumMs, parseLimit } from '../domain/duration.ts';
 import { type CompiledSignals, compileSignals } from './compile-signals.ts';
+import { type AcknowledgePolicy, type AudiencePolicy, compilePolicies, type RepeatLimit } from './policy.ts';
 import { type ConfigFile, LEVELS, type Level, type RouteMatch, type RuleMatch } from './schema.ts';
 
 export interface ConfigIssue {
@@ -52,7 +53,18 @@ export interface CompiledConfig {
   calendar: WorkingCalendar;
   vocabulary: CaseVocabulary;
   rules: CompiledRule[];
-  repeat: Record<Level, Limit>;
+  /** The default repeat intervals (an audience may have its own: see `policy`). */
+  repeat: Record<Level, RepeatLimit>;
+  /** An audience's scope, repeats and quiet hours. */
+  policy(audience: string): AudiencePolicy;
+  acknowledge: AcknowledgePolicy;
+  /** Where an audience hears of a case in a district: the district, its local authority, or
+   * 'force', by the audience's scope. A message goes to one audience at one place. */
+  placeOf(audience: string, district: string): string;
+  /** A place for people: "D07 Millbrook", "Millbrook Metropolitan Borough", the force's name. */
+  placeName(audience: string, place: string): string;
+  /** A district for people: "D07 Millbrook". */
+  districtName(district: string): string;
   /** The winning rule for an open case's attributes; undefined only for unknown values. */
   ruleFor(key: CaseKey): CompiledRule | undefined;
   /** Audiences for a case at a level; never empty (the fallback audience catches the rest). */
@@ -186,13 +198,13 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     }
     if (minimumMs(compiled.warn) > minimumMs(compiled.breach)) {
       issues.push({
-        path,
+        path: `${path}.warn`,
         message: `thresholds out of order: warn ${rule.warn} is later than breach ${rule.breach}`,
       });
     }
     if (minimumMs(compiled.breach) > minimumMs(compiled.escalate)) {
       issues.push({
-        path,
+        path: `${path}.breach`,
         message: `thresholds out of order: breach ${rule.breach} is later than escalate ${rule.escalate}`,
       });
     }
@@ -206,6 +218,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     });
   }
 
+  checkNames('digest.audiences', file.digest.audiences, audiences, 'audience');
   file.routes.forEach((route, index) => {
     const path = `routes[${index}]`;
     checkNames(`${path}.audiences`, route.audiences, audiences, 'audience');
@@ -220,11 +233,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     checkNames(`${path}.match.rule`, asList(route.match.rule), seenRuleIds, 'rule');
   });
 
-  const repeat = {
-    warning: limit('repeat.warning', file.repeat.warning),
-    breach: limit('repeat.breach', file.repeat.breach),
-    escalation: limit('repeat.escalation', file.repeat.escalation),
-  };
+  const policies = compilePolicies(file, issues);
 
   const signals = compileSignals(file, issues);
 
@@ -284,7 +293,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
       const id = `${best.id}/${tied.id}`;
       if (!overlaps.has(id)) {
         overlaps.set(id, {
-          path: `rules[${tied.index}]`,
+          path: `rules[${tied.index}].match`,
           message: `overlaps rule '${best.id}' with equal specificity (both match e.g. ${describeKey(key)}); make one more specific`,
         });
       }
@@ -311,7 +320,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
   for (const rule of rules) {
     if (!ruleWins.has(rule.index)) {
       issues.push({
-        path: `rules[${rule.index}]`,
+        path: `rules[${rule.index}].match`,
         message: `rule '${rule.id}' is unreachable: more specific or earlier rules match every case it matches`,
       });
     }
@@ -319,19 +328,45 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
   file.routes.forEach((_, index) => {
     if (!routeUsed.has(index)) {
       issues.push({
-        path: `routes[${index}]`,
+        path: `routes[${index}].match`,
         message: 'route is unreachable: no open case and level matches it',
       });
     }
   });
   if (issues.length > 0) throw new ConfigError(issues);
 
+  const policyOf = (audience: string): AudiencePolicy => {
+    const found = policies.audiences.get(audience);
+    if (!found) throw new Error(`no audience '${audience}' in the config`);
+    return found;
+  };
+  const localAuthorityOf = (district: string) => file.districts[district]?.localAuthority ?? 'unknown';
+  const districtName = (district: string) => {
+    const name = file.districts[district]?.name;
+    return name ? `${district} ${name}` : district;
+  };
   return {
     file,
     calendar,
     vocabulary: { categories, districts },
     rules,
-    repeat,
+    repeat: policies.repeat,
+    policy: policyOf,
+    acknowledge: policies.acknowledge,
+    placeOf: (audience, district) => {
+      const scope = policyOf(audience).scope;
+      return scope === 'district'
+        ? district
+        : scope === 'local-authority'
+          ? localAuthorityOf(district)
+          : 'force';
+    },
+    placeName: (audience, place) => {
+      const scope = policyOf(audience).scope;
+      if (scope === 'district') return districtName(place);
+      return scope === 'local-authority' ? (file.localAuthorities[place]?.name ?? place) : file.force;
+    },
+    districtName,
     fallbackCount,
     ruleFor: (key) => ruleByKey[keys.indexOf(key)],
     ceiling: ceiling as CompiledRule,
@@ -342,7 +377,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
       ceilingAudiencesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [file.fallbackAudience],
     matchingCeilingRoutes: (key, level) =>
       ceilingRoutesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [],
-    localAuthorityOf: (district) => file.districts[district]?.localAuthority ?? 'unknown',
+    localAuthorityOf,
     signals,
   };
 }

@@ -5,14 +5,10 @@
 import * as z from 'zod';
 import { RISK_LEVELS, STAGES } from '../domain/case.ts';
 import { FROM_STAGES } from '../domain/flow.ts';
-import type { Level } from './schema.ts';
+import { LEVELS } from '../domain/levels.ts';
 
 const id = z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'must be a lower-case id like child-referrals');
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
-// The alert levels (config/schema.ts LEVELS), restated as a type-checked literal: importing the
-// value here would make the two schema modules load each other.
-const LEVEL_VALUES = ['warning', 'breach', 'escalation'] as const satisfies readonly Level[];
-
 /** Which transitions a signal counts: any of these keys, a value or a list each. */
 export const flowMatchSchema = z
   .object({
@@ -38,7 +34,7 @@ const fall = z
   .default(0.5)
   .describe('the fall the signal is tuned to notice fastest: 0.5 is a halving');
 
-const level = z.enum(LEVEL_VALUES).describe('the alert level subscribers filter on');
+const level = z.enum(LEVELS).describe('the alert level subscribers filter on');
 
 const rateSchema = z
   .object({

@@ -6,8 +6,9 @@ import * as z from 'zod';
 import type { ConfigFile } from '../config/schema.ts';
 import { LEVELS } from '../config/schema.ts';
 
-/** Message attributes every alert carries; filter policies match on these. */
+/** Message attributes every alert carries; filter policies match on group, kind and level. */
 export const MESSAGE_ATTRIBUTES = [
+  'group',
   'audience',
   'district',
   'localAuthority',
@@ -16,25 +17,63 @@ export const MESSAGE_ATTRIBUTES = [
   'kind',
 ] as const;
 
-export const subscriberSchema = z
-  .object({
-    protocol: z.enum(['sms', 'email']),
-    /** E.164 phone number for sms, address for email. Real ones never go in the repository. */
-    endpoint: z.string().min(3).max(254),
-    audience: z.string(),
-    district: z.string().optional(),
-    localAuthority: z.string().optional(),
-    /** Only these levels (default: all). */
-    levels: z.array(z.enum(LEVELS)).min(1).optional(),
-  })
-  .strict();
+/** E.164: a plus, the country code and the number, 7 to 15 digits in all, no spaces, no leading 0. */
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * A phone number or an address as an error may show it: enough to find the entry in the file, never
+ * the whole (contacts are staff's personal data, and errors end up in CI logs and terminals).
+ * `+447700900123` becomes `+44…23`, `d01-supervisors@example.org` becomes `d…@e….org`.
+ */
+export function maskContact(value: unknown): string {
+  if (typeof value !== 'string') return `a ${value === null ? 'null' : typeof value}`;
+  const at = value.lastIndexOf('@');
+  if (at >= 0) {
+    const domain = value.slice(at + 1);
+    const dot = domain.lastIndexOf('.');
+    const maskedDomain = dot > 0 ? `${domain.slice(0, 1)}…${domain.slice(dot)}` : '…';
+    return `${value.slice(0, Math.min(1, at))}…@${maskedDomain}`;
+  }
+  return value.length >= 8 ? `${value.slice(0, 3)}…${value.slice(-2)}` : '…';
+}
+
+const missingOr =
+  (problem: string) =>
+  (issue: { input?: unknown }): string =>
+    issue.input === undefined ? 'is missing' : `${maskContact(issue.input)} ${problem}`;
+
+export const phoneNumberSchema = z.string({ error: missingOr('is not text') }).regex(E164, {
+  error: missingOr(
+    'is not an E.164 phone number (a plus, the country code and the number: no spaces, no leading 0)',
+  ),
+});
+
+export const emailAddressSchema = z.email({ error: missingOr('is not an email address') });
+
+const subscriberFields = {
+  audience: z.string(),
+  district: z.string().optional(),
+  localAuthority: z.string().optional(),
+  /** Only these levels (default: all). */
+  levels: z.array(z.enum(LEVELS)).min(1).optional(),
+};
+
+/** One person or shared inbox. Real numbers and addresses never go in the repository. */
+export const subscriberSchema = z.discriminatedUnion(
+  'protocol',
+  [
+    z.object({ protocol: z.literal('sms'), endpoint: phoneNumberSchema, ...subscriberFields }).strict(),
+    z.object({ protocol: z.literal('email'), endpoint: emailAddressSchema, ...subscriberFields }).strict(),
+  ],
+  { error: (issue) => (issue.input === undefined ? 'is missing' : "must be 'sms' or 'email'") },
+);
 
 export type Subscriber = z.infer<typeof subscriberSchema>;
 
 export const deploymentSchema = z
   .object({
     /** Names the stacks and tables: queuewatch-<stage>. */
-    stage: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/),
+    stage: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be 1 to 16 lower-case letters, digits or dashes'),
     production: z.boolean().default(false),
     /** Minutes between scans. */
     scheduleMinutes: z.number().int().min(1).max(60).default(5),
@@ -47,9 +86,37 @@ export const deploymentSchema = z
     flowCheckMinutes: z.number().int().min(5).max(60).default(15),
     subscribers: z.array(subscriberSchema).default([]),
     /** Email addresses for system-health alerts (the ops topic). */
-    opsEmails: z.array(z.string().email()).default([]),
+    opsEmails: z.array(emailAddressSchema).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((deployment, ctx) => {
+    for (const issue of productionIssues(deployment)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+
+/** What production needs that a trial deployment may go without. Checked on a parsed deployment by
+ * the schema, and on the raw file by checkDeployment (so it is reported beside other problems). */
+export function productionIssues(deployment: {
+  production?: unknown;
+  subscribers?: unknown;
+  opsEmails?: unknown;
+}): Array<{ path: string[]; message: string }> {
+  if (deployment.production !== true) return [];
+  const empty = (list: unknown) => !Array.isArray(list) || list.length === 0;
+  return [
+    ...(empty(deployment.opsEmails)
+      ? [
+          {
+            path: ['opsEmails'],
+            message:
+              'production needs at least one ops email: the alarms (a stopped scan, a silent feed) go nowhere without one',
+          },
+        ]
+      : []),
+    ...(empty(deployment.subscribers)
+      ? [{ path: ['subscribers'], message: 'production needs subscribers: alerts would reach nobody' }]
+      : []),
+  ];
+}
 
 export type Deployment = z.infer<typeof deploymentSchema>;
 
@@ -64,35 +131,41 @@ export function filterPolicyFor(
 ): FilterPolicy {
   const audience = config.audiences[subscriber.audience];
   if (!audience) throw new Error(`${where}: unknown audience '${subscriber.audience}'`);
-  const policy: FilterPolicy = { audience: [subscriber.audience] };
+  let place: string;
   if (audience.scope === 'district') {
     if (!subscriber.district || !config.districts[subscriber.district]) {
       throw new Error(`${where}: audience '${subscriber.audience}' is per district: set a known district`);
     }
-    policy.district = [subscriber.district];
+    place = subscriber.district;
   } else if (audience.scope === 'local-authority') {
     if (!subscriber.localAuthority || !config.localAuthorities[subscriber.localAuthority]) {
       throw new Error(
         `${where}: audience '${subscriber.audience}' is per local authority: set a known localAuthority`,
       );
     }
-    policy.localAuthority = [subscriber.localAuthority];
-  }
+    place = subscriber.localAuthority;
+  } else place = 'force';
+  // One group per subscriber: the audience at its place. Every message names the groups it is for,
+  // so a phone receives its own group's alert, or the summary that its group's alert went by email.
+  const policy: FilterPolicy = { group: [`${subscriber.audience}@${place}`] };
   if (subscriber.levels) policy.level = [...subscriber.levels];
-  // Past the per-run SMS cap, alerts go out email-only and one summary goes to phones.
-  policy.kind = subscriber.protocol === 'sms' ? ['alert', 'summary'] : ['alert', 'email-only'];
+  // Past the per-run SMS budget, alerts go out email-only and one summary goes to phones; the daily
+  // digest is an email.
+  policy.kind = subscriber.protocol === 'sms' ? ['alert', 'summary'] : ['alert', 'email-only', 'digest'];
   return policy;
 }
 
 /** What a message is, for filter policies: `alert` goes to every channel; past the per-run SMS
- * cap alerts go `email-only`, and one `summary` tells phones how many more are waiting. */
-export type MessageKind = 'alert' | 'email-only' | 'summary';
+ * budget alerts go `email-only`, and one `summary` tells phones their alert went by email; the
+ * daily `digest` goes to inboxes. */
+export type MessageKind = 'alert' | 'email-only' | 'summary' | 'digest';
 
 type AttributeValue = string | readonly string[];
 
 /** The SNS message attributes of a message. Array values (used by the summary, which goes to
  * several audiences at once) become String.Array, which filter policies match by any element. */
 export function messageAttributes(m: {
+  groups: readonly string[];
   audience: AttributeValue;
   district: AttributeValue;
   localAuthority: AttributeValue;
@@ -105,6 +178,7 @@ export function messageAttributes(m: {
       ? { DataType: 'String', StringValue: value }
       : { DataType: 'String.Array', StringValue: JSON.stringify([...new Set(value)].sort()) };
   return {
+    group: attribute(m.groups),
     audience: attribute(m.audience),
     district: attribute(m.district),
     localAuthority: attribute(m.localAuthority),

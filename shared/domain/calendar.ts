@@ -1,16 +1,15 @@
 // The working-day clock: Monday to Friday in Europe/London, less England and Wales bank holidays.
 // Offsets come from the runtime's time-zone database (Intl), computed once per year and cached,
 // so "same local time on the Nth working day" stays right across daylight-saving changes.
+// The calendar answers for any day. Outside the bank-holiday list's coverage it knows weekends and
+// extraNonWorkingDays but no bank holidays, so a deadline there can only come early (the loud
+// direction, never a missed alert); `isCovered` and `uncoveredAnswers` let the caller tell ops.
 
 import { COVERED_FROM, COVERED_UNTIL, ENGLAND_AND_WALES_BANK_HOLIDAYS } from './bank-holidays.ts';
 
 export const TIME_ZONE = 'Europe/London';
 const HOUR = 3_600_000;
 export const DAY_MS = 24 * HOUR;
-
-export class CalendarRangeError extends Error {
-  override name = 'CalendarRangeError';
-}
 
 /** The days since 1970-01-01 of an ISO calendar date (YYYY-MM-DD). */
 export function epochDay(isoDate: string): number {
@@ -117,24 +116,31 @@ export interface WorkingCalendar {
   isWorkingDay(epochDay: number): boolean;
   /** The same London local time on the Nth working day after the one the instant falls on. */
   addWorkingDays(utcMs: number, days: number): number;
+  /** The London dates (YYYY-MM-DD, inclusive) whose bank holidays the calendar knows. */
+  readonly coverage: { readonly from: string; readonly until: string };
+  /** Whether the London date of an instant is within coverage. An addWorkingDays answer used only
+   * covered days when its start and its result are both covered (coverage is one unbroken span). */
+  isCovered(utcMs: number): boolean;
+  /** How many answers so far (isWorkingDay calls and addWorkingDays results) depended on a day
+   * outside coverage; it only grows, so compare it before and after a piece of work. */
+  readonly uncoveredAnswers: number;
 }
 
 const firstCovered = epochDay(COVERED_FROM);
 const lastCovered = epochDay(COVERED_UNTIL);
+const covered = (day: number) => day >= firstCovered && day <= lastCovered;
+/** The London date of an instant, as days since 1970-01-01. */
+const londonDay = (utcMs: number) => Math.floor((utcMs + londonOffsetMs(utcMs)) / DAY_MS);
 
 /** A working-day calendar; `extraNonWorkingDays` (YYYY-MM-DD) lets admins add a newly announced
- * bank holiday without a release. */
+ * bank holiday without a release, inside the list's coverage or beyond it. */
 export function createWorkingCalendar(extraNonWorkingDays: readonly string[] = []): WorkingCalendar {
   const holidays = new Set<number>(ENGLAND_AND_WALES_BANK_HOLIDAYS.map(([date]) => epochDay(date)));
   for (const date of extraNonWorkingDays) holidays.add(epochDay(date));
   const targets = new Map<number, number>();
+  let uncoveredAnswers = 0;
 
-  const isWorkingDay = (day: number): boolean => {
-    if (day < firstCovered || day > lastCovered) {
-      throw new CalendarRangeError(
-        `the bank-holiday list covers ${COVERED_FROM} to ${COVERED_UNTIL}; ${isoDateOfEpochDay(day)} is outside it`,
-      );
-    }
+  const workingDay = (day: number): boolean => {
     // 1970-01-01 was a Thursday: weekday 0 = Monday.
     const weekday = (((day + 3) % 7) + 7) % 7;
     return weekday < 5 && !holidays.has(day);
@@ -147,19 +153,29 @@ export function createWorkingCalendar(extraNonWorkingDays: readonly string[] = [
     let d = day;
     for (let counted = 0; counted < n; ) {
       d += 1;
-      if (isWorkingDay(d)) counted += 1;
+      if (workingDay(d)) counted += 1;
     }
     targets.set(key, d);
     return d;
   };
 
   return {
-    isWorkingDay,
+    isWorkingDay(day) {
+      if (!covered(day)) uncoveredAnswers += 1;
+      return workingDay(day);
+    },
     addWorkingDays(utcMs, n) {
       const local = utcMs + londonOffsetMs(utcMs);
       const day = Math.floor(local / DAY_MS);
       const timeOfDay = local - day * DAY_MS;
-      return londonLocalToUtc(nthWorkingDayAfter(day, n) * DAY_MS + timeOfDay);
+      const target = nthWorkingDayAfter(day, n);
+      if (!covered(day) || !covered(target)) uncoveredAnswers += 1;
+      return londonLocalToUtc(target * DAY_MS + timeOfDay);
+    },
+    coverage: { from: COVERED_FROM, until: COVERED_UNTIL },
+    isCovered: (utcMs) => covered(londonDay(utcMs)),
+    get uncoveredAnswers() {
+      return uncoveredAnswers;
     },
   };
 }

@@ -2,6 +2,8 @@
 // against. Fields outside it (names, addresses, notes) are stripped here and never go further.
 
 import * as z from 'zod';
+import { COVERED_FROM } from './bank-holidays.ts';
+import { forbiddenKeyOf } from './safe-keys.ts';
 
 export const RISK_LEVELS = ['high', 'medium', 'standard'] as const;
 export const STAGES = [
@@ -83,17 +85,106 @@ export interface CaseVocabulary {
   districts: ReadonlySet<string>;
 }
 
-/** Allowed clock skew before a stageEnteredAt counts as "in the future". */
+/** Allowed clock skew before an instant counts as "in the future". */
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string; caseRef?: string };
+/** The earliest instant a record may carry: the start of the built-in bank-holiday list. Nothing
+ * in a live queue is older, and an earlier date is a typing or export error (a date of birth in the
+ * wrong column); the working-day calendar also knows no holidays before it. */
+export const EARLIEST_INSTANT = `${COVERED_FROM}T00:00:00.000Z`;
+const EARLIEST_MS = Date.parse(EARLIEST_INSTANT);
+
+/** Why checkCase turned a record away: stable codes for metrics, reports and rejects files. */
+export const CASE_REJECT_CODES = [
+  'not-an-object',
+  'invalid-fields',
+  'unknown-category',
+  'unknown-district',
+  'future-stage',
+  'implausible-date',
+] as const;
+export type CaseRejectCode = (typeof CASE_REJECT_CODES)[number];
+
+/** A reason names the field and what is allowed; it never quotes the value, which may be personal
+ * data typed into the wrong column. */
+export type Checked<T> =
+  | { ok: true; value: T }
+  | { ok: false; code: CaseRejectCode; reason: string; caseRef?: string };
 export type CaseCheck = Checked<CaseRecord>;
 
-/** Validates one raw record against the schema and the config's vocabulary. Unknown fields are
- * dropped; a reason names the field and never echoes a value of a field outside the schema. */
+/** Validates one raw record against the schema, the config's vocabulary and the plausible range of
+ * its instants (from EARLIEST_INSTANT to FUTURE_TOLERANCE_MS after `nowMs`; without `nowMs`, only
+ * the floor). Unknown fields are dropped. */
 export function checkCase(raw: unknown, vocabulary: CaseVocabulary, nowMs?: number): CaseCheck {
-  return checkAgainst(caseRecordSchema, raw, vocabulary, nowMs);
+  if (isPlainRecord(raw)) {
+    const key = forbiddenKeyOf(raw);
+    if (key !== undefined) {
+      return {
+        ok: false,
+        code: 'invalid-fields',
+        reason: `${key} is not allowed as a field name`,
+        ...refOf(raw.caseRef),
+      };
+    }
+  }
+  const checked = checkAgainst(caseRecordSchema, raw, vocabulary);
+  if (!checked.ok) return checked;
+  const value = checked.value;
+  for (const field of INSTANT_FIELDS) {
+    const problem = instantProblem(field, value[field], nowMs);
+    if (problem) return { ok: false, ...problem, caseRef: value.caseRef };
+  }
+  return checked;
 }
+
+const INSTANT_FIELDS = ['stageEnteredAt', 'sourceUpdatedAt'] as const;
+
+/** Why a well-formed instant is implausible, if it is. A stage entered in the future has its own
+ * code (it is the usual clock or time-zone mistake of a source); anything else out of range is an
+ * implausible date. */
+function instantProblem(
+  field: (typeof INSTANT_FIELDS)[number],
+  instant: string,
+  nowMs: number | undefined,
+): { code: CaseRejectCode; reason: string } | undefined {
+  const ms = Date.parse(instant);
+  const latest = nowMs === undefined ? undefined : nowMs + FUTURE_TOLERANCE_MS;
+  const tooEarly = ms < EARLIEST_MS;
+  if (!tooEarly && (latest === undefined || ms <= latest)) return undefined;
+  const range =
+    latest === undefined
+      ? `from ${EARLIEST_INSTANT}`
+      : `from ${EARLIEST_INSTANT} to ${FUTURE_TOLERANCE_MS / 60_000} minutes after now (${new Date(latest).toISOString()})`;
+  return {
+    code: !tooEarly && field === 'stageEnteredAt' ? 'future-stage' : 'implausible-date',
+    reason: `${field} is ${tooEarly ? 'too early' : 'in the future'}: it must be ${range}`,
+  };
+}
+
+/** Whether a value is one the edge accepts for that field on its own (schema, vocabulary, plausible
+ * instant): such a value cannot be free text, so it is safe to keep from a rejected record. */
+export function isAcceptedValue(
+  field: keyof CaseRecord,
+  value: unknown,
+  vocabulary: CaseVocabulary,
+  nowMs?: number,
+): boolean {
+  const parsed = (caseRecordSchema.shape[field] as z.ZodType).safeParse(value);
+  if (!parsed.success) return false;
+  const data: unknown = parsed.data;
+  if (field === 'category') return typeof data === 'string' && vocabulary.categories.has(data);
+  if (field === 'district') return typeof data === 'string' && vocabulary.districts.has(data);
+  if (field === 'stageEnteredAt' || field === 'sourceUpdatedAt') {
+    return typeof data === 'string' && instantProblem(field, data, nowMs) === undefined;
+  }
+  return true;
+}
+
+const isPlainRecord = (raw: unknown): raw is Record<string, unknown> =>
+  typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+
+const refOf = (candidate: unknown): { caseRef?: string } =>
+  typeof candidate === 'string' && CASE_REF_PATTERN.test(candidate) ? { caseRef: candidate } : {};
 
 const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const CATEGORY_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
@@ -103,7 +194,9 @@ const STAGE_SET: ReadonlySet<unknown> = new Set(STAGES);
 /** Validates an item read from the open-cases index (which does not project sourceUpdatedAt).
  * The scan does this for every open case on every run, so items already in the mirror's own
  * canonical form (UTC instants as toISOString writes them) take a fast path with the same rules;
- * anything else goes through the schema, which also gives the reasons. */
+ * anything else goes through the schema, which also gives the reasons. The plausible range of
+ * stageEnteredAt is checked at the edge (checkCase) only: an item already in the mirror is judged,
+ * never silenced. */
 export function checkCaseView(raw: unknown, vocabulary: CaseVocabulary): Checked<CaseView> {
   const r = raw as Record<string, unknown> | null;
   if (
@@ -143,41 +236,36 @@ function checkAgainst<T extends CaseView>(
   schema: z.ZodType<T>,
   raw: unknown,
   vocabulary: CaseVocabulary,
-  nowMs?: number,
 ): Checked<T> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, reason: 'a case record must be a JSON object' };
+  if (!isPlainRecord(raw)) {
+    return { ok: false, code: 'not-an-object', reason: 'a case record must be a JSON object' };
   }
   const parsed = schema.safeParse(raw);
-  const refCandidate = (raw as Record<string, unknown>).caseRef;
-  const caseRef =
-    typeof refCandidate === 'string' && CASE_REF_PATTERN.test(refCandidate) ? refCandidate : undefined;
   if (!parsed.success) {
     const reasons = parsed.error.issues.map((issue) => {
       const field = issue.path.join('.');
       // Zod leaves `issue.input` out unless asked, so look at the record: present but of the wrong
       // type is not "missing".
-      const missing = (raw as Record<string, unknown>)[String(issue.path[0])] === undefined;
+      const missing = raw[String(issue.path[0])] === undefined;
       return issue.code === 'invalid_type' && missing ? `${field} is missing` : issue.message;
     });
-    return { ok: false, reason: reasons.join('; '), ...(caseRef ? { caseRef } : {}) };
+    return { ok: false, code: 'invalid-fields', reason: reasons.join('; '), ...refOf(raw.caseRef) };
   }
   const value = parsed.data;
   if (!vocabulary.categories.has(value.category)) {
     return {
       ok: false,
+      code: 'unknown-category',
       caseRef: value.caseRef,
-      reason: `category '${value.category}' is not in the config (known: ${[...vocabulary.categories].join(', ')})`,
+      reason: `category is not one of the config's categories (${[...vocabulary.categories].join(', ')})`,
     };
   }
   if (!vocabulary.districts.has(value.district)) {
-    return { ok: false, caseRef: value.caseRef, reason: `district '${value.district}' is not in the config` };
-  }
-  if (nowMs !== undefined && Date.parse(value.stageEnteredAt) > nowMs + FUTURE_TOLERANCE_MS) {
     return {
       ok: false,
+      code: 'unknown-district',
       caseRef: value.caseRef,
-      reason: `stageEnteredAt ${value.stageEnteredAt} is in the future (now ${new Date(nowMs).toISOString()})`,
+      reason: "district is not one of the config's districts",
     };
   }
   return { ok: true, value };

@@ -1,12 +1,13 @@
-// From alerting cases to messages: route each case to its audiences, group per audience, district
-// and level (never one message per case), and render an SMS that fits one segment and a plain-text
-// email. Only caseRef, category, risk level, stage, age, district and the link base appear.
+// What a person receives: one message per audience and place per run, covering every level waiting
+// for them (highest first), rendered as an SMS that fits one segment and a plain-text email that
+// fits SNS's limit by bytes. Only caseRef, category, risk level, stage, age, the place and links
+// appear: never anything else about a case.
 
 import { SegmentedMessage } from 'sms-segments-calculator';
-import type { CompiledConfig } from '../config/compile.ts';
-import type { Level } from '../config/schema.ts';
+import { TIME_ZONE } from './calendar.ts';
 import { formatAge } from './duration.ts';
-import { audienceLevels, type Evaluation } from './engine.ts';
+import type { Evaluation } from './engine.ts';
+import { LEVELS_HIGHEST_FIRST, type Level } from './levels.ts';
 
 /** One case line in a message: the allowed fields, nothing more. */
 export interface AlertLine {
@@ -17,22 +18,6 @@ export interface AlertLine {
   ageMs: number;
 }
 
-export interface Notification {
-  audience: string;
-  district: string;
-  localAuthority: string;
-  level: Level;
-  /** Oldest first. */
-  cases: AlertLine[];
-  /** Cases notified earlier to this audience that no longer need attention. */
-  resolved: string[];
-}
-
-export interface RenderedNotification extends Notification {
-  sms: string;
-  email: { subject: string; body: string };
-}
-
 export const alertLine = (e: Evaluation): AlertLine => ({
   caseRef: e.record.caseRef,
   category: e.record.category,
@@ -41,59 +26,59 @@ export const alertLine = (e: Evaluation): AlertLine => ({
   ageMs: e.ageMs,
 });
 
-const LEVEL_ORDER: Record<Level, number> = { escalation: 0, breach: 1, warning: 2 };
-
-/** Orders notifications: escalations first, then by district and audience. */
-export function compareNotifications(a: Notification, b: Notification): number {
-  return (
-    LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
-    a.district.localeCompare(b.district) ||
-    a.audience.localeCompare(b.audience)
-  );
-}
-
-export const groupKey = (audience: string, district: string, level: Level) =>
-  `${audience}|${district}|${level}`;
-
-export function emptyNotification(
-  audience: string,
-  district: string,
-  level: Level,
-  config: CompiledConfig,
-): Notification {
-  return {
-    audience,
-    district,
-    localAuthority: config.localAuthorityOf(district),
-    level,
-    cases: [],
-    resolved: [],
-  };
-}
-
-/** Groups alerting cases into one notification per audience, district and level. */
-export function groupAlerts(alerting: Iterable<Evaluation>, config: CompiledConfig): Notification[] {
-  const groups = new Map<string, Notification>();
-  for (const evaluation of alerting) {
-    if (evaluation.level === 'none') continue;
-    const { district } = evaluation.record;
-    for (const [audience, level] of audienceLevels(evaluation, config)) {
-      const key = groupKey(audience, district, level);
-      let group = groups.get(key);
-      if (!group) {
-        group = emptyNotification(audience, district, level, config);
-        groups.set(key, group);
-      }
-      group.cases.push(alertLine(evaluation));
-    }
-  }
-  const out = [...groups.values()];
-  for (const group of out) group.cases.sort(oldestLineFirst);
-  return out.sort(compareNotifications);
-}
-
 export const oldestLineFirst = (a: AlertLine, b: AlertLine) =>
   b.ageMs - a.ageMs || (a.caseRef < b.caseRef ? -1 : a.caseRef > b.caseRef ? 1 : 0);
+
+/** The cases of one level in a message. */
+export interface LevelSection {
+  /** Every case waiting at this level for this audience and place. */
+  count: number;
+  /** Of those, how many reached the level since the last message. */
+  newCount: number;
+  /** The cases to list, oldest first (may be fewer than `count`: the rest are counted). */
+  lines: AlertLine[];
+  /** Which listed cases are new. */
+  newRefs: ReadonlySet<string>;
+}
+
+/** What one audience at one place hears in one run. */
+export interface GroupMessage {
+  audience: string;
+  /** The district, local authority or 'force' the audience subscribes by. */
+  place: string;
+  /** For people: "D07 Millbrook", a council's name, the force's name. */
+  placeName: string;
+  atMs: number;
+  sections: Record<Level, LevelSection>;
+  /** Cases an acknowledgement covers: counted in the sections, their reminders paused. */
+  acknowledged: number;
+  /** Cases notified before that no longer wait (listed, then counted). */
+  resolved: string[];
+  resolvedCount: number;
+  /** The case system (needs sign-in). */
+  linkBase: string;
+  /** Acknowledgement page links, one per channel (absent when none could be made). */
+  ackLinks?: { sms?: string; email?: string };
+}
+
+export const emptySection = (): LevelSection => ({ count: 0, newCount: 0, lines: [], newRefs: new Set() });
+
+export const casesIn = (m: Pick<GroupMessage, 'sections'>) =>
+  LEVELS_HIGHEST_FIRST.reduce((n, l) => n + m.sections[l].count, 0);
+
+/** The highest level with a case in the message (undefined: only resolved lines). */
+export const topLevel = (m: Pick<GroupMessage, 'sections'>): Level | undefined =>
+  LEVELS_HIGHEST_FIRST.find((l) => m.sections[l].count > 0);
+
+/** The highest level with a new case (undefined: a reminder or resolved lines only). */
+export const topNewLevel = (m: Pick<GroupMessage, 'sections'>): Level | undefined =>
+  LEVELS_HIGHEST_FIRST.find((l) => m.sections[l].newCount > 0);
+
+/** Case references a message lists (what it discloses), highest level first. */
+export const listedRefs = (m: GroupMessage): string[] =>
+  LEVELS_HIGHEST_FIRST.flatMap((l) => m.sections[l].lines.map((c) => c.caseRef));
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The ASCII characters of the GSM 03.38 basic set (not ` [ \\ ] ^ { | } ~, which need escapes). */
 const GSM_BASIC_ASCII = /^[A-Za-z0-9 \n\r@$_!"#%&'()*+,\-./:;<=>?]*$/;
@@ -116,105 +101,171 @@ export function smsSegments(text: string): { segments: number; encoding: string;
 
 export const fitsOneSegment = (text: string) => smsSegments(text).segments === 1;
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** "2 ESCALATION (1 new), 3 BREACH, 4 WARNING": every level with a case, highest first. */
+function levelCounts(m: GroupMessage, withNew: boolean): string {
+  return LEVELS_HIGHEST_FIRST.filter((l) => m.sections[l].count > 0)
+    .map((l) => {
+      const s = m.sections[l];
+      return `${s.count} ${l.toUpperCase()}${withNew && s.newCount > 0 ? ` (${s.newCount} new)` : ''}`;
+    })
+    .join(', ');
+}
 
-/** One-segment SMS: header, as many case lines as fit (oldest first), "+N more", the link. */
-export function renderSms(n: Notification, config: CompiledConfig): string {
-  const name = config.file.districts[n.district]?.name;
-  const total = n.cases.length;
-  const count = total > 0 ? plural(total, 'case') : '';
-  const resolved = n.resolved.length > 0 ? `${n.resolved.length} resolved` : '';
-  const summary = [count, resolved].filter(Boolean).join(', ');
-  const link = config.file.linkBase;
-  const compose = (header: string, lines: string[], more: number, withLink: boolean) =>
-    [header, ...lines, ...(more > 0 ? [`+${more} more`] : []), ...(withLink ? [link] : [])].join('\n');
-  // Try the fullest header first; drop the district name, then the link, if they cannot fit.
-  const headers = [
-    `QW ${n.level.toUpperCase()} ${n.district}${name ? ` ${name}` : ''}: ${summary}`,
-    `QW ${n.level.toUpperCase()} ${n.district}: ${summary}`,
-  ];
-  for (const withLink of [true, false]) {
-    // A header that leaves no room for a single case is kept only if a shorter one does no better.
-    let listsNoCase: string | undefined;
-    for (const header of headers) {
-      // Measure the fixed part once (with room for "+N more"); case lines are plain ASCII, one
-      // unit a character in either encoding, so the rest is arithmetic. UCS-2 counts UTF-16
-      // units (an emoji is two), not the characters the library reports.
-      const fixedText = compose(header, [], total, withLink);
-      const fixed = smsSegments(fixedText);
-      if (fixed.segments !== 1) continue;
-      let room = fixed.encoding === 'GSM-7' ? 160 - fixed.characters : 70 - fixedText.length;
-      const lines: string[] = [];
-      for (const c of n.cases) {
-        const line = `${c.caseRef} ${formatAge(c.ageMs)}`;
-        if (line.length + 1 > room) break;
-        room -= line.length + 1;
-        lines.push(line);
-      }
-      const sms = compose(header, lines, total - lines.length, withLink);
-      if (!fitsOneSegment(sms)) continue;
-      if (lines.length > 0 || total === 0) return sms;
-      listsNoCase ??= sms;
+/** The SMS: the place, the counts per level, as many case references as fit (new ones first, then
+ * the oldest, highest level first) and one link: the acknowledgement page when there is one (it
+ * lists the cases and links to the case system), else the case system. Always one segment. */
+export function renderSms(m: GroupMessage): string {
+  const link = m.ackLinks?.sms ?? m.linkBase;
+  const total = casesIn(m);
+  const places = [m.placeName, m.place];
+  const candidates: Array<{ header: string; link: string }> = [];
+  for (const withNew of [true, false]) {
+    for (const place of places) {
+      const what =
+        total > 0 ? levelCounts(m, withNew) : `${plural(m.resolvedCount, 'case')} no longer waiting`;
+      candidates.push({ header: `QW ${place}: ${what}`, link });
     }
-    if (listsNoCase) return listsNoCase;
   }
-  // Unreachable with a valid config (its limits keep the header short); cut to fit regardless.
-  return `QW ${n.level.toUpperCase()} ${n.district}: ${summary}`.slice(0, 70);
+  // A link too long for any header (an unusual acknowledgement address) gives way to the case system.
+  if (link !== m.linkBase)
+    candidates.push({ header: `QW ${m.place}: ${levelCounts(m, false)}`, link: m.linkBase });
+  const refs: string[] = [];
+  for (const level of LEVELS_HIGHEST_FIRST) {
+    const s = m.sections[level];
+    for (const c of s.lines)
+      if (s.newRefs.has(c.caseRef)) refs.push(`${c.caseRef} ${formatAge(c.ageMs)} new`);
+  }
+  for (const level of LEVELS_HIGHEST_FIRST) {
+    const s = m.sections[level];
+    for (const c of s.lines) if (!s.newRefs.has(c.caseRef)) refs.push(`${c.caseRef} ${formatAge(c.ageMs)}`);
+  }
+  // The first candidate that lists a case wins; one that lists none only if no other does better.
+  let listsNoCase: string | undefined;
+  for (const { header, link: url } of candidates) {
+    const fixed = `${header}\n${url}`;
+    const measured = smsSegments(fixed);
+    if (measured.segments !== 1) continue;
+    // Case lines are plain ASCII, one unit a character in either encoding. UCS-2 counts UTF-16
+    // units (an emoji is two), not the characters the library reports.
+    let room = measured.encoding === 'GSM-7' ? 160 - measured.characters : 70 - fixed.length;
+    const lines: string[] = [];
+    for (const line of refs) {
+      if (line.length + 1 > room) break;
+      room -= line.length + 1;
+      lines.push(line);
+    }
+    const sms = [header, ...lines, url].join('\n');
+    if (!fitsOneSegment(sms)) continue;
+    if (lines.length > 0 || refs.length === 0) return sms;
+    listsNoCase ??= sms;
+  }
+  // Only a config far outside its limits gets past this: a short, safe line rather than nothing.
+  return listsNoCase ?? `QW ${m.place.slice(0, 24)}: ${total} cases waiting`;
 }
 
 const SUBJECT_MAX = 99;
 
-/** The email: a short subject and a plain-text body with the full list and ages. */
-export function renderEmail(
-  n: Notification,
-  config: CompiledConfig,
-  nowMs: number,
-  // Every case, up to what keeps the whole message inside SNS's 256 KB limit (~110 bytes a line).
-  maxLines = 1800,
-): { subject: string; body: string } {
-  const district = config.file.districts[n.district];
-  const place = `${n.district}${district ? ` ${district.name}` : ''}`;
-  const what =
-    n.cases.length > 0
-      ? `${plural(n.cases.length, 'case')} at ${n.level}`
-      : `${plural(n.resolved.length, 'case')} resolved`;
-  let subject = `[queuewatch] ${n.level.toUpperCase()}: ${what} in ${place}`;
-  if (subject.length > SUBJECT_MAX) subject = `${subject.slice(0, SUBJECT_MAX - 1)}…`;
+const londonTime = new Intl.DateTimeFormat('en-GB', {
+  timeZone: TIME_ZONE,
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
 
-  const link = config.file.linkBase;
-  const at = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const body: string[] = [];
-  if (n.cases.length > 0) {
-    body.push(
-      `${plural(n.cases.length, 'case')} in ${place} ${n.cases.length === 1 ? 'has' : 'have'} reached ${n.level.toUpperCase()} level as of ${at}.`,
+/** "27 Nov 2026, 09:00 London time". */
+export const formatLondon = (ms: number) => `${londonTime.format(new Date(ms))} London time`;
+
+/** What a line costs inside the SNS message: its UTF-8 bytes, plus the JSON escape of its newline. */
+const lineBytes = (line: string) => Buffer.byteLength(line, 'utf8') + 2;
+
+/** The email: a subject that says what happened without any case detail, and a plain-text body
+ * that leads with what happened and what to do, then every case it can list by level (oldest
+ * first), within `maxBytes` (the rest are counted, with a link). */
+export function renderEmail(m: GroupMessage, maxBytes = 200 * 1024): { subject: string; body: string } {
+  const top = topLevel(m);
+  const topNew = topNewLevel(m);
+  const total = casesIn(m);
+  const counts = LEVELS_HIGHEST_FIRST.filter((l) => m.sections[l].count > 0)
+    .map((l) => `${m.sections[l].count} ${l}`)
+    .join(', ');
+  let subject =
+    top === undefined
+      ? `[queuewatch] ${plural(m.resolvedCount, 'case')} no longer waiting in ${m.placeName}`
+      : topNew
+        ? `[queuewatch] New ${topNew.toUpperCase()} in ${m.placeName}: ${counts}`
+        : `[queuewatch] Reminder, ${top.toUpperCase()} in ${m.placeName}: ${counts}`;
+  if (subject.length > SUBJECT_MAX) subject = `${subject.slice(0, SUBJECT_MAX - 3)}...`;
+
+  const head: string[] = [];
+  const tail: string[] = [];
+  const newTotal = LEVELS_HIGHEST_FIRST.reduce((n, l) => n + m.sections[l].newCount, 0);
+  head.push(`${m.placeName}, for the ${m.audience} on call, as of ${formatLondon(m.atMs)}.`);
+  if (total > 0) {
+    head.push(
+      newTotal > 0
+        ? `${plural(newTotal, 'case')} reached a new level since the last message. Waiting in all: ${counts}.`
+        : `A reminder: no case reached a new level, and these are still waiting: ${counts}.`,
       '',
-      'Oldest first (reference, category, risk, stage, time in stage):',
+      'What to do: open each case in the case system (sign-in required) and act on it, highest level',
+      'and oldest first.',
     );
-    const width = Math.max(...n.cases.map((c) => c.caseRef.length));
-    for (const c of n.cases.slice(0, maxLines)) {
-      body.push(
-        `  ${c.caseRef.padEnd(width)}  ${c.category}  ${c.riskLevel}  ${c.stage}  ${formatAge(c.ageMs)}  ${link}/${c.caseRef}`,
+    if (m.ackLinks?.email) {
+      head.push(
+        `If you are dealing with them, acknowledge this message to pause its reminders: ${m.ackLinks.email}`,
+        'Acknowledging never stops a case reaching its next level; only the case moving on ends the alerts.',
       );
     }
-    if (n.cases.length > maxLines) body.push(`  and ${n.cases.length - maxLines} more: see ${link}`);
+    if (m.acknowledged > 0) {
+      head.push(
+        `${plural(m.acknowledged, 'case')} of these ${m.acknowledged === 1 ? 'is' : 'are'} acknowledged: reminders paused.`,
+      );
+    }
   }
-  if (n.resolved.length > 0) {
-    if (body.length > 0) body.push('');
-    body.push(`No longer waiting (closed, moved on or assessed) since the last message:`);
-    body.push(...n.resolved.map((ref) => `  ${ref}`));
-  }
-  body.push(
+  tail.push(
     '',
-    `Open the cases in the case system (sign-in required): ${link}`,
+    `Open the cases in the case system (sign-in required): ${m.linkBase}`,
     'This message carries case references only. Do not forward it outside the force.',
   );
-  return { subject, body: body.join('\n') };
-}
 
-export function renderNotification(
-  n: Notification,
-  config: CompiledConfig,
-  nowMs: number,
-): RenderedNotification {
-  return { ...n, sms: renderSms(n, config), email: renderEmail(n, config, nowMs) };
+  let budget = maxBytes - [...head, ...tail, subject].reduce((n, l) => n + lineBytes(l), 0);
+  const body = [...head];
+  const spend = (line: string) => {
+    const cost = lineBytes(line);
+    if (cost > budget) return false;
+    budget -= cost;
+    body.push(line);
+    return true;
+  };
+  // Room for each section's "and N more" line and the resolved summary is kept back.
+  const reserve = 4 * lineBytes(`  and 999999 more at escalation: see ${m.linkBase}`);
+  budget -= reserve;
+  for (const level of LEVELS_HIGHEST_FIRST) {
+    const s = m.sections[level];
+    if (s.count === 0) continue;
+    body.push('', `${level.toUpperCase()} (${s.count}${s.newCount > 0 ? `, ${s.newCount} new` : ''})`);
+    budget -= lineBytes(body.at(-1) as string) + lineBytes('');
+    const width = Math.max(...s.lines.map((c) => c.caseRef.length), 0);
+    let listed = 0;
+    for (const c of s.lines) {
+      const line = `  ${c.caseRef.padEnd(width)}  ${c.category}  ${c.riskLevel}  ${c.stage}  ${formatAge(c.ageMs)}${s.newRefs.has(c.caseRef) ? '  NEW' : ''}  ${m.linkBase}/${c.caseRef}`;
+      if (!spend(line)) break;
+      listed += 1;
+    }
+    if (listed < s.count) body.push(`  and ${s.count - listed} more at ${level}: see ${m.linkBase}`);
+  }
+  budget += reserve;
+  if (m.resolvedCount > 0) {
+    body.push('', 'No longer waiting since the last message (closed, moved on or assessed):');
+    let listed = 0;
+    for (const caseRef of m.resolved) {
+      if (!spend(`  ${caseRef}`)) break;
+      listed += 1;
+    }
+    if (listed < m.resolvedCount) body.push(`  and ${m.resolvedCount - listed} more`);
+  }
+  body.push(...tail);
+  return { subject, body: body.join('\n') };
 }

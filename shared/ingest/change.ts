@@ -32,13 +32,17 @@ import * as z from 'zod';
 import {
   CASE_FIELDS,
   CASE_REF_PATTERN,
+  CASE_REJECT_CODES,
   type CaseRecord,
   type CaseVocabulary,
   caseRecordSchema,
   checkCase,
+  isAcceptedValue,
   isOpenStage,
+  OPEN_STAGES,
 } from '../domain/case.ts';
-import { jsonErrorReason } from '../io/case-file.ts';
+import { forbiddenKeyOf } from '../domain/safe-keys.ts';
+import { jsonErrorReason, READ_ERROR_CODES } from '../io/case-file.ts';
 
 export const CHANGE_TYPES = [
   'created',
@@ -62,7 +66,7 @@ const envelopeSchema = z.object({
 });
 
 /** The feed message, for documentation and types. Validation goes through parseChange, which adds
- * the config's vocabulary, the future check and reasons that never echo unknown fields. */
+ * the config's vocabulary, the plausible range of instants and reasons that never quote a value. */
 export const changeMessageSchema = envelopeSchema.extend({ case: caseRecordSchema });
 export type ChangeMessage = z.infer<typeof changeMessageSchema>;
 
@@ -76,23 +80,22 @@ export interface Change extends VersionedRecord {
   changeType: ChangeType;
 }
 
-/** Why a message or line was turned away, as a stable code (metrics, ops reports, rejects). */
-export type RejectCode =
-  | 'unreadable'
-  | 'too-large'
-  | 'invalid-json'
-  | 'not-an-object'
-  | 'invalid-fields'
-  | 'unknown-category'
-  | 'unknown-district'
-  | 'future-stage'
-  | 'inconsistent-change'
-  | 'conflict';
+/** Why a message or line was turned away, as a stable code (metrics, ops reports, rejects): a file
+ * line the reader could not read, a feed body that is not JSON, what checkCase refused (the
+ * record's own checks), a change inconsistent with its record, a version conflict. */
+export const REJECT_CODES = [
+  ...READ_ERROR_CODES,
+  'invalid-json',
+  ...CASE_REJECT_CODES,
+  'inconsistent-change',
+  'conflict',
+] as const;
+export type RejectCode = (typeof REJECT_CODES)[number];
 
 export interface Rejection {
   ok: false;
   code: RejectCode;
-  /** Names fields and schema values only; never echoes anything outside the schema. */
+  /** Names fields and what they allow; never quotes a value. */
   reason: string;
   /** Present only when it is a well-formed opaque reference. */
   caseRef?: string;
@@ -106,22 +109,20 @@ export const MAX_BODY_CHARS = 1024 * 1024;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Validates one case record (a feed message's `case`, or an import line) against the schema, the
- * config's vocabulary and the future check. An import line may carry `sourceSequence` beside the
- * case fields (a CSV cell arrives as a string of digits). */
+/** Validates one case record (a feed message's `case`, or an import line) with checkCase, which
+ * gives the reject code with its reason. An import line may carry `sourceSequence` beside the case
+ * fields (a CSV cell arrives as a string of digits). */
 export function validateRecord(
   raw: unknown,
   vocabulary: CaseVocabulary,
   nowMs: number,
   sequence: unknown = isObject(raw) ? raw.sourceSequence : undefined,
 ): Validated<VersionedRecord> {
-  if (!isObject(raw))
-    return { ok: false, code: 'not-an-object', reason: 'a case record must be a JSON object' };
   const checked = checkCase(raw, vocabulary, nowMs);
   const seq = parseSequence(sequence);
   if (!checked.ok) {
     const reason = seq.ok ? checked.reason : `${checked.reason}; ${seq.reason}`;
-    return { ok: false, code: classify(raw, vocabulary), reason, ...refOf(checked.caseRef) };
+    return { ok: false, code: checked.code, reason, ...refOf(checked.caseRef) };
   }
   if (!seq.ok)
     return { ok: false, code: 'invalid-fields', reason: seq.reason, caseRef: checked.value.caseRef };
@@ -141,15 +142,6 @@ function parseSequence(value: unknown): { ok: true; value?: number } | { ok: fal
     : { ok: false, reason: parsed.error.issues.map((i) => i.message).join('; ') };
 }
 
-/** Which check a record that checkCase turned away failed (only runs on the failure path). */
-function classify(raw: Record<string, unknown>, vocabulary: CaseVocabulary): RejectCode {
-  const parsed = caseRecordSchema.safeParse(raw);
-  if (!parsed.success) return 'invalid-fields';
-  if (!vocabulary.categories.has(parsed.data.category)) return 'unknown-category';
-  if (!vocabulary.districts.has(parsed.data.district)) return 'unknown-district';
-  return 'future-stage';
-}
-
 const refOf = (caseRef: string | undefined) => (caseRef ? { caseRef } : {});
 
 /** Parses and validates a feed message body. Never throws: anything wrong comes back as a
@@ -166,6 +158,10 @@ export function parseChange(body: string, vocabulary: CaseVocabulary, nowMs: num
   }
   if (!isObject(raw))
     return { ok: false, code: 'not-an-object', reason: 'a change message must be a JSON object' };
+  const forbidden = forbiddenKeyOf(raw);
+  if (forbidden !== undefined) {
+    return { ok: false, code: 'invalid-fields', reason: `${forbidden} is not allowed as a field name` };
+  }
 
   const envelope = envelopeSchema.safeParse(raw);
   const envelopeReasons = envelope.success
@@ -195,7 +191,8 @@ export function parseChange(body: string, vocabulary: CaseVocabulary, nowMs: num
     return {
       ok: false,
       code: 'inconsistent-change',
-      reason: `changeType closed but case.stage ${record.stage} is an open stage`,
+      reason:
+        'a closed change must leave the case closed: case.stage must be closed or referral-acknowledged',
       caseRef: record.caseRef,
     };
   }
@@ -203,40 +200,52 @@ export function parseChange(body: string, vocabulary: CaseVocabulary, nowMs: num
     return {
       ok: false,
       code: 'inconsistent-change',
-      reason: `changeType reopened but case.stage ${record.stage} is not an open stage`,
+      reason: `a reopened change must leave the case open: case.stage must be one of ${OPEN_STAGES.join(', ')}`,
       caseRef: record.caseRef,
     };
   }
   return { ok: true, changeType, record, ...(sourceSequence !== undefined ? { sourceSequence } : {}) };
 }
 
-/** Longest string kept from a rejected message; every valid value is far shorter. */
-export const MAX_KEPT_CHARS = 200;
-
-/** Only the schema fields of a raw message, each value cut to a safe size, for the rejects store:
- * enough for an engineer to find and replay it, nothing the schema does not name. Nested objects
- * and arrays in a schema field are replaced by a marker: they could hide anything. */
-export function schemaFieldsOf(raw: unknown): Record<string, unknown> | undefined {
+/** The schema fields of a raw message, for the rejects store: enough for an engineer to find and
+ * replay it, nothing the schema does not name. A value is kept only when the edge would accept it
+ * for its field on its own (an enum member, a well-formed reference, a category or district of the
+ * config, a plausible instant, a boolean): such a value cannot be free text. Any other value (an
+ * unknown category or district, a malformed reference or date) may be personal data typed into the
+ * wrong column, so it is withheld, replaced by a marker of its type and length; fill it in from the
+ * source system before a replay. */
+export function schemaFieldsOf(
+  raw: unknown,
+  vocabulary: CaseVocabulary,
+  nowMs: number,
+): Record<string, unknown> | undefined {
   if (!isObject(raw)) return undefined;
   const out: Record<string, unknown> = {};
-  for (const key of ['changeType', 'sourceSequence'] as const) {
-    if (key in raw) out[key] = keptValue(raw[key]);
+  if (Object.hasOwn(raw, 'changeType')) {
+    const value = raw.changeType;
+    out.changeType = (CHANGE_TYPES as readonly unknown[]).includes(value) ? value : withheld(value);
+  }
+  if (Object.hasOwn(raw, 'sourceSequence')) {
+    const value = raw.sourceSequence;
+    out.sourceSequence = sourceSequenceSchema.safeParse(value).success ? value : withheld(value);
   }
   const caseRaw = raw.case;
   if (isObject(caseRaw)) {
     const kept: Record<string, unknown> = {};
-    for (const field of CASE_FIELDS) if (field in caseRaw) kept[field] = keptValue(caseRaw[field]);
+    for (const field of CASE_FIELDS) {
+      if (!Object.hasOwn(caseRaw, field)) continue;
+      const value = caseRaw[field];
+      kept[field] = isAcceptedValue(field, value, vocabulary, nowMs) ? value : withheld(value);
+    }
     out.case = kept;
-  } else if ('case' in raw) out.case = keptValue(caseRaw);
+  } else if (Object.hasOwn(raw, 'case')) out.case = withheld(caseRaw);
   return out;
 }
 
-function keptValue(value: unknown): unknown {
-  if (typeof value === 'string') {
-    return value.length > MAX_KEPT_CHARS
-      ? `${value.slice(0, MAX_KEPT_CHARS)}...[${value.length - MAX_KEPT_CHARS} more characters cut]`
-      : value;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return value;
-  return Array.isArray(value) ? '[array]' : `[${typeof value}]`;
+/** What stands in for a value not kept: its type (and a string's length), never the value. Booleans
+ * and null carry nothing personal and are kept as they are. */
+function withheld(value: unknown): unknown {
+  if (typeof value === 'boolean' || value === null) return value;
+  if (typeof value === 'string') return `[withheld: a string of ${value.length} characters]`;
+  return `[withheld: ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`}]`;
 }

@@ -396,24 +396,33 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
 
   let chunk: Entry[] = [];
   let interrupted = false;
-  for await (const raw of readCaseFile(file, options.format)) {
-    if (signal?.aborted) {
-      interrupted = true;
-      break;
+  let dispatched = false;
+  try {
+    for await (const raw of readCaseFile(file, options.format)) {
+      if (signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      if (failure !== undefined) break;
+      if (raw.line <= startLine) continue;
+      chunk.push(
+        'error' in raw
+          ? { line: raw.line, ok: false, code: raw.code, reason: raw.error }
+          : { line: raw.line, ...validateRecord(raw.raw, vocabulary, nowMs) },
+      );
+      if (chunk.length >= chunkSize) {
+        dispatch(chunk);
+        dispatched = true;
+        chunk = [];
+        // Keep a bounded window of chunks in flight: reading never runs far ahead of writing.
+        while (pending.size >= Math.max(2, concurrency)) await Promise.race(pending);
+      }
     }
-    if (failure !== undefined) break;
-    if (raw.line <= startLine) continue;
-    chunk.push(
-      'error' in raw
-        ? { line: raw.line, ok: false, code: 'unreadable', reason: raw.error }
-        : { line: raw.line, ...validateRecord(raw.raw, vocabulary, nowMs) },
-    );
-    if (chunk.length >= chunkSize) {
-      dispatch(chunk);
-      chunk = [];
-      // Keep a bounded window of chunks in flight: reading never runs far ahead of writing.
-      while (pending.size >= Math.max(2, concurrency)) await Promise.race(pending);
-    }
+  } catch (error) {
+    // A file refused before anything was written (a broken header or array) is the caller's to
+    // report as it is; a read failing part-way stops like any failure, with a checkpoint.
+    if (!dispatched) throw error;
+    failure ??= error;
   }
   if (signal?.aborted) interrupted = true;
   if (chunk.length > 0 && !interrupted && failure === undefined) dispatch(chunk);
@@ -455,11 +464,11 @@ function liveCounts(committed: ImportCounts, tasks: ChunkTask[]): ImportCounts {
 }
 
 function conflictOf(change: VersionedRecord, other: string) {
-  const seq = change.sourceSequence !== undefined ? `, sourceSequence ${change.sourceSequence}` : '';
+  const what = change.sourceSequence !== undefined ? 'sourceUpdatedAt and sourceSequence' : 'sourceUpdatedAt';
   return {
     code: 'conflict' as const,
     caseRef: change.record.caseRef,
-    reason: `${other} holds other content for the same version (sourceUpdatedAt ${change.record.sourceUpdatedAt}${seq}); kept that one`,
+    reason: `${other} holds other content for the same version (the same ${what}); kept that one`,
   };
 }
 

@@ -5,12 +5,19 @@
 // - can never be valid (malformed, wrong fields, unknown vocabulary, future stage, conflicting
 //   version): recorded in the rejects table, counted, reported to ops, and acknowledged;
 // - failed for a passing reason (throttling, network): returned as a batch item failure, so SQS
-//   retries it and the DLQ catches it after maxReceiveCount.
+//   retries it and the DLQ catches it after maxReceiveCount. The log line names the dependency that
+//   failed, and RetriedMessages (an alarm) counts it.
 
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { OpsNotifier } from '../adapters/ops-notifier.ts';
 import type { CaseVocabulary } from '../domain/case.ts';
+import {
+  callDependency,
+  DEPENDENCY_FAILURES_METRIC,
+  DependencyError,
+  failureFields,
+} from '../lambda/dependency.ts';
 import { MAX_BODY_CHARS, parseChange, type Rejection, schemaFieldsOf } from './change.ts';
 import type { ApplyOutcome } from './ordering.ts';
 import type { IngestLogger, IngestMetrics, IngestStateStore, MirrorStore, RejectStore } from './ports.ts';
@@ -40,15 +47,6 @@ export interface IngestResult {
   summary: IngestSummary;
 }
 
-/** Only what is safe to log about an error: its kind and HTTP status, never its message (an SDK
- * validation message can quote a value). */
-export function describeError(error: unknown): Record<string, unknown> {
-  const name = error instanceof Error ? error.name : typeof error;
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
-    ?.httpStatusCode;
-  return { name, ...(status !== undefined ? { httpStatusCode: status } : {}) };
-}
-
 export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: number): Promise<IngestResult> {
   const { logger } = deps;
   const summary: IngestSummary = {
@@ -58,16 +56,21 @@ export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: numb
     retried: [],
   };
 
+  const dependencyFailed = (error: unknown) => {
+    if (error instanceof DependencyError) deps.metrics.addMetric(DEPENDENCY_FAILURES_METRIC, 'Count', 1);
+  };
+
   const reject = async (record: SQSRecord, rejection: Rejection) => {
-    await deps.rejects.record({
+    const stored = {
       messageId: record.messageId,
       code: rejection.code,
       reason: rejection.reason,
       ...(rejection.caseRef ? { caseRef: rejection.caseRef } : {}),
-      ...fieldsOf(record.body),
+      ...fieldsOf(record.body, deps.vocabulary, nowMs),
       bodyLength: record.body.length,
       rejectedAtMs: nowMs,
-    });
+    };
+    await callDependency('dynamodb:rejects', () => deps.rejects.record(stored));
     summary.rejected.push({
       messageId: record.messageId,
       code: rejection.code,
@@ -85,24 +88,25 @@ export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: numb
     const change = parseChange(record.body, deps.vocabulary, nowMs);
     try {
       if (!change.ok) return await reject(record, change);
-      const outcome = await deps.mirror.apply(change, nowMs);
+      const outcome = await callDependency('dynamodb:mirror', () => deps.mirror.apply(change, nowMs));
       if (outcome === 'conflict') {
-        const { sourceUpdatedAt, caseRef } = change.record;
-        const seq = change.sourceSequence !== undefined ? `, sourceSequence ${change.sourceSequence}` : '';
+        const what =
+          change.sourceSequence !== undefined ? 'sourceUpdatedAt and sourceSequence' : 'sourceUpdatedAt';
         return await reject(record, {
           ok: false,
           code: 'conflict',
-          caseRef,
-          reason: `the mirror holds other content for the same version (sourceUpdatedAt ${sourceUpdatedAt}${seq}); the stored one is kept`,
+          caseRef: change.record.caseRef,
+          reason: `the mirror holds other content for the same version (the same ${what}); the stored one is kept`,
         });
       }
       summary.applied[outcome] += 1;
     } catch (error) {
       summary.retried.push(record.messageId);
+      dependencyFailed(error);
       logger.warn('feed message failed for now; SQS will retry it', {
         messageId: record.messageId,
         caseRef: change.ok ? change.record.caseRef : change.caseRef,
-        error: describeError(error),
+        ...failureFields(error),
       });
       throw error;
     }
@@ -125,26 +129,35 @@ export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: numb
     retried: summary.retried.length,
   });
 
+  // Neither loses a message: the changes are applied and the rejects stored, so the batch stands.
   if (applied > 0) {
-    await deps.state.recordIngest(nowMs).catch((error: unknown) => {
+    await callDependency('dynamodb:state', () => deps.state.recordIngest(nowMs)).catch((error: unknown) => {
+      dependencyFailed(error);
       deps.metrics.addMetric('IngestStateFailures', 'Count', 1);
-      logger.error('could not record the last ingest time', { error: describeError(error) });
+      logger.error('could not record the last ingest time', failureFields(error));
     });
   }
   if (summary.rejected.length > 0) {
     const report = opsReport(summary);
-    await deps.ops.notify(report.subject, report.text).catch((error: unknown) => {
-      deps.metrics.addMetric('OpsReportFailures', 'Count', 1);
-      logger.error('could not report rejected messages to ops', { error: describeError(error) });
-    });
+    await callDependency('sns:ops', () => deps.ops.notify(report.subject, report.text)).catch(
+      (error: unknown) => {
+        dependencyFailed(error);
+        deps.metrics.addMetric('OpsReportFailures', 'Count', 1);
+        logger.error('could not report rejected messages to ops', failureFields(error));
+      },
+    );
   }
   return { response, summary };
 }
 
-function fieldsOf(body: string): { fields?: Record<string, unknown> } {
+function fieldsOf(
+  body: string,
+  vocabulary: CaseVocabulary,
+  nowMs: number,
+): { fields?: Record<string, unknown> } {
   if (body.length > MAX_BODY_CHARS) return {};
   try {
-    const fields = schemaFieldsOf(JSON.parse(body));
+    const fields = schemaFieldsOf(JSON.parse(body), vocabulary, nowMs);
     return fields ? { fields } : {};
   } catch {
     return {};

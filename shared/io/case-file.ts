@@ -1,22 +1,40 @@
 // Reads case records from a file, streaming: JSON Lines, a JSON array, or CSV with a header row.
 // Yields each raw record with its line (for a JSON array, its item number) or why it could not be
 // read. Error reasons never quote the input: a malformed line may hold personal data.
+//
+// The file is read as bytes and split by hand, so that no line, row or item is ever held beyond
+// MAX_RECORD_BYTES (a line of hundreds of megabytes is skipped as it streams past, reported with its
+// number, and the rest are read), and so that lines are counted by `\n` alone: a stray carriage
+// return inside a line is part of it (readline and csv-parse would start a new line there and shift
+// every number after it). A UTF-8 byte-order mark at the start is ignored; bytes that are not valid
+// UTF-8 are decoded as U+FFFD, which no schema field accepts, so they can only reach a field the
+// schema drops anyway.
 
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
-import { parse as parseCsv } from 'csv-parse';
+import { CsvError, parse as parseCsvRecord } from 'csv-parse/sync';
+import { CASE_FIELDS } from '../domain/case.ts';
+import { FORBIDDEN_KEYS } from '../domain/safe-keys.ts';
 
 export type CaseFileFormat = 'jsonl' | 'json' | 'csv';
 
-export type RawRecord = { line: number; raw: unknown } | { line: number; error: string };
+/** Why the reader could not hand on a record: too long to look at, or not readable as one. */
+export const READ_ERROR_CODES = ['unreadable', 'too-large'] as const;
+export type ReadErrorCode = (typeof READ_ERROR_CODES)[number];
 
+export type RawRecord = { line: number; raw: unknown } | { line: number; error: string; code: ReadErrorCode };
+
+/** The file as a whole cannot be read as cases (missing, not an array, a broken CSV header). */
 export class CaseFileError extends Error {
   override name = 'CaseFileError';
 }
 
+/** Longest line, CSV row or JSON array item looked at; a case record is a few hundred bytes. */
+export const MAX_RECORD_BYTES = 64 * 1024;
+
 export function detectFormat(path: string, firstChunk: string): CaseFileFormat {
   const ext = extname(path).toLowerCase();
+  // trimStart also drops a byte-order mark (U+FEFF counts as white space).
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.json') return firstChunk.trimStart().startsWith('[') ? 'json' : 'jsonl';
   if (ext === '.csv') return 'csv';
@@ -32,20 +50,11 @@ export function jsonErrorReason(error: unknown): string {
   return `not valid JSON${position ? ` (at character ${Number(position) + 1})` : ''}`;
 }
 
-/** Cells are strings in CSV: turn the boolean column into a boolean, drop empty cells. */
-function csvRecord(row: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (value === '') continue;
-    if (key === 'childrenInvolved') {
-      const lower = value.toLowerCase();
-      out[key] = lower === 'true' ? true : lower === 'false' ? false : value;
-    } else out[key] = value;
-  }
-  return out;
-}
-
-const MAX_LINE = 64 * 1024;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const BOM = '\uFEFF';
 
 async function firstChunkOf(path: string): Promise<string> {
   const stream = createReadStream(path, { encoding: 'utf8', start: 0, end: 4095 });
@@ -54,92 +63,395 @@ async function firstChunkOf(path: string): Promise<string> {
   return text;
 }
 
-/** Streams the records of a case file. Throws CaseFileError only when the file cannot be read
- * at all; a bad record is yielded with its reason and the rest go on. */
+/** Streams the records of a case file. Throws CaseFileError only when the file cannot be read as
+ * a whole (missing, unreadable, a JSON array that is not one, a CSV header that cannot be used); a
+ * bad record is yielded with its reason and the rest go on. */
 export async function* readCaseFile(path: string, format?: CaseFileFormat): AsyncGenerator<RawRecord> {
   let first: string;
   try {
     first = await firstChunkOf(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CaseFileError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code}`, {
-      cause: error,
-    });
+    throw cannotRead(path, error);
   }
   const kind = format ?? detectFormat(path, first);
-  if (kind === 'json') {
-    yield* readJsonArray(path);
-    return;
+  if (kind === 'json') yield* readJsonArray(path);
+  else if (kind === 'csv') yield* readCsv(path);
+  else yield* readJsonLines(path);
+}
+
+function cannotRead(path: string, error: unknown): CaseFileError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new CaseFileError(
+    `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'read error')}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/** The file's bytes, chunk by chunk; a read error mid-way becomes a CaseFileError. */
+async function* bytesOf(path: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) yield chunk;
+  } catch (error) {
+    throw cannotRead(path, error);
   }
-  if (kind === 'csv') {
-    yield* readCsv(path);
-    return;
+}
+
+/** A piece of the file ending at a record boundary: its text, or only that it was too long. */
+type Piece = { line: number; text: string } | { line: number; oversize: true; lines: number };
+
+/** Collects the bytes of one piece, keeping at most `limit` of them. */
+class PieceBuffer {
+  private parts: Buffer[] = [];
+  private size = 0;
+  oversize = false;
+
+  constructor(private readonly limit: number) {}
+
+  add(chunk: Buffer, start: number, end: number): void {
+    if (this.oversize || end <= start) return;
+    this.size += end - start;
+    if (this.size > this.limit) {
+      this.oversize = true;
+      this.parts = [];
+    } else this.parts.push(chunk.subarray(start, end));
   }
-  const lines = createInterface({
-    input: createReadStream(path, { encoding: 'utf8' }),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  let line = 0;
-  for await (const text of lines) {
-    line += 1;
+
+  /** The text (lenient UTF-8), without a trailing carriage return (CRLF line ends). */
+  take(): string | undefined {
+    let bytes = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
+    if (bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN) bytes = bytes.subarray(0, -1);
+    const text = this.oversize || bytes.length > MAX_RECORD_BYTES ? undefined : bytes.toString('utf8');
+    this.parts = [];
+    this.size = 0;
+    this.oversize = false;
+    return text;
+  }
+}
+
+/** Lines split on `\n` only, numbered from 1. One byte over the limit is allowed for the `\r` of
+ * a CRLF line end, which `take` strips. */
+async function* linesOf(path: string): AsyncGenerator<Piece> {
+  const buffer = new PieceBuffer(MAX_RECORD_BYTES + 1);
+  let line = 1;
+  const piece = (): Piece => {
+    const text = buffer.take();
+    return text === undefined ? { line, oversize: true, lines: 1 } : { line, text };
+  };
+  let pending = false;
+  for await (const chunk of bytesOf(path)) {
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+      buffer.add(chunk, start, nl);
+      yield piece();
+      line += 1;
+      start = nl + 1;
+      pending = false;
+    }
+    if (start < chunk.length) {
+      buffer.add(chunk, start, chunk.length);
+      pending = true;
+    }
+  }
+  if (pending) yield piece();
+}
+
+const withoutBom = (text: string, line: number) =>
+  line === 1 && text.startsWith(BOM) ? text.slice(1) : text;
+
+const tooLong = (what: string, piece: { line: number; lines: number }): RawRecord => ({
+  line: piece.line,
+  code: 'too-large',
+  error: `${what} is longer than ${MAX_RECORD_BYTES} bytes${piece.lines > 1 ? ` (it runs over ${piece.lines} lines)` : ''}`,
+});
+
+async function* readJsonLines(path: string): AsyncGenerator<RawRecord> {
+  for await (const piece of linesOf(path)) {
+    if ('oversize' in piece) {
+      yield tooLong('line', piece);
+      continue;
+    }
+    const text = withoutBom(piece.text, piece.line);
     if (text.trim() === '') continue;
-    if (text.length > MAX_LINE) {
-      yield { line, error: `line is longer than ${MAX_LINE} characters` };
+    try {
+      yield { line: piece.line, raw: JSON.parse(text) };
+    } catch (error) {
+      yield { line: piece.line, code: 'unreadable', error: jsonErrorReason(error) };
+    }
+  }
+}
+
+// ---- JSON array ----
+
+/** The items of a top-level JSON array, split by bracket depth outside strings, each handed on as
+ * text (or as too long) with its number. Only the array's frame is checked here; an item's own
+ * syntax is JSON.parse's, per item. Throws CaseFileError when the frame is broken. */
+async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
+  const buffer = new PieceBuffer(MAX_RECORD_BYTES);
+  let opened = false; // past the `[`
+  let closed = false; // past the `]`
+  let inItem = false;
+  let item = 0;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let atFileStart = true;
+  const piece = (): Piece => {
+    const text = buffer.take();
+    return text === undefined ? { line: item, oversize: true, lines: 1 } : { line: item, text };
+  };
+  for await (const chunk of bytesOf(path)) {
+    let i = 0;
+    if (atFileStart) {
+      atFileStart = false;
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
+    }
+    let itemStart = inItem ? i : -1;
+    for (; i < chunk.length; i++) {
+      const byte = chunk[i] as number;
+      if (inItem) {
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (byte === 0x5c) escaped = true;
+          else if (byte === QUOTE) inString = false;
+        } else if (byte === QUOTE) inString = true;
+        else if (byte === 0x7b || byte === 0x5b) depth += 1;
+        else if ((byte === 0x7d || byte === 0x5d) && depth > 0) depth -= 1;
+        else if (depth === 0 && (byte === COMMA || byte === 0x5d)) {
+          buffer.add(chunk, itemStart, i);
+          yield piece();
+          inItem = false;
+          closed = byte === 0x5d;
+          itemStart = -1;
+        }
+        continue;
+      }
+      if (isJsonSpace(byte)) continue;
+      if (!opened) {
+        if (byte !== 0x5b) throw new CaseFileError(`${path} is JSON but not an array of case records`);
+        opened = true;
+      } else if (closed) {
+        throw new CaseFileError(`${path} has more after the end of its JSON array`);
+      } else if (byte === 0x5d && item === 0) {
+        closed = true;
+      } else if (byte === COMMA || byte === 0x5d) {
+        // An empty item: `[1,,2]`, or a trailing comma.
+        item += 1;
+        yield { line: item, text: '' };
+        closed = byte === 0x5d;
+      } else {
+        item += 1;
+        inItem = true;
+        depth = 0;
+        inString = false;
+        escaped = false;
+        itemStart = i;
+        i -= 1; // look at this byte again as the item's first
+      }
+    }
+    if (inItem && itemStart !== -1) buffer.add(chunk, itemStart, chunk.length);
+  }
+  if (!closed) {
+    buffer.take();
+    throw new CaseFileError(
+      opened
+        ? `${path} is not valid JSON (truncated: the array is never closed)`
+        : `${path} is empty: expected a JSON array of case records`,
+    );
+  }
+}
+
+const isJsonSpace = (byte: number) =>
+  byte === 0x20 || byte === 0x09 || byte === NEWLINE || byte === CARRIAGE_RETURN;
+
+async function* readJsonArray(path: string): AsyncGenerator<RawRecord> {
+  // Check the array's frame first, so a truncated or broken file is refused before any of it is
+  // used (an import never loads half of a file that is cut short).
+  for await (const _ of arrayItemsOf(path)) {
+    // only the frame is checked on this pass
+  }
+  for await (const piece of arrayItemsOf(path)) {
+    if ('oversize' in piece) {
+      yield tooLong('item', piece);
+      continue;
+    }
+    if (piece.text.trim() === '') {
+      yield { line: piece.line, code: 'unreadable', error: 'not valid JSON (an empty item)' };
       continue;
     }
     try {
-      yield { line, raw: JSON.parse(text) };
+      yield { line: piece.line, raw: JSON.parse(piece.text) };
     } catch (error) {
-      yield { line, error: jsonErrorReason(error) };
+      yield { line: piece.line, code: 'unreadable', error: jsonErrorReason(error) };
     }
   }
 }
 
-function* readJsonArray(path: string): Generator<RawRecord> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new CaseFileError(`${path} is ${jsonErrorReason(error)}`, { cause: error });
+// ---- CSV ----
+
+/** CSV records split where a `\n` falls outside a quoted field (RFC 4180: a quote opens a field only
+ * at its start; `""` inside one is a quote), numbered by the line they start on. A record longer
+ * than the limit is followed to its end by the same rules and reported as too long; a quote still
+ * open at the end of the file makes the rest one record, as in any CSV reader. */
+async function* csvRecordsOf(path: string): AsyncGenerator<Piece & { unclosed?: boolean }> {
+  const buffer = new PieceBuffer(MAX_RECORD_BYTES + 1);
+  let line = 1;
+  let startLine = 1;
+  let inQuotes = false;
+  let quoteSeen = false; // inside quotes, the byte before was a quote: closing, or `""`
+  let fieldStart = true; // only spaces and tabs since the field began
+  let pending = false;
+  const piece = (): Piece => {
+    const text = buffer.take();
+    return text === undefined
+      ? { line: startLine, oversize: true, lines: line - startLine + 1 }
+      : { line: startLine, text };
+  };
+  for await (const chunk of bytesOf(path)) {
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i] as number;
+      if (inQuotes) {
+        if (quoteSeen) {
+          quoteSeen = false;
+          if (byte === QUOTE) continue; // `""`: a quote inside the field
+          inQuotes = false; // the quote before closed the field; look at this byte outside it
+        } else {
+          if (byte === QUOTE) quoteSeen = true;
+          else if (byte === NEWLINE) line += 1;
+          continue;
+        }
+      }
+      if (byte === NEWLINE) {
+        buffer.add(chunk, start, i);
+        yield piece();
+        pending = false;
+        line += 1;
+        startLine = line;
+        start = i + 1;
+        fieldStart = true;
+      } else if (byte === COMMA) fieldStart = true;
+      else if (byte === QUOTE && fieldStart) {
+        inQuotes = true;
+        fieldStart = false;
+      } else if (byte !== 0x20 && byte !== 0x09) fieldStart = false;
+    }
+    if (start < chunk.length) {
+      buffer.add(chunk, start, chunk.length);
+      pending = true;
+    }
   }
-  if (!Array.isArray(parsed)) throw new CaseFileError(`${path} is JSON but not an array of case records`);
-  for (const [index, raw] of parsed.entries()) yield { line: index + 1, raw };
+  if (pending) {
+    const unclosed = inQuotes && !quoteSeen;
+    yield unclosed ? { ...piece(), unclosed } : piece();
+  }
+}
+
+const CSV_PROBLEMS: Record<string, string> = {
+  INVALID_OPENING_QUOTE: 'a quote inside an unquoted field',
+  CSV_INVALID_CLOSING_QUOTE: 'text after a closing quote',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text after a closing quote',
+  CSV_QUOTE_NOT_CLOSED: 'a quote that is never closed',
+};
+
+/** The cells of one CSV record, or why it is not one (in our words: csv-parse's quote the input). */
+function cellsOf(text: string): { cells: string[] } | { problem: string } {
+  try {
+    const rows = parseCsvRecord(text, {
+      relax_column_count: true,
+      trim: true,
+      record_delimiter: ['\n'],
+    }) as string[][];
+    if (rows.length !== 1) return { problem: 'more than one record' };
+    return { cells: rows[0] as string[] };
+  } catch (error) {
+    const code = error instanceof CsvError ? error.code : '';
+    return { problem: CSV_PROBLEMS[code] ?? 'malformed' };
+  }
+}
+
+/** Columns whose repetition would make a value ambiguous: the record's fields and the sequence. */
+const KNOWN_COLUMNS: ReadonlySet<string> = new Set([...CASE_FIELDS, 'sourceSequence']);
+
+/** Checks the header row and returns the column names. A header naming a case field twice is
+ * refused (which copy holds the value would be a guess); so is one with a forbidden name, and one
+ * naming no case field at all (a file without a header row would otherwise reject every row).
+ * Only known names are quoted: a "header" may be a data row of a file without one. */
+function csvColumns(path: string, piece: Piece): string[] {
+  const where = `${path} line ${piece.line}`;
+  if ('oversize' in piece) {
+    throw new CaseFileError(`${where}: the CSV header row is longer than ${MAX_RECORD_BYTES} bytes`);
+  }
+  const parsed = cellsOf(withoutBom(piece.text, piece.line));
+  if ('problem' in parsed) {
+    throw new CaseFileError(`${where}: the CSV header row is not valid CSV (${parsed.problem})`);
+  }
+  const names = parsed.cells;
+  const seen = new Map<string, number>();
+  names.forEach((name, i) => {
+    if (FORBIDDEN_KEYS.has(name)) {
+      throw new CaseFileError(`${where}: CSV header column ${i + 1} is named ${name}, which is not allowed`);
+    }
+    if (!KNOWN_COLUMNS.has(name)) return;
+    const earlier = seen.get(name);
+    if (earlier !== undefined) {
+      throw new CaseFileError(
+        `${where}: the CSV header names ${name} twice (columns ${earlier + 1} and ${i + 1}); which one holds the value is ambiguous`,
+      );
+    }
+    seen.set(name, i);
+  });
+  if (seen.size === 0) {
+    throw new CaseFileError(
+      `${where}: the CSV header names none of the case fields (${CASE_FIELDS.join(', ')}); the first row must be the header`,
+    );
+  }
+  return names;
+}
+
+/** Cells are strings in CSV: turn the boolean column into a boolean, drop empty cells and unnamed
+ * columns. The header's names were checked (csvColumns), so assigning them is safe. */
+function csvRecord(columns: readonly string[], cells: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  columns.forEach((key, i) => {
+    const value = cells[i];
+    if (key === '' || value === undefined || value === '') return;
+    if (key === 'childrenInvolved') {
+      const lower = value.toLowerCase();
+      out[key] = lower === 'true' ? true : lower === 'false' ? false : value;
+    } else out[key] = value;
+  });
+  return out;
 }
 
 async function* readCsv(path: string): AsyncGenerator<RawRecord> {
-  const skipped: RawRecord[] = [];
-  const parser = createReadStream(path).pipe(
-    parseCsv({
-      columns: true,
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      info: true,
-      skip_records_with_error: true,
-      max_record_size: MAX_LINE,
-    }),
-  );
-  let lastSkippedLine = -1;
-  parser.on('skip', (error: Error & { lines?: number }) => {
-    const line = error.lines ?? 0;
-    // One bad row can raise several errors (one per stray quote): count and report it once.
-    if (line === lastSkippedLine) return;
-    lastSkippedLine = line;
-    skipped.push({ line, error: `not a valid CSV row (${error.message.split(':')[0]})` });
-  });
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: Record<string, string>;
-      info: { lines: number };
-    }>) {
-      while (skipped.length > 0) yield skipped.shift() as RawRecord;
-      yield { line: info.lines, raw: csvRecord(record) };
+  let columns: string[] | undefined;
+  for await (const piece of csvRecordsOf(path)) {
+    if (!('oversize' in piece) && withoutBom(piece.text, piece.line).trim() === '') continue;
+    if (columns === undefined) {
+      columns = csvColumns(path, piece);
+      continue;
     }
-  } catch (error) {
-    throw new CaseFileError(`cannot read ${path} as CSV: ${(error as Error).message.split(':')[0]}`, {
-      cause: error,
-    });
+    if (piece.unclosed) {
+      // Whatever its size: the open quote is the cause, and every line after it is inside it.
+      yield {
+        line: piece.line,
+        code: 'unreadable',
+        error:
+          'not a valid CSV row (a quote opened in it is never closed: the rest of the file is inside it)',
+      };
+      continue;
+    }
+    if ('oversize' in piece) {
+      yield tooLong('row', piece);
+      continue;
+    }
+    const parsed = cellsOf(piece.text);
+    if ('problem' in parsed) {
+      yield { line: piece.line, code: 'unreadable', error: `not a valid CSV row (${parsed.problem})` };
+      continue;
+    }
+    yield { line: piece.line, raw: csvRecord(columns, parsed.cells) };
   }
-  while (skipped.length > 0) yield skipped.shift() as RawRecord;
 }

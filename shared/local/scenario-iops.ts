@@ -136,9 +136,9 @@ export class Source {
   /** Plans the cases arriving on a London day. */
   arrive(day: number): void {
     const quiet = weekdayOf(day) >= 5 || this.holiday(day) ? 0.6 : 1;
-    // A district's weekday: about 13 new cases, a third of them involving children.
+    // A district's weekday: about 15 new cases, a third of them involving children.
     const mix: Array<[string, RiskLevel, number, boolean | undefined]> = [
-      ['domestic-abuse', 'high', 4, undefined],
+      ['domestic-abuse', 'high', 6, undefined],
       ['domestic-abuse', 'medium', 3, undefined],
       ['domestic-abuse', 'standard', 3, undefined],
       ['child-protection', 'medium', 3, true],
@@ -324,16 +324,20 @@ export async function runIopsScenario(options: IopsOptions): Promise<IopsSummary
     const configInForce = async () => ({ config, source: 'default' as const });
     let simNow = at(liveDay);
 
+    // The scan reads the time from its clock (the simulated one), as simulate.ts runs it.
     const scan = withObservability(
-      createScanHandler({
-        config: configInForce,
-        source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-        ledger: new DynamoLedger(doc, tables.ledger as string, { cache: true }),
-        publisher: new CallbackPublisher((m) => tally(m, 'ageing')),
-        audit,
-        ops,
-        state,
-      }),
+      createScanHandler(
+        {
+          config: configInForce,
+          source: new DynamoOpenCaseSource(doc, tables.mirror as string),
+          ledger: new DynamoLedger(doc, tables.ledger as string),
+          publisher: new CallbackPublisher((m) => tally(m, 'ageing')),
+          audit,
+          ops,
+          state,
+        },
+        { clock: () => simNow },
+      ),
     );
     const signalMessages: OutgoingMessage[] = [];
     const signals = withObservability(
@@ -458,11 +462,11 @@ export async function runIopsScenario(options: IopsOptions): Promise<IopsSummary
     };
     const onScan = (result: ScanResult) => {
       const backlog = failures.find((f) => f.signal === 'scan');
-      const escalation = result.messages.find((m) => m.level === 'escalation' && m.kind !== 'summary');
+      const escalation = result.messages.find((m) => m.levels.includes('escalation') && m.kind !== 'summary');
       if (backlog && !backlog.firstRaisedAt && simNow >= goLiveMs && escalation) {
         // The first escalation of a case that arrived after go-live and was never assessed.
         const late = result.messages.filter(
-          (m) => m.level === 'escalation' && m.caseRefs.some((ref) => source.stuck.has(ref)),
+          (m) => m.levels.includes('escalation') && m.caseRefs.some((ref) => source.stuck.has(ref)),
         );
         if (late.length > 0) {
           backlog.firstRaisedAt = fmt(simNow);
@@ -527,9 +531,7 @@ export async function runIopsScenario(options: IopsOptions): Promise<IopsSummary
       );
       if (t - lastScan >= scanEvery) {
         lastScan = t;
-        const result = (await timed('scan', () =>
-          scan({ at: new Date(t).toISOString() }, inv('scan')),
-        )) as ScanResult;
+        const result = (await timed('scan', () => scan({}, inv('scan')))) as ScanResult;
         onScan(result);
         open = result.open;
         if (openAtGoLive === undefined && t >= goLiveMs) openAtGoLive = open;

@@ -20,6 +20,7 @@ import type { OutgoingMessage } from '../scan/ports.ts';
 import type { ScanResult } from '../scan/run-scan.ts';
 import { createTables, startDynalite } from './embedded-dynamo.ts';
 import { seedMirror } from './seed.ts';
+import { DeliveryTally } from './tally.ts';
 
 export interface SimulateOptions {
   config: CompiledConfig;
@@ -33,7 +34,7 @@ export interface SimulateOptions {
   everyMinutes: number;
   /** Wall-clock seconds the whole simulation should take at least (0: as fast as it goes). */
   seconds: number;
-  /** Which messages to print in full: `audience@district` pairs, or 'all'. */
+  /** Which messages to print in full: `audience@district` (or `audience@place`) pairs, or 'all'. */
   show: ReadonlySet<string> | 'all';
   emails: boolean;
   write: (line: string) => void;
@@ -46,7 +47,10 @@ export interface SimulationSummary {
   resolved: number;
   firstEscalationToDirector?: string;
   wallSeconds: number;
+  tally: DeliveryTally;
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const fmt = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -76,18 +80,31 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
       `seeded an embedded DynamoDB (dynalite) with ${seeded} synthetic cases (${options.open} open, with an iOPS-like backlog of old domestic abuse cases)`,
     );
     write(
-      `running the scan handler every ${options.everyMinutes} min over ${options.hours} simulated hours from ${fmt(options.startMs)} UTC`,
+      `running the scan handler every ${options.everyMinutes} min over ${plural(options.hours, 'simulated hour')} from ${fmt(options.startMs)} UTC`,
     );
 
     let simNow = options.startMs;
+    // `audience@district` names the place a district's case reaches that audience at.
+    const shownGroups =
+      options.show === 'all'
+        ? 'all'
+        : new Set(
+            [...options.show].map((pair) => {
+              const [audience = '', where = ''] = pair.split('@');
+              return config.file.audiences[audience] && config.file.districts[where]
+                ? `${audience}@${config.placeOf(audience, where)}`
+                : pair;
+            }),
+          );
     const printMessage = (message: OutgoingMessage) => {
-      const many = (value: string | readonly string[], what: string) =>
-        typeof value === 'string' ? value : `${new Set(value).size} ${what}`;
-      const audience = many(message.audience, 'audiences');
-      const district = many(message.district, 'districts');
-      const shown = options.show === 'all' || options.show.has(`${audience}@${district}`);
-      if (!shown && message.kind !== 'summary') return;
-      write(`  ┌ to ${audience} · ${district} · ${message.kind}`);
+      const shown =
+        shownGroups === 'all' ||
+        (message.kind === 'summary'
+          ? message.groups.some((g) => shownGroups.has(g))
+          : message.groups.some((g) => shownGroups.has(g)));
+      if (!shown) return;
+      const to = message.groups.length === 1 ? message.groups[0] : plural(message.groups.length, 'group');
+      write(`  ┌ to ${to} · ${message.kind}`);
       if (message.sms) for (const line of message.sms.split('\n')) write(`  │ ${line}`);
       if (message.email) {
         write(`  │ email: ${message.email.subject}`);
@@ -102,50 +119,55 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
         {
           config: async () => ({ config, source: 'default' }),
           source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-          ledger: new DynamoLedger(doc, tables.ledger as string, { cache: true }),
+          ledger: new DynamoLedger(doc, tables.ledger as string),
           publisher: new CallbackPublisher((message) => printMessage(message)),
           audit: new DynamoAuditLog(doc, tables.audit as string),
           ops,
           state,
         },
-        () => performance.now(),
+        { clock: () => simNow },
       ),
     );
+    const tally = new DeliveryTally(config);
 
     const source = new SimulatedSource(doc, tables.mirror as string, options, districts);
     await source.load(options.startMs);
     const steps = Math.max(1, Math.round((options.hours * 60) / options.everyMinutes));
-    const summary: SimulationSummary = { runs: 0, messages: 0, sms: 0, resolved: 0, wallSeconds: 0 };
+    const summary: SimulationSummary = { runs: 0, messages: 0, sms: 0, resolved: 0, wallSeconds: 0, tally };
     for (let step = 0; step < steps; step++) {
       simNow = options.startMs + step * options.everyMinutes * 60_000;
       if (step > 0) await source.advance(simNow, options.everyMinutes);
       const pace = wallStart + ((step * options.seconds) / steps) * 1000;
       const wait = pace - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const result = (await handler(
-        { at: new Date(simNow).toISOString() },
-        lambdaContext(step),
-      )) as ScanResult;
+      const result = (await handler({}, lambdaContext(step))) as ScanResult;
+      tally.record(simNow, result, source.openCases());
       summary.runs += 1;
       summary.messages += result.messages.length;
       summary.sms += result.smsSent;
       summary.resolved += result.resolved;
       const toDirector = result.messages.find(
-        (m) => m.audience === 'director-childrens-services' && m.level === 'escalation',
+        (m) => m.audience === 'director-childrens-services' && m.levels.includes('escalation'),
       );
       if (toDirector && !summary.firstEscalationToDirector) summary.firstEscalationToDirector = fmt(simNow);
       if (result.messages.length > 0 || step === 0) {
         write(
-          `[${fmt(simNow)}] ${result.open} open: ${result.levels.escalation} escalation, ${result.levels.breach} breach, ${result.levels.warning} warning · sent ${result.messages.length} messages (${result.smsSent} SMS), ${result.resolved} resolved lines`,
+          `[${fmt(simNow)}] ${result.open} open: ${result.levels.escalation} escalation, ${result.levels.breach} breach, ${result.levels.warning} warning · sent ${plural(result.messages.length, 'message')} (${result.smsSent} SMS), ${plural(result.resolved, 'resolved line')}`,
         );
       }
     }
     summary.wallSeconds = Math.round((performance.now() - wallStart) / 100) / 10;
     write(
-      `done: ${summary.runs} runs, ${summary.messages} messages (${summary.sms} SMS), ${summary.resolved} resolved lines, in ${summary.wallSeconds} s` +
+      `done: ${plural(summary.runs, 'run')}, ${plural(summary.messages, 'message')} (${summary.sms} SMS), ${plural(summary.resolved, 'resolved line')}, in ${summary.wallSeconds} s` +
         (summary.firstEscalationToDirector
           ? `; first escalation to a director of children's services at ${summary.firstEscalationToDirector}`
           : ''),
+    );
+    write('what each audience received, per place and London day:');
+    for (const line of tally.table()) write(line);
+    const first = tally.firstAlerts;
+    write(
+      `most SMS to one phone in one run: ${tally.mostSmsToOnePhoneInARun}; first breaches and escalations: ${first.reached} of ${first.due} reached their audiences in the run they happened`,
     );
     return summary;
   } finally {
@@ -187,6 +209,11 @@ class SimulatedSource {
 
   private random(): number {
     return uniformInt(this.rng, 0, 0x3fffffff) / 0x40000000;
+  }
+
+  /** The cases open in the source now (as the mirror holds them). */
+  openCases(): readonly CaseRecord[] {
+    return this.open;
   }
 
   async load(nowMs: number): Promise<void> {

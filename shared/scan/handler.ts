@@ -1,24 +1,18 @@
-// The scan function's use case wiring: build the adapters from the environment once, then per
-// invocation get the config in force, run the scan, report metrics and tell ops what needs them.
+// The scan function's use case wiring: per invocation, get the config in force, write any
+// disclosures an earlier run could not log, run the scan, report metrics, tell ops what needs them,
+// and raise (so the Errors alarm fires) when a step failed, after everything else has settled.
+// The clock is the only source of "now": an event can never move it.
 
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { DynamoAuditLog } from '../adapters/audit-log.ts';
-import { type ConfigInForce, RuntimeConfigSource } from '../adapters/config-source.ts';
-import { DynamoLedger } from '../adapters/ledger.ts';
-import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
-import { type OpsNotifier, SnsOpsNotifier } from '../adapters/ops-notifier.ts';
-import { SnsPublisher } from '../adapters/sns-publisher.ts';
-import { DynamoStateStore, type StateStore } from '../adapters/state-store.ts';
-import { optionalEnv, requireEnv } from '../lambda/env.ts';
+import type { ConfigInForce } from '../adapters/config-source.ts';
+import type { OpsNotifier } from '../adapters/ops-notifier.ts';
+import type { StateStore } from '../adapters/state-store.ts';
 import { logger, metrics } from '../lambda/observability.ts';
-import type { AuditLog, LedgerStore, OpenCaseSource, Publisher } from './ports.ts';
+import type { AckLinks, AuditEntry, AuditLog, LedgerStore, OpenCaseSource, Publisher } from './ports.ts';
+import { OpsReporter, reportsFor } from './report.ts';
+import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from './retry.ts';
 import { runScan, type ScanResult } from './run-scan.ts';
 import { summariseRun } from './summary.ts';
 
@@ -28,50 +22,31 @@ export interface ScanDeps {
   ledger: LedgerStore;
   publisher: Publisher;
   audit: AuditLog;
+  links?: AckLinks;
   ops: OpsNotifier;
   state: StateStore;
 }
 
-/** The event: an EventBridge schedule's, or `{ at }` to evaluate as of an instant (local runs). */
-export interface ScanEvent {
-  at?: string;
+export interface ScanHandlerOptions {
+  /** The only source of "now" (the local run and tests pass a simulated one). */
+  clock?: () => number;
+  retry?: RetryPolicy;
 }
 
-export class ScanDeliveryError extends Error {
-  override name = 'ScanDeliveryError';
+/** A run that could not complete every step: raised after it settled, so the Errors alarm fires. */
+export class ScanIncompleteError extends Error {
+  override name = 'ScanIncompleteError';
 }
 
-/** Builds the AWS adapters from the function's environment (read once, at cold start). */
-export function awsScanDeps(env: NodeJS.ProcessEnv = process.env): ScanDeps {
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const sns = new SNSClient({});
-  const state = new DynamoStateStore(doc, requireEnv('STATE_TABLE', env));
-  const ops = new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env));
-  const configSource = new RuntimeConfigSource(
-    new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
-    requireEnv('CONFIG_PARAMETER', env),
-    optionalEnv('DEFAULT_CONFIG_FILE', env),
-    state,
-    ops,
-  );
-  return {
-    config: () => configSource.current(),
-    source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env)),
-    // Reserved concurrency 1: a warm container is the ledger's only writer, so it keeps its copy.
-    ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env), { cache: true }),
-    publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
-    audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
-    ops,
-    state,
-  };
-}
+/** Disclosures written to the state table when the disclosure log failed, until they are logged. */
+const PENDING_AUDIT = 'audit-pending';
+const MAX_PENDING = 500;
 
 export function publishRunMetrics(result: ScanResult, durationMs: number): void {
   metrics.addMetric('OpenCases', MetricUnit.Count, result.open);
   metrics.addMetric('CasesRead', MetricUnit.Count, result.read);
-  metrics.addMetric('InvalidRecords', MetricUnit.Count, result.invalid.length);
+  metrics.addMetric('InvalidRecords', MetricUnit.Count, result.invalid.total);
+  metrics.addMetric('UnevaluatedCases', MetricUnit.Count, result.unevaluated.total);
   for (const level of ['warning', 'breach', 'escalation'] as const) {
     metrics.addMetric(
       `CasesAt${level[0]?.toUpperCase()}${level.slice(1)}`,
@@ -79,9 +54,17 @@ export function publishRunMetrics(result: ScanResult, durationMs: number): void 
       result.levels[level],
     );
   }
+  metrics.addMetric('GroupsDue', MetricUnit.Count, result.groupsDue);
   metrics.addMetric('NotificationsSent', MetricUnit.Count, result.messages.length);
   metrics.addMetric('SmsSent', MetricUnit.Count, result.smsSent);
-  metrics.addMetric('PublishFailures', MetricUnit.Count, result.failed.length);
+  metrics.addMetric('SmsBudgetStarved', MetricUnit.Count, result.smsStarved.length);
+  metrics.addMetric(
+    'PublishFailures',
+    MetricUnit.Count,
+    result.failures.filter((f) => f.stage === 'publish' || f.stage === 'summary').length,
+  );
+  metrics.addMetric('StepFailures', MetricUnit.Count, result.failures.length);
+  metrics.addMetric('UnauditedDisclosures', MetricUnit.Count, result.unaudited.length);
   metrics.addMetric('RunDuration', MetricUnit.Milliseconds, durationMs);
   for (const [bucket, count] of Object.entries(result.openByCategoryAndRisk)) {
     const [category = '', riskLevel = ''] = bucket.split('|');
@@ -92,37 +75,79 @@ export function publishRunMetrics(result: ScanResult, durationMs: number): void 
   for (const [category, ageMs] of Object.entries(result.oldestAgeMsByCategory)) {
     const single = metrics.singleMetric();
     single.addDimension('category', category);
-    single.addMetric('OldestAgeHours', MetricUnit.Count, Math.round((ageMs / 3_600_000) * 10) / 10);
+    single.addMetric('OldestAgeSeconds', MetricUnit.Seconds, Math.round(ageMs / 1000));
   }
 }
 
-/** Tells ops about invalid mirror items when their number changes (not every five minutes). */
-async function reportInvalid(deps: ScanDeps, result: ScanResult): Promise<void> {
-  const previous = await deps.state.get('scan-invalid');
-  const count = result.invalid.length;
-  if ((previous?.count ?? 0) === count) return;
-  await deps.state.put('scan-invalid', { count, at: result.at });
-  if (count === 0) return;
-  const sample = result.invalid
-    .slice(0, 20)
-    .map((i) => `  ${i.caseRef ?? '(no valid caseRef)'}: ${i.reason}`)
-    .join('\n');
-  await deps.ops.notify(
-    `${count} invalid items in the mirror`,
-    `The scan skipped ${count} mirror items it could not evaluate:\n${sample}`,
-  );
+/** Disclosures not yet in the disclosure log, as this container knows them: none known pending
+ * (so a healthy run reads nothing), and those it could not even keep in the state table. */
+interface PendingAudits {
+  nonePending: boolean;
+  held: AuditEntry[];
 }
 
-export function createScanHandler(deps: ScanDeps, clock: () => number = Date.now) {
-  return async (
-    event: ScanEvent | undefined,
-    context: Pick<Context, 'awsRequestId'>,
-  ): Promise<ScanResult> => {
-    const started = clock();
-    const nowMs = event?.at ? Date.parse(event.at) : started;
-    if (Number.isNaN(nowMs)) throw new TypeError(`event.at is not an ISO 8601 instant: ${event?.at}`);
+/** Writes the disclosures earlier runs could not log, and keeps this run's until they are: in the
+ * state table, in this container's memory when the state table is down too, and always in the
+ * function's logs. Returns how many are still not in the disclosure log. */
+async function settleAudits(
+  deps: ScanDeps,
+  retry: RetryPolicy,
+  fresh: AuditEntry[],
+  known: PendingAudits,
+): Promise<number> {
+  for (const entry of fresh) logger.error('disclosure not yet in the disclosure log', { disclosure: entry });
+  if (known.nonePending && fresh.length === 0) return 0;
+  let stored: AuditEntry[] = [];
+  let readable = true;
+  try {
+    const item = await deps.state.get(PENDING_AUDIT);
+    if (Array.isArray(item?.entries)) stored = item.entries as AuditEntry[];
+  } catch (error) {
+    readable = false;
+    logger.error('could not read the pending disclosures', { dependency: 'state', error: errorName(error) });
+  }
+  const still: AuditEntry[] = [];
+  for (const entry of [...stored, ...known.held]) {
+    await withRetry(() => deps.audit.record(entry), retry).catch(() => still.push(entry));
+  }
+  const next = [...still, ...fresh];
+  if (!readable) {
+    // Stored ones stay stored; what is new waits in memory for the next run.
+    known.held = next;
+    known.nonePending = false;
+    return next.length;
+  }
+  try {
+    if (next.length > 0 || stored.length > 0) {
+      const kept = next.slice(-MAX_PENDING);
+      await deps.state.put(PENDING_AUDIT, { entries: kept, dropped: next.length - kept.length });
+    }
+    known.held = [];
+    known.nonePending = next.length === 0;
+  } catch (error) {
+    logger.error('could not keep the pending disclosures', { dependency: 'state', error: errorName(error) });
+    known.held = next.filter((e) => !stored.includes(e));
+    known.nonePending = false;
+  }
+  return next.length;
+}
+
+export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = {}) {
+  const clock = options.clock ?? Date.now;
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const reporter = new OpsReporter(deps.ops, deps.state);
+  const audits: PendingAudits = { nonePending: false, held: [] };
+  return async (_event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<ScanResult> => {
+    const started = performance.now();
+    const nowMs = clock();
     const inForce = await deps.config();
-    if (inForce.problem) logger.warn('config in force is not the pushed one', { source: inForce.source });
+    if (inForce.problem)
+      logger.warn('config in force is not the pushed one', {
+        source: inForce.source,
+        problem: inForce.problem,
+      });
+    if (inForce.degraded?.length)
+      logger.error('a dependency failed while reading the config', { failed: inForce.degraded });
     const result = await runScan({
       config: inForce.config,
       nowMs,
@@ -131,18 +156,22 @@ export function createScanHandler(deps: ScanDeps, clock: () => number = Date.now
       ledger: deps.ledger,
       publisher: deps.publisher,
       audit: deps.audit,
+      ...(deps.links ? { links: deps.links } : {}),
+      retry,
     });
-    publishRunMetrics(result, clock() - started);
-    logger.info('scan run', { ...summariseRun(result), configSource: inForce.source });
-    await reportInvalid(deps, result);
-    if (result.failed.length > 0) {
-      await deps.ops
-        .notify(
-          `${result.failed.length} alert messages failed to publish`,
-          `Run ${result.runId} could not publish ${result.failed.length} messages; they stay due and the next run retries them.\n${result.failed.map((f) => `  ${f.level} to ${f.audience} in ${f.district}: ${f.error}`).join('\n')}`,
-        )
-        .catch((error: unknown) => logger.error('ops notification failed', { error }));
-      throw new ScanDeliveryError(`${result.failed.length} messages failed to publish; they remain due`);
+    const pendingAudits = await settleAudits(deps, retry, result.unaudited, audits);
+    publishRunMetrics(result, performance.now() - started);
+    logger.info('scan run', { ...summariseRun(result), pendingAudits, configSource: inForce.source });
+    for (const failure of result.failures) logger.error('scan step failed', { ...failure });
+    const opsFailed = await reporter.send(reportsFor(result), nowMs);
+    if (opsFailed.length > 0) {
+      metrics.addMetric('OpsReportFailures', MetricUnit.Count, opsFailed.length);
+      logger.error('could not tell ops', { failed: opsFailed });
+    }
+    if (result.failures.length > 0) {
+      throw new ScanIncompleteError(
+        `${result.failures.length} steps failed (${[...new Set(result.failures.map((f) => f.stage))].join(', ')}); what was not sent stays due`,
+      );
     }
     // The heartbeat says a whole run succeeded: its absence for 15 minutes is an alarm.
     metrics.addMetric('Heartbeat', MetricUnit.Count, 1);

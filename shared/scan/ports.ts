@@ -1,9 +1,10 @@
-// The scan's ports: where open cases come from, the alert ledger, the message sink and the
-// disclosure log. Adapters for DynamoDB and SNS live in shared/adapters; tests and the local run
-// plug in their own.
+// The scan's ports: where open cases come from, the alert ledger, acknowledgement links, the
+// message sink and the disclosure log. DynamoDB and SNS adapters live in shared/adapters; the
+// local run, `evaluate` and the tests plug in in-memory ones.
 
-import type { Level } from '../config/schema.ts';
 import type { MessageKind } from '../delivery/subscriptions.ts';
+import type { Level } from '../domain/levels.ts';
+import type { AlertLine } from '../domain/notify.ts';
 
 /** Pages of raw items from the open-cases index (validated by the scan, not trusted). */
 export interface OpenCaseSource {
@@ -11,48 +12,137 @@ export interface OpenCaseSource {
 }
 
 /** What the ledger remembers of one case notified to one audience. */
-export interface LedgerCase {
+export interface CaseEntry {
   /** The level last notified. */
   level: Level;
   /** The stageEnteredAt of the stage that was notified: a new stage is a new episode. */
   episode: string;
-  /** When it was last successfully notified (ms). */
+  /** When this level (of this episode) was first notified (ms). */
   notifiedAt: number;
 }
 
-/** The ledger keeps one record per audience, district and shard (cases spread over a few shards
- * by reference, so a record stays far below DynamoDB's item size limit). */
-export interface LedgerShard {
-  group: string;
+/** The cases notified to one audience in one district, spread over a few shards by reference so
+ * each record stays small. */
+export interface CaseShard {
+  id: string;
   audience: string;
   district: string;
   shard: number;
   version: number;
-  cases: Map<string, LedgerCase>;
-  /** A run sending from this shard now, and until when (ms) its claim holds. */
-  claim?: { runId: string; leaseUntil: number };
+  cases: Map<string, CaseEntry>;
 }
 
+/** One audience at one place (the unit a message goes to): when each level was last sent to it,
+ * and a run's claim while it sends. Only the run holding a group's claim writes its case shards. */
+export interface GroupState {
+  id: string;
+  audience: string;
+  place: string;
+  version: number;
+  /** When a message listing cases at each level last went out (ms). */
+  lastSentAt: Partial<Record<Level, number>>;
+  /** When any message last went out (ms). */
+  lastMessageAt?: number;
+  claim?: Claim;
+}
+
+/** A run's hold on a group while it sends, and what it is about to disclose: should the run die
+ * after publishing, the run that takes the group over logs this as possibly sent. */
+export interface Claim {
+  runId: string;
+  leaseUntil: number;
+  disclosing?: { at: number; caseRefs: string[]; resolved: string[]; levels: Level[] };
+}
+
+/** An acknowledgement of a message: the cases it listed at each level, as of when it was sent,
+ * have their reminders paused until `until[level]`. Written by the acknowledgement function. */
+export interface GroupAck {
+  audience: string;
+  place: string;
+  /** When the acknowledged message was sent (ms): cases notified later are not covered. */
+  asOf: number;
+  until: Partial<Record<Level, number>>;
+  /** When it was acknowledged (ms). */
+  at: number;
+}
+
+export interface LedgerSnapshot {
+  groups: Map<string, GroupState>;
+  shards: Map<string, CaseShard>;
+  acks: Map<string, GroupAck>;
+  /** Items that could not be read (left alone; reported). */
+  unreadable: number;
+}
+
+export type GroupKey = Pick<GroupState, 'audience' | 'place'>;
+
 export interface LedgerStore {
-  loadAll(): Promise<LedgerShard[]>;
-  /** Claims a shard for this run: succeeds only if it is still at `expectedVersion` (or absent,
-   * when undefined). Returns the claimed shard's new version, or undefined if another run won. */
-  claim(
-    shard: Pick<LedgerShard, 'group' | 'audience' | 'district' | 'shard'>,
-    expectedVersion: number | undefined,
-    claim: { runId: string; leaseUntil: number },
-  ): Promise<number | undefined>;
-  /** Replaces a claimed shard with what was sent (clearing the claim), conditional on the claimed
-   * version; an empty shard is deleted. False if the claim was lost meanwhile. */
-  complete(shard: LedgerShard, claimedVersion: number, expiresAtMs: number): Promise<boolean>;
+  load(): Promise<LedgerSnapshot>;
+  /** Claims a group for this run: succeeds only if it is still at `expectedVersion` (or absent,
+   * when undefined). Returns the new version, or undefined if another run got there first. */
+  claimGroup(key: GroupKey, expectedVersion: number | undefined, claim: Claim): Promise<number | undefined>;
+  /** Replaces a case shard (deleting it when empty), conditional on its version (absent when
+   * undefined). False if it changed meanwhile. */
+  writeShard(shard: CaseShard, expectedVersion: number | undefined, expiresAtMs: number): Promise<boolean>;
+  /** Stores a claimed group's new state and clears the claim, conditional on the claimed version. */
+  releaseGroup(state: GroupState, claimedVersion: number, expiresAtMs: number): Promise<boolean>;
+}
+
+/** Where acknowledgements are written (the acknowledgement function's side of the ledger). */
+export interface AckStore {
+  /** Adds an acknowledgement to what is stored for its audience and place (see mergeAcks). */
+  acknowledge(ack: GroupAck): Promise<void>;
+}
+
+/** Two acknowledgements of one audience at one place, as one: each level paused until the later of
+ * the two, covering cases notified up to the later message (which listed every case still waiting
+ * when it was sent, so it acknowledged those too). */
+export function mergeAcks(stored: GroupAck | undefined, added: GroupAck): GroupAck {
+  if (!stored) return { ...added, until: { ...added.until } };
+  const until = { ...stored.until };
+  for (const [level, at] of Object.entries(added.until) as Array<[Level, number]>) {
+    until[level] = Math.max(until[level] ?? 0, at);
+  }
+  return {
+    audience: added.audience,
+    place: added.place,
+    asOf: Math.max(stored.asOf, added.asOf),
+    at: Math.max(stored.at, added.at),
+    until,
+  };
+}
+
+/** What an acknowledgement link is for: one message's cases, to one audience, by one channel. */
+export interface AckLinkRequest {
+  audience: string;
+  place: string;
+  placeName: string;
+  channel: 'sms' | 'email';
+  runId: string;
+  sentAtMs: number;
+  expiresAtMs: number;
+  /** The cases the message lists at each level, and how many it counts. */
+  sections: Partial<Record<Level, { count: number; lines: AlertLine[] }>>;
+  linkBase: string;
+  /** The acknowledgement page's public address from the config in force (else the adapter's own,
+   * the deployment's address). */
+  baseUrl?: string;
+}
+
+/** Makes acknowledgement links (a short single-use token each, stored with a TTL). */
+export interface AckLinks {
+  /** One link per request, in order; throws if none could be stored. */
+  create(requests: readonly AckLinkRequest[]): Promise<string[]>;
 }
 
 export interface OutgoingMessage {
   kind: MessageKind;
+  /** The audience@place groups it is for: subscription filter policies match on these. */
+  groups: readonly string[];
   audience: string | readonly string[];
   district: string | readonly string[];
   localAuthority: string | readonly string[];
-  level: Level | readonly Level[];
+  level: readonly Level[];
   categories: readonly string[];
   /** SMS body (one segment); absent for email-only messages. */
   sms?: string;
@@ -64,12 +154,14 @@ export interface Publisher {
   publish(message: OutgoingMessage): Promise<string>;
 }
 
-/** One disclosure (DPA 2018 s62): when, to whom, which cases, why. Never the text. */
+/** One disclosure (DPA 2018 s62): when, to whom, which cases, why. Never the text. An
+ * acknowledgement is logged the same way: by whom (the audience at its place, and the channel),
+ * when, which cases. */
 export interface AuditEntry {
   sentAt: string;
   messageId: string;
   runId: string;
-  kind: MessageKind;
+  kind: MessageKind | 'acknowledgement';
   audience: string | readonly string[];
   district: string | readonly string[];
   localAuthority: string | readonly string[];
@@ -82,3 +174,6 @@ export interface AuditEntry {
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
 }
+
+/** The group id a message and a subscription share: `district-supervisor@D01`. */
+export const groupId = (audience: string, place: string) => `${audience}@${place}`;

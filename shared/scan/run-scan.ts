@@ -1,34 +1,38 @@
-// One scan run: stream the open cases, evaluate them, decide against the alert ledger what is due,
-// then claim, publish, record and audit each grouped message. Claims are conditional writes, so a
-// retried or concurrent run never sends twice; a failed publish releases its claims, so whatever
-// was due stays due for the next run. Nothing due is dropped.
+// One scan run, as a pipeline of small stages (in the spirit of Alertmanager's notify stages):
+//   read the open cases, each in isolation (read-cases.ts)
+//   decide what each audience at each place should hear, against the ledger (decide.ts)
+//   serve the SMS budget by urgency and fairly across places (budget.ts)
+//   claim each due group, so no two runs send for it (a lost claim leaves it to the other run)
+//   compose its message, with acknowledgement links, to fit its channels (compose.ts)
+//   publish; tell phones whose alert went by email only
+//   audit every message sent (the disclosure log), retrying
+//   record what was sent in the ledger, then release the claim.
+// Every stage settles every message it started before the run ends, whatever fails: a message
+// not published stays due; one published is recorded (or, if recording fails, may be sent once
+// more); nothing is marked sent that was not.
 
 import pLimit from 'p-limit';
-import { ledgerGroup, ledgerShardOf } from '../adapters/ledger.ts';
 import type { CompiledConfig } from '../config/compile.ts';
-import { LEVELS, type Level } from '../config/schema.ts';
-import { type CaseView, checkCaseView } from '../domain/case.ts';
-import { audienceLevels, evaluateCase, type LevelOrNone } from '../domain/engine.ts';
-import {
-  type AlertLine,
-  alertLine,
-  compareNotifications,
-  emptyNotification,
-  groupKey,
-  type Notification,
-  oldestLineFirst,
-  renderEmail,
-  renderSms,
-} from '../domain/notify.ts';
+import { LEVELS, type Level } from '../domain/levels.ts';
+import { type GroupMessage, listedRefs } from '../domain/notify.ts';
+import { allocateSms } from './budget.ts';
+import { ackLinkRequest, groupMessage, levelsIn, outgoing } from './compose.ts';
+import { GroupBook, type GroupPlan, type Trigger, triggerLevel } from './decide.ts';
+import { caseShardId, groupStateId } from './ledger-keys.ts';
 import type {
+  AckLinks,
+  AuditEntry,
   AuditLog,
-  LedgerCase,
-  LedgerShard,
+  CaseShard,
+  GroupState,
   LedgerStore,
   OpenCaseSource,
   OutgoingMessage,
   Publisher,
 } from './ports.ts';
+import { groupId } from './ports.ts';
+import { type Problems, type ReadStats, readOpenCases } from './read-cases.ts';
+import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from './retry.ts';
 
 export interface ScanInput {
   config: CompiledConfig;
@@ -38,371 +42,506 @@ export interface ScanInput {
   ledger: LedgerStore;
   publisher: Publisher;
   audit: AuditLog;
+  /** Acknowledgement links; without them, messages link to the case system only. */
+  links?: AckLinks;
   /** How long a claim holds before another run may take it over (default 5 minutes). */
   leaseMs?: number;
-  /** How long ledger entries live after their last write (TTL; default 30 days). */
+  /** How long ledger records live after their last write (TTL; default 30 days). */
   ledgerTtlMs?: number;
-  /** Concurrent ledger writes (default 16). */
+  /** Concurrent ledger writes (default 16) and publishes (default 8). */
   concurrency?: number;
-  /** Messages published at once (default 8). */
   publishConcurrency?: number;
+  /** Retries of audit and ledger writes that fail for a passing reason. */
+  retry?: RetryPolicy;
 }
 
 export interface SentMessage {
   kind: OutgoingMessage['kind'];
+  /** The audience@place groups it went to. */
+  groups: string[];
   audience: string;
-  district: string;
-  level: Level;
+  place: string;
+  levels: Level[];
+  trigger?: Trigger;
+  /** Cases it listed (disclosed), highest level first, and the resolved ones it listed. */
   caseRefs: string[];
+  /** Of those, the ones new to their level (or stage) in this message. */
+  newCaseRefs: string[];
   resolved: string[];
   messageId: string;
   sms?: string;
   email?: { subject: string; body: string };
 }
 
+export type FailedStage = 'claim' | 'links' | 'publish' | 'summary' | 'audit' | 'record' | 'read';
+
+export interface StageFailure {
+  stage: FailedStage;
+  /** The group (audience@place) it concerns, if one. */
+  group?: string;
+  /** The error's name, never its message. */
+  error: string;
+  /** What happens because of it, in words for ops. */
+  consequence: string;
+}
+
 export interface ScanResult {
   runId: string;
   at: string;
-  /** Items read from the open-cases index. */
   read: number;
   open: number;
-  invalid: Array<{ caseRef?: string; reason: string }>;
-  levels: Record<LevelOrNone, number>;
+  levels: ReadStats['levels'];
   openByCategoryAndRisk: Record<string, number>;
   oldestAgeMsByCategory: Record<string, number>;
-  /** (case, audience) pairs due this run, and those left to a run already sending them. */
-  due: number;
+  /** Items that are not valid cases, and valid cases that could not be evaluated: both held. */
+  invalid: Problems;
+  unevaluated: Problems;
+  readComplete: boolean;
+  /** Groups due a message this run, and those another run is sending. */
+  groupsDue: number;
   inFlightElsewhere: number;
   /** Claims lost to a concurrent run (it sends those). */
   lostClaims: number;
   messages: SentMessage[];
   smsSent: number;
   emailOnly: number;
+  /** Resolved lines sent. */
   resolved: number;
-  failed: Array<{ audience: string; district: string; level: Level; error: string }>;
+  /** Due groups the SMS budget could not cover (their alert went by email). */
+  smsStarved: string[];
+  failures: StageFailure[];
+  /** Disclosures that could not be written to the disclosure log after retries. */
+  unaudited: AuditEntry[];
+  /** Working-day deadlines this run worked out past the bank-holiday list (weekends only there). */
+  calendarUncovered: number;
 }
 
-const RANK: Record<Level, number> = { warning: 0, breach: 1, escalation: 2 };
-
-interface DueItem {
-  line: AlertLine;
-  category: string;
-  audience: string;
-  district: string;
-  level: Level;
-  episode: string;
-  group: string;
+interface Claimed {
+  plan: GroupPlan;
+  version: number;
+  message: GroupMessage;
+  withSms: boolean;
+  outgoing?: OutgoingMessage;
+  messageId?: string;
 }
 
-/** A shard this run works on: as loaded (if it existed), the cases it should end up with. */
-interface ShardWork {
-  loaded: LedgerShard | undefined;
-  key: Pick<LedgerShard, 'group' | 'audience' | 'district' | 'shard'>;
-  claimedVersion?: number;
-  next: Map<string, LedgerCase>;
-}
+const TTL_DEFAULT_MS = 30 * 86_400_000;
 
 export async function runScan(input: ScanInput): Promise<ScanResult> {
   const { config, nowMs, runId, ledger } = input;
   const leaseMs = input.leaseMs ?? 5 * 60_000;
-  const ttlMs = input.ledgerTtlMs ?? 30 * 86_400_000;
+  const expiresAtMs = nowMs + (input.ledgerTtlMs ?? TTL_DEFAULT_MS);
   const limit = pLimit(input.concurrency ?? 16);
-  const repeatMs = (level: Level) => {
-    const repeat = config.repeat[level];
-    return repeat.kind === 'elapsed' ? repeat.ms : repeat.days * 86_400_000;
-  };
+  const publishLimit = pLimit(input.publishConcurrency ?? 8);
+  const retry = input.retry ?? DEFAULT_RETRY;
 
-  // The ledger first (a warm container keeps it in memory), so that each case is decided as the
-  // index streams past: only what is due is kept, never the whole queue.
-  const shards = new Map<string, LedgerShard>();
-  for (const shard of await ledger.loadAll()) shards.set(shard.group, shard);
-  const busy = (shard: LedgerShard | undefined) =>
-    shard?.claim !== undefined && shard.claim.runId !== runId && shard.claim.leaseUntil > nowMs;
+  // Read and decide: the ledger first, then each case as the index streams past.
+  const snapshot = await ledger.load();
+  const uncoveredBefore = config.calendar.uncoveredAnswers;
+  const book = new GroupBook(config, snapshot, nowMs, runId);
+  const stats = await readOpenCases(input.source, config, nowMs, {
+    evaluated: (e) => book.add(e),
+    held: (caseRef) => book.hold(caseRef),
+  });
+  const plans = book.finish(stats.complete);
 
   const result: ScanResult = {
     runId,
     at: new Date(nowMs).toISOString(),
-    read: 0,
-    open: 0,
-    invalid: [],
-    levels: { none: 0, warning: 0, breach: 0, escalation: 0 },
-    openByCategoryAndRisk: {},
-    oldestAgeMsByCategory: {},
-    due: 0,
+    read: stats.read,
+    open: stats.open,
+    levels: stats.levels,
+    openByCategoryAndRisk: stats.openByCategoryAndRisk,
+    oldestAgeMsByCategory: stats.oldestAgeMsByCategory,
+    invalid: stats.invalid,
+    unevaluated: stats.failed,
+    readComplete: stats.complete,
+    groupsDue: 0,
     inFlightElsewhere: 0,
     lostClaims: 0,
     messages: [],
     smsSent: 0,
     emailOnly: 0,
     resolved: 0,
-    failed: [],
+    smsStarved: [],
+    failures: [],
+    unaudited: [],
+    calendarUncovered: config.calendar.uncoveredAnswers - uncoveredBefore,
   };
-
-  // Stream the index page by page, deciding each alerting case against the ledger as it passes.
-  const active = new Set<LedgerCase>(); // ledger entries whose case still alerts for that audience
-  const due: DueItem[] = [];
-  for await (const page of input.source.pages()) {
-    for (const item of page) {
-      result.read += 1;
-      const checked = checkCaseView(item, config.vocabulary);
-      if (!checked.ok) {
-        result.invalid.push({
-          ...(checked.caseRef ? { caseRef: checked.caseRef } : {}),
-          reason: checked.reason,
-        });
-        continue;
-      }
-      const record: CaseView = checked.value;
-      const evaluation = evaluateCase(record, config, nowMs);
-      if (!evaluation) continue; // a closed case cannot be in the index; tolerate a stale item
-      result.open += 1;
-      result.levels[evaluation.level] += 1;
-      const bucket = `${record.category}|${record.riskLevel}`;
-      result.openByCategoryAndRisk[bucket] = (result.openByCategoryAndRisk[bucket] ?? 0) + 1;
-      result.oldestAgeMsByCategory[record.category] = Math.max(
-        result.oldestAgeMsByCategory[record.category] ?? 0,
-        evaluation.ageMs,
-      );
-      if (evaluation.level === 'none') continue;
-      const shardNumber = ledgerShardOf(record.caseRef);
-      let line: AlertLine | undefined;
-      for (const [audience, level] of audienceLevels(evaluation, config)) {
-        const group = ledgerGroup(audience, record.district, shardNumber);
-        const shard = shards.get(group);
-        const previous = shard?.cases.get(record.caseRef);
-        if (previous) active.add(previous);
-        if (busy(shard)) {
-          result.inFlightElsewhere += 1;
-          continue;
-        }
-        const isDue =
-          previous === undefined ||
-          previous.episode !== record.stageEnteredAt ||
-          RANK[level] > RANK[previous.level] ||
-          nowMs - previous.notifiedAt >= repeatMs(level);
-        if (!isDue) continue;
-        line ??= alertLine(evaluation);
-        due.push({
-          line,
-          category: record.category,
-          audience,
-          district: record.district,
-          level,
-          episode: record.stageEnteredAt,
-          group,
-        });
-      }
-    }
-  }
-  result.due = due.length;
-
-  // Cases in the ledger that no longer alert for that audience: one "resolved" line, then gone.
-  const resolvedByPlace = new Map<string, Array<{ group: string; caseRef: string; level: Level }>>();
-  for (const shard of shards.values()) {
-    if (busy(shard)) continue;
-    for (const [caseRef, entry] of shard.cases) {
-      if (active.has(entry)) continue;
-      const place = `${shard.audience}|${shard.district}`;
-      const resolved = resolvedByPlace.get(place) ?? [];
-      resolved.push({ group: shard.group, caseRef, level: entry.level });
-      resolvedByPlace.set(place, resolved);
-    }
-  }
-
-  // Group what is due: one message per audience, district and level.
-  interface Pending {
-    notification: Notification;
-    items: DueItem[];
-    resolved: Array<{ group: string; caseRef: string }>;
-  }
-  const messages = new Map<string, Pending>();
-  const pendingFor = (audience: string, district: string, level: Level, suffix = '') => {
-    const key = `${groupKey(audience, district, level)}${suffix}`;
-    let pending = messages.get(key);
-    if (!pending) {
-      pending = {
-        notification: emptyNotification(audience, district, level, config),
-        items: [],
-        resolved: [],
-      };
-      messages.set(key, pending);
-    }
-    return pending;
-  };
-  for (const item of due) pendingFor(item.audience, item.district, item.level).items.push(item);
-  // Resolved lines ride on the highest-level message to the same audience and district, or go
-  // in a message of their own.
-  for (const [place, resolved] of resolvedByPlace) {
-    const [audience, district] = place.split('|') as [string, string];
-    const carrier = LEVELS.toReversed()
-      .map((level) => messages.get(groupKey(audience, district, level)))
-      .find((m) => m !== undefined);
-    const top = resolved.reduce<Level>((t, r) => (RANK[r.level] > RANK[t] ? r.level : t), 'warning');
-    (carrier ?? pendingFor(audience, district, top, '|resolved')).resolved.push(...resolved);
-  }
-
-  // Claim every shard this run will change, with one conditional write each. A shard another run
-  // claimed first is left to it: its cases go out in that run's messages, not ours.
-  const work = new Map<string, ShardWork>();
-  for (const pending of messages.values()) {
-    const groups = [...pending.items.map((i) => i.group), ...pending.resolved.map((r) => r.group)];
-    for (const group of groups) {
-      if (work.has(group)) continue;
-      const loaded = shards.get(group);
-      const [audience = '', district = '', shard = '0'] = group.split('#');
-      work.set(group, {
-        loaded,
-        key: { group, audience, district, shard: Number(shard) },
-        next: new Map(loaded?.cases ?? []),
-      });
-    }
-  }
-  await Promise.all(
-    [...work.values()].map((w) =>
-      limit(async () => {
-        const version = await ledger.claim(w.key, w.loaded?.version, { runId, leaseUntil: nowMs + leaseMs });
-        if (version !== undefined) w.claimedVersion = version;
-      }),
-    ),
-  );
-  const claimed = (group: string) => work.get(group)?.claimedVersion !== undefined;
-
-  const ordered = [...messages.values()].sort((a, b) => compareNotifications(a.notification, b.notification));
-  const smsCap = config.file.sms.maxPerRun;
-
-  // Compose every message first, in priority order (escalations first): the first `smsCap` carry
-  // an SMS, the rest go by email only. Then publish several at once.
-  const outgoing: Array<{
-    notification: Notification;
-    items: DueItem[];
-    resolved: Pending['resolved'];
-    message: OutgoingMessage;
-  }> = [];
-  for (const { notification, items: allItems, resolved: allResolved } of ordered) {
-    const items = allItems.filter((i) => claimed(i.group));
-    const resolved = allResolved.filter((r) => claimed(r.group));
-    result.lostClaims += allItems.length - items.length;
-    if (items.length === 0 && resolved.length === 0) continue;
-    notification.cases = items.map((i) => i.line).sort(oldestLineFirst);
-    notification.resolved = resolved.map((r) => r.caseRef).sort();
-    const withSms = outgoing.length < smsCap;
-    outgoing.push({
-      notification,
-      items,
-      resolved,
-      message: {
-        kind: withSms ? 'alert' : 'email-only',
-        audience: notification.audience,
-        district: notification.district,
-        localAuthority: notification.localAuthority,
-        level: notification.level,
-        categories: [...new Set(items.map((i) => i.category))],
-        ...(withSms ? { sms: renderSms(notification, config) } : {}),
-        email: renderEmail(notification, config, nowMs),
-      },
+  if (!stats.complete) {
+    result.failures.push({
+      stage: 'read',
+      error: stats.readError ?? 'read failed',
+      consequence:
+        'the open cases were read only in part: what was read was sent, nothing was taken as resolved',
     });
   }
 
-  const publishLimit = pLimit(input.publishConcurrency ?? 8);
-  const sent = await Promise.all(
-    outgoing.map(({ notification, items, resolved, message }) =>
-      publishLimit(async (): Promise<SentMessage | undefined> => {
-        let messageId: string;
+  const due = plans.filter((p) => p.trigger !== undefined);
+  result.groupsDue = due.length;
+  const free = due.filter((p) => {
+    if (p.busy) result.inFlightElsewhere += 1;
+    return !p.busy;
+  });
+
+  // Budget: who gets their one SMS.
+  const allocation = allocateSms(
+    free.map((plan) => ({
+      id: groupId(plan.audience, plan.place),
+      place: plan.place,
+      trigger: plan.trigger as Trigger,
+      urgency: plan.oldestAgeMs,
+      wantsSms: config
+        .policy(plan.audience)
+        .smsFor.has(triggerLevel(plan.trigger as Trigger) ?? 'escalation'),
+      plan,
+    })),
+    config.file.sms.maxPerRun,
+  );
+  const withSms = new Set(allocation.sms.map((c) => c.plan));
+  const ordered = [...allocation.sms, ...allocation.emailOnly].map((c) => c.plan);
+
+  // Claim each group before sending for it, saying what this run is about to disclose.
+  const orphans: AuditEntry[] = [];
+  const claimedOrNot = await Promise.all(
+    ordered.map((plan) =>
+      limit(async (): Promise<Claimed | undefined> => {
+        const id = groupId(plan.audience, plan.place);
+        const message = groupMessage(plan, config, nowMs);
         try {
-          messageId = await input.publisher.publish(message);
+          const version = await ledger.claimGroup(plan, plan.state?.version, {
+            runId,
+            leaseUntil: nowMs + leaseMs,
+            disclosing: {
+              at: nowMs,
+              caseRefs: listedRefs(message),
+              resolved: message.resolved,
+              levels: levelsIn(message),
+            },
+          });
+          if (version === undefined) {
+            result.lostClaims += 1;
+            return undefined;
+          }
+          const orphan = plan.state && possiblySent(plan.state, runId, nowMs, config);
+          if (orphan) orphans.push(orphan);
+          return { plan, version, message, withSms: withSms.has(plan) };
         } catch (error) {
-          // Not sent: the ledger keeps what it had for these cases, so they stay due.
-          result.failed.push({
-            audience: notification.audience,
-            district: notification.district,
-            level: notification.level,
-            error: error instanceof Error ? error.name : 'publish failed',
+          result.failures.push({
+            stage: 'claim',
+            group: id,
+            error: errorName(error),
+            consequence: 'not sent this run; it stays due and the next run sends it',
           });
           return undefined;
         }
-        for (const item of items) {
-          work
-            .get(item.group)
-            ?.next.set(item.line.caseRef, { level: item.level, episode: item.episode, notifiedAt: nowMs });
-        }
-        for (const r of resolved) work.get(r.group)?.next.delete(r.caseRef);
-        const caseRefs = notification.cases.map((c) => c.caseRef);
-        // The disclosure is logged as soon as the message is accepted.
-        await input.audit.record({
-          sentAt: result.at,
-          messageId,
-          runId,
-          kind: message.kind,
-          audience: notification.audience,
-          district: notification.district,
-          localAuthority: notification.localAuthority,
-          level: notification.level,
-          caseRefs,
-          resolvedCaseRefs: notification.resolved,
-          reason: caseRefs.length > 0 ? `${notification.level} threshold reached` : 'cases no longer waiting',
-        });
-        return {
-          kind: message.kind,
-          audience: notification.audience,
-          district: notification.district,
-          level: notification.level,
-          caseRefs,
-          resolved: notification.resolved,
-          messageId,
-          ...(message.sms ? { sms: message.sms } : {}),
-          ...(message.email ? { email: message.email } : {}),
-        };
       }),
     ),
   );
-  const overflow: Notification[] = [];
-  sent.forEach((message, i) => {
-    if (!message) return;
-    result.messages.push(message);
-    result.resolved += message.resolved.length;
-    if (message.kind === 'alert') result.smsSent += 1;
-    else {
-      result.emailOnly += 1;
-      overflow.push((outgoing[i] as (typeof outgoing)[number]).notification);
-    }
-  });
-
-  if (overflow.length > 0) await sendSummary(input, result, overflow);
-
-  // Record what was sent and release the claims.
+  // A run that died holding a claim may have sent its message: groups with nothing due now are
+  // taken over just long enough to log that, and released as they were.
+  const claimedIds = new Set(ordered.map((p) => groupStateId(p.audience, p.place)));
   await Promise.all(
-    [...work.values()]
-      .filter((w) => w.claimedVersion !== undefined)
-      .map((w) =>
-        limit(() =>
-          ledger.complete(
-            { ...w.key, version: w.claimedVersion as number, cases: w.next },
-            w.claimedVersion as number,
-            nowMs + ttlMs,
-          ),
-        ),
+    [...snapshot.groups.values()]
+      .filter((state) => !claimedIds.has(state.id) && possiblySent(state, runId, nowMs, config))
+      .map((state) =>
+        limit(async () => {
+          try {
+            const version = await ledger.claimGroup(state, state.version, {
+              runId,
+              leaseUntil: nowMs + leaseMs,
+            });
+            if (version === undefined) return;
+            orphans.push(possiblySent(state, runId, nowMs, config) as AuditEntry);
+            const { claim: _taken, ...unchanged } = state;
+            await withRetry(() => ledger.releaseGroup(unchanged, version, expiresAtMs), retry);
+          } catch (error) {
+            result.failures.push({
+              stage: 'claim',
+              group: groupId(state.audience, state.place),
+              error: errorName(error),
+              consequence:
+                'a message a stopped run may have sent is not yet logged; the next run tries again',
+            });
+          }
+        }),
       ),
   );
+  const claimed = claimedOrNot.filter((c): c is Claimed => c !== undefined);
+
+  // Acknowledgement links, two a message (SMS and email), in one batch.
+  if (input.links && claimed.length > 0) {
+    const requests = claimed.flatMap((c) => [
+      ackLinkRequest(c.message, 'email', runId, config),
+      ...(c.withSms ? [ackLinkRequest(c.message, 'sms', runId, config)] : []),
+    ]);
+    try {
+      const links = await withRetry(() => (input.links as AckLinks).create(requests), retry);
+      let i = 0;
+      for (const c of claimed) {
+        const email = links[i++];
+        const sms = c.withSms ? links[i++] : undefined;
+        c.message.ackLinks = { ...(email ? { email } : {}), ...(sms ? { sms } : {}) };
+      }
+    } catch (error) {
+      result.failures.push({
+        stage: 'links',
+        error: errorName(error),
+        consequence: `${claimed.length} messages went without an acknowledgement link (they link to the case system)`,
+      });
+    }
+  }
+
+  // Publish: each message on its own; one that fails releases its claim and stays due.
+  await Promise.all(
+    claimed.map((c) =>
+      publishLimit(async () => {
+        c.outgoing = outgoing(c.plan, c.message, c.withSms);
+        try {
+          c.messageId = await input.publisher.publish(c.outgoing);
+        } catch (error) {
+          result.failures.push({
+            stage: 'publish',
+            group: groupId(c.plan.audience, c.plan.place),
+            error: errorName(error),
+            consequence: 'not sent; it stays due and the next run sends it',
+          });
+          await release(c, false);
+        }
+      }),
+    ),
+  );
+  const published = claimed.filter((c) => c.messageId !== undefined);
+
+  // Phones whose group's alert went by email only get one summary SMS.
+  const starvedPlans = new Set(allocation.starved.map((c) => c.plan));
+  const starved = published.filter((c) => starvedPlans.has(c.plan));
+  result.smsStarved = allocation.starved.map((c) => c.id);
+  const summary = starved.length > 0 ? await sendSummary(input, result, starved) : undefined;
+
+  // The disclosure log (with what stopped runs may have sent), then the ledger.
+  await Promise.all(
+    orphans.map((entry) =>
+      limit(async () => {
+        try {
+          await withRetry(() => input.audit.record(entry), retry);
+        } catch (error) {
+          result.unaudited.push(entry);
+          result.failures.push({
+            stage: 'audit',
+            error: errorName(error),
+            consequence:
+              'a message a stopped run may have sent is not in the disclosure log: the entry is kept and written again later',
+          });
+        }
+      }),
+    ),
+  );
+  await Promise.all(
+    published.map((c) =>
+      limit(async () => {
+        const entry = auditEntry(c, runId, result.at);
+        try {
+          await withRetry(() => input.audit.record(entry), retry);
+        } catch (error) {
+          result.unaudited.push(entry);
+          result.failures.push({
+            stage: 'audit',
+            group: groupId(c.plan.audience, c.plan.place),
+            error: errorName(error),
+            consequence: 'sent, but not in the disclosure log: the entry is kept and written again later',
+          });
+        }
+      }),
+    ),
+  );
+  await Promise.all(published.map((c) => limit(() => record(c))));
+
+  for (const c of published) {
+    const sent = sentMessage(c);
+    result.messages.push(sent);
+    result.resolved += sent.resolved.length;
+    if (c.withSms) result.smsSent += 1;
+    else result.emailOnly += 1;
+  }
+  if (summary) result.messages.push(summary);
   return result;
+
+  /** Writes what a published message changed, then releases the group with its new state. */
+  async function record(c: Claimed): Promise<void> {
+    const group = groupId(c.plan.audience, c.plan.place);
+    let recorded = true;
+    for (const [id, change] of c.plan.changes) {
+      const stored = snapshot.shards.get(id);
+      const next: CaseShard = {
+        id: caseShardId(change.audience, change.district, change.shard),
+        audience: change.audience,
+        district: change.district,
+        shard: change.shard,
+        version: stored?.version ?? 0,
+        cases: new Map(stored?.cases ?? []),
+      };
+      for (const [caseRef, entry] of change.entries) {
+        if (entry) next.cases.set(caseRef, entry);
+        else next.cases.delete(caseRef);
+      }
+      try {
+        const written = await withRetry(() => ledger.writeShard(next, stored?.version, expiresAtMs), retry);
+        if (!written) throw Object.assign(new Error('changed meanwhile'), { name: 'LedgerShardChanged' });
+      } catch (error) {
+        recorded = false;
+        result.failures.push({
+          stage: 'record',
+          group,
+          error: errorName(error),
+          consequence: 'sent, but not recorded: its new cases may be sent again next run',
+        });
+      }
+    }
+    if (!recorded) {
+      await release(c, false);
+      return;
+    }
+    await release(c, true);
+  }
+
+  /** Clears a claim: with the sent levels' times when the message went out, unchanged if not. */
+  async function release(c: Claimed, sent: boolean): Promise<void> {
+    const { plan } = c;
+    const lastSentAt = { ...(plan.state?.lastSentAt ?? {}) };
+    if (sent) for (const level of levelsIn(c.message)) lastSentAt[level] = nowMs;
+    const state = {
+      id: groupStateId(plan.audience, plan.place),
+      audience: plan.audience,
+      place: plan.place,
+      version: c.version,
+      lastSentAt,
+      ...(sent
+        ? { lastMessageAt: nowMs }
+        : plan.state?.lastMessageAt !== undefined
+          ? { lastMessageAt: plan.state.lastMessageAt }
+          : {}),
+    };
+    try {
+      const released = await withRetry(() => ledger.releaseGroup(state, c.version, expiresAtMs), retry);
+      if (!released) throw Object.assign(new Error('claim lost'), { name: 'LedgerClaimLost' });
+    } catch (error) {
+      result.failures.push({
+        stage: 'record',
+        group: groupId(plan.audience, plan.place),
+        error: errorName(error),
+        consequence: `its claim holds until the lease ends (${Math.round(leaseMs / 60_000)} min); then the next run carries on`,
+      });
+    }
+  }
 }
 
-/** Past the SMS cap: one summary SMS to the phones that missed messages this run. */
-async function sendSummary(input: ScanInput, result: ScanResult, overflow: Notification[]): Promise<void> {
-  const cases = overflow.reduce((sum, n) => sum + n.cases.length, 0);
-  const sms = `QW: ${overflow.length} more alerts (${cases} cases) this run went by email only: SMS limit ${input.config.file.sms.maxPerRun} reached. ${input.config.file.linkBase}`;
+/** The disclosure of a message a stopped run may have sent: its claim ran out holding what it was
+ * about to disclose. Logged as possibly sent, so the disclosure log misses nothing that went out. */
+function possiblySent(
+  state: GroupState,
+  runId: string,
+  nowMs: number,
+  config: CompiledConfig,
+): AuditEntry | undefined {
+  const claim = state.claim;
+  if (!claim?.disclosing || claim.runId === runId || claim.leaseUntil > nowMs) return undefined;
+  return {
+    sentAt: new Date(claim.disclosing.at).toISOString(),
+    messageId: `unconfirmed-${claim.runId}-${groupId(state.audience, state.place)}`,
+    runId: claim.runId,
+    kind: 'alert',
+    audience: state.audience,
+    ...whereIs(config, state.audience, state.place),
+    level: claim.disclosing.levels,
+    caseRefs: claim.disclosing.caseRefs,
+    resolvedCaseRefs: claim.disclosing.resolved,
+    reason: `possibly sent: run ${claim.runId} stopped after claiming this message, before confirming it went out`,
+  };
+}
+
+/** The districts and local authorities an audience at a place covers. */
+function whereIs(config: CompiledConfig, audience: string, place: string) {
+  const known = config.file.audiences[audience] !== undefined;
+  const districts = Object.keys(config.file.districts).filter(
+    (d) => known && config.placeOf(audience, d) === place,
+  );
+  const authorities = [...new Set(districts.map((d) => config.localAuthorityOf(d)))];
+  const one = (values: string[]) => (values.length === 1 ? (values[0] as string) : values);
+  return { district: one(districts), localAuthority: one(authorities) };
+}
+
+function auditEntry(c: Claimed, runId: string, sentAt: string): AuditEntry {
+  const message = c.outgoing as OutgoingMessage;
+  const caseRefs = listedRefs(c.message);
+  return {
+    sentAt,
+    messageId: c.messageId as string,
+    runId,
+    kind: message.kind,
+    audience: c.plan.audience,
+    district: message.district,
+    localAuthority: message.localAuthority,
+    level: message.level,
+    caseRefs,
+    resolvedCaseRefs: c.message.resolved,
+    reason: reasonOf(c.plan.trigger),
+  };
+}
+
+const REASONS: Record<Trigger, string> = {
+  'new-escalation': 'a case reached escalation',
+  'new-breach': 'a case reached breach',
+  'repeat-escalation': 'reminder: cases still at escalation, not acknowledged',
+  'repeat-breach': 'reminder: cases still at breach, not acknowledged',
+  'new-warning': 'a case reached warning',
+  'repeat-warning': 'reminder: cases still at warning, not acknowledged',
+  'resolved-only': 'cases no longer waiting',
+};
+const reasonOf = (trigger: Trigger | undefined) => (trigger ? REASONS[trigger] : 'alert');
+
+function sentMessage(c: Claimed): SentMessage {
+  const message = c.outgoing as OutgoingMessage;
+  const auditable = auditEntry(c, '', '');
+  return {
+    kind: message.kind,
+    groups: [...message.groups],
+    audience: c.plan.audience,
+    place: c.plan.place,
+    levels: [...message.level],
+    ...(c.plan.trigger ? { trigger: c.plan.trigger } : {}),
+    caseRefs: [...auditable.caseRefs],
+    newCaseRefs: LEVELS.flatMap((l) => [...c.message.sections[l].newRefs]),
+    resolved: [...auditable.resolvedCaseRefs],
+    messageId: c.messageId as string,
+    ...(message.sms ? { sms: message.sms } : {}),
+    ...(message.email ? { email: message.email } : {}),
+  };
+}
+
+/** Past the SMS budget: one summary SMS to the phones of the groups whose alert went by email. */
+async function sendSummary(
+  input: ScanInput,
+  result: ScanResult,
+  starved: Claimed[],
+): Promise<SentMessage | undefined> {
+  const max = input.config.file.sms.maxPerRun;
+  const sms = `QW: the SMS limit (${max} a run) was reached, so your alert went by email only. Please check your email or ${input.config.file.linkBase}`;
+  const groups = starved.map((c) => groupId(c.plan.audience, c.plan.place));
   const message: OutgoingMessage = {
     kind: 'summary',
-    audience: overflow.map((n) => n.audience),
-    district: overflow.map((n) => n.district),
-    localAuthority: overflow.map((n) => n.localAuthority),
-    level: [...new Set(overflow.map((n) => n.level))],
+    groups,
+    audience: [...new Set(starved.map((c) => c.plan.audience))],
+    district: [...new Set(starved.flatMap((c) => [...c.plan.districts]))],
+    localAuthority: [...new Set(starved.flatMap((c) => [...c.plan.localAuthorities]))],
+    level: LEVELS.filter((l) => starved.some((c) => c.message.sections[l].count > 0)),
     categories: [],
     sms,
   };
   try {
     const messageId = await input.publisher.publish(message);
     result.smsSent += 1;
-    await input.audit.record({
+    const entry: AuditEntry = {
       sentAt: result.at,
       messageId,
       runId: input.runId,
@@ -413,24 +552,35 @@ async function sendSummary(input: ScanInput, result: ScanResult, overflow: Notif
       level: message.level,
       caseRefs: [],
       resolvedCaseRefs: [],
-      reason: `SMS cap of ${input.config.file.sms.maxPerRun} reached; ${overflow.length} messages went by email only`,
+      reason: `SMS budget of ${max} reached; ${starved.length} alerts went by email only`,
+    };
+    await withRetry(() => input.audit.record(entry), input.retry ?? DEFAULT_RETRY).catch((error: unknown) => {
+      result.unaudited.push(entry);
+      result.failures.push({
+        stage: 'audit',
+        error: errorName(error),
+        consequence:
+          'the summary SMS was sent, but is not in the disclosure log: the entry is kept and written again later',
+      });
     });
-    result.messages.push({
+    return {
       kind: 'summary',
-      audience: [...new Set(overflow.map((n) => n.audience))].join(','),
-      district: [...new Set(overflow.map((n) => n.district))].join(','),
-      level: overflow[0]?.level ?? 'warning',
+      groups,
+      audience: [...new Set(starved.map((c) => c.plan.audience))].join(','),
+      place: [...new Set(starved.map((c) => c.plan.place))].join(','),
+      levels: [...message.level],
       caseRefs: [],
+      newCaseRefs: [],
       resolved: [],
       messageId,
       sms,
-    });
+    };
   } catch (error) {
-    result.failed.push({
-      audience: 'summary',
-      district: '*',
-      level: overflow[0]?.level ?? 'warning',
-      error: error instanceof Error ? error.name : 'publish failed',
+    result.failures.push({
+      stage: 'summary',
+      error: errorName(error),
+      consequence: `${starved.length} alerts went by email as planned, but their phones were not told; they are recorded as sent and are not sent again`,
     });
+    return undefined;
   }
 }

@@ -6,7 +6,6 @@
 import type { CompiledConfig } from '../config/compile.ts';
 import type { CountSignal } from '../config/compile-signals.ts';
 import { FEED_STOPPED_ID, FLOW_STOPPED_ID } from '../config/signals-schema.ts';
-import { CalendarRangeError } from '../domain/calendar.ts';
 import { type DayFlow, londonDay, parseFlowKey } from '../domain/flow.ts';
 import { fitFlowProfile, judgeFlow, type ProfileFit } from '../domain/silence/flow-stopped.ts';
 import {
@@ -79,16 +78,7 @@ const isoDate = (epochDay: number) => new Date(epochDay * 86_400_000).toISOStrin
 
 /** Bank holidays: weekdays the config's calendar says are not working days. */
 export function bankHolidays(config: CompiledConfig): (day: number) => boolean {
-  return (day) => {
-    if (weekdayOf(day) >= 5) return false;
-    try {
-      return !config.calendar.isWorkingDay(day);
-    } catch (error) {
-      // Outside the built-in list (config check warns a year ahead): judge it as an ordinary day.
-      if (error instanceof CalendarRangeError) return false;
-      throw error;
-    }
-  };
+  return (day) => weekdayOf(day) < 5 && !config.calendar.isWorkingDay(day);
 }
 
 function detectorSettings(config: CompiledConfig, signal: CountSignal): DetectorSettings {

@@ -13,7 +13,7 @@ import type { CompiledConfig } from '../config/compile.ts';
 import type { Level } from '../config/schema.ts';
 import { FEED_STOPPED_ID } from '../config/signals-schema.ts';
 import { type DayFlow, emptyDayFlow, londonDay } from '../domain/flow.ts';
-import type { AuditLog, OutgoingMessage, Publisher } from '../scan/ports.ts';
+import { type AuditLog, groupId, type OutgoingMessage, type Publisher } from '../scan/ports.ts';
 import {
   type FlowHistory,
   judgeDaily,
@@ -192,12 +192,19 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
         const localAuthority = status.district
           ? config.localAuthorityOf(status.district)
           : [...new Set(allDistricts.map((d) => config.localAuthorityOf(d)))];
+        // Subscriptions filter on audience@place groups: each audience at its place (the district,
+        // its local authority, or the force), every place of the feed for a whole-feed signal.
+        const places = status.district ? [status.district] : allDistricts;
+        const groups = [
+          ...new Set(audiences.flatMap((a) => places.map((d) => groupId(a, config.placeOf(a, d))))),
+        ];
         const message: OutgoingMessage = {
           kind: 'alert',
+          groups,
           audience: audiences.length === 1 ? (audiences[0] as string) : audiences,
           district,
           localAuthority,
-          level,
+          level: [level],
           categories: [],
           sms: rendered.sms,
           email: rendered.email,

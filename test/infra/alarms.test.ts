@@ -3,6 +3,7 @@ import { DEPLOYMENT, logicalId, type Synthesized, synthesize } from './support.t
 
 interface AlarmProperties {
   AlarmName: string;
+  AlarmDescription: string;
   Namespace: string;
   MetricName: string;
   Dimensions?: Array<{ Name: string; Value: unknown }>;
@@ -112,6 +113,20 @@ describe('alarms', () => {
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
+  });
+
+  it('fires when a message goes back to SQS for a retry, which the function does not count as an error', () => {
+    expect(alarm('ingest-retries')).toMatchObject({
+      Namespace: 'Queuewatch',
+      MetricName: 'RetriedMessages',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarm('ingest-retries').AlarmDescription).toMatch(/names the dependency/);
   });
 
   it('fires when nothing has been ingested for six hours, so a dead feed is loud', () => {

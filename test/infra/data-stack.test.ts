@@ -213,20 +213,19 @@ describe('data stack', () => {
       }
     });
 
-    it('routes a district supervisor by audience and district, and a director by local authority', () => {
+    it('routes a district supervisor to its district, and a director to its local authority', () => {
       dev.dataTemplate.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'sms',
         Endpoint: '+447700900123',
-        FilterPolicy: Match.objectLike({ audience: ['district-supervisor'], district: ['D01'] }),
+        FilterPolicy: { group: ['district-supervisor@D01'], kind: ['alert', 'summary'] },
       });
       dev.dataTemplate.hasResourceProperties('AWS::SNS::Subscription', {
         Endpoint: 'dcs-northgate@example.org',
-        FilterPolicy: Match.objectLike({
-          audience: ['director-childrens-services'],
-          localAuthority: ['la-northgate'],
+        FilterPolicy: {
+          group: ['director-childrens-services@la-northgate'],
           level: ['escalation'],
-          district: Match.absent(),
-        }),
+          kind: ['alert', 'email-only', 'digest'],
+        },
       });
     });
 
@@ -244,7 +243,7 @@ describe('data stack', () => {
         ...DEPLOYMENT,
         subscribers: [{ protocol: 'email' as const, endpoint: 'x@example.org', audience: 'nobody' }],
       };
-      expect(() => synthesize(deployment)).toThrow(/subscribers\[0\]: unknown audience 'nobody'/);
+      expect(() => synthesize(deployment)).toThrow(/subscribers\[0\]\.audience: unknown audience 'nobody'/);
     });
 
     it('refuses the same endpoint twice, since SNS keeps one subscription per endpoint and topic', () => {
@@ -254,7 +253,9 @@ describe('data stack', () => {
         ...DEPLOYMENT,
         subscribers: [first, { ...first, audience: 'duty-inspector' }],
       };
-      expect(() => synthesize(deployment)).toThrow(/subscribers\[1\]: same sms endpoint as subscribers\[0\]/);
+      expect(() => synthesize(deployment)).toThrow(
+        /subscribers\[1\]\.endpoint: same sms endpoint as subscribers\[0\]/,
+      );
     });
   });
 });

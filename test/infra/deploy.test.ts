@@ -1,6 +1,7 @@
 // The CDK app bootstraps and deploys to moto_server, and the bundled scan function (the real
 // asset from the cloud assembly), run with node against the deployed table and topic, delivers an
-// alert to an SQS queue subscribed with the stack's filter policy. moto cannot invoke Lambdas
+// alert to an SQS queue subscribed with the stack's filter policy; the bundled ack function then
+// shows and acknowledges the alert's link. moto cannot invoke Lambdas
 // (no Docker) nor create SNS subscriptions from a template, so the test does those two by hand.
 
 import { execFile } from 'node:child_process';
@@ -84,7 +85,8 @@ beforeAll(async () => {
       env,
       maxBuffer: 64 * 1024 * 1024,
     });
-  await cdk(['bootstrap', `aws://${ACCOUNT}/${REGION}`]);
+  // Bootstrap synthesises the app too, so it needs the deployment config like every command.
+  await cdk(['bootstrap', `aws://${ACCOUNT}/${REGION}`, '-c', `deployConfig=${deployConfig}`]);
   // Direct stack creation: moto's change sets drop stack outputs, which cross-stack exports need.
   await cdk([
     'deploy',
@@ -104,7 +106,7 @@ afterAll(async () => {
 });
 
 describe('deploying to moto_server', () => {
-  it('runs the bundled scan function against the deployed table and topic and delivers an alert', async () => {
+  it('runs the bundled scan function against the deployed table and topic, delivers an alert, and the bundled ack function acknowledges it', async () => {
     const clientConfig = {
       endpoint: moto.endpoint,
       region: REGION,
@@ -186,7 +188,7 @@ describe('deploying to moto_server', () => {
 
     expect(result.open).toBe(1);
     expect(result.levels.breach).toBe(1);
-    expect(result.failed).toBe(0);
+    expect(result.failures).toBe(0);
     const received = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queues.get('supervisor-d01'), MaxNumberOfMessages: 10 }),
     );
@@ -195,13 +197,52 @@ describe('deploying to moto_server', () => {
     );
     const envelope = JSON.parse(received.Messages?.[0]?.Body ?? '{}');
     expect(received.Messages).toHaveLength(1);
-    expect(envelope.Message).toMatch(/^QW BREACH D01 Northgate: 1 case\nDA-E2E-0000001 30h\n/);
-    expect(envelope.MessageAttributes.audience.Value).toBe('district-supervisor');
+    expect(envelope.Message).toMatch(/^QW D01 Northgate: 1 BREACH \(1 new\)\nDA-E2E-0000001 30h new\n/);
+    expect(envelope.MessageAttributes.group.Value).toBe('["district-supervisor@D01"]');
     expect(nothing.Messages ?? []).toHaveLength(0);
     const audit = await doc.send(new ScanCommand({ TableName: vars.AUDIT_TABLE }));
     expect(audit.Items?.map((i) => i.caseRefs)).toContainEqual(['DA-E2E-0000001']);
     const ledger = await doc.send(new ScanCommand({ TableName: vars.LEDGER_TABLE }));
     expect(ledger.Items?.length).toBeGreaterThan(0);
+
+    // The alert links to the acknowledgement page at the deployed API's address. The bundled ack
+    // function, run with node as Lambda would, shows the page on GET and acknowledges on the POST.
+    expect(vars.ACK_BASE_URL).toMatch(/^https:\/\/[^/]+\.execute-api\.eu-west-2\.amazonaws\.com$/);
+    const token = String(envelope.Message)
+      .split('\n')
+      .at(-1)
+      ?.slice(String(vars.ACK_BASE_URL).length + 1);
+    expect(token).toMatch(/^[0-9A-Za-z]{10}$/);
+    const ackFunction = resources.find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === `queuewatch-${STAGE}-ack`,
+    );
+    const ackVars = (
+      await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `queuewatch-${STAGE}-ack` }))
+    ).Environment?.Variables;
+    const ackDir = join(outDir, String(ackFunction?.Metadata?.['aws:asset:path']));
+    const ackScript = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(ackDir, 'index.mjs')).href)});
+      const context = { awsRequestId: 'e2e-ack', functionName: 'queuewatch-${STAGE}-ack', getRemainingTimeInMillis: () => 10000 };
+      const request = (method, body) => ({ version: '2.0', routeKey: method + ' /{token}', rawPath: '/${token}',
+        pathParameters: { token: '${token}' }, headers: { 'sec-fetch-site': 'same-origin' },
+        requestContext: { http: { method } }, ...(body ? { body, isBase64Encoded: false } : {}) });
+      const shown = await handler(request('GET'), context);
+      const pressed = await handler(request('POST', 'acknowledge=yes'), context);
+      process.stdout.write('RESULT ' + JSON.stringify({ shown: shown.statusCode, pressed: pressed.statusCode, page: shown.body }) + '\\n');`;
+    const ack = await run('node', ['--input-type=module', '-e', ackScript], {
+      cwd: ackDir,
+      env: { ...env, ...ackVars, POWERTOOLS_TRACE_ENABLED: 'false' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const pages = JSON.parse(
+      ack.stdout
+        .split('\n')
+        .find((l) => l.startsWith('RESULT '))
+        ?.slice(7) ?? '{}',
+    );
+    expect(pages).toMatchObject({ shown: 200, pressed: 200 });
+    expect(pages.page).toContain('DA-E2E-0000001');
+    const acks = await doc.send(new ScanCommand({ TableName: vars.LEDGER_TABLE }));
+    expect(acks.Items?.map((i) => i.group)).toContain('acks/district-supervisor/D01');
 
     // An engineer's check from the CLI, with the real handler against the same stack: the breach
     // was just sent, so this run finds nothing due.
@@ -216,6 +257,6 @@ describe('deploying to moto_server', () => {
     });
     const summary = JSON.parse(cli.stdout.trim().split('\n').at(-1) ?? '{}');
     expect(cli.stdout).toMatch(/^running the scan once against AWS/);
-    expect(summary).toMatchObject({ open: 1, sent: 0, failed: 0 });
+    expect(summary).toMatchObject({ open: 1, sent: 0, failures: 0 });
   });
 });

@@ -1,17 +1,14 @@
-import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { QueuewatchFunction } from '#infra/lambda-defaults.ts';
 import { tableFromDefinition } from '#infra/tables.ts';
 import { MIRROR_TABLE, STATE_TABLE } from '#shared/adapters/tables.ts';
-import { NO_BUNDLING, STAND_IN_HANDLER } from './support.ts';
+import { STAND_IN_HANDLER, testApp } from './support.ts';
 
 function fixture() {
-  const stack = new Stack(
-    new App({ context: NO_BUNDLING, builtinCloudFormationValidation: false }),
-    'defaults',
-  );
+  const stack = new Stack(testApp(), 'defaults');
   const key = new Key(stack, 'Key', { enableKeyRotation: true });
   const settings = { stage: 'unit', production: false, key };
   const fn = new QueuewatchFunction(stack, 'Fn', {
@@ -61,6 +58,16 @@ describe('the Lambda defaults construct', () => {
         ]),
       },
     });
+  });
+
+  it('refuses to narrow a Scan or an index Query to leading keys, which cannot limit them', () => {
+    const { fn, mirror } = fixture();
+    expect(() => fn.bindTable(mirror, MIRROR_TABLE, 'read', { scan: true, leadingKeys: ['x/*'] })).toThrow(
+      /leadingKeys cannot limit/,
+    );
+    expect(() =>
+      fn.bindTable(mirror, MIRROR_TABLE, { queryIndex: 'open-cases' }, { leadingKeys: ['x/*'] }),
+    ).toThrow(/leadingKeys cannot limit/);
   });
 
   it('wants an absolute SSM parameter name', () => {

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { buildQueuewatch } from '#infra/queuewatch.ts';
-import { DEPLOYMENT, NO_BUNDLING, PRODUCTION, STAND_IN_ENTRIES, tempOutdir } from './support.ts';
+import { DEPLOYMENT, PRODUCTION, STAND_IN_ENTRIES, tempOutdir, testApp } from './support.ts';
 
 /** cfn-lint findings we accept, by rule id, and why. Anything else fails the test. */
 const IGNORED: Record<string, string> = {
@@ -25,11 +24,7 @@ describe('cfn-lint', () => {
   it('finds nothing in the synthesized templates but the ignored, explained rules', () => {
     const outdir = tempOutdir();
     for (const [i, deployment] of [DEPLOYMENT, PRODUCTION].entries()) {
-      const app = new App({
-        outdir: join(outdir, String(i)),
-        context: NO_BUNDLING,
-        builtinCloudFormationValidation: false,
-      });
+      const app = testApp({}, join(outdir, String(i)));
       buildQueuewatch(app, { deployment, entries: STAND_IN_ENTRIES });
       app.synth();
     }

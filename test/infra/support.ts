@@ -1,12 +1,14 @@
 // Builds the stacks for the infra tests (bundling skipped, stand-in handlers) and reads grants out
 // of the synthesized templates in terms a reader can check: which actions on which named resource.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as z from 'zod';
+import { PROJECT_ROOT } from '#infra/deployment.ts';
 import type { QueuewatchFunction } from '#infra/lambda-defaults.ts';
 import { buildQueuewatch, type QueuewatchOptions, type QueuewatchStacks } from '#infra/queuewatch.ts';
 import { type Deployment, deploymentSchema } from '#shared/delivery/subscriptions.ts';
@@ -15,11 +17,30 @@ export const STAND_IN_HANDLER = fileURLToPath(new URL('./fixtures/stand-in-handl
 export const STAND_IN_ENTRIES = {
   scan: STAND_IN_HANDLER,
   ingest: STAND_IN_HANDLER,
+  digest: STAND_IN_HANDLER,
+  ack: STAND_IN_HANDLER,
   signals: STAND_IN_HANDLER,
 };
 
 /** Skips esbuild for every stack: a template is all these tests read. */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+/** cdk.json's context (the feature flags), which `cdk synth` gives the app: the tests build the same
+ * app as the CLI does. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = z
+  .object({ context: z.record(z.string(), z.unknown()) })
+  .parse(JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8'))).context;
+
+/** An app as `cdk synth` builds it (cdk.json's context), without bundling, writing to a scratch
+ * directory. cfn-lint checks the templates (lint.test.ts); CDK's own schema validation would only
+ * add seconds. */
+export function testApp(context: Record<string, unknown> = {}, outdir = tempOutdir()): App {
+  return new App({
+    outdir,
+    context: { ...CDK_JSON_CONTEXT, ...NO_BUNDLING, ...context },
+    builtinCloudFormationValidation: false,
+  });
+}
 
 /** Synthetic contacts only: an Ofcom drama number and example.org addresses. */
 export const DEPLOYMENT: Deployment = deploymentSchema.parse({
@@ -60,12 +81,7 @@ export function synthesize(
   deployment: Deployment = DEPLOYMENT,
   options: Omit<QueuewatchOptions, 'deployment'> = {},
 ): Synthesized {
-  // cfn-lint checks the templates (lint.test.ts); CDK's own schema validation would only add seconds.
-  const cdkApp = new App({
-    outdir: tempOutdir(),
-    context: NO_BUNDLING,
-    builtinCloudFormationValidation: false,
-  });
+  const cdkApp = testApp();
   const stacks = buildQueuewatch(cdkApp, { entries: STAND_IN_ENTRIES, ...options, deployment });
   return {
     ...stacks,
@@ -135,6 +151,7 @@ export function dataNames(s: QueuewatchStacks): Record<string, string> {
     audit: logicalId(data, data.tables.audit),
     state: logicalId(data, data.tables.state),
     rejects: logicalId(data, data.tables.rejects),
+    acklinks: logicalId(data, data.tables.acklinks),
     flow: logicalId(data, data.tables.flow),
     key: logicalId(data, data.key),
     alertTopic: logicalId(data, data.alertTopic),

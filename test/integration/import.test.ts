@@ -17,6 +17,7 @@ import { type GeneratedRecord, generateQueue } from '#shared/generate/queue.ts';
 import { validateRecord } from '#shared/ingest/change.ts';
 import { ImportError, type ImportOptions, importCases } from '#shared/ingest/import.ts';
 import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
+import { CaseFileError } from '#shared/io/case-file.ts';
 import {
   createTables,
   type EmbeddedDynamo,
@@ -398,10 +399,79 @@ describe('importCases', () => {
         line: 152,
         code: 'unknown-district',
         caseRef: 'CP-900-0000001',
-        reason: "district 'D77' is not in the config",
+        reason: "district is not one of the config's districts",
       },
     ]);
     expect(JSON.stringify(await tableState(table))).not.toMatch(PII);
+  });
+});
+
+describe('importCases: awkward exports', () => {
+  it('reads a CSV export with a BOM and CRLF line ends, rejects an over-long row and implausible dates, and loads every other row', async () => {
+    const records = [
+      ...generateQueue({ open: 60, closed: 10, seed: 5, nowMs: NOW, districts, withSourceFields: true }),
+    ];
+    const at = (i: number) => records[i] as GeneratedRecord;
+    const awkward = [...records];
+    awkward[20] = { ...at(20), caseRef: 'DA-900-0000001', notes: `SYNTHETIC-NOTE ${'x'.repeat(200_000)}` };
+    awkward[21] = { ...at(21), caseRef: 'DA-900-0000002', stageEnteredAt: '1990-05-17T00:00:00Z' };
+    awkward[22] = { ...at(22), caseRef: 'DA-900-0000003', sourceUpdatedAt: '2031-01-01T00:00:00Z' };
+    awkward[23] = { ...at(23), caseRef: 'DA-900-0000004', category: 'synthetic-person' };
+    // The header is line 1, so record i is on line i + 2: the four above on lines 22 to 25.
+    const lines = [...formatRecords(awkward, 'csv')].map((row) => row.replace(/\n$/, ''));
+    lines[0] = `\uFEFF${lines[0]}`;
+    const file = join(dir, 'awkward.csv');
+    writeFileSync(file, `${lines.join('\r\n')}\r\n`);
+    const table = await freshTable();
+
+    const report = await importCases({
+      file,
+      client: doc,
+      tableName: table,
+      vocabulary: config.vocabulary,
+      nowMs: NOW,
+    });
+
+    expect(report).toMatchObject({
+      read: records.length,
+      created: records.length - 4,
+      rejected: 4,
+      reasons: { 'too-large': 1, 'implausible-date': 2, 'unknown-category': 1 },
+    });
+    const rejects = rejectsIn(report.rejectsFile as string);
+    expect(rejects.map((r) => [r.line, r.code])).toEqual([
+      [22, 'too-large'],
+      [23, 'implausible-date'],
+      [24, 'implausible-date'],
+      [25, 'unknown-category'],
+    ]);
+    const stored = new Set((await tableState(table)).map((i) => i.caseRef));
+    expect(stored.size).toBe(records.length - 4);
+    expect(stored.has((records.at(-1) as GeneratedRecord).caseRef)).toBe(true);
+    expect(JSON.stringify(rejects)).not.toMatch(/SYNTHETIC|synthetic-person|1990-05-17|2031-01-01/);
+  });
+
+  it('refuses a CSV export whose header names a case field twice, before writing anything', async () => {
+    const file = join(dir, 'dup-header.csv');
+    const records = [...generateQueue({ open: 5, seed: 6, nowMs: NOW, districts })];
+    const [header, ...rows] = [...formatRecords(records, 'csv')];
+    writeFileSync(
+      file,
+      [`${(header as string).trim()},stage\n`, ...rows.map((r) => `${r.trim()},closed\n`)].join(''),
+    );
+    const table = await freshTable();
+
+    const error = await importCases({
+      file,
+      client: doc,
+      tableName: table,
+      vocabulary: config.vocabulary,
+      nowMs: NOW,
+    }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(CaseFileError);
+    expect((error as Error).message).toMatch(/the CSV header names stage twice \(columns 5 and 9\)/);
+    expect(await tableState(table)).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@
 // (functions/ingest.ts) and through the use case with a client made to fail for one message.
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -256,7 +257,10 @@ describe('the ingest function (functions/ingest.ts)', () => {
     expect(reject.get('m-truncated')).not.toHaveProperty('fields');
     expect(reject.get('m-category')).toMatchObject({ code: 'unknown-category', caseRef: 'DA-100-0000006' });
     expect(reject.get('m-future')).toMatchObject({ code: 'future-stage', caseRef: 'DA-100-0000007' });
-    expect(reject.get('m-future')?.reason).toMatch(/stageEnteredAt .* is in the future/);
+    expect(reject.get('m-future')?.reason).toMatch(
+      /^case: stageEnteredAt is in the future: it must be from /,
+    );
+    expect(reject.get('m-future')?.reason).not.toContain(future);
     expect(reject.get('m-huge')).toMatchObject({ code: 'invalid-fields' });
     expect(reject.get('m-huge')?.reason).toMatch(/caseRef must be 3 to 40 capital letters/);
     expect(reject.get('m-control')?.reason).toMatch(/district must be a district id/);
@@ -268,8 +272,9 @@ describe('the ingest function (functions/ingest.ts)', () => {
     }
     expect(JSON.parse(reject.get('m-category')?.fields ?? '{}')).toEqual({
       changeType: 'created',
-      case: aCase('DA-100-0000006', { category: 'burglary' }),
+      case: aCase('DA-100-0000006', { category: '[withheld: a string of 8 characters]' }),
     });
+    expect(JSON.stringify(reject.get('m-category'))).not.toContain('burglary');
 
     // The last ingest time is recorded for the quiet-feed alarm.
     const ingestedAt = await lastIngest(doc, tables.state as string);
@@ -400,6 +405,15 @@ describe('ingestBatch with real adapters', () => {
       new GetCommand({ TableName: tables.mirror, Key: { caseRef: 'DA-200-0000002' } }),
     );
     expect(missing).toBeUndefined();
+    expect(logs).toContainEqual([
+      'feed message failed for now; SQS will retry it',
+      {
+        messageId: 't2',
+        caseRef: 'DA-200-0000002',
+        dependency: 'dynamodb:mirror',
+        error: { name: 'ThrottlingException', httpStatusCode: 400 },
+      },
+    ]);
     expect(JSON.stringify(logs)).not.toMatch(PII);
     const opsMessages = await drainOpsQueue();
     expect(opsMessages.map((m) => m.Body)).toEqual([expect.stringMatching(/invalid-json: 1/)]);
@@ -442,5 +456,102 @@ describe('ingestBatch with real adapters', () => {
     await recordIngest(doc, tables.state as string, later);
     await recordIngest(doc, tables.state as string, later - 3_600_000);
     expect(await lastIngest(doc, tables.state as string)).toBe(later);
+  });
+});
+
+/** A local port nothing listens on: connections to it are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('the ingest function when a dependency is unreachable', () => {
+  /** Runs `act` with the function's environment, its logs captured as parsed JSON lines. */
+  async function withEnvironment(endpoints: { dynamodb: string; ssm: string }, act: () => Promise<void>) {
+    const output: string[] = [];
+    const capture = (chunk: unknown) => {
+      output.push(String(chunk));
+      return true;
+    };
+    vi.stubEnv('AWS_REGION', REGION);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_CREDENTIALS.secretAccessKey);
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', endpoints.dynamodb);
+    vi.stubEnv('AWS_ENDPOINT_URL_SNS', moto.endpoint);
+    vi.stubEnv('AWS_ENDPOINT_URL_SSM', endpoints.ssm);
+    // One attempt: the SDK's back-off would only make the test slower.
+    vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    try {
+      await act();
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    return output
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+  const environment = {
+    MIRROR_TABLE: 'it-unreachable-mirror',
+    FLOW_TABLE: 'it-unreachable-flow',
+    STATE_TABLE: 'it-unreachable-state',
+    REJECTS_TABLE: 'it-unreachable-rejects',
+    CONFIG_PARAMETER: '/queuewatch/ingest-unreachable/config',
+    DEFAULT_CONFIG_FILE: DEFAULT_CONFIG_PATH,
+  };
+
+  it('fails the whole batch when SSM cannot be read, naming it in the log, so SQS delivers it again', async () => {
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    let failure: unknown;
+    const logs = await withEnvironment({ dynamodb: dynamo.endpoint, ssm: dead }, async () => {
+      const deps = awsIngestDeps({ ...environment, OPS_TOPIC_ARN: topicArn });
+      failure = await deps().catch((error: unknown) => error);
+    });
+
+    expect(failure).toMatchObject({ name: 'DependencyError', dependency: 'ssm:config' });
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'cannot read the config in force; the whole batch goes back to SQS',
+        dependency: 'ssm:config',
+        error: expect.objectContaining({ name: 'GetParameterError' }),
+      }),
+    );
+  });
+
+  it('returns every message to SQS when DynamoDB cannot be reached, naming the mirror table', async () => {
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    let result: Awaited<ReturnType<typeof ingestBatch>> | undefined;
+    const logs = await withEnvironment({ dynamodb: dead, ssm: moto.endpoint }, async () => {
+      const deps = awsIngestDeps({ ...environment, OPS_TOPIC_ARN: topicArn });
+      result = await ingestBatch(
+        {
+          Records: [
+            sqsRecord('u1', change('created', aCase('DA-400-0000001'))),
+            sqsRecord('u2', change('created', aCase('DA-400-0000002'))),
+          ],
+        },
+        await deps(),
+        Date.now(),
+      );
+    });
+
+    const failed = result?.response.batchItemFailures.map((f) => f.itemIdentifier);
+    expect(failed?.sort()).toEqual(['u1', 'u2']);
+    expect(result?.summary.retried.sort()).toEqual(['u1', 'u2']);
+    const retried = logs.filter((l) => l.message === 'feed message failed for now; SQS will retry it');
+    expect(retried.map((l) => [l.messageId, l.dependency]).sort()).toEqual([
+      ['u1', 'dynamodb:mirror'],
+      ['u2', 'dynamodb:mirror'],
+    ]);
+    expect(JSON.stringify(logs)).not.toMatch(PII);
   });
 });

@@ -1,12 +1,12 @@
 // The README's first command: the local main job runs the real scan handler over simulated time on
-// an embedded DynamoDB and prints what each run sends.
+// an embedded DynamoDB, prints what each run sends, and what each audience received.
 
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#shared/config/load.ts';
 import { simulate } from '#shared/local/simulate.ts';
 
 describe('the local main job', () => {
-  it('prints each run, its breaches and escalations, and escalations reaching the director again on their repeat', async () => {
+  it('prints each run and its messages, and counts what each audience received', async () => {
     const lines: string[] = [];
 
     const summary = await simulate({
@@ -15,7 +15,7 @@ describe('the local main job', () => {
       open: 80,
       closed: 200,
       seed: 1,
-      hours: 3,
+      hours: 6,
       everyMinutes: 5,
       seconds: 0,
       show: 'all',
@@ -24,17 +24,24 @@ describe('the local main job', () => {
     });
 
     const output = lines.join('\n');
-    expect(summary.runs).toBe(36);
+    expect(summary.runs).toBe(72);
     expect(summary.messages).toBeGreaterThan(10);
     expect(summary.firstEscalationToDirector).toBe('2026-11-27 06:00');
     expect(output).toMatch(/^seeded an embedded DynamoDB \(dynalite\) with 280 synthetic cases/m);
     expect(output).toMatch(
-      /^\[2026-11-27 06:00\] 80 open: \d+ escalation, \d+ breach, \d+ warning · sent \d+ messages/m,
+      /^\[2026-11-27 06:00\] 80 open: \d+ escalation, \d+ breach, \d+ warning · sent \d+ messages \(\d+ SMS\)/m,
     );
-    expect(output).toMatch(/│ QW BREACH D\d\d /);
-    expect(output).toMatch(/│ QW ESCALATION D\d\d /);
-    // Escalations repeat hourly: the same D01 escalation SMS header appears again an hour later.
-    expect(output.match(/to director-childrens-services · D01 · alert/g)?.length ?? 0).toBeGreaterThan(1);
-    expect(output).toMatch(/^done: 36 runs/m);
+    expect(output).toMatch(/│ QW D\d\d [A-Za-z]+: \d+ ESCALATION \(\d+ new\)/);
+    expect(output).toMatch(/to district-supervisor@D\d\d · alert/);
+    expect(output).not.toMatch(/\b1 messages\b|\b1 runs\b|\b1 cases\b/);
+    expect(output).toMatch(/^done: 72 runs/m);
+    // What people receive: one SMS a phone a run, no director reminded at night, and every first
+    // breach and escalation reaching its audiences in the run it happened.
+    expect(output).toMatch(/^what each audience received, per place and London day:/m);
+    expect(summary.tally.mostSmsToOnePhoneInARun).toBe(1);
+    const director = summary.tally.byAudience().find((a) => a.audience === 'director-childrens-services');
+    expect(director?.remindersAtNight).toBe(0);
+    expect(summary.tally.firstAlerts.due).toBeGreaterThan(0);
+    expect(summary.tally.firstAlerts.reached).toBe(summary.tally.firstAlerts.due);
   });
 });

@@ -35,10 +35,10 @@ class RecordingPublisher implements Publisher {
     return `msg-${call}`;
   }
 
-  /** Every (caseRef, audience) pair delivered. */
+  /** Every (caseRef, audience@place) pair delivered. */
   deliveries(): string[] {
     return this.messages.flatMap((m) =>
-      m.kind === 'summary' ? [] : caseRefsOf(m).map((ref) => `${ref}|${String(m.audience)}`),
+      m.kind === 'summary' ? [] : caseRefsOf(m).flatMap((ref) => m.groups.map((g) => `${ref}|${g}`)),
     );
   }
 }
@@ -111,7 +111,7 @@ describe('the open-cases index', () => {
     expect(source.itemsRead).toBe(250);
     expect(result.read).toBe(250);
     expect(result.open).toBe(250);
-    expect(result.invalid).toEqual([]);
+    expect(result.invalid).toEqual({ total: 0, listed: [] });
   });
 
   it('drops a case from the index when it closes', async () => {
@@ -191,54 +191,28 @@ describe('the alert ledger', () => {
     const nextRun = await runScan(scanInput(retry, NOW + 60_000, 'run-2'));
 
     const firstDelivered = new Set(first.deliveries());
-    expect(failedRun.failed).toHaveLength(2);
+    const failed = failedRun.failures.filter((f) => f.stage === 'publish');
+    expect(failed).toHaveLength(2);
     expect(nextRun.messages.length).toBe(2);
     for (const delivery of retry.deliveries()) expect(firstDelivered.has(delivery)).toBe(false);
-    expect(
-      retry.messages.map((m) => `${String(m.audience)}|${String(m.district)}|${String(m.level)}`).sort(),
-    ).toEqual(failedRun.failed.map((f) => `${f.audience}|${f.district}|${f.level}`).sort());
+    expect(retry.messages.flatMap((m) => m.groups).sort()).toEqual(failed.map((f) => f.group).sort());
   });
 
-  it('re-notifies a level only after its repeat interval', async () => {
+  it('reminds an audience only after its own repeat interval', async () => {
     await runScan(scanInput(new RecordingPublisher()));
     const soon = new RecordingPublisher();
     const later = new RecordingPublisher();
 
     await runScan(scanInput(soon, NOW + 30 * 60_000, 'run-2'));
-    await runScan(scanInput(later, NOW + 61 * 60_000, 'run-3'));
+    await runScan(scanInput(later, NOW + 4 * HOUR + 60_000, 'run-3'));
 
-    // Within 30 minutes, only cases that crossed a new threshold are sent; after an hour, every
-    // escalation is sent again (repeat.escalation is 1h in the default config).
-    const escalationsSoon = soon.messages.filter((m) => m.level === 'escalation').flatMap(caseRefsOf);
-    const escalationsLater = later.messages.filter((m) => m.level === 'escalation').flatMap(caseRefsOf);
-    expect(escalationsLater.length).toBeGreaterThan(escalationsSoon.length);
-  });
-});
-
-describe('a ledger kept across runs (warm container)', () => {
-  it('reads the table once, and after another writer loses a claim, re-reads without sending twice', async () => {
-    await seedMirror(
-      doc,
-      tables.mirror as string,
-      generateQueue({ open: 200, seed: 9, nowMs: NOW, districts: Object.keys(config.file.districts) }),
-      NOW,
-    );
-    const warm = new DynamoLedger(doc, tables.ledger as string, { cache: true });
-    const first = new RecordingPublisher();
-    await runScan({ ...scanInput(first), ledger: warm });
-    // Another container runs in between (a retry, a new version): it writes the same table.
-    const other = new RecordingPublisher();
-    await runScan({ ...scanInput(other, NOW + 61 * 60_000, 'other') });
-    const again = new RecordingPublisher();
-    const stale = await runScan({ ...scanInput(again, NOW + 62 * 60_000, 'warm-2'), ledger: warm });
-    const recovered = new RecordingPublisher();
-    await runScan({ ...scanInput(recovered, NOW + 63 * 60_000, 'warm-3'), ledger: warm });
-
-    const afterOther = [...again.deliveries(), ...recovered.deliveries()];
-    expect(other.deliveries().length).toBeGreaterThan(0);
-    for (const delivery of afterOther) expect(other.deliveries()).not.toContain(delivery);
-    expect(stale.lostClaims).toBeGreaterThan(0);
-    expect(warm.fullReads).toBe(2);
+    // Within 30 minutes, only cases that crossed a new threshold are sent; after four hours, every
+    // district supervisor with an escalation waiting is reminded (its escalation repeat is 4h).
+    const supervisorReminders = (p: RecordingPublisher) =>
+      p.messages.filter(
+        (m) => String(m.audience) === 'district-supervisor' && m.level.includes('escalation'),
+      );
+    expect(supervisorReminders(later).length).toBeGreaterThan(supervisorReminders(soon).length);
   });
 });
 
@@ -273,14 +247,15 @@ describe('resolved cases', () => {
 
     const toSupervisor = second.messages.find((m) => m.audience === 'district-supervisor');
     expect(toSupervisor?.resolved).toEqual(['DA-000-0000011']);
+    expect(toSupervisor?.kind).toBe('email-only');
     expect(toSupervisor?.email?.body).toContain('No longer waiting');
     expect(second.resolved).toBe(2); // district supervisor and MARAC coordinator
     expect(third.resolved).toBe(0);
   });
 });
 
-describe('the SMS cap', () => {
-  it('sends at most the cap by SMS and one summary for the rest', async () => {
+describe('the SMS budget', () => {
+  it('sends at most the budget by SMS and one summary for the rest', async () => {
     const districts = Object.keys(config.file.districts);
     await seedMirror(
       doc,

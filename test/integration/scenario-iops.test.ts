@@ -1,5 +1,5 @@
 // The iOPS replay (`queuewatch local --scenario iops`) in a shortened form: three districts, six
-// weeks of past flow and twelve days after go-live. Each failure is raised, to the audiences the
+// weeks of past flow and fifteen days after go-live. Each failure is raised, to the audiences the
 // shipped config routes it to; the district's late and replayed feed counts nothing twice; and the
 // run says how many messages each audience received.
 
@@ -21,7 +21,7 @@ describe('the iOPS replay, shortened', () => {
       config: loadConfig(),
       districts: ['D02', 'D04', 'D07'],
       historyWeeks: 6,
-      afterGoLiveDays: 12,
+      afterGoLiveDays: 15,
       scanEveryMinutes: 240,
       flowEveryMinutes: 30,
       write: (line) => lines.push(line),

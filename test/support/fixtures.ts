@@ -11,7 +11,8 @@ import type { SQSRecord } from 'aws-lambda';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
-import type { AlertLine, Notification } from '#shared/domain/notify.ts';
+import type { Level } from '#shared/domain/levels.ts';
+import { type AlertLine, emptySection, type GroupMessage } from '#shared/domain/notify.ts';
 import type { RawRecord } from '#shared/io/case-file.ts';
 
 export const MINUTE = 60_000;
@@ -86,15 +87,31 @@ export function alertLine(n: number, ageMs: number, overrides: Partial<AlertLine
   };
 }
 
-export function aNotification(overrides: Partial<Notification> = {}): Notification {
+/** A message to the D01 supervisor listing `cases` at `level` (all new unless `newCount` says). */
+export function aGroupMessage(
+  cases: AlertLine[] = [alertLine(1, 30 * HOUR)],
+  options: { level?: Level; newCount?: number; overrides?: Partial<GroupMessage> } = {},
+): GroupMessage {
+  const level = options.level ?? 'breach';
+  const newCount = options.newCount ?? cases.length;
+  const sections = { warning: emptySection(), breach: emptySection(), escalation: emptySection() };
+  sections[level] = {
+    count: cases.length,
+    newCount,
+    lines: cases,
+    newRefs: new Set(cases.slice(0, newCount).map((c) => c.caseRef)),
+  };
   return {
     audience: 'district-supervisor',
-    district: 'D01',
-    localAuthority: 'la-northgate',
-    level: 'breach',
-    cases: [alertLine(1, 30 * HOUR)],
+    place: 'D01',
+    placeName: 'D01 Northgate',
+    atMs: Date.parse('2026-11-27T09:00:00Z'),
+    sections,
+    acknowledged: 0,
     resolved: [],
-    ...overrides,
+    resolvedCount: 0,
+    linkBase: 'https://qw.example.police.uk/q',
+    ...options.overrides,
   };
 }
 
@@ -140,9 +157,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `queuewatch` as a user would, from the repository root. A process takes a second or two
- * to start, so tests run few of them, concurrently. */
-export function runCli(args: string[]): Promise<CliResult> {
+/** Runs `queuewatch` as a user would, from the repository root (the bundle the test setup built).
+ * `env` is added to the test's environment (a value of undefined removes a variable). */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  const merged: Record<string, string | undefined> = { ...process.env, QUEUEWATCH_DEBUG: '', ...env };
+  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -152,7 +171,7 @@ export function runCli(args: string[]): Promise<CliResult> {
         encoding: 'utf8',
         timeout: 60_000,
         maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, QUEUEWATCH_DEBUG: '' },
+        env: merged,
       },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;

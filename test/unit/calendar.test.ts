@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CalendarRangeError,
   createWorkingCalendar,
   epochDay,
   isoDateOfEpochDay,
@@ -170,13 +169,58 @@ describe('working days', () => {
     );
   });
 
-  it('throws CalendarRangeError after the end of the bank-holiday list', () => {
-    expect(() => calendar.addWorkingDays(at('2030-12-31T10:00:00Z'), 1)).toThrow(CalendarRangeError);
-    expect(() => calendar.isWorkingDay(epochDay('2031-01-02'))).toThrow(/2018-01-01 to 2030-12-31/);
+  it('answers after the end of the bank-holiday list with weekends only, and says so', () => {
+    const fresh = createWorkingCalendar();
+
+    // 1 January 2031 (New Year's Day) is not in the list: the deadline lands on it, a day early.
+    expect(iso(fresh.addWorkingDays(at('2030-12-31T10:00:00Z'), 1))).toBe('2031-01-01T10:00:00.000Z');
+    expect(fresh.isWorkingDay(epochDay('2031-01-02'))).toBe(true);
+    expect(fresh.isWorkingDay(epochDay('2031-01-04'))).toBe(false); // a Saturday
+    expect(fresh.uncoveredAnswers).toBe(3);
   });
 
-  it('throws CalendarRangeError before the start of the bank-holiday list', () => {
-    expect(() => calendar.isWorkingDay(epochDay('2017-12-29'))).toThrow(CalendarRangeError);
+  it('answers before the start of the bank-holiday list with weekends only, and says so', () => {
+    const fresh = createWorkingCalendar();
+
+    expect(fresh.isWorkingDay(epochDay('2017-12-29'))).toBe(true);
+    expect(fresh.isWorkingDay(epochDay('2017-12-25'))).toBe(true); // Christmas, unknown before 2018
+    expect(fresh.isWorkingDay(epochDay('2017-12-30'))).toBe(false);
+    // Friday 29 December 2017 + 1: Monday 1 January 2018, a known holiday, is skipped.
+    expect(iso(fresh.addWorkingDays(at('2017-12-29T10:00:00Z'), 1))).toBe('2018-01-02T10:00:00.000Z');
+    expect(fresh.uncoveredAnswers).toBe(4);
+  });
+
+  it('counts nothing for answers inside the list, however often it is asked', () => {
+    const fresh = createWorkingCalendar();
+
+    fresh.addWorkingDays(at('2026-12-24T15:00:00Z'), 5);
+    fresh.addWorkingDays(at('2026-12-24T15:00:00Z'), 5);
+    fresh.isWorkingDay(epochDay('2030-12-31'));
+
+    expect(fresh.uncoveredAnswers).toBe(0);
+  });
+
+  it('counts an answer that runs past the end of the list even when it comes from the cache', () => {
+    const fresh = createWorkingCalendar();
+
+    fresh.addWorkingDays(at('2030-12-30T10:00:00Z'), 3);
+    fresh.addWorkingDays(at('2030-12-30T10:00:00Z'), 3);
+
+    expect(fresh.uncoveredAnswers).toBe(2);
+  });
+
+  it('honours extraNonWorkingDays outside the list', () => {
+    const withExtra = createWorkingCalendar(['2031-01-01']);
+
+    expect(iso(withExtra.addWorkingDays(at('2030-12-31T10:00:00Z'), 1))).toBe('2031-01-02T10:00:00.000Z');
+  });
+
+  it('tells which instants the list covers, by London date', () => {
+    expect(calendar.coverage).toEqual({ from: '2018-01-01', until: '2030-12-31' });
+    expect(calendar.isCovered(at('2018-01-01T00:00:00Z'))).toBe(true);
+    expect(calendar.isCovered(at('2017-12-31T23:59:59Z'))).toBe(false);
+    expect(calendar.isCovered(at('2030-12-31T23:59:59Z'))).toBe(true);
+    expect(calendar.isCovered(at('2031-01-01T00:00:00Z'))).toBe(false);
   });
 
   it('works up to the last covered day', () => {

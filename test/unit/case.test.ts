@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type CaseCheck, checkCase, FUTURE_TOLERANCE_MS, isOpenStage, STAGES } from '#shared/domain/case.ts';
+import { COVERED_FROM } from '#shared/domain/bank-holidays.ts';
+import {
+  type CaseCheck,
+  checkCase,
+  EARLIEST_INSTANT,
+  FUTURE_TOLERANCE_MS,
+  isOpenStage,
+  STAGES,
+} from '#shared/domain/case.ts';
 import { aCase, at, defaultConfig, MINUTE } from '#test/support/fixtures.ts';
 
 const vocabulary = () => defaultConfig().vocabulary;
@@ -58,6 +66,7 @@ describe('checkCase', () => {
     for (const raw of [null, 42, 'DA-000-0000001', [aCase()]]) {
       expect(checkCase(raw, vocabulary(), NOW)).toEqual({
         ok: false,
+        code: 'not-an-object',
         reason: 'a case record must be a JSON object',
       });
     }
@@ -86,27 +95,97 @@ describe('checkCase', () => {
     expect(reason).toContain('sourceUpdatedAt');
   });
 
-  it('rejects an unknown category, naming it', () => {
+  it('rejects an unknown category, naming the field and the allowed ones but not the value', () => {
     const check = checkCase(aCase({ category: 'burglary' }), vocabulary(), NOW);
 
-    expect(check).toMatchObject({ ok: false, caseRef: 'DA-000-0000001' });
-    expect(reasonOf(check)).toMatch(/^category 'burglary' is not in the config \(known: domestic-abuse, /);
+    expect(check).toMatchObject({ ok: false, code: 'unknown-category', caseRef: 'DA-000-0000001' });
+    expect(reasonOf(check)).toMatch(/^category is not one of the config's categories \(domestic-abuse, /);
+    expect(reasonOf(check)).not.toContain('burglary');
   });
 
-  it('rejects an unknown district, naming it', () => {
-    const reason = reasonOf(checkCase(aCase({ district: 'D11' }), vocabulary(), NOW));
+  it('rejects an unknown district, naming the field but not the value', () => {
+    const check = checkCase(aCase({ district: 'D11' }), vocabulary(), NOW);
 
-    expect(reason).toBe("district 'D11' is not in the config");
+    expect(check).toMatchObject({ ok: false, code: 'unknown-district' });
+    expect(reasonOf(check)).toBe("district is not one of the config's districts");
   });
 
-  it('rejects a stageEnteredAt more than 5 minutes in the future', () => {
+  it('does not quote a name typed into the category or district column', () => {
+    for (const field of ['category', 'district'] as const) {
+      const check = checkCase(aCase({ [field]: 'synthetic-person-3' }), vocabulary(), NOW);
+
+      expect(reasonOf(check)).toContain(field);
+      expect(JSON.stringify(check)).not.toContain('synthetic-person-3');
+    }
+  });
+
+  it('rejects a stageEnteredAt more than 5 minutes in the future, naming the range, not the value', () => {
     const stageEnteredAt = new Date(NOW + FUTURE_TOLERANCE_MS + 1000).toISOString();
 
-    const reason = reasonOf(checkCase(aCase({ stageEnteredAt }), vocabulary(), NOW));
+    const check = checkCase(aCase({ stageEnteredAt }), vocabulary(), NOW);
 
     expect(FUTURE_TOLERANCE_MS).toBe(5 * MINUTE);
-    expect(reason).toBe(`stageEnteredAt ${stageEnteredAt} is in the future (now 2026-03-29T12:00:00.000Z)`);
+    expect(check).toMatchObject({ ok: false, code: 'future-stage', caseRef: 'DA-000-0000001' });
+    expect(reasonOf(check)).toBe(
+      'stageEnteredAt is in the future: it must be from 2018-01-01T00:00:00.000Z to 5 minutes after now (2026-03-29T12:05:00.000Z)',
+    );
   });
+
+  it('rejects a sourceUpdatedAt more than 5 minutes in the future as an implausible date', () => {
+    const sourceUpdatedAt = new Date(NOW + FUTURE_TOLERANCE_MS + 1).toISOString();
+
+    const check = checkCase(aCase({ sourceUpdatedAt }), vocabulary(), NOW);
+
+    expect(check).toMatchObject({ ok: false, code: 'implausible-date' });
+    expect(reasonOf(check)).toMatch(/^sourceUpdatedAt is in the future: it must be from 2018-01-01T/);
+  });
+
+  it.each([
+    ['stageEnteredAt', '2017-12-31T23:59:59.999Z'],
+    ['stageEnteredAt', '1990-05-17T00:00:00Z'],
+    ['sourceUpdatedAt', '0001-01-01T00:00:00Z'],
+    ['stageEnteredAt', '2018-01-01T00:30:00+01:00'],
+  ] as const)('rejects a %s of %s as before the start of the bank-holiday list', (field, instant) => {
+    const check = checkCase(aCase({ [field]: instant }), vocabulary(), NOW);
+
+    expect(check).toMatchObject({ ok: false, code: 'implausible-date', caseRef: 'DA-000-0000001' });
+    expect(reasonOf(check)).toBe(
+      `${field} is too early: it must be from ${EARLIEST_INSTANT} to 5 minutes after now (2026-03-29T12:05:00.000Z)`,
+    );
+    expect(reasonOf(check)).not.toContain(instant);
+  });
+
+  it('accepts instants from the first moment of the bank-holiday list', () => {
+    const first = '2018-01-01T00:00:00Z';
+
+    expect(EARLIEST_INSTANT).toBe(`${COVERED_FROM}T00:00:00.000Z`);
+    expect(checkCase(aCase({ stageEnteredAt: first, sourceUpdatedAt: first }), vocabulary(), NOW).ok).toBe(
+      true,
+    );
+  });
+
+  it('rejects a date before the floor even when no now is given', () => {
+    const check = checkCase(aCase({ stageEnteredAt: '2010-01-01T00:00:00Z' }), vocabulary());
+
+    expect(check).toMatchObject({ ok: false, code: 'implausible-date' });
+    expect(reasonOf(check)).toBe(`stageEnteredAt is too early: it must be from ${EARLIEST_INSTANT}`);
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])(
+    'rejects a record with a %s key, naming the key',
+    (key) => {
+      const raw = JSON.parse(`{"${key}": {"caseRef": "DA-000-0000009"}, ${JSON.stringify(aCase()).slice(1)}`);
+
+      const check = checkCase(raw, vocabulary(), NOW);
+
+      expect(check).toEqual({
+        ok: false,
+        code: 'invalid-fields',
+        caseRef: 'DA-000-0000001',
+        reason: `${key} is not allowed as a field name`,
+      });
+    },
+  );
 
   it('accepts a stageEnteredAt up to 5 minutes ahead as clock skew', () => {
     const stageEnteredAt = new Date(NOW + FUTURE_TOLERANCE_MS).toISOString();

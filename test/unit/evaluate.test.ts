@@ -25,24 +25,48 @@ describe('evaluateRecords: the report', () => {
       {
         line: 4,
         caseRef: ref(4),
-        reason: expect.stringContaining("category 'burglary' is not in the config"),
+        reason: expect.stringContaining("category is not one of the config's categories"),
       },
     ]);
-    expect(report.notifications.map((n) => n.audience)).toEqual([
-      'district-supervisor',
-      'duty-inspector',
-      'marac-coordinator',
+    // Exactly what a first run sends: one message per audience and place, each with its SMS, in the
+    // order the budget serves them (places take turns: D01, then Northgate, then D01 again).
+    expect(report.messages.map((m) => m.groups)).toEqual([
+      ['district-supervisor@D01'],
+      ['marac-coordinator@la-northgate'],
+      ['duty-inspector@D01'],
     ]);
-    for (const n of report.notifications) {
-      expect(n).toMatchObject({
-        district: 'D01',
-        level: 'escalation',
+    for (const m of report.messages) {
+      expect(m).toMatchObject({
+        kind: 'alert',
+        levels: ['escalation'],
+        trigger: 'new-escalation',
         caseRefs: [ref(1)],
+        newCaseRefs: [ref(1)],
         sms: expect.any(String),
         email: { subject: expect.any(String), body: expect.stringContaining(ref(1)) },
       });
-      expect(n).not.toHaveProperty('cases');
+      expect(m).not.toHaveProperty('messageId');
     }
+    expect(report.smsStarved).toEqual([]);
+  });
+
+  it('shows the SMS budget at work: what goes by email only, and the summary SMS', async () => {
+    const records = rawRecords(
+      Array.from({ length: 30 }, (_, i) =>
+        aCase({
+          caseRef: ref(i + 1),
+          district: `D${String((i % 10) + 1).padStart(2, '0')}`,
+          stageEnteredAt: new Date(NOW - (49 + i) * 3_600_000).toISOString(),
+        }),
+      ),
+    );
+
+    const report = await evaluateRecords(records, defaultConfig(), NOW);
+
+    const alerts = report.messages.filter((m) => m.kind !== 'summary');
+    expect(alerts.filter((m) => m.sms)).toHaveLength(defaultConfig().file.sms.maxPerRun);
+    expect(report.smsStarved.length).toBe(alerts.length - defaultConfig().file.sms.maxPerRun);
+    expect(report.messages.at(-1)).toMatchObject({ kind: 'summary', groups: report.smsStarved });
   });
 
   it('gives each breach its next level and when it falls due', async () => {
@@ -74,7 +98,7 @@ describe('evaluateRecords: the report', () => {
   it('reports invalid records with line and reason, in line order, and evaluates the rest', async () => {
     const records = [
       { line: 1, raw: aCase({ caseRef: ref(1), stageEnteredAt: '2026-11-25T08:00:00Z' }) },
-      { line: 2, error: 'not valid JSON (truncated)' },
+      { line: 2, code: 'unreadable' as const, error: 'not valid JSON (truncated)' },
       { line: 3, raw: { ...aCase({ caseRef: ref(3) }), stageEnteredAt: '2026-11-27T09:30:00Z' } },
       { line: 4, raw: { ...aCase({ caseRef: ref(4) }), stageEnteredAt: '2026-11-27T08:00:00' } },
     ];
@@ -84,7 +108,7 @@ describe('evaluateRecords: the report', () => {
     expect(report.cases).toEqual({ total: 4, open: 1, closed: 0, invalid: 3 });
     expect(report.invalid).toEqual([
       { line: 2, reason: 'not valid JSON (truncated)' },
-      { line: 3, caseRef: ref(3), reason: expect.stringContaining('is in the future') },
+      { line: 3, caseRef: ref(3), reason: expect.stringContaining('stageEnteredAt is in the future') },
       { line: 4, caseRef: ref(4), reason: expect.stringContaining('stageEnteredAt has no UTC offset') },
     ]);
     expect(report.breaches.map((b) => b.caseRef)).toEqual([ref(1)]);
@@ -96,7 +120,7 @@ describe('evaluateRecords: the report', () => {
     expect(report).toMatchObject({
       cases: { total: 0, open: 0, closed: 0, invalid: 0 },
       breaches: [],
-      notifications: [],
+      messages: [],
       invalid: [],
     });
   });

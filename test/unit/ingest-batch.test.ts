@@ -103,8 +103,15 @@ describe('ingestBatch', () => {
     expect(h.rejects.find((r) => r.messageId === 'm6')?.reason).toMatch(/riskLevel must be one of/);
     expect(h.rejects.find((r) => r.messageId === 'm4')?.fields).toMatchObject({
       changeType: 'created',
-      case: { caseRef: 'DA-000-0000004', district: 'D99' },
+      case: {
+        caseRef: 'DA-000-0000004',
+        riskLevel: 'high',
+        district: '[withheld: a string of 3 characters]',
+      },
     });
+    expect(h.rejects.find((r) => r.messageId === 'm4')?.reason).toBe(
+      "case: district is not one of the config's districts",
+    );
     expect(h.metrics).toMatchObject({ IngestedMessages: 3, RejectedMessages: 3, RetriedMessages: 0 });
     expect(h.ingests).toEqual([NOW]);
     expect(h.ops.messages).toHaveLength(1);
@@ -113,6 +120,61 @@ describe('ingestBatch', () => {
     // No personal data anywhere it could leak.
     const everything = JSON.stringify([h.rejects, h.ops.messages, h.logs, summary, [...h.mirror.items]]);
     expect(everything).not.toMatch(/SYNTHETIC-(PERSON|NOTE|ADDRESS)/);
+  });
+
+  it('rejects implausible dates, names in vocabulary columns and forbidden keys by code, quoting none of them', async () => {
+    const h = harness();
+    const { response, summary } = await ingestBatch(
+      event(
+        sqsRecord('m1', body('created', aCase('DA-000-0000001'))),
+        sqsRecord('m2', body('created', aCase('DA-000-0000002', { stageEnteredAt: '1987-06-05T00:00:00Z' }))),
+        sqsRecord(
+          'm3',
+          body('created', aCase('DA-000-0000003', { sourceUpdatedAt: '2099-01-01T00:00:00Z' })),
+        ),
+        sqsRecord('m4', body('created', aCase('DA-000-0000004', { stageEnteredAt: '2026-03-29T06:06:00Z' }))),
+        sqsRecord('m5', body('created', aCase('DA-000-0000005', { category: 'synthetic-person-5' }))),
+        sqsRecord('m6', body('created', aCase('Synthetic Person 6'))),
+        sqsRecord(
+          'm7',
+          `{"changeType":"created","case":{"__proto__":{"notes":"SYNTHETIC-NOTE-7"},${JSON.stringify(aCase('DA-000-0000007')).slice(1)}}`,
+        ),
+        sqsRecord(
+          'm8',
+          `{"changeType":"created","case":${JSON.stringify(aCase('DA-000-0000008'))},"notes":"${'x'.repeat(1024 * 1024)}"}`,
+        ),
+      ),
+      h.deps,
+      NOW,
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect([...h.mirror.items.keys()]).toEqual(['DA-000-0000001']);
+    expect(h.rejects.map((r) => [r.messageId, r.code, r.caseRef]).sort()).toEqual([
+      ['m2', 'implausible-date', 'DA-000-0000002'],
+      ['m3', 'implausible-date', 'DA-000-0000003'],
+      ['m4', 'future-stage', 'DA-000-0000004'],
+      ['m5', 'unknown-category', 'DA-000-0000005'],
+      ['m6', 'invalid-fields', undefined],
+      ['m7', 'invalid-fields', 'DA-000-0000007'],
+      ['m8', 'too-large', undefined],
+    ]);
+    expect(h.rejects.find((r) => r.messageId === 'm2')?.reason).toBe(
+      'case: stageEnteredAt is too early: it must be from 2018-01-01T00:00:00.000Z to 5 minutes after now (2026-03-29T06:05:00.000Z)',
+    );
+    expect(h.rejects.find((r) => r.messageId === 'm7')?.reason).toBe(
+      'case: __proto__ is not allowed as a field name',
+    );
+    expect(h.rejects.find((r) => r.messageId === 'm2')?.fields).toMatchObject({
+      case: { caseRef: 'DA-000-0000002', stageEnteredAt: '[withheld: a string of 20 characters]' },
+    });
+    expect(summary.rejected).toHaveLength(7);
+    expect(h.metrics).toMatchObject({ IngestedMessages: 1, RejectedMessages: 7, RetriedMessages: 0 });
+    expect(h.ops.messages[0]?.text).toMatch(/implausible-date: 2 \(cases DA-000-0000002, DA-000-0000003\)/);
+    const everything = JSON.stringify([h.rejects, h.ops.messages, h.logs, summary]);
+    expect(everything).not.toMatch(
+      /SYNTHETIC|Synthetic Person|synthetic-person|1987-06-05|2099-01-01|06:06:00/,
+    );
   });
 
   it('treats a repeat as unchanged and a rewrite of the same version as a conflict to keep', async () => {
@@ -174,9 +236,56 @@ describe('ingestBatch', () => {
       {
         messageId: 'm2',
         caseRef: 'DA-000-0000002',
+        dependency: 'dynamodb:mirror',
         error: { name: 'ThrottlingException', httpStatusCode: 400 },
       },
     ]);
+    expect(h.metrics.DependencyFailures).toBe(1);
+  });
+
+  it('names the dependency that failed in every log line, and counts each failure', async () => {
+    const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const h = harness({
+      rejects: {
+        record: async () => {
+          throw refused();
+        },
+      },
+      state: {
+        recordIngest: async () => {
+          throw Object.assign(new Error('throttled'), {
+            name: 'ProvisionedThroughputExceededException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        },
+      },
+    });
+    const { response } = await ingestBatch(
+      event(sqsRecord('m1', 'not json'), sqsRecord('m2', body('created', aCase('DA-000-0000001')))),
+      h.deps,
+      NOW,
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(h.logs).toContainEqual([
+      'warn',
+      'feed message failed for now; SQS will retry it',
+      {
+        messageId: 'm1',
+        caseRef: undefined,
+        dependency: 'dynamodb:rejects',
+        error: { name: 'Error', code: 'ECONNREFUSED' },
+      },
+    ]);
+    expect(h.logs).toContainEqual([
+      'error',
+      'could not record the last ingest time',
+      {
+        dependency: 'dynamodb:state',
+        error: { name: 'ProvisionedThroughputExceededException', httpStatusCode: 400 },
+      },
+    ]);
+    expect(h.metrics).toMatchObject({ DependencyFailures: 2, IngestStateFailures: 1, RetriedMessages: 1 });
   });
 
   it('retries an invalid message whose reject could not be recorded, rather than losing it', async () => {
@@ -225,6 +334,11 @@ describe('ingestBatch', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(h.rejects).toHaveLength(1);
     expect(h.metrics.OpsReportFailures).toBe(1);
+    expect(h.logs).toContainEqual([
+      'error',
+      'could not report rejected messages to ops',
+      { dependency: 'sns:ops', error: { name: 'Error' } },
+    ]);
   });
 
   it('does not record an ingest when nothing was applied', async () => {

@@ -115,13 +115,13 @@ describe('parseChange', () => {
       'an unknown category',
       message({}, { category: 'burglary' }),
       'unknown-category',
-      /category 'burglary' is not in the config/,
+      /^case: category is not one of the config's categories \(domestic-abuse, /,
     ],
     [
       'an unknown district',
       message({}, { district: 'D99' }),
       'unknown-district',
-      /district 'D99' is not in the config/,
+      /^case: district is not one of the config's districts$/,
     ],
     [
       'a local time without offset',
@@ -145,19 +145,55 @@ describe('parseChange', () => {
       'a stage entered in the future',
       message({}, { stageEnteredAt: new Date(NOW + FUTURE_TOLERANCE_MS + 60_000).toISOString() }),
       'future-stage',
-      /stageEnteredAt .* is in the future/,
+      /^case: stageEnteredAt is in the future: it must be from 2018-01-01T00:00:00.000Z to 5 minutes after now \(2026-03-29T06:05:00.000Z\)$/,
+    ],
+    [
+      'a source update in the future',
+      message({}, { sourceUpdatedAt: '2026-03-29T08:00:00+01:00' }),
+      'implausible-date',
+      /^case: sourceUpdatedAt is in the future: it must be from 2018-01-01T/,
+    ],
+    [
+      'a stage entered before the bank-holiday list starts',
+      message({}, { stageEnteredAt: '2017-06-01T09:00:00Z' }),
+      'implausible-date',
+      /^case: stageEnteredAt is too early: it must be from 2018-01-01T00:00:00.000Z to /,
+    ],
+    [
+      'a source update in year 1',
+      message({}, { sourceUpdatedAt: '0001-01-01T00:00:00Z' }),
+      'implausible-date',
+      /^case: sourceUpdatedAt is too early/,
+    ],
+    [
+      'a __proto__ key in the case',
+      `{"changeType":"created","case":{"__proto__":{"district":"D99"},${JSON.stringify(goodCase).slice(1)}}`,
+      'invalid-fields',
+      /^case: __proto__ is not allowed as a field name$/,
+    ],
+    [
+      'a constructor key in the message',
+      `{"constructor":{"name":"x"},${message().slice(1)}`,
+      'invalid-fields',
+      /^constructor is not allowed as a field name$/,
+    ],
+    [
+      'a prototype key in the case',
+      message({}, { prototype: 1 }),
+      'invalid-fields',
+      /^case: prototype is not allowed as a field name$/,
     ],
     [
       'a closed change that leaves the case open',
       message({ changeType: 'closed' }),
       'inconsistent-change',
-      /changeType closed but case.stage awaiting-risk-assessment is an open stage/,
+      /^a closed change must leave the case closed: case.stage must be closed or referral-acknowledged$/,
     ],
     [
       'a reopened change that leaves the case closed',
       message({ changeType: 'reopened' }, { stage: 'closed' }),
       'inconsistent-change',
-      /not an open stage/,
+      /^a reopened change must leave the case open: case.stage must be one of awaiting-supervisor-review, /,
     ],
     [
       'a huge caseRef',
@@ -237,21 +273,65 @@ describe('validateRecord (an import line)', () => {
 });
 
 describe('schemaFieldsOf', () => {
-  it('keeps only schema fields, cuts long values and hides nested values', () => {
-    const kept = schemaFieldsOf({
-      changeType: 'created',
-      subjectName: PII,
-      sourceSequence: 3,
-      case: { ...goodCase, notes: PII, caseRef: `X${'Y'.repeat(5000)}`, district: { name: PII } },
-    });
+  it('keeps only schema fields, and of them only values the edge accepts', () => {
+    const kept = schemaFieldsOf(
+      {
+        changeType: 'created',
+        subjectName: PII,
+        sourceSequence: 3,
+        case: { ...goodCase, notes: PII, caseRef: `X${'Y'.repeat(5000)}`, district: { name: PII } },
+      },
+      vocabulary,
+      NOW,
+    );
     expect(JSON.stringify(kept)).not.toContain('SYNTHETIC-');
-    expect(kept).toMatchObject({ changeType: 'created', sourceSequence: 3, case: { district: '[object]' } });
-    const caseRef = String((kept?.case as Record<string, unknown> | undefined)?.caseRef);
-    expect(caseRef.length).toBeLessThan(260);
-    expect(caseRef).toMatch(/more characters cut/);
+    expect(kept).toEqual({
+      changeType: 'created',
+      sourceSequence: 3,
+      case: {
+        ...goodCase,
+        caseRef: '[withheld: a string of 5001 characters]',
+        district: '[withheld: an object]',
+      },
+    });
+  });
+
+  it('withholds an out-of-vocabulary category or district: it may be a name in the wrong column', () => {
+    const kept = schemaFieldsOf(
+      { changeType: 'created', case: { ...goodCase, category: 'synthetic-person', district: 'Synthetic7' } },
+      vocabulary,
+      NOW,
+    );
+    expect(kept?.case).toMatchObject({
+      category: '[withheld: a string of 16 characters]',
+      district: '[withheld: a string of 10 characters]',
+      riskLevel: 'high',
+    });
+    expect(JSON.stringify(kept)).not.toMatch(/synthetic/i);
+  });
+
+  it('withholds an implausible instant, an unknown changeType and a bad sequence', () => {
+    const kept = schemaFieldsOf(
+      {
+        changeType: 'SYNTHETIC',
+        sourceSequence: '19900517',
+        case: { ...goodCase, stageEnteredAt: '1990-05-17T00:00:00Z', childrenInvolved: 'yes' },
+      },
+      vocabulary,
+      NOW,
+    );
+    expect(kept).toEqual({
+      changeType: '[withheld: a string of 9 characters]',
+      sourceSequence: '[withheld: a string of 8 characters]',
+      case: {
+        ...goodCase,
+        stageEnteredAt: '[withheld: a string of 20 characters]',
+        childrenInvolved: '[withheld: a string of 3 characters]',
+      },
+    });
   });
 
   it('keeps nothing of a message that is not an object', () => {
-    expect(schemaFieldsOf('SYNTHETIC-PERSON-1')).toBeUndefined();
+    expect(schemaFieldsOf('SYNTHETIC-PERSON-1', vocabulary, NOW)).toBeUndefined();
   });
 });

@@ -1,166 +1,71 @@
+// What a person reads: one message per audience and place, every level in it highest first, an SMS
+// that always fits one segment and an email that leads with what happened and what to do, built to
+// fit by bytes, carrying nothing but references, categories, risk levels, stages, ages and links.
+
 import { describe, expect, it } from 'vitest';
-import { evaluateAll } from '#shared/domain/engine.ts';
 import {
-  groupAlerts,
+  emptySection,
+  type GroupMessage,
   renderEmail,
-  renderNotification,
   renderSms,
   smsSegments,
 } from '#shared/domain/notify.ts';
-import {
-  aCase,
-  alertLine,
-  aNotification,
-  at,
-  configWith,
-  DAY,
-  defaultConfig,
-  fitsOneSmsSegment,
-  HOUR,
-  ref,
-} from '#test/support/fixtures.ts';
+import { aGroupMessage, alertLine, DAY, fitsOneSmsSegment, HOUR, ref } from '#test/support/fixtures.ts';
 
-const NOW = at('2026-11-27T09:00:00Z');
-const DISTRICTS = ['D01', 'D02', 'D03', 'D04', 'D05', 'D06', 'D07', 'D08', 'D09', 'D10'];
+const LINK = 'https://qw.example.police.uk/q';
 
-/** 700 medium-risk domestic abuse cases without children, all at breach (72h to 5d), over ten districts. */
-function breachingBacklog() {
-  return Array.from({ length: 700 }, (_, i) =>
-    aCase({
-      caseRef: ref(i + 1),
-      riskLevel: 'medium',
-      district: DISTRICTS[i % 10],
-      stageEnteredAt: new Date(NOW - 72 * HOUR - i * 60_000).toISOString(),
-    }),
-  );
+/** A message with cases at every level: 2 escalation (1 new), 3 breach, 4 warning. */
+function allLevels(): GroupMessage {
+  const m = aGroupMessage([], { level: 'breach' });
+  const lines = (from: number, n: number, ageDays: number) =>
+    Array.from({ length: n }, (_, i) => alertLine(from + i, (ageDays - i) * DAY));
+  const escalation = lines(1, 2, 60);
+  m.sections.escalation = { count: 2, newCount: 1, lines: escalation, newRefs: new Set([ref(2)]) };
+  m.sections.breach = { count: 3, newCount: 0, lines: lines(10, 3, 20), newRefs: new Set() };
+  m.sections.warning = { count: 4, newCount: 0, lines: lines(20, 4, 5), newRefs: new Set() };
+  return m;
 }
 
-describe('groupAlerts', () => {
-  it('makes one notification per audience, district and level, not one per case', () => {
-    const result = evaluateAll(breachingBacklog(), defaultConfig(), NOW);
-
-    const notifications = groupAlerts(result.alerting, defaultConfig());
-
-    expect(result.alerting).toHaveLength(700);
-    expect(notifications).toHaveLength(10);
-    expect(notifications.map((n) => [n.audience, n.district, n.level])).toEqual(
-      DISTRICTS.map((d) => ['district-supervisor', d, 'breach']),
-    );
-    expect(notifications.map((n) => n.cases.length)).toEqual(DISTRICTS.map(() => 70));
-  });
-
-  it('keeps the groups few when cases reach several audiences and levels', () => {
-    const records = breachingBacklog().map((c, i) => ({
-      ...c,
-      riskLevel: i % 2 === 0 ? ('high' as const) : ('medium' as const),
-      childrenInvolved: i % 3 === 0,
-      stageEnteredAt: new Date(NOW - (i % 4) * 20 * HOUR - 5 * HOUR).toISOString(),
-    }));
-    const result = evaluateAll(records, defaultConfig(), NOW);
-
-    const notifications = groupAlerts(result.alerting, defaultConfig());
-    const keys = notifications.map((n) => `${n.audience}|${n.district}|${n.level}`);
-
-    expect(new Set(keys).size).toBe(keys.length);
-    expect(notifications.length).toBeLessThanOrEqual(DISTRICTS.length * 3 * 4);
-  });
-
-  it('lists the cases of a notification oldest first', () => {
-    const records = [
-      aCase({ caseRef: ref(1), stageEnteredAt: '2026-11-26T01:00:00Z' }),
-      aCase({ caseRef: ref(2), stageEnteredAt: '2026-11-25T20:00:00Z' }),
-      aCase({ caseRef: ref(3), stageEnteredAt: '2026-11-26T05:00:00Z' }),
-    ];
-    const result = evaluateAll(records, defaultConfig(), NOW);
-
-    const [first] = groupAlerts(result.alerting, defaultConfig());
-
-    expect(first?.cases.map((c) => c.caseRef)).toEqual([ref(2), ref(1), ref(3)]);
-  });
-
-  it('puts escalations first, then by district and audience', () => {
-    const records = [
-      aCase({ caseRef: ref(1), district: 'D02', stageEnteredAt: '2026-11-27T04:00:00Z' }), // warning
-      aCase({ caseRef: ref(2), district: 'D01', stageEnteredAt: '2026-11-24T04:00:00Z' }), // escalation
-    ];
-
-    const notifications = groupAlerts(evaluateAll(records, defaultConfig(), NOW).alerting, defaultConfig());
-
-    expect(notifications.map((n) => `${n.level} ${n.district} ${n.audience}`)).toEqual([
-      'escalation D01 district-supervisor',
-      'escalation D01 duty-inspector',
-      'escalation D01 marac-coordinator',
-      'warning D02 district-supervisor',
-      'warning D02 marac-coordinator',
-    ]);
-  });
-
-  it('sends a child case at escalation to the director of its district’s local authority', () => {
-    const child = aCase({
-      caseRef: 'CP-000-0000001',
-      category: 'child-protection',
-      riskLevel: 'high',
-      stage: 'awaiting-referral',
-      childrenInvolved: true,
-      district: 'D07',
-      stageEnteredAt: '2026-11-25T09:00:00Z', // 48h: past child-high's 36h escalation
-    });
-
-    const notifications = groupAlerts(evaluateAll([child], defaultConfig(), NOW).alerting, defaultConfig());
-    const director = notifications.find((n) => n.audience === 'director-childrens-services');
-
-    expect(director).toMatchObject({ district: 'D07', localAuthority: 'la-millbrook', level: 'escalation' });
-    expect(director?.cases.map((c) => c.caseRef)).toEqual(['CP-000-0000001']);
-  });
-
-  it('carries only the allowed fields of each case', () => {
-    const withExtras = { ...aCase(), subjectName: 'SYNTHETIC-PERSON-1', notes: 'SYNTHETIC-NOTE-1' };
-    const result = evaluateAll([withExtras], defaultConfig(), NOW);
-
-    const [notification] = groupAlerts(result.alerting, defaultConfig());
-
-    expect(Object.keys(notification?.cases[0] ?? {}).sort()).toEqual([
-      'ageMs',
-      'caseRef',
-      'category',
-      'riskLevel',
-      'stage',
-    ]);
-  });
-});
-
 describe('renderSms', () => {
-  it('fits one GSM-7 segment with the header, the oldest cases, the count of the rest and the link', () => {
+  it('counts every level highest first, says how many are new, and lists new cases first', () => {
+    const sms = renderSms(allLevels());
+
+    const lines = sms.split('\n');
+    expect(lines[0]).toBe('QW D01 Northgate: 2 ESCALATION (1 new), 3 BREACH, 4 WARNING');
+    expect(lines[1]).toBe(`${ref(2)} 59d new`);
+    expect(lines[2]).toBe(`${ref(1)} 60d`);
+    expect(lines.at(-1)).toBe(LINK);
+    expect(fitsOneSmsSegment(sms)).toBe(true);
+  });
+
+  it('fits one GSM-7 segment with the header, as many cases as fit and the link', () => {
     const cases = Array.from({ length: 70 }, (_, i) => alertLine(i + 1, (80 - i) * DAY));
 
-    const sms = renderSms(aNotification({ cases }), defaultConfig());
+    const sms = renderSms(aGroupMessage(cases, { newCount: 0 }));
 
     expect(smsSegments(sms)).toMatchObject({ segments: 1, encoding: 'GSM-7' });
     expect(fitsOneSmsSegment(sms)).toBe(true);
     const lines = sms.split('\n');
-    expect(lines[0]).toBe('QW BREACH D01 Northgate: 70 cases');
+    expect(lines[0]).toBe('QW D01 Northgate: 70 BREACH');
     expect(lines[1]).toBe(`${ref(1)} 80d`);
-    expect(lines.at(-2)).toMatch(/^\+\d+ more$/);
-    expect(lines.at(-1)).toBe('https://qw.example.police.uk/q');
-    const shown = lines.slice(1, -2).length;
-    expect(lines.at(-2)).toBe(`+${70 - shown} more`);
+    expect(lines.at(-1)).toBe(LINK);
+    expect(lines.length).toBeGreaterThan(4);
   });
 
   it('lists every case when they all fit', () => {
-    const sms = renderSms(
-      aNotification({ cases: [alertLine(1, 50 * HOUR), alertLine(2, 30 * HOUR)] }),
-      defaultConfig(),
-    );
+    const sms = renderSms(aGroupMessage([alertLine(1, 50 * HOUR), alertLine(2, 30 * HOUR)], { newCount: 0 }));
 
-    expect(sms).toBe(
-      `QW BREACH D01 Northgate: 2 cases\n${ref(1)} 2d 2h\n${ref(2)} 30h\nhttps://qw.example.police.uk/q`,
-    );
+    expect(sms).toBe(`QW D01 Northgate: 2 BREACH\n${ref(1)} 2d 2h\n${ref(2)} 30h\n${LINK}`);
   });
 
-  it('says "1 case" for one case', () => {
-    expect(renderSms(aNotification(), defaultConfig()).split('\n')[0]).toBe(
-      'QW BREACH D01 Northgate: 1 case',
-    );
+  it('links to the acknowledgement page when there is one', () => {
+    const m = aGroupMessage();
+    m.ackLinks = { sms: 'https://qw.example.police.uk/a/Ab3dEf7hJk', email: 'https://x.example/a/e' };
+
+    const sms = renderSms(m);
+
+    expect(sms.split('\n').at(-1)).toBe('https://qw.example.police.uk/a/Ab3dEf7hJk');
+    expect(sms).not.toContain(LINK);
   });
 
   it('fits one segment for 1000 cases with long references at escalation', () => {
@@ -168,165 +73,191 @@ describe('renderSms', () => {
       alertLine(i, 89 * DAY, { caseRef: `CP-${'9'.repeat(30)}-${String(i).padStart(4, '0')}` }),
     );
 
-    const sms = renderSms(aNotification({ level: 'escalation', cases }), defaultConfig());
+    const sms = renderSms(aGroupMessage(cases, { level: 'escalation' }));
 
     expect(smsSegments(sms).segments).toBe(1);
     expect(fitsOneSmsSegment(sms)).toBe(true);
-    expect(sms).toContain('1000 cases');
+    expect(sms).toContain('1000 ESCALATION (1000 new)');
   });
 
-  it('uses UCS-2 and still fits one 70-character segment when the district name needs it', () => {
-    const config = configWith(
-      ['D04: { name: Westbrook', 'D04: { name: Ŵ'],
-      ['linkBase: https://qw.example.police.uk/q', 'linkBase: https://q.example/q'],
-    );
+  it('uses UCS-2 and still fits one 70-character segment when the place name needs it', () => {
+    const m = aGroupMessage([alertLine(1, 30 * HOUR)], {
+      newCount: 0,
+      overrides: { place: 'D04', placeName: 'D04 Ŵ', linkBase: 'https://q.example/q' },
+    });
 
-    const sms = renderSms(aNotification({ district: 'D04', cases: [alertLine(1, 30 * HOUR)] }), config);
+    const sms = renderSms(m);
 
-    expect(sms).toBe(`QW BREACH D04 Ŵ: 1 case\n${ref(1)} 30h\nhttps://q.example/q`);
+    expect(sms).toBe(`QW D04 Ŵ: 1 BREACH\n${ref(1)} 30h\nhttps://q.example/q`);
     expect(smsSegments(sms)).toMatchObject({ segments: 1, encoding: 'UCS-2' });
     expect(sms.length).toBeLessThanOrEqual(70);
-    expect(fitsOneSmsSegment(sms)).toBe(true);
   });
 
-  it('drops a non-GSM district name rather than list no case at all', () => {
-    const config = configWith(['D05: { name: Kingsford', 'D05: { name: Ŵ']);
+  it('drops a non-GSM place name, and then the "new" counts, rather than list no case at all', () => {
+    const m = aGroupMessage([alertLine(1, 30 * HOUR)], { overrides: { place: 'D05', placeName: 'D05 Ŵ' } });
 
-    const sms = renderSms(aNotification({ district: 'D05', cases: [alertLine(1, 30 * HOUR)] }), config);
+    const sms = renderSms(m);
 
-    expect(sms).toBe(`QW BREACH D05: 1 case\n${ref(1)} 30h\nhttps://qw.example.police.uk/q`);
+    expect(sms).toBe(`QW D05: 1 BREACH (1 new)\n${ref(1)} 30h new\n${LINK}`);
   });
 
-  it('fits one segment with many cases and a non-GSM district name', () => {
-    const config = configWith(['D04: { name: Westbrook', 'D04: { name: Ŵestbrook']);
-    const cases = Array.from({ length: 300 }, (_, i) => alertLine(i, (300 - i) * HOUR));
-
-    const sms = renderSms(aNotification({ district: 'D04', level: 'escalation', cases }), config);
-
-    expect(smsSegments(sms).segments).toBe(1);
-    expect(fitsOneSmsSegment(sms)).toBe(true);
-    expect(sms).toContain('300 cases');
-  });
-
-  it('fits one segment when the district name holds an emoji (two UTF-16 units)', () => {
-    const config = configWith(
-      ['D10: { name: Riverside', 'D10: { name: "Riverside 🌊"'],
-      ['linkBase: https://qw.example.police.uk/q', 'linkBase: https://q.example/q'],
-    );
-
+  it('fits one segment when the place name holds an emoji (two UTF-16 units)', () => {
     for (const count of [1, 2, 3, 10, 500]) {
       const cases = Array.from({ length: count }, (_, i) => alertLine(i, (500 - i) * HOUR));
-      const sms = renderSms(aNotification({ district: 'D10', cases }), config);
+      const m = aGroupMessage(cases, {
+        overrides: { place: 'D10', placeName: 'D10 Riverside 🌊', linkBase: 'https://q.example/q' },
+      });
+
+      const sms = renderSms(m);
 
       expect(smsSegments(sms).segments).toBe(1);
       expect(fitsOneSmsSegment(sms)).toBe(true);
-      expect(sms).toMatch(/^QW BREACH D10/);
+      expect(sms).toMatch(/^QW D10/);
     }
   });
 
-  it('counts resolved cases in the header', () => {
-    const sms = renderSms(aNotification({ cases: [], resolved: [ref(1), ref(2)] }), defaultConfig());
+  it('says how many cases no longer wait when that is all there is', () => {
+    const m = aGroupMessage([], { overrides: { resolved: [ref(1), ref(2)], resolvedCount: 2 } });
 
-    expect(sms.split('\n')[0]).toBe('QW BREACH D01 Northgate: 2 resolved');
+    expect(renderSms(m).split('\n')[0]).toBe('QW D01 Northgate: 2 cases no longer waiting');
   });
 });
 
 describe('renderEmail', () => {
-  it('keeps the subject under 100 characters', () => {
-    const config = configWith(
-      ['D01: { name: Northgate', 'D01: { name: Northgate Upon Waterside'],
-      ['D01:', 'D01-NORTHGATE-CENTRAL-WATERSIDE:'],
+  it('keeps the subject under 100 characters, with no case detail in it', () => {
+    const m = aGroupMessage(
+      Array.from({ length: 12_345 }, (_, i) => alertLine(i, DAY)),
+      {
+        level: 'escalation',
+        overrides: { placeName: 'D01-NORTHGATE-CENTRAL-WATERSIDE Northgate Upon Waterside' },
+      },
     );
-    const notification = aNotification({
-      district: 'D01-NORTHGATE-CENTRAL-WATERSIDE',
-      level: 'escalation',
-      cases: Array.from({ length: 12_345 }, (_, i) => alertLine(i, DAY)),
-    });
 
-    const { subject } = renderEmail(notification, config, NOW);
+    const { subject } = renderEmail(m);
 
     expect(subject.length).toBeLessThan(100);
-    expect(subject).toMatch(/^\[queuewatch\] ESCALATION: 12345 cases at escalation in D01-NORTHGATE/);
+    expect(subject).toMatch(/^\[queuewatch\] New ESCALATION in D01-NORTHGATE/);
+    expect(subject).not.toMatch(/DA-/);
   });
 
-  it('gives a short subject naming the level, count and district', () => {
-    const { subject } = renderEmail(aNotification(), defaultConfig(), NOW);
-
-    expect(subject).toBe('[queuewatch] BREACH: 1 case at breach in D01 Northgate');
+  it('names news in the subject, and a reminder as a reminder', () => {
+    expect(renderEmail(aGroupMessage()).subject).toBe('[queuewatch] New BREACH in D01 Northgate: 1 breach');
+    expect(renderEmail(aGroupMessage(undefined, { newCount: 0 })).subject).toBe(
+      '[queuewatch] Reminder, BREACH in D01 Northgate: 1 breach',
+    );
+    expect(renderEmail(allLevels()).subject).toBe(
+      '[queuewatch] New ESCALATION in D01 Northgate: 2 escalation, 3 breach, 4 warning',
+    );
   });
 
-  it('lists every case with its category, risk, stage, age and link, oldest first', () => {
-    const cases = Array.from({ length: 120 }, (_, i) => alertLine(i + 1, (200 - i) * HOUR));
+  it('leads with what happened and what to do, then each level highest first, oldest first', () => {
+    const { body } = renderEmail(allLevels());
 
-    const { body } = renderEmail(aNotification({ cases }), defaultConfig(), NOW);
-
-    const caseLines = body.split('\n').filter((line) => line.startsWith('  DA-'));
-    expect(caseLines).toHaveLength(120);
+    const lines = body.split('\n');
+    expect(lines[0]).toBe(
+      'D01 Northgate, for the district-supervisor on call, as of 27 Nov 2026, 09:00 London time.',
+    );
+    expect(lines[1]).toBe(
+      '1 case reached a new level since the last message. Waiting in all: 2 escalation, 3 breach, 4 warning.',
+    );
+    expect(body).toMatch(/What to do: open each case in the case system \(sign-in required\)/);
+    const headings = lines.filter((l) => /^[A-Z]+ \(/.test(l));
+    expect(headings).toEqual(['ESCALATION (2, 1 new)', 'BREACH (3)', 'WARNING (4)']);
+    const caseLines = lines.filter((l) => l.startsWith('  DA-'));
     expect(caseLines[0]).toBe(
-      `  ${ref(1)}  domestic-abuse  high  awaiting-risk-assessment  8d 8h  https://qw.example.police.uk/q/${ref(1)}`,
+      `  ${ref(1)}  domestic-abuse  high  awaiting-risk-assessment  60d  ${LINK}/${ref(1)}`,
     );
-    expect(caseLines[119]).toContain(`${ref(120)}  domestic-abuse  high  awaiting-risk-assessment  3d 9h  `);
-    expect(body).toContain('as of 2026-11-27T09:00:00Z');
-    expect(body).toContain('sign-in required');
+    expect(caseLines[1]).toBe(
+      `  ${ref(2)}  domestic-abuse  high  awaiting-risk-assessment  59d  NEW  ${LINK}/${ref(2)}`,
+    );
+    expect(caseLines).toHaveLength(9);
+    expect(body).toContain('This message carries case references only.');
   });
 
-  it('caps a very long list with "and N more"', () => {
-    const cases = Array.from({ length: 12 }, (_, i) => alertLine(i + 1, DAY));
+  it('offers the acknowledgement link and says what acknowledging does and does not do', () => {
+    const m = aGroupMessage();
+    m.ackLinks = { email: 'https://qw.example.police.uk/a/Zz9Yy8Xx7W' };
+    m.acknowledged = 0;
 
-    const { body } = renderEmail(aNotification({ cases }), defaultConfig(), NOW, 10);
+    const { body } = renderEmail(m);
 
-    expect(body.split('\n').filter((line) => line.startsWith('  DA-'))).toHaveLength(10);
-    expect(body).toContain('  and 2 more: see https://qw.example.police.uk/q');
+    expect(body).toContain(
+      'acknowledge this message to pause its reminders: https://qw.example.police.uk/a/Zz9Yy8Xx7W',
+    );
+    expect(body).toContain('Acknowledging never stops a case reaching its next level');
   });
 
-  it('lists resolved cases', () => {
-    const { subject, body } = renderEmail(
-      aNotification({ cases: [], resolved: [ref(7)] }),
-      defaultConfig(),
-      NOW,
-    );
+  it('cuts a long list to its byte budget, counting the rest per level', () => {
+    const cases = Array.from({ length: 300 }, (_, i) => alertLine(i + 1, (400 - i) * HOUR));
 
-    expect(subject).toBe('[queuewatch] BREACH: 1 case resolved in D01 Northgate');
-    expect(body).toContain(`No longer waiting`);
-    expect(body).toContain(`  ${ref(7)}`);
+    const { subject, body } = renderEmail(aGroupMessage(cases), 8 * 1024);
+
+    const listed = body.split('\n').filter((line) => line.startsWith('  DA-')).length;
+    expect(listed).toBeGreaterThan(10);
+    expect(listed).toBeLessThan(300);
+    expect(body).toContain(`  and ${300 - listed} more at breach: see ${LINK}`);
+    expect(Buffer.byteLength(`${subject}\n\n${body}`)).toBeLessThanOrEqual(8 * 1024);
+  });
+
+  it('lists resolved cases, capped with how many more', () => {
+    const resolved = Array.from({ length: 400 }, (_, i) => ref(i + 1));
+    const m = aGroupMessage([], { overrides: { resolved, resolvedCount: 1000 } });
+
+    const { subject, body } = renderEmail(m, 4 * 1024);
+
+    expect(subject).toBe('[queuewatch] 1000 cases no longer waiting in D01 Northgate');
+    expect(body).toContain('No longer waiting since the last message');
+    const listed = body.split('\n').filter((l) => /^ {2}DA-/.test(l)).length;
+    expect(listed).toBeGreaterThan(0);
+    expect(body).toContain(`  and ${1000 - listed} more`);
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(4 * 1024);
   });
 });
 
-describe('renderNotification', () => {
-  it('contains only references, categories, risk levels, stages, ages, districts and the link', () => {
-    const config = defaultConfig();
-    const cases = [
+describe('a message', () => {
+  it('contains only references, categories, risk levels, stages, ages, the place and links', () => {
+    const m = aGroupMessage([
       alertLine(1, 3 * DAY),
       alertLine(2, 50 * HOUR, {
         category: 'child-protection',
         riskLevel: 'medium',
         stage: 'awaiting-referral',
       }),
-    ];
-
-    const rendered = renderNotification(aNotification({ cases }), config, NOW);
-
-    const allowedWords = new Set([
-      ...[ref(1), ref(2), 'domestic-abuse', 'child-protection', 'high', 'medium', 'awaiting-risk-assessment'],
-      ...['awaiting-referral', '3d', '2d', '2h', 'D01', 'Northgate', 'https://qw.example.police.uk/q'],
-      `https://qw.example.police.uk/q/${ref(1)}`,
-      `https://qw.example.police.uk/q/${ref(2)}`,
     ]);
-    const smsWords = rendered.sms
-      .split(/\s+/)
-      .map((w) => w.replace(/:$/, ''))
-      .filter(Boolean);
-    expect(
-      smsWords.filter((w) => !allowedWords.has(w) && !['QW', 'BREACH', '2', 'cases'].includes(w)),
-    ).toEqual([]);
-    const emailCaseLines = rendered.email.body.split('\n').filter((l) => /^ {2}[A-Z]{2}-/.test(l));
-    for (const line of emailCaseLines) {
-      expect(
-        line
-          .trim()
-          .split(/\s+/)
-          .filter((w) => !allowedWords.has(w)),
-      ).toEqual([]);
+    m.sections.warning = emptySection();
+
+    const sms = renderSms(m);
+    const { body } = renderEmail(m);
+
+    const allowed = new Set([
+      ...[ref(1), ref(2), 'domestic-abuse', 'child-protection', 'high', 'medium', 'awaiting-risk-assessment'],
+      ...[
+        'awaiting-referral',
+        '3d',
+        '2d',
+        '2h',
+        'D01',
+        'Northgate',
+        LINK,
+        'QW',
+        'BREACH',
+        '(2',
+        'new)',
+        'new',
+      ],
+      `${LINK}/${ref(1)}`,
+      `${LINK}/${ref(2)}`,
+      '2',
+      'NEW',
+    ]);
+    const words = (text: string) =>
+      text
+        .split(/\s+/)
+        .map((w) => w.replace(/[:,]$/, ''))
+        .filter(Boolean);
+    expect(words(sms).filter((w) => !allowed.has(w))).toEqual([]);
+    for (const line of body.split('\n').filter((l) => /^ {2}[A-Z]{2}-/.test(l))) {
+      expect(words(line).filter((w) => !allowed.has(w))).toEqual([]);
     }
   });
 });

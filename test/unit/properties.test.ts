@@ -4,6 +4,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
+import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
+import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { parseConfig } from '#shared/config/load.ts';
 import { LEVELS, type Level } from '#shared/config/schema.ts';
@@ -16,15 +19,15 @@ import {
   RISK_LEVELS,
 } from '#shared/domain/case.ts';
 import { minimumMs, parseLimit } from '#shared/domain/duration.ts';
-import { evaluateAll, evaluateCase, levelDeadlines } from '#shared/domain/engine.ts';
+import { audienceLevels, evaluateAll, evaluateCase, levelDeadlines } from '#shared/domain/engine.ts';
 import {
-  groupAlerts,
-  type Notification,
+  type GroupMessage,
   oldestLineFirst,
   renderEmail,
   renderSms,
   smsSegments,
 } from '#shared/domain/notify.ts';
+import { runScan } from '#shared/scan/run-scan.ts';
 import {
   at,
   DAY,
@@ -241,71 +244,83 @@ const renderConfigs = (() => {
   return { shipped: defaultConfig(), ucs2, longest };
 })();
 
-const notificationArb = fc
-  .tuple(fc.constantFrom(...Object.values(renderConfigs)), fc.constantFrom(...LEVELS), fc.nat())
-  .chain(([config, level, pick]) => {
+const messageArb = fc
+  .tuple(fc.constantFrom(...Object.values(renderConfigs)), fc.nat())
+  .chain(([config, pick]) => {
     const districts = Object.keys(config.file.districts);
     const district = districts[pick % districts.length] as string;
+    const line = fc.record({
+      caseRef: fc.stringMatching(CASE_REF_PATTERN),
+      category: fc.constantFrom(...config.file.categories),
+      riskLevel: fc.constantFrom(...RISK_LEVELS),
+      stage: fc.constantFrom(...OPEN_STAGES),
+      ageMs: fc.integer({ min: 0, max: 120 * DAY }),
+    });
+    const section = fc
+      .tuple(fc.array(line, { maxLength: 300 }), fc.nat({ max: 300 }))
+      .map(([lines, extra]) => {
+        const sorted = [...lines].sort(oldestLineFirst);
+        const newRefs = new Set(sorted.filter((_, i) => i % 3 === 0).map((l) => l.caseRef));
+        return { count: sorted.length + extra, newCount: newRefs.size, lines: sorted, newRefs };
+      });
     return fc
       .record({
-        cases: fc.array(
-          fc.record({
-            caseRef: fc.stringMatching(CASE_REF_PATTERN),
-            category: fc.constantFrom(...config.file.categories),
-            riskLevel: fc.constantFrom(...RISK_LEVELS),
-            stage: fc.constantFrom(...OPEN_STAGES),
-            ageMs: fc.integer({ min: 0, max: 120 * DAY }),
-          }),
-          { minLength: 1, maxLength: 1000 },
-        ),
+        warning: section,
+        breach: section,
+        escalation: section,
         resolved: fc.array(fc.stringMatching(CASE_REF_PATTERN), { maxLength: 30 }),
       })
-      .map(({ cases, resolved }) => ({
+      .filter((s) => s.warning.count + s.breach.count + s.escalation.count > 0)
+      .map(({ warning, breach, escalation, resolved }) => ({
         config,
-        notification: {
+        message: {
           audience: 'district-supervisor',
-          district,
-          localAuthority: config.localAuthorityOf(district),
-          level,
-          cases: [...cases].sort(oldestLineFirst),
+          place: district,
+          placeName: config.placeName('district-supervisor', district),
+          atMs: at('2026-11-27T09:00:00Z'),
+          sections: { warning, breach, escalation },
+          acknowledged: 0,
           resolved,
-        } satisfies Notification,
+          resolvedCount: resolved.length,
+          linkBase: config.file.linkBase,
+        } satisfies GroupMessage,
       }));
   });
 
 describe('rendered messages', () => {
-  it('every SMS fits one segment, with the level, the district, the link and the oldest case', () => {
+  it('every SMS fits one segment, with the place, the link and a case when there is room', () => {
     fc.assert(
-      fc.property(notificationArb, ({ config, notification }) => {
-        const sms = renderSms(notification, config);
+      fc.property(messageArb, ({ config, message }) => {
+        const sms = renderSms(message);
 
         expect(smsSegments(sms).segments).toBe(1);
         expect(fitsOneSmsSegment(sms)).toBe(true);
-        expect(sms.startsWith(`QW ${notification.level.toUpperCase()} ${notification.district}`)).toBe(true);
+        expect(sms.startsWith(`QW ${message.place}`)).toBe(true);
         expect(sms.endsWith(`\n${config.file.linkBase}`)).toBe(true);
-        // With ids and a link of ordinary length there is always room for the oldest case.
-        if (config !== renderConfigs.longest) expect(sms).toContain(`\n${notification.cases[0]?.caseRef} `);
+        // With ids and a link of ordinary length there is always room for one case.
+        const anyLine = LEVELS.some((l) => message.sections[l].lines.length > 0);
+        if (config !== renderConfigs.longest && anyLine) expect(sms.split('\n').length).toBeGreaterThan(2);
       }),
       { numRuns: 100 },
     );
   });
 
-  it('every email subject is under 100 characters and the body lists every case with its age', () => {
+  it('every email subject is under 100 characters and the body lists every case it holds', () => {
     fc.assert(
-      fc.property(notificationArb, ({ config, notification }) => {
-        const { subject, body } = renderEmail(notification, config, at('2026-11-27T09:00:00Z'));
+      fc.property(messageArb, ({ config, message }) => {
+        const { subject, body } = renderEmail(message);
 
         expect(subject.length).toBeLessThan(100);
         const listed = body
           .split('\n')
-          .filter((line) => line.startsWith('  ') && line.includes(config.file.linkBase));
-        expect(listed).toHaveLength(Math.min(notification.cases.length, 500));
+          .filter((line) => line.startsWith('  ') && line.includes(`${config.file.linkBase}/`));
+        expect(listed).toHaveLength(LEVELS.reduce((n, l) => n + message.sections[l].lines.length, 0));
       }),
       { numRuns: 60 },
     );
   });
 
-  it('groups alerting cases into one notification per audience, district and level', () => {
+  it('sends each audience at each place one message a run, listing every case waiting for it', async () => {
     const config = defaultConfig();
     const now = at('2026-11-27T09:00:00Z');
     const recordArb = caseArb(config).chain((c) =>
@@ -313,19 +328,44 @@ describe('rendered messages', () => {
         .integer({ min: 0, max: 60 * DAY })
         .map((age) => ({ ...c, stageEnteredAt: new Date(now - age).toISOString() })),
     );
-    fc.assert(
-      fc.property(fc.uniqueArray(recordArb, { selector: (r) => r.caseRef, maxLength: 300 }), (records) => {
-        const { alerting } = evaluateAll(records, config, now);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(recordArb, { selector: (r) => r.caseRef, maxLength: 300 }),
+        async (records) => {
+          const { alerting } = evaluateAll(records, config, now);
+          const items = records.map((r) => toMirrorItem(r, now) as unknown as Record<string, unknown>);
 
-        const notifications = groupAlerts(alerting, config);
+          const result = await runScan({
+            config,
+            nowMs: now,
+            runId: 'prop',
+            source: {
+              pages: async function* () {
+                yield items;
+              },
+            },
+            ledger: new MemoryLedger(),
+            publisher: new CallbackPublisher(),
+            audit: new MemoryAuditLog(),
+          });
 
-        const keys = notifications.map((n) => `${n.audience}|${n.district}|${n.level}`);
-        expect(new Set(keys).size).toBe(keys.length);
-        const notified = new Set(notifications.flatMap((n) => n.cases.map((c) => c.caseRef)));
-        expect(alerting.filter((e) => !notified.has(e.record.caseRef))).toEqual([]);
-        for (const n of notifications) expect([...n.cases].sort(oldestLineFirst)).toEqual(n.cases);
-      }),
-      { numRuns: 60 },
+          const alerts = result.messages.filter((m) => m.kind !== 'summary');
+          const groups = alerts.flatMap((m) => m.groups);
+          expect(new Set(groups).size).toBe(groups.length);
+          const listed = new Set(
+            alerts.flatMap((m) => m.groups.flatMap((g) => m.caseRefs.map((c) => `${c}|${g}`))),
+          );
+          for (const e of alerting) {
+            for (const audience of audienceLevels(e, config).keys()) {
+              expect(listed).toContain(
+                `${e.record.caseRef}|${audience}@${config.placeOf(audience, e.record.district)}`,
+              );
+            }
+          }
+          expect(result.smsSent).toBeLessThanOrEqual(config.file.sms.maxPerRun + 1);
+        },
+      ),
+      { numRuns: 30 },
     );
   });
 });

@@ -1,30 +1,33 @@
-// What a run decides to send, against the ledger: new levels notify, the same level repeats on its
-// interval, a new stage is a new episode, in-flight claims are left alone, resolved cases get one line.
+// What a run decides to send, against the ledger: news goes at once, reminders on each audience's
+// interval and outside its quiet hours, one message per audience and place covering every level,
+// acknowledgements pause reminders but never news, what no longer waits gets one line, and a case
+// the scan cannot read is neither sent nor resolved.
 
 import { describe, expect, it } from 'vitest';
-import { ledgerGroup, ledgerShardOf } from '#shared/adapters/ledger.ts';
 import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
+import type { CompiledConfig } from '#shared/config/compile.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
-import { runScan } from '#shared/scan/run-scan.ts';
+import { runScan, type SentMessage } from '#shared/scan/run-scan.ts';
+import { configWith } from '#test/support/fixtures.ts';
 
 const config = loadConfig();
 const HOUR = 3_600_000;
-const T0 = Date.parse('2026-11-27T09:00:00Z');
+const T0 = Date.parse('2026-11-27T09:00:00Z'); // a Friday, 09:00 London (GMT)
 
 type Item = Record<string, unknown>;
-const daHigh = (caseRef: string, enteredMs: number): Item => ({
+const daHigh = (caseRef: string, enteredMs: number, district = 'D01'): Item => ({
   caseRef,
   category: 'domestic-abuse',
   riskLevel: 'high',
-  district: 'D01',
+  district,
   stage: 'awaiting-risk-assessment',
   stageEnteredAt: new Date(enteredMs).toISOString(),
   childrenInvolved: false,
 });
 
-function harness() {
+function harness(withConfig: CompiledConfig = config) {
   const ledger = new MemoryLedger();
   let items: Item[] = [];
   const source: OpenCaseSource = {
@@ -35,19 +38,20 @@ function harness() {
   const sent: OutgoingMessage[] = [];
   const run = (nowMs: number, runId = `run-${nowMs}`) =>
     runScan({
-      config,
+      config: withConfig,
       nowMs,
       runId,
       source,
       ledger,
       publisher: new CallbackPublisher((m) => sent.push(m)),
       audit: new MemoryAuditLog(),
+      retry: { attempts: 1, baseDelayMs: 0 },
     });
   return { ledger, sent, run, set: (next: Item[]) => (items = next) };
 }
 
-const toSupervisor = <T extends { audience: string }>(messages: T[]) =>
-  messages.filter((m) => m.audience === 'district-supervisor');
+const to = (group: string, messages: SentMessage[]) => messages.filter((m) => m.groups.includes(group));
+const SUPERVISOR = 'district-supervisor@D01';
 
 describe('scan decisions', () => {
   it('notifies a warning once, then the breach as soon as it falls due', async () => {
@@ -58,23 +62,61 @@ describe('scan decisions', () => {
     const stillWarn = await h.run(T0 + 5 * HOUR);
     const atBreach = await h.run(T0 + 24 * HOUR);
 
-    expect(toSupervisor(atWarn.messages).map((m) => m.level)).toEqual(['warning']);
+    expect(to(SUPERVISOR, atWarn.messages).map((m) => m.trigger)).toEqual(['new-warning']);
     expect(stillWarn.messages).toEqual([]);
-    expect(toSupervisor(atBreach.messages).map((m) => m.level)).toEqual(['breach']);
+    expect(to(SUPERVISOR, atBreach.messages).map((m) => [m.trigger, m.levels])).toEqual([
+      ['new-breach', ['breach']],
+    ]);
   });
 
-  it('repeats a level after its repeat interval and not before', async () => {
+  it('reminds an audience of an unacknowledged breach on its own interval and not before', async () => {
     const h = harness();
     h.set([daHigh('DA-000-0000001', T0 - 25 * HOUR)]);
 
     await h.run(T0);
-    const before = await h.run(T0 + 4 * HOUR - 60_000);
-    const after = await h.run(T0 + 4 * HOUR);
+    const before = await h.run(T0 + 8 * HOUR - 60_000);
+    const after = await h.run(T0 + 8 * HOUR);
 
-    expect(before.messages).toEqual([]);
-    expect(toSupervisor(after.messages).map((m) => `${m.level} ${m.caseRefs.join()}`)).toEqual([
-      'breach DA-000-0000001',
+    expect(to(SUPERVISOR, before.messages)).toEqual([]);
+    expect(to(SUPERVISOR, after.messages).map((m) => `${m.trigger} ${m.caseRefs.join()}`)).toEqual([
+      'repeat-breach DA-000-0000001',
     ]);
+    // The MARAC coordinator's breach reminder is 24 hours: not yet.
+    expect(to('marac-coordinator@la-northgate', after.messages)).toEqual([]);
+  });
+
+  it('sends each audience at each place one message covering every level due, highest first', async () => {
+    const h = harness();
+    h.set([
+      daHigh('DA-000-0000001', T0 - 50 * HOUR), // escalation
+      daHigh('DA-000-0000002', T0 - 30 * HOUR), // breach
+      daHigh('DA-000-0000003', T0 - 5 * HOUR), // warning
+    ]);
+
+    const first = await h.run(T0);
+
+    const [message] = to(SUPERVISOR, first.messages);
+    expect(to(SUPERVISOR, first.messages)).toHaveLength(1);
+    expect(message?.levels).toEqual(['warning', 'breach', 'escalation']);
+    expect(message?.sms?.split('\n')[0]).toBe(
+      'QW D01 Northgate: 1 ESCALATION (1 new), 1 BREACH (1 new), 1 WARNING (1 new)',
+    );
+    expect(message?.caseRefs).toEqual(['DA-000-0000001', 'DA-000-0000002', 'DA-000-0000003']);
+  });
+
+  it('lists the whole picture in a reminder, so reminders of every level line up', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR), daHigh('DA-000-0000002', T0 - 30 * HOUR)]);
+    await h.run(T0);
+
+    const reminder = await h.run(T0 + 4 * HOUR);
+    const laterBreachReminder = await h.run(T0 + 8 * HOUR);
+
+    expect(to(SUPERVISOR, reminder.messages).map((m) => [m.trigger, m.levels])).toEqual([
+      ['repeat-escalation', ['breach', 'escalation']],
+    ]);
+    // The breach was listed four hours ago: its own 8-hour reminder counts from then.
+    expect(to(SUPERVISOR, laterBreachReminder.messages).map((m) => m.trigger)).toEqual(['repeat-escalation']);
   });
 
   it('treats a new stage as a new episode, with a new clock', async () => {
@@ -85,14 +127,30 @@ describe('scan decisions', () => {
 
     const next = await h.run(T0 + 5 * 60_000);
 
-    expect(toSupervisor(next.messages).map((m) => m.level)).toEqual(['warning']);
+    expect(to(SUPERVISOR, next.messages).map((m) => m.trigger)).toEqual(['new-warning']);
   });
 
-  it('leaves a case another run is sending alone until its lease runs out', async () => {
+  it('does not send a level again when a re-grade takes a case down and back up in the same stage', async () => {
+    const h = harness();
+    const high = daHigh('DA-000-0000001', T0 - 30 * HOUR); // breach under da-high-assessment (24h)
+    h.set([high]);
+    await h.run(T0);
+    h.set([{ ...high, riskLevel: 'medium' }]); // 30h: warning under da-medium (24h/72h)
+    const lowered = await h.run(T0 + 5 * 60_000);
+    h.set([high]);
+
+    const raised = await h.run(T0 + 10 * 60_000);
+    const reminder = await h.run(T0 + 8 * HOUR);
+
+    expect(to(SUPERVISOR, lowered.messages)).toEqual([]);
+    expect(to(SUPERVISOR, raised.messages)).toEqual([]);
+    expect(to(SUPERVISOR, reminder.messages).map((m) => m.trigger)).toEqual(['repeat-breach']);
+  });
+
+  it('leaves a group another run is sending alone until its lease runs out', async () => {
     const h = harness();
     h.set([daHigh('DA-000-0000001', T0 - 30 * HOUR)]);
-    const group = ledgerGroup('district-supervisor', 'D01', ledgerShardOf('DA-000-0000001'));
-    await h.ledger.claim({ group, audience: 'district-supervisor', district: 'D01', shard: 0 }, undefined, {
+    await h.ledger.claimGroup({ audience: 'district-supervisor', place: 'D01' }, undefined, {
       runId: 'other',
       leaseUntil: T0 + 60_000,
     });
@@ -100,24 +158,291 @@ describe('scan decisions', () => {
     const during = await h.run(T0);
     const afterLease = await h.run(T0 + 2 * 60_000);
 
-    expect(toSupervisor(during.messages)).toEqual([]);
-    expect(during.inFlightElsewhere).toBe(1);
-    expect(toSupervisor(afterLease.messages).map((m) => m.caseRefs)).toEqual([['DA-000-0000001']]);
+    expect(to(SUPERVISOR, during.messages)).toEqual([]);
+    expect(during.inFlightElsewhere).toBeGreaterThanOrEqual(1);
+    expect(to(SUPERVISOR, afterLease.messages).map((m) => m.caseRefs)).toEqual([['DA-000-0000001']]);
   });
 
-  it('sends a resolved-only message when nothing else goes to that audience', async () => {
+  it('sends resolved lines alone by email only, once the audience has heard nothing for 4 hours', async () => {
     const h = harness();
     h.set([daHigh('DA-000-0000001', T0 - 5 * HOUR)]);
     await h.run(T0);
     h.set([]);
 
-    const next = await h.run(T0 + 5 * 60_000);
-    const after = await h.run(T0 + 10 * 60_000);
+    const soon = await h.run(T0 + 5 * 60_000);
+    const later = await h.run(T0 + 4 * HOUR);
+    const after = await h.run(T0 + 4 * HOUR + 5 * 60_000);
 
-    expect(toSupervisor(next.messages).map((m) => ({ cases: m.caseRefs, resolved: m.resolved }))).toEqual([
-      { cases: [], resolved: ['DA-000-0000001'] },
-    ]);
-    expect(h.ledger.shards.size).toBe(0);
+    expect(to(SUPERVISOR, soon.messages)).toEqual([]);
+    expect(
+      to(SUPERVISOR, later.messages).map((m) => ({ kind: m.kind, cases: m.caseRefs, resolved: m.resolved })),
+    ).toEqual([{ kind: 'email-only', cases: [], resolved: ['DA-000-0000001'] }]);
+    expect(h.ledger.casesOf('district-supervisor')).toEqual([]);
     expect(after.messages).toEqual([]);
+  });
+
+  it('carries resolved lines on the next message to the same audience and place', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 5 * HOUR)]);
+    await h.run(T0);
+    h.set([daHigh('DA-000-0000002', T0 - 30 * HOUR)]);
+
+    const next = await h.run(T0 + 5 * 60_000);
+
+    expect(to(SUPERVISOR, next.messages).map((m) => [m.trigger, m.caseRefs, m.resolved])).toEqual([
+      ['new-breach', ['DA-000-0000002'], ['DA-000-0000001']],
+    ]);
+  });
+
+  it('neither sends nor resolves a case it cannot read, and tells which', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 5 * HOUR), daHigh('DA-000-0000002', T0 - 5 * HOUR)]);
+    await h.run(T0);
+    // A config push removed the category, or the item was corrupted: unreadable now.
+    h.set([
+      { ...daHigh('DA-000-0000001', T0 - 5 * HOUR), category: 'burglary' },
+      daHigh('DA-000-0000002', T0 - 5 * HOUR),
+    ]);
+
+    const later = await h.run(T0 + 5 * HOUR);
+
+    expect(later.invalid).toEqual({
+      total: 1,
+      listed: [{ caseRef: 'DA-000-0000001', reason: expect.any(String) }],
+    });
+    expect(later.messages.flatMap((m) => m.resolved)).toEqual([]);
+    expect(h.ledger.casesOf('district-supervisor').sort()).toEqual(['DA-000-0000001', 'DA-000-0000002']);
+  });
+
+  it('resolves nothing when the index could not be read to the end, and still sends what it read', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 5 * HOUR)]);
+    await h.run(T0);
+    const failing: OpenCaseSource = {
+      async *pages() {
+        yield [daHigh('DA-000-0000009', T0 - 30 * HOUR)];
+        throw Object.assign(new Error('network'), { name: 'TimeoutError' });
+      },
+    };
+
+    const result = await runScan({
+      config,
+      nowMs: T0 + 5 * HOUR,
+      runId: 'partial',
+      source: failing,
+      ledger: h.ledger,
+      publisher: new CallbackPublisher(),
+      audit: new MemoryAuditLog(),
+    });
+
+    expect(result.readComplete).toBe(false);
+    expect(result.failures.map((f) => [f.stage, f.error])).toEqual([['read', 'TimeoutError']]);
+    expect(to(SUPERVISOR, result.messages).map((m) => [m.caseRefs, m.resolved])).toEqual([
+      [['DA-000-0000009'], []],
+    ]);
+    expect(h.ledger.casesOf('district-supervisor')).toContain('DA-000-0000001');
+  });
+});
+
+describe('acknowledgement', () => {
+  it('pauses reminders for that audience only, and never the next level', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 25 * HOUR)]); // breach; escalates at 48h
+    const first = await h.run(T0);
+    const sentAt = T0;
+    await h.ledger.acknowledge({
+      audience: 'district-supervisor',
+      place: 'D01',
+      asOf: sentAt,
+      at: T0 + HOUR,
+      until: { breach: T0 + HOUR + 8 * HOUR },
+    });
+
+    const reminderTime = await h.run(T0 + 8 * HOUR);
+    const escalation = await h.run(T0 + 23 * HOUR);
+
+    expect(to(SUPERVISOR, first.messages)).toHaveLength(1);
+    expect(to(SUPERVISOR, reminderTime.messages)).toEqual([]);
+    expect(to(SUPERVISOR, escalation.messages).map((m) => m.trigger)).toEqual(['new-escalation']);
+    // The duty inspector and the MARAC coordinator were not acknowledged for: their news still went.
+    expect(to('duty-inspector@D01', escalation.messages).map((m) => m.trigger)).toEqual(['new-escalation']);
+  });
+
+  it('does not cover a case notified after the acknowledged message', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 25 * HOUR)]);
+    await h.run(T0);
+    await h.ledger.acknowledge({
+      audience: 'district-supervisor',
+      place: 'D01',
+      asOf: T0,
+      at: T0 + 60_000,
+      until: { breach: T0 + 20 * HOUR },
+    });
+    h.set([daHigh('DA-000-0000001', T0 - 25 * HOUR), daHigh('DA-000-0000002', T0 - 24 * HOUR - 60_000)]);
+    await h.run(T0 + 2 * HOUR); // DA-2 is news
+    const reminder = await h.run(T0 + 10 * HOUR);
+
+    expect(to(SUPERVISOR, reminder.messages).map((m) => [m.trigger, m.caseRefs])).toEqual([
+      ['repeat-breach', ['DA-000-0000001', 'DA-000-0000002']],
+    ]);
+  });
+});
+
+describe('quiet hours', () => {
+  const quietConfig = configWith([
+    'repeat: { warning: never, breach: 8h, escalation: 4h }\n  duty-inspector:',
+    "repeat: { warning: 1h, breach: 8h, escalation: 4h }\n    quietHours: { from: '22:00', to: '07:00' }\n  duty-inspector:",
+  ]);
+
+  it.each([
+    ['in winter (GMT)', '2026-01-15T21:30:00Z', '2026-01-15T22:30:00Z', '2026-01-16T07:00:00Z'],
+    ['in summer (BST)', '2026-07-15T20:30:00Z', '2026-07-15T21:30:00Z', '2026-07-16T06:00:00Z'],
+    [
+      'on the night the clocks go forward',
+      '2026-03-28T21:30:00Z',
+      '2026-03-28T22:30:00Z',
+      '2026-03-29T06:00:00Z',
+    ],
+    [
+      'on the night the clocks go back',
+      '2026-10-24T20:30:00Z',
+      '2026-10-24T22:30:00Z',
+      '2026-10-25T07:00:00Z',
+    ],
+  ])(
+    'holds reminders and new warnings from 22:00 to 07:00 London time %s',
+    async (_, beforeIso, nightIso, morningIso) => {
+      const h = harness(quietConfig);
+      const before = Date.parse(beforeIso);
+      const night = Date.parse(nightIso);
+      const morning = Date.parse(morningIso);
+      h.set([daHigh('DA-000-0000001', before - 5 * HOUR)]); // a warning, reminded hourly
+      const evening = await h.run(before);
+      h.set([
+        daHigh('DA-000-0000001', before - 5 * HOUR),
+        daHigh('DA-000-0000002', night - 4 * HOUR - 60_000),
+      ]);
+
+      const atNight = await h.run(night);
+      const lateNight = await h.run(morning - 60_000);
+      const atSeven = await h.run(morning);
+
+      expect(to(SUPERVISOR, evening.messages).map((m) => m.trigger)).toEqual(['new-warning']);
+      expect(to(SUPERVISOR, atNight.messages)).toEqual([]);
+      expect(to(SUPERVISOR, lateNight.messages)).toEqual([]);
+      expect(to(SUPERVISOR, atSeven.messages).map((m) => [m.trigger, m.caseRefs])).toEqual([
+        ['new-warning', ['DA-000-0000001', 'DA-000-0000002']],
+      ]);
+    },
+  );
+
+  it('still sends a new breach at night at once', async () => {
+    const h = harness(quietConfig);
+    const night = Date.parse('2026-01-15T23:30:00Z');
+    h.set([daHigh('DA-000-0000001', night - 24 * HOUR)]);
+
+    const result = await h.run(night);
+
+    expect(to(SUPERVISOR, result.messages).map((m) => m.trigger)).toEqual(['new-breach']);
+  });
+});
+
+describe('the SMS budget', () => {
+  const tight = configWith(['maxPerRun: 20', 'maxPerRun: 5']);
+
+  it('serves new escalations first, then takes places in turns, never in name order', async () => {
+    const h = harness(tight);
+    // D01 has three escalations and a breach; D02..D10 one new breach each; D09 an escalation.
+    h.set([
+      daHigh('DA-001-0000001', T0 - 50 * HOUR, 'D01'),
+      daHigh('DA-009-0000001', T0 - 49 * HOUR, 'D09'),
+      ...['D02', 'D03', 'D04', 'D05', 'D06', 'D07', 'D08', 'D10'].map((d, i) =>
+        daHigh(`DA-0${d.slice(1)}-000000${i}`, T0 - (30 + i) * HOUR, d),
+      ),
+    ]);
+
+    const result = await h.run(T0);
+
+    const withSms = result.messages.filter((m) => m.kind === 'alert');
+    expect(withSms).toHaveLength(5);
+    // The escalations (supervisor, duty inspector, MARAC coordinator at D01 and D09) come first,
+    // the two places taking turns.
+    expect(withSms.map((m) => m.trigger)).toEqual(Array(5).fill('new-escalation'));
+    expect(
+      new Set(withSms.map((m) => m.place.replace('la-northgate', 'D01').replace('la-stonebridge', 'D09'))),
+    ).toEqual(new Set(['D01', 'D09']));
+    // Every breach went by email, and their phones were told.
+    const summary = result.messages.find((m) => m.kind === 'summary');
+    expect(summary?.groups).toEqual(
+      expect.arrayContaining(['district-supervisor@D02', 'district-supervisor@D10']),
+    );
+    expect(result.smsStarved.length).toBeGreaterThan(0);
+  });
+
+  it('gives every place with a new breach its SMS before any place gets a second, when the budget allows', async () => {
+    const budget = configWith(['maxPerRun: 20', 'maxPerRun: 10']);
+    const h = harness(budget);
+    const districts = ['D01', 'D02', 'D03', 'D04', 'D05', 'D06', 'D07', 'D08', 'D09', 'D10'];
+    h.set(districts.map((d, i) => daHigh(`DA-0${d.slice(1)}-000000${i}`, T0 - 30 * HOUR, d)));
+
+    const result = await h.run(T0);
+
+    const supervisorsWithSms = result.messages.filter(
+      (m) => m.kind === 'alert' && m.audience === 'district-supervisor',
+    );
+    expect(supervisorsWithSms.map((m) => m.place).sort()).toEqual(districts);
+  });
+
+  it('never sends an SMS to one group twice in a run, nor a summary to a group that had its SMS', async () => {
+    const h = harness(tight);
+    h.set(
+      Array.from({ length: 40 }, (_, i) =>
+        daHigh(`DA-000-${String(i).padStart(7, '0')}`, T0 - (20 + i) * HOUR, `D0${(i % 9) + 1}`),
+      ),
+    );
+
+    const result = await h.run(T0);
+
+    const smsGroups = result.messages.filter((m) => m.sms).flatMap((m) => m.groups);
+    expect(new Set(smsGroups).size).toBe(smsGroups.length);
+  });
+});
+
+describe('SMS by level (smsFor)', () => {
+  it('sends a warning to an audience that takes warnings by email only by email, without a summary SMS', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 5 * HOUR)]); // a warning: supervisor (SMS) and MARAC (email only)
+
+    const result = await h.run(T0);
+
+    expect(to('marac-coordinator@la-northgate', result.messages).map((m) => m.kind)).toEqual(['email-only']);
+    expect(to(SUPERVISOR, result.messages).map((m) => m.kind)).toEqual(['alert']);
+    expect(result.messages.filter((m) => m.kind === 'summary')).toEqual([]);
+    expect(result.smsStarved).toEqual([]);
+  });
+});
+
+describe('acknowledgements together', () => {
+  it('keep each level paused until the later of two acknowledgements, whichever is pressed first', async () => {
+    const ledger = new MemoryLedger();
+    const key = { audience: 'district-supervisor', place: 'D01' };
+    const newer = { ...key, asOf: T0 + HOUR, at: T0 + 2 * HOUR, until: { escalation: T0 + 6 * HOUR } };
+    const older = {
+      ...key,
+      asOf: T0,
+      at: T0 + 3 * HOUR,
+      until: { breach: T0 + 11 * HOUR, escalation: T0 + 4 * HOUR },
+    };
+
+    await ledger.acknowledge(newer);
+    await ledger.acknowledge(older);
+
+    expect(ledger.acks.get('acks/district-supervisor/D01')).toEqual({
+      ...key,
+      asOf: T0 + HOUR,
+      at: T0 + 3 * HOUR,
+      until: { breach: T0 + 11 * HOUR, escalation: T0 + 6 * HOUR },
+    });
   });
 });

@@ -1,5 +1,7 @@
-// The scan handler's contract: the config in force, metrics with a heartbeat only for a whole
-// successful run, and a failed publish reported to ops and raised (so the Errors alarm fires).
+// The scan handler's contract: its clock is the only "now" (an event cannot move it), metrics with
+// a heartbeat only for a whole successful run, failures raised after everything settled and told to
+// ops truthfully, reports sent when they change rather than every run, and disclosures the log
+// could not take kept until it can.
 
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
@@ -7,11 +9,11 @@ import { CallbackPublisher, MemoryAuditLog, MemoryOpsNotifier } from '#shared/ad
 import type { StateStore } from '#shared/adapters/state-store.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import { metrics } from '#shared/lambda/observability.ts';
-import { createScanHandler, ScanDeliveryError, type ScanDeps } from '#shared/scan/handler.ts';
-import type { OpenCaseSource, Publisher } from '#shared/scan/ports.ts';
+import { createScanHandler, type ScanDeps, ScanIncompleteError } from '#shared/scan/handler.ts';
+import type { AuditEntry, AuditLog, OpenCaseSource, Publisher } from '#shared/scan/ports.ts';
 
 const config = loadConfig();
-const AT = '2026-11-27T09:00:00.000Z';
+const AT = Date.parse('2026-11-27T09:00:00.000Z');
 const item = {
   caseRef: 'DA-000-0000001',
   category: 'domestic-abuse',
@@ -25,43 +27,54 @@ const item = {
 
 class MemoryState implements StateStore {
   readonly items = new Map<string, Record<string, unknown>>();
+  failing = false;
   async get(name: string) {
+    if (this.failing)
+      throw Object.assign(new Error('down'), { name: 'ProvisionedThroughputExceededException' });
     return this.items.get(name);
   }
   async put(name: string, value: Record<string, unknown>) {
+    if (this.failing)
+      throw Object.assign(new Error('down'), { name: 'ProvisionedThroughputExceededException' });
     this.items.set(name, value);
   }
 }
 
-function deps(items: Record<string, unknown>[], publisher: Publisher = new CallbackPublisher()) {
+function deps(items: Record<string, unknown>[], overrides: Partial<ScanDeps> = {}) {
   const source: OpenCaseSource = {
     async *pages() {
       yield items;
     },
   };
   const ops = new MemoryOpsNotifier();
+  const state = new MemoryState();
   const built: ScanDeps = {
     config: async () => ({ config, source: 'parameter' }),
     source,
     ledger: new MemoryLedger(),
-    publisher,
+    publisher: new CallbackPublisher(),
     audit: new MemoryAuditLog(),
     ops,
-    state: new MemoryState(),
+    state,
+    ...overrides,
   };
-  return { built, ops };
+  return { built, ops, state };
 }
 
 const context = { awsRequestId: 'req-1' };
+const options = { clock: () => AT, retry: { attempts: 2, baseDelayMs: 0 } };
+const failWith = (name: string) => async () => {
+  throw Object.assign(new Error('boom: DA-SECRET-VALUE'), { name });
+};
 
 describe('the scan handler', () => {
-  it('evaluates as of event.at and emits a heartbeat after a whole run', async () => {
+  it('evaluates as of its clock, whatever an event says, and emits a heartbeat after a whole run', async () => {
     const addMetric = vi.spyOn(metrics, 'addMetric');
     const { built } = deps([item]);
 
-    const result = await createScanHandler(built)({ at: AT }, context);
+    const result = await createScanHandler(built, options)({ at: '2020-01-01T00:00:00Z' }, context);
 
-    expect(result.at).toBe(AT);
+    expect(result.at).toBe(new Date(AT).toISOString());
     expect(result.runId).toBe('req-1');
     expect(result.levels.breach).toBe(1);
     expect(addMetric).toHaveBeenCalledWith('Heartbeat', 'Count', 1);
@@ -69,41 +82,109 @@ describe('the scan handler', () => {
     addMetric.mockRestore();
   });
 
-  it('raises, tells ops and skips the heartbeat when a publish fails', async () => {
+  it('publishes the oldest age per category in seconds, with its unit', async () => {
+    const calls: unknown[][] = [];
+    const single = vi.spyOn(metrics, 'singleMetric').mockImplementation(
+      () =>
+        ({
+          addDimension: (...args: unknown[]) => calls.push(['dimension', ...args]),
+          addDimensions: (...args: unknown[]) => calls.push(['dimensions', ...args]),
+          addMetric: (...args: unknown[]) => calls.push(args),
+        }) as never,
+    );
+    const { built } = deps([item]);
+
+    await createScanHandler(built, options)({}, context);
+
+    expect(calls).toContainEqual(['dimension', 'category', 'domestic-abuse']);
+    expect(calls).toContainEqual(['OldestAgeSeconds', 'Seconds', 30 * 3600]);
+    single.mockRestore();
+  });
+
+  it('raises after the run settles, tells ops what happens next, and skips the heartbeat when a publish fails', async () => {
     const addMetric = vi.spyOn(metrics, 'addMetric');
-    const failing: Publisher = {
-      publish: async () => {
-        throw Object.assign(new Error('boom'), { name: 'InternalErrorException' });
-      },
-    };
-    const { built, ops } = deps([item], failing);
+    const failing: Publisher = { publish: failWith('InternalErrorException') };
+    const { built, ops } = deps([item], { publisher: failing });
 
-    const run = createScanHandler(built)({ at: AT }, context);
+    const run = createScanHandler(built, options)({}, context);
 
-    await expect(run).rejects.toBeInstanceOf(ScanDeliveryError);
-    expect(ops.messages[0]?.subject).toMatch(/failed to publish/);
-    expect(ops.messages[0]?.text).not.toContain('boom');
+    await expect(run).rejects.toBeInstanceOf(ScanIncompleteError);
+    const report = ops.messages.find((m) => /failed step/.test(m.subject));
+    expect(report?.text).toMatch(
+      /publish for district-supervisor@D01: InternalErrorException\. not sent; it stays due/,
+    );
+    expect(report?.text).not.toContain('boom');
     expect(addMetric).not.toHaveBeenCalledWith('Heartbeat', 'Count', 1);
     addMetric.mockRestore();
   });
 
-  it('reports invalid mirror items to ops once, not every run', async () => {
+  it('reports unreadable mirror items to ops when their number changes, not every run', async () => {
     const bad = { ...item, caseRef: 'DA-000-0000002', category: 'burglary' };
     const { built, ops } = deps([item, bad]);
-    const handler = createScanHandler(built);
+    const handler = createScanHandler(built, options);
 
-    const first = await handler({ at: AT }, context);
-    await handler({ at: AT }, context);
+    const first = await handler({}, context);
+    await handler({}, context);
 
-    expect(first.invalid).toEqual([
-      { caseRef: 'DA-000-0000002', reason: expect.stringMatching(/category 'burglary'/) },
-    ]);
-    expect(ops.messages.filter((m) => /invalid items/.test(m.subject))).toHaveLength(1);
+    expect(first.invalid).toEqual({
+      total: 1,
+      listed: [{ caseRef: 'DA-000-0000002', reason: expect.stringMatching(/^category is not one of/) }],
+    });
+    expect(ops.messages.filter((m) => /cannot evaluate/.test(m.subject))).toHaveLength(1);
   });
 
-  it('rejects an event.at that is not an instant', async () => {
-    const { built } = deps([]);
+  it('keeps alerting when the state table and the ops topic are down', async () => {
+    const { built, state } = deps([item], { ops: { notify: failWith('AuthorizationErrorException') } });
+    state.failing = true;
+    const published: unknown[] = [];
+    built.publisher = new CallbackPublisher((m) => published.push(m));
 
-    await expect(createScanHandler(built)({ at: 'yesterday' }, context)).rejects.toThrow(/event.at/);
+    const result = await createScanHandler(built, options)({}, context);
+
+    expect(result.messages.length).toBeGreaterThan(0);
+    expect(published.length).toBe(result.messages.length);
+  });
+
+  it('keeps a disclosure the log could not take, and writes it on the next run', async () => {
+    const written: AuditEntry[] = [];
+    let down = true;
+    const audit: AuditLog = {
+      record: async (entry) => {
+        if (down) throw Object.assign(new Error('x'), { name: 'ThrottlingException' });
+        written.push(entry);
+      },
+    };
+    const { built, state } = deps([item], { audit });
+    const handler = createScanHandler(built, options);
+
+    await expect(handler({}, context)).rejects.toBeInstanceOf(ScanIncompleteError);
+    const kept = state.items.get('audit-pending')?.entries as AuditEntry[];
+    down = false;
+    await handler({}, context);
+
+    expect(kept.map((e) => e.caseRefs)).toEqual([['DA-000-0000001'], ['DA-000-0000001']]);
+    expect(written.map((e) => e.audience).sort()).toEqual(['district-supervisor', 'marac-coordinator']);
+    expect(state.items.get('audit-pending')?.entries).toEqual([]);
+  });
+});
+
+describe('the scan handler and the calendar', () => {
+  it('tells ops once when working-day deadlines fall beyond the bank-holiday list, and still alerts', async () => {
+    const beyond = Date.parse('2031-06-02T09:00:00.000Z');
+    const referred = {
+      ...item,
+      caseRef: 'DA-000-0000031',
+      stage: 'referred',
+      stageEnteredAt: '2031-05-28T09:00:00.000Z',
+    };
+    const { built, ops } = deps([referred]);
+    const handler = createScanHandler(built, { ...options, clock: () => beyond });
+
+    const first = await handler({}, context);
+    await handler({}, context);
+
+    expect(first.calendarUncovered).toBeGreaterThan(0);
+    expect(first.messages.length).toBeGreaterThan(0);
+    expect(ops.messages.filter((m) => /bank-holiday list/.test(m.subject))).toHaveLength(1);
   });
 });

@@ -4,8 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import { showSignals } from '#shared/cli/signals-command.ts';
 import { parseConfig } from '#shared/config/load.ts';
-import { LEVELS } from '#shared/config/schema.ts';
-import { signalsSchema } from '#shared/config/signals-schema.ts';
 import type { FlowKey } from '#shared/domain/flow.ts';
 import { configTextWith, configWith, defaultConfig, defaultConfigText } from '#test/support/fixtures.ts';
 
@@ -83,11 +81,6 @@ describe('the shipped signals', () => {
     ]);
     expect(signals.audiencesFor('feed-stopped', undefined)).toEqual(['ops', 'senior-officer']);
     expect(signals.matchingRoutes('flow-stopped', 'D04')).toEqual([0, 4]);
-  });
-
-  it('restates the alert levels exactly', () => {
-    const levels = signalsSchema.shape.flowStopped.unwrap().shape.districtLevel.unwrap().options;
-    expect(levels).toEqual([...LEVELS]);
   });
 });
 

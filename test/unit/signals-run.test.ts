@@ -109,10 +109,15 @@ describe('the signals run', { timeout: 60_000 }, () => {
     const message = h.published.at(-1) as OutgoingMessage;
     expect(message).toMatchObject({
       kind: 'alert',
+      groups: [
+        'district-supervisor@D07',
+        'director-childrens-services@la-millbrook',
+        'mash-manager@la-millbrook',
+      ],
       audience: ['district-supervisor', 'director-childrens-services', 'mash-manager'],
       district: 'D07',
       localAuthority: 'la-millbrook',
-      level: 'escalation',
+      level: ['escalation'],
     });
     expect(h.audit.entries.at(-1)).toMatchObject({
       caseRefs: [],
@@ -211,6 +216,7 @@ describe('the signals run', { timeout: 60_000 }, () => {
     expect(feed.sms).toMatch(/^QW SIGNAL All districts: no case movements since .*The feed may be down\./);
     expect(feed.district).toEqual(DISTRICTS);
     expect(feed.audience).toEqual(['ops', 'senior-officer']);
+    expect(feed.groups).toEqual(['ops@force', 'senior-officer@force']);
     expect(fitsOneSegment(feed.sms as string)).toBe(true);
   });
 

@@ -1,0 +1,106 @@
+// `queuewatch subscribers check`: validates a deployment config against the admin config and prints
+// who would receive what (phones and inboxes per audience and place) and what nobody receives.
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
+import type { Coverage } from '../delivery/coverage.ts';
+import {
+  type DeploymentCheck,
+  DeploymentConfigError,
+  loadDeploymentFile,
+} from '../delivery/deploy-config.ts';
+import { print } from './output.ts';
+
+export const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** The coverage table and warnings as an engineer reads them before a deploy. */
+export function formatCoverage(check: DeploymentCheck, source: string, configSource: string): string {
+  const { deployment, coverage, warnings } = check;
+  const phones = deployment.subscribers.filter((s) => s.protocol === 'sms').length;
+  const lines = [
+    `${source} against ${configSource}: OK; ${plural(deployment.subscribers.length, 'subscriber')} ` +
+      `(${plural(phones, 'phone')}, ${plural(deployment.subscribers.length - phones, 'inbox', 'inboxes')}), ` +
+      `${plural(deployment.opsEmails.length, 'ops email')}`,
+    '',
+    ...table(coverage),
+  ];
+  if (coverage.neverAlerted.length > 0) {
+    lines.push('', `not alerted by any route: ${coverage.neverAlerted.join(', ')}`);
+  }
+  lines.push('');
+  if (warnings.length === 0) lines.push('every audience is received wherever the config alerts it');
+  else lines.push(`warnings (${warnings.length}):`, ...warnings.map((w) => `  ${w.message}`));
+  return lines.join('\n');
+}
+
+function table(coverage: Coverage): string[] {
+  const header = ['audience', 'place', 'phones', 'inboxes', 'alerted at', 'nobody receives'];
+  const rows = coverage.rows.map((r) => [
+    r.audience,
+    r.scope === 'force' ? `force (${r.placeName})` : `${r.place} ${r.placeName}`,
+    String(r.phones),
+    String(r.inboxes),
+    r.alertedAt.join(', '),
+    r.nobodyAt.length > 0 ? r.nobodyAt.join(', ') : '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const numeric = new Set([2, 3]);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+export interface SubscribersCheckOptions {
+  deployConfig?: string;
+  config?: string;
+  strict?: boolean;
+  json?: boolean;
+}
+
+/** The action of `queuewatch subscribers check` (declared, with its options, in program.ts). */
+export function subscribersCheck(options: SubscribersCheckOptions): void {
+  const path = resolve(options.deployConfig ?? DEFAULT_DEPLOY_CONFIG);
+  const config = loadConfig(options.config ?? DEFAULT_CONFIG_PATH);
+  let check: DeploymentCheck;
+  try {
+    if (!options.deployConfig && !existsSync(path)) {
+      throw new DeploymentConfigError(path, [
+        {
+          path: '',
+          message: 'no such file: pass --deploy-config PATH, or run from the directory that has it',
+        },
+      ]);
+    }
+    check = loadDeploymentFile(path, config);
+  } catch (error) {
+    if (!(error instanceof DeploymentConfigError)) throw error;
+    process.stderr.write(`queuewatch: ${error.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
+  if (options.json) {
+    print(
+      JSON.stringify(
+        {
+          stage: check.deployment.stage,
+          production: check.deployment.production,
+          coverage: check.coverage.rows,
+          neverAlerted: check.coverage.neverAlerted,
+          warnings: check.warnings.map((w) => w.message),
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    print(formatCoverage(check, source, options.config ?? DEFAULT_CONFIG_PATH));
+  }
+  if (options.strict && check.warnings.length > 0) process.exitCode = 1;
+}

@@ -1,0 +1,128 @@
+// Who would receive what: for each audience and place (district, local authority or the force) the
+// admin config can alert, how many phones and inboxes the deployment subscribes, and which levels
+// nobody receives. The synth warns about the gaps; `queuewatch subscribers check` prints the table.
+
+import { type CompiledConfig, openCaseKeys } from '../config/compile.ts';
+import { LEVELS, type Level } from '../config/schema.ts';
+import type { Deployment, Subscriber } from './subscriptions.ts';
+
+/** Where a force-scoped audience's alerts go: one place, the whole force. */
+export const FORCE = 'force';
+
+export interface CoverageRow {
+  audience: string;
+  scope: 'district' | 'local-authority' | 'force';
+  /** A district id, a local authority id, or `force`. */
+  place: string;
+  placeName: string;
+  /** The levels the config can alert this audience at in this place. */
+  alertedAt: Level[];
+  /** Subscribers who receive at least one of those levels. */
+  phones: number;
+  inboxes: number;
+  /** Levels alerted here that no subscriber receives. */
+  nobodyAt: Level[];
+}
+
+export interface Coverage {
+  rows: CoverageRow[];
+  /** Audiences that no route (nor the fallback) ever alerts. */
+  neverAlerted: string[];
+  /** Per audience with gaps, one line grouping its places by the levels nobody receives. */
+  gaps: Array<{ audience: string; message: string }>;
+}
+
+/** The place a subscriber's filter policy matches: its district, local authority, or the force. */
+export function placeOf(subscriber: Subscriber, scope: CoverageRow['scope']): string | undefined {
+  if (scope === 'district') return subscriber.district;
+  if (scope === 'local-authority') return subscriber.localAuthority;
+  return FORCE;
+}
+
+/** Every (audience, place, level) the config can alert, found by routing every combination of case
+ * attributes the config allows (a few thousand), the ceiling's audiences included. */
+function alertedPlaces(config: CompiledConfig): Map<string, Map<string, Set<Level>>> {
+  const { file } = config;
+  const found = new Map<string, Map<string, Set<Level>>>();
+  const add = (audience: string, district: string, level: Level) => {
+    const scope = file.audiences[audience]?.scope;
+    if (!scope) return;
+    const place =
+      scope === 'district'
+        ? district
+        : scope === 'local-authority'
+          ? config.localAuthorityOf(district)
+          : FORCE;
+    const places = found.get(audience) ?? new Map<string, Set<Level>>();
+    found.set(audience, places);
+    const levels = places.get(place) ?? new Set<Level>();
+    places.set(place, levels);
+    levels.add(level);
+  };
+  for (const key of openCaseKeys(file)) {
+    const ownRuleIsCeiling = config.ruleFor(key) === config.ceiling;
+    for (const level of LEVELS) {
+      for (const audience of config.audiencesFor(key, level)) add(audience, key.district, level);
+      if (!ownRuleIsCeiling) {
+        for (const audience of config.ceilingAudiencesFor(key, level)) add(audience, key.district, level);
+      }
+    }
+  }
+  return found;
+}
+
+export function coverageOf(deployment: Deployment, config: CompiledConfig): Coverage {
+  const { file } = config;
+  const alerted = alertedPlaces(config);
+  const rows: CoverageRow[] = [];
+  const neverAlerted: string[] = [];
+  const gaps: Coverage['gaps'] = [];
+
+  for (const [audience, { scope }] of Object.entries(file.audiences)) {
+    const places = alerted.get(audience);
+    if (!places) {
+      neverAlerted.push(audience);
+      continue;
+    }
+    // Places in the config's order, so the table reads like the config.
+    const allPlaces =
+      scope === 'district'
+        ? Object.entries(file.districts).map(([id, d]) => [id, d.name] as const)
+        : scope === 'local-authority'
+          ? Object.entries(file.localAuthorities).map(([id, la]) => [id, la.name] as const)
+          : [[FORCE, file.force] as const];
+    const gapsByLevels = new Map<string, string[]>();
+    for (const [place, placeName] of allPlaces) {
+      const levels = places.get(place);
+      if (!levels) continue;
+      const alertedAt = LEVELS.filter((l) => levels.has(l));
+      const receiving = deployment.subscribers.filter(
+        (s) =>
+          s.audience === audience &&
+          placeOf(s, scope) === place &&
+          alertedAt.some((l) => !s.levels || s.levels.includes(l)),
+      );
+      const nobodyAt = alertedAt.filter((l) => !receiving.some((s) => !s.levels || s.levels.includes(l)));
+      rows.push({
+        audience,
+        scope,
+        place,
+        placeName,
+        alertedAt,
+        phones: receiving.filter((s) => s.protocol === 'sms').length,
+        inboxes: receiving.filter((s) => s.protocol === 'email').length,
+        nobodyAt,
+      });
+      if (nobodyAt.length > 0) {
+        const levelsText = nobodyAt.join(', ');
+        gapsByLevels.set(levelsText, [...(gapsByLevels.get(levelsText) ?? []), place]);
+      }
+    }
+    const parts = [...gapsByLevels].map(([levels, where]) =>
+      scope === 'force' ? `${levels} (force-wide)` : `${levels} in ${where.join(', ')}`,
+    );
+    if (parts.length > 0)
+      gaps.push({ audience, message: `${audience}: nobody receives ${parts.join('; ')}` });
+  }
+  return { rows, neverAlerted, gaps };
+}

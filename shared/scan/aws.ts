@@ -1,0 +1,71 @@
+// The scan function's composition root: the AWS adapters built from the function's environment,
+// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call; tests
+// hand in clients pointed at local servers (and fault-injecting ones).
+
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TokenAckLinks } from '../ack/links.ts';
+import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
+import { DynamoAuditLog } from '../adapters/audit-log.ts';
+import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { DynamoLedger } from '../adapters/ledger.ts';
+import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
+import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
+import { SnsPublisher } from '../adapters/sns-publisher.ts';
+import { DynamoStateStore } from '../adapters/state-store.ts';
+import { optionalEnv, requireEnv } from '../lambda/env.ts';
+import { traced } from '../lambda/observability.ts';
+import type { ScanDeps } from './handler.ts';
+
+export interface ScanClients {
+  dynamodb: DynamoDBClient;
+  sns: SNSClient;
+  ssm: SSMClient;
+}
+
+export function awsScanDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  clients: ScanClients = {
+    dynamodb: traced(new DynamoDBClient({})),
+    sns: traced(new SNSClient({})),
+    ssm: traced(new SSMClient({})),
+  },
+): ScanDeps {
+  const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const state = new DynamoStateStore(doc, requireEnv('STATE_TABLE', env));
+  const ops = new SnsOpsNotifier(clients.sns, requireEnv('OPS_TOPIC_ARN', env));
+  const configSource = new RuntimeConfigSource(
+    new SSMProvider({ awsSdkV3Client: clients.ssm }),
+    requireEnv('CONFIG_PARAMETER', env),
+    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    state,
+    ops,
+  );
+  // Acknowledgement links need their table and the page's own address, both set by the stack (the
+  // config's acknowledge.baseUrl, when set, replaces the address in each link). A run without them
+  // (`queuewatch local --aws` without ACK_BASE_URL) links its alerts to the case system only.
+  const ackBaseUrl = optionalEnv('ACK_BASE_URL', env);
+  const ackLinksTable = optionalEnv('ACK_LINKS_TABLE', env);
+  return {
+    config: () => configSource.current(),
+    source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env)),
+    ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
+    publisher: new SnsPublisher(clients.sns, requireEnv('ALERT_TOPIC_ARN', env)),
+    audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
+    ...(ackLinksTable && ackBaseUrl
+      ? {
+          links: new TokenAckLinks(new DynamoAckLinkStore(doc, ackLinksTable), {
+            baseUrl: ackBaseUrl,
+            config: async () => (await configSource.current()).config,
+          }),
+        }
+      : {}),
+    ops,
+    state,
+  };
+}

@@ -1,0 +1,266 @@
+// Stage 2 of a run: decide, against the ledger, what each audience at each place should hear. Each
+// evaluated case joins its audiences' groups (one per audience and place); a case new to a level
+// (or in a new stage) is news, the rest are still waiting. A group is due when it has news, when a
+// level's reminder interval has passed for cases nobody acknowledged (outside its quiet hours), or
+// when resolved lines have waited long enough on their own. Only what a message needs is kept:
+// counts, the oldest lines of each level, and the ledger changes to record if it is sent.
+
+import type { CompiledConfig } from '../config/compile.ts';
+import { isQuiet } from '../config/policy.ts';
+import { audienceLevels, type Evaluation } from '../domain/engine.ts';
+import { LEVELS, LEVELS_HIGHEST_FIRST, type Level, rankOf } from '../domain/levels.ts';
+import { type AlertLine, alertLine, oldestLineFirst } from '../domain/notify.ts';
+import { ackId, caseShardId, groupStateId, ledgerShardOf } from './ledger-keys.ts';
+import type { CaseEntry, GroupAck, GroupState, LedgerSnapshot } from './ports.ts';
+
+/** Why a group hears from us this run, most urgent first: the order the SMS budget serves them.
+ * A new warning waits out its audience's quiet hours, as reminders do. */
+export const TRIGGERS = [
+  'new-escalation',
+  'new-breach',
+  'repeat-escalation',
+  'repeat-breach',
+  'new-warning',
+  'repeat-warning',
+  'resolved-only',
+] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+/** The level a trigger is about (undefined: resolved lines only). */
+export const triggerLevel = (trigger: Trigger): Level | undefined =>
+  trigger === 'resolved-only' ? undefined : (trigger.split('-')[1] as Level);
+
+/** Cases listed per level in a message; the rest are counted. Bounds a run's memory by the number
+ * of groups, not by the queue. */
+export const LINES_PER_LEVEL = 300;
+/** Resolved lines ride on the next message; alone, they wait this long since the last one. */
+export const RESOLVED_ALONE_AFTER_MS = 4 * 3_600_000;
+
+interface Section {
+  count: number;
+  newCount: number;
+  newLines: AlertLine[];
+  oldLines: AlertLine[];
+}
+
+/** A ledger change to record if the group's message goes out: an entry to set, or null to drop. */
+export interface ShardChange {
+  audience: string;
+  district: string;
+  shard: number;
+  entries: Map<string, CaseEntry | null>;
+}
+
+export interface GroupPlan {
+  audience: string;
+  place: string;
+  state: GroupState | undefined;
+  ack: GroupAck | undefined;
+  sections: Record<Level, Section>;
+  /** Still-waiting cases whose reminders an acknowledgement pauses. */
+  acknowledged: number;
+  /** Still-waiting cases nobody acknowledged, per level, and when each level was last notified. */
+  unacked: Record<Level, number>;
+  latestNotified: Partial<Record<Level, number>>;
+  resolved: string[];
+  resolvedCount: number;
+  /** The levels the resolved cases were last notified at. */
+  resolvedLevels: Set<Level>;
+  changes: Map<string, ShardChange>;
+  districts: Set<string>;
+  localAuthorities: Set<string>;
+  categories: Set<string>;
+  oldestAgeMs: number;
+  /** Set by finish(): why this group hears from us, if it does. */
+  trigger?: Trigger;
+  /** Another run holds this group's claim: its cases are that run's to send. */
+  busy: boolean;
+}
+
+const keep = (lines: AlertLine[], line: AlertLine) => {
+  lines.push(line);
+  // Amortised: sort and cut only when the list has doubled.
+  if (lines.length >= 2 * LINES_PER_LEVEL) {
+    lines.sort(oldestLineFirst);
+    lines.length = LINES_PER_LEVEL;
+  }
+};
+
+export class GroupBook {
+  private readonly plans = new Map<string, GroupPlan>();
+  /** Ledger entries whose case was seen (alerting or held) this run, per shard. */
+  private readonly seen = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly config: CompiledConfig,
+    private readonly ledger: LedgerSnapshot,
+    private readonly nowMs: number,
+    private readonly runId: string,
+  ) {}
+
+  private plan(audience: string, place: string): GroupPlan {
+    const key = `${audience}@${place}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      const state = this.ledger.groups.get(groupStateId(audience, place));
+      plan = {
+        audience,
+        place,
+        state,
+        ack: this.ledger.acks.get(ackId(audience, place)),
+        sections: {
+          warning: { count: 0, newCount: 0, newLines: [], oldLines: [] },
+          breach: { count: 0, newCount: 0, newLines: [], oldLines: [] },
+          escalation: { count: 0, newCount: 0, newLines: [], oldLines: [] },
+        },
+        acknowledged: 0,
+        unacked: { warning: 0, breach: 0, escalation: 0 },
+        latestNotified: {},
+        resolved: [],
+        resolvedCount: 0,
+        resolvedLevels: new Set(),
+        changes: new Map(),
+        districts: new Set(),
+        localAuthorities: new Set(),
+        categories: new Set(),
+        oldestAgeMs: 0,
+        busy:
+          state?.claim !== undefined &&
+          state.claim.runId !== this.runId &&
+          state.claim.leaseUntil > this.nowMs,
+      };
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  private markSeen(shardId: string, caseRef: string) {
+    let refs = this.seen.get(shardId);
+    if (!refs) {
+      refs = new Set();
+      this.seen.set(shardId, refs);
+    }
+    refs.add(caseRef);
+  }
+
+  private change(plan: GroupPlan, district: string, shard: number, caseRef: string, entry: CaseEntry | null) {
+    const id = caseShardId(plan.audience, district, shard);
+    let change = plan.changes.get(id);
+    if (!change) {
+      change = { audience: plan.audience, district, shard, entries: new Map() };
+      plan.changes.set(id, change);
+    }
+    change.entries.set(caseRef, entry);
+  }
+
+  /** An open case, evaluated: it joins the group of each audience it reaches. */
+  add(evaluation: Evaluation): void {
+    if (evaluation.level === 'none') return;
+    const { record } = evaluation;
+    const shard = ledgerShardOf(record.caseRef);
+    let line: AlertLine | undefined;
+    for (const [audience, level] of audienceLevels(evaluation, this.config)) {
+      const plan = this.plan(audience, this.config.placeOf(audience, record.district));
+      const shardId = caseShardId(audience, record.district, shard);
+      this.markSeen(shardId, record.caseRef);
+      const entry = this.ledger.shards.get(shardId)?.cases.get(record.caseRef);
+      const isNew =
+        entry === undefined || entry.episode !== record.stageEnteredAt || rankOf(level) > rankOf(entry.level);
+      line ??= alertLine(evaluation);
+      const section = plan.sections[level];
+      section.count += 1;
+      if (isNew) {
+        section.newCount += 1;
+        keep(section.newLines, line);
+        this.change(plan, record.district, shard, record.caseRef, {
+          level,
+          episode: record.stageEnteredAt,
+          notifiedAt: this.nowMs,
+        });
+      } else {
+        keep(section.oldLines, line);
+        // A lower level than notified (a re-grade): remember it, so a rise again is news.
+        if (level !== entry.level)
+          this.change(plan, record.district, shard, record.caseRef, { ...entry, level });
+        const ack = plan.ack;
+        if (ack && (ack.until[level] ?? 0) > this.nowMs && entry.notifiedAt <= ack.asOf)
+          plan.acknowledged += 1;
+        else {
+          plan.unacked[level] += 1;
+          plan.latestNotified[level] = Math.max(plan.latestNotified[level] ?? 0, entry.notifiedAt);
+        }
+      }
+      plan.districts.add(record.district);
+      plan.localAuthorities.add(this.config.localAuthorityOf(record.district));
+      plan.categories.add(record.category);
+      plan.oldestAgeMs = Math.max(plan.oldestAgeMs, evaluation.ageMs);
+    }
+  }
+
+  /** A case that could not be read or evaluated: what the ledger holds for it stays as it is. */
+  hold(caseRef: string): void {
+    for (const [shardId, shard] of this.ledger.shards) {
+      if (shard.cases.has(caseRef)) this.markSeen(shardId, caseRef);
+    }
+  }
+
+  /** Finds what no longer waits (only after a complete read: an unseen case may simply not have
+   * been read) and decides which groups are due. */
+  finish(readComplete: boolean): GroupPlan[] {
+    if (readComplete) {
+      const known = this.config.vocabulary.districts;
+      for (const [shardId, shard] of this.ledger.shards) {
+        // An audience or district the config no longer has: its entries are left to expire.
+        if (!this.config.file.audiences[shard.audience] || !known.has(shard.district)) continue;
+        const seen = this.seen.get(shardId);
+        for (const [caseRef, entry] of shard.cases) {
+          if (seen?.has(caseRef)) continue;
+          const plan = this.plan(shard.audience, this.config.placeOf(shard.audience, shard.district));
+          plan.resolvedCount += 1;
+          plan.resolvedLevels.add(entry.level);
+          if (plan.resolved.length < LINES_PER_LEVEL) plan.resolved.push(caseRef);
+          plan.districts.add(shard.district);
+          plan.localAuthorities.add(this.config.localAuthorityOf(shard.district));
+          this.change(plan, shard.district, shard.shard, caseRef, null);
+        }
+      }
+    }
+    const plans = [...this.plans.values()];
+    for (const plan of plans) {
+      plan.resolved.sort();
+      for (const level of LEVELS) {
+        const s = plan.sections[level];
+        s.newLines.sort(oldestLineFirst);
+        s.newLines.length = Math.min(s.newLines.length, LINES_PER_LEVEL);
+        s.oldLines.sort(oldestLineFirst);
+        s.oldLines.length = Math.min(s.oldLines.length, LINES_PER_LEVEL - s.newLines.length);
+      }
+      const trigger = this.triggerOf(plan);
+      if (trigger) plan.trigger = trigger;
+    }
+    return plans;
+  }
+
+  private triggerOf(plan: GroupPlan): Trigger | undefined {
+    const policy = this.config.policy(plan.audience);
+    const quiet = isQuiet(policy, this.nowMs);
+    const repeatDue = (level: Level) => {
+      if (quiet || plan.unacked[level] === 0) return false;
+      const last = plan.state?.lastSentAt[level] ?? plan.latestNotified[level] ?? 0;
+      return this.nowMs - last >= policy.repeatMs[level];
+    };
+    const newTop = LEVELS_HIGHEST_FIRST.find((l) => plan.sections[l].newCount > 0);
+    if (newTop === 'escalation') return 'new-escalation';
+    if (newTop === 'breach') return 'new-breach';
+    if (repeatDue('escalation')) return 'repeat-escalation';
+    if (repeatDue('breach')) return 'repeat-breach';
+    if (newTop === 'warning' && !quiet) return 'new-warning';
+    if (repeatDue('warning')) return 'repeat-warning';
+    const lastMessage = plan.state?.lastMessageAt ?? 0;
+    if (plan.resolvedCount > 0 && this.nowMs - lastMessage >= RESOLVED_ALONE_AFTER_MS) return 'resolved-only';
+    return undefined;
+  }
+}
+
+/** The lines a group's message lists at a level: every new one (up to the limit), then the oldest. */
+export const sectionLines = (s: Section): AlertLine[] => [...s.newLines, ...s.oldLines].sort(oldestLineFirst);

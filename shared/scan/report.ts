@@ -1,0 +1,172 @@
+// What the scan tells ops, in words that say what happened and what happens next: items it could
+// not read, stages that failed, an SMS budget too small for the run, disclosures not yet in the log.
+// Each kind of report is sent when it changes (or hourly while it lasts), not every five minutes;
+// the state table remembers what was said, and memory does when the state table is down. A failure
+// to tell ops is logged and counted, and never stops the scan.
+
+import type { OpsNotifier } from '../adapters/ops-notifier.ts';
+import type { StateStore } from '../adapters/state-store.ts';
+import type { Problems } from './read-cases.ts';
+import { errorName } from './retry.ts';
+import type { ScanResult } from './run-scan.ts';
+
+export interface OpsReport {
+  /** What kind of report: one is kept per kind. */
+  kind: 'invalid' | 'failures' | 'sms-budget' | 'calendar';
+  /** Changes when the report should be sent again. */
+  fingerprint: string;
+  subject: string;
+  text: string;
+}
+
+const REPEAT_WHILE_ONGOING_MS = 3_600_000;
+const STATE_NAME = 'ops-reports';
+
+const listProblems = (problems: Problems) => {
+  const lines = problems.listed
+    .slice(0, 20)
+    .map((p) => `  ${p.caseRef ?? '(no valid caseRef)'}: ${p.reason}`);
+  if (problems.total > lines.length) lines.push(`  and ${problems.total - lines.length} more`);
+  return lines.join('\n');
+};
+
+/** The reports a run calls for. */
+export function reportsFor(result: ScanResult): OpsReport[] {
+  const reports: OpsReport[] = [];
+  const held = result.invalid.total + result.unevaluated.total;
+  reports.push({
+    kind: 'invalid',
+    fingerprint: held > 0 ? String(held) : '',
+    subject: `${held} mirror items the scan cannot evaluate`,
+    text: [
+      `The scan left ${held} open items alone this run: their alerts are neither sent nor resolved until`,
+      'they can be read again. Fix the items (or the config that no longer knows their values).',
+      ...(result.invalid.total > 0
+        ? ['', `Not valid under the config in force (${result.invalid.total}):`, listProblems(result.invalid)]
+        : []),
+      ...(result.unevaluated.total > 0
+        ? ['', `Could not be evaluated (${result.unevaluated.total}):`, listProblems(result.unevaluated)]
+        : []),
+    ].join('\n'),
+  });
+  if (result.failures.length > 0) {
+    const kinds = [...new Set(result.failures.map((f) => `${f.stage}:${f.error}`))].sort();
+    reports.push({
+      kind: 'failures',
+      fingerprint: kinds.join(','),
+      subject: `scan run ${result.runId}: ${result.failures.length} failed step${result.failures.length === 1 ? '' : 's'} (${kinds.join(', ')})`,
+      text: [
+        `Run ${result.runId} at ${result.at} could not complete every step. What failed, and what happens next:`,
+        ...result.failures
+          .slice(0, 50)
+          .map((f) => `  ${f.stage}${f.group ? ` for ${f.group}` : ''}: ${f.error}. ${f.consequence}.`),
+        ...(result.failures.length > 50 ? [`  and ${result.failures.length - 50} more`] : []),
+      ].join('\n'),
+    });
+  } else reports.push({ kind: 'failures', fingerprint: '', subject: '', text: '' });
+  if (result.smsStarved.length > 0) {
+    reports.push({
+      kind: 'sms-budget',
+      fingerprint: 'starved',
+      subject: `SMS budget reached: ${result.smsStarved.length} alert${result.smsStarved.length === 1 ? '' : 's'} went by email only`,
+      text: [
+        `Run ${result.runId} at ${result.at} had more alerts due than its SMS budget (sms.maxPerRun) covers.`,
+        'New escalations and breaches were served first, and places took turns. These went by email only,',
+        'and their phones got one summary SMS saying so:',
+        ...result.smsStarved.slice(0, 100).map((g) => `  ${g}`),
+        '',
+        'If this happens often, raise sms.maxPerRun (and the account SMS spend limit) or tune repeats.',
+      ].join('\n'),
+    });
+  } else reports.push({ kind: 'sms-budget', fingerprint: '', subject: '', text: '' });
+  reports.push(
+    result.calendarUncovered > 0
+      ? {
+          kind: 'calendar',
+          fingerprint: 'uncovered',
+          subject: 'working-day deadlines beyond the bank-holiday list',
+          text: [
+            `Run ${result.runId} worked out ${result.calendarUncovered} working-day deadlines on dates the built-in`,
+            'England and Wales bank-holiday list does not cover. There it counts weekends only (and',
+            'calendar.extraNonWorkingDays), so such a deadline can come a day early, never late.',
+            'Add the bank holidays to calendar.extraNonWorkingDays (config push) or upgrade queuewatch.',
+          ].join('\n'),
+        }
+      : { kind: 'calendar', fingerprint: '', subject: '', text: '' },
+  );
+  return reports;
+}
+
+export class OpsReporter {
+  private readonly said = new Map<string, { fingerprint: string; at: number }>();
+  /** Whether what was said has been read from the state table (once per container: after that,
+   * this container is the only writer, as the scan runs one at a time). */
+  private loaded = false;
+
+  constructor(
+    private readonly ops: OpsNotifier,
+    private readonly state: StateStore,
+  ) {}
+
+  /** Sends each report whose content changed, or that still holds an hour after it was sent. An
+   * empty fingerprint means "nothing to report" for that kind: it is remembered (so a recurrence is
+   * reported again) and, for unreadable items, the recovery is said once. Returns the names of what
+   * failed (ops topic, state table), for the logs. */
+  async send(reports: OpsReport[], nowMs: number): Promise<string[]> {
+    const failed: string[] = [];
+    let stored: Record<string, unknown> | undefined;
+    if (!this.loaded) {
+      try {
+        stored = await this.state.get(STATE_NAME);
+        this.loaded = true;
+      } catch (error) {
+        failed.push(`state:${errorName(error)}`);
+      }
+    }
+    for (const kind of ['invalid', 'failures', 'sms-budget', 'calendar'] as const) {
+      const remembered = rememberedIn(stored, kind);
+      if (remembered && !this.said.has(kind)) this.said.set(kind, remembered);
+    }
+    let changed = false;
+    for (const report of reports) {
+      const before = this.said.get(report.kind);
+      const previous = before?.fingerprint ?? '';
+      if (report.fingerprint === '') {
+        if (previous === '') continue;
+        if (report.kind === 'invalid') {
+          await this.notify('mirror items readable again', 'The scan reads every open item again.', failed);
+        }
+      } else {
+        const due = previous !== report.fingerprint || nowMs - (before?.at ?? 0) >= REPEAT_WHILE_ONGOING_MS;
+        if (!due) continue;
+        // Not told: remembered as unsaid, so the next run tries again.
+        if (!(await this.notify(report.subject, report.text, failed))) continue;
+      }
+      this.said.set(report.kind, { fingerprint: report.fingerprint, at: nowMs });
+      changed = true;
+    }
+    if (changed) {
+      await this.state
+        .put(STATE_NAME, Object.fromEntries(this.said))
+        .catch((error: unknown) => failed.push(`state:${errorName(error)}`));
+    }
+    return failed;
+  }
+
+  private async notify(subject: string, text: string, failed: string[]): Promise<boolean> {
+    try {
+      await this.ops.notify(subject, text);
+      return true;
+    } catch (error) {
+      failed.push(`ops:${errorName(error)}`);
+      return false;
+    }
+  }
+}
+
+function rememberedIn(stored: Record<string, unknown> | undefined, kind: string) {
+  const value = stored?.[kind];
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { fingerprint, at } = value as { fingerprint?: unknown; at?: unknown };
+  return typeof fingerprint === 'string' && typeof at === 'number' ? { fingerprint, at } : undefined;
+}

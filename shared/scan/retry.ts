@@ -1,0 +1,26 @@
+// Retries a call that failed for a passing reason (throttling, a dropped connection), with
+// exponential backoff. A call that answered (a failed condition returns false or undefined, it
+// does not throw) is never retried.
+
+export interface RetryPolicy {
+  attempts: number;
+  /** First wait; each next one doubles (0 in tests: they never sleep on real time). */
+  baseDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200 };
+
+export async function withRetry<T>(call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= policy.attempts) throw error;
+      const wait = policy.baseDelayMs * 2 ** (attempt - 1);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/** An error's name, never its message (an SDK message can quote a value). */
+export const errorName = (error: unknown): string => (error instanceof Error ? error.name : typeof error);

@@ -1,0 +1,290 @@
+// The deployment config as an engineer writes it: every problem reported at once with its key path,
+// contacts masked in every message, and the coverage (who receives what) the synth warns about.
+
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { coverageOf } from '#shared/delivery/coverage.ts';
+import {
+  checkDeployment,
+  DeploymentConfigError,
+  loadDeploymentFile,
+} from '#shared/delivery/deploy-config.ts';
+import { deploymentSchema, maskContact } from '#shared/delivery/subscriptions.ts';
+import { fullCoverageDeployment } from '#test/support/deployments.ts';
+import { configWith, defaultConfig, REPO_ROOT, tempDir } from '#test/support/fixtures.ts';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const config = defaultConfig();
+const supervisor = (district: string, extra: Record<string, unknown> = {}) => ({
+  protocol: 'email',
+  endpoint: `supervisor-${district.toLowerCase()}@example.org`,
+  audience: 'district-supervisor',
+  district,
+  ...extra,
+});
+
+/** The problems checkDeployment reports, as `path: message` lines. */
+function problemsOf(raw: unknown): string[] {
+  try {
+    checkDeployment(raw, config, 'deploy.json');
+  } catch (error) {
+    if (error instanceof DeploymentConfigError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  return [];
+}
+
+describe('phone numbers and addresses', () => {
+  const smsTo = (endpoint: string) =>
+    problemsOf({
+      stage: 'dev',
+      subscribers: [{ protocol: 'sms', endpoint, audience: 'district-supervisor', district: 'D01' }],
+    });
+  const emailTo = (endpoint: string) =>
+    problemsOf({
+      stage: 'dev',
+      subscribers: [{ protocol: 'email', endpoint, audience: 'district-supervisor', district: 'D01' }],
+    });
+
+  it('accepts E.164 numbers', () => {
+    for (const n of ['+447700900123', '+12025550143', '+3531234567']) expect(smsTo(n), n).toEqual([]);
+  });
+
+  it('refuses numbers that are not E.164: national form, spaces, a leading 0, too short or too long', () => {
+    for (const n of [
+      '07700900123',
+      '+44 7700 900123',
+      '+0447700900123',
+      '+44770',
+      '+4477009001234567',
+      '447700900123',
+    ]) {
+      expect(smsTo(n), n).toEqual([
+        expect.stringMatching(/^subscribers\[0\]\.endpoint: .* is not an E\.164 phone number/),
+      ]);
+    }
+  });
+
+  it('accepts addresses and refuses what is not one', () => {
+    expect(emailTo('d01-supervisors@example.org')).toEqual([]);
+    for (const a of [
+      'd01-supervisors.example.org',
+      'd01@example',
+      '@example.org',
+      'd01 supervisors@example.org',
+    ]) {
+      expect(emailTo(a), a).toEqual([
+        expect.stringMatching(/^subscribers\[0\]\.endpoint: .* is not an email address$/),
+      ]);
+    }
+  });
+
+  it('masks a contact so an error shows enough to find it and never the whole', () => {
+    expect(maskContact('+447700900123')).toBe('+44…23');
+    expect(maskContact('d01-supervisors@example.org')).toBe('d…@e….org');
+    expect(maskContact('d01-supervisors.example.org')).toBe('d01…rg');
+    expect(maskContact('0770')).toBe('…');
+    expect(maskContact(447700900123)).toBe('a number');
+  });
+});
+
+describe('a deployment config with many problems', () => {
+  const raw = {
+    stage: 'prod',
+    production: true,
+    subscribers: [
+      { protocol: 'sms', endpoint: '07700 900123', audience: 'district-supervisor', district: 'D01' },
+      { protocol: 'sms', endpoint: '+447700900124', audience: 'district-supervisr', district: 'D01' },
+      { protocol: 'email', endpoint: 'inspector.example.org', audience: 'duty-inspector' },
+      {
+        protocol: 'email',
+        endpoint: 'dcs@example.org',
+        audience: 'director-childrens-services',
+        district: 'D01',
+      },
+      { protocol: 'fax', endpoint: '+447700900125', audience: 'triage-supervisor' },
+      { protocol: 'sms', endpoint: '+447700900124', audience: 'triage-supervisor', levels: ['urgent'] },
+      { protocol: 'email', endpoint: 'DCS@example.org', audience: 'senior-officer', district: 'D99' },
+    ],
+    opsEmails: [],
+    colour: 'blue',
+  };
+
+  it('reports every problem at once, in file order, each with its key path', () => {
+    expect(problemsOf(raw)).toEqual([
+      expect.stringMatching(/^subscribers\[0\]\.endpoint: 077…23 is not an E\.164 phone number/),
+      expect.stringMatching(/^subscribers\[1\]\.audience: unknown audience 'district-supervisr' \(known: /),
+      expect.stringMatching(/^subscribers\[2\]\.endpoint: ins…rg is not an email address$/),
+      expect.stringMatching(
+        /^subscribers\[2\]\.district: audience 'duty-inspector' is per district: set district/,
+      ),
+      expect.stringMatching(
+        /^subscribers\[3\]\.localAuthority: audience 'director-childrens-services' is per local authority: set localAuthority/,
+      ),
+      expect.stringMatching(/^subscribers\[3\]\.district: .* is per local authority .*: remove district$/),
+      "subscribers[4].protocol: must be 'sms' or 'email'",
+      expect.stringMatching(/^subscribers\[5\]\.levels\[0\]: /),
+      expect.stringMatching(/^subscribers\[5\]\.endpoint: same sms endpoint as subscribers\[1\]: /),
+      expect.stringMatching(/^subscribers\[6\]\.endpoint: same email endpoint as subscribers\[3\]: /),
+      expect.stringMatching(/^subscribers\[6\]\.district: audience 'senior-officer' is force-wide/),
+      expect.stringMatching(/^opsEmails: production needs at least one ops email/),
+      "colour: unknown key 'colour'",
+    ]);
+  });
+
+  it('never quotes a whole phone number or address', () => {
+    const message = (() => {
+      try {
+        checkDeployment(raw, config, 'deploy.json');
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(
+      /^deploy\.json: invalid deployment config \(13 problems\):\n {2}subscribers\[0\]/,
+    );
+    for (const { endpoint } of raw.subscribers) {
+      expect(message).not.toContain(endpoint);
+      const digits = endpoint.replace(/\D/g, '');
+      if (digits.length > 0) expect(message).not.toContain(digits.slice(-6));
+    }
+  });
+});
+
+describe('what production needs', () => {
+  it('refuses production without ops emails or subscribers, and says why', () => {
+    expect(problemsOf({ stage: 'prod', production: true })).toEqual([
+      expect.stringMatching(/^subscribers: production needs subscribers: alerts would reach nobody$/),
+      expect.stringMatching(/^opsEmails: production needs at least one ops email: the alarms .* go nowhere/),
+    ]);
+    // The schema alone says the same, for code that builds a deployment without the file.
+    expect(deploymentSchema.safeParse({ stage: 'prod', production: true }).success).toBe(false);
+  });
+
+  it('lets a trial deployment go without subscribers or ops emails, warning loudly', () => {
+    const { warnings } = checkDeployment({ stage: 'dev' }, config);
+    expect(warnings.map((w) => w.id)).toEqual(['no-subscribers', 'no-ops-emails']);
+    expect(warnings[0]?.message).toMatch(/^no subscribers: every alert goes to nobody/);
+  });
+});
+
+describe('coverage', () => {
+  it('counts phones and inboxes per audience and place, and the levels nobody receives', () => {
+    const deployment = deploymentSchema.parse({
+      stage: 'dev',
+      subscribers: [
+        supervisor('D01'),
+        { protocol: 'sms', endpoint: '+447700900123', audience: 'district-supervisor', district: 'D01' },
+        supervisor('D02', { levels: ['escalation'] }),
+        {
+          protocol: 'email',
+          endpoint: 'inspector-d01@example.org',
+          audience: 'duty-inspector',
+          district: 'D01',
+        },
+      ],
+    });
+    const { rows, neverAlerted, gaps } = coverageOf(deployment, config);
+    const row = (audience: string, place: string) =>
+      rows.find((r) => r.audience === audience && r.place === place);
+
+    expect(row('district-supervisor', 'D01')).toEqual({
+      audience: 'district-supervisor',
+      scope: 'district',
+      place: 'D01',
+      placeName: 'Northgate',
+      alertedAt: ['warning', 'breach', 'escalation'],
+      phones: 1,
+      inboxes: 1,
+      nobodyAt: [],
+    });
+    expect(row('district-supervisor', 'D02')).toMatchObject({ inboxes: 1, nobodyAt: ['warning', 'breach'] });
+    expect(row('district-supervisor', 'D03')).toMatchObject({ phones: 0, inboxes: 0 });
+    // The inspector is only ever alerted at escalation (the shipped routes), so that is all it needs.
+    expect(row('duty-inspector', 'D01')).toMatchObject({ alertedAt: ['escalation'], nobodyAt: [] });
+    expect(row('senior-officer', 'force')).toMatchObject({
+      placeName: 'Metro Example Police',
+      nobodyAt: ['warning', 'breach', 'escalation'],
+    });
+    expect(row('la-out-of-hours', 'la-northgate')).toMatchObject({ alertedAt: ['escalation'] });
+    expect(neverAlerted).toEqual(['ops']);
+    expect(gaps.find((g) => g.audience === 'district-supervisor')?.message).toBe(
+      'district-supervisor: nobody receives warning, breach in D02; warning, breach, escalation in D03, D04, D05, D06, D07, D08, D09, D10',
+    );
+  });
+
+  it('follows the routes: an audience routed only in some districts is expected only there', () => {
+    const narrowed = configWith(
+      [
+        'match: { rule: la-decision }\n    audiences: [mash-manager]',
+        'match: { rule: la-decision, district: [D01, D02] }\n    audiences: [mash-manager]',
+      ],
+      [
+        'match: { rule: sh-va-high, category: vulnerable-adult, level: escalation }',
+        'match: { rule: sh-va-high, category: vulnerable-adult, level: escalation, district: [D01, D02] }',
+      ],
+    );
+    const { rows } = coverageOf(deploymentSchema.parse({ stage: 'dev' }), narrowed);
+    expect(rows.filter((r) => r.audience === 'mash-manager').map((r) => r.place)).toEqual([
+      'la-northgate',
+      'la-eastmoor',
+    ]);
+  });
+
+  it('warns about each audience with a gap, and about subscribers no route alerts', () => {
+    const { warnings } = checkDeployment(
+      {
+        stage: 'dev',
+        subscribers: [supervisor('D01'), { protocol: 'email', endpoint: 'ops@example.org', audience: 'ops' }],
+        opsEmails: ['duty@example.org'],
+      },
+      config,
+    );
+    expect(warnings.map((w) => w.id)).toEqual([
+      'uncovered-district-supervisor',
+      'uncovered-duty-inspector',
+      'uncovered-la-out-of-hours',
+      'uncovered-director-childrens-services',
+      'uncovered-mash-manager',
+      'uncovered-marac-coordinator',
+      'uncovered-triage-supervisor',
+      'uncovered-senior-officer',
+      'unrouted-subscriber-1',
+    ]);
+    expect(warnings.at(-1)?.message).toBe(
+      "subscribers[1]: no route alerts audience 'ops', so this subscriber receives nothing",
+    );
+  });
+
+  it('has nothing to warn about when every routed audience is received everywhere', () => {
+    const { warnings, coverage } = checkDeployment(fullCoverageDeployment(config.file), config);
+    expect(warnings).toEqual([]);
+    expect(coverage.rows.every((r) => r.nobodyAt.length === 0)).toBe(true);
+  });
+});
+
+describe('the file', () => {
+  it('names a missing file, and a malformed one by line and column without quoting it', () => {
+    expect(() => loadDeploymentFile(`${tmp.dir}/nope.json`, config)).toThrow(/nope\.json: no such file$/);
+    const path = tmp.file(
+      'broken.json',
+      '{\n  "stage": "dev",\n  "opsEmails": ["duty@example.org" "x"]\n}\n',
+    );
+    let message = '';
+    try {
+      loadDeploymentFile(path, config);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/broken\.json: not valid JSON \(line 3, column \d+\)$/);
+    expect(message).not.toContain('duty@');
+  });
+
+  it('checks the committed example against the shipped config', () => {
+    const example = JSON.parse(readFileSync(`${REPO_ROOT}/deploy.config.example.json`, 'utf8'));
+    expect(() => checkDeployment(example, config)).not.toThrow();
+  });
+});

@@ -1,0 +1,120 @@
+// `queuewatch subscribers check` as an engineer runs it before a deploy: a real process per case,
+// checking the coverage table, the warnings, the exit status and that no contact is ever printed.
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { fullCoverageDeployment } from '#test/support/deployments.ts';
+import { type CliResult, defaultConfig, runCli, tempDir } from '#test/support/fixtures.ts';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const PARTIAL = {
+  stage: 'dev',
+  subscribers: [
+    { protocol: 'sms', endpoint: '+447700900123', audience: 'district-supervisor', district: 'D01' },
+    {
+      protocol: 'email',
+      endpoint: 'd01-supervisors@example.org',
+      audience: 'district-supervisor',
+      district: 'D01',
+    },
+    {
+      protocol: 'email',
+      endpoint: 'd02-supervisors@example.org',
+      audience: 'district-supervisor',
+      district: 'D02',
+      levels: ['escalation'],
+    },
+  ],
+  opsEmails: ['duty@example.org'],
+};
+const CONTACTS = ['+447700900123', '7700900123', 'd01-supervisors@', 'd02-supervisors@', 'duty@example.org'];
+
+let files = 0;
+const check = (config: unknown, ...extra: string[]) => {
+  files += 1;
+  const path = tmp.file(`deploy-${files}.json`, JSON.stringify(config));
+  return runCli(['subscribers', 'check', '--deploy-config', path, ...extra]);
+};
+
+const expectNoContacts = (result: CliResult) => {
+  for (const contact of CONTACTS) expect(`${result.stdout}${result.stderr}`).not.toContain(contact);
+};
+
+describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
+  it('prints phones and inboxes per audience and place, what nobody receives, and exits 0', async () => {
+    const result = await check(PARTIAL);
+
+    expect(result.status).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toMatch(
+      /deploy-\d+\.json against .*config\/queuewatch\.yaml: OK; 3 subscribers \(1 phone, 2 inboxes\), 1 ops email$/,
+    );
+    expect(lines[2]).toMatch(/^audience +place +phones +inboxes +alerted at +nobody receives$/);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^district-supervisor +D01 Northgate +1 +1 +warning, breach, escalation +-$/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^district-supervisor +D02 Eastmoor +0 +1 +warning, breach, escalation +warning, breach$/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^director-childrens-services +la-riverside Riverside City Council +0 +0 /),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^senior-officer +force \(Metro Example Police\) +0 +0 /),
+    );
+    expect(lines).toContain('not alerted by any route: ops');
+    expect(lines).toContain(
+      '  district-supervisor: nobody receives warning, breach in D02; warning, breach, escalation in D03, D04, D05, D06, D07, D08, D09, D10',
+    );
+    expect(result.stderr).toBe('');
+    expectNoContacts(result);
+  });
+
+  it('exits 1 with every problem listed on stderr, contacts masked, without a stack trace', async () => {
+    const result = await check({
+      stage: 'prod',
+      production: true,
+      subscribers: [
+        { protocol: 'sms', endpoint: '07700900123', audience: 'district-supervisor', district: 'D01' },
+        {
+          protocol: 'email',
+          endpoint: 'd01-supervisors@example',
+          audience: 'duty-inspectr',
+          district: 'D01',
+        },
+      ],
+    });
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^queuewatch: .*deploy-\d+\.json: invalid deployment config \(4 problems\):$/),
+      expect.stringMatching(/^ {2}subscribers\[0\]\.endpoint: 077…23 is not an E\.164 phone number/),
+      '  subscribers[1].endpoint: d…@… is not an email address',
+      expect.stringMatching(/^ {2}subscribers\[1\]\.audience: unknown audience 'duty-inspectr'/),
+      expect.stringMatching(/^ {2}opsEmails: production needs at least one ops email/),
+    ]);
+    expect(result.stderr).not.toMatch(/\n\s+at |Error:|node_modules/);
+    expectNoContacts(result);
+  });
+
+  it('with --strict, exits 1 when a place goes unreceived and 0 when everything is covered', async () => {
+    const partial = await check(PARTIAL, '--strict');
+    const covered = await check(fullCoverageDeployment(defaultConfig().file), '--strict');
+
+    expect(partial.status).toBe(1);
+    expect(partial.stdout).toMatch(/\nwarnings \(8\):\n/);
+    expect(covered.status).toBe(0);
+    expect(covered.stdout).toMatch(/\nevery audience is received wherever the config alerts it\n$/);
+  });
+
+  it('names a deployment config that does not exist', async () => {
+    const result = await runCli(['subscribers', 'check', '--deploy-config', `${tmp.dir}/missing.json`]);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`queuewatch: ${tmp.dir}/missing.json: no such file\n`);
+  });
+});
