@@ -3,11 +3,9 @@
 // the two writes; day counts built once and rebuilt after a late transition; the history import,
 // the mirror import and the CLI.
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
@@ -24,10 +22,9 @@ import { type IngestDeps, ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import type { FlowRecorder } from '#shared/ingest/ports.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
-import { REPO_ROOT, sqsRecord } from '#test/support/fixtures.ts';
+import { runCli, sqsRecord } from '#test/support/fixtures.ts';
 import { scenarioArb } from '#test/support/ingest-arbitraries.ts';
 
-const run = promisify(execFile);
 const config = loadConfig();
 const NOW = Date.parse('2026-03-29T06:00:00Z');
 const dir = mkdtempSync(join(tmpdir(), 'qw-flow-'));
@@ -413,28 +410,64 @@ describe('loading past flow', () => {
     }
   });
 
-  it('is a command: queuewatch flow import against a local endpoint', async () => {
+  it('is a command: flow import, flow show and signals status against a local endpoint', async () => {
     const tables = await fresh();
+    const prefix = (tables.flow as string).slice(0, -'-flow'.length);
     const file = join(dir, 'cli-history.csv');
     writeFileSync(
       file,
       'caseRef,district,category,riskLevel,childrenInvolved,from,to,at\nCP-405-0000001,D04,child-protection,high,true,awaiting-referral,referred,2026-03-01T09:00:00Z\n',
     );
-    const { stdout } = await run(
-      'node',
-      [
-        'bin/queuewatch.js',
-        'flow',
-        'import',
-        file,
-        '--endpoint',
-        dynamo.endpoint,
-        '--table',
-        tables.flow as string,
-      ],
-      { cwd: REPO_ROOT, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+    const imported = await runCli([
+      'flow',
+      'import',
+      file,
+      '--endpoint',
+      dynamo.endpoint,
+      '--prefix',
+      prefix,
+    ]);
+    expect(imported.status).toBe(0);
+    expect(imported.stdout).toMatch(/stored\s+1/);
+    expect(imported.stdout).toMatch(/D04\s+1 transitions, 2026-03-01 to 2026-03-01/);
+
+    const shown = await runCli([
+      'flow',
+      'show',
+      '--district',
+      'D04',
+      '--days',
+      '3',
+      '--endpoint',
+      dynamo.endpoint,
+      '--prefix',
+      prefix,
+    ]);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/^D04 Westbrook: transitions by stage entered$/m);
+
+    const status = await runCli([
+      'signals',
+      'status',
+      '--endpoint',
+      dynamo.endpoint,
+      '--prefix',
+      prefix,
+      '--at',
+      '2026-03-03T07:00:00Z',
+    ]);
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(/^ {2}D04 Westbrook +referrals learning until 2026-03-29 · /m);
+    expect(status.stdout).toMatch(/^ {2}D01 Northgate +referrals learning \(no flow yet\)/m);
+
+    const show = await runCli(['signals', 'show', '--signal', 'child-referrals', '--district', 'D07']);
+    expect(show.status).toBe(0);
+    expect(show.stdout).toMatch(
+      /^ {2}D07 -> district-supervisor, director-childrens-services, mash-manager {2}\(signal routes 0, 3\)$/m,
     );
-    expect(stdout).toMatch(/stored\s+1/);
-    expect(stdout).toMatch(/D04\s+1 transitions, 2026-03-01 to 2026-03-01/);
+
+    const missing = await runCli(['flow', 'import', join(dir, 'nope.jsonl'), '--endpoint', dynamo.endpoint]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.jsonl: no such file/);
   });
 });
