@@ -16,6 +16,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE } from '#shared/lambda/observability.ts';
+import { HEARTBEAT_METRIC } from '#shared/signals/run-signals.ts';
 
 /** A queuewatch custom metric, as Powertools emits it (the service dimension on every metric).
  * Counts are summed; a gauge (a value per run) asks for `Maximum`. */
@@ -46,6 +47,9 @@ export interface AlarmsProps {
   alertTopic: ITopic;
   scan: IFunction;
   ingest: IFunction;
+  signals: IFunction;
+  /** Minutes between the signals' checks for stopped flow. */
+  flowCheckMinutes: number;
   ingestDeadLetterQueue: IQueue;
   scheduleMinutes: number;
   feedSilenceHours: number;
@@ -60,7 +64,10 @@ export class QueuewatchAlarms extends Construct {
     | 'ingestDeadLetters'
     | 'rejectedMessages'
     | 'feedSilence'
-    | 'alertDeliveryFailures',
+    | 'alertDeliveryFailures'
+    | 'signalsErrors'
+    | 'flowSignalsHeartbeat'
+    | 'dailySignalsHeartbeat',
     Alarm
   >;
   /** Every alarm's name as written (not a reference), for widgets that list them. */
@@ -160,6 +167,26 @@ export class QueuewatchAlarms extends Construct {
           'mirror (and every alert) is going stale.',
         queuewatchMetric('IngestedMessages', silencePeriod),
         noneAt(props.feedSilenceHours),
+      ),
+      signalsErrors: alarm(
+        'signals-errors',
+        'The signals function failed: falls in referrals or stopped flow may not be raised. Check its logs.',
+        props.signals.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        atLeastOne,
+      ),
+      // Three checks in a row missing: the watcher of silence has itself gone silent.
+      flowSignalsHeartbeat: alarm(
+        'flow-signals-heartbeat',
+        `No successful check for stopped flow for ${3 * props.flowCheckMinutes} minutes: a district or the whole ` +
+          'feed could stop without anyone being told.',
+        queuewatchMetric(HEARTBEAT_METRIC.flow, Duration.minutes(props.flowCheckMinutes)),
+        noneAt(3),
+      ),
+      dailySignalsHeartbeat: alarm(
+        'daily-signals-heartbeat',
+        'No successful morning run of the signals in a day: falling referral rates and shares are not being judged.',
+        queuewatchMetric(HEARTBEAT_METRIC.daily, Duration.days(1)),
+        noneAt(1),
       ),
       alertDeliveryFailures: alarm(
         'alert-delivery-failures',

@@ -1,16 +1,19 @@
 // The stateless stack: the scan and ingest functions, the schedule, the feed's event source, the
-// acknowledgement page (function and HTTP API) and the alarms. It holds no data, so it can be
-// redeployed freely (in production its log groups are kept when it is destroyed).
+// acknowledgement page (function and HTTP API), the signals function and its schedules, the digest
+// and the alarms. It holds no data, so it can be redeployed freely (in production its log groups
+// are kept when it is destroyed).
 
 import { basename, join } from 'node:path';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Schedule as ScheduledRun, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import {
   ACK_LINKS_TABLE,
   AUDIT_TABLE,
+  FLOW_TABLE,
   LEDGER_TABLE,
   MIRROR_TABLE,
   OPEN_INDEX_NAME,
@@ -38,7 +41,10 @@ import {
   prefix,
   SCAN_MEMORY_MB,
   SCAN_TIMEOUT,
+  SIGNALS_MEMORY_MB,
+  SIGNALS_TIMEOUT,
 } from './limits.ts';
+import { ScheduledInvoke } from './scheduled-invoke.ts';
 
 /** Where the shipped admin config sits inside the scan function's asset at run time. */
 export const BUNDLED_CONFIG_FILE = '/var/task/queuewatch.yaml';
@@ -48,6 +54,7 @@ export const FUNCTION_ENTRIES = {
   ingest: join(PROJECT_ROOT, 'functions', 'ingest.ts'),
   digest: join(PROJECT_ROOT, 'functions', 'digest.ts'),
   ack: join(PROJECT_ROOT, 'functions', 'ack.ts'),
+  signals: join(PROJECT_ROOT, 'functions', 'signals.ts'),
 };
 
 export interface AppStackProps extends StackProps {
@@ -57,13 +64,16 @@ export interface AppStackProps extends StackProps {
   adminConfigPath?: string;
   feedSilenceHours?: number;
   /** The handlers' source files (tests may point these at stand-ins). */
-  entries?: { scan: string; ingest: string; digest: string; ack: string };
+  entries?: { scan: string; ingest: string; digest: string; ack: string; signals?: string };
 }
 
 export class AppStack extends Stack {
   readonly scan: QueuewatchFunction;
   readonly ingest: QueuewatchFunction;
+  readonly signals: QueuewatchFunction;
   readonly schedule: Rule;
+  /** The signals' schedules: each morning (rates and shares) and every few minutes (flow). */
+  readonly signalSchedules: { daily: ScheduledRun; flow: ScheduledRun };
   readonly alarms: QueuewatchAlarms;
   readonly digest: QueuewatchFunction;
   readonly digestSchedule: Rule;
@@ -131,6 +141,8 @@ export class AppStack extends Stack {
     });
     this.ingest
       .bindTable(data.tables.mirror, MIRROR_TABLE, 'write')
+      // Each transition the mirror makes: put once, its day marked, the district's last moved.
+      .bindTable(data.tables.flow, FLOW_TABLE, 'write')
       .bindTable(data.tables.state, STATE_TABLE, 'write')
       .bindTable(data.tables.rejects, REJECTS_TABLE, 'write')
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
@@ -144,6 +156,61 @@ export class AppStack extends Stack {
       }),
     );
 
+    this.signals = new QueuewatchFunction(this, 'Signals', {
+      functionName: functionName(stage, 'signals'),
+      description:
+        'Judges the silence signals (referral rates and shares, stopped flow) and sends what is due',
+      entry: entries.signals ?? FUNCTION_ENTRIES.signals,
+      key: data.key,
+      production,
+      timeout: SIGNALS_TIMEOUT,
+      memorySize: SIGNALS_MEMORY_MB,
+      // One run at a time: signal state is read, sent and written by one run.
+      reservedConcurrentExecutions: 1,
+      retryAttempts: 0,
+      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE },
+      bundledFiles: [shippedConfig],
+    });
+    this.signals
+      // Queries each district's days, and writes a day's count item the first time it reads it.
+      .bindTable(data.tables.flow, FLOW_TABLE, 'readWrite')
+      .bindTable(data.tables.state, STATE_TABLE, 'readWrite')
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
+      .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
+      .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
+      .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
+
+    const { signalsAt, flowCheckMinutes } = props.deployment;
+    const [hour = '7', minute = '0'] = signalsAt.split(':');
+    const invoke = (mode: 'daily' | 'flow') =>
+      new ScheduledInvoke(
+        this,
+        `Signals${mode === 'daily' ? 'Daily' : 'Flow'}Invoker`,
+        this.signals.function,
+        {
+          input: ScheduleTargetInput.fromObject({ mode }),
+          maxEventAge: Duration.minutes(Math.max(1, Math.min(flowCheckMinutes, 15))),
+        },
+      );
+    this.signalSchedules = {
+      // London time, so the morning run stays in the morning across the clock changes.
+      daily: new ScheduledRun(this, 'SignalsDailySchedule', {
+        scheduleName: `${prefix(stage)}-signals-daily`,
+        description: `Judges referral rates and shares each day at ${signalsAt} London time`,
+        schedule: ScheduleExpression.cron({
+          hour: String(Number(hour)),
+          minute: String(Number(minute)),
+          timeZone: TimeZone.EUROPE_LONDON,
+        }),
+        target: invoke('daily'),
+      }),
+      flow: new ScheduledRun(this, 'SignalsFlowSchedule', {
+        scheduleName: `${prefix(stage)}-signals-flow`,
+        description: `Checks for stopped flow every ${flowCheckMinutes} minutes`,
+        schedule: ScheduleExpression.rate(Duration.minutes(flowCheckMinutes)),
+        target: invoke('flow'),
+      }),
+    };
     // The acknowledgement page: GET shows an alert's cases, only the button's POST acknowledges. It
     // reads and uses up links, and writes acknowledgements (only `acks/` items of the ledger) and
     // their disclosure-log entries. Its refusal page links to the deployed config's case system.
@@ -184,6 +251,8 @@ export class AppStack extends Stack {
       alertTopic: data.alertTopic,
       scan: this.scan.function,
       ingest: this.ingest.function,
+      signals: this.signals.function,
+      flowCheckMinutes,
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
       scheduleMinutes,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,

@@ -17,7 +17,7 @@ import { INGEST_MAX_RECEIVE_COUNT, INGEST_VISIBILITY_TIMEOUT, prefix } from './l
 import { tableFromDefinition } from './tables.ts';
 
 /** The tables the functions bind to by name; every definition in TABLES is built either way. */
-export type TableId = 'mirror' | 'ledger' | 'audit' | 'state' | 'rejects' | 'acklinks';
+export type TableId = 'mirror' | 'ledger' | 'audit' | 'state' | 'rejects' | 'flow' | 'acklinks';
 
 export interface DataStackProps extends StackProps {
   deployment: Deployment;
@@ -107,6 +107,7 @@ export class DataStack extends Stack {
       audit: table('audit'),
       state: table('state'),
       rejects: table('rejects'),
+      flow: table('flow'),
       acklinks: table('acklinks'),
     };
 

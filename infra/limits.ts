@@ -18,10 +18,13 @@ export const INGEST_BATCH_SIZE = 25;
 /** Receives before a message goes to the dead-letter queue. */
 export const INGEST_MAX_RECEIVE_COUNT = 5;
 
+export const SIGNALS_TIMEOUT = Duration.minutes(5);
+export const SIGNALS_MEMORY_MB = 512;
+
 /** Default hours without an ingested message before the feed-silence alarm fires. */
 export const DEFAULT_FEED_SILENCE_HOURS = 6;
 
 export const prefix = (stage: string) => `queuewatch-${stage}`;
 export const configParameterName = (stage: string) => `/queuewatch/${stage}/config`;
-export const functionName = (stage: string, id: 'scan' | 'ingest' | 'digest' | 'ack') =>
+export const functionName = (stage: string, id: 'scan' | 'ingest' | 'digest' | 'ack' | 'signals') =>
   `${prefix(stage)}-${id}`;

@@ -21,6 +21,8 @@ export interface LocalOptions {
   once?: boolean;
   aws?: boolean;
   stage?: string;
+  /** A timeline to replay instead of the scan over simulated hours. */
+  scenario?: 'iops';
 }
 
 export async function localCommand(options: LocalOptions): Promise<void> {
@@ -32,6 +34,11 @@ export async function localCommand(options: LocalOptions): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+  if (options.scenario === 'iops') {
+    const { runIopsScenario } = await import('../local/scenario-iops.ts');
+    await runIopsScenario({ config: loadConfig(options.config), seed: options.seed, write: print });
+    return;
+  }
   const { simulate } = await import('../local/simulate.ts');
   const config = loadConfig(options.config);
   const once = options.once ?? false;
@@ -57,7 +64,7 @@ async function runOnAws(stage: string | undefined): Promise<void> {
     process.env.CONFIG_PARAMETER ??= configParameterName(stage);
   }
   const missing = [
-    ...Object.values(TABLE_ENV).filter((v) => v !== 'REJECTS_TABLE'),
+    ...Object.values(TABLE_ENV).filter((v) => v !== 'REJECTS_TABLE' && v !== 'FLOW_TABLE'),
     'ALERT_TOPIC_ARN',
     'OPS_TOPIC_ARN',
     'CONFIG_PARAMETER',

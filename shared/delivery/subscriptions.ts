@@ -77,6 +77,13 @@ export const deploymentSchema = z
     production: z.boolean().default(false),
     /** Minutes between scans. */
     scheduleMinutes: z.number().int().min(1).max(60).default(5),
+    /** London time of the morning run that judges referral rates and shares (HH:MM). */
+    signalsAt: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a London time like 07:00')
+      .default('07:00'),
+    /** Minutes between checks for stopped flow. */
+    flowCheckMinutes: z.number().int().min(5).max(60).default(15),
     subscribers: z.array(subscriberSchema).default([]),
     /** Email addresses for system-health alerts (the ops topic). */
     opsEmails: z.array(emailAddressSchema).default([]),

@@ -81,8 +81,9 @@ describe('the dashboard', () => {
     const names = Object.values(s.appTemplate.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a.Properties as { AlarmName: string }).AlarmName,
     );
-    // The scan's and ingest's eight, the daily digest's three, the acknowledgement page's four.
-    expect(names).toHaveLength(15);
+    // The scan's and ingest's eight, the daily digest's three, the acknowledgement page's four,
+    // the signals' three.
+    expect(names).toHaveLength(18);
     expect(titled('Alarms').properties.alarms?.sort()).toEqual(
       names
         .map(

@@ -32,10 +32,12 @@ const ACKNOWLEDGED = [
   'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Digest/Role/DefaultPolicy/Resource',
   'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Ingest/Role/DefaultPolicy/Resource',
   'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Scan/Role/DefaultPolicy/Resource',
+  'AwsSolutions-IAM5[Resource::*] at queuewatch-dev-app/Signals/Role/DefaultPolicy/Resource',
   'AwsSolutions-L1 at queuewatch-dev-app/Ack/Function/Resource',
   'AwsSolutions-L1 at queuewatch-dev-app/Digest/Function/Resource',
   'AwsSolutions-L1 at queuewatch-dev-app/Ingest/Function/Resource',
   'AwsSolutions-L1 at queuewatch-dev-app/Scan/Function/Resource',
+  'AwsSolutions-L1 at queuewatch-dev-app/Signals/Function/Resource',
 ];
 
 /** A deployment that subscribes every audience everywhere, so the stacks carry no warning of our own:
