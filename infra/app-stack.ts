@@ -16,11 +16,13 @@ import {
   REJECTS_TABLE,
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
+import { dashboardName, ruleName } from '#shared/delivery/names.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
 import { QueuewatchAlarms } from './alarms.ts';
 import { QueuewatchDashboard } from './dashboard.ts';
 import type { DataStack } from './data-stack.ts';
 import { PROJECT_ROOT, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
+import { declareForce } from './force.ts';
 import { QueuewatchFunction } from './lambda-defaults.ts';
 import {
   configParameterName,
@@ -28,7 +30,6 @@ import {
   functionName,
   INGEST_BATCH_SIZE,
   INGEST_TIMEOUT,
-  prefix,
   SCAN_MEMORY_MB,
   SCAN_TIMEOUT,
 } from './limits.ts';
@@ -61,6 +62,7 @@ export class AppStack extends Stack {
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
     const { stage, production, scheduleMinutes } = props.deployment;
+    declareForce(this, stage);
     const { data } = props;
     const entries = props.entries ?? FUNCTION_ENTRIES;
     const shippedConfig = {
@@ -96,7 +98,7 @@ export class AppStack extends Stack {
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
 
     this.schedule = new Rule(this, 'ScanSchedule', {
-      ruleName: `${prefix(stage)}-scan`,
+      ruleName: ruleName(stage, 'scan'),
       description: `Runs the scan every ${scheduleMinutes} minutes`,
       schedule: Schedule.rate(Duration.minutes(scheduleMinutes)),
       targets: [new LambdaFunction(this.scan.function, { retryAttempts: 0 })],
@@ -131,7 +133,7 @@ export class AppStack extends Stack {
     );
 
     this.alarms = new QueuewatchAlarms(this, 'Alarms', {
-      prefix: prefix(stage),
+      stage,
       opsTopic: data.opsTopic,
       alertTopic: data.alertTopic,
       scan: this.scan.function,
@@ -142,7 +144,7 @@ export class AppStack extends Stack {
     });
 
     this.dashboard = new QueuewatchDashboard(this, 'Dashboard', {
-      dashboardName: prefix(stage),
+      dashboardName: dashboardName(stage),
       stage,
       scan: this.scan.function,
       ingest: this.ingest.function,
@@ -157,7 +159,7 @@ export class AppStack extends Stack {
     });
     new CfnOutput(this, 'DashboardUrl', {
       description: 'The queue and the watcher at a glance',
-      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${prefix(stage)}`,
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${dashboardName(stage)}`,
     });
 
     new CfnOutput(this, 'ConfigParameter', {
