@@ -6,6 +6,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { DEFAULT_CONFIG_PATH } from '../config/load.ts';
+import { configParameterName } from '../delivery/names.ts';
 import { LOCAL_CREDENTIALS } from '../local/embedded-dynamo.ts';
 import { loadConfigOption, print } from './output.ts';
 
@@ -15,9 +16,6 @@ export interface PushOptions {
   endpoint?: string;
   region?: string;
 }
-
-/** The parameter the stack's scan function reads for a stage. */
-export const configParameterName = (stage: string) => `/queuewatch/${stage}/config`;
 
 export async function pushConfig(
   file: string,

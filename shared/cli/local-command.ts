@@ -3,7 +3,7 @@
 
 import { Command } from 'commander';
 import { TABLE_ENV } from '../adapters/tables.ts';
-import { configParameterName } from './config-push.ts';
+import { configParameterName, tableName } from '../delivery/names.ts';
 import { loadConfigOption, parseCount, parseInstant, print, UsageError } from './output.ts';
 
 interface LocalOptions {
@@ -78,7 +78,7 @@ export function localCommand(): Command {
 /** The real handler with the real AWS adapters, once: for an engineer checking a deployment. */
 async function runOnAws(stage: string | undefined): Promise<void> {
   if (stage) {
-    for (const [name, id] of Object.entries(TABLE_ENV)) process.env[id] ??= `queuewatch-${stage}-${name}`;
+    for (const [name, id] of Object.entries(TABLE_ENV)) process.env[id] ??= tableName(stage, name);
     process.env.CONFIG_PARAMETER ??= configParameterName(stage);
   }
   const missing = [

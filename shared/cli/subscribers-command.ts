@@ -9,9 +9,10 @@ import type { Coverage } from '../delivery/coverage.ts';
 import {
   type DeploymentCheck,
   DeploymentConfigError,
-  loadDeploymentFile,
+  type ForceCheck,
+  loadForcesFile,
 } from '../delivery/deploy-config.ts';
-import { loadConfigOption, print } from './output.ts';
+import { print } from './output.ts';
 
 const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
 
@@ -66,17 +67,17 @@ export function subscribersCommand(): Command {
         'how many phones and inboxes receive its alerts and what nobody receives',
     )
     .option('--deploy-config <path>', `deployment config (default: ./${DEFAULT_DEPLOY_CONFIG})`)
-    .option('-c, --config <file>', 'admin config (default: the shipped config)')
+    .option('--force <stage>', 'in a file of several forces, check this one alone (default: every force)')
+    .option('-c, --config <file>', 'admin config of a force that names none (default: the shipped config)')
     .option('--strict', 'exit 1 on warnings too (places nobody receives, no ops email)')
     .option('--json', 'print the coverage as JSON')
     .addHelpText(
       'after',
       '\nExit status: 0 valid (warnings are printed), 1 invalid (every problem is listed), or with --strict any warning.',
     )
-    .action((options: { deployConfig?: string; config?: string; strict?: boolean; json?: boolean }) => {
+    .action((options: SubscribersOptions) => {
       const path = resolve(options.deployConfig ?? DEFAULT_DEPLOY_CONFIG);
-      const config = loadConfigOption(options.config);
-      let check: DeploymentCheck;
+      let forces: ForceCheck[];
       try {
         if (!options.deployConfig && !existsSync(path)) {
           throw new DeploymentConfigError(path, [
@@ -86,7 +87,10 @@ export function subscribersCommand(): Command {
             },
           ]);
         }
-        check = loadDeploymentFile(path, config);
+        forces = loadForcesFile(path, {
+          defaultAdminConfig: options.config ?? DEFAULT_CONFIG_PATH,
+          ...(options.force !== undefined ? { only: options.force } : {}),
+        });
       } catch (error) {
         if (!(error instanceof DeploymentConfigError)) throw error;
         process.stderr.write(`queuewatch: ${error.message}\n`);
@@ -94,24 +98,44 @@ export function subscribersCommand(): Command {
         return;
       }
       const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
-      if (options.json) {
-        print(
-          JSON.stringify(
-            {
-              stage: check.deployment.stage,
-              production: check.deployment.production,
-              coverage: check.coverage.rows,
-              neverAlerted: check.coverage.neverAlerted,
-              warnings: check.warnings.map((w) => w.message),
-            },
-            null,
-            2,
-          ),
-        );
+      const [only] = forces;
+      // A file that is one force prints as it always has; a list prints each force under its place.
+      if (forces.length === 1 && only?.where === '') {
+        if (options.json) print(JSON.stringify(coverageJson(only), null, 2));
+        else {
+          const configSource = only.deployment.adminConfig
+            ? only.adminConfigPath
+            : (options.config ?? DEFAULT_CONFIG_PATH);
+          print(formatCoverage(only, source, configSource));
+        }
+      } else if (options.json) {
+        print(JSON.stringify({ forces: forces.map(coverageJson) }, null, 2));
       } else {
-        print(formatCoverage(check, source, options.config ?? DEFAULT_CONFIG_PATH));
+        print(
+          forces
+            .map((f) => formatCoverage(f, `${source} ${f.where} (${f.deployment.stage})`, f.adminConfigPath))
+            .join('\n\n'),
+        );
       }
-      if (options.strict && check.warnings.length > 0) process.exitCode = 1;
+      if (options.strict && forces.some((f) => f.warnings.length > 0)) process.exitCode = 1;
     });
   return subscribers;
+}
+
+interface SubscribersOptions {
+  deployConfig?: string;
+  force?: string;
+  config?: string;
+  strict?: boolean;
+  json?: boolean;
+}
+
+function coverageJson(check: DeploymentCheck) {
+  return {
+    stage: check.deployment.stage,
+    production: check.deployment.production,
+    coverage: check.coverage.rows,
+    neverAlerted: check.coverage.neverAlerted,
+    warnings: check.warnings.map((w) => w.message),
+  };
 }
