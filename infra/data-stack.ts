@@ -43,7 +43,8 @@ export class DataStack extends Stack {
     super(scope, id, props);
     const { stage, production } = props.deployment;
     declareForce(this, stage);
-    // Statements that cover a kind of resource name this force's, and only this force's, names.
+    // Policy statements that cover a kind of resource (every topic, log group or alarm) cover this
+    // force's and no other force's.
     const ours = prefixPattern(stage);
 
     this.key = new Key(this, 'Key', {
