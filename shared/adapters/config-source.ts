@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { CompiledConfig } from '../config/compile.ts';
 import { loadConfig, parseConfig } from '../config/load.ts';
+import { configTextOf } from '../config/stored.ts';
 import { errorName } from '../scan/retry.ts';
 import type { OpsNotifier } from './ops-notifier.ts';
 import type { StateStore } from './state-store.ts';
@@ -74,7 +75,7 @@ export class RuntimeConfigSource {
       return { config: this.lastGood.config, source: 'parameter', degraded };
     let config: CompiledConfig;
     try {
-      config = parseConfig(text, this.parameterName);
+      config = parseConfig(configTextOf(text), this.parameterName);
     } catch (error) {
       // Any failure at all (a ConfigError names the keys; anything else is named by its kind).
       const why = error instanceof Error && error.name === 'ConfigError' ? error.message : errorName(error);
@@ -102,7 +103,7 @@ export class RuntimeConfigSource {
     try {
       const stored = await read();
       if (typeof stored?.lastGoodText === 'string') {
-        const config = parseConfig(stored.lastGoodText, 'last good config');
+        const config = parseConfig(configTextOf(stored.lastGoodText), 'last good config');
         this.lastGood = { hash: String(stored.lastGoodHash), config };
         return { config, source: 'last-good', problem, degraded };
       }

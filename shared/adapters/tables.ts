@@ -58,12 +58,35 @@ export const LEDGER_TABLE: TableDefinition = {
   indexes: [],
 };
 
+/** The disclosure log's index by case reference: "who was told about this case, when, at which
+ * level". Sparse: only the per-case items carry `caseRef`, not the message items. */
+export const AUDIT_CASE_INDEX_NAME = 'by-case';
+
 export const AUDIT_TABLE: TableDefinition = {
   id: 'audit',
-  description: 'Disclosure log (DPA 2018 s62): every message sent, to whom, which cases, why; never the text',
+  description:
+    'Disclosure log (DPA 2018 s62): every message sent, to whom, which cases, why, by day and by case; never the text',
+  // Per day: one item per message, and one per case it disclosed (sort key message id # case).
   partitionKey: { name: 'day', type: 'S' },
   sortKey: { name: 'sentAtMessage', type: 'S' },
-  indexes: [],
+  indexes: [
+    {
+      indexName: AUDIT_CASE_INDEX_NAME,
+      partitionKey: { name: 'caseRef', type: 'S' },
+      sortKey: { name: 'sentAt', type: 'S' },
+      projected: [
+        'messageId',
+        'runId',
+        'kind',
+        'audience',
+        'district',
+        'localAuthority',
+        'level',
+        'resolved',
+        'reason',
+      ],
+    },
+  ],
 };
 
 export const STATE_TABLE: TableDefinition = {

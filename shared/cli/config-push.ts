@@ -1,66 +1,237 @@
-// `queuewatch config push FILE`: validate a config and publish it to SSM Parameter Store, where the
-// scan function picks it up within a minute. Nothing invalid is ever pushed.
+// The config in SSM Parameter Store, where the deployed scan reads it: `config push` validates and
+// publishes a file, `config show` prints what is in force, `config diff` compares a file with it.
+// Nothing invalid is ever pushed.
 
 import { readFileSync } from 'node:fs';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Command } from 'commander';
-import { parse } from 'yaml';
-import { DEFAULT_CONFIG_PATH } from '../config/load.ts';
-import { configParameterName } from '../delivery/names.ts';
-import { LOCAL_CREDENTIALS } from '../local/embedded-dynamo.ts';
-import { loadConfigOption, print } from './output.ts';
+import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { parse, stringify } from 'yaml';
+import { ConfigError } from '../config/compile.ts';
+import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../config/load.ts';
+import {
+  configTextOf,
+  describeTier,
+  type ParameterTier,
+  parameterTier,
+  storedConfigValue,
+} from '../config/stored.ts';
+import { ssmClient } from './aws.ts';
+import { callService, type ServiceTarget } from './errors.ts';
+import { EXIT, plural, print, UsageError } from './output.ts';
+import { configParameterName } from './targets.ts';
 
-export interface PushOptions {
+export interface ParameterOptions {
+  stage?: string;
   parameter?: string;
-  stage: string;
   endpoint?: string;
   region?: string;
 }
 
-export async function pushConfig(
-  file: string,
-  options: PushOptions,
-): Promise<{ name: string; version: number; bytes: number }> {
-  loadConfigOption(file); // validates, or throws a ConfigError naming every problem
-  // Stored as compact JSON (comments dropped): well inside the parameter size limits.
-  const value = JSON.stringify(parse(readFileSync(file, 'utf8')));
-  const name = options.parameter ?? configParameterName(options.stage);
-  const client = new SSMClient({
+function parameterOf(options: ParameterOptions): string {
+  if (options.parameter !== undefined) return options.parameter;
+  if (options.stage !== undefined) return configParameterName(options.stage);
+  throw new UsageError(
+    `name the stage: --stage STAGE (the parameter is ${configParameterName('STAGE')}), or --parameter NAME`,
+  );
+}
+
+async function withSsm<T>(
+  options: ParameterOptions,
+  name: string,
+  use: (client: SSMClient) => Promise<T>,
+): Promise<T> {
+  const target: ServiceTarget = {
+    service: 'SSM',
+    resource: name,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.region ? { region: options.region } : {}),
-    ...(options.endpoint
-      ? { endpoint: options.endpoint, credentials: LOCAL_CREDENTIALS, region: options.region ?? 'eu-west-2' }
-      : {}),
-  });
+  };
+  const client = ssmClient(options);
   try {
+    return await callService(target, () => use(client));
+  } finally {
+    client.destroy();
+  }
+}
+
+export interface Pushed {
+  name: string;
+  version: number;
+  /** The tier the parameter is in (or needs, where the server does not say). */
+  tier: ParameterTier;
+  /** What the stored value is, in bytes, and the tier it needs, in words. */
+  size: string;
+}
+
+/** Validates a config file and publishes it; throws a ConfigError naming every problem. */
+export async function pushConfig(file: string, options: ParameterOptions): Promise<Pushed> {
+  const name = parameterOf(options);
+  loadConfig(file);
+  const value = storedConfigValue(readFileSync(file, 'utf8'));
+  const needed = parameterTier(value);
+  if (needed === undefined) {
+    throw new ConfigError([{ path: '', message: `${file} is ${describeTier(value)}` }]);
+  }
+  return withSsm(options, name, async (client) => {
     const response = await client.send(
       new PutParameterCommand({
         Name: name,
         Value: value,
         Type: 'String',
         Overwrite: true,
-        Tier: Buffer.byteLength(value) > 4096 ? 'Advanced' : 'Standard',
+        // Standard while the config fits in 4 KB, Advanced beyond; unlike a fixed 'Standard', it
+        // does not fail on a parameter that is already Advanced.
+        Tier: 'Intelligent-Tiering',
         Description: 'queuewatch admin config (pushed by queuewatch config push)',
       }),
     );
-    return { name, version: response.Version ?? 0, bytes: Buffer.byteLength(value) };
-  } finally {
-    client.destroy();
-  }
+    const tier = response.Tier === 'Standard' || response.Tier === 'Advanced' ? response.Tier : needed;
+    return { name, version: response.Version ?? 0, tier, size: describeTier(value) };
+  });
 }
 
-export function addPushCommand(config: Command): void {
-  config
-    .command('push')
-    .description('Validate a config and publish it to SSM Parameter Store for the scan function')
-    .argument('[file]', 'config file (YAML or JSON)', DEFAULT_CONFIG_PATH)
-    .option('--stage <stage>', 'deployment stage: the parameter is /queuewatch/<stage>/config', 'dev')
-    .option('--parameter <name>', 'parameter name (overrides --stage)')
-    .option('--endpoint <url>', 'SSM endpoint, for local servers (e.g. http://localhost:5000)')
-    .option('--region <region>', 'AWS region (default: from the environment)')
-    .action(async (file: string, options: PushOptions) => {
-      const pushed = await pushConfig(file, options);
-      print(
-        `pushed ${file} to ${pushed.name} (version ${pushed.version}, ${pushed.bytes} bytes); the scan uses it within a minute`,
-      );
-    });
+export async function pushConfigCommand(file: string | undefined, options: ParameterOptions): Promise<void> {
+  const path = file ?? DEFAULT_CONFIG_PATH;
+  const pushed = await pushConfig(path, options);
+  print(`pushed ${path} to ${pushed.name} (version ${pushed.version}); the scan uses it within a minute`);
+  print(`size: ${pushed.size}`);
+}
+
+interface InForce {
+  name: string;
+  value: string;
+  version: number;
+  lastModified?: Date;
+}
+
+/** The config pushed to a stage, or undefined when none has been. */
+export async function fetchInForce(options: ParameterOptions): Promise<InForce | undefined> {
+  const name = parameterOf(options);
+  return withSsm(options, name, async (client) => {
+    try {
+      const { Parameter } = await client.send(new GetParameterCommand({ Name: name }));
+      return {
+        name,
+        value: Parameter?.Value ?? '',
+        version: Parameter?.Version ?? 0,
+        ...(Parameter?.LastModifiedDate ? { lastModified: Parameter.LastModifiedDate } : {}),
+      };
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ParameterNotFound') return undefined;
+      throw error;
+    }
+  });
+}
+
+const NOTHING_PUSHED = (name: string) =>
+  `nothing has been pushed to ${name}: the scan runs on the config bundled at its last deploy`;
+
+export async function showConfigCommand(options: ParameterOptions & { json?: boolean }): Promise<void> {
+  const inForce = await fetchInForce(options);
+  if (!inForce) {
+    print(NOTHING_PUSHED(parameterOf(options)));
+    return;
+  }
+  if (options.json) {
+    print(configTextOf(inForce.value));
+    return;
+  }
+  const pushedAt = inForce.lastModified ? `, pushed ${inForce.lastModified.toISOString()}` : '';
+  print(`${inForce.name}: version ${inForce.version}${pushedAt}, ${describeTier(inForce.value)}`);
+  try {
+    const config = parseConfig(configTextOf(inForce.value), inForce.name);
+    print(
+      `valid: ${plural(config.rules.length, 'rule')}, ${plural(config.file.routes.length, 'route')}, ${plural(Object.keys(config.file.audiences).length, 'audience')}; the scan uses it`,
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    print('NOT VALID: the scan ignores it and keeps its last good config (or the bundled one):');
+    for (const issue of error.issues) print(`  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
+  }
+  print('---');
+  process.stdout.write(stringify(JSON.parse(configTextOf(inForce.value))));
+}
+
+/** Exit status 0 when the file is what is in force, 1 when they differ. */
+export async function diffConfigCommand(
+  file: string | undefined,
+  options: ParameterOptions,
+): Promise<number> {
+  const path = file ?? DEFAULT_CONFIG_PATH;
+  loadConfig(path);
+  const inForce = await fetchInForce(options);
+  if (!inForce) {
+    print(`${NOTHING_PUSHED(parameterOf(options))}; pushing ${path} would change what is in force`);
+    return EXIT.failed;
+  }
+  const differences = diffConfigs(JSON.parse(configTextOf(inForce.value)), parse(readFileSync(path, 'utf8')));
+  if (differences.length === 0) {
+    print(`${path} is what is in force on ${inForce.name} (version ${inForce.version})`);
+    return EXIT.ok;
+  }
+  print(
+    `${inForce.name} (version ${inForce.version}, in force) -> ${path}: ${plural(differences.length, 'difference')}`,
+  );
+  for (const d of differences) print(`  ${describeDifference(d)}`);
+  return EXIT.failed;
+}
+
+export interface Difference {
+  path: string;
+  /** Absent: the file adds it. */
+  inForce?: unknown;
+  /** Absent: the file removes it. */
+  file?: unknown;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const ruleId = (rule: unknown) => (isObject(rule) && typeof rule.id === 'string' ? rule.id : undefined);
+
+/** Every leaf that differs between two parsed configs. Rules are matched by id, so inserting one
+ * shows as one added rule rather than every later rule changed. */
+export function diffConfigs(inForce: unknown, file: unknown): Difference[] {
+  const out: Difference[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (same(a, b)) return;
+    if (a === undefined) out.push({ path, file: b });
+    else if (b === undefined) out.push({ path, inForce: a });
+    else if (path === 'rules' && Array.isArray(a) && Array.isArray(b) && [...a, ...b].every(ruleId)) {
+      const before = new Map(a.map((rule) => [ruleId(rule), rule]));
+      b.forEach((rule, i) => {
+        walk(before.get(ruleId(rule)), rule, `rules[${i}] (${ruleId(rule)})`);
+      });
+      const kept = new Set(b.map(ruleId));
+      for (const rule of a) if (!kept.has(ruleId(rule))) walk(rule, undefined, `rules (${ruleId(rule)})`);
+      if (
+        same(
+          a.map(ruleId).filter((id) => kept.has(id)),
+          b.map(ruleId).filter((id) => before.has(id)),
+        )
+      )
+        return;
+      out.push({ path: 'rules (order)', inForce: a.map(ruleId), file: b.map(ruleId) });
+    } else if (Array.isArray(a) && Array.isArray(b)) {
+      for (let i = 0; i < Math.max(a.length, b.length); i++) walk(a[i], b[i], `${path}[${i}]`);
+    } else if (isObject(a) && isObject(b)) {
+      for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
+        walk(a[key], b[key], path ? `${path}.${key}` : key);
+      }
+    } else {
+      out.push({ path, inForce: a, file: b });
+    }
+  };
+  walk(inForce, file, '');
+  return out;
+}
+
+function brief(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
+}
+
+export function describeDifference(d: Difference): string {
+  if (!('inForce' in d)) return `+ ${d.path}: ${brief(d.file)}`;
+  if (!('file' in d)) return `- ${d.path}: ${brief(d.inForce)}`;
+  return `~ ${d.path}: ${brief(d.inForce)} -> ${brief(d.file)}`;
 }

@@ -1,20 +1,22 @@
 // `queuewatch evaluate --cases FILE`: what a run at an instant would send, assuming nothing was
 // sent before. Human-readable by default; `--json` for machines.
 
-import { Command } from 'commander';
 import { type EvaluateReport, evaluateRecords } from '../app/evaluate.ts';
+import { loadConfig } from '../config/load.ts';
 import { readCaseFile } from '../io/case-file.ts';
-import { loadConfigOption, parseInstant, print } from './output.ts';
+import { plural, print } from './output.ts';
 
 export function formatReport(report: EvaluateReport, full: boolean): string {
   const { cases, levels } = report;
   const out = [
-    `as of ${report.at}: ${cases.total} records, ${cases.open} open, ${cases.closed} closed or acknowledged, ${cases.invalid} invalid`,
+    `as of ${report.at}: ${plural(cases.total, 'record')}, ${cases.open} open, ${cases.closed} closed or acknowledged, ${cases.invalid} invalid`,
     `open cases by level: ${levels.escalation} escalation, ${levels.breach} breach, ${levels.warning} warning, ${levels.none} within limits`,
-    `${report.messages.length} message${report.messages.length === 1 ? '' : 's'} would be sent (${report.messages.filter((m) => m.sms).length} by SMS)`,
+    `${plural(report.messages.length, 'message')} would be sent (${report.messages.filter((m) => m.sms).length} by SMS)`,
   ];
   if (report.smsStarved.length > 0) {
-    out.push(`SMS budget reached: ${report.smsStarved.length} alerts go by email only, with one summary SMS`);
+    out.push(
+      `SMS budget reached: ${plural(report.smsStarved.length, 'alert')} go by email only, with one summary SMS`,
+    );
   }
   for (const m of report.messages) {
     const what = m.kind === 'summary' ? 'summary SMS' : `${m.levels.join(', ') || 'resolved'} (${m.kind})`;
@@ -35,20 +37,16 @@ export function formatReport(report: EvaluateReport, full: boolean): string {
   return out.join('\n');
 }
 
-export function evaluateCommand(): Command {
-  return new Command('evaluate')
-    .description('Show what a run would send for a file of cases (JSON Lines, JSON array or CSV)')
-    .requiredOption('--cases <file>', 'case file: .jsonl, .json or .csv')
-    .option('-c, --config <file>', 'config file (default: the shipped config)')
-    .option('--at <instant>', 'evaluate as of this ISO 8601 instant (default: now)', parseInstant)
-    .option('--json', 'print one JSON document')
-    .option('--full', 'print each email body too')
-    .action(
-      async (options: { cases: string; config?: string; at?: number; json?: boolean; full?: boolean }) => {
-        const config = loadConfigOption(options.config);
-        const nowMs = options.at ?? Date.now();
-        const report = await evaluateRecords(readCaseFile(options.cases), config, nowMs);
-        print(options.json ? JSON.stringify(report, null, 2) : formatReport(report, options.full ?? false));
-      },
-    );
+export interface EvaluateOptions {
+  cases: string;
+  config?: string;
+  at?: number;
+  json?: boolean;
+  full?: boolean;
+}
+
+export async function evaluateCommand(options: EvaluateOptions, nowMs: number): Promise<void> {
+  const config = loadConfig(options.config);
+  const report = await evaluateRecords(readCaseFile(options.cases), config, options.at ?? nowMs);
+  print(options.json ? JSON.stringify(report, null, 2) : formatReport(report, options.full ?? false));
 }

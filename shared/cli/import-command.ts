@@ -2,16 +2,16 @@
 // AWS), with the feed's validation and ordering, a progress line, a final report, and a checkpoint
 // to resume from. The work is importCases (shared/ingest/import.ts); this is its command line.
 
+import { existsSync } from 'node:fs';
 import {
   CreateTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   ListTablesCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Presets, SingleBar } from 'cli-progress';
-import { Command, Option } from 'commander';
 import { createTableInput, MIRROR_TABLE } from '../adapters/tables.ts';
+import { loadConfig } from '../config/load.ts';
 import type { RejectCode } from '../ingest/change.ts';
 import {
   ImportError,
@@ -20,14 +20,13 @@ import {
   type ImportStrategy,
   importCases,
 } from '../ingest/import.ts';
-import { createTables, LOCAL_CREDENTIALS, tableNames } from '../local/embedded-dynamo.ts';
-import { loadConfigOption, parseCount, print, UsageError } from './output.ts';
+import { createTables } from '../local/embedded-dynamo.ts';
+import { documentClient, dynamoClient } from './aws.ts';
+import { callService, describeServiceFailure, type ServiceTarget } from './errors.ts';
+import { EXIT, print, UsageError } from './output.ts';
+import { type TargetOptions, tableTarget } from './targets.ts';
 
-interface ImportCommandOptions {
-  endpoint?: string;
-  table?: string;
-  prefix?: string;
-  region?: string;
+export interface ImportOptions extends TargetOptions {
   concurrency: number;
   rejects?: string;
   checkpoint?: string;
@@ -37,112 +36,82 @@ interface ImportCommandOptions {
   config?: string;
 }
 
-/** Exit codes past the usual ones: some lines were rejected; stopped by Ctrl-C (resumable). */
-export const EXIT_REJECTED = 3;
-export const EXIT_INTERRUPTED = 130;
-
-const LOCAL_PREFIX = 'local';
 const n = (value: number) => value.toLocaleString('en-GB');
 
-export function importCommand(): Command {
-  return new Command('import')
-    .description(
-      'Load a source export (JSON Lines, JSON array or CSV) into the mirror, with the feed’s validation and ordering; safe to re-run',
-    )
-    .argument('<file>', 'the export: one case record a line (JSON Lines), a JSON array, or CSV with a header')
-    .option('--endpoint <url>', 'a local DynamoDB (dynalite, moto) instead of AWS')
-    .addOption(new Option('--table <name>', 'the mirror table’s name').conflicts('prefix'))
-    .option(
-      '--prefix <prefix>',
-      `table name prefix: the mirror is <prefix>-mirror (with --endpoint: ${LOCAL_PREFIX})`,
-    )
-    .option('--region <region>', 'AWS region (default: from the environment)')
-    .option('--concurrency <n>', 'DynamoDB requests in flight', parseCount, 16)
-    .option('--rejects <file>', 'where rejected lines go, with their reasons (default: FILE.rejects.jsonl)')
-    .option('--checkpoint <file>', 'where progress is checkpointed (default: FILE.checkpoint.json)')
-    .option('--resume', 'continue after the line the checkpoint recorded')
-    .option(
-      '--exclusive',
-      'nothing else writes the table meanwhile (feed paused, first load, local): batch writes, about 4x faster',
-    )
-    .option('--create-tables', 'create the tables first if they do not exist (local endpoints only)')
-    .option(
-      '-c, --config <file>',
-      'config whose categories and districts records must use (default: shipped)',
-    )
-    .addHelpText(
-      'after',
-      `\nExit status: 0 done, ${EXIT_REJECTED} done but some lines were rejected (see the rejects file), 1 stopped by an error, ${EXIT_INTERRUPTED} interrupted (re-run with --resume).`,
-    )
-    .action(async (file: string, options: ImportCommandOptions) => {
-      const config = loadConfigOption(options.config);
-      const prefix = options.prefix ?? (options.endpoint && !options.table ? LOCAL_PREFIX : undefined);
-      const tableName = options.table ?? (prefix ? tableNames(prefix).mirror : undefined);
-      if (!tableName) throw new UsageError('name the mirror table: --table NAME or --prefix PREFIX');
-      if (options.createTables && !options.endpoint) {
-        throw new UsageError('--create-tables is for local endpoints; on AWS the stack creates the tables');
-      }
-      if (options.concurrency < 1) throw new UsageError('--concurrency must be at least 1');
+export async function importCommand(file: string, options: ImportOptions, nowMs: number): Promise<void> {
+  const config = loadConfig(options.config);
+  const target = tableTarget(options, MIRROR_TABLE.id);
+  const tableName = target.tableName;
+  if (options.createTables && !options.endpoint) {
+    throw new UsageError('--create-tables is for local endpoints; on AWS the stack creates the tables');
+  }
+  if (options.concurrency < 1) throw new UsageError('--concurrency must be at least 1');
+  if (!existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
+  // With --table alone, only the mirror is known: --create-tables makes just that one.
+  const prefix = options.table === undefined ? tableName.slice(0, -`-${MIRROR_TABLE.id}`.length) : undefined;
+  const service: ServiceTarget = { service: 'DynamoDB', resource: tableName, ...target };
 
-      const client = options.endpoint
-        ? new DynamoDBClient({
-            endpoint: options.endpoint,
-            region: options.region ?? 'eu-west-2',
-            credentials: LOCAL_CREDENTIALS,
-          })
-        : new DynamoDBClient(options.region ? { region: options.region } : {});
-      try {
-        if (options.createTables) await ensureTables(client, prefix, tableName);
-        const strategy: ImportStrategy = options.exclusive ? 'exclusive' : 'conditional';
-        const controller = new AbortController();
-        let interrupts = 0;
-        const onSigint = () => {
-          interrupts += 1;
-          if (interrupts > 1) process.exit(EXIT_INTERRUPTED);
-          process.stderr.write('\nstopping: finishing the writes in flight (Ctrl-C again to quit at once)\n');
-          controller.abort();
-        };
-        process.on('SIGINT', onSigint);
-        const progress = progressReporter(file);
-        try {
-          const report = await importCases({
-            file,
-            client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-            tableName,
-            vocabulary: config.vocabulary,
-            nowMs: Date.now(),
-            concurrency: options.concurrency,
-            strategy,
-            ...(options.rejects ? { rejectsFile: options.rejects } : {}),
-            ...(options.checkpoint ? { checkpointFile: options.checkpoint } : {}),
-            resume: options.resume ?? false,
-            onProgress: progress.update,
-            signal: controller.signal,
-          });
-          progress.stop();
-          printReport(file, tableName, report);
-          if (options.resume && report.resumedAfterLine === undefined) {
-            process.stderr.write('note: there was no checkpoint to resume from; started at the beginning\n');
-          }
-          if (report.interrupted) {
-            process.stderr.write(
-              `interrupted after line ${report.committedLine}: re-run the same command with --resume to continue\n`,
-            );
-            process.exitCode = EXIT_INTERRUPTED;
-          } else if (report.rejected > 0) process.exitCode = EXIT_REJECTED;
-        } catch (error) {
-          progress.stop();
-          if (!(error instanceof ImportError)) throw error;
-          if (error.report) printReport(file, tableName, error.report);
-          process.stderr.write(`queuewatch: ${error.message}\n`);
-          process.exitCode = 1;
-        } finally {
-          process.off('SIGINT', onSigint);
-        }
-      } finally {
-        client.destroy();
+  const client = dynamoClient(target);
+  try {
+    if (options.createTables) await callService(service, () => ensureTables(client, prefix, tableName));
+    const strategy: ImportStrategy = options.exclusive ? 'exclusive' : 'conditional';
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts += 1;
+      if (interrupts > 1) process.exit(EXIT.interrupted);
+      process.stderr.write('\nstopping: finishing the writes in flight (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    const progress = progressReporter(file);
+    try {
+      const report = await importCases({
+        file,
+        client: documentClient(client),
+        tableName,
+        vocabulary: config.vocabulary,
+        nowMs,
+        concurrency: options.concurrency,
+        strategy,
+        ...(options.rejects ? { rejectsFile: options.rejects } : {}),
+        ...(options.checkpoint ? { checkpointFile: options.checkpoint } : {}),
+        resume: options.resume ?? false,
+        onProgress: progress.update,
+        signal: controller.signal,
+      });
+      progress.stop();
+      printReport(file, tableName, report);
+      if (options.resume && report.resumedAfterLine === undefined) {
+        process.stderr.write('note: there was no checkpoint to resume from; started at the beginning\n');
       }
-    });
+      if (report.interrupted) {
+        process.stderr.write(
+          `interrupted after line ${report.committedLine}: re-run the same command with --resume to continue\n`,
+        );
+        process.exitCode = EXIT.interrupted;
+      } else if (report.rejected > 0) process.exitCode = EXIT.rejected;
+    } catch (error) {
+      progress.stop();
+      if (!(error instanceof ImportError)) throw describeServiceFailure(error, service) ?? error;
+      if (error.report) printReport(file, tableName, error.report);
+      // A server that cannot be reached is said plainly, with how to start one; still resumable.
+      const unavailable = describeServiceFailure(error.cause, service);
+      if (unavailable) {
+        process.stderr.write(
+          `queuewatch: import stopped after line ${error.report?.committedLine ?? 0}: ${unavailable.message}; then re-run with --resume\n`,
+        );
+        process.exitCode = EXIT.unavailable;
+      } else {
+        process.stderr.write(`queuewatch: ${error.message}\n`);
+        process.exitCode = EXIT.failed;
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  } finally {
+    client.destroy();
+  }
 }
 
 async function ensureTables(client: DynamoDBClient, prefix: string | undefined, tableName: string) {

@@ -1,34 +1,49 @@
-// Shared CLI helpers: parsing options, and mapping errors to one line on stderr (no stack traces).
+// Shared CLI helpers that every command definition uses: the exit statuses, parsing options and
+// printing. Kept free of heavy imports (no zod, no AWS SDK): `queuewatch --help` loads only this,
+// commander and the command definitions.
 
 import { InvalidArgumentError } from 'commander';
-import { type CompiledConfig, ConfigError } from '../config/compile.ts';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
-import { CaseFileError } from '../io/case-file.ts';
 
+/** One table of exit statuses for every command (README "Exit status" shows the same). */
+export const EXIT = {
+  ok: 0,
+  /** A check failed: invalid config, routes or config differing from what was expected, an
+   * import stopped by an error (resumable). */
+  failed: 1,
+  /** Usage: unknown command or option, a bad or missing argument, a file that cannot be read. */
+  usage: 2,
+  /** Done, but some records were rejected (import). */
+  rejected: 3,
+  /** A service could not be reached or refused: connection refused, no AWS credentials or region,
+   * access denied, a table or parameter that does not exist. */
+  unavailable: 4,
+  /** A bug in queuewatch. */
+  internal: 70,
+  /** Stopped by Ctrl-C. */
+  interrupted: 130,
+} as const;
+
+export const EXIT_STATUS_HELP = `
+Exit status (every command):
+  0    done; a check passed
+  1    a check failed: invalid config, audiences or config differing from the expected
+       (routes test --expect, config diff), an import stopped by an error (re-run with --resume)
+  2    usage error: unknown command or option, a bad or missing argument, a file that
+       cannot be read
+  3    done, but some records were rejected (import: see the rejects file)
+  4    a service could not be reached or refused: connection refused, no AWS credentials or
+       region, access denied, no such table or parameter
+  70   internal error (a bug): re-run with QUEUEWATCH_DEBUG=1 for the stack trace and report it
+  130  interrupted (import: re-run with --resume)`;
+
+/** A mistake in how the command was called; exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Prints an error as one line (or one line per config issue) and returns the exit code. */
-export function reportError(error: unknown): number {
-  if (error instanceof ConfigError) {
-    process.stderr.write(
-      `queuewatch: invalid config:\n${error.issues.map((i) => `  ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n')}\n`,
-    );
-    return 1;
-  }
-  if (error instanceof CaseFileError || error instanceof UsageError) {
-    process.stderr.write(`queuewatch: ${error.message}\n`);
-    return 2;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`queuewatch: unexpected error: ${message}\n`);
-  if (process.env.QUEUEWATCH_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  return 70;
-}
-
-export function loadConfigOption(path: string | undefined): CompiledConfig {
-  return loadConfig(path ?? DEFAULT_CONFIG_PATH);
+/** "1 case", "2 cases"; "1 audience", "3 audiences". */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count.toLocaleString('en-GB')} ${count === 1 ? singular : pluralForm}`;
 }
 
 export function parseInstant(value: string): number {
@@ -44,6 +59,14 @@ export function parseInstant(value: string): number {
 export function parseCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a whole number`);
   return Number(value);
+}
+
+/** A calendar date, YYYY-MM-DD. */
+export function parseDay(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new InvalidArgumentError(`'${value}' is not a date like 2026-11-30`);
+  }
+  return value;
 }
 
 export const print = (text: string) => process.stdout.write(`${text}\n`);

@@ -3,7 +3,6 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../config/load.ts';
 import type { Coverage } from '../delivery/coverage.ts';
 import {
@@ -14,7 +13,7 @@ import {
 } from '../delivery/deploy-config.ts';
 import { print } from './output.ts';
 
-const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
+export const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -58,76 +57,59 @@ function table(coverage: Coverage): string[] {
   return [line(header), ...rows.map(line)];
 }
 
-export function subscribersCommand(): Command {
-  const subscribers = new Command('subscribers').description("Work with the deployment config's subscribers");
-  subscribers
-    .command('check')
-    .description(
-      'Validate a deployment config against the admin config and show, per audience and place, ' +
-        'how many phones and inboxes receive its alerts and what nobody receives',
-    )
-    .option('--deploy-config <path>', `deployment config (default: ./${DEFAULT_DEPLOY_CONFIG})`)
-    .option('--force <stage>', 'in a file of several forces, check this one alone (default: every force)')
-    .option('-c, --config <file>', 'admin config of a force that names none (default: the shipped config)')
-    .option('--strict', 'exit 1 on warnings too (places nobody receives, no ops email)')
-    .option('--json', 'print the coverage as JSON')
-    .addHelpText(
-      'after',
-      '\nExit status: 0 valid (warnings are printed), 1 invalid (every problem is listed), or with --strict any warning.',
-    )
-    .action((options: SubscribersOptions) => {
-      const path = resolve(options.deployConfig ?? DEFAULT_DEPLOY_CONFIG);
-      let forces: ForceCheck[];
-      try {
-        if (!options.deployConfig && !existsSync(path)) {
-          throw new DeploymentConfigError(path, [
-            {
-              path: '',
-              message: 'no such file: pass --deploy-config PATH, or run from the directory that has it',
-            },
-          ]);
-        }
-        forces = loadForcesFile(path, {
-          defaultAdminConfig: options.config ?? DEFAULT_CONFIG_PATH,
-          ...(options.force !== undefined ? { only: options.force } : {}),
-        });
-      } catch (error) {
-        if (!(error instanceof DeploymentConfigError)) throw error;
-        process.stderr.write(`queuewatch: ${error.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
-      const [only] = forces;
-      // A file that is one force prints as it always has; a list prints each force under its place.
-      if (forces.length === 1 && only?.where === '') {
-        if (options.json) print(JSON.stringify(coverageJson(only), null, 2));
-        else {
-          const configSource = only.deployment.adminConfig
-            ? only.adminConfigPath
-            : (options.config ?? DEFAULT_CONFIG_PATH);
-          print(formatCoverage(only, source, configSource));
-        }
-      } else if (options.json) {
-        print(JSON.stringify({ forces: forces.map(coverageJson) }, null, 2));
-      } else {
-        print(
-          forces
-            .map((f) => formatCoverage(f, `${source} ${f.where} (${f.deployment.stage})`, f.adminConfigPath))
-            .join('\n\n'),
-        );
-      }
-      if (options.strict && forces.some((f) => f.warnings.length > 0)) process.exitCode = 1;
-    });
-  return subscribers;
-}
-
-interface SubscribersOptions {
+export interface SubscribersCheckOptions {
   deployConfig?: string;
+  /** In a file of several forces, this one alone (its stage). */
   force?: string;
   config?: string;
   strict?: boolean;
   json?: boolean;
+}
+
+/** The action of `queuewatch subscribers check` (declared, with its options, in program.ts). */
+export function subscribersCheck(options: SubscribersCheckOptions): void {
+  const path = resolve(options.deployConfig ?? DEFAULT_DEPLOY_CONFIG);
+  let forces: ForceCheck[];
+  try {
+    if (!options.deployConfig && !existsSync(path)) {
+      throw new DeploymentConfigError(path, [
+        {
+          path: '',
+          message: 'no such file: pass --deploy-config PATH, or run from the directory that has it',
+        },
+      ]);
+    }
+    forces = loadForcesFile(path, {
+      defaultAdminConfig: options.config ?? DEFAULT_CONFIG_PATH,
+      ...(options.force !== undefined ? { only: options.force } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof DeploymentConfigError)) throw error;
+    process.stderr.write(`queuewatch: ${error.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
+  const [only] = forces;
+  // A file that is one force prints as it always has; a list prints each force under its place.
+  if (forces.length === 1 && only?.where === '') {
+    if (options.json) print(JSON.stringify(coverageJson(only), null, 2));
+    else {
+      const configSource = only.deployment.adminConfig
+        ? only.adminConfigPath
+        : (options.config ?? DEFAULT_CONFIG_PATH);
+      print(formatCoverage(only, source, configSource));
+    }
+  } else if (options.json) {
+    print(JSON.stringify({ forces: forces.map(coverageJson) }, null, 2));
+  } else {
+    print(
+      forces
+        .map((f) => formatCoverage(f, `${source} ${f.where} (${f.deployment.stage})`, f.adminConfigPath))
+        .join('\n\n'),
+    );
+  }
+  if (options.strict && forces.some((f) => f.warnings.length > 0)) process.exitCode = 1;
 }
 
 function coverageJson(check: DeploymentCheck) {

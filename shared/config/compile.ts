@@ -193,13 +193,13 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     }
     if (minimumMs(compiled.warn) > minimumMs(compiled.breach)) {
       issues.push({
-        path,
+        path: `${path}.warn`,
         message: `thresholds out of order: warn ${rule.warn} is later than breach ${rule.breach}`,
       });
     }
     if (minimumMs(compiled.breach) > minimumMs(compiled.escalate)) {
       issues.push({
-        path,
+        path: `${path}.breach`,
         message: `thresholds out of order: breach ${rule.breach} is later than escalate ${rule.escalate}`,
       });
     }
@@ -286,7 +286,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
       const id = `${best.id}/${tied.id}`;
       if (!overlaps.has(id)) {
         overlaps.set(id, {
-          path: `rules[${tied.index}]`,
+          path: `rules[${tied.index}].match`,
           message: `overlaps rule '${best.id}' with equal specificity (both match e.g. ${describeKey(key)}); make one more specific`,
         });
       }
@@ -313,7 +313,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
   for (const rule of rules) {
     if (!ruleWins.has(rule.index)) {
       issues.push({
-        path: `rules[${rule.index}]`,
+        path: `rules[${rule.index}].match`,
         message: `rule '${rule.id}' is unreachable: more specific or earlier rules match every case it matches`,
       });
     }
@@ -321,7 +321,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
   file.routes.forEach((_, index) => {
     if (!routeUsed.has(index)) {
       issues.push({
-        path: `routes[${index}]`,
+        path: `routes[${index}].match`,
         message: 'route is unreachable: no open case and level matches it',
       });
     }

@@ -7,7 +7,7 @@ import { isNode, LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod';
 import { FORBIDDEN_KEYS } from '../domain/safe-keys.ts';
 import { type CompiledConfig, ConfigError, type ConfigIssue, compileConfig } from './compile.ts';
-import { configSchema } from './schema.ts';
+import { configSchema, ID_PATTERN } from './schema.ts';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/queuewatch.yaml', import.meta.url));
 
@@ -65,10 +65,20 @@ function parseConfigText(text: string, source: string): CompiledConfig {
     }
     return undefined;
   };
+  // A rule is named by its id as well as its position: `rules[3] (da-high).warn`. Only an id that
+  // is valid is repeated (an invalid one is itself the issue).
+  const labelled = (path: string): string =>
+    path.replace(/^rules\[(\d+)\]/, (whole, index: string) => {
+      const id: unknown = doc.getIn(['rules', Number(index), 'id']);
+      return typeof id === 'string' && ID_PATTERN.test(id) ? `${whole} (${id})` : whole;
+    });
   const withLines = (issues: ConfigIssue[]) =>
     issues.map((issue) => {
       const line = issue.path ? lineOf(issue.path) : undefined;
-      return line ? { ...issue, message: `${issue.message} (${source} line ${line})` } : issue;
+      return {
+        path: labelled(issue.path),
+        message: line ? `${issue.message} (${source} line ${line})` : issue.message,
+      };
     });
 
   let value: unknown;
@@ -157,6 +167,11 @@ export function zodIssues(error: z.ZodError): ConfigIssue[] {
   );
 }
 
+/** The config file itself cannot be read (missing, a directory, no permission). */
+export class ConfigReadError extends ConfigError {
+  override name = 'ConfigReadError';
+}
+
 /** Loads a config file (the shipped default when no path is given). */
 export function loadConfig(path: string = DEFAULT_CONFIG_PATH): CompiledConfig {
   let text: string;
@@ -164,7 +179,7 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): CompiledConfig {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(
+    throw new ConfigReadError(
       [{ path: '', message: `cannot read config ${path}: ${code === 'ENOENT' ? 'no such file' : code}` }],
       { cause: error },
     );

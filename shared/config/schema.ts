@@ -7,7 +7,9 @@ import { LEVELS } from '../domain/levels.ts';
 
 export { LEVELS, type Level } from '../domain/levels.ts';
 
-const id = z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'must be a lower-case id like district-supervisor');
+/** Rule, audience, category and local-authority ids. */
+export const ID_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
+const id = z.string().regex(ID_PATTERN, 'must be a lower-case id like district-supervisor');
 const limitText = z.string({ error: 'must be a limit like 30m, 4h, 7d or 1wd' });
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
 
@@ -45,7 +47,7 @@ export const configSchema = z
     linkBase: z
       .url({ protocol: /^https$/, error: 'must be an https URL (the case system, behind sign-in)' })
       .max(60, 'must be at most 60 characters so an SMS still fits one segment'),
-    categories: z.array(id).min(1),
+    categories: z.array(id).min(1, 'needs at least one category'),
     localAuthorities: z.record(id, z.object({ name: z.string().min(1).max(60) }).strict()),
     districts: z.record(
       z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/, 'must be a district id like D01'),
@@ -74,7 +76,7 @@ export const configSchema = z
           })
           .strict(),
       )
-      .min(1),
+      .min(1, 'needs at least one rule (and one of them with an empty match: the absolute ceiling)'),
     audiences: z.record(
       id,
       z
@@ -97,11 +99,11 @@ export const configSchema = z
           .object({
             description: z.string().max(200).optional(),
             match: routeMatchSchema.default({}),
-            audiences: z.array(id).min(1),
+            audiences: z.array(id).min(1, 'needs at least one audience'),
           })
           .strict(),
       )
-      .min(1),
+      .min(1, 'needs at least one route'),
     fallbackAudience: id.describe('receives any alert no route matched, so nothing is ever dropped'),
     sms: z
       .object({ maxPerRun: z.number().int().min(1).max(1000).default(20) })

@@ -1,11 +1,11 @@
 // An embedded DynamoDB (dynalite, in process, in memory) with the project's tables: for the local
-// main job, the integration tests and the benchmarks. No AWS account, no Docker.
+// main job, the integration tests and the benchmarks. No AWS account, no Docker. dynalite is loaded
+// only when a server starts: the CLI's other commands import the helpers here without it.
 
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { createTableInput, TABLES, type TableDefinition } from '../adapters/tables.ts';
 
 export interface EmbeddedDynamo {
@@ -34,6 +34,7 @@ export interface DynaliteOptions {
 
 export async function startDynalite(options: DynaliteOptions = {}): Promise<EmbeddedDynamo> {
   if (options.thread) return startDynaliteThread();
+  const { default: dynalite } = await import('dynalite');
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -74,7 +74,8 @@ function addressing(plan: GroupPlan, m: GroupMessage, kind: OutgoingMessage['kin
       plan.localAuthorities.size === 1
         ? ([...plan.localAuthorities][0] as string)
         : [...plan.localAuthorities].sort(),
-    level: levelsIn(m),
+    // A message of resolved lines alone carries the levels they were at (for level filters).
+    level: levelsIn(m).length > 0 ? levelsIn(m) : LEVELS.filter((l) => plan.resolvedLevels.has(l)),
     categories: [...plan.categories].sort(),
   };
 }

@@ -64,6 +64,8 @@ export interface GroupPlan {
   latestNotified: Partial<Record<Level, number>>;
   resolved: string[];
   resolvedCount: number;
+  /** The levels the resolved cases were last notified at. */
+  resolvedLevels: Set<Level>;
   changes: Map<string, ShardChange>;
   districts: Set<string>;
   localAuthorities: Set<string>;
@@ -116,6 +118,7 @@ export class GroupBook {
         latestNotified: {},
         resolved: [],
         resolvedCount: 0,
+        resolvedLevels: new Set(),
         changes: new Map(),
         districts: new Set(),
         localAuthorities: new Set(),
@@ -210,10 +213,11 @@ export class GroupBook {
         // An audience or district the config no longer has: its entries are left to expire.
         if (!this.config.file.audiences[shard.audience] || !known.has(shard.district)) continue;
         const seen = this.seen.get(shardId);
-        for (const caseRef of shard.cases.keys()) {
+        for (const [caseRef, entry] of shard.cases) {
           if (seen?.has(caseRef)) continue;
           const plan = this.plan(shard.audience, this.config.placeOf(shard.audience, shard.district));
           plan.resolvedCount += 1;
+          plan.resolvedLevels.add(entry.level);
           if (plan.resolved.length < LINES_PER_LEVEL) plan.resolved.push(caseRef);
           plan.districts.add(shard.district);
           plan.localAuthorities.add(this.config.localAuthorityOf(shard.district));

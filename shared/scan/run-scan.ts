@@ -314,7 +314,8 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   const published = claimed.filter((c) => c.messageId !== undefined);
 
   // Phones whose group's alert went by email only get one summary SMS.
-  const starved = published.filter((c) => !c.withSms && c.plan.trigger !== 'resolved-only');
+  const starvedPlans = new Set(allocation.starved.map((c) => c.plan));
+  const starved = published.filter((c) => starvedPlans.has(c.plan));
   result.smsStarved = allocation.starved.map((c) => c.id);
   const summary = starved.length > 0 ? await sendSummary(input, result, starved) : undefined;
 

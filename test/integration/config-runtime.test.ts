@@ -1,13 +1,11 @@
 // The config at runtime: pushed to SSM (moto_server), read by the scan with caching, and a bad
 // push never stops alerting: the last good config stays in force and ops are told once.
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeConfigSource } from '#shared/adapters/config-source.ts';
@@ -23,7 +21,6 @@ import {
 } from '#shared/local/embedded-dynamo.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 
-const run = promisify(execFile);
 let moto: Moto;
 let dynamo: EmbeddedDynamo;
 let ssm: SSMClient;
@@ -83,33 +80,5 @@ describe('config at runtime', () => {
     expect(ops.messages[0]?.subject).toMatch(/last good config kept/);
     expect(coldStart.source).toBe('last-good');
     expect(coldStart.config.file.sms.maxPerRun).toBe(7);
-  });
-});
-
-describe('queuewatch config push', () => {
-  it('pushes a valid config and refuses an invalid one', async () => {
-    const cli = ['bin/queuewatch.js', 'config', 'push', '--stage', 'cli', '--endpoint', moto.endpoint];
-    const bad = join(dir, 'bad.yaml');
-    writeFileSync(
-      bad,
-      readFileSync(DEFAULT_CONFIG_PATH, 'utf8').replace(
-        'warn: 4h\n    breach: 24h',
-        'warn: 30h\n    breach: 24h',
-      ),
-    );
-
-    const ok = await run('node', [...cli, DEFAULT_CONFIG_PATH]);
-    const refused = await run('node', [...cli, bad]).catch(
-      (error: { code: number; stderr: string }) => error,
-    );
-    const stored = await ssm.send(new GetParameterCommand({ Name: '/queuewatch/cli/config' }));
-
-    expect(ok.stdout).toMatch(/pushed .* to \/queuewatch\/cli\/config \(version 1/);
-    expect('code' in refused && refused.code).toBe(1);
-    expect('stderr' in refused && refused.stderr).toMatch(
-      /rules\[1\]: thresholds out of order: warn 30h is later than breach 24h/,
-    );
-    expect(stored.Parameter?.Version).toBe(1);
-    expect(JSON.parse(stored.Parameter?.Value ?? '{}').force).toBe('Metro Example Police');
   });
 });

@@ -157,9 +157,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `queuewatch` as a user would, from the repository root. A process takes a second or two
- * to start, so tests run few of them, concurrently. */
-export function runCli(args: string[]): Promise<CliResult> {
+/** Runs `queuewatch` as a user would, from the repository root (the bundle the test setup built).
+ * `env` is added to the test's environment (a value of undefined removes a variable). */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  const merged: Record<string, string | undefined> = { ...process.env, QUEUEWATCH_DEBUG: '', ...env };
+  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -169,7 +171,7 @@ export function runCli(args: string[]): Promise<CliResult> {
         encoding: 'utf8',
         timeout: 60_000,
         maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, QUEUEWATCH_DEBUG: '' },
+        env: merged,
       },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;

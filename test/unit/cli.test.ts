@@ -1,10 +1,15 @@
-// The `queuewatch` command as admins run it: a real process per command (a second or two each, so
-// few of them, run concurrently), checking exit codes, output, and that errors are one line
-// without a stack trace.
+// The `queuewatch` command as admins run it: a real process per command (the bundle the test setup
+// builds), run concurrently, checking exit statuses, output, and that errors are one line without
+// a stack trace.
 
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluateRecords } from '#shared/app/evaluate.ts';
 import { formatRecords } from '#shared/cli/generate-command.ts';
+import { packageVersion } from '#shared/cli/main.ts';
+import { EXIT_STATUS_HELP } from '#shared/cli/output.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
 import { type RawRecord, readCaseFile } from '#shared/io/case-file.ts';
 import {
@@ -14,6 +19,7 @@ import {
   defaultConfig,
   PII_MARKERS,
   piiMarkerIn,
+  REPO_ROOT,
   runCli,
   tempDir,
 } from '#test/support/fixtures.ts';
@@ -98,9 +104,10 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
 
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/config\/queuewatch.yaml: OK\n/);
-    expect(result.stdout).toContain('rules (10, most specific match wins):');
+    expect(result.stdout).toContain('rules (13, most specific match wins):');
     expect(result.stdout).toMatch(/ {2}la-decision +warn 4h +breach 1wd +escalate 2wd +stage=referred/);
-    expect(result.stdout).toContain('routes (10, every match adds its audiences):');
+    expect(result.stdout).toContain('routes (11, every match adds its audiences):');
+    expect(result.stdout).not.toContain('warning:');
   });
 
   it('config check exits non-zero with one line per issue, naming key path and line, without a stack trace', async () => {
@@ -119,7 +126,7 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
     expect(result.stderr.trimEnd().split('\n')).toEqual([
       'queuewatch: invalid config:',
       expect.stringMatching(
-        /^ {2}rules\[1\]: thresholds out of order: warn 30h is later than breach 24h \(.*bad.yaml line \d+\)$/,
+        /^ {2}rules\[1\] \(child-high\)\.warn: thresholds out of order: warn 30h is later than breach 24h \(.*bad.yaml line \d+\)$/,
       ),
       expect.stringMatching(
         /^ {2}routes\[4\]\.audiences: unknown audience 'mash-managr' .*\(.*bad.yaml line \d+\)$/,
@@ -152,5 +159,255 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
       '  escalation -> senior-officer, director-childrens-services  (routes 6, 7, 8)',
       '',
     ]);
+  });
+});
+
+/** Runs a shell pipeline from the repository root; resolves with the status of its last command
+ * and its stderr (stdout is the reader's, e.g. `head`). */
+function pipeline(command: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      ['-c', `set -o pipefail; ${command}`],
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, QUEUEWATCH_DEBUG: '' } },
+      (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ status, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** No AWS credentials anywhere the SDK looks, and no instance metadata to ask. */
+const NO_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: undefined,
+  AWS_SECRET_ACCESS_KEY: undefined,
+  AWS_SESSION_TOKEN: undefined,
+  AWS_PROFILE: undefined,
+  AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+  AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+  AWS_SHARED_CREDENTIALS_FILE: `${tmp.dir}/no-credentials`,
+  AWS_CONFIG_FILE: `${tmp.dir}/no-config`,
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+describe.concurrent('queuewatch exit statuses and output', { timeout: 120_000 }, () => {
+  it('--version prints the package version', async () => {
+    const result = await runCli(['--version']);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(`${packageVersion()}\n`);
+  });
+
+  it('--help lists every command and the exit-status table, and so does each command’s help', async () => {
+    const [top, sub] = await Promise.all([runCli(['--help']), runCli(['audit', '--help'])]);
+
+    expect(top.status).toBe(0);
+    for (const command of [
+      'config',
+      'routes',
+      'evaluate',
+      'generate',
+      'import',
+      'local',
+      'audit',
+      'status',
+    ]) {
+      expect(top.stdout).toMatch(new RegExp(`\\n  ${command} `));
+    }
+    expect(top.stdout).toContain(EXIT_STATUS_HELP);
+    expect(sub.status).toBe(0);
+    expect(sub.stdout).toContain(EXIT_STATUS_HELP);
+  });
+
+  it.each([
+    ['an unknown command', ['nope'], /^error: unknown command 'nope'\n/],
+    ['an unknown option', ['generate', '--opne', '3'], /^error: unknown option '--opne'/],
+    ['a missing required option', ['evaluate'], /^error: required option '--cases <file>' not specified\n/],
+    [
+      'a bad option value',
+      ['generate', '--open', 'many'],
+      /^error: option '--open <n>' argument 'many' is invalid/,
+    ],
+    ['a command group without its command', ['config'], /^Usage: queuewatch config /],
+    ['a bad instant', ['local', '--start', 'Monday'], /is not an ISO 8601 instant with an offset/],
+    [
+      'a case attribute missing',
+      ['routes', 'test', 'category=domestic-abuse'],
+      /^queuewatch: missing riskLevel=\.\.\./,
+    ],
+  ])('exits 2 on a usage error: %s', async (_, args, message) => {
+    const result = await runCli(args);
+
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+    expectNoStackTrace(result);
+  });
+
+  it.each([
+    [
+      'config check',
+      ['config', 'check', `${tmp.dir}/absent.yaml`],
+      `cannot read config ${tmp.dir}/absent.yaml: no such file`,
+    ],
+    [
+      'evaluate',
+      ['evaluate', '--cases', `${tmp.dir}/absent.jsonl`],
+      `cannot read ${tmp.dir}/absent.jsonl: no such file`,
+    ],
+    [
+      'import',
+      ['import', `${tmp.dir}/absent.jsonl`, '--endpoint', 'http://127.0.0.1:9'],
+      `cannot read ${tmp.dir}/absent.jsonl: no such file`,
+    ],
+  ])('exits 2 naming a file that does not exist: %s', async (_, args, message) => {
+    const result = await runCli(args);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(`queuewatch: ${message}\n`);
+  });
+
+  it.each([
+    ['status', ['status']],
+    ['audit', ['audit', '--day', '2026-11-30']],
+    [
+      'import',
+      [
+        'import',
+        'examples/synthetic-queue.jsonl',
+        // Resumable state goes to the test's folder, not beside the example in the repository.
+        '--checkpoint',
+        `${tmp.dir}/import.checkpoint.json`,
+        '--rejects',
+        `${tmp.dir}/import.rejects.jsonl`,
+      ],
+    ],
+  ])(
+    '%s on a local endpoint that refuses says which, and how to start one, with status 4',
+    async (_, args) => {
+      const result = await runCli([...args, '--endpoint', 'http://127.0.0.1:9']);
+
+      expect(result.status).toBe(4);
+      expect(result.stderr).toMatch(
+        /^queuewatch: (import stopped after line 0: )?cannot connect to DynamoDB at http:\/\/127\.0\.0\.1:9 \(connection refused\): start a local one with `npx dynalite --port 9` \(then load cases with `npx queuewatch import FILE --endpoint http:\/\/127\.0\.0\.1:9 --create-tables`\), or leave out --endpoint to use AWS/,
+      );
+      expect(result.stderr).not.toContain('internal error');
+      expectNoStackTrace(result);
+    },
+  );
+
+  it('says there are no AWS credentials, with status 4', async () => {
+    const result = await runCli(['audit', '--stage', 'test', '--region', 'eu-west-2'], NO_CREDENTIALS);
+
+    expect(result.status).toBe(4);
+    expect(result.stderr).toMatch(
+      /^queuewatch: no AWS credentials found for AWS DynamoDB in eu-west-2: set AWS_PROFILE \(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\)/,
+    );
+    expectNoStackTrace(result);
+  });
+
+  it('ends quietly with status 0 when the reader closes the pipe early', async () => {
+    const [generated, local] = await Promise.all([
+      pipeline('node bin/queuewatch.js generate --open 100000 | head -1'),
+      pipeline('node bin/queuewatch.js local --open 50 --closed 0 --hours 2 --seconds 0 | head -2'),
+    ]);
+
+    expect(generated.status).toBe(0);
+    expect(generated.stdout.split('\n')).toHaveLength(2);
+    expect(generated.stderr).toBe('');
+    expect(local.status).toBe(0);
+    expect(local.stdout).toMatch(/^seeded an embedded DynamoDB/);
+    expect(local.stderr).toBe('');
+  });
+
+  it('says what to run when the CLI has not been built', async () => {
+    const bin = `${tmp.dir}/unbuilt/bin/queuewatch.js`;
+    mkdirSync(dirname(bin), { recursive: true });
+    copyFileSync(`${REPO_ROOT}bin/queuewatch.js`, bin);
+
+    const result = await pipeline(`node ${bin} --help`);
+
+    expect(result.status).toBe(70);
+    expect(result.stderr).toBe(
+      'queuewatch: the CLI is not built (no dist/cli/main.js): run `npm run build` (npm ci does it too), then try again\n',
+    );
+  });
+
+  it('exits 2 naming an output file it cannot write', async () => {
+    const result = await runCli(['generate', '--open', '3', '-o', `${tmp.dir}/no-such-folder/queue.jsonl`]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `queuewatch: cannot write ${tmp.dir}/no-such-folder/queue.jsonl: no such folder\n`,
+    );
+  });
+
+  it('local starts at a fixed Monday morning unless told otherwise', async () => {
+    const result = await runCli(['local', '--once', '--open', '20', '--closed', '0']);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('from 2026-11-30 08:00 UTC\n');
+  });
+
+  it('config check warns about cases only the ceiling covers, and fails on warnings with --strict', async () => {
+    const path = tmp.file(
+      'no-adult-rules.yaml',
+      configTextWith(
+        ['  - id: sh-va-medium', '  - id: sh-va-medium\n    # removed:'],
+        [
+          '    match: { category: *others, riskLevel: medium, stage: *waiting }',
+          '    match: { category: *others, riskLevel: medium, stage: [awaiting-referral] }',
+        ],
+      ),
+    );
+
+    const [checked, strict] = await Promise.all([
+      runCli(['config', 'check', path]),
+      runCli(['config', 'check', path, '--strict']),
+    ]);
+
+    const warning =
+      "warning: only the ceiling rule 'ceiling' covers category=stalking-harassment|vulnerable-adult riskLevel=medium stage=awaiting-supervisor-review|awaiting-risk-assessment: its first warning comes after 14d; add a rule for it";
+    expect(checked.status).toBe(0);
+    expect(checked.stdout).toContain(`\n${warning}\n`);
+    expect(strict.status).toBe(1);
+    expect(strict.stdout).toContain(warning);
+  });
+
+  it('routes test does without attributes no rule or route matches on', async () => {
+    const result = await runCli(['routes', 'test', 'category=domestic-abuse', 'riskLevel=high']);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('assumed: stage=awaiting-risk-assessment childrenInvolved=false\n');
+    expect(result.stdout).toContain(
+      'not needed: district (no rule or route matches on it, so any value gives the same answer)\n',
+    );
+    expect(result.stdout).toContain('rule: da-high-assessment (warn 4h, breach 24h, escalate 48h)\n');
+  });
+
+  it('routes test --expect exits 0 when the audiences are as expected and 1, saying how, when not', async () => {
+    const test = ['routes', 'test', 'category=domestic-abuse', 'riskLevel=high', 'district=D01'];
+
+    const [met, unmet] = await Promise.all([
+      runCli([
+        ...test,
+        '--expect-rule',
+        'da-high-assessment',
+        '--expect',
+        'warning=district-supervisor,marac-coordinator',
+        '--expect',
+        'escalation=marac-coordinator,district-supervisor,duty-inspector',
+      ]),
+      runCli([...test, '--expect', 'escalation=district-supervisor,director-childrens-services']),
+    ]);
+
+    expect(met.status).toBe(0);
+    expect(met.stdout).toMatch(/\nas expected\n$/);
+    expect(unmet.status).toBe(1);
+    expect(unmet.stderr).toBe(
+      'queuewatch: routes differ from the expected:\n  escalation: expected district-supervisor, director-childrens-services; got district-supervisor, duty-inspector, marac-coordinator (missing director-childrens-services) (unexpected duty-inspector, marac-coordinator)\n',
+    );
   });
 });

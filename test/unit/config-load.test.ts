@@ -105,7 +105,7 @@ describe('parseConfig on hostile or empty input', () => {
 
     expect(issuesOf(text)).toEqual([
       {
-        path: expect.stringMatching(/^rules\[\d+\]\.__proto__$/),
+        path: expect.stringMatching(/^rules\[\d+\] \([a-z-]+\)\.__proto__$/),
         message: `the key __proto__ is not allowed (test.yaml line ${lineOf(text, '__proto__')})`,
       },
     ]);

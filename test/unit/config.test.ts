@@ -51,6 +51,9 @@ describe('the shipped default config', () => {
       'da-high-referral',
       'da-medium',
       'da-standard',
+      'sh-va-high',
+      'sh-va-medium',
+      'sh-va-standard',
       'ceiling',
     ]);
   });
@@ -74,6 +77,9 @@ describe('the shipped default config', () => {
     ['da-high-referral', '24h', '48h', '72h'],
     ['da-medium', '24h', '72h', '5d'],
     ['da-standard', '72h', '7d', '14d'],
+    ['sh-va-high', '4h', '24h', '48h'],
+    ['sh-va-medium', '24h', '72h', '5d'],
+    ['sh-va-standard', '72h', '7d', '14d'],
     ['ceiling', '14d', '30d', '30d'],
   ])('ships the domain default thresholds for %s', (id, warn, breach, escalate) => {
     const rule = defaultConfig().rules.find((r) => r.id === id);
@@ -98,7 +104,7 @@ describe('the shipped default config', () => {
 });
 
 describe('config errors', () => {
-  it('names the rule and line when warn is later than breach', () => {
+  it('names the rule by position and id, its warn and its line when warn is later than breach', () => {
     const text = configTextWith([
       'warn: 4h\n    breach: 24h\n    escalate: 36h',
       'warn: 30h\n    breach: 24h\n    escalate: 36h',
@@ -106,8 +112,8 @@ describe('config errors', () => {
 
     expect(issuesOf(text)).toEqual([
       {
-        path: 'rules[1]',
-        message: `thresholds out of order: warn 30h is later than breach 24h (test.yaml line ${lineOf(text, 'id: child-high')})`,
+        path: 'rules[1] (child-high).warn',
+        message: `thresholds out of order: warn 30h is later than breach 24h (test.yaml line ${lineOf(text, 'warn: 30h')})`,
       },
     ]);
   });
@@ -117,7 +123,7 @@ describe('config errors', () => {
 
     expect(issuesOf(text)).toEqual([
       {
-        path: 'rules[3]',
+        path: 'rules[3] (child-standard).breach',
         message: expect.stringContaining('thresholds out of order: breach 6wd is later than escalate 5wd'),
       },
     ]);
@@ -132,10 +138,10 @@ describe('config errors', () => {
     const issues = issuesOf(text);
 
     expect(issues).toContainEqual({
-      path: 'rules[2]',
+      path: 'rules[2] (child-medium).match',
       message: expect.stringMatching(
         new RegExp(
-          `^overlaps rule 'child-high' with equal specificity .* \\(test.yaml line ${lineOf(text, 'id: child-medium')}\\)$`,
+          `^overlaps rule 'child-high' with equal specificity .* \\(test.yaml line ${lineOf(text, 'match: { category: child-protection, riskLevel: high, stage: *waiting }\n    warn: 24h')}\\)$`,
         ),
       ),
     });
@@ -149,8 +155,8 @@ describe('config errors', () => {
 
     expect(issuesOf(text)).toEqual([
       {
-        path: 'rules[9]',
-        message: `rule 'shadowed' is unreachable: more specific or earlier rules match every case it matches (test.yaml line ${lineOf(text, 'id: shadowed')})`,
+        path: 'rules[12] (shadowed).match',
+        message: `rule 'shadowed' is unreachable: more specific or earlier rules match every case it matches (test.yaml line ${lineOf(text, 'id: shadowed') + 1})`,
       },
     ]);
   });
@@ -162,7 +168,7 @@ describe('config errors', () => {
     ]);
 
     expect(issuesOf(text)).toEqual([
-      { path: 'routes[4]', message: expect.stringContaining('route is unreachable') },
+      { path: 'routes[4].match', message: expect.stringContaining('route is unreachable') },
     ]);
   });
 
@@ -224,7 +230,7 @@ describe('config errors', () => {
     );
 
     expect(issues[0]).toEqual({
-      path: 'rules[7].match.category',
+      path: 'rules[7] (da-medium).match.category',
       message: expect.stringContaining("unknown category 'domestic-abus'"),
     });
   });
@@ -276,7 +282,7 @@ describe('config errors', () => {
 
     expect(issuesOf(text)).toEqual([
       {
-        path: 'rules[8].warn',
+        path: 'rules[8] (da-standard).warn',
         message: `'72 hours' is not a limit: use a whole number and a unit, m, h, d or wd (e.g. 30m, 4h, 7d, 1wd) (test.yaml line ${lineOf(text, 'warn: 72 hours')})`,
       },
     ]);
@@ -287,7 +293,7 @@ describe('config errors', () => {
 
     expect(issuesOf(text)).toEqual([
       {
-        path: 'rules[8].warn',
+        path: 'rules[8] (da-standard).warn',
         message: `must be a limit like 30m, 4h, 7d or 1wd (test.yaml line ${lineOf(text, 'warn: 72\n')})`,
       },
     ]);
@@ -297,7 +303,10 @@ describe('config errors', () => {
     const issues = issuesOf(configTextWith(['    warn: 72h\n', '']));
 
     expect(issues).toEqual([
-      { path: 'rules[8].warn', message: expect.stringMatching(/^is missing \(test.yaml line \d+\)$/) },
+      {
+        path: 'rules[8] (da-standard).warn',
+        message: expect.stringMatching(/^is missing \(test.yaml line \d+\)$/),
+      },
     ]);
   });
 
@@ -305,7 +314,10 @@ describe('config errors', () => {
     const text = configTextWith(['    warn: 72h\n', '    warm: 72h\n    warn: 72h\n']);
 
     expect(issuesOf(text)).toEqual([
-      { path: 'rules[8].warm', message: `unknown key 'warm' (test.yaml line ${lineOf(text, 'warm: 72h')})` },
+      {
+        path: 'rules[8] (da-standard).warm',
+        message: `unknown key 'warm' (test.yaml line ${lineOf(text, 'warm: 72h')})`,
+      },
     ]);
   });
 
@@ -356,7 +368,7 @@ describe('config errors', () => {
     const issues = issuesOf(configTextWith(['- id: da-standard', '- id: da-medium']));
 
     expect(issues).toContainEqual({
-      path: 'rules[8].id',
+      path: 'rules[8] (da-medium).id',
       message: expect.stringContaining("duplicate rule id 'da-medium'"),
     });
   });
@@ -391,8 +403,69 @@ describe('config errors', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error?.message.split('\n')).toEqual([
       expect.stringMatching(/^fallbackAudience: unknown audience 'nobody'/),
-      expect.stringMatching(/^rules\[8\]\.warn: '72 hours' is not a limit/),
+      expect.stringMatching(/^rules\[8\] \(da-standard\)\.warn: '72 hours' is not a limit/),
     ]);
+  });
+
+  it.each([
+    ['an empty file', ''],
+    ['a file of comments only', '# nothing here yet\n'],
+  ])('says %s is empty and which keys a config needs', (_, text) => {
+    expect(issuesOf(text)).toEqual([
+      {
+        path: '',
+        message:
+          'test.yaml is empty: a config is a mapping of keys, and needs version, force, linkBase, categories, localAuthorities, districts, repeat, rules, audiences, routes, fallbackAudience',
+      },
+    ]);
+  });
+
+  it('says a file that is a list is not a mapping of keys', () => {
+    expect(issuesOf('- version: 1\n')).toEqual([
+      {
+        path: '',
+        message: expect.stringMatching(
+          /^test.yaml is a list: a config is a mapping of keys, and needs version, /,
+        ),
+      },
+    ]);
+  });
+
+  it('names every missing top-level key', () => {
+    const issues = issuesOf('version: 1\nforce: Synthetic Force\n');
+
+    expect(issues.map((i) => i.path)).toEqual([
+      'linkBase',
+      'categories',
+      'localAuthorities',
+      'districts',
+      'repeat',
+      'rules',
+      'audiences',
+      'routes',
+      'fallbackAudience',
+    ]);
+    expect(new Set(issues.map((i) => i.message))).toEqual(new Set(['is missing']));
+  });
+
+  it('says what an empty list of rules needs', () => {
+    const text = configTextWith(['rules:\n', 'rules: []\nunused:\n']);
+
+    expect(issuesOf(text)).toContainEqual({
+      path: 'rules',
+      message: expect.stringMatching(
+        /^needs at least one rule \(and one of them with an empty match: the absolute ceiling\)/,
+      ),
+    });
+  });
+
+  it('does not repeat a rule id that is itself invalid', () => {
+    const text = configTextWith(['- id: da-standard', '- id: DA Standard']);
+
+    expect(issuesOf(text)).toContainEqual({
+      path: 'rules[8].id',
+      message: expect.stringContaining('must be a lower-case id'),
+    });
   });
 
   it('reports a config file that does not exist', () => {
@@ -431,8 +504,10 @@ describe('rules', () => {
     expect(config.ruleFor(key({ category: 'child-protection', riskLevel: 'medium' }))?.id).toBe(
       'child-medium',
     );
-    expect(config.ruleFor(key({ category: 'stalking-harassment' }))?.id).toBe('ceiling');
-    expect(config.ruleFor(key({ category: 'vulnerable-adult', riskLevel: 'standard' }))?.id).toBe('ceiling');
+    expect(config.ruleFor(key({ category: 'stalking-harassment' }))?.id).toBe('sh-va-high');
+    expect(config.ruleFor(key({ category: 'vulnerable-adult', riskLevel: 'standard' }))?.id).toBe(
+      'sh-va-standard',
+    );
   });
 
   it('lets a rule for one district beat the force-wide rule', () => {
@@ -535,13 +610,30 @@ describe('routing', () => {
     ]);
   });
 
-  it('sends a case under the ceiling rule to a senior officer, and at escalation to the director too', () => {
-    expect(defaultConfig().audiencesFor(key({ category: 'vulnerable-adult' }), 'warning')).toEqual([
+  it('sends the absolute ceiling’s alerts to a senior officer, and at escalation to the director too', () => {
+    expect(defaultConfig().ceilingAudiencesFor(key({ category: 'vulnerable-adult' }), 'warning')).toEqual([
       'senior-officer',
     ]);
-    expect(defaultConfig().audiencesFor(key({ category: 'vulnerable-adult' }), 'escalation')).toEqual([
+    expect(defaultConfig().ceilingAudiencesFor(key({ category: 'vulnerable-adult' }), 'escalation')).toEqual([
       'senior-officer',
       'director-childrens-services',
+    ]);
+  });
+
+  it('escalates a high-risk vulnerable adult to the inspector and the MASH manager, and stalking to the inspector', () => {
+    const config = defaultConfig();
+
+    expect(config.audiencesFor(key({ category: 'vulnerable-adult' }), 'warning')).toEqual([
+      'district-supervisor',
+    ]);
+    expect(config.audiencesFor(key({ category: 'vulnerable-adult' }), 'escalation')).toEqual([
+      'district-supervisor',
+      'duty-inspector',
+      'mash-manager',
+    ]);
+    expect(config.audiencesFor(key({ category: 'stalking-harassment' }), 'escalation')).toEqual([
+      'district-supervisor',
+      'duty-inspector',
     ]);
   });
 

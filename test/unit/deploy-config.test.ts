@@ -219,10 +219,16 @@ describe('coverage', () => {
   });
 
   it('follows the routes: an audience routed only in some districts is expected only there', () => {
-    const narrowed = configWith([
-      'match: { rule: la-decision }\n    audiences: [mash-manager]',
-      'match: { rule: la-decision, district: [D01, D02] }\n    audiences: [mash-manager]',
-    ]);
+    const narrowed = configWith(
+      [
+        'match: { rule: la-decision }\n    audiences: [mash-manager]',
+        'match: { rule: la-decision, district: [D01, D02] }\n    audiences: [mash-manager]',
+      ],
+      [
+        'match: { rule: sh-va-high, category: vulnerable-adult, level: escalation }',
+        'match: { rule: sh-va-high, category: vulnerable-adult, level: escalation, district: [D01, D02] }',
+      ],
+    );
     const { rows } = coverageOf(deploymentSchema.parse({ stage: 'dev' }), narrowed);
     expect(rows.filter((r) => r.audience === 'mash-manager').map((r) => r.place)).toEqual([
       'la-northgate',

@@ -408,3 +408,17 @@ describe('the SMS budget', () => {
     expect(new Set(smsGroups).size).toBe(smsGroups.length);
   });
 });
+
+describe('SMS by level (smsFor)', () => {
+  it('sends a warning to an audience that takes warnings by email only by email, without a summary SMS', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 5 * HOUR)]); // a warning: supervisor (SMS) and MARAC (email only)
+
+    const result = await h.run(T0);
+
+    expect(to('marac-coordinator@la-northgate', result.messages).map((m) => m.kind)).toEqual(['email-only']);
+    expect(to(SUPERVISOR, result.messages).map((m) => m.kind)).toEqual(['alert']);
+    expect(result.messages.filter((m) => m.kind === 'summary')).toEqual([]);
+    expect(result.smsStarved).toEqual([]);
+  });
+});

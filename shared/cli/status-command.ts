@@ -1,0 +1,119 @@
+// `queuewatch status`: the live picture from the mirror, locally (--endpoint) or on AWS (--stage):
+// open cases by district and level, and the oldest case of each category. It reads the open-cases
+// index through the scan's own OpenCaseSource and evaluates with the scan's engine and limits.
+
+import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
+import { MIRROR_TABLE } from '../adapters/tables.ts';
+import { type QueueStatus, queueStatus, STATUS_COLUMNS } from '../app/status.ts';
+import { type CompiledConfig, ConfigError } from '../config/compile.ts';
+import { loadConfig, parseConfig } from '../config/load.ts';
+import { documentClient, dynamoClient } from './aws.ts';
+import { fetchInForce } from './config-push.ts';
+import { callService } from './errors.ts';
+import { plural, print } from './output.ts';
+import { type TargetOptions, tableTarget } from './targets.ts';
+
+export interface StatusOptions extends TargetOptions {
+  at?: number;
+  config?: string;
+  json?: boolean;
+}
+
+/** The limits to apply: the file given, else on a stage the config pushed to it, else the shipped
+ * one; and where they came from, in words. */
+async function limitsFor(options: StatusOptions): Promise<{ config: CompiledConfig; source: string }> {
+  if (options.config !== undefined) return { config: loadConfig(options.config), source: options.config };
+  if (options.stage !== undefined && options.endpoint === undefined) {
+    const inForce = await fetchInForce({
+      stage: options.stage,
+      ...(options.region ? { region: options.region } : {}),
+    });
+    if (inForce) {
+      try {
+        return {
+          config: parseConfig(inForce.value, inForce.name),
+          source: `${inForce.name} (version ${inForce.version})`,
+        };
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(
+          `note: the config pushed to ${inForce.name} is not valid (see \`queuewatch config show --stage ${options.stage}\`); using the shipped one\n`,
+        );
+      }
+    }
+  }
+  return { config: loadConfig(), source: 'the shipped config' };
+}
+
+export async function statusCommand(options: StatusOptions, nowMs: number): Promise<void> {
+  const target = tableTarget(options, MIRROR_TABLE.id);
+  const { config, source } = await limitsFor(options);
+  const client = dynamoClient(target);
+  try {
+    const status = await callService({ service: 'DynamoDB', resource: target.tableName, ...target }, () =>
+      queueStatus(
+        new DynamoOpenCaseSource(documentClient(client), target.tableName),
+        config,
+        options.at ?? nowMs,
+      ),
+    );
+    print(
+      options.json
+        ? JSON.stringify({ table: target.tableName, limits: source, ...status }, null, 2)
+        : formatStatus(status, target.tableName, source),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** An age as a person reads it: 62d 4h, 5h 10m, 12m. */
+export function formatAge(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  if (days > 0) return `${days}d ${hours}h`;
+  return hours > 0 ? `${hours}h ${minutes % 60}m` : `${minutes}m`;
+}
+
+const HEADINGS: Record<(typeof STATUS_COLUMNS)[number], string> = {
+  escalation: 'escalation',
+  breach: 'breach',
+  warning: 'warning',
+  none: 'within',
+};
+
+export function formatStatus(status: QueueStatus, table: string, limits: string): string {
+  const at = status.at.slice(0, 16).replace('T', ' ');
+  const l = status.levels;
+  const out = [
+    `${table} as of ${at} UTC, limits from ${limits}: ${plural(status.open, 'open case')}`,
+    `  ${l.escalation} at escalation, ${l.breach} at breach, ${l.warning} at warning, ${l.none} within limits`,
+  ];
+  if (status.invalid > 0) {
+    out.push(
+      `  and ${plural(status.invalid, 'item')} in the open-cases index that could not be evaluated (the scan skips them and tells ops)`,
+    );
+  }
+  const rows = status.byDistrict.map((d) => [
+    `${d.district} ${d.name}`,
+    ...STATUS_COLUMNS.map((c) => d.levels[c]),
+    d.open,
+  ]);
+  rows.push(['all', ...STATUS_COLUMNS.map((c) => status.levels[c]), status.open]);
+  const header = ['district', ...STATUS_COLUMNS.map((c) => HEADINGS[c]), 'open'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells: ReadonlyArray<string | number>) =>
+    `  ${cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i] ?? 0) : String(cell).padStart(widths[i] ?? 0))).join('  ')}`;
+  out.push('', line(header), ...rows.map(line));
+  out.push('', 'oldest open case of each category:');
+  const width = Math.max(...status.oldestByCategory.map((c) => c.category.length));
+  for (const { category, open, oldest } of status.oldestByCategory) {
+    out.push(
+      oldest
+        ? `  ${category.padEnd(width)}  ${oldest.caseRef}  ${formatAge(oldest.ageMs).padStart(7)}  ${oldest.level === 'none' ? 'within limits' : oldest.level}, ${oldest.district}, ${oldest.riskLevel} risk, ${oldest.stage} (rule ${oldest.rule}; ${plural(open, 'open case')})`
+        : `  ${category.padEnd(width)}  no open case`,
+    );
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,46 @@
+// How a config is stored in SSM Parameter Store: compact JSON (comments dropped) when it fits a
+// Standard parameter (4 KB, no charge), else gzip-compressed and base64-encoded behind a `gzip:`
+// prefix (a whole force's config is about 2.5 KB that way). `config push` writes it; the scan, the
+// ingest function and `config show`/`diff` read it back with configTextOf.
+
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { parse } from 'yaml';
+
+export const STANDARD_TIER_BYTES = 4096;
+export const ADVANCED_TIER_BYTES = 8192;
+const COMPRESSED = 'gzip:';
+
+/** The parameter value for a config file's text (YAML or JSON). */
+export function storedConfigValue(text: string): string {
+  const json = JSON.stringify(parse(text));
+  if (Buffer.byteLength(json) <= STANDARD_TIER_BYTES) return json;
+  return `${COMPRESSED}${gzipSync(json, { level: 9 }).toString('base64')}`;
+}
+
+/** The config text a stored value holds (compressed or not). Throws on a damaged value. */
+export function configTextOf(value: string): string {
+  return value.startsWith(COMPRESSED)
+    ? gunzipSync(Buffer.from(value.slice(COMPRESSED.length), 'base64')).toString('utf8')
+    : value;
+}
+
+export type ParameterTier = 'Standard' | 'Advanced';
+
+/** The tier a value needs, or undefined when it is too big for any. */
+export function parameterTier(value: string): ParameterTier | undefined {
+  const bytes = Buffer.byteLength(value);
+  return bytes <= STANDARD_TIER_BYTES ? 'Standard' : bytes <= ADVANCED_TIER_BYTES ? 'Advanced' : undefined;
+}
+
+export function describeTier(value: string): string {
+  const bytes = Buffer.byteLength(value);
+  const tier = parameterTier(value);
+  const what = value.startsWith(COMPRESSED)
+    ? `${Buffer.byteLength(configTextOf(value)).toLocaleString('en-GB')} bytes of JSON, stored gzip-compressed in ${bytes.toLocaleString('en-GB')} bytes`
+    : `${bytes.toLocaleString('en-GB')} bytes of JSON`;
+  if (tier === 'Standard') return `${what}: a Standard parameter (up to 4 KB, no charge)`;
+  if (tier === 'Advanced') {
+    return `${what}: needs an Advanced parameter (4 to 8 KB, charged per parameter per month; a parameter once Advanced cannot go back to Standard)`;
+  }
+  return `${what}: too big for an SSM parameter (at most 8 KB, Advanced tier); shorten descriptions or split the config`;
+}

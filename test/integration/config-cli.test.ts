@@ -1,0 +1,172 @@
+// `queuewatch config push`, `config show` and `config diff` as an admin runs them, against SSM in a
+// real moto_server: what is pushed is what the scan reads, and what is in force can be seen and
+// compared with a file before pushing it.
+
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG_PATH } from '#shared/config/load.ts';
+import { configTextOf } from '#shared/config/stored.ts';
+import { LOCAL_CREDENTIALS } from '#shared/local/embedded-dynamo.ts';
+import { configTextWith, defaultConfigText, runCli, tempDir } from '#test/support/fixtures.ts';
+import { type Moto, startMoto } from '#test/support/moto.ts';
+
+let moto: Moto;
+let ssm: SSMClient;
+const tmp = tempDir();
+
+beforeAll(async () => {
+  moto = await startMoto();
+  ssm = new SSMClient({ endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS });
+});
+afterAll(async () => {
+  ssm?.destroy();
+  await moto?.stop();
+  tmp.cleanup();
+});
+
+const config = (...args: string[]) => runCli(['config', ...args, '--endpoint', moto.endpoint]);
+
+describe('queuewatch config push', () => {
+  it('pushes a valid config, says which tier its size needs, and refuses an invalid one', async () => {
+    const bad = tmp.file(
+      'bad.yaml',
+      configTextWith(['warn: 4h\n    breach: 24h', 'warn: 30h\n    breach: 24h']),
+    );
+
+    const ok = await config('push', DEFAULT_CONFIG_PATH, '--stage', 'cli');
+    const refused = await config('push', bad, '--stage', 'cli');
+    const stored = await ssm.send(new GetParameterCommand({ Name: '/queuewatch/cli/config' }));
+
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(
+      /^pushed .* to \/queuewatch\/cli\/config \(version 1\); the scan uses it within a minute\n/,
+    );
+    // The shipped config is over 4 KB of JSON: it is stored compressed, in a Standard parameter.
+    expect(ok.stdout).toMatch(
+      /\nsize: [\d,]+ bytes of JSON, stored gzip-compressed in [\d,]+ bytes: a Standard parameter \(up to 4 KB/,
+    );
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      /rules\[1\] \(child-high\)\.warn: thresholds out of order: warn 30h is later than breach 24h/,
+    );
+    expect(stored.Parameter?.Version).toBe(1);
+    expect(stored.Parameter?.Value).toMatch(/^gzip:/);
+    expect(JSON.parse(configTextOf(stored.Parameter?.Value ?? '{}')).force).toBe('Metro Example Police');
+  });
+
+  it('says a small config fits a Standard parameter', async () => {
+    const small = tmp.file(
+      'small.yaml',
+      [
+        'version: 1',
+        'force: Synthetic Force',
+        'linkBase: https://q.example/q',
+        'categories: [domestic-abuse]',
+        'localAuthorities: { la-one: { name: One Council } }',
+        'districts: { D01: { name: One, localAuthority: la-one } }',
+        'repeat: { warning: 12h, breach: 4h, escalation: 1h }',
+        'rules: [{ id: ceiling, warn: 1d, breach: 2d, escalate: 3d }]',
+        'audiences: { ops: { scope: force, description: Ops } }',
+        'routes: [{ audiences: [ops] }]',
+        'fallbackAudience: ops',
+      ].join('\n'),
+    );
+
+    const pushed = await config('push', small, '--stage', 'small');
+
+    expect(pushed.status).toBe(0);
+    expect(pushed.stdout).toMatch(
+      /\nsize: \d+ bytes of JSON: a Standard parameter \(up to 4 KB, no charge\)\n$/,
+    );
+  });
+
+  it('needs --stage (or --parameter): there is no default stage', async () => {
+    const result = await config('push', DEFAULT_CONFIG_PATH);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      'queuewatch: name the stage: --stage STAGE (the parameter is /queuewatch/STAGE/config), or --parameter NAME\n',
+    );
+  });
+});
+
+describe('queuewatch config show', () => {
+  it('shows the config in force: parameter, version, size and tier, validity, and the config itself', async () => {
+    await config('push', DEFAULT_CONFIG_PATH, '--stage', 'show');
+
+    const shown = await config('show', '--stage', 'show');
+    const json = await config('show', '--stage', 'show', '--json');
+
+    expect(shown.status).toBe(0);
+    const [header, validity, separator, ...yaml] = shown.stdout.split('\n');
+    expect(header).toMatch(
+      /^\/queuewatch\/show\/config: version 1, pushed \d{4}-\d\d-\d\dT[\d:.]+Z, [\d,]+ bytes of JSON, stored gzip-compressed in [\d,]+ bytes: a Standard parameter/,
+    );
+    expect(validity).toBe('valid: 13 rules, 11 routes, 9 audiences; the scan uses it');
+    expect(separator).toBe('---');
+    expect(yaml.join('\n')).toMatch(/^version: 1\nforce: Metro Example Police\n/);
+    expect(JSON.parse(json.stdout).force).toBe('Metro Example Police');
+  });
+
+  it('says when nothing has been pushed, and that the bundled config is in force', async () => {
+    const shown = await config('show', '--stage', 'never-pushed');
+
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toBe(
+      'nothing has been pushed to /queuewatch/never-pushed/config: the scan runs on the config bundled at its last deploy\n',
+    );
+  });
+
+  it('says which endpoint refused the connection and how to start a local server', async () => {
+    const result = await runCli(['config', 'show', '--stage', 'x', '--endpoint', 'http://127.0.0.1:9']);
+
+    expect(result.status).toBe(4);
+    expect(result.stderr).toBe(
+      'queuewatch: cannot connect to SSM at http://127.0.0.1:9 (connection refused): start a local one with `moto_server -p 9`, or leave out --endpoint to use AWS\n',
+    );
+  });
+});
+
+describe('queuewatch config diff', () => {
+  it('exits 0 when the file is what is in force, and 1 listing each difference when it is not', async () => {
+    await config('push', DEFAULT_CONFIG_PATH, '--stage', 'diff');
+    const tuned = tmp.file(
+      'tuned.yaml',
+      defaultConfigText()
+        .replace('maxPerRun: 20', 'maxPerRun: 7')
+        .replace(
+          '    warn: 24h\n    breach: 72h\n    escalate: 5d\n  - id: da-standard',
+          '    warn: 12h\n    breach: 72h\n    escalate: 5d\n  - id: da-standard',
+        )
+        .replace(
+          '  - id: sh-va-standard',
+          '  - id: sh-va-low\n    match: { category: stalking-harassment, riskLevel: standard, stage: referred, district: D01 }\n    warn: 1h\n    breach: 2h\n    escalate: 3h\n  - id: sh-va-standard',
+        ),
+    );
+
+    const same = await config('diff', DEFAULT_CONFIG_PATH, '--stage', 'diff');
+    const differs = await config('diff', tuned, '--stage', 'diff');
+
+    expect(same.status).toBe(0);
+    expect(same.stdout).toMatch(
+      /config\/queuewatch.yaml is what is in force on \/queuewatch\/diff\/config \(version 1\)\n$/,
+    );
+    expect(differs.status).toBe(1);
+    expect(differs.stdout.split('\n')).toEqual([
+      `/queuewatch/diff/config (version 1, in force) -> ${tuned}: 3 differences`,
+      '  ~ rules[7] (da-medium).warn: 24h -> 12h',
+      '  + rules[11] (sh-va-low): {"id":"sh-va-low","match":{"category":"stalking-harassment","riskLevel":"standard","stage":"referre…',
+      '  ~ sms.maxPerRun: 20 -> 7',
+      '',
+    ]);
+  });
+
+  it('exits 1 when nothing has been pushed: pushing would change what is in force', async () => {
+    const result = await config('diff', DEFAULT_CONFIG_PATH, '--stage', 'never-pushed');
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(
+      /^nothing has been pushed to \/queuewatch\/never-pushed\/config: .*; pushing .* would change what is in force\n$/,
+    );
+  });
+});
