@@ -678,6 +678,8 @@ const coldStartEnv = {
   AUDIT_TABLE: 'bench-audit',
   STATE_TABLE: 'bench-state',
   REJECTS_TABLE: 'bench-rejects',
+  ACK_LINKS_TABLE: 'bench-acklinks',
+  ACK_BASE_URL: 'https://ack.example.org',
   ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-alerts',
   OPS_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-ops',
   CONFIG_PARAMETER: '/queuewatch/bench/config',

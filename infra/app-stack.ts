@@ -1,6 +1,6 @@
-// The stateless stack: the scan and ingest functions, the schedule, the feed's event source and the
-// alarms. It holds no data, so it can be redeployed freely (in production its log groups are kept
-// when it is destroyed).
+// The stateless stack: the scan and ingest functions, the schedule, the feed's event source, the
+// acknowledgement page (function and HTTP API) and the alarms. It holds no data, so it can be
+// redeployed freely (in production its log groups are kept when it is destroyed).
 
 import { basename, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
@@ -9,6 +9,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import {
+  ACK_LINKS_TABLE,
   AUDIT_TABLE,
   LEDGER_TABLE,
   MIRROR_TABLE,
@@ -16,17 +17,23 @@ import {
   REJECTS_TABLE,
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
+import { loadConfig } from '#shared/config/load.ts';
 import { dashboardName, ruleName } from '#shared/delivery/names.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
+import { ackId } from '#shared/scan/ledger-keys.ts';
+import { ACK_MEMORY_MB, ACK_TIMEOUT, AckEndpoint } from './ack-endpoint.ts';
 import { QueuewatchAlarms } from './alarms.ts';
 import { QueuewatchDashboard } from './dashboard.ts';
 import type { DataStack } from './data-stack.ts';
 import { PROJECT_ROOT, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
+import { DIGEST_EVERY_MINUTES, DigestAlarms } from './digest-alarms.ts';
 import { declareForce } from './force.ts';
 import { QueuewatchFunction } from './lambda-defaults.ts';
 import {
   configParameterName,
   DEFAULT_FEED_SILENCE_HOURS,
+  DIGEST_MEMORY_MB,
+  DIGEST_TIMEOUT,
   functionName,
   INGEST_BATCH_SIZE,
   INGEST_TIMEOUT,
@@ -40,6 +47,8 @@ export const BUNDLED_CONFIG_FILE = '/var/task/queuewatch.yaml';
 export const FUNCTION_ENTRIES = {
   scan: join(PROJECT_ROOT, 'functions', 'scan.ts'),
   ingest: join(PROJECT_ROOT, 'functions', 'ingest.ts'),
+  digest: join(PROJECT_ROOT, 'functions', 'digest.ts'),
+  ack: join(PROJECT_ROOT, 'functions', 'ack.ts'),
 };
 
 export interface AppStackProps extends StackProps {
@@ -49,7 +58,7 @@ export interface AppStackProps extends StackProps {
   adminConfigPath?: string;
   feedSilenceHours?: number;
   /** The handlers' source files (tests may point these at stand-ins). */
-  entries?: { scan: string; ingest: string };
+  entries?: { scan: string; ingest: string; digest: string; ack: string };
 }
 
 export class AppStack extends Stack {
@@ -57,7 +66,12 @@ export class AppStack extends Stack {
   readonly ingest: QueuewatchFunction;
   readonly schedule: Rule;
   readonly alarms: QueuewatchAlarms;
+  readonly digest: QueuewatchFunction;
+  readonly digestSchedule: Rule;
+  readonly digestAlarms: DigestAlarms;
   readonly dashboard: QueuewatchDashboard;
+  readonly ack: QueuewatchFunction;
+  readonly ackEndpoint: AckEndpoint;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -132,6 +146,40 @@ export class AppStack extends Stack {
       }),
     );
 
+    // The acknowledgement page: GET shows an alert's cases, only the button's POST acknowledges. It
+    // reads and uses up links, and writes acknowledgements (only `acks/` items of the ledger) and
+    // their disclosure-log entries. Its refusal page links to the deployed config's case system.
+    this.ack = new QueuewatchFunction(this, 'Ack', {
+      functionName: functionName(stage, 'ack'),
+      description: 'Acknowledgement page: shows an alert on GET, acknowledges it on the button POST',
+      entry: entries.ack,
+      key: data.key,
+      production,
+      timeout: ACK_TIMEOUT,
+      memorySize: ACK_MEMORY_MB,
+      environment: { CASE_SYSTEM_URL: loadConfig(shippedConfig.from).file.linkBase },
+    });
+    this.ack
+      .bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write')
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'write', { leadingKeys: [ackId('*', '*')] })
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write');
+    this.ackEndpoint = new AckEndpoint(this, 'AckEndpoint', {
+      stage,
+      production,
+      fn: this.ack.function,
+      key: data.key,
+      opsTopic: data.opsTopic,
+    });
+    // The scan stores a link per alert and channel, and links to the page's own address unless the
+    // config in force gives a public one (acknowledge.baseUrl).
+    this.scan.bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write');
+    this.scan.function.addEnvironment('ACK_BASE_URL', this.ackEndpoint.url);
+    new CfnOutput(this, 'AckPageUrl', {
+      description:
+        "The acknowledgement page's own address; put a short domain of your own in front and set acknowledge.baseUrl",
+      value: this.ackEndpoint.url,
+    });
+
     this.alarms = new QueuewatchAlarms(this, 'Alarms', {
       stage,
       opsTopic: data.opsTopic,
@@ -143,6 +191,54 @@ export class AppStack extends Stack {
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,
     });
 
+    // The daily picture. It runs every quarter of an hour and sends each digest on the first run at
+    // or after the config's London time (`digest.at`): the config in force (pushed to SSM) decides the
+    // time and the audiences without a deploy, a London time needs no schedule of its own across the
+    // clock changes, and a run that fails is retried by the next one instead of losing the day.
+    // Each digest is claimed in the state table before it is published, so runs never need to be
+    // serialised (no reserved concurrency taken from the account).
+    const feedSilenceHours = props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS;
+    this.digest = new QueuewatchFunction(this, 'Digest', {
+      functionName: functionName(stage, 'digest'),
+      description:
+        'Sends the daily picture by email to each digest audience once a day, at the configured London time',
+      entry: entries.digest,
+      key: data.key,
+      production,
+      timeout: DIGEST_TIMEOUT,
+      memorySize: DIGEST_MEMORY_MB,
+      // A run that cannot start in time is dropped: the next one, a quarter of an hour later, covers it.
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(DIGEST_EVERY_MINUTES),
+      environment: {
+        DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE,
+        // The digest calls the feed quiet when the feed-silence alarm would.
+        FEED_SILENCE_HOURS: String(feedSilenceHours),
+      },
+      bundledFiles: [shippedConfig],
+    });
+    this.digest
+      .bindTable(data.tables.mirror, MIRROR_TABLE, { queryIndex: OPEN_INDEX_NAME })
+      // Read only: the digest counts alerts and acknowledgements, it never changes them.
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'read', { scan: true })
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
+      // The feed's last ingest, which digests went out, the trend's snapshots, the last good config.
+      .bindTable(data.tables.state, STATE_TABLE, 'write')
+      .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
+      .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
+      .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
+    this.digestSchedule = new Rule(this, 'DigestSchedule', {
+      ruleName: ruleName(stage, 'digest'),
+      description: `Runs the daily digest every ${DIGEST_EVERY_MINUTES} minutes; it sends when the config's London time has come`,
+      schedule: Schedule.cron({ minute: `0/${DIGEST_EVERY_MINUTES}` }),
+      targets: [new LambdaFunction(this.digest.function, { retryAttempts: 0 })],
+    });
+    this.digestAlarms = new DigestAlarms(this, 'DigestAlarms', {
+      stage,
+      opsTopic: data.opsTopic,
+      digest: this.digest.function,
+    });
+
     this.dashboard = new QueuewatchDashboard(this, 'Dashboard', {
       dashboardName: dashboardName(stage),
       stage,
@@ -152,7 +248,11 @@ export class AppStack extends Stack {
       alertTopic: data.alertTopic,
       ingestQueue: data.ingestQueue,
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
-      alarmNames: this.alarms.alarmNames,
+      alarmNames: [
+        ...this.alarms.alarmNames,
+        ...this.digestAlarms.alarmNames,
+        ...this.ackEndpoint.alarmNames,
+      ],
       scheduleMinutes,
       scanTimeout: SCAN_TIMEOUT,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,

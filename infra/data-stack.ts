@@ -1,4 +1,4 @@
-// The stateful stack: the customer-managed key, the five tables, the alert and ops topics with their
+// The stateful stack: the customer-managed key, the tables, the alert and ops topics with their
 // subscriptions, and the ingest queue. Functions live in the app stack, so redeploying code never
 // touches data.
 
@@ -19,7 +19,7 @@ import { INGEST_MAX_RECEIVE_COUNT, INGEST_VISIBILITY_TIMEOUT } from './limits.ts
 import { tableFromDefinition } from './tables.ts';
 
 /** The tables the functions bind to by name; every definition in TABLES is built either way. */
-export type TableId = 'mirror' | 'ledger' | 'audit' | 'state' | 'rejects';
+export type TableId = 'mirror' | 'ledger' | 'audit' | 'state' | 'rejects' | 'acklinks';
 
 export interface DataStackProps extends StackProps {
   deployment: Deployment;
@@ -112,6 +112,7 @@ export class DataStack extends Stack {
       audit: table('audit'),
       state: table('state'),
       rejects: table('rejects'),
+      acklinks: table('acklinks'),
     };
 
     // No display name on the alert topic: SNS prefixes it to SMS bodies, and an alert must fit

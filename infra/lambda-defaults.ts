@@ -153,15 +153,20 @@ export class QueuewatchFunction extends Construct {
     });
   }
 
-  /** Sets the table's environment variable (from TABLE_ENV) and grants exactly `access`. */
+  /** Sets the table's environment variable (from TABLE_ENV) and grants exactly `access`.
+   * `leadingKeys` narrows the grant to items whose partition key matches one of these patterns
+   * (`acks/*`): for a function that may touch only its own kind of item in a shared table. */
   bindTable(
     table: ITable,
     definition: TableDefinition,
     access: TableAccess,
-    options: { scan?: boolean } = {},
+    options: { scan?: boolean; leadingKeys?: readonly string[] } = {},
   ): this {
     if (options.scan && (access === 'write' || typeof access === 'object')) {
       throw new Error(`table '${definition.id}': scan needs read or readWrite access`);
+    }
+    if (options.leadingKeys && (options.scan || typeof access === 'object')) {
+      throw new Error(`table '${definition.id}': leadingKeys cannot limit a Scan or an index Query`);
     }
     const envName = TABLE_ENV[definition.id as keyof typeof TABLE_ENV];
     if (!envName) throw new Error(`no environment variable for table '${definition.id}'`);
@@ -186,7 +191,17 @@ export class QueuewatchFunction extends Construct {
       access === 'write'
         ? [table.tableArn]
         : [table.tableArn, ...definition.indexes.map((i) => indexArn(i.indexName))];
-    this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions,
+        resources,
+        ...(options.leadingKeys
+          ? {
+              conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...options.leadingKeys] } },
+            }
+          : {}),
+      }),
+    );
     this.useKey(access === 'read' ? KMS_DECRYPT : [...KMS_DECRYPT, ...KMS_ENCRYPT]);
     return this;
   }

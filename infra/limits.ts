@@ -7,6 +7,10 @@ import { Duration } from 'aws-cdk-lib';
 export const SCAN_TIMEOUT = Duration.minutes(5);
 export const SCAN_MEMORY_MB = 512;
 
+/** The digest reads the open cases and the ledger whole, like the scan, but once a day in earnest. */
+export const DIGEST_TIMEOUT = Duration.minutes(2);
+export const DIGEST_MEMORY_MB = 512;
+
 export const INGEST_TIMEOUT = Duration.seconds(60);
 /** AWS's advice for SQS event sources: six times the function timeout, so a batch retried by
  * Lambda is not handed to a second invocation while the first still holds it. */

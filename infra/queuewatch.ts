@@ -9,7 +9,7 @@ import { loadConfig } from '#shared/config/load.ts';
 import { checkDeployment, loadForcesFile } from '#shared/delivery/deploy-config.ts';
 import { prefix, stackName } from '#shared/delivery/names.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
-import { AppStack } from './app-stack.ts';
+import { AppStack, type AppStackProps } from './app-stack.ts';
 import { DataStack } from './data-stack.ts';
 import { deployConfigPath, intContext, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
 
@@ -18,7 +18,7 @@ export interface QueuewatchOptions {
   /** Admin config for the subscriptions' filter policies and the scan's shipped default. */
   adminConfigPath?: string;
   feedSilenceHours?: number;
-  entries?: { scan: string; ingest: string };
+  entries?: AppStackProps['entries'];
   env?: { account?: string; region?: string };
 }
 

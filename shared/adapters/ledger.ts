@@ -6,6 +6,7 @@
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   paginateScan,
   UpdateCommand,
@@ -24,6 +25,7 @@ import type {
   LedgerSnapshot,
   LedgerStore,
 } from '../scan/ports.ts';
+import { mergeAcks } from '../scan/ports.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 // Stored compactly: a level as one letter, times as epoch milliseconds.
@@ -266,31 +268,61 @@ export class DynamoLedger implements LedgerStore, AckStore {
     }
   }
 
-  /** Stores an acknowledgement; a later one for the same audience and place wins (it covers what
-   * its message listed, which is everything still waiting when it was sent). */
+  /** Adds an acknowledgement to the stored one for its audience and place (per level, the later
+   * pause wins): read, merge, then write conditional on what was read, again if another write came
+   * in between. */
   async acknowledge(ack: GroupAck): Promise<void> {
-    const until = Math.max(...Object.values(ack.until), ack.at);
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            group: ackId(ack.audience, ack.place),
-            audience: ack.audience,
-            place: ack.place,
-            asOf: ack.asOf,
-            at: ack.at,
-            until: encodeLevels(ack.until),
-            expiresAt: Math.floor(until / 1000) + 86_400,
-          },
-          ConditionExpression: 'attribute_not_exists(#group) OR asOf <= :asOf',
-          ExpressionAttributeNames: { '#group': 'group' },
-          ExpressionAttributeValues: { ':asOf': ack.asOf },
-        }),
+    const key = { group: ackId(ack.audience, ack.place) };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const response = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
       );
-    } catch (error) {
-      // A newer message's acknowledgement is already stored: it covers this one's cases too.
-      if (!isConditionFailure(error)) throw error;
+      const parsed = response.Item ? storedAck.safeParse(response.Item) : undefined;
+      const stored = parsed?.success
+        ? {
+            audience: parsed.data.audience,
+            place: parsed.data.place,
+            asOf: parsed.data.asOf,
+            at: parsed.data.at,
+            until: decodeLevels(parsed.data.until),
+          }
+        : undefined;
+      const merged = mergeAcks(stored, ack);
+      const until = Math.max(...Object.values(merged.until), merged.at);
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...key,
+              audience: merged.audience,
+              place: merged.place,
+              asOf: merged.asOf,
+              at: merged.at,
+              until: encodeLevels(merged.until),
+              expiresAt: Math.floor(until / 1000) + 86_400,
+            },
+            ...(stored
+              ? {
+                  ConditionExpression: '#at = :at AND asOf = :asOf',
+                  ExpressionAttributeNames: { '#at': 'at' },
+                  ExpressionAttributeValues: { ':at': stored.at, ':asOf': stored.asOf },
+                }
+              : response.Item
+                ? {} // an unreadable item: replaced
+                : {
+                    ConditionExpression: 'attribute_not_exists(#group)',
+                    ExpressionAttributeNames: { '#group': 'group' },
+                  }),
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
     }
+    throw Object.assign(new Error('acknowledgement kept changing under the write'), {
+      name: 'AckWriteConflict',
+    });
   }
 }

@@ -12,6 +12,7 @@ import type {
   LedgerSnapshot,
   LedgerStore,
 } from '../scan/ports.ts';
+import { mergeAcks } from '../scan/ports.ts';
 
 const copyShard = (s: CaseShard): CaseShard => ({ ...s, cases: new Map(s.cases) });
 const copyGroup = (g: GroupState): GroupState => ({ ...g, lastSentAt: { ...g.lastSentAt } });
@@ -71,8 +72,7 @@ export class MemoryLedger implements LedgerStore, AckStore {
 
   async acknowledge(ack: GroupAck): Promise<void> {
     const id = ackId(ack.audience, ack.place);
-    const stored = this.acks.get(id);
-    if (!stored || stored.asOf <= ack.asOf) this.acks.set(id, { ...ack, until: { ...ack.until } });
+    this.acks.set(id, mergeAcks(this.acks.get(id), ack));
   }
 
   /** Every case notified to an audience, across shards. */

@@ -104,7 +104,23 @@ export const REJECTS_TABLE: TableDefinition = {
   indexes: [],
 };
 
-export const TABLES = [MIRROR_TABLE, LEDGER_TABLE, AUDIT_TABLE, STATE_TABLE, REJECTS_TABLE] as const;
+export const ACK_LINKS_TABLE: TableDefinition = {
+  id: 'acklinks',
+  description:
+    'Acknowledgement links: one short single-use token per alert and channel (stored by its hash), what it acknowledges, until it expires',
+  partitionKey: { name: 'tokenHash', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  indexes: [],
+};
+
+export const TABLES = [
+  MIRROR_TABLE,
+  LEDGER_TABLE,
+  AUDIT_TABLE,
+  STATE_TABLE,
+  REJECTS_TABLE,
+  ACK_LINKS_TABLE,
+] as const;
 
 /** Environment variable that carries each table's name into a function. */
 export const TABLE_ENV: Record<(typeof TABLES)[number]['id'], string> = {
@@ -113,6 +129,7 @@ export const TABLE_ENV: Record<(typeof TABLES)[number]['id'], string> = {
   audit: 'AUDIT_TABLE',
   state: 'STATE_TABLE',
   rejects: 'REJECTS_TABLE',
+  acklinks: 'ACK_LINKS_TABLE',
 };
 
 /** CreateTable input for the SDK (local servers, tests). On-demand, like the stack. */

@@ -267,6 +267,32 @@ function statusCommand(): Command {
     });
 }
 
+function digestCommand(): Command {
+  return new Command('digest')
+    .description(
+      "Show the daily picture each digest audience would receive (nothing is sent): for a synthetic queue, or a local or deployed stack's tables",
+    )
+    .option('--at <instant>', 'as of this ISO 8601 instant (default: now)', parseInstant)
+    .option(
+      '--to <who>',
+      'only these digests: audiences or audience@place, comma-separated (e.g. director-childrens-services@la-northgate)',
+    )
+    .option('--open <n>', 'open cases in the synthetic queue', parseCount, 300)
+    .option('--seed <n>', 'random seed of the synthetic queue', parseCount, 1)
+    .option('--endpoint <url>', 'read a local DynamoDB (dynalite, moto) instead of a synthetic queue')
+    .option(
+      '--prefix <prefix>',
+      'table name prefix: reads <prefix>-mirror, -ledger and -state (with --endpoint: local; without, on AWS)',
+    )
+    .option('--region <region>', 'AWS region (default: from the environment)')
+    .option('--json', 'print one JSON document')
+    .option('-c, --config <file>', 'config file (default: the shipped config)')
+    .action(async (options: import('./digest-command.ts').DigestOptions) => {
+      const { digestCommand: run } = await import('./digest-command.ts');
+      await run(options);
+    });
+}
+
 function subscribersCommand(): Command {
   const subscribers = new Command('subscribers').description("Work with the deployment config's subscribers");
   subscribers
@@ -307,6 +333,7 @@ export function buildProgram(version: string): Command {
     localCommand(),
     auditCommand(),
     statusCommand(),
+    digestCommand(),
     subscribersCommand(),
   ]) {
     program.addCommand(command);

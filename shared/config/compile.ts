@@ -62,6 +62,8 @@ export interface CompiledConfig {
   placeOf(audience: string, district: string): string;
   /** A place for people: "D07 Millbrook", "Millbrook Metropolitan Borough", the force's name. */
   placeName(audience: string, place: string): string;
+  /** A district for people: "D07 Millbrook". */
+  districtName(district: string): string;
   /** The winning rule for an open case's attributes; undefined only for unknown values. */
   ruleFor(key: CaseKey): CompiledRule | undefined;
   /** Audiences for a case at a level; never empty (the fallback audience catches the rest). */
@@ -334,6 +336,10 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     return found;
   };
   const localAuthorityOf = (district: string) => file.districts[district]?.localAuthority ?? 'unknown';
+  const districtName = (district: string) => {
+    const name = file.districts[district]?.name;
+    return name ? `${district} ${name}` : district;
+  };
   return {
     file,
     calendar,
@@ -352,12 +358,10 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     },
     placeName: (audience, place) => {
       const scope = policyOf(audience).scope;
-      if (scope === 'district') {
-        const name = file.districts[place]?.name;
-        return name ? `${place} ${name}` : place;
-      }
+      if (scope === 'district') return districtName(place);
       return scope === 'local-authority' ? (file.localAuthorities[place]?.name ?? place) : file.force;
     },
+    districtName,
     fallbackCount,
     ruleFor: (key) => ruleByKey[keys.indexOf(key)],
     ceiling: ceiling as CompiledRule,

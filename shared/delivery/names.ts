@@ -31,6 +31,13 @@ export const functionName = (stage: string, fn: string) => `${prefix(stage)}-${f
 /** Where Lambda writes a function's logs (a function name, or a pattern of them). */
 export const lambdaLogGroupName = (fnName: string) => `/aws/lambda/${fnName}`;
 
+/** Any other log group of the force (an API's access log): beside its functions' groups, which
+ * the force's key lets CloudWatch Logs encrypt. */
+export const logGroupName = (stage: string, log: string) => lambdaLogGroupName(`${prefix(stage)}-${log}`);
+
+/** An API Gateway API, by what it serves (`ack`, ...). */
+export const apiName = (stage: string, api: string) => `${prefix(stage)}-${api}`;
+
 export const alarmName = (stage: string, alarm: string) => `${prefix(stage)}-${alarm}`;
 
 /** An EventBridge rule, by what it runs (`scan`, ...). */

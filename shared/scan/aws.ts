@@ -7,6 +7,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TokenAckLinks } from '../ack/links.ts';
+import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
 import { RuntimeConfigSource } from '../adapters/config-source.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
@@ -44,12 +46,25 @@ export function awsScanDeps(
     state,
     ops,
   );
+  // Acknowledgement links need their table and the page's own address, both set by the stack (the
+  // config's acknowledge.baseUrl, when set, replaces the address in each link). A run without them
+  // (`queuewatch local --aws` without ACK_BASE_URL) links its alerts to the case system only.
+  const ackBaseUrl = optionalEnv('ACK_BASE_URL', env);
+  const ackLinksTable = optionalEnv('ACK_LINKS_TABLE', env);
   return {
     config: () => configSource.current(),
     source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env)),
     ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
     publisher: new SnsPublisher(clients.sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
+    ...(ackLinksTable && ackBaseUrl
+      ? {
+          links: new TokenAckLinks(new DynamoAckLinkStore(doc, ackLinksTable), {
+            baseUrl: ackBaseUrl,
+            config: async () => (await configSource.current()).config,
+          }),
+        }
+      : {}),
     ops,
     state,
   };

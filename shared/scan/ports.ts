@@ -90,7 +90,26 @@ export interface LedgerStore {
 
 /** Where acknowledgements are written (the acknowledgement function's side of the ledger). */
 export interface AckStore {
+  /** Adds an acknowledgement to what is stored for its audience and place (see mergeAcks). */
   acknowledge(ack: GroupAck): Promise<void>;
+}
+
+/** Two acknowledgements of one audience at one place, as one: each level paused until the later of
+ * the two, covering cases notified up to the later message (which listed every case still waiting
+ * when it was sent, so it acknowledged those too). */
+export function mergeAcks(stored: GroupAck | undefined, added: GroupAck): GroupAck {
+  if (!stored) return { ...added, until: { ...added.until } };
+  const until = { ...stored.until };
+  for (const [level, at] of Object.entries(added.until) as Array<[Level, number]>) {
+    until[level] = Math.max(until[level] ?? 0, at);
+  }
+  return {
+    audience: added.audience,
+    place: added.place,
+    asOf: Math.max(stored.asOf, added.asOf),
+    at: Math.max(stored.at, added.at),
+    until,
+  };
 }
 
 /** What an acknowledgement link is for: one message's cases, to one audience, by one channel. */

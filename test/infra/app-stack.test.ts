@@ -77,6 +77,8 @@ describe('app stack', () => {
       expect(FUNCTION_ENTRIES).toEqual({
         scan: `${PROJECT_ROOT}functions/scan.ts`,
         ingest: `${PROJECT_ROOT}functions/ingest.ts`,
+        digest: `${PROJECT_ROOT}functions/digest.ts`,
+        ack: `${PROJECT_ROOT}functions/ack.ts`,
       });
     });
   });
@@ -131,6 +133,7 @@ describe('app stack', () => {
         ledger: [...READ_WRITE, 'dynamodb:Scan'].sort(),
         audit: WRITE,
         state: READ_WRITE,
+        acklinks: WRITE,
         alertTopic: ['sns:Publish'],
         opsTopic: ['sns:Publish'],
         configParameter: ['ssm:GetParameter'],

@@ -1,6 +1,7 @@
 // The CDK app bootstraps and deploys to moto_server, and the bundled scan function (the real
 // asset from the cloud assembly), run with node against the deployed table and topic, delivers an
-// alert to an SQS queue subscribed with the stack's filter policy. moto cannot invoke Lambdas
+// alert to an SQS queue subscribed with the stack's filter policy; the bundled ack function then
+// shows and acknowledges the alert's link. moto cannot invoke Lambdas
 // (no Docker) nor create SNS subscriptions from a template, so the test does those two by hand.
 // The deployment config holds a second force: deployed beside the first from the same assembly
 // (its data stack: its tables, and its topic with a subscriber in the same audience and district),
@@ -19,6 +20,7 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { TABLES } from '#shared/adapters/tables.ts';
 import { messageAttributes } from '#shared/delivery/subscriptions.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
@@ -160,18 +162,17 @@ describe('deploying to moto_server', () => {
   it("deploys one force by its selector, and another beside it without touching the first's stacks", () => {
     const of = (stage: string, names: string[] = []) =>
       names.filter((n) => n.startsWith(`queuewatch-${stage}-`));
-    expect(of(STAGE, seen.tablesAfterFirst)).toHaveLength(5);
+    const all = (stage: string) => TABLES.map((t) => `queuewatch-${stage}-${t.id}`).sort();
+    expect(of(STAGE, seen.tablesAfterFirst).sort()).toEqual(all(STAGE));
     expect(of(OTHER, seen.tablesAfterFirst)).toEqual([]);
-    expect(of(OTHER, seen.tablesAfterSecond).sort()).toEqual(
-      ['audit', 'ledger', 'mirror', 'rejects', 'state'].map((t) => `queuewatch-${OTHER}-${t}`),
-    );
+    expect(of(OTHER, seen.tablesAfterSecond).sort()).toEqual(all(OTHER));
     expect(of(STAGE, seen.tablesAfterSecond)).toEqual(of(STAGE, seen.tablesAfterFirst));
     const [before, after] = seen.scanModified ?? [];
     expect(before).toBeDefined();
     expect(after).toBe(before);
   });
 
-  it('runs the bundled scan function against the deployed table and topic and delivers an alert', async () => {
+  it('runs the bundled scan function against the deployed table and topic, delivers an alert, and the bundled ack function acknowledges it', async () => {
     const lambda = new LambdaClient(clientConfig());
     const sns = new SNSClient(clientConfig());
     const sqs = new SQSClient(clientConfig());
@@ -309,6 +310,45 @@ describe('deploying to moto_server', () => {
     expect(audit.Items?.map((i) => i.caseRefs)).toContainEqual(['DA-E2E-0000001']);
     const ledger = await doc.send(new ScanCommand({ TableName: vars.LEDGER_TABLE }));
     expect(ledger.Items?.length).toBeGreaterThan(0);
+
+    // The alert links to the acknowledgement page at the deployed API's address. The bundled ack
+    // function, run with node as Lambda would, shows the page on GET and acknowledges on the POST.
+    expect(vars.ACK_BASE_URL).toMatch(/^https:\/\/[^/]+\.execute-api\.eu-west-2\.amazonaws\.com$/);
+    const token = String(envelope.Message)
+      .split('\n')
+      .at(-1)
+      ?.slice(String(vars.ACK_BASE_URL).length + 1);
+    expect(token).toMatch(/^[0-9A-Za-z]{10}$/);
+    const ackFunction = resources.find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === `queuewatch-${STAGE}-ack`,
+    );
+    const ackVars = (
+      await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `queuewatch-${STAGE}-ack` }))
+    ).Environment?.Variables;
+    const ackDir = join(outDir, String(ackFunction?.Metadata?.['aws:asset:path']));
+    const ackScript = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(ackDir, 'index.mjs')).href)});
+      const context = { awsRequestId: 'e2e-ack', functionName: 'queuewatch-${STAGE}-ack', getRemainingTimeInMillis: () => 10000 };
+      const request = (method, body) => ({ version: '2.0', routeKey: method + ' /{token}', rawPath: '/${token}',
+        pathParameters: { token: '${token}' }, headers: { 'sec-fetch-site': 'same-origin' },
+        requestContext: { http: { method } }, ...(body ? { body, isBase64Encoded: false } : {}) });
+      const shown = await handler(request('GET'), context);
+      const pressed = await handler(request('POST', 'acknowledge=yes'), context);
+      process.stdout.write('RESULT ' + JSON.stringify({ shown: shown.statusCode, pressed: pressed.statusCode, page: shown.body }) + '\\n');`;
+    const ack = await run('node', ['--input-type=module', '-e', ackScript], {
+      cwd: ackDir,
+      env: { ...env, ...ackVars, POWERTOOLS_TRACE_ENABLED: 'false' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const pages = JSON.parse(
+      ack.stdout
+        .split('\n')
+        .find((l) => l.startsWith('RESULT '))
+        ?.slice(7) ?? '{}',
+    );
+    expect(pages).toMatchObject({ shown: 200, pressed: 200 });
+    expect(pages.page).toContain('DA-E2E-0000001');
+    const acks = await doc.send(new ScanCommand({ TableName: vars.LEDGER_TABLE }));
+    expect(acks.Items?.map((i) => i.group)).toContain('acks/district-supervisor/D01');
 
     // An engineer's check from the CLI, with the real handler against the same stack: the breach
     // was just sent, so this run finds nothing due.

@@ -60,6 +60,16 @@ describe('the Lambda defaults construct', () => {
     });
   });
 
+  it('refuses to narrow a Scan or an index Query to leading keys, which cannot limit them', () => {
+    const { fn, mirror } = fixture();
+    expect(() => fn.bindTable(mirror, MIRROR_TABLE, 'read', { scan: true, leadingKeys: ['x/*'] })).toThrow(
+      /leadingKeys cannot limit/,
+    );
+    expect(() =>
+      fn.bindTable(mirror, MIRROR_TABLE, { queryIndex: 'open-cases' }, { leadingKeys: ['x/*'] }),
+    ).toThrow(/leadingKeys cannot limit/);
+  });
+
   it('wants an absolute SSM parameter name', () => {
     const { fn } = fixture();
     expect(() => fn.bindParameter('queuewatch/unit/config', 'CONFIG_PARAMETER')).toThrow(/must start with/);

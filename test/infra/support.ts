@@ -14,7 +14,12 @@ import { buildQueuewatch, type QueuewatchOptions, type QueuewatchStacks } from '
 import { type Deployment, deploymentSchema } from '#shared/delivery/subscriptions.ts';
 
 export const STAND_IN_HANDLER = fileURLToPath(new URL('./fixtures/stand-in-handler.ts', import.meta.url));
-export const STAND_IN_ENTRIES = { scan: STAND_IN_HANDLER, ingest: STAND_IN_HANDLER };
+export const STAND_IN_ENTRIES = {
+  scan: STAND_IN_HANDLER,
+  ingest: STAND_IN_HANDLER,
+  digest: STAND_IN_HANDLER,
+  ack: STAND_IN_HANDLER,
+};
 
 /** Skips esbuild for every stack: a template is all these tests read. */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -145,6 +150,7 @@ export function dataNames(s: QueuewatchStacks): Record<string, string> {
     audit: logicalId(data, data.tables.audit),
     state: logicalId(data, data.tables.state),
     rejects: logicalId(data, data.tables.rejects),
+    acklinks: logicalId(data, data.tables.acklinks),
     key: logicalId(data, data.key),
     alertTopic: logicalId(data, data.alertTopic),
     opsTopic: logicalId(data, data.opsTopic),

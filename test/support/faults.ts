@@ -55,7 +55,10 @@ export class FaultInjector {
     return n;
   }
 
-  private async before(target: Target, command: string): Promise<void> {
+  /** Calls already throttled once: their retry goes through (the input object is the same). */
+  private readonly throttled = new WeakSet<object>();
+
+  private async before(target: Target, command: string, input: object): Promise<void> {
     if (this.killed) return new Promise<void>(() => {});
     const nth = this.count(target);
     const nthOfCommand = this.count(`${target}:${command}`);
@@ -73,7 +76,10 @@ export class FaultInjector {
     if (delay) await new Promise((r) => setTimeout(r, delay));
     if (this.plan.fail?.includes(target)) throw failure('ServiceUnavailable', 503);
     const every = this.plan.throttleEvery?.[target];
-    if (every && nth % every === 0) throw failure('ThrottlingException', 400);
+    if (every && nth % every === 0 && !this.throttled.has(input)) {
+      this.throttled.add(input);
+      throw failure('ThrottlingException', 400);
+    }
   }
 
   private attach(client: { middlewareStack: { add: (...args: never[]) => void } }, classify: Classify): void {
@@ -86,7 +92,7 @@ export class FaultInjector {
         const command = context.commandName ?? '';
         const target = classify(command, args.input);
         // A call already past this point when the kill comes completes, as a request in flight may.
-        if (target) await this.before(target, command);
+        if (target) await this.before(target, command, args.input);
         return next(args);
       };
     // Inside the SDK's retry step, so each attempt meets the fault (a throttle is retried).

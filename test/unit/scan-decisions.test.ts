@@ -422,3 +422,27 @@ describe('SMS by level (smsFor)', () => {
     expect(result.smsStarved).toEqual([]);
   });
 });
+
+describe('acknowledgements together', () => {
+  it('keep each level paused until the later of two acknowledgements, whichever is pressed first', async () => {
+    const ledger = new MemoryLedger();
+    const key = { audience: 'district-supervisor', place: 'D01' };
+    const newer = { ...key, asOf: T0 + HOUR, at: T0 + 2 * HOUR, until: { escalation: T0 + 6 * HOUR } };
+    const older = {
+      ...key,
+      asOf: T0,
+      at: T0 + 3 * HOUR,
+      until: { breach: T0 + 11 * HOUR, escalation: T0 + 4 * HOUR },
+    };
+
+    await ledger.acknowledge(newer);
+    await ledger.acknowledge(older);
+
+    expect(ledger.acks.get('acks/district-supervisor/D01')).toEqual({
+      ...key,
+      asOf: T0 + HOUR,
+      at: T0 + 3 * HOUR,
+      until: { breach: T0 + 11 * HOUR, escalation: T0 + 6 * HOUR },
+    });
+  });
+});

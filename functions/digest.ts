@@ -1,0 +1,13 @@
+// The daily picture: every quarter of an hour, send each audience's digest if it has fallen due
+// (the config's London time) and has not gone out today. The clock is the only "now".
+
+import { awsDigestDeps } from '#shared/digest/aws.ts';
+import { createDigestHandler, summariseDigest } from '#shared/digest/handler.ts';
+import { withObservability } from '#shared/lambda/observability.ts';
+
+const digest = createDigestHandler(awsDigestDeps());
+
+export const handler = withObservability(async (event: unknown, context) => {
+  const result = await digest(event, context);
+  return summariseDigest(result);
+});

@@ -1,0 +1,24 @@
+// The acknowledgement function's composition root: the AWS adapters built from the function's
+// environment, once per container (at cold start), each SDK client traced.
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
+import { DynamoAuditLog } from '../adapters/audit-log.ts';
+import { DynamoLedger } from '../adapters/ledger.ts';
+import { optionalEnv, requireEnv } from '../lambda/env.ts';
+import { traced } from '../lambda/observability.ts';
+import type { AckDeps } from './respond.ts';
+
+export function awsAckDeps(env: NodeJS.ProcessEnv = process.env): AckDeps {
+  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const caseSystemUrl = optionalEnv('CASE_SYSTEM_URL', env);
+  return {
+    links: new DynamoAckLinkStore(doc, requireEnv('ACK_LINKS_TABLE', env)),
+    acks: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
+    audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
+    ...(caseSystemUrl ? { caseSystemUrl } : {}),
+  };
+}

@@ -1,0 +1,55 @@
+// The acknowledgement page's ports: where links are kept (DynamoDB in AWS, memory in tests). The
+// acknowledgement itself goes through the scan's AckStore, and its disclosure-log entry through the
+// scan's AuditLog.
+
+import type { Level } from '../domain/levels.ts';
+import type { AlertLine } from '../domain/notify.ts';
+
+/** One acknowledgement link: everything it acknowledges and the page shows, bound at send time. */
+export interface AckLinkRecord {
+  /** SHA-256 (hex) of the token: the token itself is never stored. */
+  tokenHash: string;
+  audience: string;
+  /** The audience's description from the config, for people. */
+  audienceName: string;
+  place: string;
+  placeName: string;
+  /** What the disclosure log records the acknowledgement under (the place's districts and
+   * local authorities). */
+  district: string | string[];
+  localAuthority: string | string[];
+  channel: 'sms' | 'email';
+  /** The run that sent the message, and when it was sent: the acknowledgement covers what had been
+   * notified by then. */
+  runId: string;
+  sentAtMs: number;
+  expiresAtMs: number;
+  /** The cases the message listed at each level (age as of sending), and how many it counted. */
+  sections: Partial<Record<Level, { count: number; lines: AlertLine[] }>>;
+  /** How long acknowledging pauses reminders, per listed level (from the config at send time, so the
+   * page says exactly what the button will do). */
+  pauseMs: Partial<Record<Level, number>>;
+  /** The case system (needs sign-in). */
+  linkBase: string;
+  /** Set when the link was used (ms). */
+  usedAtMs?: number;
+}
+
+/** A stored link that cannot be read back (a damaged or foreign item). */
+export class AckLinkUnreadableError extends Error {
+  override name = 'AckLinkUnreadableError';
+}
+
+export interface AckLinkStore {
+  /** Stores a new link; false if its key is already taken (nothing is overwritten). */
+  put(record: AckLinkRecord): Promise<boolean>;
+  /** The link stored under this hash, if any (strongly consistent); throws AckLinkUnreadableError
+   * for an item that is not a valid link. */
+  get(tokenHash: string): Promise<AckLinkRecord | undefined>;
+  /** Marks the link used at `nowMs`, only if it exists, is unused and has not expired: one
+   * conditional write, so two presses can never both acknowledge. False if it did not hold. */
+  consume(tokenHash: string, nowMs: number): Promise<boolean>;
+  /** Undoes `consume` (only the use made at `usedAtMs`) when the acknowledgement could not be
+   * stored, so the person can press again. */
+  release(tokenHash: string, usedAtMs: number): Promise<void>;
+}

@@ -1,0 +1,143 @@
+// Acknowledgement links in DynamoDB: one item per token, keyed by the token's hash, with what it
+// acknowledges (case lines stored compactly as tuples), removed by TTL a day after the link expires
+// (until then a late press is refused as expired, not unknown, which tells ops more). Use is one
+// conditional write.
+
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { type AckLinkRecord, type AckLinkStore, AckLinkUnreadableError } from '../ack/ports.ts';
+import { LEVELS, type Level } from '../domain/levels.ts';
+import { isConditionFailure } from './dynamo-errors.ts';
+
+/** How long an item outlives its link. */
+const KEEP_AFTER_EXPIRY_S = 86_400;
+
+const line = z.tuple([z.string(), z.string(), z.string(), z.string(), z.number()]);
+const section = z.object({ count: z.number().int().nonnegative(), lines: z.array(line) });
+const byLevel = <T extends z.ZodType>(value: T) =>
+  z.object({ warning: value.optional(), breach: value.optional(), escalation: value.optional() });
+const places = z.union([z.string(), z.array(z.string())]);
+
+const storedLink = z.object({
+  tokenHash: z.string(),
+  audience: z.string(),
+  audienceName: z.string(),
+  place: z.string(),
+  placeName: z.string(),
+  district: places,
+  localAuthority: places,
+  channel: z.enum(['sms', 'email']),
+  runId: z.string(),
+  sentAtMs: z.number(),
+  expiresAtMs: z.number(),
+  sections: byLevel(section),
+  pauseMs: byLevel(z.number()),
+  linkBase: z.string(),
+  usedAtMs: z.number().optional(),
+});
+
+export class DynamoAckLinkStore implements AckLinkStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(record: AckLinkRecord): Promise<boolean> {
+    const sections: Partial<Record<Level, z.infer<typeof section>>> = {};
+    for (const level of LEVELS) {
+      const s = record.sections[level];
+      if (s) {
+        sections[level] = {
+          count: s.count,
+          lines: s.lines.map((l) => [l.caseRef, l.category, l.riskLevel, l.stage, l.ageMs]),
+        };
+      }
+    }
+    const { usedAtMs: _unused, ...fields } = record;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...fields,
+            sections,
+            expiresAt: Math.floor(record.expiresAtMs / 1000) + KEEP_AFTER_EXPIRY_S,
+          },
+          ConditionExpression: 'attribute_not_exists(tokenHash)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(tokenHash: string): Promise<AckLinkRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { tokenHash }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const parsed = storedLink.safeParse(Item);
+    if (!parsed.success) {
+      throw new AckLinkUnreadableError(
+        `stored link is not valid at ${parsed.error.issues.map((i) => i.path.join('.') || '(item)').join(', ')}`,
+      );
+    }
+    const { sections, usedAtMs, ...rest } = parsed.data;
+    const out: AckLinkRecord = { ...rest, sections: {} };
+    for (const level of LEVELS) {
+      const s = sections[level];
+      if (s) {
+        out.sections[level] = {
+          count: s.count,
+          lines: s.lines.map(([caseRef, category, riskLevel, stage, ageMs]) => ({
+            caseRef,
+            category,
+            riskLevel,
+            stage,
+            ageMs,
+          })),
+        };
+      }
+    }
+    if (usedAtMs !== undefined) out.usedAtMs = usedAtMs;
+    return out;
+  }
+
+  async consume(tokenHash: string, nowMs: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tokenHash },
+          UpdateExpression: 'SET usedAtMs = :now',
+          ConditionExpression:
+            'attribute_exists(tokenHash) AND attribute_not_exists(usedAtMs) AND expiresAtMs > :now',
+          ExpressionAttributeValues: { ':now': nowMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(tokenHash: string, usedAtMs: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tokenHash },
+          UpdateExpression: 'REMOVE usedAtMs',
+          ConditionExpression: 'usedAtMs = :usedAt',
+          ExpressionAttributeValues: { ':usedAt': usedAtMs },
+        }),
+      );
+    } catch (error) {
+      // Already released: nothing to undo.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}

@@ -1,0 +1,101 @@
+// The digest function's use case wiring: per invocation (every quarter of an hour), get the config
+// in force, send the digests due, publish metrics (a heartbeat for a whole run, how many were sent,
+// how many are overdue), log what failed, and raise after everything settled so the Errors alarm
+// fires. The clock is the only source of "now": an event can never move it.
+
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import type { ConfigInForce } from '../adapters/config-source.ts';
+import { logger, metrics } from '../lambda/observability.ts';
+import type { AuditLog, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from '../scan/retry.ts';
+import { DIGEST_METRICS } from './metrics.ts';
+import type { DigestStore, FeedHealth } from './ports.ts';
+import { type DigestResult, runDigest } from './run-digest.ts';
+
+export interface DigestDeps {
+  config(): Promise<ConfigInForce>;
+  source: OpenCaseSource;
+  ledger: Pick<LedgerStore, 'load'>;
+  feed: FeedHealth;
+  store: DigestStore;
+  publisher: Publisher;
+  audit: AuditLog;
+  /** The stack's feed-silence threshold, so the digest calls the feed quiet when the alarm does. */
+  feedQuietAfterMs?: number;
+}
+
+export interface DigestHandlerOptions {
+  clock?: () => number;
+  retry?: RetryPolicy;
+}
+
+/** A run that could not send every digest due: raised after it settled, so the Errors alarm fires
+ * (what was not sent stays due for the next run). */
+export class DigestIncompleteError extends Error {
+  override name = 'DigestIncompleteError';
+}
+
+/** A run in brief: what the function returns and its log line shows (no message text). */
+export function summariseDigest(result: DigestResult) {
+  return {
+    runId: result.runId,
+    at: result.at,
+    day: result.day,
+    dueAt: result.dueAt,
+    groups: result.groups.length,
+    sent: result.sent.map((s) => s.group),
+    alreadySent: result.alreadySent.length,
+    busy: result.busy,
+    overdue: result.overdue,
+    failures: result.failures.length,
+  };
+}
+
+export function createDigestHandler(deps: DigestDeps, options: DigestHandlerOptions = {}) {
+  const clock = options.clock ?? Date.now;
+  const retry = options.retry ?? DEFAULT_RETRY;
+  return async (_event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<DigestResult> => {
+    const nowMs = clock();
+    const inForce = await deps.config();
+    if (inForce.problem)
+      logger.warn('config in force is not the pushed one', {
+        source: inForce.source,
+        problem: inForce.problem,
+      });
+    const result = await runDigest({
+      config: inForce.config,
+      nowMs,
+      runId: context.awsRequestId || randomUUID(),
+      source: deps.source,
+      ledger: deps.ledger,
+      feed: deps.feed,
+      store: deps.store,
+      publisher: deps.publisher,
+      audit: deps.audit,
+      retry,
+      ...(deps.feedQuietAfterMs !== undefined ? { feedQuietAfterMs: deps.feedQuietAfterMs } : {}),
+    });
+    metrics.addMetric(DIGEST_METRICS.sent, MetricUnit.Count, result.sent.length);
+    metrics.addMetric(DIGEST_METRICS.overdue, MetricUnit.Count, result.overdue.length);
+    metrics.addMetric(DIGEST_METRICS.failures, MetricUnit.Count, result.failures.length);
+    logger.info('digest run', { ...summariseDigest(result), configSource: inForce.source });
+    if (result.historyUnreadable) logger.warn('the digest history could not be read: the trend starts again');
+    for (const { disclosure, ...failure } of result.failures) {
+      logger.error('digest step failed', { ...failure });
+      // Every disclosure the log could not take is in the function's logs, so none is lost.
+      if (disclosure) logger.error('disclosure not yet in the disclosure log', { disclosure });
+    }
+    if (result.overdue.length > 0)
+      logger.error('daily digests overdue', { overdue: result.overdue, dueAt: result.dueAt });
+    if (result.failures.length > 0) {
+      throw new DigestIncompleteError(
+        `${result.failures.length} digest steps failed (${[...new Set(result.failures.map((f) => f.stage))].join(', ')}); what was not sent stays due`,
+      );
+    }
+    // The heartbeat says a whole run succeeded: none for an hour is an alarm.
+    metrics.addMetric(DIGEST_METRICS.heartbeat, MetricUnit.Count, 1);
+    return result;
+  };
+}

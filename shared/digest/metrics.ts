@@ -1,0 +1,11 @@
+// The digest function's metric names: one home for the handler that publishes them and the alarms
+// that read them.
+
+export const DIGEST_METRICS = {
+  /** One per run that did everything it had to (checked, and sent what was due). */
+  heartbeat: 'DigestHeartbeat',
+  sent: 'DigestsSent',
+  /** Digests still not sent three hours after they fell due. */
+  overdue: 'DigestsOverdue',
+  failures: 'DigestFailures',
+} as const;

@@ -1,0 +1,329 @@
+// What the daily picture says, gathered in one pass over the open cases: counts by district, risk
+// level, age band and level; which cases reached breach or escalation in the last 24 hours and which
+// will in the next 24 (following the engine's `next` level, so no deadline is worked out twice); the
+// oldest cases; and, from the alert ledger, the alerts nobody has acknowledged. Pure: `now` is a
+// parameter, and only references, categories, risk levels, stages, ages and districts are kept.
+
+import type { CompiledConfig } from '../config/compile.ts';
+import type { CaseView, RiskLevel } from '../domain/case.ts';
+import { type Evaluation, evaluateCase, type LevelOrNone } from '../domain/engine.ts';
+import { LEVELS, type Level, rankOf } from '../domain/levels.ts';
+import { type AlertLine, alertLine } from '../domain/notify.ts';
+import { ackId } from '../scan/ledger-keys.ts';
+import type { CaseEntry, GroupAck, LedgerSnapshot } from '../scan/ports.ts';
+import type { DistrictSnapshot } from './ports.ts';
+
+const DAY_MS = 86_400_000;
+
+/** How long cases have waited in their current stage, in bands a reader can compare day to day. */
+export const AGE_BANDS = [
+  { label: 'under 1 day', belowMs: DAY_MS },
+  { label: '1-3 days', belowMs: 3 * DAY_MS },
+  { label: '3-7 days', belowMs: 7 * DAY_MS },
+  { label: '7-30 days', belowMs: 30 * DAY_MS },
+  { label: 'over 30 days', belowMs: Number.POSITIVE_INFINITY },
+] as const;
+
+export const ageBandOf = (ageMs: number): number => AGE_BANDS.findIndex((band) => ageMs < band.belowMs);
+
+/** The window either side of now: "since yesterday" and "in the next 24 hours". */
+export const WINDOW_MS = DAY_MS;
+
+/** Lines kept per district and list: more than any digest shows, so a place's list, merged from its
+ * districts, is still the right one. Bounds memory by districts, not by the queue. */
+export const LINES_KEPT = 200;
+
+export interface Tally {
+  open: number;
+  risk: Record<RiskLevel, number>;
+  /** Per AGE_BANDS entry. */
+  ages: number[];
+  levels: Record<LevelOrNone, number>;
+  oldestAgeMs: number;
+}
+
+export const emptyTally = (): Tally => ({
+  open: 0,
+  risk: { high: 0, medium: 0, standard: 0 },
+  ages: AGE_BANDS.map(() => 0),
+  levels: { none: 0, warning: 0, breach: 0, escalation: 0 },
+  oldestAgeMs: 0,
+});
+
+export function addTally(into: Tally, other: Tally): Tally {
+  into.open += other.open;
+  for (const risk of Object.keys(into.risk) as RiskLevel[]) into.risk[risk] += other.risk[risk];
+  other.ages.forEach((n, i) => {
+    into.ages[i] = (into.ages[i] ?? 0) + n;
+  });
+  for (const level of Object.keys(into.levels) as LevelOrNone[]) into.levels[level] += other.levels[level];
+  into.oldestAgeMs = Math.max(into.oldestAgeMs, other.oldestAgeMs);
+  return into;
+}
+
+/** Cases at breach or escalation: past their limits. */
+export const pastLimits = (t: Pick<Tally, 'levels'>) => t.levels.breach + t.levels.escalation;
+
+/** One case in a digest list: the fields an alert may carry, and its district and level. */
+export interface DigestLine extends AlertLine {
+  district: string;
+  level: LevelOrNone;
+}
+
+/** A case reaching breach or escalation, and when it did (or will). */
+export interface ChangeLine extends DigestLine {
+  reaches: Level;
+  atMs: number;
+}
+
+/** A list as a digest shows it: how many in all, and the lines kept (the rest are counted). */
+export interface Listed<T> {
+  count: number;
+  lines: T[];
+}
+
+const byRef = (a: AlertLine, b: AlertLine) => (a.caseRef < b.caseRef ? -1 : a.caseRef > b.caseRef ? 1 : 0);
+export const oldestFirst = (a: DigestLine, b: DigestLine) => b.ageMs - a.ageMs || byRef(a, b);
+/** Breaches since yesterday: escalations first, then the oldest. */
+export const highestFirst = (a: ChangeLine, b: ChangeLine) =>
+  rankOf(b.reaches) - rankOf(a.reaches) || oldestFirst(a, b);
+/** What falls due: the soonest first. */
+export const soonestFirst = (a: ChangeLine, b: ChangeLine) => a.atMs - b.atMs || oldestFirst(a, b);
+
+/** A bounded list in an order: amortised, it sorts and cuts only when it has doubled. */
+class Kept<T> {
+  count = 0;
+  private lines: T[] = [];
+
+  constructor(private readonly order: (a: T, b: T) => number) {}
+
+  add(line: T): void {
+    this.count += 1;
+    this.lines.push(line);
+    if (this.lines.length >= 2 * LINES_KEPT) this.cut();
+  }
+
+  private cut(): void {
+    this.lines.sort(this.order);
+    this.lines.length = Math.min(this.lines.length, LINES_KEPT);
+  }
+
+  listed(): Listed<T> {
+    this.cut();
+    return { count: this.count, lines: [...this.lines] };
+  }
+}
+
+/** Merges districts' lists into a place's, in order, keeping `limit` lines. */
+export function mergeListed<T>(lists: Listed<T>[], order: (a: T, b: T) => number, limit: number): Listed<T> {
+  const lines = lists.flatMap((l) => l.lines).sort(order);
+  return { count: lists.reduce((n, l) => n + l.count, 0), lines: lines.slice(0, limit) };
+}
+
+/** The levels a case reaches after `fromMs`, up to and including `toMs`, each with when: the engine's
+ * `next`, followed (at most three steps: warning, breach, escalation). */
+export function levelChanges(
+  record: CaseView,
+  config: CompiledConfig,
+  fromMs: number,
+  toMs: number,
+): Array<{ level: Level; atMs: number }> {
+  const changes: Array<{ level: Level; atMs: number }> = [];
+  let evaluation = evaluateCase(record, config, fromMs);
+  while (evaluation?.next && evaluation.next.at <= toMs && changes.length < LEVELS.length) {
+    const atMs = evaluation.next.at;
+    const before = evaluation.level;
+    evaluation = evaluateCase(record, config, atMs);
+    if (!evaluation || evaluation.level === 'none') break;
+    if (before !== 'none' && rankOf(evaluation.level) <= rankOf(before)) break;
+    changes.push({ level: evaluation.level, atMs });
+  }
+  return changes;
+}
+
+const BREACH_RANK = rankOf('breach');
+
+interface DistrictBook {
+  tally: Tally;
+  breached: Kept<ChangeLine>;
+  due: Kept<ChangeLine>;
+  oldest: Kept<DigestLine>;
+  openRefs: Set<string>;
+}
+
+/** What one pass over the open cases gathers, per district. */
+export class PictureBook {
+  private readonly books = new Map<string, DistrictBook>();
+
+  constructor(
+    private readonly config: CompiledConfig,
+    private readonly nowMs: number,
+  ) {}
+
+  private book(district: string): DistrictBook {
+    let book = this.books.get(district);
+    if (!book) {
+      book = {
+        tally: emptyTally(),
+        breached: new Kept(highestFirst),
+        due: new Kept(soonestFirst),
+        oldest: new Kept(oldestFirst),
+        openRefs: new Set(),
+      };
+      this.books.set(district, book);
+    }
+    return book;
+  }
+
+  /** An open case, evaluated at now. */
+  add(evaluation: Evaluation): void {
+    const { record, ageMs, level } = evaluation;
+    const book = this.book(record.district);
+    const tally = book.tally;
+    tally.open += 1;
+    tally.risk[record.riskLevel] += 1;
+    const band = ageBandOf(ageMs);
+    tally.ages[band] = (tally.ages[band] ?? 0) + 1;
+    tally.levels[level] += 1;
+    tally.oldestAgeMs = Math.max(tally.oldestAgeMs, ageMs);
+    book.openRefs.add(record.caseRef);
+
+    const line: DigestLine = { ...alertLine(evaluation), district: record.district, level };
+    book.oldest.add(line);
+    if (level !== 'none' && rankOf(level) >= BREACH_RANK) {
+      const reached = levelChanges(record, this.config, this.nowMs - WINDOW_MS, this.nowMs).filter(
+        (c) => rankOf(c.level) >= BREACH_RANK,
+      );
+      const highest = reached.at(-1);
+      if (highest) book.breached.add({ ...line, reaches: highest.level, atMs: highest.atMs });
+    }
+    if (evaluation.next && evaluation.next.at <= this.nowMs + WINDOW_MS) {
+      const coming = levelChanges(record, this.config, this.nowMs, this.nowMs + WINDOW_MS).find(
+        (c) => rankOf(c.level) >= BREACH_RANK,
+      );
+      if (coming) book.due.add({ ...line, reaches: coming.level, atMs: coming.atMs });
+    }
+  }
+
+  tally(district: string): Tally {
+    return this.books.get(district)?.tally ?? emptyTally();
+  }
+
+  isOpen(district: string, caseRef: string): boolean {
+    return this.books.get(district)?.openRefs.has(caseRef) ?? false;
+  }
+
+  /** The place's lists, merged from its districts, `limit` lines each (oldest: `oldestLimit`). */
+  lists(
+    districts: readonly string[],
+    limit: number,
+    oldestLimit: number,
+  ): { breached: Listed<ChangeLine>; due: Listed<ChangeLine>; oldest: Listed<DigestLine> } {
+    const books = districts.map((d) => this.book(d));
+    return {
+      breached: mergeListed(
+        books.map((b) => b.breached.listed()),
+        highestFirst,
+        limit,
+      ),
+      due: mergeListed(
+        books.map((b) => b.due.listed()),
+        soonestFirst,
+        limit,
+      ),
+      oldest: mergeListed(
+        books.map((b) => b.oldest.listed()),
+        oldestFirst,
+        oldestLimit,
+      ),
+    };
+  }
+
+  /** Today's counts for every district of the config (none open is a count too), for the trend. */
+  snapshot(): Record<string, DistrictSnapshot> {
+    return Object.fromEntries(
+      Object.keys(this.config.file.districts).map((district) => [district, snapshotOf(this.tally(district))]),
+    );
+  }
+}
+
+export function snapshotOf(t: Tally): DistrictSnapshot {
+  return {
+    open: t.open,
+    high: t.risk.high,
+    medium: t.risk.medium,
+    standard: t.risk.standard,
+    warning: t.levels.warning,
+    breach: t.levels.breach,
+    escalation: t.levels.escalation,
+    oldestAgeMs: t.oldestAgeMs,
+  };
+}
+
+/** Alerts to one audience (at its own place) about cases in one district. */
+export interface AlertCount {
+  audience: string;
+  district: string;
+  /** Cases still waiting whose alert nobody acknowledged, by the level last sent. */
+  unacked: Record<Level, number>;
+  /** Cases still waiting whose alert an acknowledgement covers (reminders paused). */
+  acknowledged: number;
+}
+
+/** Whether an acknowledgement covers a case's alert: the same test the scan applies before a
+ * reminder (shared/scan/decide.ts): acknowledged after the case was notified, and not yet expired. */
+export const isAcknowledged = (entry: CaseEntry, ack: GroupAck | undefined, nowMs: number): boolean =>
+  ack !== undefined && (ack.until[entry.level] ?? 0) > nowMs && entry.notifiedAt <= ack.asOf;
+
+/** Every alert in the ledger about a case still open, per audience and district. Entries for
+ * audiences or districts the config no longer has, or for cases no longer open, are left out. */
+export function alertCounts(
+  config: CompiledConfig,
+  ledger: LedgerSnapshot,
+  isOpen: (district: string, caseRef: string) => boolean,
+  nowMs: number,
+): AlertCount[] {
+  const counts = new Map<string, AlertCount>();
+  for (const shard of ledger.shards.values()) {
+    const { audience, district } = shard;
+    if (!config.file.audiences[audience] || !config.vocabulary.districts.has(district)) continue;
+    const ack = ledger.acks.get(ackId(audience, config.placeOf(audience, district)));
+    const key = `${audience}|${district}`;
+    for (const [caseRef, entry] of shard.cases) {
+      if (!isOpen(district, caseRef)) continue;
+      let count = counts.get(key);
+      if (!count) {
+        count = { audience, district, unacked: { warning: 0, breach: 0, escalation: 0 }, acknowledged: 0 };
+        counts.set(key, count);
+      }
+      if (isAcknowledged(entry, ack, nowMs)) count.acknowledged += 1;
+      else count.unacked[entry.level] += 1;
+    }
+  }
+  return [...counts.values()];
+}
+
+/** One digest: an audience at one place, and the districts it covers. */
+export interface DigestGroup {
+  audience: string;
+  place: string;
+  placeName: string;
+  districts: string[];
+}
+
+/** Every digest the config asks for: each digest audience at each place its scope has, covering the
+ * districts there (a director: their local authority's; the senior officer: the force's). */
+export function digestGroups(config: CompiledConfig): DigestGroup[] {
+  const groups: DigestGroup[] = [];
+  for (const audience of config.file.digest.audiences) {
+    const byPlace = new Map<string, string[]>();
+    for (const district of Object.keys(config.file.districts)) {
+      const place = config.placeOf(audience, district);
+      byPlace.set(place, [...(byPlace.get(place) ?? []), district]);
+    }
+    for (const [place, districts] of byPlace) {
+      groups.push({ audience, place, placeName: config.placeName(audience, place), districts });
+    }
+  }
+  return groups;
+}

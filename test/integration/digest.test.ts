@@ -1,0 +1,334 @@
+// The daily picture end to end on real local servers: the mirror, the alert ledger, the state table
+// and the disclosure log on dynalite, delivery through SNS on moto_server to SQS queues subscribed
+// with the stack's own filter policies. A director's inbox receives its local authority's digest and
+// no other; the senior officer's the force's; a phone and an audience with no digest nothing.
+
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
+import { DIGEST_HISTORY_NAME, DynamoDigestStore } from '#shared/adapters/digest-store.ts';
+import { lastIngest, recordIngest } from '#shared/adapters/ingest-state.ts';
+import { DynamoLedger } from '#shared/adapters/ledger.ts';
+import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
+import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import { SnsPublisher } from '#shared/adapters/sns-publisher.ts';
+import { DynamoStateStore } from '#shared/adapters/state-store.ts';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
+import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
+import { awsDigestDeps } from '#shared/digest/aws.ts';
+import { createDigestHandler } from '#shared/digest/handler.ts';
+import { digestGroups } from '#shared/digest/picture.ts';
+import { type DigestInput, runDigest } from '#shared/digest/run-digest.ts';
+import { generateQueue } from '#shared/generate/queue.ts';
+import {
+  createTables,
+  type EmbeddedDynamo,
+  LOCAL_CREDENTIALS,
+  startDynalite,
+} from '#shared/local/embedded-dynamo.ts';
+import { seedMirror } from '#shared/local/seed.ts';
+import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
+import { runScan } from '#shared/scan/run-scan.ts';
+import { runCli } from '#test/support/fixtures.ts';
+import { type Moto, startMoto } from '#test/support/moto.ts';
+import { drainQueue, subscribeQueue } from '#test/support/sqs.ts';
+
+const config = loadConfig();
+const NOW = Date.parse('2026-11-27T07:00:00Z');
+const MINUTE = 60_000;
+
+const subscribers: Array<Subscriber & { name: string }> = [
+  {
+    name: 'director-northgate',
+    protocol: 'email',
+    endpoint: 'dcs-northgate@example.org',
+    audience: 'director-childrens-services',
+    localAuthority: 'la-northgate',
+    // Takes only escalation alerts; the daily picture still comes.
+    levels: ['escalation'],
+  },
+  {
+    name: 'director-eastmoor',
+    protocol: 'email',
+    endpoint: 'dcs-eastmoor@example.org',
+    audience: 'director-childrens-services',
+    localAuthority: 'la-eastmoor',
+  },
+  {
+    name: 'director-northgate-phone',
+    protocol: 'sms',
+    endpoint: '+447700900002',
+    audience: 'director-childrens-services',
+    localAuthority: 'la-northgate',
+  },
+  { name: 'senior-officer', protocol: 'email', endpoint: 'senior@example.org', audience: 'senior-officer' },
+  {
+    name: 'supervisor-d01',
+    protocol: 'email',
+    endpoint: 'd01@example.org',
+    audience: 'district-supervisor',
+    district: 'D01',
+  },
+];
+
+/** Hands each message to SNS, keeping a copy of what it said (SQS receives only the default body). */
+class KeepingPublisher implements Publisher {
+  readonly messages: OutgoingMessage[] = [];
+  constructor(private readonly inner: Publisher) {}
+  async publish(message: OutgoingMessage): Promise<string> {
+    const id = await this.inner.publish(message);
+    this.messages.push(message);
+    return id;
+  }
+}
+
+let moto: Moto;
+let dynamo: EmbeddedDynamo;
+let doc: DynamoDBDocumentClient;
+let sns: SNSClient;
+let sqs: SQSClient;
+let tables: Record<string, string>;
+let topicArn: string;
+const queues = new Map<string, string>();
+
+beforeAll(async () => {
+  [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
+  doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+  const clientConfig = { endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS };
+  sns = new SNSClient(clientConfig);
+  sqs = new SQSClient(clientConfig);
+  topicArn = (await sns.send(new CreateTopicCommand({ Name: 'queuewatch-digest-alerts' })))
+    .TopicArn as string;
+  for (const subscriber of subscribers) {
+    queues.set(
+      subscriber.name,
+      await subscribeQueue(sns, sqs, topicArn, subscriber.name, filterPolicyFor(subscriber, config.file)),
+    );
+  }
+  tables = await createTables(dynamo.client, 'digest');
+  await seedMirror(
+    doc,
+    tables.mirror as string,
+    generateQueue({
+      open: 400,
+      closed: 600,
+      seed: 12,
+      nowMs: NOW,
+      districts: Object.keys(config.file.districts),
+    }),
+    NOW,
+  );
+  await recordIngest(doc, tables.state as string, NOW - 5 * MINUTE);
+  // One scan run before, so the ledger holds the alerts it sent (to an in-memory sink: only the
+  // digest goes through SNS here).
+  const ledger = new DynamoLedger(doc, tables.ledger as string);
+  await runScan({
+    config,
+    nowMs: NOW - 30 * MINUTE,
+    runId: 'scan-before',
+    source: new DynamoOpenCaseSource(doc, tables.mirror as string),
+    ledger,
+    publisher: new CallbackPublisher(),
+    audit: new MemoryAuditLog(),
+  });
+  await ledger.acknowledge({
+    audience: 'district-supervisor',
+    place: 'D01',
+    asOf: NOW - 30 * MINUTE,
+    at: NOW - 20 * MINUTE,
+    until: {
+      warning: NOW + 8 * 60 * MINUTE,
+      breach: NOW + 8 * 60 * MINUTE,
+      escalation: NOW + 8 * 60 * MINUTE,
+    },
+  });
+});
+afterAll(async () => {
+  sns?.destroy();
+  sqs?.destroy();
+  await Promise.all([moto?.stop(), dynamo?.close()]);
+});
+
+function digestInput(publisher: Publisher, nowMs: number, runId: string): DigestInput {
+  return {
+    config,
+    nowMs,
+    runId,
+    source: new DynamoOpenCaseSource(doc, tables.mirror as string),
+    ledger: new DynamoLedger(doc, tables.ledger as string),
+    feed: { lastIngestAt: () => lastIngest(doc, tables.state as string) },
+    store: new DynamoDigestStore(doc, tables.state as string),
+    publisher,
+    audit: new DynamoAuditLog(doc, tables.audit as string),
+  };
+}
+
+describe('the daily digest through DynamoDB and SNS', () => {
+  it('reaches each director with their own local authority’s picture and the senior officer with the force’s', async () => {
+    const publisher = new KeepingPublisher(new SnsPublisher(sns, topicArn));
+
+    const result = await runDigest(digestInput(publisher, NOW, 'digest-1'));
+
+    expect(result.failures).toEqual([]);
+    expect(result.sent).toHaveLength(digestGroups(config).length);
+    const received = new Map<string, Array<Record<string, unknown>>>();
+    for (const [name, url] of queues) received.set(name, await drainQueue(sqs, url));
+    const groupOf = (envelope: Record<string, unknown>) =>
+      JSON.parse(
+        ((envelope.MessageAttributes as Record<string, { Value: string }>).group as { Value: string }).Value,
+      );
+
+    const northgate = received.get('director-northgate') ?? [];
+    expect(northgate).toHaveLength(1);
+    expect(northgate[0]?.Subject).toMatch(
+      /^\[queuewatch\] Daily picture for Northgate City Council, Fri 27 Nov 2026: /,
+    );
+    expect(groupOf(northgate[0] as Record<string, unknown>)).toEqual([
+      'director-childrens-services@la-northgate',
+    ]);
+
+    const eastmoor = received.get('director-eastmoor') ?? [];
+    expect(eastmoor).toHaveLength(1);
+    expect(eastmoor[0]?.Subject).toMatch(/Daily picture for Eastmoor Borough Council/);
+    expect(groupOf(eastmoor[0] as Record<string, unknown>)).toEqual([
+      'director-childrens-services@la-eastmoor',
+    ]);
+
+    const senior = received.get('senior-officer') ?? [];
+    expect(senior).toHaveLength(1);
+    expect(senior[0]?.Subject).toMatch(new RegExp(`Daily picture for ${config.file.force}`));
+
+    expect(received.get('director-northgate-phone')).toEqual([]);
+    expect(received.get('supervisor-d01')).toEqual([]);
+
+    // What the Northgate director read: only D01, and the alerts the supervisor acknowledged counted apart.
+    const body = publisher.messages.find((m) => m.groups[0] === 'director-childrens-services@la-northgate')
+      ?.email?.body;
+    expect(body).toContain('OPEN CASES BY DISTRICT');
+    expect(body).toMatch(/\n {2}D01 Northgate: \d+ open/);
+    expect(body).not.toMatch(/\n {2}D02 Eastmoor: /);
+    expect(body).not.toContain('district-supervisor, D01 Northgate:');
+    expect(body).toMatch(/\n {2}\d+ more alerts? (is|are) acknowledged/);
+    expect(body).toContain('Last case change received 5m ago (27 Nov 2026, 06:55 London time).');
+  });
+
+  it('records each digest as sent, keeps today’s counts, and logs one disclosure per digest', async () => {
+    const state = new DynamoStateStore(doc, tables.state as string);
+    const groups = digestGroups(config).map((g) => `${g.audience}@${g.place}`);
+
+    for (const group of groups) {
+      const mark = await state.get(`digest/${group}`);
+      expect(mark, group).toMatchObject({ day: '2026-11-27', sentAt: NOW });
+      expect(mark?.leaseUntil).toBeUndefined();
+      expect(mark?.disclosing).toBeUndefined();
+    }
+    const history = (await state.get(DIGEST_HISTORY_NAME)) as {
+      days: Record<string, Record<string, { open: number }>>;
+    };
+    expect(Object.keys(history.days)).toEqual(['2026-11-27']);
+    expect(Object.values(history.days['2026-11-27'] ?? {}).reduce((n, d) => n + d.open, 0)).toBe(400);
+
+    const audit = await doc.send(
+      new QueryCommand({
+        TableName: tables.audit,
+        KeyConditionExpression: '#day = :day',
+        ExpressionAttributeNames: { '#day': 'day' },
+        ExpressionAttributeValues: { ':day': '2026-11-27' },
+      }),
+    );
+    // One message item per digest (the per-case items beside them name one case each).
+    const digests = (audit.Items ?? []).filter((i) => i.kind === 'digest' && i.caseRef === undefined);
+    expect(
+      digests
+        .map((d) =>
+          d.audience === 'senior-officer' ? 'senior-officer@force' : `${d.audience}@${d.localAuthority[0]}`,
+        )
+        .sort(),
+    ).toEqual([...groups].sort());
+    for (const entry of digests) expect(JSON.stringify(entry)).not.toMatch(/Daily picture|WARNING/);
+  });
+
+  it('sends nothing more that day, however often it runs', async () => {
+    const publisher = new KeepingPublisher(new SnsPublisher(sns, topicArn));
+
+    const later = await runDigest(digestInput(publisher, NOW + 15 * MINUTE, 'digest-2'));
+
+    expect(later.sent).toEqual([]);
+    expect(later.alreadySent).toHaveLength(digestGroups(config).length);
+    for (const url of queues.values()) expect(await drainQueue(sqs, url)).toEqual([]);
+  });
+
+  it('shows the same picture with queuewatch digest --endpoint, reading the tables and writing nothing', async () => {
+    const state = new DynamoStateStore(doc, tables.state as string);
+    const historyBefore = await state.get(DIGEST_HISTORY_NAME);
+
+    const result = await runCli([
+      'digest',
+      '--endpoint',
+      dynamo.endpoint,
+      '--prefix',
+      'digest',
+      '--at',
+      '2026-11-28T07:00:00Z',
+      '--to',
+      'director-childrens-services@la-northgate',
+      '--json',
+    ]);
+
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      day: string;
+      read: { open: number };
+      digests: Array<{ group: string; subject: string; body: string }>;
+    };
+    expect(report.day).toBe('2026-11-28');
+    expect(report.read.open).toBe(400);
+    expect(report.digests.map((d) => d.group)).toEqual(['director-childrens-services@la-northgate']);
+    expect(report.digests[0]?.subject).toMatch(
+      /^\[queuewatch\] Daily picture for Northgate City Council, Sat 28 Nov 2026: /,
+    );
+    expect(report.digests[0]?.body).toContain('FEED FROM THE CASE SYSTEM');
+    expect(await state.get(DIGEST_HISTORY_NAME)).toEqual(historyBefore);
+    expect(await state.get('digest/director-childrens-services@la-northgate')).toMatchObject({
+      day: '2026-11-27',
+    });
+  });
+
+  it('runs as the deployed function does, wired from its environment, the next morning', async () => {
+    const clientConfig = { endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS };
+    const ssm = new SSMClient(clientConfig);
+    const env = {
+      MIRROR_TABLE: tables.mirror,
+      LEDGER_TABLE: tables.ledger,
+      AUDIT_TABLE: tables.audit,
+      STATE_TABLE: tables.state,
+      ALERT_TOPIC_ARN: topicArn,
+      OPS_TOPIC_ARN: topicArn,
+      // Nothing pushed: the shipped config is in force.
+      CONFIG_PARAMETER: '/queuewatch/it/config',
+      DEFAULT_CONFIG_FILE: DEFAULT_CONFIG_PATH,
+      FEED_SILENCE_HOURS: '6',
+    };
+    const handler = createDigestHandler(awsDigestDeps(env, { dynamodb: dynamo.client, sns, ssm }), {
+      clock: () => NOW + 24 * 60 * MINUTE,
+    });
+
+    const result = await handler(undefined, { awsRequestId: 'fn-next-day' });
+
+    expect(result.day).toBe('2026-11-28');
+    expect(result.failures).toEqual([]);
+    expect(result.sent).toHaveLength(digestGroups(config).length);
+    const northgate = await drainQueue(sqs, queues.get('director-northgate') as string);
+    expect(northgate.map((e) => e.Subject)).toEqual([
+      expect.stringMatching(/^\[queuewatch\] Daily picture for Northgate City Council, Sat 28 Nov 2026: /),
+    ]);
+    expect(await drainQueue(sqs, queues.get('director-northgate-phone') as string)).toEqual([]);
+    const history = await new DynamoStateStore(doc, tables.state as string).get(DIGEST_HISTORY_NAME);
+    expect(Object.keys(history?.days ?? {})).toEqual(['2026-11-27', '2026-11-28']);
+    ssm.destroy();
+  });
+});
