@@ -113,7 +113,7 @@ async function bench(sizes: Sizes, outDir: string, quick: boolean, only?: Readon
     // reaction to the emulator's data.
     if (wanted('3')) rows.push(engineThroughput(sizes.engineCases));
     // Pure simulation, no database: before the emulator fills the heap too.
-    if (wanted('9')) rows.push(silenceDetector(quick));
+    if (wanted('9')) rows.push(silenceDetector());
     if (wanted('1', '2')) {
       rows.push(
         ...(await readCostAndOverhead(doc, dynamo.client, sizes)).filter((r) =>
@@ -682,6 +682,7 @@ const coldStartEnv = {
   STATE_TABLE: 'bench-state',
   REJECTS_TABLE: 'bench-rejects',
   ACK_LINKS_TABLE: 'bench-acklinks',
+  FLOW_TABLE: 'bench-flow',
   ACK_BASE_URL: 'https://ack.example.org',
   ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-alerts',
   OPS_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-ops',

@@ -77,9 +77,10 @@ function bandDaysToHalving(trials: number, k: number): number {
   return delays.sort((a, b) => a - b)[Math.floor(delays.length / 2)] as number;
 }
 
-export function silenceDetector(quick: boolean): SilenceRow {
-  const series = quick ? 1 : 8;
-  const trials = quick ? 40 : 300;
+/** Always at full size (about 6 s): a rate of one in 1,000 series-days cannot be judged on fewer. */
+export function silenceDetector(): SilenceRow {
+  const series = 8;
+  const trials = 300;
   log(
     `silence: false alarms on ${NORMAL_SHAPES.length} shapes of normal counts × ${series} series × 1,000 days`,
   );
@@ -87,7 +88,7 @@ export function silenceDetector(quick: boolean): SilenceRow {
   const shares = proportionFalseAlarmTrial({ days: 1000, series: series * 3, seed: 12 });
   log(`silence: stopped flow on ${FLOW_SHAPES.length} shapes × ${series} series`);
   const flow = flowFalseAlarmTrial({
-    days: quick ? 200 : 1000,
+    days: 1000,
     seriesPerShape: Math.max(1, series / 2),
     seed: 13,
   });
@@ -99,13 +100,13 @@ export function silenceDetector(quick: boolean): SilenceRow {
   });
   const within7 = halving.delays.filter((d) => d !== undefined && d <= 7).length / trials;
   const share = proportionFallTrial({ trials, seed: 15 });
-  const stops = flowStopTrial({ trials: quick ? 14 : 70, seed: 16 });
+  const stops = flowStopTrial({ trials: 70, seed: 16 });
   const lateMax = Math.max(...stops.lateByMinutes);
   const hoursMedian =
     [...stops.hoursToRaise].sort((a, b) => a - b)[Math.floor(stops.hoursToRaise.length / 2)] ?? 0;
   log('silence: the mean-and-band baseline');
   const band2 = bandFalseAlarms(series, 1000);
-  const band3Days = bandDaysToHalving(quick ? 20 : 100, 3);
+  const band3Days = bandDaysToHalving(100, 3);
 
   const worstRate = Math.max(counts.per1000, shares.per1000, flow.per1000);
   const holds =

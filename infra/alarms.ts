@@ -15,11 +15,14 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE } from '#shared/lambda/observability.ts';
+import { alarmName } from '#shared/delivery/names.ts';
+import { METRICS_NAMESPACE } from '#shared/lambda/observability.ts';
 import { HEARTBEAT_METRIC } from '#shared/signals/run-signals.ts';
+import { lazyServiceName } from './force.ts';
 
-/** A queuewatch custom metric, as Powertools emits it (the service dimension on every metric).
- * Counts are summed; a gauge (a value per run) asks for `Maximum`. */
+/** A queuewatch custom metric, as Powertools emits it (the service dimension on every metric: the
+ * force's own, settled by the stack it is used in). Counts are summed; a gauge (a value per run)
+ * asks for `Maximum`. */
 export function queuewatchMetric(
   metricName: string,
   period: Duration,
@@ -28,7 +31,7 @@ export function queuewatchMetric(
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: SERVICE },
+    dimensionsMap: { service: lazyServiceName() },
     statistic: options.statistic ?? 'Sum',
     period,
     ...(options.label !== undefined ? { label: options.label } : {}),
@@ -42,7 +45,8 @@ export function heartbeatPeriods(scheduleMinutes: number): number {
 }
 
 export interface AlarmsProps {
-  prefix: string;
+  /** The force's stage, which names the alarms. */
+  stage: string;
   opsTopic: ITopic;
   alertTopic: ITopic;
   scan: IFunction;
@@ -87,10 +91,10 @@ export class QueuewatchAlarms extends Construct {
         missing?: TreatMissingData;
       },
     ) => {
-      const alarmName = `${props.prefix}-${alarmId}`;
-      this.alarmNames.push(alarmName);
+      const name = alarmName(props.stage, alarmId);
+      this.alarmNames.push(name);
       const a = new Alarm(this, alarmId, {
-        alarmName,
+        alarmName: name,
         alarmDescription: description,
         metric,
         threshold: 1,

@@ -21,6 +21,7 @@ import {
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
 import { loadConfig } from '#shared/config/load.ts';
+import { dashboardName, ruleName, scheduleName } from '#shared/delivery/names.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
 import { ackId } from '#shared/scan/ledger-keys.ts';
 import { ACK_MEMORY_MB, ACK_TIMEOUT, AckEndpoint } from './ack-endpoint.ts';
@@ -29,6 +30,7 @@ import { QueuewatchDashboard } from './dashboard.ts';
 import type { DataStack } from './data-stack.ts';
 import { PROJECT_ROOT, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
 import { DIGEST_EVERY_MINUTES, DigestAlarms } from './digest-alarms.ts';
+import { declareForce } from './force.ts';
 import { QueuewatchFunction } from './lambda-defaults.ts';
 import {
   configParameterName,
@@ -38,7 +40,6 @@ import {
   functionName,
   INGEST_BATCH_SIZE,
   INGEST_TIMEOUT,
-  prefix,
   SCAN_MEMORY_MB,
   SCAN_TIMEOUT,
   SIGNALS_MEMORY_MB,
@@ -85,6 +86,7 @@ export class AppStack extends Stack {
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
     const { stage, production, scheduleMinutes } = props.deployment;
+    declareForce(this, stage);
     const { data } = props;
     const entries = props.entries ?? FUNCTION_ENTRIES;
     const shippedConfig = {
@@ -120,7 +122,7 @@ export class AppStack extends Stack {
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
 
     this.schedule = new Rule(this, 'ScanSchedule', {
-      ruleName: `${prefix(stage)}-scan`,
+      ruleName: ruleName(stage, 'scan'),
       description: `Runs the scan every ${scheduleMinutes} minutes`,
       schedule: Schedule.rate(Duration.minutes(scheduleMinutes)),
       targets: [new LambdaFunction(this.scan.function, { retryAttempts: 0 })],
@@ -195,7 +197,7 @@ export class AppStack extends Stack {
     this.signalSchedules = {
       // London time, so the morning run stays in the morning across the clock changes.
       daily: new ScheduledRun(this, 'SignalsDailySchedule', {
-        scheduleName: `${prefix(stage)}-signals-daily`,
+        scheduleName: scheduleName(stage, 'signals-daily'),
         description: `Judges referral rates and shares each day at ${signalsAt} London time`,
         schedule: ScheduleExpression.cron({
           hour: String(Number(hour)),
@@ -205,7 +207,7 @@ export class AppStack extends Stack {
         target: invoke('daily'),
       }),
       flow: new ScheduledRun(this, 'SignalsFlowSchedule', {
-        scheduleName: `${prefix(stage)}-signals-flow`,
+        scheduleName: scheduleName(stage, 'signals-flow'),
         description: `Checks for stopped flow every ${flowCheckMinutes} minutes`,
         schedule: ScheduleExpression.rate(Duration.minutes(flowCheckMinutes)),
         target: invoke('flow'),
@@ -229,7 +231,7 @@ export class AppStack extends Stack {
       .bindTable(data.tables.ledger, LEDGER_TABLE, 'write', { leadingKeys: [ackId('*', '*')] })
       .bindTable(data.tables.audit, AUDIT_TABLE, 'write');
     this.ackEndpoint = new AckEndpoint(this, 'AckEndpoint', {
-      prefix: prefix(stage),
+      stage,
       production,
       fn: this.ack.function,
       key: data.key,
@@ -246,7 +248,7 @@ export class AppStack extends Stack {
     });
 
     this.alarms = new QueuewatchAlarms(this, 'Alarms', {
-      prefix: prefix(stage),
+      stage,
       opsTopic: data.opsTopic,
       alertTopic: data.alertTopic,
       scan: this.scan.function,
@@ -295,19 +297,19 @@ export class AppStack extends Stack {
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
     this.digestSchedule = new Rule(this, 'DigestSchedule', {
-      ruleName: `${prefix(stage)}-digest`,
+      ruleName: ruleName(stage, 'digest'),
       description: `Runs the daily digest every ${DIGEST_EVERY_MINUTES} minutes; it sends when the config's London time has come`,
       schedule: Schedule.cron({ minute: `0/${DIGEST_EVERY_MINUTES}` }),
       targets: [new LambdaFunction(this.digest.function, { retryAttempts: 0 })],
     });
     this.digestAlarms = new DigestAlarms(this, 'DigestAlarms', {
-      prefix: prefix(stage),
+      stage,
       opsTopic: data.opsTopic,
       digest: this.digest.function,
     });
 
     this.dashboard = new QueuewatchDashboard(this, 'Dashboard', {
-      dashboardName: prefix(stage),
+      dashboardName: dashboardName(stage),
       stage,
       scan: this.scan.function,
       ingest: this.ingest.function,
@@ -326,7 +328,7 @@ export class AppStack extends Stack {
     });
     new CfnOutput(this, 'DashboardUrl', {
       description: 'The queue and the watcher at a glance',
-      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${prefix(stage)}`,
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${dashboardName(stage)}`,
     });
 
     new CfnOutput(this, 'ConfigParameter', {

@@ -3,8 +3,9 @@
 
 import { TABLE_ENV } from '../adapters/tables.ts';
 import { loadConfig } from '../config/load.ts';
+import { tableName } from '../delivery/names.ts';
 import { plural, print, UsageError } from './output.ts';
-import { configParameterName, stagePrefix } from './targets.ts';
+import { configParameterName } from './targets.ts';
 
 export interface LocalOptions {
   open: number;
@@ -60,7 +61,7 @@ export async function localCommand(options: LocalOptions): Promise<void> {
 /** The real handler with the real AWS adapters, once: for an engineer checking a deployment. */
 async function runOnAws(stage: string | undefined): Promise<void> {
   if (stage) {
-    for (const [name, id] of Object.entries(TABLE_ENV)) process.env[id] ??= `${stagePrefix(stage)}-${name}`;
+    for (const [name, id] of Object.entries(TABLE_ENV)) process.env[id] ??= tableName(stage, name);
     process.env.CONFIG_PARAMETER ??= configParameterName(stage);
   }
   const missing = [

@@ -394,7 +394,8 @@ function subscribersCommand(): Command {
         'how many phones and inboxes receive its alerts and what nobody receives',
     )
     .option('--deploy-config <path>', 'deployment config (default: ./deploy.config.json)')
-    .option('-c, --config <file>', 'admin config (default: the shipped config)')
+    .option('--force <stage>', 'in a file of several forces, check this one alone (default: every force)')
+    .option('-c, --config <file>', 'admin config of a force that names none (default: the shipped config)')
     .option('--strict', 'exit 1 on warnings too (places nobody receives, no ops email)')
     .option('--json', 'print the coverage as JSON')
     .addHelpText(

@@ -70,11 +70,24 @@ export const subscriberSchema = z.discriminatedUnion(
 
 export type Subscriber = z.infer<typeof subscriberSchema>;
 
+/** One force's deployment (a deployment config holds one, or several under `forces`). */
 export const deploymentSchema = z
   .object({
-    /** Names the stacks and tables: queuewatch-<stage>. */
+    /** The force's name in every resource it gets: queuewatch-<stage>-... (names.ts). */
     stage: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be 1 to 16 lower-case letters, digits or dashes'),
+    /** Where the force's stacks go (default: the account and region of the credentials in use). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region name, like eu-west-2')
+      .optional(),
     production: z.boolean().default(false),
+    /** The force's admin config, relative to the deployment config file (default: -c adminConfig,
+     * else the shipped config/queuewatch.yaml). */
+    adminConfig: z.string().min(1, 'must name a file').optional(),
     /** Minutes between scans. */
     scheduleMinutes: z.number().int().min(1).max(60).default(5),
     /** London time of the morning run that judges referral rates and shares (HH:MM). */

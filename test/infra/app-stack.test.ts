@@ -52,7 +52,7 @@ describe('app stack', () => {
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       expect(props.Environment.Variables).toMatchObject({
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'queuewatch',
+        POWERTOOLS_SERVICE_NAME: 'queuewatch-test',
         POWERTOOLS_METRICS_NAMESPACE: 'Queuewatch',
       });
     });

@@ -47,7 +47,7 @@ writeFileSync(DEPLOY_CONFIG, JSON.stringify(fullCoverageDeployment(loadConfig().
 
 function appWithNag() {
   const app = testApp({ deployConfig: DEPLOY_CONFIG });
-  return { app, stacks: buildQueuewatchApp(app, { entries: STAND_IN_ENTRIES }) };
+  return { app, stacks: buildQueuewatchApp(app, { entries: STAND_IN_ENTRIES })[0] };
 }
 
 function synthWithNag(extra?: (app: App) => void) {
