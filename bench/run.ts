@@ -28,6 +28,7 @@ import { createTables, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { silenceDetector } from './silence.ts';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
@@ -126,6 +127,8 @@ async function bench(sizes: Sizes, outDir: string, quick: boolean, only?: Readon
     // The engine first, on a quiet heap: it measures our code, not the garbage collector's
     // reaction to the emulator's data.
     if (wanted('3')) rows.push(engineThroughput(sizes.engineCases));
+    // Pure simulation, no database: before the emulator fills the heap too.
+    if (wanted('9')) rows.push(silenceDetector());
     if (wanted('1', '2')) {
       rows.push(
         ...(await readCostAndOverhead(doc, dynamo.client, sizes)).filter((r) =>
@@ -688,6 +691,7 @@ const coldStartEnv = {
   STATE_TABLE: 'bench-state',
   REJECTS_TABLE: 'bench-rejects',
   ACK_LINKS_TABLE: 'bench-acklinks',
+  FLOW_TABLE: 'bench-flow',
   ACK_BASE_URL: 'https://ack.example.org',
   ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-alerts',
   OPS_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-ops',

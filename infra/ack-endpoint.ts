@@ -16,6 +16,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ACK_METRICS } from '#shared/ack/metrics.ts';
+import { alarmName, apiName, logGroupName } from '#shared/delivery/names.ts';
 import { queuewatchMetric } from './alarms.ts';
 
 export const ACK_TIMEOUT = Duration.seconds(10);
@@ -28,10 +29,11 @@ export const ACK_THROTTLE = { rateLimit: 10, burstLimit: 20 };
 export const ACK_REFUSAL_BURST = 50;
 
 export interface AckEndpointProps {
-  prefix: string;
+  /** The force's stage, which names the API, its access log and its alarms. */
+  stage: string;
   production: boolean;
   fn: IFunction;
-  /** Encrypts the access log (the key's policy lets CloudWatch Logs use it for /aws/lambda/<prefix>-*). */
+  /** Encrypts the access log (the key's policy lets CloudWatch Logs use it for the force's log groups). */
   key: IKey;
   opsTopic: ITopic;
 }
@@ -49,13 +51,13 @@ export class AckEndpoint extends Construct {
     const stack = Stack.of(this);
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      logGroupName: `/aws/lambda/${props.prefix}-ack-access`,
+      logGroupName: logGroupName(props.stage, 'ack-access'),
       retention: RetentionDays.THREE_MONTHS,
       encryptionKey: props.key,
       removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     this.api = new HttpApi(this, 'Api', {
-      apiName: `${props.prefix}-ack`,
+      apiName: apiName(props.stage, 'ack'),
       description: 'Acknowledgement page: GET shows an alert, only the button POST acknowledges',
       createDefaultStage: false,
     });
@@ -102,10 +104,10 @@ export class AckEndpoint extends Construct {
     const fiveMinutes = Duration.minutes(5);
     const action = new SnsAction(props.opsTopic);
     const alarm = (alarmId: string, description: string, metric: IMetric, threshold = 1) => {
-      const alarmName = `${props.prefix}-${alarmId}`;
-      this.alarmNames.push(alarmName);
+      const name = alarmName(props.stage, alarmId);
+      this.alarmNames.push(name);
       const a = new Alarm(this, alarmId, {
-        alarmName,
+        alarmName: name,
         alarmDescription: description,
         metric,
         threshold,

@@ -15,10 +15,14 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE } from '#shared/lambda/observability.ts';
+import { alarmName } from '#shared/delivery/names.ts';
+import { METRICS_NAMESPACE } from '#shared/lambda/observability.ts';
+import { HEARTBEAT_METRIC } from '#shared/signals/run-signals.ts';
+import { lazyServiceName } from './force.ts';
 
-/** A queuewatch custom metric, as Powertools emits it (the service dimension on every metric).
- * Counts are summed; a gauge (a value per run) asks for `Maximum`. */
+/** A queuewatch custom metric, as Powertools emits it (the service dimension on every metric: the
+ * force's own, settled by the stack it is used in). Counts are summed; a gauge (a value per run)
+ * asks for `Maximum`. */
 export function queuewatchMetric(
   metricName: string,
   period: Duration,
@@ -27,7 +31,7 @@ export function queuewatchMetric(
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: SERVICE },
+    dimensionsMap: { service: lazyServiceName() },
     statistic: options.statistic ?? 'Sum',
     period,
     ...(options.label !== undefined ? { label: options.label } : {}),
@@ -41,11 +45,15 @@ export function heartbeatPeriods(scheduleMinutes: number): number {
 }
 
 export interface AlarmsProps {
-  prefix: string;
+  /** The force's stage, which names the alarms. */
+  stage: string;
   opsTopic: ITopic;
   alertTopic: ITopic;
   scan: IFunction;
   ingest: IFunction;
+  signals: IFunction;
+  /** Minutes between the signals' checks for stopped flow. */
+  flowCheckMinutes: number;
   ingestDeadLetterQueue: IQueue;
   scheduleMinutes: number;
   feedSilenceHours: number;
@@ -60,7 +68,10 @@ export class QueuewatchAlarms extends Construct {
     | 'ingestDeadLetters'
     | 'rejectedMessages'
     | 'feedSilence'
-    | 'alertDeliveryFailures',
+    | 'alertDeliveryFailures'
+    | 'signalsErrors'
+    | 'flowSignalsHeartbeat'
+    | 'dailySignalsHeartbeat',
     Alarm
   >;
   /** Every alarm's name as written (not a reference), for widgets that list them. */
@@ -80,10 +91,10 @@ export class QueuewatchAlarms extends Construct {
         missing?: TreatMissingData;
       },
     ) => {
-      const alarmName = `${props.prefix}-${alarmId}`;
-      this.alarmNames.push(alarmName);
+      const name = alarmName(props.stage, alarmId);
+      this.alarmNames.push(name);
       const a = new Alarm(this, alarmId, {
-        alarmName,
+        alarmName: name,
         alarmDescription: description,
         metric,
         threshold: 1,
@@ -160,6 +171,26 @@ export class QueuewatchAlarms extends Construct {
           'mirror (and every alert) is going stale.',
         queuewatchMetric('IngestedMessages', silencePeriod),
         noneAt(props.feedSilenceHours),
+      ),
+      signalsErrors: alarm(
+        'signals-errors',
+        'The signals function failed: falls in referrals or stopped flow may not be raised. Check its logs.',
+        props.signals.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        atLeastOne,
+      ),
+      // Three checks in a row missing: the watcher of silence has itself gone silent.
+      flowSignalsHeartbeat: alarm(
+        'flow-signals-heartbeat',
+        `No successful check for stopped flow for ${3 * props.flowCheckMinutes} minutes: a district or the whole ` +
+          'feed could stop without anyone being told.',
+        queuewatchMetric(HEARTBEAT_METRIC.flow, Duration.minutes(props.flowCheckMinutes)),
+        noneAt(3),
+      ),
+      dailySignalsHeartbeat: alarm(
+        'daily-signals-heartbeat',
+        'No successful morning run of the signals in a day: falling referral rates and shares are not being judged.',
+        queuewatchMetric(HEARTBEAT_METRIC.daily, Duration.days(1)),
+        noneAt(1),
       ),
       alertDeliveryFailures: alarm(
         'alert-delivery-failures',

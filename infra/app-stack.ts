@@ -1,16 +1,19 @@
 // The stateless stack: the scan and ingest functions, the schedule, the feed's event source, the
-// acknowledgement page (function and HTTP API) and the alarms. It holds no data, so it can be
-// redeployed freely (in production its log groups are kept when it is destroyed).
+// acknowledgement page (function and HTTP API), the signals function and its schedules, the digest
+// and the alarms. It holds no data, so it can be redeployed freely (in production its log groups
+// are kept when it is destroyed).
 
 import { basename, join } from 'node:path';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Schedule as ScheduledRun, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import {
   ACK_LINKS_TABLE,
   AUDIT_TABLE,
+  FLOW_TABLE,
   LEDGER_TABLE,
   LEGACY_OPEN_INDEX_NAME,
   MIRROR_TABLE,
@@ -20,6 +23,7 @@ import {
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
 import { loadConfig } from '#shared/config/load.ts';
+import { dashboardName, ruleName, scheduleName } from '#shared/delivery/names.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
 import { ackId } from '#shared/scan/ledger-keys.ts';
 import { ACK_MEMORY_MB, ACK_TIMEOUT, AckEndpoint } from './ack-endpoint.ts';
@@ -28,6 +32,7 @@ import { QueuewatchDashboard } from './dashboard.ts';
 import type { DataStack } from './data-stack.ts';
 import { PROJECT_ROOT, SHIPPED_ADMIN_CONFIG_PATH } from './deployment.ts';
 import { DIGEST_EVERY_MINUTES, DigestAlarms } from './digest-alarms.ts';
+import { declareForce } from './force.ts';
 import { QueuewatchFunction } from './lambda-defaults.ts';
 import {
   configParameterName,
@@ -37,10 +42,12 @@ import {
   functionName,
   INGEST_BATCH_SIZE,
   INGEST_TIMEOUT,
-  prefix,
   SCAN_MEMORY_MB,
   SCAN_TIMEOUT,
+  SIGNALS_MEMORY_MB,
+  SIGNALS_TIMEOUT,
 } from './limits.ts';
+import { ScheduledInvoke } from './scheduled-invoke.ts';
 
 /** Where the shipped admin config sits inside the scan function's asset at run time. */
 export const BUNDLED_CONFIG_FILE = '/var/task/queuewatch.yaml';
@@ -50,6 +57,7 @@ export const FUNCTION_ENTRIES = {
   ingest: join(PROJECT_ROOT, 'functions', 'ingest.ts'),
   digest: join(PROJECT_ROOT, 'functions', 'digest.ts'),
   ack: join(PROJECT_ROOT, 'functions', 'ack.ts'),
+  signals: join(PROJECT_ROOT, 'functions', 'signals.ts'),
 };
 
 export interface AppStackProps extends StackProps {
@@ -59,13 +67,16 @@ export interface AppStackProps extends StackProps {
   adminConfigPath?: string;
   feedSilenceHours?: number;
   /** The handlers' source files (tests may point these at stand-ins). */
-  entries?: { scan: string; ingest: string; digest: string; ack: string };
+  entries?: { scan: string; ingest: string; digest: string; ack: string; signals?: string };
 }
 
 export class AppStack extends Stack {
   readonly scan: QueuewatchFunction;
   readonly ingest: QueuewatchFunction;
+  readonly signals: QueuewatchFunction;
   readonly schedule: Rule;
+  /** The signals' schedules: each morning (rates and shares) and every few minutes (flow). */
+  readonly signalSchedules: { daily: ScheduledRun; flow: ScheduledRun };
   readonly alarms: QueuewatchAlarms;
   readonly digest: QueuewatchFunction;
   readonly digestSchedule: Rule;
@@ -77,6 +88,7 @@ export class AppStack extends Stack {
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
     const { stage, production, scheduleMinutes, openCasesIndex } = props.deployment;
+    declareForce(this, stage);
     // The open-cases index the functions read: the sharded one, or (migrating from the first
     // release, before the backfill) the old one; OPEN_CASES_INDEX tells their readers which.
     const mirror = openCasesIndex ? MIRROR_TABLE_MIGRATING : MIRROR_TABLE;
@@ -117,7 +129,7 @@ export class AppStack extends Stack {
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
 
     this.schedule = new Rule(this, 'ScanSchedule', {
-      ruleName: `${prefix(stage)}-scan`,
+      ruleName: ruleName(stage, 'scan'),
       description: `Runs the scan every ${scheduleMinutes} minutes`,
       schedule: Schedule.rate(Duration.minutes(scheduleMinutes)),
       targets: [new LambdaFunction(this.scan.function, { retryAttempts: 0 })],
@@ -138,6 +150,8 @@ export class AppStack extends Stack {
     });
     this.ingest
       .bindTable(data.tables.mirror, MIRROR_TABLE, 'write')
+      // Each transition the mirror makes: put once, its day marked, the district's last moved.
+      .bindTable(data.tables.flow, FLOW_TABLE, 'write')
       .bindTable(data.tables.state, STATE_TABLE, 'write')
       .bindTable(data.tables.rejects, REJECTS_TABLE, 'write')
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
@@ -151,6 +165,61 @@ export class AppStack extends Stack {
       }),
     );
 
+    this.signals = new QueuewatchFunction(this, 'Signals', {
+      functionName: functionName(stage, 'signals'),
+      description:
+        'Judges the silence signals (referral rates and shares, stopped flow) and sends what is due',
+      entry: entries.signals ?? FUNCTION_ENTRIES.signals,
+      key: data.key,
+      production,
+      timeout: SIGNALS_TIMEOUT,
+      memorySize: SIGNALS_MEMORY_MB,
+      // One run at a time: signal state is read, sent and written by one run.
+      reservedConcurrentExecutions: 1,
+      retryAttempts: 0,
+      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE },
+      bundledFiles: [shippedConfig],
+    });
+    this.signals
+      // Queries each district's days, and writes a day's count item the first time it reads it.
+      .bindTable(data.tables.flow, FLOW_TABLE, 'readWrite')
+      .bindTable(data.tables.state, STATE_TABLE, 'readWrite')
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
+      .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
+      .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
+      .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
+
+    const { signalsAt, flowCheckMinutes } = props.deployment;
+    const [hour = '7', minute = '0'] = signalsAt.split(':');
+    const invoke = (mode: 'daily' | 'flow') =>
+      new ScheduledInvoke(
+        this,
+        `Signals${mode === 'daily' ? 'Daily' : 'Flow'}Invoker`,
+        this.signals.function,
+        {
+          input: ScheduleTargetInput.fromObject({ mode }),
+          maxEventAge: Duration.minutes(Math.max(1, Math.min(flowCheckMinutes, 15))),
+        },
+      );
+    this.signalSchedules = {
+      // London time, so the morning run stays in the morning across the clock changes.
+      daily: new ScheduledRun(this, 'SignalsDailySchedule', {
+        scheduleName: scheduleName(stage, 'signals-daily'),
+        description: `Judges referral rates and shares each day at ${signalsAt} London time`,
+        schedule: ScheduleExpression.cron({
+          hour: String(Number(hour)),
+          minute: String(Number(minute)),
+          timeZone: TimeZone.EUROPE_LONDON,
+        }),
+        target: invoke('daily'),
+      }),
+      flow: new ScheduledRun(this, 'SignalsFlowSchedule', {
+        scheduleName: scheduleName(stage, 'signals-flow'),
+        description: `Checks for stopped flow every ${flowCheckMinutes} minutes`,
+        schedule: ScheduleExpression.rate(Duration.minutes(flowCheckMinutes)),
+        target: invoke('flow'),
+      }),
+    };
     // The acknowledgement page: GET shows an alert's cases, only the button's POST acknowledges. It
     // reads and uses up links, and writes acknowledgements (only `acks/` items of the ledger) and
     // their disclosure-log entries. Its refusal page links to the deployed config's case system.
@@ -169,7 +238,7 @@ export class AppStack extends Stack {
       .bindTable(data.tables.ledger, LEDGER_TABLE, 'write', { leadingKeys: [ackId('*', '*')] })
       .bindTable(data.tables.audit, AUDIT_TABLE, 'write');
     this.ackEndpoint = new AckEndpoint(this, 'AckEndpoint', {
-      prefix: prefix(stage),
+      stage,
       production,
       fn: this.ack.function,
       key: data.key,
@@ -186,11 +255,13 @@ export class AppStack extends Stack {
     });
 
     this.alarms = new QueuewatchAlarms(this, 'Alarms', {
-      prefix: prefix(stage),
+      stage,
       opsTopic: data.opsTopic,
       alertTopic: data.alertTopic,
       scan: this.scan.function,
       ingest: this.ingest.function,
+      signals: this.signals.function,
+      flowCheckMinutes,
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
       scheduleMinutes,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,
@@ -234,19 +305,19 @@ export class AppStack extends Stack {
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
     this.digestSchedule = new Rule(this, 'DigestSchedule', {
-      ruleName: `${prefix(stage)}-digest`,
+      ruleName: ruleName(stage, 'digest'),
       description: `Runs the daily digest every ${DIGEST_EVERY_MINUTES} minutes; it sends when the config's London time has come`,
       schedule: Schedule.cron({ minute: `0/${DIGEST_EVERY_MINUTES}` }),
       targets: [new LambdaFunction(this.digest.function, { retryAttempts: 0 })],
     });
     this.digestAlarms = new DigestAlarms(this, 'DigestAlarms', {
-      prefix: prefix(stage),
+      stage,
       opsTopic: data.opsTopic,
       digest: this.digest.function,
     });
 
     this.dashboard = new QueuewatchDashboard(this, 'Dashboard', {
-      dashboardName: prefix(stage),
+      dashboardName: dashboardName(stage),
       stage,
       scan: this.scan.function,
       ingest: this.ingest.function,
@@ -265,7 +336,7 @@ export class AppStack extends Stack {
     });
     new CfnOutput(this, 'DashboardUrl', {
       description: 'The queue and the watcher at a glance',
-      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${prefix(stage)}`,
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${dashboardName(stage)}`,
     });
 
     new CfnOutput(this, 'ConfigParameter', {

@@ -1,6 +1,6 @@
-// The CDK app that cdk.json runs. Settings come from context and the deployment config; see
-// buildQueuewatchApp for the keys. A config problem ends the synth with the list of problems on
-// stderr and a non-zero status, not a stack trace.
+// The CDK app that cdk.json runs: a stack pair per force. Settings come from context and the
+// deployment config; see buildQueuewatchApp for the keys. A config problem ends the synth with the
+// list of problems on stderr and a non-zero status, not a stack trace.
 
 import { App } from 'aws-cdk-lib';
 import { ConfigError } from '#shared/config/compile.ts';
@@ -9,8 +9,9 @@ import { buildQueuewatchApp } from './queuewatch.ts';
 
 try {
   const app = new App();
-  const { warnings } = buildQueuewatchApp(app);
-  for (const warning of warnings) process.stderr.write(`queuewatch: WARNING ${warning}\n`);
+  for (const force of buildQueuewatchApp(app)) {
+    for (const warning of force.warnings) process.stderr.write(`queuewatch: WARNING ${warning}\n`);
+  }
   app.synth();
 } catch (error) {
   if (error instanceof ConfigError) {

@@ -25,8 +25,9 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEPENDENCY_FAILURES_METRIC } from '#shared/lambda/dependency.ts';
-import { METRICS_NAMESPACE, SERVICE } from '#shared/lambda/observability.ts';
+import { METRICS_NAMESPACE } from '#shared/lambda/observability.ts';
 import { heartbeatPeriods, queuewatchMetric } from './alarms.ts';
+import { serviceOf } from './force.ts';
 
 export interface DashboardProps {
   dashboardName: string;
@@ -52,14 +53,21 @@ const HOUR = Duration.hours(1);
 
 /** A search over a per-dimension metric the scan publishes with `singleMetric` (service plus the
  * given dimensions), so a category added by `config push` shows up without a deploy. */
-const search = (metricName: string, dimensions: string[], statistic: string, period: Duration) =>
-  `SEARCH('{${METRICS_NAMESPACE},${[...dimensions, 'service'].join(',')}} MetricName="${metricName}" service="${SERVICE}"', '${statistic}', ${period.toSeconds()})`;
+const search = (
+  service: string,
+  metricName: string,
+  dimensions: string[],
+  statistic: string,
+  period: Duration,
+) =>
+  `SEARCH('{${METRICS_NAMESPACE},${[...dimensions, 'service'].join(',')}} MetricName="${metricName}" service="${service}"', '${statistic}', ${period.toSeconds()})`;
 
 export class QueuewatchDashboard extends Construct {
   readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
+    const service = serviceOf(this);
     // The scan publishes its gauges once a run: one run per bucket, at least five minutes wide.
     const runPeriod = Duration.minutes(Math.max(5, props.scheduleMinutes));
     const gauge = (name: string, label: string) =>
@@ -166,7 +174,13 @@ export class QueuewatchDashboard extends Construct {
         6,
         [
           new MathExpression({
-            expression: search('OpenCasesByCategory', ['category', 'riskLevel'], 'Maximum', runPeriod),
+            expression: search(
+              service,
+              'OpenCasesByCategory',
+              ['category', 'riskLevel'],
+              'Maximum',
+              runPeriod,
+            ),
             label: '',
             period: runPeriod,
           }),
@@ -189,7 +203,7 @@ export class QueuewatchDashboard extends Construct {
         18,
         [
           new MathExpression({
-            expression: `${search('OldestAgeSeconds', ['category'], 'Maximum', runPeriod)} / 3600`,
+            expression: `${search(service, 'OldestAgeSeconds', ['category'], 'Maximum', runPeriod)} / 3600`,
             label: '',
             period: runPeriod,
           }),

@@ -12,12 +12,14 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { MIRROR_TABLE, MIRROR_TABLE_MIGRATING, TABLES } from '#shared/adapters/tables.ts';
 import type { ConfigFile } from '#shared/config/schema.ts';
+import { keyAlias, lambdaLogGroupName, prefixPattern, queueName, topicName } from '#shared/delivery/names.ts';
 import { type Deployment, filterPolicyFor } from '#shared/delivery/subscriptions.ts';
-import { INGEST_MAX_RECEIVE_COUNT, INGEST_VISIBILITY_TIMEOUT, prefix } from './limits.ts';
+import { declareForce } from './force.ts';
+import { INGEST_MAX_RECEIVE_COUNT, INGEST_VISIBILITY_TIMEOUT } from './limits.ts';
 import { tableFromDefinition } from './tables.ts';
 
 /** The tables the functions bind to by name; every definition in TABLES is built either way. */
-export type TableId = 'mirror' | 'ledger' | 'audit' | 'state' | 'rejects' | 'acklinks';
+export type TableId = 'mirror' | 'ledger' | 'audit' | 'state' | 'rejects' | 'flow' | 'acklinks';
 
 export interface DataStackProps extends StackProps {
   deployment: Deployment;
@@ -40,10 +42,13 @@ export class DataStack extends Stack {
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     const { stage, production } = props.deployment;
-    const name = prefix(stage);
+    declareForce(this, stage);
+    // Policy statements that cover a kind of resource (every topic, log group or alarm) cover this
+    // force's and no other force's.
+    const ours = prefixPattern(stage);
 
     this.key = new Key(this, 'Key', {
-      alias: `alias/${name}`,
+      alias: keyAlias(stage),
       description: `queuewatch ${stage}: tables, topics, queues and logs`,
       enableKeyRotation: true,
       pendingWindow: Duration.days(production ? 30 : 7),
@@ -67,7 +72,7 @@ export class DataStack extends Stack {
         resources: ['*'],
         conditions: {
           ArnLike: {
-            'aws:SourceArn': this.formatArn({ service: 'sns', resource: `${name}-*` }),
+            'aws:SourceArn': this.formatArn({ service: 'sns', resource: ours }),
           },
         },
       }),
@@ -84,7 +89,7 @@ export class DataStack extends Stack {
             'kms:EncryptionContext:aws:logs:arn': this.formatArn({
               service: 'logs',
               resource: 'log-group',
-              resourceName: `/aws/lambda/${name}-*`,
+              resourceName: lambdaLogGroupName(ours),
               arnFormat: ArnFormat.COLON_RESOURCE_NAME,
             }),
           },
@@ -110,18 +115,19 @@ export class DataStack extends Stack {
       audit: table('audit'),
       state: table('state'),
       rejects: table('rejects'),
+      flow: table('flow'),
       acklinks: table('acklinks'),
     };
 
     // No display name on the alert topic: SNS prefixes it to SMS bodies, and an alert must fit
     // one segment.
     this.alertTopic = new Topic(this, 'AlertTopic', {
-      topicName: `${name}-alerts`,
+      topicName: topicName(stage, 'alerts'),
       masterKey: this.key,
       enforceSSL: true,
     });
     this.opsTopic = new Topic(this, 'OpsTopic', {
-      topicName: `${name}-ops`,
+      topicName: topicName(stage, 'ops'),
       displayName: `queuewatch ${stage} ops`,
       masterKey: this.key,
       enforceSSL: true,
@@ -139,7 +145,7 @@ export class DataStack extends Stack {
             'aws:SourceArn': this.formatArn({
               service: 'cloudwatch',
               resource: 'alarm',
-              resourceName: `${name}-*`,
+              resourceName: ours,
               arnFormat: ArnFormat.COLON_RESOURCE_NAME,
             }),
           },
@@ -148,14 +154,14 @@ export class DataStack extends Stack {
     );
 
     this.ingestDeadLetterQueue = new Queue(this, 'IngestDeadLetterQueue', {
-      queueName: `${name}-ingest-dlq`,
+      queueName: queueName(stage, 'ingest-dlq'),
       encryption: QueueEncryption.KMS,
       encryptionMasterKey: this.key,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     this.ingestQueue = new Queue(this, 'IngestQueue', {
-      queueName: `${name}-ingest`,
+      queueName: queueName(stage, 'ingest'),
       encryption: QueueEncryption.KMS,
       encryptionMasterKey: this.key,
       dataKeyReuse: Duration.minutes(5),

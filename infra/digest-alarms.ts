@@ -8,6 +8,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { alarmName } from '#shared/delivery/names.ts';
 import { DIGEST_METRICS } from '#shared/digest/metrics.ts';
 import { DIGEST_OVERDUE_AFTER_MS } from '#shared/digest/schedule.ts';
 import { queuewatchMetric } from './alarms.ts';
@@ -18,7 +19,8 @@ export const DIGEST_EVERY_MINUTES = 15;
 export const DIGEST_HEARTBEAT_PERIODS = 4;
 
 export interface DigestAlarmsProps {
-  prefix: string;
+  /** The force's stage, which names the alarms. */
+  stage: string;
   opsTopic: ITopic;
   digest: IFunction;
 }
@@ -39,10 +41,10 @@ export class DigestAlarms extends Construct {
       evaluationPeriods: number,
       missing: TreatMissingData,
     ) => {
-      const alarmName = `${props.prefix}-${alarmId}`;
-      this.alarmNames.push(alarmName);
+      const name = alarmName(props.stage, alarmId);
+      this.alarmNames.push(name);
       const a = new Alarm(this, alarmId, {
-        alarmName,
+        alarmName: name,
         alarmDescription: description,
         metric,
         threshold: 1,

@@ -13,8 +13,10 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { TABLE_ENV, type TableDefinition } from '#shared/adapters/tables.ts';
-import { METRICS_NAMESPACE, SERVICE } from '#shared/lambda/observability.ts';
+import { lambdaLogGroupName } from '#shared/delivery/names.ts';
+import { METRICS_NAMESPACE } from '#shared/lambda/observability.ts';
 import { PROJECT_ROOT } from './deployment.ts';
+import { serviceOf } from './force.ts';
 
 /**
  * - `read`: GetItem, BatchGetItem, Query on the table and its indexes. Scan only when asked for
@@ -82,7 +84,7 @@ export class QueuewatchFunction extends Construct {
       description: `${props.functionName}: only what its bind calls grant`,
     });
     this.logGroup = new LogGroup(this, 'Logs', {
-      logGroupName: `/aws/lambda/${props.functionName}`,
+      logGroupName: lambdaLogGroupName(props.functionName),
       retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
       encryptionKey: props.key,
       removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -111,7 +113,8 @@ export class QueuewatchFunction extends Construct {
       depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: SERVICE,
+        // The force's own service name, so its metrics are its own (see force.ts).
+        POWERTOOLS_SERVICE_NAME: serviceOf(this),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...props.environment,
       },

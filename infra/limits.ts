@@ -1,5 +1,6 @@
-// Numbers the two stacks must agree on (a queue's visibility timeout covers its consumer's timeout),
-// and the names both derive from the stage.
+// Numbers the two stacks must agree on (a queue's visibility timeout covers its consumer's timeout).
+// The names both derive from the stage live in shared/delivery/names.ts (the CLI uses them too);
+// the three the stacks have always imported from here are passed through.
 
 import { Duration } from 'aws-cdk-lib';
 
@@ -18,10 +19,10 @@ export const INGEST_BATCH_SIZE = 25;
 /** Receives before a message goes to the dead-letter queue. */
 export const INGEST_MAX_RECEIVE_COUNT = 5;
 
+export const SIGNALS_TIMEOUT = Duration.minutes(5);
+export const SIGNALS_MEMORY_MB = 512;
+
 /** Default hours without an ingested message before the feed-silence alarm fires. */
 export const DEFAULT_FEED_SILENCE_HOURS = 6;
 
-export const prefix = (stage: string) => `queuewatch-${stage}`;
-export const configParameterName = (stage: string) => `/queuewatch/${stage}/config`;
-export const functionName = (stage: string, id: 'scan' | 'ingest' | 'digest' | 'ack') =>
-  `${prefix(stage)}-${id}`;
+export { configParameterName, functionName, prefix } from '#shared/delivery/names.ts';

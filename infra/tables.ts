@@ -13,6 +13,7 @@ import {
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { KeyAttribute, TableDefinition } from '#shared/adapters/tables.ts';
+import { tableName as forceTableName } from '#shared/delivery/names.ts';
 
 export interface TableSettings {
   stage: string;
@@ -21,7 +22,7 @@ export interface TableSettings {
 }
 
 export function tableName(stage: string, definition: TableDefinition): string {
-  return `queuewatch-${stage}-${definition.id}`;
+  return forceTableName(stage, definition.id);
 }
 
 const attribute = (a: KeyAttribute): Attribute => ({

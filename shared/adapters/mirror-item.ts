@@ -1,6 +1,7 @@
 // How a case record is stored in the mirror table, and read back from the open-cases index.
 
-import { type CaseRecord, isOpenStage } from '../domain/case.ts';
+import { type CaseRecord, caseFields, isOpenStage } from '../domain/case.ts';
+import { FROM_NEW, type FromStage, transitionOf } from '../domain/flow.ts';
 import { openShardKey } from '../domain/shards.ts';
 import { LEGACY_OPEN_ATTRIBUTE, LEGACY_OPEN_VALUE, OPEN_SHARD_ATTRIBUTE } from './tables.ts';
 
@@ -13,7 +14,18 @@ export interface MirrorItem extends CaseRecord {
   sourceSequence?: number;
   /** When the mirror last changed this item (ISO 8601). */
   mirroredAt: string;
+  /** The stage of the version this one replaced (`new`: none), written in the same request: a
+   * retried message finds the transition it made here (see transitionOfStored). */
+  priorStage?: FromStage;
 }
+
+/** Attributes a mirror item may carry besides the case fields; a write sets or removes each. */
+export const MIRROR_BOOKKEEPING = [
+  OPEN_SHARD_ATTRIBUTE,
+  LEGACY_OPEN_ATTRIBUTE,
+  'sourceSequence',
+  'mirroredAt',
+] as const;
 
 export function toMirrorItem(record: CaseRecord, mirroredAtMs: number, sourceSequence?: number): MirrorItem {
   return {
@@ -27,4 +39,14 @@ export function toMirrorItem(record: CaseRecord, mirroredAtMs: number, sourceSeq
     ...(sourceSequence !== undefined ? { sourceSequence } : {}),
     mirroredAt: new Date(mirroredAtMs).toISOString(),
   };
+}
+
+/** The transition the stored version made when it was written (undefined: none, or an item
+ * written before the mirror kept its prior stage). A retried or replayed message whose version
+ * is already stored records this again, which is harmless (transitions are stored once) and
+ * closes the gap of a function that died between the mirror write and the flow write. */
+export function transitionOfStored(item: Pick<MirrorItem, 'priorStage' | 'mirroredAt'> & CaseRecord) {
+  if (item.priorStage === undefined) return undefined;
+  const before = item.priorStage === FROM_NEW ? undefined : { stage: item.priorStage };
+  return transitionOf(before, caseFields(item), Date.parse(item.mirroredAt));
 }

@@ -1,16 +1,23 @@
-// Writes feed changes into the mirror table with one conditional PutItem each, so that a newer
+// Writes feed changes into the mirror table with one conditional write each, so that a newer
 // change wins, a repeat is a no-op and a late, older change never overwrites newer state, even
 // with several writers at once. The ordering rule itself is in shared/ingest/ordering.ts.
+//
+// Flow: the write is an UpdateItem that returns the item it replaced and, in the same request,
+// keeps that item's stage as `priorStage`. The transition is judged from what the mirror really
+// changed (old against new), so a repeat, a stale message or a lost race never counts; and a
+// retry of a message whose write went in but whose flow write did not (the function died in
+// between) finds the transition in `priorStage` and records it then.
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { caseRecordSchema } from '../domain/case.ts';
+import { FROM_NEW, FROM_STAGES, type Transition, transitionOf } from '../domain/flow.ts';
 import type { VersionedRecord } from '../ingest/change.ts';
 import { type ApplyOutcome, isWrite, outcomeOver } from '../ingest/ordering.ts';
-import type { MirrorStore } from '../ingest/ports.ts';
+import type { FlowRecorder, MirrorStore } from '../ingest/ports.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
-import { toMirrorItem } from './mirror-item.ts';
+import { MIRROR_BOOKKEEPING, type MirrorItem, toMirrorItem, transitionOfStored } from './mirror-item.ts';
 
 export class MirrorWriteError extends Error {
   override name = 'MirrorWriteError';
@@ -18,6 +25,12 @@ export class MirrorWriteError extends Error {
 
 /** The stored version and content of a case, as read back to explain a failed condition. */
 const storedSchema = caseRecordSchema.extend({ sourceSequence: z.number().optional() });
+const stageSchema = caseRecordSchema.shape.stage;
+/** What a retry needs of a stored item to find the transition its version made. */
+const storedFlowSchema = caseRecordSchema.extend({
+  priorStage: z.enum(FROM_STAGES).optional(),
+  mirroredAt: z.string(),
+});
 
 /** Put `item` only if nothing is stored or what is stored is older (see compareVersions). A
  * comparison with a missing attribute is false in DynamoDB, which gives "no sequence is older". */
@@ -32,14 +45,47 @@ export function newerThanStoredCondition(change: VersionedRecord) {
   return { ConditionExpression: expression, ExpressionAttributeValues: values };
 }
 
+/** The UpdateItem that writes `item` whole: every attribute set, bookkeeping it lacks removed, and
+ * the replaced item's stage kept as priorStage (operands read the item as it was before). */
+export function mirrorUpdate(item: MirrorItem) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':new': FROM_NEW };
+  const set: string[] = [];
+  const remove: string[] = [];
+  let stage = '';
+  Object.entries(item).forEach(([name, value], i) => {
+    if (name === 'caseRef' || name === 'priorStage') return;
+    names[`#a${i}`] = name;
+    values[`:a${i}`] = value;
+    set.push(`#a${i} = :a${i}`);
+    if (name === 'stage') stage = `#a${i}`;
+  });
+  MIRROR_BOOKKEEPING.forEach((name, i) => {
+    if (name in item) return;
+    names[`#r${i}`] = name;
+    remove.push(`#r${i}`);
+  });
+  names['#prior'] = 'priorStage';
+  set.push(`#prior = if_not_exists(${stage}, :new)`);
+  return {
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
 export class MirrorWriter implements MirrorStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Where the transitions this writer makes are counted (none: not counted). */
+    private readonly flow?: FlowRecorder,
   ) {}
 
   async apply(change: VersionedRecord, nowMs: number): Promise<ApplyOutcome> {
     const item = toMirrorItem(change.record, nowMs, change.sourceSequence);
+    const update = mirrorUpdate(item);
+    const condition = newerThanStoredCondition(change);
     // A failed condition is explained by the stored item, which DynamoDB returns with the failure
     // (so the function needs no read permission); servers that do not return it (dynalite) get a
     // GetItem. If another writer changed the item in between so that ours is newer again, try
@@ -48,23 +94,37 @@ export class MirrorWriter implements MirrorStore {
       let returned: Record<string, unknown> | undefined;
       try {
         const response = await this.client.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName: this.tableName,
-            Item: item,
-            ...newerThanStoredCondition(change),
+            Key: { caseRef: change.record.caseRef },
+            UpdateExpression: update.UpdateExpression,
+            ConditionExpression: condition.ConditionExpression,
+            ExpressionAttributeNames: update.ExpressionAttributeNames,
+            ExpressionAttributeValues: {
+              ...update.ExpressionAttributeValues,
+              ...condition.ExpressionAttributeValues,
+            },
             ReturnValues: 'ALL_OLD',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return response.Attributes ? 'updated' : 'created';
+        const old = response.Attributes;
+        // An old item with a stage this version does not know made an unknown transition: none.
+        const oldStage = old ? stageSchema.safeParse(old.stage) : undefined;
+        if (!oldStage || oldStage.success) {
+          const before = oldStage?.success ? { stage: oldStage.data } : undefined;
+          await this.recordFlow(transitionOf(before, change.record, nowMs), nowMs);
+        }
+        return old ? 'updated' : 'created';
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         const raw = (error as { Item?: Record<string, AttributeValue> }).Item;
         if (raw) returned = fromAttributeValues(raw);
       }
-      const stored = returned ? storedVersion(returned) : await this.read(change.record.caseRef);
-      if (!stored) continue;
-      const outcome = outcomeOver(stored, change);
+      returned ??= await this.readItem(change.record.caseRef);
+      if (!returned) continue;
+      const outcome = outcomeOver(storedVersion(returned), change);
+      if (outcome === 'unchanged') await this.recordFlow(storedTransition(returned), nowMs);
       if (!isWrite(outcome)) return outcome;
     }
     throw new MirrorWriteError(`case ${change.record.caseRef} kept changing under the write; retry later`);
@@ -72,11 +132,26 @@ export class MirrorWriter implements MirrorStore {
 
   /** The stored case and version (undefined when there is no item). */
   async read(caseRef: string): Promise<VersionedRecord | undefined> {
+    const item = await this.readItem(caseRef);
+    return item ? storedVersion(item) : undefined;
+  }
+
+  private async readItem(caseRef: string): Promise<Record<string, unknown> | undefined> {
     const response = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { caseRef }, ConsistentRead: true }),
     );
-    return response.Item ? storedVersion(response.Item) : undefined;
+    return response.Item;
   }
+
+  private async recordFlow(transition: Transition | undefined, nowMs: number): Promise<void> {
+    if (transition && this.flow) await this.flow.record([transition], nowMs);
+  }
+}
+
+/** The transition a stored item's version made (see transitionOfStored). */
+export function storedTransition(item: Record<string, unknown>): Transition | undefined {
+  const parsed = storedFlowSchema.safeParse(item);
+  return parsed.success ? transitionOfStored(parsed.data) : undefined;
 }
 
 /** Reads a stored mirror item as a versioned record; a malformed one is an error, not "older". */

@@ -126,6 +126,18 @@ export const REJECTS_TABLE: TableDefinition = {
   indexes: [],
 };
 
+export const FLOW_TABLE: TableDefinition = {
+  id: 'flow',
+  description:
+    'Flow: one item per stage transition (stored once however often it is seen), one count item per district and day, and the last transition of each district',
+  // pk `t#<district>#<day>` / sk `<caseRef>#<to stage>#<at>`: a transition; `d#<district>` /
+  // `<day>`: that day's counts, built from its transitions; `last` and `since` / `<district>`.
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  indexes: [],
+};
+
 export const ACK_LINKS_TABLE: TableDefinition = {
   id: 'acklinks',
   description:
@@ -141,6 +153,7 @@ export const TABLES = [
   AUDIT_TABLE,
   STATE_TABLE,
   REJECTS_TABLE,
+  FLOW_TABLE,
   ACK_LINKS_TABLE,
 ] as const;
 
@@ -151,6 +164,7 @@ export const TABLE_ENV: Record<(typeof TABLES)[number]['id'], string> = {
   audit: 'AUDIT_TABLE',
   state: 'STATE_TABLE',
   rejects: 'REJECTS_TABLE',
+  flow: 'FLOW_TABLE',
   acklinks: 'ACK_LINKS_TABLE',
 };
 

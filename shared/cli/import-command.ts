@@ -10,7 +10,8 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { Presets, SingleBar } from 'cli-progress';
-import { createTableInput, MIRROR_TABLE } from '../adapters/tables.ts';
+import { DynamoFlowStore } from '../adapters/flow-store.ts';
+import { createTableInput, FLOW_TABLE, MIRROR_TABLE } from '../adapters/tables.ts';
 import { loadConfig } from '../config/load.ts';
 import type { RejectCode } from '../ingest/change.ts';
 import {
@@ -34,6 +35,8 @@ export interface ImportOptions extends TargetOptions {
   exclusive?: boolean;
   createTables?: boolean;
   config?: string;
+  /** Where the transitions the import makes are counted (default: the flow table beside the mirror). */
+  flowTable?: string;
 }
 
 const n = (value: number) => value.toLocaleString('en-GB');
@@ -50,6 +53,11 @@ export async function importCommand(file: string, options: ImportOptions, nowMs:
   // With --table alone, only the mirror is known: --create-tables makes just that one.
   const prefix = options.table === undefined ? tableName.slice(0, -`-${MIRROR_TABLE.id}`.length) : undefined;
   const service: ServiceTarget = { service: 'DynamoDB', resource: tableName, ...target };
+  // The transitions the import makes are counted beside the mirror, as the feed counts them.
+  const flowTable = options.flowTable ?? (prefix !== undefined ? `${prefix}-${FLOW_TABLE.id}` : undefined);
+  if (flowTable === undefined) {
+    process.stderr.write('note: no --flow-table: the stage transitions this import makes are not counted\n');
+  }
 
   const client = dynamoClient(target);
   try {
@@ -66,9 +74,11 @@ export async function importCommand(file: string, options: ImportOptions, nowMs:
     process.on('SIGINT', onSigint);
     const progress = progressReporter(file);
     try {
+      const doc = documentClient(client);
       const report = await importCases({
         file,
-        client: documentClient(client),
+        client: doc,
+        ...(flowTable !== undefined ? { flow: new DynamoFlowStore(doc, flowTable) } : {}),
         tableName,
         vocabulary: config.vocabulary,
         nowMs,

@@ -3,8 +3,9 @@
 
 import { TABLE_ENV } from '../adapters/tables.ts';
 import { loadConfig } from '../config/load.ts';
+import { tableName } from '../delivery/names.ts';
 import { plural, print, UsageError } from './output.ts';
-import { configParameterName, stagePrefix } from './targets.ts';
+import { configParameterName } from './targets.ts';
 
 export interface LocalOptions {
   open: number;
@@ -21,6 +22,8 @@ export interface LocalOptions {
   once?: boolean;
   aws?: boolean;
   stage?: string;
+  /** A timeline to replay instead of the scan over simulated hours. */
+  scenario?: 'iops';
 }
 
 export async function localCommand(options: LocalOptions): Promise<void> {
@@ -32,6 +35,11 @@ export async function localCommand(options: LocalOptions): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+  if (options.scenario === 'iops') {
+    const { runIopsScenario } = await import('../local/scenario-iops.ts');
+    await runIopsScenario({ config: loadConfig(options.config), seed: options.seed, write: print });
+    return;
+  }
   const { simulate } = await import('../local/simulate.ts');
   const config = loadConfig(options.config);
   const once = options.once ?? false;
@@ -53,11 +61,11 @@ export async function localCommand(options: LocalOptions): Promise<void> {
 /** The real handler with the real AWS adapters, once: for an engineer checking a deployment. */
 async function runOnAws(stage: string | undefined): Promise<void> {
   if (stage) {
-    for (const [name, id] of Object.entries(TABLE_ENV)) process.env[id] ??= `${stagePrefix(stage)}-${name}`;
+    for (const [name, id] of Object.entries(TABLE_ENV)) process.env[id] ??= tableName(stage, name);
     process.env.CONFIG_PARAMETER ??= configParameterName(stage);
   }
   const missing = [
-    ...Object.values(TABLE_ENV).filter((v) => v !== 'REJECTS_TABLE'),
+    ...Object.values(TABLE_ENV).filter((v) => v !== 'REJECTS_TABLE' && v !== 'FLOW_TABLE'),
     'ALERT_TOPIC_ARN',
     'OPS_TOPIC_ARN',
     'CONFIG_PARAMETER',

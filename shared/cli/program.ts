@@ -171,6 +171,10 @@ function importCommand(): Command {
     )
     .option('--create-tables', 'create the tables first if they do not exist (local endpoints only)')
     .option(
+      '--flow-table <name>',
+      'where the stage transitions the import makes are counted (default: <prefix>-flow beside the mirror)',
+    )
+    .option(
       '-c, --config <file>',
       'config whose categories and districts records must use (default: shipped)',
     )
@@ -220,6 +224,12 @@ function localCommand(): Command {
       "run the scan handler once, now, against a deployed stack (real tables, real topics: it sends real alerts); the function's environment names them, or --stage",
     )
     .option('--stage <stage>', 'with --aws: the deployment stage whose tables and config parameter to use')
+    .addOption(
+      new Option(
+        '--scenario <name>',
+        'replay a timeline instead: iops (weeks of flow, a go-live, referrals falling, a feed stopping; a few minutes)',
+      ).choices(['iops']),
+    )
     .option('-c, --config <file>', 'config file (default: the shipped config)')
     .action(async (options: import('./local-command.ts').LocalOptions) => {
       const { localCommand } = await import('./local-command.ts');
@@ -312,6 +322,88 @@ function digestCommand(): Command {
     });
 }
 
+function signalsCommand(): Command {
+  const signals = new Command('signals').description(
+    'The silence signals: referral rates and shares below normal, flow that stops',
+  );
+  signals
+    .command('show')
+    .description(
+      'What each signal watches, how it is judged, and which audiences hear of it in each district',
+    )
+    .option('--signal <id>', 'one signal')
+    .option('--district <id>', 'one district')
+    .option('-c, --config <file>', 'config file (default: the shipped config)')
+    .option('--json', 'print JSON')
+    .action(async (options: import('./signals-command.ts').SignalsShowOptions) => {
+      const { signalsShowCommand } = await import('./signals-command.ts');
+      signalsShowCommand(options);
+    });
+  addTableOptions(
+    signals
+      .command('status')
+      .description(
+        'Each district’s signals now, from the flow table: learning (until when), normal, or raised and why. Sends nothing.',
+      ),
+    'flow',
+  )
+    .option('--at <instant>', 'judge as of this ISO 8601 instant (default: now)', parseInstant)
+    .option('-c, --config <file>', 'config file (default: the shipped config)')
+    .action(async (options: import('./signals-command.ts').SignalsStatusOptions) => {
+      const { signalsStatusCommand } = await import('./signals-command.ts');
+      await signalsStatusCommand(options, Date.now());
+    });
+  return signals;
+}
+
+function flowCommand(): Command {
+  const flow = new Command('flow').description(
+    'Case flow (stage transitions) as the silence signals count it',
+  );
+  addTableOptions(
+    flow
+      .command('import')
+      .description(
+        'Load an export of past stage transitions (JSON Lines, JSON array or CSV) so the signals start with a baseline; safe to re-run',
+      )
+      .argument(
+        '<file>',
+        'one transition a record: caseRef, district, category, riskLevel, childrenInvolved, from, to, at',
+      ),
+    'flow',
+  )
+    .option('--rejects <file>', 'where rejected records go, with their reasons (default: FILE.rejects.jsonl)')
+    .option('--create-tables', 'create the tables first if they do not exist (local endpoints only)')
+    .option(
+      '-c, --config <file>',
+      'config whose districts and categories records must use (default: shipped)',
+    )
+    .addHelpText(
+      'after',
+      "\n'from' is the stage left (or 'new' for a case's first stage), 'to' the stage entered, 'at' when (ISO 8601 with an offset).\nExit status 3: done, but some records were rejected (line and reason in the rejects file).",
+    )
+    .action(async (file: string, options: import('./flow-command.ts').FlowImportOptions) => {
+      const { flowImportCommand } = await import('./flow-command.ts');
+      await flowImportCommand(file, options, Date.now());
+    });
+  addTableOptions(
+    flow
+      .command('show')
+      .description(
+        'A district’s daily flow as the signals count it: transitions by stage entered, per London day',
+      ),
+    'flow',
+  )
+    .requiredOption('--district <id>', 'the district')
+    .option('--days <n>', 'days back from today', parseCount, 14)
+    .option('-c, --config <file>', 'config file (default: the shipped config)')
+    .action(async (options: import('./flow-command.ts').FlowShowOptions) => {
+      const { flowShowCommand } = await import('./flow-command.ts');
+      await flowShowCommand(options, Date.now());
+    });
+  return flow;
+}
+
 function subscribersCommand(): Command {
   const subscribers = new Command('subscribers').description("Work with the deployment config's subscribers");
   subscribers
@@ -321,7 +413,8 @@ function subscribersCommand(): Command {
         'how many phones and inboxes receive its alerts and what nobody receives',
     )
     .option('--deploy-config <path>', 'deployment config (default: ./deploy.config.json)')
-    .option('-c, --config <file>', 'admin config (default: the shipped config)')
+    .option('--force <stage>', 'in a file of several forces, check this one alone (default: every force)')
+    .option('-c, --config <file>', 'admin config of a force that names none (default: the shipped config)')
     .option('--strict', 'exit 1 on warnings too (places nobody receives, no ops email)')
     .option('--json', 'print the coverage as JSON')
     .addHelpText(
@@ -345,9 +438,11 @@ export function buildProgram(version: string): Command {
   for (const command of [
     configCommand(),
     routesCommand(),
+    signalsCommand(),
     evaluateCommand(),
     generateCommand(),
     importCommand(),
+    flowCommand(),
     localCommand(),
     auditCommand(),
     statusCommand(),

@@ -3,12 +3,13 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/load.ts';
 import type { Coverage } from '../delivery/coverage.ts';
 import {
   type DeploymentCheck,
   DeploymentConfigError,
-  loadDeploymentFile,
+  type ForceCheck,
+  loadForcesFile,
 } from '../delivery/deploy-config.ts';
 import { print } from './output.ts';
 
@@ -58,6 +59,8 @@ function table(coverage: Coverage): string[] {
 
 export interface SubscribersCheckOptions {
   deployConfig?: string;
+  /** In a file of several forces, this one alone (its stage). */
+  force?: string;
   config?: string;
   strict?: boolean;
   json?: boolean;
@@ -66,8 +69,7 @@ export interface SubscribersCheckOptions {
 /** The action of `queuewatch subscribers check` (declared, with its options, in program.ts). */
 export function subscribersCheck(options: SubscribersCheckOptions): void {
   const path = resolve(options.deployConfig ?? DEFAULT_DEPLOY_CONFIG);
-  const config = loadConfig(options.config ?? DEFAULT_CONFIG_PATH);
-  let check: DeploymentCheck;
+  let forces: ForceCheck[];
   try {
     if (!options.deployConfig && !existsSync(path)) {
       throw new DeploymentConfigError(path, [
@@ -77,7 +79,10 @@ export function subscribersCheck(options: SubscribersCheckOptions): void {
         },
       ]);
     }
-    check = loadDeploymentFile(path, config);
+    forces = loadForcesFile(path, {
+      defaultAdminConfig: options.config ?? DEFAULT_CONFIG_PATH,
+      ...(options.force !== undefined ? { only: options.force } : {}),
+    });
   } catch (error) {
     if (!(error instanceof DeploymentConfigError)) throw error;
     process.stderr.write(`queuewatch: ${error.message}\n`);
@@ -85,22 +90,34 @@ export function subscribersCheck(options: SubscribersCheckOptions): void {
     return;
   }
   const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
-  if (options.json) {
-    print(
-      JSON.stringify(
-        {
-          stage: check.deployment.stage,
-          production: check.deployment.production,
-          coverage: check.coverage.rows,
-          neverAlerted: check.coverage.neverAlerted,
-          warnings: check.warnings.map((w) => w.message),
-        },
-        null,
-        2,
-      ),
-    );
+  const [only] = forces;
+  // A file that is one force prints as it always has; a list prints each force under its place.
+  if (forces.length === 1 && only?.where === '') {
+    if (options.json) print(JSON.stringify(coverageJson(only), null, 2));
+    else {
+      const configSource = only.deployment.adminConfig
+        ? only.adminConfigPath
+        : (options.config ?? DEFAULT_CONFIG_PATH);
+      print(formatCoverage(only, source, configSource));
+    }
+  } else if (options.json) {
+    print(JSON.stringify({ forces: forces.map(coverageJson) }, null, 2));
   } else {
-    print(formatCoverage(check, source, options.config ?? DEFAULT_CONFIG_PATH));
+    print(
+      forces
+        .map((f) => formatCoverage(f, `${source} ${f.where} (${f.deployment.stage})`, f.adminConfigPath))
+        .join('\n\n'),
+    );
   }
-  if (options.strict && check.warnings.length > 0) process.exitCode = 1;
+  if (options.strict && forces.some((f) => f.warnings.length > 0)) process.exitCode = 1;
+}
+
+function coverageJson(check: DeploymentCheck) {
+  return {
+    stage: check.deployment.stage,
+    production: check.deployment.production,
+    coverage: check.coverage.rows,
+    neverAlerted: check.coverage.neverAlerted,
+    warnings: check.warnings.map((w) => w.message),
+  };
 }

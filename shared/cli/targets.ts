@@ -3,13 +3,14 @@
 // import, audit and status take them the same way. Light: no AWS SDK.
 
 import { type Command, Option } from 'commander';
+import { configParameterName, prefix } from '../delivery/names.ts';
 import { UsageError } from './output.ts';
 
-/** The stack names everything it creates `queuewatch-<stage>-...` (infra/limits.ts, infra/tables.ts). */
-export const stagePrefix = (stage: string) => `queuewatch-${stage}`;
+/** The stack names everything it creates `queuewatch-<stage>-...` (shared/delivery/names.ts). */
+export const stagePrefix = prefix;
 
-/** The parameter the stack's scan function reads its config from. */
-export const configParameterName = (stage: string) => `/queuewatch/${stage}/config`;
+/** The parameter the stack's functions read their config from. */
+export { configParameterName };
 
 /** The prefix of the tables on a local server when none is given (`import --create-tables`). */
 export const LOCAL_PREFIX = 'local';

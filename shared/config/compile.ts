@@ -6,6 +6,7 @@
 import { createWorkingCalendar, type WorkingCalendar } from '../domain/calendar.ts';
 import { type CaseVocabulary, OPEN_STAGES, RISK_LEVELS, type RiskLevel, type Stage } from '../domain/case.ts';
 import { type Limit, minimumMs, parseLimit } from '../domain/duration.ts';
+import { type CompiledSignals, compileSignals } from './compile-signals.ts';
 import { type AcknowledgePolicy, type AudiencePolicy, compilePolicies, type RepeatLimit } from './policy.ts';
 import { type ConfigFile, LEVELS, type Level, type RouteMatch, type RuleMatch } from './schema.ts';
 
@@ -78,6 +79,8 @@ export interface CompiledConfig {
   localAuthorityOf(district: string): string;
   /** Combinations (per level) that reach no route and go to the fallback audience. */
   fallbackCount: number;
+  /** The silence signals (compile-signals.ts). */
+  signals: CompiledSignals;
 }
 
 /** Numbers every combination of case attributes, so the engine's lookups are array reads rather
@@ -232,6 +235,8 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
 
   const policies = compilePolicies(file, issues);
 
+  const signals = compileSignals(file, issues);
+
   let calendar: WorkingCalendar = createWorkingCalendar();
   try {
     calendar = createWorkingCalendar(file.calendar.extraNonWorkingDays);
@@ -373,6 +378,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     matchingCeilingRoutes: (key, level) =>
       ceilingRoutesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [],
     localAuthorityOf,
+    signals,
   };
 }
 

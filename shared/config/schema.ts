@@ -4,6 +4,7 @@
 import * as z from 'zod';
 import { RISK_LEVELS, STAGES } from '../domain/case.ts';
 import { LEVELS } from '../domain/levels.ts';
+import { signalsSchema } from './signals-schema.ts';
 
 export { LEVELS, type Level } from '../domain/levels.ts';
 
@@ -109,6 +110,9 @@ export const configSchema = z
       .object({ maxPerRun: z.number().int().min(1).max(1000).default(20) })
       .strict()
       .default({ maxPerRun: 20 }),
+    signals: signalsSchema
+      .optional()
+      .describe('silence: flow that falls below normal or stops (signals-schema.ts)'),
     acknowledge: z
       .object({
         /** The acknowledgement page's public address, which every alert links to (a short one keeps

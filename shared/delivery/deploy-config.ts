@@ -1,12 +1,15 @@
 // Checks a deployment config (deploy.config.json) against the admin config it will be deployed
 // with, and reports every problem at once: the schema's (phone numbers, addresses, keys), the
 // admin config's (audience, district, local authority), duplicates and what production needs.
+// A file holds one force, or several under `forces`, each deployed as its own stack pair.
 // The CDK app and `queuewatch subscribers check` both use it, so they agree.
 
 import { readFileSync } from 'node:fs';
-import type { CompiledConfig } from '../config/compile.ts';
-import { formatPath, zodIssues } from '../config/load.ts';
+import { dirname, resolve } from 'node:path';
+import { type CompiledConfig, ConfigError } from '../config/compile.ts';
+import { DEFAULT_CONFIG_PATH, formatPath, loadConfig, zodIssues } from '../config/load.ts';
 import { type Coverage, coverageOf } from './coverage.ts';
+import { prefixPattern } from './names.ts';
 import { type Deployment, deploymentSchema, productionIssues } from './subscriptions.ts';
 
 export interface DeploymentIssue {
@@ -190,6 +193,11 @@ export function checkDeployment(
 /** Reads a deployment config file and checks it; a missing or malformed file is a
  * DeploymentConfigError naming the file (never quoting its content). */
 export function loadDeploymentFile(path: string, config: CompiledConfig): DeploymentCheck {
+  return checkDeployment(readDeploymentJson(path), config, path);
+}
+
+/** A deployment config file's JSON; a DeploymentConfigError naming the file when there is none. */
+function readDeploymentJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -211,7 +219,132 @@ export function loadDeploymentFile(path: string, config: CompiledConfig): Deploy
       },
     );
   }
-  return checkDeployment(raw, config, path);
+  return raw;
+}
+
+/** One force of a deployment config, checked against the admin config it is deployed with. */
+export interface ForceCheck extends DeploymentCheck {
+  /** Where it is in the file: `forces[1]`, or '' in a file that is one force. */
+  where: string;
+  /** The admin config file (absolute): the force's own `adminConfig`, else the default. */
+  adminConfigPath: string;
+  adminConfig: CompiledConfig;
+}
+
+export interface ForcesOptions {
+  /** The admin config of a force that names none (default: the shipped config). */
+  defaultAdminConfig?: string;
+  /** Check and return only this force (its stage); of the others, only their stages are read. */
+  only?: string;
+}
+
+/** Reads a deployment config file of either shape and checks each force against its admin config:
+ * every problem of every force at once, as one DeploymentConfigError naming the file and each key. */
+export function loadForcesFile(path: string, options: ForcesOptions = {}): ForceCheck[] {
+  return checkForces(readDeploymentJson(path), { ...options, source: path, baseDir: dirname(path) });
+}
+
+/**
+ * The forces of a deployment config (parsed JSON): a file that is one force (`stage`, ...) gives
+ * one; a file with `forces: [...]` gives each, in order. Stages must be distinct and no stage may
+ * be another's plus a dash, so that every pattern naming one force's resources (`queuewatch-north-*`
+ * in a key policy or a `cdk deploy` selector) names none of another's. A force's `adminConfig` is
+ * read relative to `baseDir` (the file's folder).
+ */
+export function checkForces(
+  raw: unknown,
+  options: ForcesOptions & { source: string; baseDir: string },
+): ForceCheck[] {
+  const { source } = options;
+  if (!isRecord(raw)) {
+    throw new DeploymentConfigError(source, [{ path: '', message: 'must be a JSON object' }]);
+  }
+  const issues: DeploymentIssue[] = [];
+  const entries: Array<{ where: string; raw: unknown }> = [];
+  if ('forces' in raw) {
+    for (const key of Object.keys(raw).filter((k) => k !== 'forces')) {
+      issues.push({
+        path: key,
+        message: `a file with "forces" holds only the list: put ${key} in each force it is for`,
+      });
+    }
+    if (!Array.isArray(raw.forces) || raw.forces.length === 0) {
+      issues.push({ path: 'forces', message: 'must be a list of one or more forces' });
+    } else {
+      raw.forces.forEach((force: unknown, i) => {
+        entries.push({ where: `forces[${i}]`, raw: force });
+      });
+    }
+  } else {
+    entries.push({ where: '', raw });
+  }
+
+  const stages: Array<{ where: string; stage: string }> = [];
+  for (const entry of entries) {
+    const stage = isRecord(entry.raw) ? entry.raw.stage : undefined;
+    if (typeof stage !== 'string') continue;
+    for (const other of stages) {
+      if (other.stage === stage) {
+        issues.push({
+          path: `${entry.where}.stage`,
+          message: `same stage as ${other.where}: each force needs its own (it names every resource of the force)`,
+        });
+      } else if (stage.startsWith(`${other.stage}-`) || other.stage.startsWith(`${stage}-`)) {
+        const [short, long] = stage.length < other.stage.length ? [stage, other.stage] : [other.stage, stage];
+        issues.push({
+          path: `${entry.where}.stage`,
+          message: `'${long}' is '${short}' plus a dash (with ${other.where}), so whatever names all of ${prefixPattern(short)} (a key policy, a cdk deploy selector) would take in the other force too: rename one`,
+        });
+      }
+    }
+    stages.push({ where: entry.where, stage });
+  }
+
+  let selected = entries;
+  if (options.only !== undefined) {
+    selected = entries.filter((e) => isRecord(e.raw) && e.raw.stage === options.only);
+    if (selected.length === 0 && issues.length === 0) {
+      const known = stages.map((s) => s.stage).join(', ') || 'none';
+      issues.push({ path: '', message: `no force '${options.only}' here (its forces: ${known})` });
+    }
+  }
+
+  const loaded = new Map<string, CompiledConfig>();
+  const checks: ForceCheck[] = [];
+  const at = (where: string, path: string) => [where, path].filter(Boolean).join('.');
+  for (const entry of selected) {
+    const named = isRecord(entry.raw) ? entry.raw.adminConfig : undefined;
+    const adminConfigPath =
+      typeof named === 'string' && named !== ''
+        ? resolve(options.baseDir, named)
+        : resolve(options.defaultAdminConfig ?? DEFAULT_CONFIG_PATH);
+    let adminConfig = loaded.get(adminConfigPath);
+    if (!adminConfig) {
+      try {
+        adminConfig = loadConfig(adminConfigPath);
+        loaded.set(adminConfigPath, adminConfig);
+      } catch (error) {
+        // The default admin config's problems are the caller's to report, as they always were.
+        if (!(error instanceof ConfigError) || typeof named !== 'string') throw error;
+        for (const problem of error.issues) {
+          issues.push({
+            path: at(entry.where, 'adminConfig'),
+            message: `${named}: ${problem.path ? `${problem.path}: ` : ''}${problem.message}`,
+          });
+        }
+        continue;
+      }
+    }
+    try {
+      const check = checkDeployment(entry.raw, adminConfig, source);
+      checks.push({ ...check, where: entry.where, adminConfigPath, adminConfig });
+    } catch (error) {
+      if (!(error instanceof DeploymentConfigError)) throw error;
+      for (const problem of error.issues) issues.push({ ...problem, path: at(entry.where, problem.path) });
+    }
+  }
+  if (issues.length > 0) throw new DeploymentConfigError(source, issues);
+  return checks;
 }
 
 /** Issues in the order of the file's keys and entries, so the list reads top to bottom. */

@@ -70,17 +70,37 @@ export const subscriberSchema = z.discriminatedUnion(
 
 export type Subscriber = z.infer<typeof subscriberSchema>;
 
+/** One force's deployment (a deployment config holds one, or several under `forces`). */
 export const deploymentSchema = z
   .object({
-    /** Names the stacks and tables: queuewatch-<stage>. */
+    /** The force's name in every resource it gets: queuewatch-<stage>-... (names.ts). */
     stage: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be 1 to 16 lower-case letters, digits or dashes'),
+    /** Where the force's stacks go (default: the account and region of the credentials in use). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region name, like eu-west-2')
+      .optional(),
     production: z.boolean().default(false),
+    /** The force's admin config, relative to the deployment config file (default: -c adminConfig,
+     * else the shipped config/queuewatch.yaml). */
+    adminConfig: z.string().min(1, 'must name a file').optional(),
     /** Minutes between scans. */
     scheduleMinutes: z.number().int().min(1).max(60).default(5),
     /** Only while a mirror from the first release migrates to the sharded open-cases index (README:
      * "Migrating to the sharded index"): `legacy` adds the sharded index and keeps reading the old
      * one; `migrating` reads the sharded one, the old one still there; absent, only the sharded. */
     openCasesIndex: z.enum(['legacy', 'migrating']).optional(),
+    /** London time of the morning run that judges referral rates and shares (HH:MM). */
+    signalsAt: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a London time like 07:00')
+      .default('07:00'),
+    /** Minutes between checks for stopped flow. */
+    flowCheckMinutes: z.number().int().min(5).max(60).default(15),
     subscribers: z.array(subscriberSchema).default([]),
     /** Email addresses for system-health alerts (the ops topic). */
     opsEmails: z.array(emailAddressSchema).default([]),

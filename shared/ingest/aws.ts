@@ -1,7 +1,7 @@
-// The ingest function's adapters, built once from its environment (at cold start): tables and the
-// ops topic by name, each SDK client traced. The case vocabulary comes from the config in force,
-// read per batch through the same cached source as the scan's, so a district added with
-// `config push` is accepted without a deploy.
+// The ingest function's adapters, built once from its environment (at cold start): tables (the
+// mirror, and the flow it counts) and the ops topic by name, each SDK client traced. The case
+// vocabulary comes from the config in force, read per batch through the same cached source as the
+// scan's, so a district added with `config push` is accepted without a deploy.
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetParameterError } from '@aws-lambda-powertools/parameters/errors';
@@ -11,6 +11,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type ConfigInForce, RuntimeConfigSource } from '../adapters/config-source.ts';
+import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import { recordIngest } from '../adapters/ingest-state.ts';
 import { MirrorWriter } from '../adapters/mirror-writer.ts';
 import { type OpsNotifier, SnsOpsNotifier } from '../adapters/ops-notifier.ts';
@@ -51,8 +52,13 @@ export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promi
     60,
     { strict: true },
   );
+  const flow = new DynamoFlowStore(doc, requireEnv('FLOW_TABLE', env));
   const fixed = {
-    mirror: new MirrorWriter(doc, requireEnv('MIRROR_TABLE', env)),
+    // Every transition the mirror makes is counted in the flow table, for the silence signals; a
+    // failure there is named as the flow table's, not the mirror's.
+    mirror: new MirrorWriter(doc, requireEnv('MIRROR_TABLE', env), {
+      record: (transitions, nowMs) => callDependency('dynamodb:flow', () => flow.record(transitions, nowMs)),
+    }),
     rejects: new DynamoRejectStore(doc, requireEnv('REJECTS_TABLE', env)),
     state: { recordIngest: (atMs: number) => recordIngest(doc, stateTable, atMs) },
     ops,

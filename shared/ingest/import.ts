@@ -17,6 +17,13 @@
 //      table); against the mirror's state when read it is still exactly the ordering rule.
 // Progress is checkpointed as the last line up to which every chunk is committed; `resume` starts
 // after it, and the rejects file is cut back to what that checkpoint had written.
+//
+// Flow (with `flow`): every transition a write makes is recorded, as the feed records it (the
+// conditional writer does it itself; batch writes record what they replaced, from the read). A
+// run that stops between a mirror write and its flow write leaves that record unchanged for the
+// resume to find: the checkpoint keeps each stopped run's write time, and a resumed record the
+// mirror already holds from such a run has its transition recorded again (stored once either
+// way). A plain re-run records nothing new: what the mirror holds is unchanged.
 
 import {
   createReadStream,
@@ -32,11 +39,13 @@ import { resolve } from 'node:path';
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { toMirrorItem } from '../adapters/mirror-item.ts';
-import { MirrorWriter, storedVersion } from '../adapters/mirror-writer.ts';
+import { MirrorWriter, storedTransition, storedVersion } from '../adapters/mirror-writer.ts';
 import { CASE_FIELDS, type CaseVocabulary } from '../domain/case.ts';
+import { FROM_NEW, type Transition, transitionOf } from '../domain/flow.ts';
 import { type CaseFileFormat, readCaseFile } from '../io/case-file.ts';
 import { type RejectCode, type Validated, type VersionedRecord, validateRecord } from './change.ts';
 import { type ApplyOutcome, isWrite, outcomeOver } from './ordering.ts';
+import type { FlowRecorder } from './ports.ts';
 
 export type ImportStrategy = 'conditional' | 'exclusive';
 
@@ -62,6 +71,8 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Records a chunk (default and maximum 100: one BatchGetItem). */
   chunkSize?: number;
+  /** Where the transitions the import makes are counted (none: not counted). */
+  flow?: FlowRecorder;
 }
 
 export interface ImportCounts {
@@ -125,6 +136,9 @@ interface Checkpoint {
   rejectsFile: string;
   rejectsBytes: number;
   counts: ImportCounts;
+  /** The write time (nowMs) of every run that stopped before the end: a resume records again the
+   * transitions of records such a run wrote (see the header). */
+  stoppedRuns?: number[];
 }
 
 type Entry = { line: number } & Validated<VersionedRecord>;
@@ -193,6 +207,9 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
   // Where to start, and what the earlier run had counted.
   const checkpoint = options.resume ? readCheckpoint(checkpointFile) : undefined;
   if (checkpoint) checkResumable(checkpoint, identity, tableName, rejectsFile);
+  // This run's write time goes in every checkpoint it writes: if it stops, its resume knows it.
+  const stoppedRuns = [...(checkpoint?.stoppedRuns ?? []), nowMs];
+  const rewrittenBy = new Set(checkpoint?.stoppedRuns ?? []);
   const startLine = checkpoint?.line ?? 0;
   const committed = checkpoint ? structuredClone(checkpoint.counts) : emptyCounts();
   let rejectsBytes = checkpoint?.rejectsBytes ?? 0;
@@ -204,7 +221,7 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
   const totalLines = await countLines(file);
 
   const requests = pLimit(Math.max(1, concurrency));
-  const writer = new MirrorWriter(client, tableName);
+  const writer = new MirrorWriter(client, tableName, options.flow);
   const tasks: ChunkTask[] = [];
   const pending = new Set<Promise<void>>();
   const inFlight = new Map<string, Promise<void>>();
@@ -246,6 +263,7 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
           rejectsFile,
           rejectsBytes,
           counts: structuredClone(committed),
+          stoppedRuns,
         }
       : undefined;
     // Rejects first, then the checkpoint that counts them: a crash in between leaves extra lines,
@@ -302,11 +320,18 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
 
     const stored = await readVersions(client, tableName, [...newest.keys()], requests);
     const toWrite: Array<{ line: number; change: VersionedRecord; outcome: ApplyOutcome }> = [];
+    const again: Transition[] = [];
     for (const [ref, { line, change }] of newest) {
-      const outcome = outcomeOver(stored.get(ref), change);
+      const found = stored.get(ref);
+      const outcome = outcomeOver(found?.version, change);
       if (isWrite(outcome)) toWrite.push({ line, change, outcome });
       else count(line, outcome, change, 'the mirror');
+      if (outcome === 'unchanged' && found && rewrittenBy.has(Date.parse(String(found.item.mirroredAt)))) {
+        const transition = storedTransition(found.item);
+        if (transition) again.push(transition);
+      }
     }
+    if (options.flow && again.length > 0) await options.flow.record(again, nowMs);
     if (strategy === 'conditional') {
       await Promise.all(
         toWrite.map(({ line, change }) =>
@@ -316,13 +341,24 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
         ),
       );
     } else {
-      const items = toWrite.map(({ change }) => toMirrorItem(change.record, nowMs, change.sourceSequence));
+      // Nothing else writes the table: what was read is what each write replaces.
+      const items = toWrite.map(({ change }) => ({
+        ...toMirrorItem(change.record, nowMs, change.sourceSequence),
+        priorStage: stored.get(change.record.caseRef)?.version.record.stage ?? FROM_NEW,
+      }));
       const batches: Array<Promise<void>> = [];
       for (let i = 0; i < items.length; i += WRITE_BATCH) {
         const batch = items.slice(i, i + WRITE_BATCH);
         batches.push(requests(() => writeBatch(client, tableName, batch)));
       }
       await Promise.all(batches);
+      if (options.flow) {
+        const made = toWrite.flatMap(({ change }) => {
+          const t = transitionOf(stored.get(change.record.caseRef)?.version.record, change.record, nowMs);
+          return t ? [t] : [];
+        });
+        if (made.length > 0) await options.flow.record(made, nowMs);
+      }
       for (const { line, change, outcome } of toWrite) count(line, outcome, change, 'the mirror');
     }
   };
@@ -437,8 +473,14 @@ function conflictOf(change: VersionedRecord, other: string) {
 }
 
 const PROJECTION_NAMES = Object.fromEntries(
-  [...CASE_FIELDS, 'sourceSequence'].map((field, i) => [`#f${i}`, field]),
+  [...CASE_FIELDS, 'sourceSequence', 'priorStage', 'mirroredAt'].map((field, i) => [`#f${i}`, field]),
 );
+
+interface Stored {
+  version: VersionedRecord;
+  /** The item's attributes as read (for the transition its version made). */
+  item: Record<string, unknown>;
+}
 
 /** What the mirror holds for these cases (one consistent BatchGetItem, unprocessed keys retried). */
 async function readVersions(
@@ -446,8 +488,8 @@ async function readVersions(
   tableName: string,
   refs: string[],
   requests: ReturnType<typeof pLimit>,
-): Promise<Map<string, VersionedRecord>> {
-  const found = new Map<string, VersionedRecord>();
+): Promise<Map<string, Stored>> {
+  const found = new Map<string, Stored>();
   let keys: Array<Record<string, unknown>> = refs.map((caseRef) => ({ caseRef }));
   for (let attempt = 0; keys.length > 0; attempt++) {
     if (attempt > 0) await pause(attempt);
@@ -470,7 +512,7 @@ async function readVersions(
     );
     for (const item of response.Responses?.[tableName] ?? []) {
       const version = storedVersion(item);
-      found.set(version.record.caseRef, version);
+      found.set(version.record.caseRef, { version, item });
     }
     keys = response.UnprocessedKeys?.[tableName]?.Keys ?? [];
   }

@@ -1,12 +1,19 @@
 // What the ingest use case and the bulk import need from the outside world, as small interfaces:
 // the DynamoDB adapters implement them, and the unit tests hand in fakes.
 
+import type { Transition } from '../domain/flow.ts';
 import type { RejectCode, VersionedRecord } from './change.ts';
 import type { ApplyOutcome } from './ordering.ts';
 
 /** The mirror, as the ingest path writes it: conditional on the ordering rule. */
 export interface MirrorStore {
   apply(change: VersionedRecord, nowMs: number): Promise<ApplyOutcome>;
+}
+
+/** Where the stage transitions the mirror makes are counted. Recording is idempotent: a
+ * transition recorded again (a retry, a replay) is stored once. */
+export interface FlowRecorder {
+  record(transitions: readonly Transition[], nowMs: number): Promise<void>;
 }
 
 /** A feed message that can never be applied, kept where an engineer can find and replay it. */

@@ -8,6 +8,7 @@ export type Dependency =
   | 'dynamodb:state'
   | 'dynamodb:ledger'
   | 'dynamodb:audit'
+  | 'dynamodb:flow'
   | 'sns:alerts'
   | 'sns:ops'
   | 'ssm:config';

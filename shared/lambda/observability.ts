@@ -9,13 +9,20 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { optionalEnv } from './env.ts';
 
+/** The service name where the environment gives none (the CLI, local runs, tests). */
 export const SERVICE = 'queuewatch';
 export const METRICS_NAMESPACE = 'Queuewatch';
 
-export const logger = new Logger({ serviceName: SERVICE });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
-export const tracer = new Tracer({ serviceName: SERVICE });
+/** A deployed function's force: the stack sets POWERTOOLS_SERVICE_NAME to `queuewatch-<stage>`, the
+ * `service` dimension of every metric, so two forces (or stages) in one account and region never
+ * count into each other's metrics: one's heartbeat would hide the other's stopped scan. */
+const service = optionalEnv('POWERTOOLS_SERVICE_NAME') ?? SERVICE;
+
+export const logger = new Logger({ serviceName: service });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service });
+export const tracer = new Tracer({ serviceName: service });
 
 /**
  * Returns the client with its calls traced: X-Ray shows each DynamoDB, SNS or SSM call as a

@@ -68,7 +68,7 @@ describe('acknowledgement page in the stack', () => {
         LEDGER_TABLE: imported('ledger'),
         AUDIT_TABLE: imported('audit'),
         CASE_SYSTEM_URL: loadConfig().file.linkBase,
-        POWERTOOLS_SERVICE_NAME: 'queuewatch',
+        POWERTOOLS_SERVICE_NAME: 'queuewatch-test',
       });
       for (const absent of [
         'MIRROR_TABLE',
@@ -201,7 +201,7 @@ describe('acknowledgement page in the stack', () => {
       expect(alarmNamed(name)).toMatchObject({
         MetricName: metric,
         Namespace: 'Queuewatch',
-        Dimensions: [{ Name: 'service', Value: 'queuewatch' }],
+        Dimensions: [{ Name: 'service', Value: 'queuewatch-test' }],
         Statistic: 'Sum',
         Period: 300,
         Threshold: threshold,

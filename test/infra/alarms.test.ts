@@ -38,7 +38,8 @@ describe('alarms', () => {
     if (!found) throw new Error(`no alarm ${name}; have ${[...alarms.keys()].join(', ')}`);
     return found;
   };
-  const service = [{ Name: 'service', Value: 'queuewatch' }];
+  // The force's own service name, so another force's metrics never count here.
+  const service = [{ Name: 'service', Value: 'queuewatch-test' }];
 
   it('notifies the ops topic when any alarm fires and when it recovers', () => {
     const opsTopic = new RegExp(

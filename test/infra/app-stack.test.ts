@@ -52,7 +52,7 @@ describe('app stack', () => {
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       expect(props.Environment.Variables).toMatchObject({
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'queuewatch',
+        POWERTOOLS_SERVICE_NAME: 'queuewatch-test',
         POWERTOOLS_METRICS_NAMESPACE: 'Queuewatch',
       });
     });
@@ -79,6 +79,7 @@ describe('app stack', () => {
         ingest: `${PROJECT_ROOT}functions/ingest.ts`,
         digest: `${PROJECT_ROOT}functions/digest.ts`,
         ack: `${PROJECT_ROOT}functions/ack.ts`,
+        signals: `${PROJECT_ROOT}functions/signals.ts`,
       });
     });
   });
@@ -166,10 +167,11 @@ describe('app stack', () => {
       });
     });
 
-    it('is told the mirror, state and rejects tables, the ops topic and the config, and nothing of alerts', () => {
+    it('is told the mirror, flow, state and rejects tables, the ops topic and the config, and nothing of alerts', () => {
       const env = fn('ingest').Environment.Variables;
       expect(env).toMatchObject({
         MIRROR_TABLE: ref('mirror'),
+        FLOW_TABLE: ref('flow'),
         STATE_TABLE: ref('state'),
         REJECTS_TABLE: ref('rejects'),
         OPS_TOPIC_ARN: ref('opsTopic'),
@@ -186,6 +188,7 @@ describe('app stack', () => {
         mirror: WRITE,
         state: WRITE,
         rejects: WRITE,
+        flow: WRITE,
         opsTopic: ['sns:Publish'],
         configParameter: ['ssm:GetParameter'],
         ingestQueue: [

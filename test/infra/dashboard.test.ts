@@ -81,8 +81,9 @@ describe('the dashboard', () => {
     const names = Object.values(s.appTemplate.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a.Properties as { AlarmName: string }).AlarmName,
     );
-    // The scan's and ingest's eight, the daily digest's three, the acknowledgement page's four.
-    expect(names).toHaveLength(15);
+    // The scan's and ingest's eight, the daily digest's three, the acknowledgement page's four,
+    // the signals' three.
+    expect(names).toHaveLength(18);
     expect(titled('Alarms').properties.alarms?.sort()).toEqual(
       names
         .map(
@@ -106,17 +107,17 @@ describe('the dashboard', () => {
       'Queuewatch/CasesAtEscalation Maximum@300',
     ]);
     for (const m of titled('Now').properties.metrics ?? [])
-      expect(m.slice(2, 4)).toEqual(['service', 'queuewatch']);
+      expect(m.slice(2, 4)).toEqual(['service', 'queuewatch-test']);
   });
 
   it('finds every category and risk level the scan publishes, including ones pushed after the deploy', () => {
     const byCategory = titled('Open cases by category and risk');
     expect(seriesOf(byCategory)).toEqual([
-      `SEARCH('{Queuewatch,category,riskLevel,service} MetricName="OpenCasesByCategory" service="queuewatch"', 'Maximum', 300)`,
+      `SEARCH('{Queuewatch,category,riskLevel,service} MetricName="OpenCasesByCategory" service="queuewatch-test"', 'Maximum', 300)`,
     ]);
     expect(byCategory.properties.stacked).toBe(true);
     expect(seriesOf(titled('Oldest open case by category (hours in its stage)'))).toEqual([
-      `SEARCH('{Queuewatch,category,service} MetricName="OldestAgeSeconds" service="queuewatch"', 'Maximum', 300) / 3600`,
+      `SEARCH('{Queuewatch,category,service} MetricName="OldestAgeSeconds" service="queuewatch-test"', 'Maximum', 300) / 3600`,
     ]);
   });
 

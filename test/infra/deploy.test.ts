@@ -3,6 +3,9 @@
 // alert to an SQS queue subscribed with the stack's filter policy; the bundled ack function then
 // shows and acknowledges the alert's link. moto cannot invoke Lambdas
 // (no Docker) nor create SNS subscriptions from a template, so the test does those two by hand.
+// The deployment config holds a second force: deployed beside the first from the same assembly
+// (its data stack: its tables, and its topic with a subscriber in the same audience and district),
+// it never receives the first force's alert, and deploying it leaves the first force untouched.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,20 +13,24 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { ListTopicsCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { TABLES } from '#shared/adapters/tables.ts';
+import { messageAttributes } from '#shared/delivery/subscriptions.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
-import { subscribeQueue } from '#test/support/sqs.ts';
+import { drainQueue, subscribeQueue } from '#test/support/sqs.ts';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 const STAGE = 'e2e';
+/** The second force in the file. */
+const OTHER = 'other';
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-2';
 const HOUR = 3_600_000;
@@ -31,6 +38,12 @@ const HOUR = 3_600_000;
 let moto: Moto;
 let outDir: string;
 let env: NodeJS.ProcessEnv;
+/** What the deploys left, seen between them. */
+const seen: {
+  tablesAfterFirst?: string[];
+  tablesAfterSecond?: string[];
+  scanModified?: [string | undefined, string | undefined];
+} = {};
 const work = mkdtempSync(join(tmpdir(), 'qw-deploy-'));
 
 type Template = {
@@ -39,8 +52,13 @@ type Template = {
     { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, string> }
   >;
 };
-const template = (stack: string): Template =>
-  JSON.parse(readFileSync(join(outDir, `queuewatch-${STAGE}-${stack}.template.json`), 'utf8'));
+const template = (stack: string, stage = STAGE): Template =>
+  JSON.parse(readFileSync(join(outDir, `queuewatch-${stage}-${stack}.template.json`), 'utf8'));
+const clientConfig = () => ({
+  endpoint: moto.endpoint,
+  region: REGION,
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+});
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -61,22 +79,38 @@ beforeAll(async () => {
   writeFileSync(
     deployConfig,
     JSON.stringify({
-      stage: STAGE,
-      subscribers: [
+      forces: [
         {
-          protocol: 'email',
-          endpoint: 'supervisor-d01@example.org',
-          audience: 'district-supervisor',
-          district: 'D01',
+          stage: STAGE,
+          subscribers: [
+            {
+              protocol: 'email',
+              endpoint: 'supervisor-d01@example.org',
+              audience: 'district-supervisor',
+              district: 'D01',
+            },
+            {
+              protocol: 'email',
+              endpoint: 'supervisor-d02@example.org',
+              audience: 'district-supervisor',
+              district: 'D02',
+            },
+          ],
+          opsEmails: ['ops@example.org'],
         },
         {
-          protocol: 'email',
-          endpoint: 'supervisor-d02@example.org',
-          audience: 'district-supervisor',
-          district: 'D02',
+          stage: OTHER,
+          subscribers: [
+            {
+              protocol: 'email',
+              endpoint: 'other-supervisor-d01@example.org',
+              audience: 'district-supervisor',
+              district: 'D01',
+            },
+          ],
+          opsEmails: ['other-ops@example.org'],
         },
       ],
-      opsEmails: ['ops@example.org'],
     }),
   );
   const cdk = (args: string[]) =>
@@ -87,16 +121,35 @@ beforeAll(async () => {
     });
   // Bootstrap synthesises the app too, so it needs the deployment config like every command.
   await cdk(['bootstrap', `aws://${ACCOUNT}/${REGION}`, '-c', `deployConfig=${deployConfig}`]);
-  // Direct stack creation: moto's change sets drop stack outputs, which cross-stack exports need.
+  // One force's stacks by their selector. Direct stack creation: moto's change sets drop stack
+  // outputs, which cross-stack exports need.
   await cdk([
     'deploy',
-    '--all',
+    `queuewatch-${STAGE}-*`,
     '--require-approval',
     'never',
     '--method=direct',
     '-c',
     `deployConfig=${deployConfig}`,
   ]);
+  const dynamo = new DynamoDBClient(clientConfig());
+  const lambda = new LambdaClient(clientConfig());
+  const tables = async () => (await dynamo.send(new ListTablesCommand({}))).TableNames ?? [];
+  const scanModified = async () =>
+    (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `queuewatch-${STAGE}-scan` })))
+      .LastModified;
+  seen.tablesAfterFirst = await tables();
+  const before = await scanModified();
+  // The other force's data stack from the same cloud assembly (no second synth).
+  await run(
+    'npx',
+    ['cdk', 'deploy', `queuewatch-${OTHER}-data`, '--app', outDir, '--require-approval', 'never'],
+    { cwd: root, env, maxBuffer: 64 * 1024 * 1024 },
+  );
+  seen.tablesAfterSecond = await tables();
+  seen.scanModified = [before, await scanModified()];
+  dynamo.destroy();
+  lambda.destroy();
 }, 600_000);
 
 afterAll(async () => {
@@ -106,16 +159,24 @@ afterAll(async () => {
 });
 
 describe('deploying to moto_server', () => {
+  it("deploys one force by its selector, and another beside it without touching the first's stacks", () => {
+    const of = (stage: string, names: string[] = []) =>
+      names.filter((n) => n.startsWith(`queuewatch-${stage}-`));
+    const all = (stage: string) => TABLES.map((t) => `queuewatch-${stage}-${t.id}`).sort();
+    expect(of(STAGE, seen.tablesAfterFirst).sort()).toEqual(all(STAGE));
+    expect(of(OTHER, seen.tablesAfterFirst)).toEqual([]);
+    expect(of(OTHER, seen.tablesAfterSecond).sort()).toEqual(all(OTHER));
+    expect(of(STAGE, seen.tablesAfterSecond)).toEqual(of(STAGE, seen.tablesAfterFirst));
+    const [before, after] = seen.scanModified ?? [];
+    expect(before).toBeDefined();
+    expect(after).toBe(before);
+  });
+
   it('runs the bundled scan function against the deployed table and topic, delivers an alert, and the bundled ack function acknowledges it', async () => {
-    const clientConfig = {
-      endpoint: moto.endpoint,
-      region: REGION,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    };
-    const lambda = new LambdaClient(clientConfig);
-    const sns = new SNSClient(clientConfig);
-    const sqs = new SQSClient(clientConfig);
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
+    const lambda = new LambdaClient(clientConfig());
+    const sns = new SNSClient(clientConfig());
+    const sqs = new SQSClient(clientConfig());
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig()));
 
     // The function as deployed: its environment names the tables and topics.
     const deployed = await lambda.send(
@@ -144,6 +205,26 @@ describe('deploying to moto_server', () => {
       queues.set(name, queueUrl);
     }
     expect([...queues.keys()].sort()).toEqual(['supervisor-d01', 'supervisor-d02']);
+    // The other force's supervisor in D01: the same group, on the other force's own alert topic.
+    const otherSubscription = Object.values(template('data', OTHER).Resources).find(
+      (r) => r.Type === 'AWS::SNS::Subscription' && r.Properties?.FilterPolicy,
+    );
+    const { Topics = [] } = await sns.send(new ListTopicsCommand({}));
+    const otherTopicArn = Topics.map((t) => t.TopicArn ?? '').find((arn) =>
+      arn.endsWith(`:queuewatch-${OTHER}-alerts`),
+    );
+    if (!otherTopicArn) throw new Error(`the ${OTHER} force's alert topic was not deployed`);
+    expect(otherTopicArn).not.toBe(vars.ALERT_TOPIC_ARN);
+    const otherQueue = await subscribeQueue(
+      sns,
+      sqs,
+      otherTopicArn,
+      'e2e-other-supervisor-d01',
+      otherSubscription?.Properties?.FilterPolicy,
+    );
+    expect(otherSubscription?.Properties?.FilterPolicy).toEqual(
+      expect.objectContaining({ group: ['district-supervisor@D01'] }),
+    );
 
     // A high-risk domestic abuse case in D01, 30 hours without its risk assessment: a breach.
     const entered = new Date(Date.now() - 30 * HOUR).toISOString();
@@ -200,6 +281,31 @@ describe('deploying to moto_server', () => {
     expect(envelope.Message).toMatch(/^QW D01 Northgate: 1 BREACH \(1 new\)\nDA-E2E-0000001 30h new\n/);
     expect(envelope.MessageAttributes.group.Value).toBe('["district-supervisor@D01"]');
     expect(nothing.Messages ?? []).toHaveLength(0);
+    const otherForce = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: otherQueue, MaxNumberOfMessages: 10 }),
+    );
+    expect(otherForce.Messages ?? []).toHaveLength(0);
+    // The other force's subscription does work: a message for the same group on its own topic
+    // arrives there, and not at the first force's subscriber.
+    const { MessageId: control } = await sns.send(
+      new PublishCommand({
+        TopicArn: otherTopicArn,
+        Message: 'QW D01 Northgate: control message',
+        MessageAttributes: messageAttributes({
+          groups: ['district-supervisor@D01'],
+          audience: 'district-supervisor',
+          district: 'D01',
+          localAuthority: 'la-northgate',
+          level: 'breach',
+          categories: ['domestic-abuse'],
+          kind: 'alert',
+        }),
+      }),
+    );
+    const atOther = await drainQueue(sqs, otherQueue);
+    const atFirst = await drainQueue(sqs, queues.get('supervisor-d01') as string);
+    expect(atOther.map((m) => m.MessageId)).toEqual([control]);
+    expect(atFirst.map((m) => m.MessageId)).not.toContain(control);
     const audit = await doc.send(new ScanCommand({ TableName: vars.AUDIT_TABLE }));
     expect(audit.Items?.map((i) => i.caseRefs)).toContainEqual(['DA-E2E-0000001']);
     const ledger = await doc.send(new ScanCommand({ TableName: vars.LEDGER_TABLE }));

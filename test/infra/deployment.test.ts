@@ -80,7 +80,7 @@ describe('deployment config', () => {
 
 describe('the app from context', () => {
   const appWith = (context: Record<string, unknown>) => {
-    return buildQueuewatchApp(testApp(context), { entries: STAND_IN_ENTRIES });
+    return buildQueuewatchApp(testApp(context), { entries: STAND_IN_ENTRIES })[0];
   };
 
   it('reads -c deployConfig and -c feedSilenceHours', () => {

@@ -56,7 +56,7 @@ describe('the daily digest function', () => {
     expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
     expect(fn.Environment.Variables).toMatchObject({
       NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_SERVICE_NAME: 'queuewatch',
+      POWERTOOLS_SERVICE_NAME: 'queuewatch-test',
       POWERTOOLS_METRICS_NAMESPACE: 'Queuewatch',
     });
     s.appTemplate.hasResourceProperties('AWS::Logs::LogGroup', {
@@ -173,7 +173,7 @@ describe('the daily digest function', () => {
       expect(alarm('digest-overdue')).toMatchObject({
         Namespace: 'Queuewatch',
         MetricName: 'DigestsOverdue',
-        Dimensions: [{ Name: 'service', Value: 'queuewatch' }],
+        Dimensions: [{ Name: 'service', Value: 'queuewatch-test' }],
         Statistic: 'Maximum',
         Period: 900,
         EvaluationPeriods: 1,

@@ -19,6 +19,7 @@ export const STAND_IN_ENTRIES = {
   ingest: STAND_IN_HANDLER,
   digest: STAND_IN_HANDLER,
   ack: STAND_IN_HANDLER,
+  signals: STAND_IN_HANDLER,
 };
 
 /** Skips esbuild for every stack: a template is all these tests read. */
@@ -151,6 +152,7 @@ export function dataNames(s: QueuewatchStacks): Record<string, string> {
     state: logicalId(data, data.tables.state),
     rejects: logicalId(data, data.tables.rejects),
     acklinks: logicalId(data, data.tables.acklinks),
+    flow: logicalId(data, data.tables.flow),
     key: logicalId(data, data.key),
     alertTopic: logicalId(data, data.alertTopic),
     opsTopic: logicalId(data, data.opsTopic),

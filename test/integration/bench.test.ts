@@ -41,6 +41,7 @@ describe('npm run bench --quick', () => {
       '6',
       '7',
       '8',
+      '9',
     ]);
     for (const row of rows) {
       expect(typeof row.holds).toBe('boolean');
@@ -48,12 +49,14 @@ describe('npm run bench --quick', () => {
       if (row.ratio !== null) expect(Number.isFinite(row.ratio) && row.ratio > 0).toBe(true);
     }
     // Ratios that the scenarios exist to compute.
-    for (const n of ['1', '2', '4', '5', '7']) {
+    for (const n of ['1', '2', '4', '5', '7', '9']) {
       expect(rows.find((r) => r.scenario.startsWith(`${n}.`))?.ratio, `scenario ${n}`).not.toBeNull();
     }
     expect(stdout).toMatch(/\| scenario \| queuewatch \| baseline \| ratio \| target \| holds \|/);
-    expect(stdout.match(/^\| \d\. /gm)).toHaveLength(8);
+    expect(stdout.match(/^\| \d\. /gm)).toHaveLength(9);
     // What people receive holds even on the short run: one SMS a phone a run, first alerts on time.
     expect(rows.find((r) => r.scenario.startsWith('8.'))?.holds).toBe(true);
+    // The silence detector meets its targets (scenario 9 always runs at full size).
+    expect(rows.find((r) => r.scenario.startsWith('9.'))?.holds).toBe(true);
   }, 300_000);
 });

@@ -12,6 +12,7 @@ import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
 import { SnsPublisher, snsSubject } from '#shared/adapters/sns-publisher.ts';
 import { DEFAULT_CONFIG_PATH, parseConfig } from '#shared/config/load.ts';
+import { prefix, topicName } from '#shared/delivery/names.ts';
 import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { fitsOneSegment } from '#shared/domain/notify.ts';
@@ -158,6 +159,79 @@ describe('SNS delivery', () => {
       for (const envelope of received) {
         expect(envelope.Message).not.toMatch(/SYNTHETIC|name|address/i);
         if (subscriber.protocol === 'sms') expect(fitsOneSegment(String(envelope.Message))).toBe(true);
+      }
+    }
+    sns.destroy();
+    sqs.destroy();
+  });
+
+  it("keeps two forces apart: a subscriber of one never receives the other's alerts", async () => {
+    const clientConfig = { endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS };
+    const sns = new SNSClient(clientConfig);
+    const sqs = new SQSClient(clientConfig);
+    const doc = DynamoDBDocumentClient.from(dynamo.client);
+    // Two forces whose admin configs both number their districts D01 to D10: the same group
+    // (district-supervisor@D01) in both, so only the topics keep them apart, as the stacks do.
+    const forces = ['north', 'south'] as const;
+    const supervisor: Subscriber = {
+      protocol: 'email',
+      endpoint: 'd01@example.org',
+      audience: 'district-supervisor',
+      district: 'D01',
+    };
+    const deployed = new Map<
+      string,
+      { topicArn: string; queueUrl: string; tables: Record<string, string> }
+    >();
+    for (const force of forces) {
+      const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: topicName(force, 'alerts') }));
+      const queueUrl = await subscribeQueue(
+        sns,
+        sqs,
+        TopicArn as string,
+        `${force}-supervisor-d01`,
+        filterPolicyFor(supervisor, config.file),
+      );
+      const tables = (await createTables(dynamo.client, prefix(force))) as Record<string, string>;
+      deployed.set(force, { topicArn: TopicArn as string, queueUrl, tables });
+    }
+    const caseOf = { north: 'DA-000-0000101', south: 'DA-000-0000201' };
+
+    const sent = new Map<string, string[]>();
+    for (const force of forces) {
+      const { topicArn, tables } = deployed.get(force) as {
+        topicArn: string;
+        tables: Record<string, string>;
+      };
+      const record = { ...(cases[1] as CaseRecord), caseRef: caseOf[force] };
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(record, NOW) }));
+      const result = await runScan({
+        config,
+        nowMs: NOW,
+        runId: `${force}-run`,
+        source: new DynamoOpenCaseSource(doc, tables.mirror as string),
+        ledger: new DynamoLedger(doc, tables.ledger as string),
+        publisher: new SnsPublisher(sns, topicArn),
+        audit: new MemoryAuditLog(),
+      });
+      expect(result.failures).toEqual([]);
+      const forSupervisor = result.messages.filter(
+        (m) => m.groups.includes('district-supervisor@D01') && m.kind !== 'summary',
+      );
+      sent.set(force, forSupervisor.map((m) => m.messageId).sort());
+    }
+
+    for (const [force, other] of [
+      ['north', 'south'],
+      ['south', 'north'],
+    ] as const) {
+      const received = await drainQueue(sqs, deployed.get(force)?.queueUrl as string);
+      expect(sent.get(force)?.length, `${force} sent its supervisor something`).toBeGreaterThan(0);
+      expect(received.map((r) => r.MessageId as string).sort(), force).toEqual(sent.get(force));
+      for (const envelope of received) {
+        expect(envelope.TopicArn).toBe(deployed.get(force)?.topicArn);
+        expect(String(envelope.Message)).toContain(caseOf[force]);
+        expect(String(envelope.Message)).not.toContain(caseOf[other]);
       }
     }
     sns.destroy();

@@ -139,6 +139,7 @@ describe('the ingest function (functions/ingest.ts)', () => {
       new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(aCase('DA-100-0000004'), now) }),
     );
     vi.stubEnv('MIRROR_TABLE', tables.mirror as string);
+    vi.stubEnv('FLOW_TABLE', tables.flow as string);
     vi.stubEnv('STATE_TABLE', tables.state as string);
     vi.stubEnv('REJECTS_TABLE', tables.rejects as string);
     vi.stubEnv('OPS_TOPIC_ARN', topicArn);
@@ -307,6 +308,7 @@ describe('the ingest function (functions/ingest.ts)', () => {
     try {
       const deps = awsIngestDeps({
         MIRROR_TABLE: tables.mirror,
+        FLOW_TABLE: tables.flow,
         STATE_TABLE: tables.state,
         REJECTS_TABLE: tables.rejects,
         OPS_TOPIC_ARN: topicArn,
@@ -348,8 +350,12 @@ describe('ingestBatch with real adapters', () => {
     );
     failing.middlewareStack.add(
       (next) => async (args) => {
-        const input = args.input as { Item?: { caseRef?: { S?: string } } };
-        if (input.Item?.caseRef?.S === 'DA-200-0000002') {
+        // The mirror writer's UpdateItem names the case in its Key.
+        const input = args.input as {
+          Item?: { caseRef?: { S?: string } };
+          Key?: { caseRef?: { S?: string } };
+        };
+        if ((input.Item ?? input.Key)?.caseRef?.S === 'DA-200-0000002') {
           throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
             name: 'ThrottlingException',
             $metadata: { httpStatusCode: 400 },
@@ -436,7 +442,7 @@ describe('ingestBatch with real adapters', () => {
     expect(await writer.apply(newer, Date.now())).toBe('unchanged');
     expect(await writer.apply(sameVersionOtherContent, Date.now())).toBe('conflict');
 
-    expect(sent).toEqual(Array(sent.length).fill('PutItemCommand'));
+    expect(sent).toEqual(Array(sent.length).fill('UpdateItemCommand'));
     expect(sent).toHaveLength(4);
     client.destroy();
   });
@@ -491,6 +497,7 @@ describe('the ingest function when a dependency is unreachable', () => {
   }
   const environment = {
     MIRROR_TABLE: 'it-unreachable-mirror',
+    FLOW_TABLE: 'it-unreachable-flow',
     STATE_TABLE: 'it-unreachable-state',
     REJECTS_TABLE: 'it-unreachable-rejects',
     CONFIG_PARAMETER: '/queuewatch/ingest-unreachable/config',

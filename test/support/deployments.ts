@@ -1,5 +1,7 @@
 // Synthetic deployment configs for tests: Ofcom drama numbers and example.org addresses only.
 
+import { readFileSync } from 'node:fs';
+import { DEFAULT_CONFIG_PATH } from '#shared/config/load.ts';
 import type { ConfigFile } from '#shared/config/schema.ts';
 
 /** A deployment config (as JSON would hold it) that subscribes one inbox to every routed audience in
@@ -28,4 +30,18 @@ export function fullCoverageDeployment(config: ConfigFile, stage = 'covered'): R
     return [{ protocol: 'email', endpoint: `${audience}@example.org`, audience }];
   });
   return { stage, subscribers, opsEmails: ['ops@example.org'] };
+}
+
+/** Another force's admin config: the shipped one under another force's name, with districts S01 to
+ * S10 where the shipped one has D01 to D10, so a test can tell which config a force was checked
+ * against. */
+export function otherForceConfigText(): string {
+  const shipped = readFileSync(DEFAULT_CONFIG_PATH, 'utf8');
+  const text = shipped
+    .replace(/^force: .*$/m, 'force: Shire Example Police')
+    .replace(/^ {2}D(\d\d): /gm, '  S$1: ');
+  if (!/^ {2}S01: /m.test(text) || !text.includes('Shire Example Police')) {
+    throw new Error('the shipped config no longer has a force name and districts D01.. to rename');
+  }
+  return text;
 }

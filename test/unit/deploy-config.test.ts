@@ -3,14 +3,16 @@
 
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG_PATH } from '#shared/config/load.ts';
 import { coverageOf } from '#shared/delivery/coverage.ts';
 import {
   checkDeployment,
+  checkForces,
   DeploymentConfigError,
   loadDeploymentFile,
 } from '#shared/delivery/deploy-config.ts';
 import { deploymentSchema, maskContact } from '#shared/delivery/subscriptions.ts';
-import { fullCoverageDeployment } from '#test/support/deployments.ts';
+import { fullCoverageDeployment, otherForceConfigText } from '#test/support/deployments.ts';
 import { configWith, defaultConfig, REPO_ROOT, tempDir } from '#test/support/fixtures.ts';
 
 const tmp = tempDir();
@@ -286,5 +288,128 @@ describe('the file', () => {
   it('checks the committed example against the shipped config', () => {
     const example = JSON.parse(readFileSync(`${REPO_ROOT}/deploy.config.example.json`, 'utf8'));
     expect(() => checkDeployment(example, config)).not.toThrow();
+  });
+});
+
+describe('a file of several forces', () => {
+  const south = tmp.file('south.yaml', otherForceConfigText());
+  const force = (stage: string, extra: Record<string, unknown> = {}) => ({
+    stage,
+    subscribers: [supervisor('D01')],
+    opsEmails: [`ops-${stage}@example.org`],
+    ...extra,
+  });
+  const forcesFrom = (raw: unknown, options: { only?: string } = {}) =>
+    checkForces(raw, { source: 'forces.json', baseDir: tmp.dir, ...options });
+  /** The problems checkForces reports, as `path: message` lines. */
+  const forceProblems = (raw: unknown, options: { only?: string } = {}): string[] => {
+    try {
+      forcesFrom(raw, options);
+    } catch (error) {
+      if (error instanceof DeploymentConfigError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+      throw error;
+    }
+    return [];
+  };
+
+  it('checks each force against its own admin config, read relative to the file', () => {
+    const forces = forcesFrom({
+      forces: [
+        force('north'),
+        force('south', { adminConfig: 'south.yaml', subscribers: [supervisor('S01')] }),
+      ],
+    });
+
+    expect(forces.map((f) => [f.where, f.deployment.stage, f.adminConfigPath])).toEqual([
+      ['forces[0]', 'north', DEFAULT_CONFIG_PATH],
+      ['forces[1]', 'south', south],
+    ]);
+    expect(forces[1]?.adminConfig.file.force).toBe('Shire Example Police');
+    expect(
+      forceProblems({
+        forces: [
+          force('north', { subscribers: [supervisor('S01')] }),
+          force('south', { adminConfig: 'south.yaml' }),
+        ],
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^forces\[0\]\.subscribers\[0\]\.district: unknown district 'S01' \(known: D01, /,
+      ),
+      expect.stringMatching(
+        /^forces\[1\]\.subscribers\[0\]\.district: unknown district 'D01' \(known: S01, /,
+      ),
+    ]);
+  });
+
+  it("reports every force's problems at once, each under its place in the list", () => {
+    const problems = forceProblems({
+      forces: [
+        force('north', { opsEmails: ['not-an-address'] }),
+        force('south', { production: true, subscribers: [], account: '12345' }),
+      ],
+    });
+
+    expect(problems).toEqual([
+      'forces[0].opsEmails[0]: not…ss is not an email address',
+      'forces[1].account: must be a 12-digit AWS account id',
+      'forces[1].subscribers: production needs subscribers: alerts would reach nobody',
+    ]);
+  });
+
+  it('refuses two forces with one stage, or a stage that is another plus a dash', () => {
+    expect(forceProblems({ forces: [force('north'), force('north')] })).toEqual([
+      'forces[1].stage: same stage as forces[0]: each force needs its own (it names every resource of the force)',
+    ]);
+    // queuewatch-north-* (a key policy's pattern, `cdk deploy 'queuewatch-north-*'`) would take in
+    // queuewatch-north-east-*.
+    expect(forceProblems({ forces: [force('north-east'), force('north')] })).toEqual([
+      "forces[1].stage: 'north-east' is 'north' plus a dash (with forces[0]), so whatever names all of queuewatch-north-* (a key policy, a cdk deploy selector) would take in the other force too: rename one",
+    ]);
+    expect(forceProblems({ forces: [force('north'), force('northeast')] })).toEqual([]);
+  });
+
+  it('holds only the list, and at least one force', () => {
+    expect(forceProblems({ forces: [force('north')], opsEmails: ['ops@example.org'] })).toEqual([
+      'opsEmails: a file with "forces" holds only the list: put opsEmails in each force it is for',
+    ]);
+    expect(forceProblems({ forces: [] })).toEqual(['forces: must be a list of one or more forces']);
+    expect(forceProblems({ forces: [force('north'), 'south'] })).toEqual([
+      'forces[1]: must be a JSON object',
+    ]);
+  });
+
+  it("names a force's admin config that cannot be used, beside the force's other problems", () => {
+    tmp.file('broken.yaml', 'version: 1\n');
+    const problems = forceProblems({
+      forces: [
+        force('north', { adminConfig: 'missing.yaml' }),
+        force('south', { adminConfig: 'broken.yaml' }),
+      ],
+    });
+
+    expect(problems[0]).toMatch(
+      /^forces\[0\]\.adminConfig: missing\.yaml: cannot read config .*missing\.yaml: no such file$/,
+    );
+    expect(problems.slice(1).every((p) => p.startsWith('forces[1].adminConfig: broken.yaml: '))).toBe(true);
+    expect(problems.length).toBeGreaterThan(2);
+  });
+
+  it('checks one force alone when asked, reading only the stages of the others', () => {
+    const raw = { forces: [force('north', { subscribers: [{ protocol: 'pigeon' }] }), force('south')] };
+    expect(forcesFrom(raw, { only: 'south' }).map((f) => f.deployment.stage)).toEqual(['south']);
+    expect(forceProblems(raw, { only: 'east' })).toEqual([
+      ": no force 'east' here (its forces: north, south)",
+    ]);
+  });
+
+  it('reads a file that is one force as before: its problems have no prefix', () => {
+    expect(forcesFrom(force('dev')).map((f) => [f.where, f.deployment.stage])).toEqual([['', 'dev']]);
+    expect(forceProblems({ stage: 'dev', scheduleMinutes: 0 })).toEqual([
+      expect.stringMatching(/^scheduleMinutes: /),
+    ]);
+    expect(forceProblems(force('dev'), { only: 'prod' })).toEqual([
+      ": no force 'prod' here (its forces: dev)",
+    ]);
   });
 });

@@ -14,8 +14,10 @@ const NOW = Date.parse('2026-03-29T06:00:00Z');
 const LATER = Date.parse('2026-03-29T07:00:00Z');
 
 /** The state that matters: everything but when the mirror wrote it. */
+/** The cases as stored, without the write's bookkeeping (when, and the stage the write replaced,
+ * which depends on arrival order by design: a version skipped as older made no transition). */
 const state = (items: Map<string, MirrorItem>) =>
-  Object.fromEntries([...items].map(([ref, { mirroredAt: _, ...rest }]) => [ref, rest]));
+  Object.fromEntries([...items].map(([ref, { mirroredAt: _, priorStage: __, ...rest }]) => [ref, rest]));
 
 const change = (sourceUpdatedAt: string, sourceSequence?: number, stage = 'awaiting-risk-assessment') =>
   ({

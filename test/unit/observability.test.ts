@@ -1,5 +1,5 @@
 // The tracing helper: inside Lambda an SDK client's calls go through X-Ray; anywhere else (tests,
-// the CLI, local runs) the client is left as it was.
+// the CLI, local runs) the client is left as it was. And the service name every metric carries.
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -44,5 +44,26 @@ describe('traced', () => {
       const client = new DynamoDBClient({ region: 'eu-west-2' });
       expect(middlewareOf(traced(client)), JSON.stringify(env)).not.toContain('XRaySDKInstrumentation');
     }
+  });
+});
+
+describe('the service name', () => {
+  it("is the force's own where the stack sets it, so two forces never share a metric", async () => {
+    const deployed = await observabilityWith({ POWERTOOLS_SERVICE_NAME: 'queuewatch-north' });
+    deployed.metrics.addMetric('Heartbeat', 'Count', 1);
+    const emf = deployed.metrics.serializeMetrics();
+    deployed.metrics.clearMetrics();
+
+    expect(emf.service).toBe('queuewatch-north');
+    expect(emf._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
+  });
+
+  it('is plain queuewatch where nothing sets it (the CLI, local runs)', async () => {
+    const local = await observabilityWith({ POWERTOOLS_SERVICE_NAME: '' });
+    local.metrics.addMetric('Heartbeat', 'Count', 1);
+    const emf = local.metrics.serializeMetrics();
+    local.metrics.clearMetrics();
+
+    expect(emf.service).toBe('queuewatch');
   });
 });

@@ -2,7 +2,7 @@
 // checking the coverage table, the warnings, the exit status and that no contact is ever printed.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { fullCoverageDeployment } from '#test/support/deployments.ts';
+import { fullCoverageDeployment, otherForceConfigText } from '#test/support/deployments.ts';
 import { type CliResult, defaultConfig, runCli, tempDir } from '#test/support/fixtures.ts';
 
 const tmp = tempDir();
@@ -109,6 +109,44 @@ describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
     expect(partial.stdout).toMatch(/\nwarnings \(8\):\n/);
     expect(covered.status).toBe(0);
     expect(covered.stdout).toMatch(/\nevery audience is received wherever the config alerts it\n$/);
+  });
+
+  it('checks each force of a file of several against its own admin config, or one with --force', async () => {
+    tmp.file('other-force.yaml', otherForceConfigText());
+    const forces = {
+      forces: [
+        PARTIAL,
+        {
+          stage: 'south',
+          adminConfig: 'other-force.yaml',
+          subscribers: [
+            { protocol: 'sms', endpoint: '+447700900123', audience: 'district-supervisor', district: 'S01' },
+          ],
+        },
+      ],
+    };
+    const [every, south, json] = await Promise.all([
+      check(forces),
+      check(forces, '--force', 'south'),
+      check(forces, '--json', '--strict'),
+    ]);
+
+    expect(every.status).toBe(0);
+    const headings = every.stdout.split('\n').filter((l) => / against .*: OK; /.test(l));
+    expect(headings).toEqual([
+      expect.stringMatching(
+        /deploy-\d+\.json forces\[0\] \(dev\) against .*config\/queuewatch\.yaml: OK; 3 subscribers/,
+      ),
+      expect.stringMatching(
+        /deploy-\d+\.json forces\[1\] \(south\) against .*other-force\.yaml: OK; 1 subscriber \(1 phone/,
+      ),
+    ]);
+    expect(every.stdout).toMatch(/^district-supervisor +S01 Northgate +1 +0 /m);
+    expect(south.stdout).not.toMatch(/\(dev\)/);
+    expect(south.stdout).toMatch(/forces\[1\] \(south\) against /);
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout).forces.map((f: { stage: string }) => f.stage)).toEqual(['dev', 'south']);
+    for (const result of [every, south, json]) expectNoContacts(result);
   });
 
   it('names a deployment config that does not exist', async () => {

@@ -1,0 +1,23 @@
+// The silence signals: each morning, referral rates and shares against each district's normal;
+// every few minutes, flow that has stopped. Alerts go through the alert topic like the scan's.
+
+import { withObservability } from '#shared/lambda/observability.ts';
+import { awsSignalsDeps, createSignalsHandler } from '#shared/signals/handler.ts';
+
+const signals = createSignalsHandler(awsSignalsDeps());
+
+export const handler = withObservability(async (event: unknown, context) => {
+  const result = await signals(event, context);
+  return {
+    mode: result.mode,
+    at: result.at,
+    raised: result.raised,
+    learning: result.learning.length,
+    sent: result.sent.map((s) => ({
+      event: s.event,
+      signal: s.signal,
+      district: s.district,
+      messageId: s.messageId,
+    })),
+  };
+});

@@ -1,0 +1,147 @@
+// The signals function's wiring: adapters built from the environment once, then per invocation the
+// config in force, one run of the mode the schedule asks for, metrics, and ops told what needs them.
+
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+import { DynamoAuditLog } from '../adapters/audit-log.ts';
+import { type ConfigInForce, RuntimeConfigSource } from '../adapters/config-source.ts';
+import { DynamoFlowStore } from '../adapters/flow-store.ts';
+import { type OpsNotifier, SnsOpsNotifier } from '../adapters/ops-notifier.ts';
+import { DynamoSignalStates } from '../adapters/signal-state.ts';
+import { SnsPublisher } from '../adapters/sns-publisher.ts';
+import { DynamoStateStore } from '../adapters/state-store.ts';
+import { optionalEnv, requireEnv } from '../lambda/env.ts';
+import { logger, metrics } from '../lambda/observability.ts';
+import type { AuditLog, Publisher } from '../scan/ports.ts';
+import type { ProfileCache } from './evaluate.ts';
+import type { FlowReader, SignalStateStore } from './ports.ts';
+import { HEARTBEAT_METRIC, runSignals, SIGNAL_MODES, type SignalsResult } from './run-signals.ts';
+
+export interface SignalsDeps {
+  config(): Promise<ConfigInForce>;
+  flow: FlowReader;
+  states: SignalStateStore;
+  publisher: Publisher;
+  audit: AuditLog;
+  ops: OpsNotifier;
+}
+
+/** The schedule's input: which signals to judge, and (local runs) as of when. */
+export const signalsEventSchema = z
+  .object({
+    mode: z.enum(SIGNAL_MODES, { error: `mode must be one of ${SIGNAL_MODES.join(', ')}` }),
+    at: z.iso.datetime({ offset: true, error: 'at must be an ISO 8601 instant with an offset' }).optional(),
+  })
+  .strict();
+export type SignalsEvent = z.infer<typeof signalsEventSchema>;
+
+export class SignalsEventError extends Error {
+  override name = 'SignalsEventError';
+}
+
+export class SignalsDeliveryError extends Error {
+  override name = 'SignalsDeliveryError';
+}
+
+export function awsSignalsDeps(env: NodeJS.ProcessEnv = process.env): SignalsDeps {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const sns = new SNSClient({});
+  const stateTable = requireEnv('STATE_TABLE', env);
+  const ops = new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env));
+  const configSource = new RuntimeConfigSource(
+    new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
+    requireEnv('CONFIG_PARAMETER', env),
+    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    new DynamoStateStore(doc, stateTable),
+    ops,
+  );
+  return {
+    config: () => configSource.current(),
+    flow: new DynamoFlowStore(doc, requireEnv('FLOW_TABLE', env)),
+    // Reserved concurrency 1: a warm container is the states' only writer, so it keeps its copy.
+    states: new DynamoSignalStates(doc, stateTable, { cache: true }),
+    publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
+    audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
+    ops,
+  };
+}
+
+export function publishSignalMetrics(result: SignalsResult, durationMs: number): void {
+  metrics.addMetric('SignalsRaised', MetricUnit.Count, result.raised);
+  metrics.addMetric('SignalsLearning', MetricUnit.Count, result.learning.length);
+  metrics.addMetric('SignalMessagesSent', MetricUnit.Count, result.sent.length);
+  metrics.addMetric('SignalPublishFailures', MetricUnit.Count, result.failed.length);
+  metrics.addMetric('FlowInvalidItems', MetricUnit.Count, result.invalidFlowItems);
+  metrics.addMetric('SignalsRunDuration', MetricUnit.Milliseconds, durationMs);
+}
+
+export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Date.now) {
+  // Kept across warm runs: each flow profile is fitted once a London day.
+  const profiles: ProfileCache = new Map();
+  return async (raw: unknown, context: Pick<Context, 'awsRequestId'>): Promise<SignalsResult> => {
+    const parsed = signalsEventSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new SignalsEventError(
+        `signals event is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ')}`,
+      );
+    }
+    const event = parsed.data;
+    const started = clock();
+    const nowMs = event.at ? Date.parse(event.at) : started;
+    const inForce = await deps.config();
+    const result = await runSignals({
+      config: inForce.config,
+      nowMs,
+      runId: context.awsRequestId || randomUUID(),
+      mode: event.mode,
+      flow: deps.flow,
+      states: deps.states,
+      publisher: deps.publisher,
+      audit: deps.audit,
+      profiles,
+    });
+    publishSignalMetrics(result, clock() - started);
+    logger.info('signals run', {
+      mode: result.mode,
+      at: result.at,
+      raised: result.raised,
+      sent: result.sent.map((s) => `${s.event} ${s.signal}${s.district ? ` ${s.district}` : ''}`),
+      learning: result.learning.length,
+      failed: result.failed.length,
+      configSource: inForce.source,
+    });
+    if (result.invalidFlowItems > 0) {
+      await deps.ops
+        .notify(
+          `${result.invalidFlowItems} flow items could not be read`,
+          `The signals run ${result.runId} left out ${result.invalidFlowItems} items of the flow table it could not read as transitions; the counts it judged may be low.`,
+        )
+        .catch((error: unknown) => logger.error('ops notification failed', { error }));
+    }
+    if (result.failed.length > 0) {
+      await deps.ops
+        .notify(
+          `${result.failed.length} signal messages failed to publish`,
+          `Run ${result.runId} could not publish ${result.failed.length} signal messages; they stay due and the next run sends them.\n${result.failed.map((f) => `  ${f.signal}${f.district ? ` in ${f.district}` : ''}: ${f.error}`).join('\n')}`,
+        )
+        .catch((error: unknown) => logger.error('ops notification failed', { error }));
+      throw new SignalsDeliveryError(
+        `${result.failed.length} signal messages failed to publish; they remain due`,
+      );
+    }
+    if (event.mode === 'daily' || event.mode === 'all')
+      metrics.addMetric(HEARTBEAT_METRIC.daily, MetricUnit.Count, 1);
+    if (event.mode === 'flow' || event.mode === 'all')
+      metrics.addMetric(HEARTBEAT_METRIC.flow, MetricUnit.Count, 1);
+    return result;
+  };
+}

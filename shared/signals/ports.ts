@@ -1,0 +1,36 @@
+// The signals' ports: the flow they judge (read side of the flow table) and where a signal's
+// state is kept between runs. The DynamoDB adapters live in shared/adapters; tests and the local
+// run plug in the in-memory ones.
+
+import type { DayFlow } from '../domain/flow.ts';
+
+export interface FlowDays {
+  /** One entry per day asked for, oldest first (days without transitions are empty). */
+  days: DayFlow[];
+  /** Stored items that could not be read as transitions (left out of the counts, never fatal). */
+  invalid: number;
+}
+
+export interface FlowReader {
+  /** The first day (London, days since 1970-01-01) of each district's flow history. */
+  since(): Promise<Map<string, number>>;
+  /** The latest transition (ISO instant) of each district. */
+  lastTransitions(): Promise<Map<string, string>>;
+  /** A district's flow for each day from `fromDay` to `toDay`. */
+  days(district: string, fromDay: number, toDay: number, nowMs: number): Promise<FlowDays>;
+}
+
+/** What the run remembers of one series between runs: whether it was raised and announced, and
+ * when it was last sent, so it repeats on its cadence and says once when it clears. */
+export interface SignalState {
+  raised: boolean;
+  /** ISO instants. */
+  raisedAt?: string;
+  sentAt?: string;
+  clearedAt?: string;
+}
+
+export interface SignalStateStore {
+  load(names: readonly string[]): Promise<Map<string, SignalState>>;
+  save(name: string, state: SignalState): Promise<void>;
+}

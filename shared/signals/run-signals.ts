@@ -1,0 +1,261 @@
+// One signals run: read the flow history, judge every signal of this run's mode (`daily`: rates
+// and proportions over the days up to yesterday; `flow`: flow stopped, now), and for each series
+// decide against its remembered state what to send: a new raise at once, a raise still standing
+// again on its cadence, and one recovery line when it clears. Each message goes through the alert
+// topic to the audiences its signal routes name, and into the disclosure log.
+//
+// Delivery is at least once: state is saved after a message is accepted, so a run that dies in
+// between sends it again next time, never not at all; a publish that fails leaves the state as it
+// was, so the next run tries again.
+
+import pLimit from 'p-limit';
+import type { CompiledConfig } from '../config/compile.ts';
+import type { Level } from '../config/schema.ts';
+import { FEED_STOPPED_ID } from '../config/signals-schema.ts';
+import { type DayFlow, emptyDayFlow, londonDay } from '../domain/flow.ts';
+import { type AuditLog, groupId, type OutgoingMessage, type Publisher } from '../scan/ports.ts';
+import {
+  type FlowHistory,
+  judgeDaily,
+  judgeFlowStopped,
+  type ProfileCache,
+  type SignalStatus,
+  seriesName,
+} from './evaluate.ts';
+import { renderSignal, type SignalEvent } from './messages.ts';
+import type { FlowReader, SignalState, SignalStateStore } from './ports.ts';
+
+export const SIGNAL_MODES = ['daily', 'flow', 'all'] as const;
+/** The metric a successful run of each mode emits: its absence is an alarm. */
+export const HEARTBEAT_METRIC = { daily: 'DailySignalsHeartbeat', flow: 'FlowSignalsHeartbeat' } as const;
+export type SignalsMode = (typeof SIGNAL_MODES)[number];
+
+export interface SignalsInput {
+  config: CompiledConfig;
+  nowMs: number;
+  runId: string;
+  mode: SignalsMode;
+  flow: FlowReader;
+  states: SignalStateStore;
+  publisher: Publisher;
+  audit: AuditLog;
+  /** Flow profiles kept by a warm function for the rest of the London day. */
+  profiles?: ProfileCache;
+  /** Days of history replayed for rates and proportions (default 365). */
+  historyDays?: number;
+}
+
+export interface SentSignal {
+  event: SignalEvent;
+  signal: string;
+  district?: string;
+  audiences: readonly string[];
+  level: Level;
+  messageId: string;
+  sms: string;
+  email: { subject: string; body: string };
+}
+
+export interface SignalsResult {
+  runId: string;
+  at: string;
+  mode: SignalsMode;
+  statuses: SignalStatus[];
+  sent: SentSignal[];
+  /** Series raised now (sent or not). */
+  raised: number;
+  learning: Array<{ signal: string; district?: string; until?: string }>;
+  failed: Array<{ signal: string; district?: string; error: string }>;
+  /** Stored flow items that could not be read (left out of the counts). */
+  invalidFlowItems: number;
+}
+
+/** A raise still standing is due again this long after it was last sent, less a little slack so
+ * that a schedule a few seconds late does not skip a day. */
+function due(state: SignalState, repeatMs: number, nowMs: number): boolean {
+  if (!state.sentAt) return true;
+  const slack = Math.min(repeatMs / 10, 30 * 60_000);
+  return nowMs - Date.parse(state.sentAt) >= repeatMs - slack;
+}
+
+/** The flow a run of this mode judges: each district's days (from its first day of flow, within the
+ * history window, up to yesterday), its first day and its last transition. */
+export async function readHistory(
+  input: Pick<SignalsInput, 'config' | 'nowMs' | 'mode' | 'flow' | 'profiles' | 'historyDays'>,
+): Promise<{ history: FlowHistory; invalid: number }> {
+  const { config, nowMs, mode } = input;
+  const today = londonDay(nowMs);
+  const yesterday = today - 1;
+  const historyDays = input.historyDays ?? 365;
+  const flowDays = (config.signals.settings.baselineWeeks + 1) * 7;
+  const districts = Object.keys(config.file.districts);
+  const needDaily =
+    mode !== 'flow' && (config.signals.rates.length > 0 || config.signals.proportions.length > 0);
+  const profiles = input.profiles;
+  const needProfiles =
+    mode !== 'daily' && (!profiles || ['*', ...districts].some((name) => profiles.get(name)?.day !== today));
+  const firstDay = needDaily ? yesterday - historyDays + 1 : today - flowDays;
+  // With every flow profile fitted today, a check needs only each district's last transition.
+  const [since, last] = await Promise.all([
+    needDaily || needProfiles ? input.flow.since() : Promise.resolve(new Map<string, number>()),
+    mode !== 'daily' ? input.flow.lastTransitions() : Promise.resolve(new Map<string, string>()),
+  ]);
+  const days = new Map<string, DayFlow[]>();
+  let invalid = 0;
+  if (needDaily || needProfiles) {
+    const limit = pLimit(4);
+    await Promise.all(
+      districts.map((district) =>
+        limit(async () => {
+          const own = since.get(district);
+          if (own === undefined) return;
+          const from = Math.max(firstDay, own);
+          const read =
+            from <= yesterday
+              ? await input.flow.days(district, from, yesterday, nowMs)
+              : { days: [], invalid: 0 };
+          invalid += read.invalid;
+          // Days before the district's first are padded (and never used: its series start at `since`).
+          const padded = Array.from({ length: from - firstDay }, (_, i) => emptyDayFlow(firstDay + i));
+          days.set(district, [...padded, ...read.days]);
+        }),
+      ),
+    );
+  }
+  return { history: { firstDay, days, since, last }, invalid };
+}
+
+export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
+  const { config, nowMs, mode } = input;
+  const signals = config.signals;
+  const result: SignalsResult = {
+    runId: input.runId,
+    at: new Date(nowMs).toISOString(),
+    mode,
+    statuses: [],
+    sent: [],
+    raised: 0,
+    learning: [],
+    failed: [],
+    invalidFlowItems: 0,
+  };
+  if (!signals.configured) return result;
+
+  const { history, invalid } = await readHistory(input);
+  result.invalidFlowItems = invalid;
+  const statuses = [
+    ...(mode !== 'flow' ? judgeDaily(config, history) : []),
+    ...(mode !== 'daily' ? judgeFlowStopped(config, history, nowMs, input.profiles) : []),
+  ];
+  result.statuses = statuses;
+  result.raised = statuses.filter((s) => s.state === 'raised').length;
+  result.learning = statuses
+    .filter((s) => s.state === 'learning')
+    .map((s) => ({
+      signal: s.signal,
+      ...(s.district ? { district: s.district } : {}),
+      ...(s.learningUntil ? { until: s.learningUntil } : {}),
+    }));
+
+  const states = await input.states.load(statuses.map(seriesName));
+  const allDistricts = Object.keys(config.file.districts);
+  const levelOf = (s: SignalStatus): Level => {
+    if (s.kind === 'flow-stopped') return signals.flowStopped.districtLevel;
+    if (s.kind === 'feed-stopped') return signals.flowStopped.feedLevel;
+    return [...signals.rates, ...signals.proportions].find((x) => x.id === s.signal)?.level ?? 'breach';
+  };
+
+  const publishLimit = pLimit(8);
+  await Promise.all(
+    statuses.map((status) =>
+      publishLimit(async () => {
+        const name = seriesName(status);
+        const previous = states.get(name) ?? { raised: false };
+        const repeatMs =
+          status.kind === 'flow-stopped' || status.kind === 'feed-stopped'
+            ? signals.flowRepeatMs
+            : signals.repeatMs;
+        const inhibited = status.kind === 'flow-stopped' && status.inhibited === true;
+        let event: SignalEvent | undefined;
+        if (status.state === 'raised' && !inhibited) {
+          if (!previous.raised) event = 'raised';
+          else if (due(previous, repeatMs, nowMs)) event = 'repeat';
+        } else if (status.state !== 'raised' && previous.raised) {
+          event = 'cleared';
+        }
+        if (!event) return;
+
+        const audiences = signals.audiencesFor(status.signal, status.district);
+        const rendered = renderSignal(status, event, config, nowMs);
+        const level = levelOf(status);
+        const district = status.district ?? allDistricts;
+        const localAuthority = status.district
+          ? config.localAuthorityOf(status.district)
+          : [...new Set(allDistricts.map((d) => config.localAuthorityOf(d)))];
+        // Subscriptions filter on audience@place groups: each audience at its place (the district,
+        // its local authority, or the force), every place of the feed for a whole-feed signal.
+        const places = status.district ? [status.district] : allDistricts;
+        const groups = [
+          ...new Set(audiences.flatMap((a) => places.map((d) => groupId(a, config.placeOf(a, d))))),
+        ];
+        const message: OutgoingMessage = {
+          kind: 'alert',
+          groups,
+          audience: audiences.length === 1 ? (audiences[0] as string) : audiences,
+          district,
+          localAuthority,
+          level: [level],
+          categories: [],
+          sms: rendered.sms,
+          email: rendered.email,
+        };
+        let messageId: string;
+        try {
+          messageId = await input.publisher.publish(message);
+        } catch (error) {
+          result.failed.push({
+            signal: status.signal,
+            ...(status.district ? { district: status.district } : {}),
+            error: error instanceof Error ? error.name : 'publish failed',
+          });
+          return;
+        }
+        await input.audit.record({
+          sentAt: result.at,
+          messageId,
+          runId: input.runId,
+          kind: 'alert',
+          audience: message.audience,
+          district,
+          localAuthority,
+          level,
+          caseRefs: [],
+          resolvedCaseRefs: [],
+          reason: `signal ${status.signal} ${event === 'cleared' ? 'cleared' : event === 'repeat' ? 'still raised' : 'raised'}${status.district ? ` in ${status.district}` : status.signal === FEED_STOPPED_ID ? ' for the whole feed' : ''}`,
+        });
+        await input.states.save(
+          name,
+          event === 'cleared'
+            ? { raised: false, clearedAt: result.at }
+            : {
+                raised: true,
+                raisedAt: event === 'raised' ? result.at : (previous.raisedAt ?? result.at),
+                sentAt: result.at,
+              },
+        );
+        result.sent.push({
+          event,
+          signal: status.signal,
+          ...(status.district ? { district: status.district } : {}),
+          audiences,
+          level,
+          messageId,
+          sms: rendered.sms,
+          email: rendered.email,
+        });
+      }),
+    ),
+  );
+  result.sent.sort((a, b) => (a.signal + (a.district ?? '')).localeCompare(b.signal + (b.district ?? '')));
+  return result;
+}
