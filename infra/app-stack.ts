@@ -119,9 +119,9 @@ export class AppStack extends Stack {
     });
     this.scan
       .bindTable(data.tables.mirror, mirror, { queryIndex: openIndex })
-      // The ledger's records are read by key, shard by shard (BatchGetItem); only a mirror still
-      // read through the legacy index, which is not sharded, needs its ledger read whole (Scan).
-      .bindTable(data.tables.ledger, LEDGER_TABLE, 'readWrite', { scan: openCasesIndex === 'legacy' })
+      // The ledger's records are read by key, shard by shard (BatchGetItem), or in one pass (Scan)
+      // while the ledger is small (WHOLE_LEDGER_MAX_ENTRIES) or the legacy index is read.
+      .bindTable(data.tables.ledger, LEDGER_TABLE, 'readWrite', { scan: true })
       .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
       .bindTable(data.tables.state, STATE_TABLE, 'readWrite')
       .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
