@@ -253,6 +253,51 @@ describe('resolved cases', () => {
   });
 });
 
+describe('a case moving district', () => {
+  it('moves shard with neither a duplicate nor a lost alert, even with two runs at once', async () => {
+    // Thirty days waiting: escalated everywhere it is watched.
+    const stale = aCase({
+      caseRef: 'DA-000-0000020',
+      stageEnteredAt: new Date(NOW - 30 * 24 * HOUR).toISOString(),
+      sourceUpdatedAt: new Date(NOW - 30 * 24 * HOUR).toISOString(),
+    });
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(stale, NOW) }));
+    const first = new RecordingPublisher();
+    await runScan(scanInput(first));
+    expect(first.deliveries()).toContain('DA-000-0000020|district-supervisor@D01');
+    expect(first.deliveries()).toContain('DA-000-0000020|senior-officer@force');
+
+    const movedAt = new Date(NOW + 60_000).toISOString();
+    const moved = { ...stale, district: 'D02', sourceUpdatedAt: movedAt };
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(moved, NOW + 60_000) }));
+    // The index now holds it under D02 only.
+    expect(await openIndexRefs(doc, tables.mirror as string, ['D01'])).not.toContain('DA-000-0000020');
+    expect(await openIndexRefs(doc, tables.mirror as string, ['D02'])).toEqual(['DA-000-0000020']);
+
+    const a = new RecordingPublisher();
+    const b = new RecordingPublisher();
+    await Promise.all([
+      runScan(scanInput(a, NOW + 5 * 60_000, 'run-2a')),
+      runScan(scanInput(b, NOW + 5 * 60_000, 'run-2b')),
+    ]);
+    const later = new RecordingPublisher();
+    const afterQuiet = await runScan(scanInput(later, NOW + 4 * HOUR + 10 * 60_000, 'run-3'));
+
+    const afterMove = [...a.deliveries(), ...b.deliveries()];
+    // New where the move makes it new, once; nothing again for the force, which heard of it already.
+    expect(afterMove.filter((d) => d === 'DA-000-0000020|district-supervisor@D02')).toHaveLength(1);
+    expect(afterMove.filter((d) => d.endsWith('@force'))).toEqual([]);
+    expect(afterMove.filter((d) => d.endsWith('@D01'))).toEqual([]);
+    // D01's supervisor is told it no longer waits there, once.
+    const resolvedForD01 = afterQuiet.messages.filter(
+      (m) => m.groups.includes('district-supervisor@D01') && m.resolved.includes('DA-000-0000020'),
+    );
+    expect(resolvedForD01).toHaveLength(1);
+    // Reminders follow the case to D02 on its cadence; D01 lists it no more.
+    expect(later.deliveries().filter((d) => d.endsWith('@D01'))).toEqual([]);
+  });
+});
+
 describe('the SMS budget', () => {
   it('sends at most the budget by SMS and one summary for the rest', async () => {
     const districts = Object.keys(config.file.districts);
