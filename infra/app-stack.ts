@@ -15,8 +15,10 @@ import {
   AUDIT_TABLE,
   FLOW_TABLE,
   LEDGER_TABLE,
+  LEGACY_OPEN_INDEX_NAME,
   MIRROR_TABLE,
-  OPEN_INDEX_NAME,
+  MIRROR_TABLE_MIGRATING,
+  OPEN_SHARDS_INDEX_NAME,
   REJECTS_TABLE,
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
@@ -85,8 +87,13 @@ export class AppStack extends Stack {
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
-    const { stage, production, scheduleMinutes } = props.deployment;
+    const { stage, production, scheduleMinutes, openCasesIndex } = props.deployment;
     declareForce(this, stage);
+    // The open-cases index the functions read: the sharded one, or (migrating from the first
+    // release, before the backfill) the old one; OPEN_CASES_INDEX tells their readers which.
+    const mirror = openCasesIndex ? MIRROR_TABLE_MIGRATING : MIRROR_TABLE;
+    const openIndex = openCasesIndex === 'legacy' ? LEGACY_OPEN_INDEX_NAME : OPEN_SHARDS_INDEX_NAME;
+    const indexEnvironment = { OPEN_CASES_INDEX: openCasesIndex === 'legacy' ? 'legacy' : 'sharded' };
     const { data } = props;
     const entries = props.entries ?? FUNCTION_ENTRIES;
     const shippedConfig = {
@@ -107,13 +114,13 @@ export class AppStack extends Stack {
       // A run that cannot start before the next is due is dropped: the next one covers it.
       retryAttempts: 0,
       maxEventAge: Duration.minutes(Math.max(1, scheduleMinutes)),
-      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE },
+      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE, ...indexEnvironment },
       bundledFiles: [shippedConfig],
     });
     this.scan
-      .bindTable(data.tables.mirror, MIRROR_TABLE, { queryIndex: OPEN_INDEX_NAME })
-      // The ledger holds one item per audience, district and shard (a few hundred at most), and
-      // each run reads it whole.
+      .bindTable(data.tables.mirror, mirror, { queryIndex: openIndex })
+      // The ledger's records are read by key, shard by shard (BatchGetItem), or in one pass (Scan)
+      // while the ledger is small (WHOLE_LEDGER_MAX_ENTRIES) or the legacy index is read.
       .bindTable(data.tables.ledger, LEDGER_TABLE, 'readWrite', { scan: true })
       .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
       .bindTable(data.tables.state, STATE_TABLE, 'readWrite')
@@ -283,11 +290,12 @@ export class AppStack extends Stack {
         DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE,
         // The digest calls the feed quiet when the feed-silence alarm would.
         FEED_SILENCE_HOURS: String(feedSilenceHours),
+        ...indexEnvironment,
       },
       bundledFiles: [shippedConfig],
     });
     this.digest
-      .bindTable(data.tables.mirror, MIRROR_TABLE, { queryIndex: OPEN_INDEX_NAME })
+      .bindTable(data.tables.mirror, mirror, { queryIndex: openIndex })
       // Read only: the digest counts alerts and acknowledgements, it never changes them.
       .bindTable(data.tables.ledger, LEDGER_TABLE, 'read', { scan: true })
       .bindTable(data.tables.audit, AUDIT_TABLE, 'write')

@@ -10,7 +10,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { TABLES } from '#shared/adapters/tables.ts';
+import { MIRROR_TABLE, MIRROR_TABLE_MIGRATING, TABLES } from '#shared/adapters/tables.ts';
 import type { ConfigFile } from '#shared/config/schema.ts';
 import { keyAlias, lambdaLogGroupName, prefixPattern, queueName, topicName } from '#shared/delivery/names.ts';
 import { type Deployment, filterPolicyFor } from '#shared/delivery/subscriptions.ts';
@@ -98,7 +98,10 @@ export class DataStack extends Stack {
     );
 
     const built = new Map<string, Table>();
-    for (const definition of TABLES) {
+    for (const table of TABLES) {
+      // A mirror migrating from the first release keeps its old index beside the sharded one.
+      const definition =
+        table.id === MIRROR_TABLE.id && props.deployment.openCasesIndex ? MIRROR_TABLE_MIGRATING : table;
       built.set(definition.id, tableFromDefinition(this, definition, { stage, production, key: this.key }));
     }
     const table = (id: TableId): Table => {

@@ -4,6 +4,7 @@
 // can never both send for the same group.
 
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -13,16 +14,18 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { LEVELS, type Level } from '../domain/levels.ts';
+import { LEDGER_SHARDS, type ShardRef } from '../domain/shards.ts';
 import { ackId, caseShardId, groupStateId } from '../scan/ledger-keys.ts';
 import type {
   AckStore,
   CaseEntry,
   CaseShard,
+  CaseShardsSnapshot,
   Claim,
   GroupAck,
   GroupKey,
   GroupState,
-  LedgerSnapshot,
+  GroupsSnapshot,
   LedgerStore,
 } from '../scan/ports.ts';
 import { mergeAcks } from '../scan/ports.ts';
@@ -99,57 +102,104 @@ export class DynamoLedger implements LedgerStore, AckStore {
     private readonly tableName: string,
   ) {}
 
-  async load(): Promise<LedgerSnapshot> {
+  /** Reads one stored record into whichever part of a snapshot it belongs to. */
+  private take(
+    item: Record<string, unknown>,
+    into: { groups?: GroupsSnapshot; cases?: CaseShardsSnapshot },
+  ): void {
+    const id = typeof item.group === 'string' ? item.group : '';
+    const unreadable = () => {
+      if (into.groups) into.groups.unreadable += 1;
+      else if (into.cases) into.cases.unreadable += 1;
+    };
+    if (id.startsWith('groups/') || id.startsWith('acks/')) {
+      if (!into.groups) return;
+      if (id.startsWith('groups/')) {
+        const parsed = storedGroup.safeParse(item);
+        if (!parsed.success) {
+          unreadable();
+          return;
+        }
+        const { group, sent, lastMessageAt, claim, ...rest } = parsed.data;
+        into.groups.groups.set(group, {
+          id: group,
+          ...rest,
+          lastSentAt: decodeLevels(sent),
+          ...(lastMessageAt !== undefined ? { lastMessageAt } : {}),
+          ...(claim ? { claim } : {}),
+        });
+      } else {
+        const parsed = storedAck.safeParse(item);
+        if (!parsed.success) {
+          unreadable();
+          return;
+        }
+        const { group, until, ...rest } = parsed.data;
+        into.groups.acks.set(group, { ...rest, until: decodeLevels(until) });
+      }
+      return;
+    }
+    if (!into.cases) return;
+    const parsed = storedShard.safeParse(item);
+    if (!parsed.success) {
+      unreadable();
+      return;
+    }
+    const { group, cases, ...rest } = parsed.data;
+    const map = new Map<string, CaseEntry>();
+    for (const [caseRef, c] of Object.entries(cases)) {
+      map.set(caseRef, {
+        level: CODE_LEVEL[c.l] as Level,
+        episode: new Date(c.e).toISOString(),
+        notifiedAt: c.n,
+      });
+    }
+    into.cases.shards.set(group, { id: group, ...rest, cases: map });
+  }
+
+  /** Strongly consistent reads of these keys, 100 at a time, retrying what DynamoDB left over. */
+  private async getAll(ids: readonly string[], each: (item: Record<string, unknown>) => void): Promise<void> {
+    for (let start = 0; start < ids.length; start += 100) {
+      let keys: Array<Record<string, unknown>> = ids.slice(start, start + 100).map((group) => ({ group }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+        if (attempt > 8)
+          throw Object.assign(new Error('ledger reads left unprocessed'), { name: 'LedgerReadIncomplete' });
+        const response = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of response.Responses?.[this.tableName] ?? []) each(item);
+        keys = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+  }
+
+  async loadGroups(keys: readonly GroupKey[]): Promise<GroupsSnapshot> {
+    const groups: GroupsSnapshot = { groups: new Map(), acks: new Map(), unreadable: 0 };
+    const ids = keys.flatMap((k) => [groupStateId(k.audience, k.place), ackId(k.audience, k.place)]);
+    await this.getAll(ids, (item) => this.take(item, { groups }));
+    return groups;
+  }
+
+  async loadCaseShards(shard: ShardRef, audiences: readonly string[]): Promise<CaseShardsSnapshot> {
+    const cases: CaseShardsSnapshot = { shards: new Map(), unreadable: 0 };
+    if ('district' in shard) {
+      const ids = audiences.flatMap((audience) =>
+        Array.from({ length: LEDGER_SHARDS }, (_, h) => caseShardId(audience, shard.district, h)),
+      );
+      await this.getAll(ids, (item) => this.take(item, { cases }));
+      return cases;
+    }
+    // Everything: for a source that is not sharded (the legacy index), or a ledger small enough
+    // that one pass costs less than a read per district.
     this.fullReads += 1;
-    const snapshot: LedgerSnapshot = { groups: new Map(), shards: new Map(), acks: new Map(), unreadable: 0 };
     for await (const page of paginateScan(
       { client: this.client },
       { TableName: this.tableName, ConsistentRead: true },
     )) {
-      for (const item of page.Items ?? []) {
-        const id = typeof item.group === 'string' ? item.group : '';
-        if (id.startsWith('groups/')) {
-          const parsed = storedGroup.safeParse(item);
-          if (!parsed.success) {
-            snapshot.unreadable += 1;
-            continue;
-          }
-          const { group, sent, lastMessageAt, claim, ...rest } = parsed.data;
-          snapshot.groups.set(group, {
-            id: group,
-            ...rest,
-            lastSentAt: decodeLevels(sent),
-            ...(lastMessageAt !== undefined ? { lastMessageAt } : {}),
-            ...(claim ? { claim } : {}),
-          });
-        } else if (id.startsWith('acks/')) {
-          const parsed = storedAck.safeParse(item);
-          if (!parsed.success) {
-            snapshot.unreadable += 1;
-            continue;
-          }
-          const { group, until, ...rest } = parsed.data;
-          snapshot.acks.set(group, { ...rest, until: decodeLevels(until) });
-        } else {
-          const parsed = storedShard.safeParse(item);
-          if (!parsed.success) {
-            snapshot.unreadable += 1;
-            continue;
-          }
-          const { group, cases, ...rest } = parsed.data;
-          const map = new Map<string, CaseEntry>();
-          for (const [caseRef, c] of Object.entries(cases)) {
-            map.set(caseRef, {
-              level: CODE_LEVEL[c.l] as Level,
-              episode: new Date(c.e).toISOString(),
-              notifiedAt: c.n,
-            });
-          }
-          snapshot.shards.set(group, { id: group, ...rest, cases: map });
-        }
-      }
+      for (const item of page.Items ?? []) this.take(item, { cases });
     }
-    return snapshot;
+    return cases;
   }
 
   async claimGroup(

@@ -1,15 +1,17 @@
 // An in-memory alert ledger with the same conditional-write rules as the DynamoDB one: for
 // `evaluate` (a preview that assumes nothing was sent before), unit tests and benchmarks.
 
+import type { ShardRef } from '../domain/shards.ts';
 import { ackId, groupStateId } from '../scan/ledger-keys.ts';
 import type {
   AckStore,
   CaseShard,
+  CaseShardsSnapshot,
   Claim,
   GroupAck,
   GroupKey,
   GroupState,
-  LedgerSnapshot,
+  GroupsSnapshot,
   LedgerStore,
 } from '../scan/ports.ts';
 import { mergeAcks } from '../scan/ports.ts';
@@ -22,11 +24,23 @@ export class MemoryLedger implements LedgerStore, AckStore {
   readonly groups = new Map<string, GroupState>();
   readonly acks = new Map<string, GroupAck>();
 
-  async load(): Promise<LedgerSnapshot> {
+  async loadGroups(keys: readonly GroupKey[]): Promise<GroupsSnapshot> {
+    const snapshot: GroupsSnapshot = { groups: new Map(), acks: new Map(), unreadable: 0 };
+    for (const { audience, place } of keys) {
+      const group = this.groups.get(groupStateId(audience, place));
+      if (group) snapshot.groups.set(group.id, copyGroup(group));
+      const ack = this.acks.get(ackId(audience, place));
+      if (ack) snapshot.acks.set(ackId(audience, place), { ...ack, until: { ...ack.until } });
+    }
+    return snapshot;
+  }
+
+  async loadCaseShards(shard: ShardRef, audiences: readonly string[]): Promise<CaseShardsSnapshot> {
+    const wanted = new Set(audiences);
+    const inShard = (s: CaseShard) =>
+      !('district' in shard) || (s.district === shard.district && wanted.has(s.audience));
     return {
-      shards: new Map([...this.shards].map(([id, s]) => [id, copyShard(s)])),
-      groups: new Map([...this.groups].map(([id, g]) => [id, copyGroup(g)])),
-      acks: new Map([...this.acks].map(([id, a]) => [id, { ...a, until: { ...a.until } }])),
+      shards: new Map([...this.shards].filter(([, s]) => inShard(s)).map(([id, s]) => [id, copyShard(s)])),
       unreadable: 0,
     };
   }

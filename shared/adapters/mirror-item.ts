@@ -2,11 +2,14 @@
 
 import { type CaseRecord, caseFields, isOpenStage } from '../domain/case.ts';
 import { FROM_NEW, type FromStage, transitionOf } from '../domain/flow.ts';
-import { OPEN_INDEX_ATTRIBUTE, OPEN_INDEX_VALUE } from './tables.ts';
+import { openShardKey } from '../domain/shards.ts';
+import { LEGACY_OPEN_ATTRIBUTE, LEGACY_OPEN_VALUE, OPEN_SHARD_ATTRIBUTE } from './tables.ts';
 
 export interface MirrorItem extends CaseRecord {
-  /** Present only while the case is open: puts it in the sparse open-cases index. */
-  [OPEN_INDEX_ATTRIBUTE]?: typeof OPEN_INDEX_VALUE;
+  /** Present only while the case is open: puts it in its district's part of the open-cases index. */
+  [OPEN_SHARD_ATTRIBUTE]?: string;
+  /** The same for the first release's index, written while a deployment may still be migrating. */
+  [LEGACY_OPEN_ATTRIBUTE]?: typeof LEGACY_OPEN_VALUE;
   /** Optional source sequence number, for feeds that have one (breaks sourceUpdatedAt ties). */
   sourceSequence?: number;
   /** When the mirror last changed this item (ISO 8601). */
@@ -17,12 +20,22 @@ export interface MirrorItem extends CaseRecord {
 }
 
 /** Attributes a mirror item may carry besides the case fields; a write sets or removes each. */
-export const MIRROR_BOOKKEEPING = [OPEN_INDEX_ATTRIBUTE, 'sourceSequence', 'mirroredAt'] as const;
+export const MIRROR_BOOKKEEPING = [
+  OPEN_SHARD_ATTRIBUTE,
+  LEGACY_OPEN_ATTRIBUTE,
+  'sourceSequence',
+  'mirroredAt',
+] as const;
 
 export function toMirrorItem(record: CaseRecord, mirroredAtMs: number, sourceSequence?: number): MirrorItem {
   return {
     ...record,
-    ...(isOpenStage(record.stage) ? { [OPEN_INDEX_ATTRIBUTE]: OPEN_INDEX_VALUE } : {}),
+    ...(isOpenStage(record.stage)
+      ? {
+          [OPEN_SHARD_ATTRIBUTE]: openShardKey(record.district),
+          [LEGACY_OPEN_ATTRIBUTE]: LEGACY_OPEN_VALUE,
+        }
+      : {}),
     ...(sourceSequence !== undefined ? { sourceSequence } : {}),
     mirroredAt: new Date(mirroredAtMs).toISOString(),
   };

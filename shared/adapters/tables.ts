@@ -26,25 +26,47 @@ export interface TableDefinition {
   indexes: readonly IndexDefinition[];
 }
 
-/** The attribute (and its one value) that puts a case in the sparse open-cases index. It exists
- * only while the case is open, so closing a case removes it from the index. */
-export const OPEN_INDEX_ATTRIBUTE = 'openQueue';
-export const OPEN_INDEX_VALUE = 'open';
-export const OPEN_INDEX_NAME = 'open-cases';
+/** The attribute that puts an open case in the sparse, sharded open-cases index: its district and
+ * shard (`D01#7`, see shared/domain/shards.ts). It exists only while the case is open, so closing a
+ * case removes it from the index, and moving district moves it to that district's shard. */
+export const OPEN_SHARD_ATTRIBUTE = 'openShard';
+export const OPEN_SHARDS_INDEX_NAME = 'open-shards';
+
+/** The first release's index: one partition (`openQueue = open`) for every open case, which a scan
+ * can only read page after page and which takes every open case's writes. Kept beside the sharded
+ * one only while an existing mirror migrates (README: "Migrating to the sharded index"). */
+export const LEGACY_OPEN_ATTRIBUTE = 'openQueue';
+export const LEGACY_OPEN_VALUE = 'open';
+export const LEGACY_OPEN_INDEX_NAME = 'open-cases';
+
+/** Just what the engine needs: not sourceUpdatedAt, never anything else. */
+const ENGINE_FIELDS = ['category', 'riskLevel', 'district', 'stage', 'childrenInvolved'];
+
+const OPEN_SHARDS_INDEX: IndexDefinition = {
+  indexName: OPEN_SHARDS_INDEX_NAME,
+  partitionKey: { name: OPEN_SHARD_ATTRIBUTE, type: 'S' },
+  sortKey: { name: 'stageEnteredAt', type: 'S' },
+  projected: ENGINE_FIELDS,
+};
+
+const LEGACY_OPEN_INDEX: IndexDefinition = {
+  indexName: LEGACY_OPEN_INDEX_NAME,
+  partitionKey: { name: LEGACY_OPEN_ATTRIBUTE, type: 'S' },
+  sortKey: { name: 'stageEnteredAt', type: 'S' },
+  projected: ENGINE_FIELDS,
+};
 
 export const MIRROR_TABLE: TableDefinition = {
   id: 'mirror',
   description: 'Mirror of the assessment queue: one item per case, kept true by the ingest path',
   partitionKey: { name: 'caseRef', type: 'S' },
-  indexes: [
-    {
-      indexName: OPEN_INDEX_NAME,
-      partitionKey: { name: OPEN_INDEX_ATTRIBUTE, type: 'S' },
-      sortKey: { name: 'stageEnteredAt', type: 'S' },
-      // Just what the engine needs: not sourceUpdatedAt, never anything else.
-      projected: ['category', 'riskLevel', 'district', 'stage', 'childrenInvolved'],
-    },
-  ],
+  indexes: [OPEN_SHARDS_INDEX],
+};
+
+/** The mirror as a deployment migrating from the first release has it: both indexes. */
+export const MIRROR_TABLE_MIGRATING: TableDefinition = {
+  ...MIRROR_TABLE,
+  indexes: [OPEN_SHARDS_INDEX, LEGACY_OPEN_INDEX],
 };
 
 export const LEDGER_TABLE: TableDefinition = {

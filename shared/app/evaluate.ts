@@ -6,12 +6,13 @@
 import { MemoryLedger } from '../adapters/memory-ledger.ts';
 import { MemoryAuditLog } from '../adapters/memory-sinks.ts';
 import { toMirrorItem } from '../adapters/mirror-item.ts';
+import { memoryOpenCases } from '../adapters/mirror-reader.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import { type CaseRecord, checkCase, isOpenStage } from '../domain/case.ts';
 import { evaluateAll } from '../domain/engine.ts';
 import type { Level } from '../domain/levels.ts';
 import type { RawRecord } from '../io/case-file.ts';
-import type { AckLinkRequest, AckLinks, OpenCaseSource, OutgoingMessage, Publisher } from '../scan/ports.ts';
+import type { AckLinkRequest, AckLinks, OutgoingMessage, Publisher } from '../scan/ports.ts';
 import { runScan, type SentMessage } from '../scan/run-scan.ts';
 
 export interface InvalidRecord {
@@ -105,11 +106,7 @@ export async function evaluateRecords(
 
   // The real pipeline, as a first run would go: the open cases as the index would hold them.
   const open = cases.filter((c) => isOpenStage(c.stage)).map((c) => toMirrorItem(c, nowMs));
-  const source: OpenCaseSource = {
-    async *pages() {
-      yield open as unknown as Record<string, unknown>[];
-    },
-  };
+  const source = memoryOpenCases(open as unknown as Record<string, unknown>[]);
   let sequence = 0;
   const publisher: Publisher = {
     publish: async (_message: OutgoingMessage) => `preview-${++sequence}`,

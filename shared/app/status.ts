@@ -4,9 +4,9 @@
 
 import type { CompiledConfig } from '../config/compile.ts';
 import { LEVELS } from '../config/schema.ts';
-import { checkCaseView } from '../domain/case.ts';
-import { evaluateCase, type LevelOrNone } from '../domain/engine.ts';
+import type { LevelOrNone } from '../domain/engine.ts';
 import type { OpenCaseSource } from '../scan/ports.ts';
+import { readAllOpenCases } from '../scan/whole.ts';
 
 export type LevelCounts = Record<LevelOrNone, number>;
 
@@ -61,16 +61,8 @@ export async function queueStatus(
     byDistrict: [],
     oldestByCategory: [],
   };
-  for await (const page of source.pages()) {
-    for (const item of page) {
-      status.read += 1;
-      const checked = checkCaseView(item, config.vocabulary);
-      const evaluation = checked.ok ? evaluateCase(checked.value, config, nowMs) : undefined;
-      if (!evaluation) {
-        // Not valid, or not open after all: the scan skips these too (and tells ops).
-        status.invalid += 1;
-        continue;
-      }
+  const read = await readAllOpenCases(source, config, nowMs, {
+    add: (evaluation) => {
       const { record, level, ageMs } = evaluation;
       status.open += 1;
       status.levels[level] += 1;
@@ -80,7 +72,7 @@ export async function queueStatus(
         district.open += 1;
       }
       const category = categories.get(record.category);
-      if (!category) continue;
+      if (!category) return;
       category.open += 1;
       const oldest = category.oldest;
       if (!oldest || ageMs > oldest.ageMs || (ageMs === oldest.ageMs && record.caseRef < oldest.caseRef)) {
@@ -94,8 +86,14 @@ export async function queueStatus(
           rule: evaluation.rule.id,
         };
       }
-    }
-  }
+    },
+    held: () => {},
+  });
+  // A picture of part of the queue would mislead: a read that stopped says why instead.
+  if (!read.complete) throw read.readFailure ?? new Error('the open cases could not be read to the end');
+  status.read = read.read;
+  // Not valid, not evaluable, or not open after all: the scan skips these too (and tells ops).
+  status.invalid = read.read - status.open;
   status.byDistrict = [...districts.values()];
   status.oldestByCategory = [...categories.values()];
   return status;

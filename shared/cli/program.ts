@@ -277,6 +277,25 @@ function statusCommand(): Command {
     });
 }
 
+function migrateCommand(): Command {
+  const migrate = new Command('migrate').description('Move a mirror on to what this release needs');
+  migrate.addCommand(
+    addTableOptions(
+      new Command('open-index').description(
+        "Give every open case in a first-release mirror its district key for the open-cases index by district, then count both indexes (README: 'Migrating to the sharded index')",
+      ),
+      'mirror',
+    )
+      .option('-c, --config <file>', 'config whose districts to count (default: the shipped config)')
+      .option('--json', 'print JSON')
+      .action(async (options: import('./migrate-command.ts').MigrateOptions) => {
+        const { migrateOpenIndexCommand } = await import('./migrate-command.ts');
+        await migrateOpenIndexCommand(options);
+      }),
+  );
+  return migrate;
+}
+
 function digestCommand(): Command {
   return new Command('digest')
     .description(
@@ -429,6 +448,7 @@ export function buildProgram(version: string): Command {
     statusCommand(),
     digestCommand(),
     subscribersCommand(),
+    migrateCommand(),
   ]) {
     program.addCommand(command);
   }

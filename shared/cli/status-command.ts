@@ -7,6 +7,7 @@ import { MIRROR_TABLE } from '../adapters/tables.ts';
 import { type QueueStatus, queueStatus, STATUS_COLUMNS } from '../app/status.ts';
 import { type CompiledConfig, ConfigError } from '../config/compile.ts';
 import { loadConfig, parseConfig } from '../config/load.ts';
+import { configTextOf } from '../config/stored.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { fetchInForce } from './config-push.ts';
 import { callService } from './errors.ts';
@@ -31,7 +32,7 @@ async function limitsFor(options: StatusOptions): Promise<{ config: CompiledConf
     if (inForce) {
       try {
         return {
-          config: parseConfig(inForce.value, inForce.name),
+          config: parseConfig(configTextOf(inForce.value), inForce.name),
           source: `${inForce.name} (version ${inForce.version})`,
         };
       } catch (error) {

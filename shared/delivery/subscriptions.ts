@@ -90,6 +90,10 @@ export const deploymentSchema = z
     adminConfig: z.string().min(1, 'must name a file').optional(),
     /** Minutes between scans. */
     scheduleMinutes: z.number().int().min(1).max(60).default(5),
+    /** Only while a mirror from the first release migrates to the sharded open-cases index (README:
+     * "Migrating to the sharded index"): `legacy` adds the sharded index and keeps reading the old
+     * one; `migrating` reads the sharded one, the old one still there; absent, only the sharded. */
+    openCasesIndex: z.enum(['legacy', 'migrating']).optional(),
     /** London time of the morning run that judges referral rates and shares (HH:MM). */
     signalsAt: z
       .string()

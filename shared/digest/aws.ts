@@ -60,7 +60,9 @@ export function awsDigestDeps(
   const quiet = feedQuietAfterMs(env);
   return {
     config: () => configSource.current(),
-    source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env)),
+    source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env), {
+      legacy: optionalEnv('OPEN_CASES_INDEX', env) === 'legacy',
+    }),
     ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
     feed: { lastIngestAt: () => lastIngest(doc, stateTable) },
     store: new DynamoDigestStore(doc, stateTable),

@@ -17,7 +17,7 @@ import { type DigestResult, runDigest } from './run-digest.ts';
 export interface DigestDeps {
   config(): Promise<ConfigInForce>;
   source: OpenCaseSource;
-  ledger: Pick<LedgerStore, 'load'>;
+  ledger: Pick<LedgerStore, 'loadGroups' | 'loadCaseShards'>;
   feed: FeedHealth;
   store: DigestStore;
   publisher: Publisher;

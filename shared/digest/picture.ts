@@ -10,7 +10,8 @@ import { type Evaluation, evaluateCase, type LevelOrNone } from '../domain/engin
 import { LEVELS, type Level, rankOf } from '../domain/levels.ts';
 import { type AlertLine, alertLine } from '../domain/notify.ts';
 import { ackId } from '../scan/ledger-keys.ts';
-import type { CaseEntry, GroupAck, LedgerSnapshot } from '../scan/ports.ts';
+import type { CaseEntry, GroupAck } from '../scan/ports.ts';
+import type { LedgerSnapshot } from '../scan/whole.ts';
 import type { DistrictSnapshot } from './ports.ts';
 
 const DAY_MS = 86_400_000;

@@ -5,6 +5,7 @@
 import { MemoryLedger } from '../adapters/memory-ledger.ts';
 import { MemoryAuditLog } from '../adapters/memory-sinks.ts';
 import { toMirrorItem } from '../adapters/mirror-item.ts';
+import { memoryOpenCases } from '../adapters/mirror-reader.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import { caseFields } from '../domain/case.ts';
 import { generateQueue } from '../generate/queue.ts';
@@ -60,11 +61,7 @@ export async function syntheticDigests(
     }),
   ].map(caseFields);
   const items: Record<string, unknown>[] = records.map((r) => ({ ...toMirrorItem(r, nowMs) }));
-  const source: OpenCaseSource = {
-    async *pages() {
-      yield items;
-    },
-  };
+  const source = memoryOpenCases(items);
   const ledger = new MemoryLedger();
   let sequence = 0;
   const scan = await runScan({
@@ -97,7 +94,7 @@ export async function storedDigests(
   nowMs: number,
   deps: {
     source: OpenCaseSource;
-    ledger: Pick<LedgerStore, 'load'>;
+    ledger: Pick<LedgerStore, 'loadGroups' | 'loadCaseShards'>;
     feed: FeedHealth;
     store: Pick<DigestStore, 'history'>;
     groups: readonly DigestGroup[];

@@ -10,8 +10,9 @@ import type { CompiledConfig } from '../config/compile.ts';
 import { LEVELS } from '../domain/levels.ts';
 import type { AuditEntry, AuditLog, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
 import { groupId } from '../scan/ports.ts';
-import { type ReadStats, readOpenCases } from '../scan/read-cases.ts';
+import type { ReadStats } from '../scan/read-cases.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from '../scan/retry.ts';
+import { loadLedger, readAllOpenCases } from '../scan/whole.ts';
 import { trendFor, withSnapshot } from './history.ts';
 import {
   type AlertCount,
@@ -37,7 +38,7 @@ export interface GatherInput {
   /** The London date the digests are for. */
   day: string;
   source: OpenCaseSource;
-  ledger: Pick<LedgerStore, 'load'>;
+  ledger: Pick<LedgerStore, 'loadGroups' | 'loadCaseShards'>;
   feed: FeedHealth;
   history: DigestHistory;
   groups: readonly DigestGroup[];
@@ -80,13 +81,13 @@ const inputCall = <T>(input: DigestInputError['input'], call: () => Promise<T>):
 export async function gatherDigests(input: GatherInput): Promise<Gathered> {
   const { config, nowMs } = input;
   const book = new PictureBook(config, nowMs);
-  const reading = readOpenCases(input.source, config, nowMs, {
-    evaluated: (e) => book.add(e),
+  const reading = readAllOpenCases(input.source, config, nowMs, {
+    add: (e) => book.add(e),
     held: () => {},
   });
   const [read, ledger, lastIngestAt] = await Promise.all([
     reading,
-    inputCall('ledger', () => input.ledger.load()),
+    inputCall('ledger', () => loadLedger(input.ledger, config)),
     inputCall('feed', () => input.feed.lastIngestAt()),
   ]);
   if (!read.complete) {
@@ -179,7 +180,7 @@ export interface DigestInput {
   nowMs: number;
   runId: string;
   source: OpenCaseSource;
-  ledger: Pick<LedgerStore, 'load'>;
+  ledger: Pick<LedgerStore, 'loadGroups' | 'loadCaseShards'>;
   feed: FeedHealth;
   store: DigestStore;
   publisher: Publisher;

@@ -53,7 +53,9 @@ export function awsScanDeps(
   const ackLinksTable = optionalEnv('ACK_LINKS_TABLE', env);
   return {
     config: () => configSource.current(),
-    source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env)),
+    source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env), {
+      legacy: optionalEnv('OPEN_CASES_INDEX', env) === 'legacy',
+    }),
     ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
     publisher: new SnsPublisher(clients.sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),

@@ -1,6 +1,7 @@
-// Stage 2 of a run: decide, against the ledger, what each audience at each place should hear. Each
-// evaluated case joins its audiences' groups (one per audience and place); a case new to a level
-// (or in a new stage) is news, the rest are still waiting. A group is due when it has news, when a
+// Stage 2 of a run: decide, against the ledger, what each audience at each place should hear. The
+// open cases come shard by shard, each with its own ledger records; each evaluated case joins its
+// audiences' groups (one per audience and place); a case new to a level (or in a new stage) is
+// news, the rest are still waiting. A group is due when it has news, when a
 // level's reminder interval has passed for cases nobody acknowledged (outside its quiet hours), or
 // when resolved lines have waited long enough on their own. Only what a message needs is kept:
 // counts, the oldest lines of each level, and the ledger changes to record if it is sent.
@@ -10,8 +11,16 @@ import { isQuiet } from '../config/policy.ts';
 import { audienceLevels, type Evaluation } from '../domain/engine.ts';
 import { LEVELS, LEVELS_HIGHEST_FIRST, type Level, rankOf } from '../domain/levels.ts';
 import { type AlertLine, alertLine, oldestLineFirst } from '../domain/notify.ts';
-import { ackId, caseShardId, groupStateId, ledgerShardOf } from './ledger-keys.ts';
-import type { CaseEntry, GroupAck, GroupState, LedgerSnapshot } from './ports.ts';
+import { ledgerShardOf } from '../domain/shards.ts';
+import { ackId, caseShardId, groupStateId } from './ledger-keys.ts';
+import type {
+  CaseEntry,
+  CaseShard,
+  CaseShardsSnapshot,
+  GroupAck,
+  GroupState,
+  GroupsSnapshot,
+} from './ports.ts';
 
 /** Why a group hears from us this run, most urgent first: the order the SMS budget serves them.
  * A new warning waits out its audience's quiet hours, as reminders do. */
@@ -66,6 +75,10 @@ export interface GroupPlan {
   resolvedCount: number;
   /** The levels the resolved cases were last notified at. */
   resolvedLevels: Set<Level>;
+  /** What the group learnt of as news this run, and what left it, by case: a case moving
+   * district appears in both (for an audience whose place spans both districts) and is neither. */
+  news: Map<string, { level: Level; episode: string; line: AlertLine; district: string; shard: number }>;
+  left: Map<string, { entry: CaseEntry; district: string; shard: number }>;
   changes: Map<string, ShardChange>;
   districts: Set<string>;
   localAuthorities: Set<string>;
@@ -88,17 +101,29 @@ const keep = (lines: AlertLine[], line: AlertLine) => {
 
 export class GroupBook {
   private readonly plans = new Map<string, GroupPlan>();
-  /** Ledger entries whose case was seen (alerting or held) this run, per shard. */
-  private readonly seen = new Map<string, Set<string>>();
+  /** The stored case records a change will be written over (kept only for shards that change). */
+  private readonly stored = new Map<string, CaseShard>();
 
   constructor(
     private readonly config: CompiledConfig,
-    private readonly ledger: LedgerSnapshot,
+    private readonly ledger: GroupsSnapshot,
     private readonly nowMs: number,
     private readonly runId: string,
   ) {}
 
-  private plan(audience: string, place: string): GroupPlan {
+  /** The stored record a change to this case shard is written over (undefined: none yet). */
+  storedShard(id: string): CaseShard | undefined {
+    return this.stored.get(id);
+  }
+
+  /** One shard of the open cases, with its ledger records: decided as its cases stream past, then
+   * forgotten but for what its groups need. */
+  shard(records: CaseShardsSnapshot): ShardDecider {
+    return new ShardDecider(this, records, this.config, this.nowMs);
+  }
+
+  /** The group of an audience at a place, started when first met. */
+  planFor(audience: string, place: string): GroupPlan {
     const key = `${audience}@${place}`;
     let plan = this.plans.get(key);
     if (!plan) {
@@ -119,6 +144,8 @@ export class GroupBook {
         resolved: [],
         resolvedCount: 0,
         resolvedLevels: new Set(),
+        news: new Map(),
+        left: new Map(),
         changes: new Map(),
         districts: new Set(),
         localAuthorities: new Set(),
@@ -134,16 +161,12 @@ export class GroupBook {
     return plan;
   }
 
-  private markSeen(shardId: string, caseRef: string) {
-    let refs = this.seen.get(shardId);
-    if (!refs) {
-      refs = new Set();
-      this.seen.set(shardId, refs);
-    }
-    refs.add(caseRef);
+  /** Keeps the stored record a change will be written over. */
+  remember(id: string, record: CaseShard | undefined): void {
+    if (record && !this.stored.has(id)) this.stored.set(id, record);
   }
 
-  private change(plan: GroupPlan, district: string, shard: number, caseRef: string, entry: CaseEntry | null) {
+  change(plan: GroupPlan, district: string, shard: number, caseRef: string, entry: CaseEntry | null): void {
     const id = caseShardId(plan.audience, district, shard);
     let change = plan.changes.get(id);
     if (!change) {
@@ -153,80 +176,47 @@ export class GroupBook {
     change.entries.set(caseRef, entry);
   }
 
-  /** An open case, evaluated: it joins the group of each audience it reaches. */
-  add(evaluation: Evaluation): void {
-    if (evaluation.level === 'none') return;
-    const { record } = evaluation;
-    const shard = ledgerShardOf(record.caseRef);
-    let line: AlertLine | undefined;
-    for (const [audience, level] of audienceLevels(evaluation, this.config)) {
-      const plan = this.plan(audience, this.config.placeOf(audience, record.district));
-      const shardId = caseShardId(audience, record.district, shard);
-      this.markSeen(shardId, record.caseRef);
-      const entry = this.ledger.shards.get(shardId)?.cases.get(record.caseRef);
-      const isNew =
-        entry === undefined || entry.episode !== record.stageEnteredAt || rankOf(level) > rankOf(entry.level);
-      line ??= alertLine(evaluation);
-      const section = plan.sections[level];
-      section.count += 1;
-      if (isNew) {
-        section.newCount += 1;
-        keep(section.newLines, line);
-        this.change(plan, record.district, shard, record.caseRef, {
-          level,
-          episode: record.stageEnteredAt,
-          notifiedAt: this.nowMs,
-        });
-      } else {
-        keep(section.oldLines, line);
-        // A lower level than notified (a re-grade): remember it, so a rise again is news.
-        if (level !== entry.level)
-          this.change(plan, record.district, shard, record.caseRef, { ...entry, level });
-        const ack = plan.ack;
-        if (ack && (ack.until[level] ?? 0) > this.nowMs && entry.notifiedAt <= ack.asOf)
-          plan.acknowledged += 1;
-        else {
-          plan.unacked[level] += 1;
-          plan.latestNotified[level] = Math.max(plan.latestNotified[level] ?? 0, entry.notifiedAt);
-        }
-      }
-      plan.districts.add(record.district);
-      plan.localAuthorities.add(this.config.localAuthorityOf(record.district));
-      plan.categories.add(record.category);
-      plan.oldestAgeMs = Math.max(plan.oldestAgeMs, evaluation.ageMs);
+  /** Counts a case still waiting for a group: covered by an acknowledgement, or due reminders. */
+  waiting(plan: GroupPlan, level: Level, entry: CaseEntry): void {
+    const ack = plan.ack;
+    if (ack && (ack.until[level] ?? 0) > this.nowMs && entry.notifiedAt <= ack.asOf) plan.acknowledged += 1;
+    else {
+      plan.unacked[level] += 1;
+      plan.latestNotified[level] = Math.max(plan.latestNotified[level] ?? 0, entry.notifiedAt);
     }
   }
 
-  /** A case that could not be read or evaluated: what the ledger holds for it stays as it is. */
-  hold(caseRef: string): void {
-    for (const [shardId, shard] of this.ledger.shards) {
-      if (shard.cases.has(caseRef)) this.markSeen(shardId, caseRef);
-    }
-  }
-
-  /** Finds what no longer waits (only after a complete read: an unseen case may simply not have
-   * been read) and decides which groups are due. */
-  finish(readComplete: boolean): GroupPlan[] {
-    if (readComplete) {
-      const known = this.config.vocabulary.districts;
-      for (const [shardId, shard] of this.ledger.shards) {
-        // An audience or district the config no longer has: its entries are left to expire.
-        if (!this.config.file.audiences[shard.audience] || !known.has(shard.district)) continue;
-        const seen = this.seen.get(shardId);
-        for (const [caseRef, entry] of shard.cases) {
-          if (seen?.has(caseRef)) continue;
-          const plan = this.plan(shard.audience, this.config.placeOf(shard.audience, shard.district));
-          plan.resolvedCount += 1;
-          plan.resolvedLevels.add(entry.level);
-          if (plan.resolved.length < LINES_PER_LEVEL) plan.resolved.push(caseRef);
-          plan.districts.add(shard.district);
-          plan.localAuthorities.add(this.config.localAuthorityOf(shard.district));
-          this.change(plan, shard.district, shard.shard, caseRef, null);
-        }
-      }
-    }
+  /** After every shard: a case that left one shard of a group and came as news in another (it moved
+   * district within the group's place) is neither news nor resolved; what truly left gets its
+   * resolved line; then which groups are due. */
+  finish(): GroupPlan[] {
     const plans = [...this.plans.values()];
     for (const plan of plans) {
+      for (const [caseRef, gone] of plan.left) {
+        this.change(plan, gone.district, gone.shard, caseRef, null);
+        const news = plan.news.get(caseRef);
+        if (news) {
+          const still = news.episode === gone.entry.episode && rankOf(news.level) <= rankOf(gone.entry.level);
+          if (still) {
+            const section = plan.sections[news.level];
+            section.newCount -= 1;
+            const at = section.newLines.indexOf(news.line);
+            if (at >= 0) section.newLines.splice(at, 1);
+            keep(section.oldLines, news.line);
+            const entry = { level: news.level, episode: news.episode, notifiedAt: gone.entry.notifiedAt };
+            this.change(plan, news.district, news.shard, caseRef, entry);
+            this.waiting(plan, news.level, entry);
+          }
+          continue;
+        }
+        plan.resolvedCount += 1;
+        plan.resolvedLevels.add(gone.entry.level);
+        if (plan.resolved.length < LINES_PER_LEVEL) plan.resolved.push(caseRef);
+        plan.districts.add(gone.district);
+        plan.localAuthorities.add(this.config.localAuthorityOf(gone.district));
+      }
+      plan.left.clear();
+      plan.news.clear();
       plan.resolved.sort();
       for (const level of LEVELS) {
         const s = plan.sections[level];
@@ -259,6 +249,103 @@ export class GroupBook {
     const lastMessage = plan.state?.lastMessageAt ?? 0;
     if (plan.resolvedCount > 0 && this.nowMs - lastMessage >= RESOLVED_ALONE_AFTER_MS) return 'resolved-only';
     return undefined;
+  }
+}
+
+/** One shard of a run: its cases join their groups as they stream past, against the shard's own
+ * ledger records; at the end, what the records hold and the shard no longer does has left. */
+export class ShardDecider {
+  /** Ledger entries whose case was seen (alerting or held) in this shard, per record. */
+  private readonly seen = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly book: GroupBook,
+    private readonly records: CaseShardsSnapshot,
+    private readonly config: CompiledConfig,
+    private readonly nowMs: number,
+  ) {}
+
+  private markSeen(shardId: string, caseRef: string) {
+    let refs = this.seen.get(shardId);
+    if (!refs) {
+      refs = new Set();
+      this.seen.set(shardId, refs);
+    }
+    refs.add(caseRef);
+  }
+
+  /** An open case, evaluated: it joins the group of each audience it reaches. */
+  add(evaluation: Evaluation): void {
+    if (evaluation.level === 'none') return;
+    const { record } = evaluation;
+    const shard = ledgerShardOf(record.caseRef);
+    let line: AlertLine | undefined;
+    for (const [audience, level] of audienceLevels(evaluation, this.config)) {
+      const plan = this.book.planFor(audience, this.config.placeOf(audience, record.district));
+      const shardId = caseShardId(audience, record.district, shard);
+      this.markSeen(shardId, record.caseRef);
+      const stored = this.records.shards.get(shardId);
+      const entry = stored?.cases.get(record.caseRef);
+      const isNew =
+        entry === undefined || entry.episode !== record.stageEnteredAt || rankOf(level) > rankOf(entry.level);
+      line ??= alertLine(evaluation);
+      const section = plan.sections[level];
+      section.count += 1;
+      if (isNew) {
+        section.newCount += 1;
+        keep(section.newLines, line);
+        plan.news.set(record.caseRef, {
+          level,
+          episode: record.stageEnteredAt,
+          line,
+          district: record.district,
+          shard,
+        });
+        this.book.remember(shardId, stored);
+        this.book.change(plan, record.district, shard, record.caseRef, {
+          level,
+          episode: record.stageEnteredAt,
+          notifiedAt: this.nowMs,
+        });
+      } else {
+        keep(section.oldLines, line);
+        // A lower level than notified (a re-grade): remember it, so a rise again is news.
+        if (level !== entry.level) {
+          this.book.remember(shardId, stored);
+          this.book.change(plan, record.district, shard, record.caseRef, { ...entry, level });
+        }
+        this.book.waiting(plan, level, entry);
+      }
+      plan.districts.add(record.district);
+      plan.localAuthorities.add(this.config.localAuthorityOf(record.district));
+      plan.categories.add(record.category);
+      plan.oldestAgeMs = Math.max(plan.oldestAgeMs, evaluation.ageMs);
+    }
+  }
+
+  /** A case that could not be read or evaluated: what the ledger holds for it stays as it is. */
+  held(caseRef: string): void {
+    for (const [shardId, shard] of this.records.shards) {
+      if (shard.cases.has(caseRef)) this.markSeen(shardId, caseRef);
+    }
+  }
+
+  /** The shard has been read: (only if to the end, as an unseen case may simply not have been
+   * read) what its records hold that it no longer does has left its group. */
+  end(readComplete: boolean): void {
+    if (!readComplete) return;
+    const known = this.config.vocabulary.districts;
+    for (const [shardId, shard] of this.records.shards) {
+      // An audience or district the config no longer has: its entries are left to expire.
+      if (!this.config.file.audiences[shard.audience] || !known.has(shard.district)) continue;
+      const seen = this.seen.get(shardId);
+      for (const [caseRef, entry] of shard.cases) {
+        if (seen?.has(caseRef)) continue;
+        const plan = this.book.planFor(shard.audience, this.config.placeOf(shard.audience, shard.district));
+        plan.left.set(caseRef, { entry, district: shard.district, shard: shard.shard });
+        this.book.remember(shardId, shard);
+      }
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import { logger, metrics } from '../lambda/observability.ts';
 import type { AckLinks, AuditEntry, AuditLog, LedgerStore, OpenCaseSource, Publisher } from './ports.ts';
 import { OpsReporter, reportsFor } from './report.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from './retry.ts';
-import { runScan, type ScanResult } from './run-scan.ts';
+import { runScan, type ScanResult, WHOLE_LEDGER_MAX_ENTRIES } from './run-scan.ts';
 import { summariseRun } from './summary.ts';
 
 export interface ScanDeps {
@@ -137,6 +137,8 @@ export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = 
   const retry = options.retry ?? DEFAULT_RETRY;
   const reporter = new OpsReporter(deps.ops, deps.state);
   const audits: PendingAudits = { nonePending: false, held: [] };
+  // A cold container reads the ledger district by district; once a run has seen it small, in one pass.
+  let wholeLedger = false;
   return async (_event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<ScanResult> => {
     const started = performance.now();
     const nowMs = clock();
@@ -158,7 +160,9 @@ export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = 
       audit: deps.audit,
       ...(deps.links ? { links: deps.links } : {}),
       retry,
+      wholeLedger,
     });
+    wholeLedger = result.ledgerEntries <= WHOLE_LEDGER_MAX_ENTRIES;
     const pendingAudits = await settleAudits(deps, retry, result.unaudited, audits);
     publishRunMetrics(result, performance.now() - started);
     logger.info('scan run', { ...summariseRun(result), pendingAudits, configSource: inForce.source });

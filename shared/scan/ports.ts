@@ -5,10 +5,13 @@
 import type { MessageKind } from '../delivery/subscriptions.ts';
 import type { Level } from '../domain/levels.ts';
 import type { AlertLine } from '../domain/notify.ts';
+import type { ShardRef } from '../domain/shards.ts';
 
-/** Pages of raw items from the open-cases index (validated by the scan, not trusted). */
+/** The open cases, shard by shard: pages of raw items (validated by the scan, not trusted). */
 export interface OpenCaseSource {
-  pages(): AsyncIterable<readonly Record<string, unknown>[]>;
+  /** The shards to read for a config's districts (a source that is not sharded gives ALL_SHARDS). */
+  shards(districts: readonly string[]): readonly ShardRef[];
+  pages(shard: ShardRef): AsyncIterable<readonly Record<string, unknown>[]>;
 }
 
 /** What the ledger remembers of one case notified to one audience. */
@@ -66,18 +69,27 @@ export interface GroupAck {
   at: number;
 }
 
-export interface LedgerSnapshot {
+/** What a run knows of its groups before it reads any case: their states and acknowledgements. */
+export interface GroupsSnapshot {
   groups: Map<string, GroupState>;
-  shards: Map<string, CaseShard>;
   acks: Map<string, GroupAck>;
-  /** Items that could not be read (left alone; reported). */
+  /** Records that could not be read (left alone; reported). */
+  unreadable: number;
+}
+
+/** The case records of one shard (all audiences), as the run reads them beside the shard's cases. */
+export interface CaseShardsSnapshot {
+  shards: Map<string, CaseShard>;
   unreadable: number;
 }
 
 export type GroupKey = Pick<GroupState, 'audience' | 'place'>;
 
 export interface LedgerStore {
-  load(): Promise<LedgerSnapshot>;
+  /** The state and acknowledgement of each of these groups that has one. */
+  loadGroups(keys: readonly GroupKey[]): Promise<GroupsSnapshot>;
+  /** The case records of a shard for these audiences (ALL_SHARDS: every case record). */
+  loadCaseShards(shard: ShardRef, audiences: readonly string[]): Promise<CaseShardsSnapshot>;
   /** Claims a group for this run: succeeds only if it is still at `expectedVersion` (or absent,
    * when undefined). Returns the new version, or undefined if another run got there first. */
   claimGroup(key: GroupKey, expectedVersion: number | undefined, claim: Claim): Promise<number | undefined>;

@@ -1,4 +1,4 @@
-// Stage 1 of a run: stream the open cases and evaluate each one on its own. An item that cannot be
+// Stage 1 of a run: stream a shard's open cases and evaluate each one on its own. An item that cannot be
 // read, or a case the engine cannot evaluate, is counted and held (its alerts are neither sent nor
 // resolved this run) and never stops its neighbours; a read that fails part-way says so, so that
 // nothing unseen is taken for resolved.
@@ -6,7 +6,6 @@
 import type { CompiledConfig } from '../config/compile.ts';
 import { checkCaseView } from '../domain/case.ts';
 import { type Evaluation, evaluateCase, type LevelOrNone } from '../domain/engine.ts';
-import type { OpenCaseSource } from './ports.ts';
 
 export interface CaseProblem {
   /** Present when the item has a well-formed reference. */
@@ -36,39 +35,66 @@ export interface ReadStats {
   complete: boolean;
   /** Why the read stopped early (the error's name, never its message). */
   readError?: string;
+  /** The error itself, for a caller that reports it rather than carrying on (never logged). */
+  readFailure?: unknown;
 }
 
 export interface CaseSink {
   /** An open case, evaluated. */
-  evaluated(evaluation: Evaluation): void;
+  add(evaluation: Evaluation): void;
   /** A case whose alerts must be left as they are this run (unreadable or unevaluable). */
   held(caseRef: string): void;
 }
 
 const MAX_LISTED_PROBLEMS = 200;
 
+export const emptyReadStats = (): ReadStats => ({
+  read: 0,
+  open: 0,
+  levels: { none: 0, warning: 0, breach: 0, escalation: 0 },
+  openByCategoryAndRisk: {},
+  oldestAgeMsByCategory: {},
+  invalid: { total: 0, listed: [] },
+  failed: { total: 0, listed: [] },
+  complete: true,
+});
+
+/** Adds one shard's figures to a run's (complete only if every shard was read to the end). */
+export function addReadStats(into: ReadStats, shard: ReadStats): void {
+  into.read += shard.read;
+  into.open += shard.open;
+  for (const level of Object.keys(into.levels) as Array<keyof ReadStats['levels']>) {
+    into.levels[level] += shard.levels[level];
+  }
+  for (const [bucket, n] of Object.entries(shard.openByCategoryAndRisk)) {
+    into.openByCategoryAndRisk[bucket] = (into.openByCategoryAndRisk[bucket] ?? 0) + n;
+  }
+  for (const [category, ms] of Object.entries(shard.oldestAgeMsByCategory)) {
+    into.oldestAgeMsByCategory[category] = Math.max(into.oldestAgeMsByCategory[category] ?? 0, ms);
+  }
+  for (const key of ['invalid', 'failed'] as const) {
+    into[key].total += shard[key].total;
+    into[key].listed.push(...shard[key].listed.slice(0, MAX_LISTED_PROBLEMS - into[key].listed.length));
+  }
+  into.complete &&= shard.complete;
+  if (shard.readError) into.readError ??= shard.readError;
+  if (shard.readFailure !== undefined) into.readFailure ??= shard.readFailure;
+}
+
+/** Reads one shard's pages (or a source's only part), each case on its own. */
 export async function readOpenCases(
-  source: OpenCaseSource,
+  pages: AsyncIterable<readonly Record<string, unknown>[]>,
   config: CompiledConfig,
   nowMs: number,
   sink: CaseSink,
 ): Promise<ReadStats> {
-  const stats: ReadStats = {
-    read: 0,
-    open: 0,
-    levels: { none: 0, warning: 0, breach: 0, escalation: 0 },
-    openByCategoryAndRisk: {},
-    oldestAgeMsByCategory: {},
-    invalid: { total: 0, listed: [] },
-    failed: { total: 0, listed: [] },
-    complete: false,
-  };
+  const stats = { ...emptyReadStats(), complete: false };
   const note = (problems: Problems, problem: CaseProblem) => {
     problems.total += 1;
     if (problems.listed.length < MAX_LISTED_PROBLEMS) problems.listed.push(problem);
   };
   try {
-    for await (const page of source.pages()) {
+    for await (const page of pages) {
       for (const item of page) {
         stats.read += 1;
         const rawRef = typeof item.caseRef === 'string' ? item.caseRef : undefined;
@@ -102,12 +128,13 @@ export async function readOpenCases(
           stats.oldestAgeMsByCategory[record.category] ?? 0,
           evaluation.ageMs,
         );
-        sink.evaluated(evaluation);
+        sink.add(evaluation);
       }
     }
     stats.complete = true;
   } catch (error) {
     stats.readError = error instanceof Error ? error.name : 'read failed';
+    stats.readFailure = error;
   }
   return stats;
 }

@@ -15,6 +15,7 @@ import pLimit from 'p-limit';
 import type { CompiledConfig } from '../config/compile.ts';
 import { LEVELS, type Level } from '../domain/levels.ts';
 import { type GroupMessage, listedRefs } from '../domain/notify.ts';
+import { ALL_SHARDS, type ShardRef } from '../domain/shards.ts';
 import { allocateSms } from './budget.ts';
 import { ackLinkRequest, groupMessage, levelsIn, outgoing } from './compose.ts';
 import { GroupBook, type GroupPlan, type Trigger, triggerLevel } from './decide.ts';
@@ -24,6 +25,8 @@ import type {
   AuditEntry,
   AuditLog,
   CaseShard,
+  CaseShardsSnapshot,
+  GroupKey,
   GroupState,
   LedgerStore,
   OpenCaseSource,
@@ -31,7 +34,7 @@ import type {
   Publisher,
 } from './ports.ts';
 import { groupId } from './ports.ts';
-import { type Problems, type ReadStats, readOpenCases } from './read-cases.ts';
+import { addReadStats, emptyReadStats, type Problems, type ReadStats, readOpenCases } from './read-cases.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from './retry.ts';
 
 export interface ScanInput {
@@ -48,12 +51,19 @@ export interface ScanInput {
   leaseMs?: number;
   /** How long ledger records live after their last write (TTL; default 30 days). */
   ledgerTtlMs?: number;
-  /** Concurrent ledger writes (default 16) and publishes (default 8). */
+  /** Concurrent ledger writes (default 16), publishes (default 8) and shards read (default 8). */
   concurrency?: number;
   publishConcurrency?: number;
+  shardConcurrency?: number;
   /** Retries of audit and ledger writes that fail for a passing reason. */
   retry?: RetryPolicy;
+  /** Read the ledger's case records in one pass rather than district by district: cheaper for a
+   * small ledger (the handler decides from the last run's size); memory then follows the ledger. */
+  wholeLedger?: boolean;
 }
+
+/** Up to this many ledger entries, the next run reads the ledger in one pass. */
+export const WHOLE_LEDGER_MAX_ENTRIES = 20_000;
 
 export interface SentMessage {
   kind: OutgoingMessage['kind'];
@@ -114,6 +124,8 @@ export interface ScanResult {
   unaudited: AuditEntry[];
   /** Working-day deadlines this run worked out past the bank-holiday list (weekends only there). */
   calendarUncovered: number;
+  /** Ledger entries (case, audience) this run read. */
+  ledgerEntries: number;
 }
 
 interface Claimed {
@@ -135,15 +147,52 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   const publishLimit = pLimit(input.publishConcurrency ?? 8);
   const retry = input.retry ?? DEFAULT_RETRY;
 
-  // Read and decide: the ledger first, then each case as the index streams past.
-  const snapshot = await ledger.load();
+  // Read and decide: the groups' states first, then shard by shard (a few at once), each shard's
+  // ledger records beside its cases as they stream past. Memory follows the shards in flight and
+  // what the groups need, not the queue.
+  const snapshot = await ledger.loadGroups(groupKeysOf(config));
   const uncoveredBefore = config.calendar.uncoveredAnswers;
   const book = new GroupBook(config, snapshot, nowMs, runId);
-  const stats = await readOpenCases(input.source, config, nowMs, {
-    evaluated: (e) => book.add(e),
-    held: (caseRef) => book.hold(caseRef),
-  });
-  const plans = book.finish(stats.complete);
+  const audiences = Object.keys(config.file.audiences);
+  const stats = emptyReadStats();
+  let ledgerEntries = 0;
+  const counted = (records: CaseShardsSnapshot) => {
+    for (const record of records.shards.values()) ledgerEntries += record.cases.size;
+    return records;
+  };
+  // A small ledger is read in one pass and handed out by district; a large one district by district.
+  const whole = input.wholeLedger ? counted(await ledger.loadCaseShards(ALL_SHARDS, audiences)) : undefined;
+  const recordsOf = async (shard: ShardRef): Promise<CaseShardsSnapshot> => {
+    if (!whole || !('district' in shard)) {
+      return whole ?? counted(await withRetry(() => ledger.loadCaseShards(shard, audiences), retry));
+    }
+    const part = new Map([...whole.shards].filter(([, record]) => record.district === shard.district));
+    return { shards: part, unreadable: 0 };
+  };
+  const shardLimit = pLimit(input.shardConcurrency ?? 8);
+  await Promise.all(
+    input.source.shards([...config.vocabulary.districts]).map((shard) =>
+      shardLimit(async () => {
+        let records: CaseShardsSnapshot;
+        try {
+          records = await recordsOf(shard);
+        } catch (error) {
+          // Without its ledger records a shard cannot tell news from reminders: left for the next run.
+          addReadStats(stats, {
+            ...emptyReadStats(),
+            complete: false,
+            readError: `ledger:${errorName(error)}`,
+          });
+          return;
+        }
+        const decider = book.shard(records);
+        const read = await readOpenCases(input.source.pages(shard), config, nowMs, decider);
+        decider.end(read.complete);
+        addReadStats(stats, read);
+      }),
+    ),
+  );
+  const plans = book.finish();
 
   const result: ScanResult = {
     runId,
@@ -167,6 +216,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     failures: [],
     unaudited: [],
     calendarUncovered: config.calendar.uncoveredAnswers - uncoveredBefore,
+    ledgerEntries,
   };
   if (!stats.complete) {
     result.failures.push({
@@ -372,7 +422,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     const group = groupId(c.plan.audience, c.plan.place);
     let recorded = true;
     for (const [id, change] of c.plan.changes) {
-      const stored = snapshot.shards.get(id);
+      const stored = book.storedShard(id);
       const next: CaseShard = {
         id: caseShardId(change.audience, change.district, change.shard),
         audience: change.audience,
@@ -458,6 +508,14 @@ function possiblySent(
     resolvedCaseRefs: claim.disclosing.resolved,
     reason: `possibly sent: run ${claim.runId} stopped after claiming this message, before confirming it went out`,
   };
+}
+
+/** Every group the config can alert: each audience at each place of its scope. */
+export function groupKeysOf(config: CompiledConfig): GroupKey[] {
+  const districts = Object.keys(config.file.districts);
+  return Object.keys(config.file.audiences).flatMap((audience) =>
+    [...new Set(districts.map((d) => config.placeOf(audience, d)))].map((place) => ({ audience, place })),
+  );
 }
 
 /** The districts and local authorities an audience at a place covers. */

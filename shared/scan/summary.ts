@@ -23,5 +23,6 @@ export function summariseRun(result: ScanResult) {
     failures: result.failures.length,
     unaudited: result.unaudited.length,
     calendarUncovered: result.calendarUncovered,
+    ledgerEntries: result.ledgerEntries,
   };
 }

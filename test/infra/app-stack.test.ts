@@ -130,7 +130,7 @@ describe('app stack', () => {
 
     it('has exactly the grants it needs, and nothing else', () => {
       expect(scanGrants).toEqual({
-        'mirror/index/open-cases': ['dynamodb:Query'],
+        'mirror/index/open-shards': ['dynamodb:Query'],
         ledger: [...READ_WRITE, 'dynamodb:Scan'].sort(),
         audit: WRITE,
         state: READ_WRITE,
@@ -144,8 +144,8 @@ describe('app stack', () => {
       });
     });
 
-    it('can Query the open-cases index but can neither read nor write the mirror table itself', () => {
-      expect(scanGrants['mirror/index/open-cases']).toEqual(['dynamodb:Query']);
+    it('can Query the open-shards index but can neither read nor write the mirror table itself', () => {
+      expect(scanGrants['mirror/index/open-shards']).toEqual(['dynamodb:Query']);
       expect(scanGrants.mirror).toBeUndefined();
     });
 

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MIRROR_TABLE, OPEN_INDEX_NAME, TABLES } from '#shared/adapters/tables.ts';
+import { MIRROR_TABLE, OPEN_SHARDS_INDEX_NAME, TABLES } from '#shared/adapters/tables.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import { filterPolicyFor } from '#shared/delivery/subscriptions.ts';
 import { DEPLOYMENT, logicalId, PRODUCTION, type Synthesized, synthesize } from './support.ts';
@@ -76,15 +76,15 @@ describe('data stack', () => {
       }
     });
 
-    it('indexes only open cases, keyed and projected as the shared definition says', () => {
+    it('indexes only open cases, by district shard, keyed and projected as the shared definition says', () => {
       const [index] = MIRROR_TABLE.indexes;
       if (!index) throw new Error('the mirror definition has no index');
-      expect(index.indexName).toBe(OPEN_INDEX_NAME);
+      expect(index.indexName).toBe(OPEN_SHARDS_INDEX_NAME);
       dev.dataTemplate.hasResourceProperties('AWS::DynamoDB::Table', {
         TableName: 'queuewatch-test-mirror',
         GlobalSecondaryIndexes: [
           {
-            IndexName: OPEN_INDEX_NAME,
+            IndexName: OPEN_SHARDS_INDEX_NAME,
             KeySchema: [
               { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
               { AttributeName: index.sortKey?.name, KeyType: 'RANGE' },

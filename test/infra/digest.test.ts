@@ -114,7 +114,7 @@ describe('the daily digest function', () => {
 
   it('has exactly the grants it needs, and nothing else', () => {
     expect(grants).toEqual({
-      'mirror/index/open-cases': ['dynamodb:Query'],
+      'mirror/index/open-shards': ['dynamodb:Query'],
       ledger: [...READ, 'dynamodb:Scan'].sort(),
       audit: WRITE,
       state: WRITE,

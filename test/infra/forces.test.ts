@@ -249,7 +249,8 @@ describe('two forces in one account and region', () => {
             // (the scheduler's role invokes the force's own signals function).
             const ownResource = Object.entries(resourcesOf(f.app)).some(
               ([id, r]) =>
-                (r.Type === 'AWS::Logs::LogGroup' || r.Type === 'AWS::Lambda::Function') && text.includes(`"${id}"`),
+                (r.Type === 'AWS::Logs::LogGroup' || r.Type === 'AWS::Lambda::Function') &&
+                text.includes(`"${id}"`),
             );
             expect(ownResource || text.includes(`/queuewatch/${f.stage}/`), text).toBe(true);
           }

@@ -235,7 +235,10 @@ const scenarios: Scenario[] = [
       throttleEvery: Object.fromEntries(TARGETS.map((t) => [t, 3])) as Partial<Record<Target, number>>,
     },
   },
-  { name: 'killed reading the ledger', plan: { kill: { target: 'ledger', command: 'ScanCommand', nth: 1 } } },
+  {
+    name: 'killed reading the ledger',
+    plan: { kill: { target: 'ledger', command: 'BatchGetItemCommand', nth: 1 } },
+  },
   { name: 'killed claiming', plan: { kill: { target: 'ledger', command: 'UpdateItemCommand', nth: 3 } } },
   { name: 'killed before publishing', plan: { kill: { target: 'publish', nth: 1 } } },
   { name: 'killed publishing', plan: { kill: { target: 'publish', nth: 4 } }, mayDuplicate: true },

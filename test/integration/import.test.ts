@@ -5,10 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient, PutCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
-import { OPEN_INDEX_NAME } from '#shared/adapters/tables.ts';
 import { formatRecords } from '#shared/cli/generate-command.ts';
 import { main } from '#shared/cli/main.ts';
 import { loadConfig } from '#shared/config/load.ts';
@@ -24,6 +23,7 @@ import {
   localDynamoClient,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
+import { openIndexRefs } from '#test/support/open-index.ts';
 
 const NOW = Date.parse('2026-11-27T09:00:00Z');
 const HOUR = 3_600_000;
@@ -147,20 +147,7 @@ async function tableState(tableName: string) {
   return items.sort((a, b) => String(a.caseRef).localeCompare(String(b.caseRef)));
 }
 
-async function openIndex(tableName: string): Promise<string[]> {
-  const refs: string[] = [];
-  const pages = paginateQuery(
-    { client: doc },
-    {
-      TableName: tableName,
-      IndexName: OPEN_INDEX_NAME,
-      KeyConditionExpression: 'openQueue = :o',
-      ExpressionAttributeValues: { ':o': 'open' },
-    },
-  );
-  for await (const page of pages) for (const item of page.Items ?? []) refs.push(item.caseRef as string);
-  return refs.sort();
-}
+const openIndex = (tableName: string) => openIndexRefs(doc, tableName);
 
 const memoryState = (mirror: MemoryMirror) =>
   [...mirror.items.values()]
@@ -207,7 +194,7 @@ describe('importCases', () => {
     expect(report.imported + report.stale).toBe(valid);
     expect(await tableState(table)).toEqual(memoryState(expected));
     const open = memoryState(expected)
-      .filter((i) => i.openQueue === 'open')
+      .filter((i) => i.openShard !== undefined)
       .map((i) => i.caseRef);
     expect(await openIndex(table)).toEqual(open.sort());
     // The rejects file: every rejected line with its reason, nothing else, no personal data.

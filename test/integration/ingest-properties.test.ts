@@ -2,15 +2,15 @@
 // writer, with changes arriving reordered, repeated, interleaved and all at once, ends where
 // applying them in source order ends. Fewer runs than the in-memory version: each is real I/O.
 
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MirrorWriter } from '#shared/adapters/mirror-writer.ts';
-import { OPEN_INDEX_NAME } from '#shared/adapters/tables.ts';
 import type { VersionedRecord } from '#shared/ingest/change.ts';
 import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { scenarioArb } from '#test/support/ingest-arbitraries.ts';
+import { openIndexRefs } from '#test/support/open-index.ts';
 
 const NOW = Date.parse('2026-03-29T06:00:00Z');
 
@@ -58,7 +58,7 @@ describe('the mirror writer on DynamoDB', () => {
               new GetCommand({ TableName: table, Key: { caseRef: ref }, ConsistentRead: true }),
             );
             expect(withoutWriteTime(Item)).toEqual(withoutWriteTime({ ...expected.items.get(ref) }));
-            if (expected.items.get(ref)?.openQueue) expectedOpen.add(ref);
+            if (expected.items.get(ref)?.openShard) expectedOpen.add(ref);
           }
         },
       ),
@@ -66,14 +66,6 @@ describe('the mirror writer on DynamoDB', () => {
     );
 
     // The open-cases index agrees with the items: exactly the cases whose newest change is open.
-    const { Items: open = [] } = await doc.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: OPEN_INDEX_NAME,
-        KeyConditionExpression: 'openQueue = :o',
-        ExpressionAttributeValues: { ':o': 'open' },
-      }),
-    );
-    expect(open.map((item) => item.caseRef).sort()).toEqual([...expectedOpen].sort());
+    expect(await openIndexRefs(doc, table)).toEqual([...expectedOpen].sort());
   });
 });

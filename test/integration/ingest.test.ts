@@ -14,13 +14,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lastIngest, recordIngest } from '#shared/adapters/ingest-state.ts';
@@ -28,7 +22,6 @@ import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { MirrorWriter } from '#shared/adapters/mirror-writer.ts';
 import { SnsOpsNotifier } from '#shared/adapters/ops-notifier.ts';
 import { DynamoRejectStore, type RejectItem } from '#shared/adapters/rejects.ts';
-import { OPEN_INDEX_NAME } from '#shared/adapters/tables.ts';
 import { pushConfig } from '#shared/cli/config-push.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, FUTURE_TOLERANCE_MS } from '#shared/domain/case.ts';
@@ -42,6 +35,7 @@ import {
 } from '#shared/local/embedded-dynamo.ts';
 import { sqsRecord } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
+import { openIndexRefs } from '#test/support/open-index.ts';
 
 const PII = /SYNTHETIC-(PERSON|ADDRESS|NOTE)/;
 const REGION = 'eu-west-2';
@@ -226,23 +220,25 @@ describe('the ingest function (functions/ingest.ts)', () => {
       'DA-100-0000003',
       'DA-100-0000004',
     ]);
-    expect(byRef.get('DA-100-0000001')).toMatchObject({ sourceSequence: 1, openQueue: 'open' });
-    expect(byRef.get('DA-100-0000002')).toMatchObject({ stage: 'awaiting-referral', openQueue: 'open' });
+    expect(byRef.get('DA-100-0000001')).toMatchObject({
+      sourceSequence: 1,
+      openShard: expect.stringMatching(/^D\d\d$/),
+    });
+    expect(byRef.get('DA-100-0000002')).toMatchObject({
+      stage: 'awaiting-referral',
+      openShard: expect.any(String),
+    });
     expect(byRef.get('DA-100-0000003')).toMatchObject({
       riskLevel: 'high',
       sourceUpdatedAt: '2026-03-29T05:00:00.000Z',
     });
     expect(byRef.get('DA-100-0000004')).toMatchObject({ stage: 'closed' });
-    expect(byRef.get('DA-100-0000004')).not.toHaveProperty('openQueue');
-    const { Items: open = [] } = await doc.send(
-      new QueryCommand({
-        TableName: tables.mirror,
-        IndexName: OPEN_INDEX_NAME,
-        KeyConditionExpression: 'openQueue = :o',
-        ExpressionAttributeValues: { ':o': 'open' },
-      }),
-    );
-    expect(open.map((i) => i.caseRef).sort()).toEqual(['DA-100-0000001', 'DA-100-0000002', 'DA-100-0000003']);
+    expect(byRef.get('DA-100-0000004')).not.toHaveProperty('openShard');
+    expect(await openIndexRefs(doc, tables.mirror as string)).toEqual([
+      'DA-100-0000001',
+      'DA-100-0000002',
+      'DA-100-0000003',
+    ]);
 
     // The rejects: every invalid message, with its reason, message id and schema fields only.
     const { Items: rejects = [] } = await doc.send(new ScanCommand({ TableName: tables.rejects }));

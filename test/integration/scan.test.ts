@@ -15,6 +15,7 @@ import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { openIndexRefs } from '#test/support/open-index.ts';
 
 const config = loadConfig();
 const NOW = Date.parse('2026-11-27T09:00:00Z');
@@ -84,7 +85,7 @@ function scanInput(publisher: Publisher, nowMs = NOW, runId = 'run-1') {
     config,
     nowMs,
     runId,
-    source: new DynamoOpenCaseSource(doc, tables.mirror as string, 100),
+    source: new DynamoOpenCaseSource(doc, tables.mirror as string, { pageSize: 100 }),
     ledger: new DynamoLedger(doc, tables.ledger as string),
     publisher,
     audit: new DynamoAuditLog(doc, tables.audit as string),
@@ -105,7 +106,7 @@ describe('the open-cases index', () => {
       }),
       NOW,
     );
-    const source = new DynamoOpenCaseSource(doc, tables.mirror as string, 100);
+    const source = new DynamoOpenCaseSource(doc, tables.mirror as string, { pageSize: 100 });
     const result = await runScan({ ...scanInput(new RecordingPublisher()), source });
 
     expect(source.itemsRead).toBe(250);
@@ -117,24 +118,22 @@ describe('the open-cases index', () => {
   it('drops a case from the index when it closes', async () => {
     const open = aCase({ caseRef: 'DA-000-0000002' });
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(open, NOW) }));
-    const source = new DynamoOpenCaseSource(doc, tables.mirror as string);
-    const before: unknown[] = [];
-    for await (const page of source.pages()) before.push(...page);
+    const before = await openIndexRefs(doc, tables.mirror as string);
 
     const closed = { ...open, stage: 'closed' as const, sourceUpdatedAt: new Date(NOW).toISOString() };
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(closed, NOW) }));
-    const after: unknown[] = [];
-    for await (const page of source.pages()) after.push(...page);
+    const after = await openIndexRefs(doc, tables.mirror as string);
 
-    expect(before).toHaveLength(1);
-    expect(after).toHaveLength(0);
+    expect(before).toEqual(['DA-000-0000002']);
+    expect(after).toEqual([]);
   });
 
   it('projects only what the engine needs', async () => {
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(aCase({}), NOW) }));
+    const source = new DynamoOpenCaseSource(doc, tables.mirror as string);
     const items: Record<string, unknown>[] = [];
-    for await (const page of new DynamoOpenCaseSource(doc, tables.mirror as string).pages())
-      items.push(...page);
+    for (const shard of source.shards(['D01']))
+      for await (const page of source.pages(shard)) items.push(...page);
 
     expect(Object.keys(items[0] ?? {}).sort()).toEqual(
       [
@@ -142,7 +141,7 @@ describe('the open-cases index', () => {
         'category',
         'childrenInvolved',
         'district',
-        'openQueue',
+        'openShard',
         'riskLevel',
         'stage',
         'stageEnteredAt',
@@ -251,6 +250,51 @@ describe('resolved cases', () => {
     expect(toSupervisor?.email?.body).toContain('No longer waiting');
     expect(second.resolved).toBe(2); // district supervisor and MARAC coordinator
     expect(third.resolved).toBe(0);
+  });
+});
+
+describe('a case moving district', () => {
+  it('moves shard with neither a duplicate nor a lost alert, even with two runs at once', async () => {
+    // Thirty days waiting: escalated everywhere it is watched.
+    const stale = aCase({
+      caseRef: 'DA-000-0000020',
+      stageEnteredAt: new Date(NOW - 30 * 24 * HOUR).toISOString(),
+      sourceUpdatedAt: new Date(NOW - 30 * 24 * HOUR).toISOString(),
+    });
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(stale, NOW) }));
+    const first = new RecordingPublisher();
+    await runScan(scanInput(first));
+    expect(first.deliveries()).toContain('DA-000-0000020|district-supervisor@D01');
+    expect(first.deliveries()).toContain('DA-000-0000020|senior-officer@force');
+
+    const movedAt = new Date(NOW + 60_000).toISOString();
+    const moved = { ...stale, district: 'D02', sourceUpdatedAt: movedAt };
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(moved, NOW + 60_000) }));
+    // The index now holds it under D02 only.
+    expect(await openIndexRefs(doc, tables.mirror as string, ['D01'])).not.toContain('DA-000-0000020');
+    expect(await openIndexRefs(doc, tables.mirror as string, ['D02'])).toEqual(['DA-000-0000020']);
+
+    const a = new RecordingPublisher();
+    const b = new RecordingPublisher();
+    await Promise.all([
+      runScan(scanInput(a, NOW + 5 * 60_000, 'run-2a')),
+      runScan(scanInput(b, NOW + 5 * 60_000, 'run-2b')),
+    ]);
+    const later = new RecordingPublisher();
+    const afterQuiet = await runScan(scanInput(later, NOW + 4 * HOUR + 10 * 60_000, 'run-3'));
+
+    const afterMove = [...a.deliveries(), ...b.deliveries()];
+    // New where the move makes it new, once; nothing again for the force, which heard of it already.
+    expect(afterMove.filter((d) => d === 'DA-000-0000020|district-supervisor@D02')).toHaveLength(1);
+    expect(afterMove.filter((d) => d.endsWith('@force'))).toEqual([]);
+    expect(afterMove.filter((d) => d.endsWith('@D01'))).toEqual([]);
+    // D01's supervisor is told it no longer waits there, once.
+    const resolvedForD01 = afterQuiet.messages.filter(
+      (m) => m.groups.includes('district-supervisor@D01') && m.resolved.includes('DA-000-0000020'),
+    );
+    expect(resolvedForD01).toHaveLength(1);
+    // Reminders follow the case to D02 on its cadence; D01 lists it no more.
+    expect(later.deliveries().filter((d) => d.endsWith('@D01'))).toEqual([]);
   });
 });
 

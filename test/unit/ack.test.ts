@@ -14,6 +14,7 @@ import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { loadConfig } from '#shared/config/load.ts';
+import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import type { AckLinkRequest, AckStore, OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
 import { configWith, fitsOneSmsSegment, HOUR, MINUTE, piiMarkerIn } from '#test/support/fixtures.ts';
@@ -42,6 +43,7 @@ function harness(withConfig: CompiledConfig = config) {
   const audit = new MemoryAuditLog();
   let items: Item[] = [];
   const source: OpenCaseSource = {
+    shards: () => [ALL_SHARDS],
     async *pages() {
       yield items;
     },

@@ -21,6 +21,7 @@ import { currentSlot, DIGEST_OVERDUE_AFTER_MS } from '#shared/digest/schedule.ts
 import { type CaseRecord, caseFields } from '#shared/domain/case.ts';
 import { evaluateCase } from '#shared/domain/engine.ts';
 import { LEVELS, rankOf } from '#shared/domain/levels.ts';
+import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
 import { metrics } from '#shared/lambda/observability.ts';
 import type { OpenCaseSource, OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
@@ -56,6 +57,7 @@ const queue = (
 
 /** The open-cases index as the mirror would serve these records. */
 const sourceOf = (records: Array<Record<string, unknown>>): OpenCaseSource => ({
+  shards: () => [ALL_SHARDS],
   async *pages() {
     yield records.map((r) => ({ ...r, openQueue: 'open' }));
   },
@@ -686,6 +688,7 @@ describe('sending', () => {
   it('sends nothing on partial figures: an open-cases read that fails part-way', async () => {
     const h = harness();
     const broken: OpenCaseSource = {
+      shards: () => [ALL_SHARDS],
       async *pages() {
         yield [];
         throw Object.assign(new Error('boom'), { name: 'ProvisionedThroughputExceededException' });

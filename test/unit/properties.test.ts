@@ -27,6 +27,7 @@ import {
   renderSms,
   smsSegments,
 } from '#shared/domain/notify.ts';
+import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
 import {
   at,
@@ -340,6 +341,7 @@ describe('rendered messages', () => {
             nowMs: now,
             runId: 'prop',
             source: {
+              shards: () => [ALL_SHARDS],
               pages: async function* () {
                 yield items;
               },

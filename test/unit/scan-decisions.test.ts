@@ -8,6 +8,7 @@ import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { loadConfig } from '#shared/config/load.ts';
+import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan, type SentMessage } from '#shared/scan/run-scan.ts';
 import { configWith } from '#test/support/fixtures.ts';
@@ -31,6 +32,7 @@ function harness(withConfig: CompiledConfig = config) {
   const ledger = new MemoryLedger();
   let items: Item[] = [];
   const source: OpenCaseSource = {
+    shards: () => [ALL_SHARDS],
     async *pages() {
       yield items;
     },
@@ -219,6 +221,7 @@ describe('scan decisions', () => {
     h.set([daHigh('DA-000-0000001', T0 - 5 * HOUR)]);
     await h.run(T0);
     const failing: OpenCaseSource = {
+      shards: () => [ALL_SHARDS],
       async *pages() {
         yield [daHigh('DA-000-0000009', T0 - 30 * HOUR)];
         throw Object.assign(new Error('network'), { name: 'TimeoutError' });
@@ -444,5 +447,29 @@ describe('acknowledgements together', () => {
       at: T0 + 3 * HOUR,
       until: { breach: T0 + 11 * HOUR, escalation: T0 + 6 * HOUR },
     });
+  });
+});
+
+describe('a case moving district', () => {
+  it('is news only where the move makes it new: resolved for the old district, new for the new one, neither for the force', async () => {
+    const h = harness();
+    const stale = daHigh('DA-000-0000001', T0 - 30 * 24 * HOUR); // 30 days: the ceiling's escalation
+    h.set([stale]);
+    await h.run(T0);
+    h.set([{ ...stale, district: 'D02' }]);
+
+    const moved = await h.run(T0 + 5 * 60_000);
+    const later = await h.run(T0 + 4 * HOUR + 10 * 60_000);
+
+    // The senior officer (the whole force) heard of it before: no news, no resolved line.
+    expect(to('senior-officer@force', moved.messages)).toEqual([]);
+    expect(to('district-supervisor@D02', moved.messages).map((m) => [m.trigger, m.caseRefs])).toEqual([
+      ['new-escalation', ['DA-000-0000001']],
+    ]);
+    // D01's supervisor is told it no longer waits there (by email, after four quiet hours).
+    expect(to(SUPERVISOR, later.messages).map((m) => [m.kind, m.resolved])).toEqual([
+      ['email-only', ['DA-000-0000001']],
+    ]);
+    expect(h.ledger.casesOf('senior-officer')).toEqual(['DA-000-0000001']);
   });
 });

@@ -8,6 +8,7 @@ import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog, MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import type { StateStore } from '#shared/adapters/state-store.ts';
 import { loadConfig } from '#shared/config/load.ts';
+import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import { metrics } from '#shared/lambda/observability.ts';
 import { createScanHandler, type ScanDeps, ScanIncompleteError } from '#shared/scan/handler.ts';
 import type { AuditEntry, AuditLog, OpenCaseSource, Publisher } from '#shared/scan/ports.ts';
@@ -42,6 +43,7 @@ class MemoryState implements StateStore {
 
 function deps(items: Record<string, unknown>[], overrides: Partial<ScanDeps> = {}) {
   const source: OpenCaseSource = {
+    shards: () => [ALL_SHARDS],
     async *pages() {
       yield items;
     },

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { queueStatus } from '#shared/app/status.ts';
+import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import type { OpenCaseSource } from '#shared/scan/ports.ts';
 import { aCase, DAY, defaultConfig, HOUR, iso } from '#test/support/fixtures.ts';
 
@@ -10,6 +11,7 @@ const NOW = Date.parse('2026-11-30T09:00:00Z');
 
 class PagedSource implements OpenCaseSource {
   constructor(private readonly pageList: Record<string, unknown>[][]) {}
+  shards = () => [ALL_SHARDS];
   async *pages() {
     for (const page of this.pageList) yield page;
   }

@@ -1,0 +1,178 @@
+// Moving a mirror from the first release's open-cases index (every open case under one partition
+// key) to the index by district, on a real embedded DynamoDB, as the README's steps do it: the new
+// index beside the old (openCasesIndex: legacy), the scan still reading the old while the feed
+// writes both attributes, the backfill (queuewatch migrate open-index), then the scan reading the
+// new one. No alert is lost and none is sent twice across the switch.
+//
+// dynalite cannot add an index to a table that exists, so the table is created as the CDK app
+// leaves it after the first step (both indexes), and filled as the first release wrote it.
+
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
+import { DynamoLedger } from '#shared/adapters/ledger.ts';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import { backfillOpenShards } from '#shared/adapters/open-index-migration.ts';
+import { createTableInput, MIRROR_TABLE_MIGRATING, OPEN_SHARD_ATTRIBUTE } from '#shared/adapters/tables.ts';
+import { loadConfig } from '#shared/config/load.ts';
+import { type CaseRecord, isOpenStage } from '#shared/domain/case.ts';
+import { generateQueue } from '#shared/generate/queue.ts';
+import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
+import { runScan } from '#shared/scan/run-scan.ts';
+import { openIndexRefs } from '#test/support/open-index.ts';
+
+const config = loadConfig();
+const districts = Object.keys(config.file.districts);
+const NOW = Date.parse('2026-11-27T09:00:00Z');
+const HOUR = 3_600_000;
+
+class Recorder implements Publisher {
+  readonly messages: OutgoingMessage[] = [];
+  async publish(message: OutgoingMessage): Promise<string> {
+    this.messages.push(message);
+    return `msg-${this.messages.length}`;
+  }
+}
+
+let dynamo: EmbeddedDynamo;
+let doc: DynamoDBDocumentClient;
+let n = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+});
+afterAll(async () => {
+  await dynamo?.close();
+});
+
+/** Tables of a deployment after the first step: the mirror with both indexes, the rest as usual. */
+async function migratingTables() {
+  n += 1;
+  const tables = await createTables(dynamo.client, `m${n}`);
+  const mirror = `m${n}-mirror-both`;
+  await dynamo.client.send(new CreateTableCommand(createTableInput(MIRROR_TABLE_MIGRATING, mirror)));
+  return { ...tables, mirror };
+}
+
+/** An item as the first release wrote it: in the old index only. */
+function firstReleaseItem(record: CaseRecord) {
+  const { [OPEN_SHARD_ATTRIBUTE]: _dropped, ...item } = toMirrorItem(record, NOW - HOUR);
+  return item;
+}
+
+function scan(
+  tables: Record<string, string>,
+  publisher: Publisher,
+  nowMs: number,
+  legacy: boolean,
+  runId: string,
+) {
+  return runScan({
+    config,
+    nowMs,
+    runId,
+    source: new DynamoOpenCaseSource(doc, tables.mirror as string, { pageSize: 200, legacy }),
+    ledger: new DynamoLedger(doc, tables.ledger as string),
+    publisher,
+    audit: new DynamoAuditLog(doc, tables.audit as string),
+  });
+}
+
+/** What people received in a run, comparable between deployments (message ids and links aside). */
+function received(result: Awaited<ReturnType<typeof runScan>>): string[] {
+  return result.messages
+    .map((m) =>
+      [
+        m.groups.join(','),
+        m.kind,
+        m.trigger ?? '',
+        m.levels.join(','),
+        [...m.caseRefs].sort().join(','),
+        [...m.newCaseRefs].sort().join(','),
+        [...m.resolved].sort().join(','),
+      ].join(' | '),
+    )
+    .sort();
+}
+
+describe('migrating to the sharded open-cases index', () => {
+  it('backfills every open case, and the scan switches index without a lost or repeated alert', async () => {
+    // The deployment that migrates, and a twin that was sharded from the start, fed alike.
+    const tables = await migratingTables();
+    const twin = await createTables(dynamo.client, `t${n}`);
+    const queue = [
+      ...generateQueue({ seed: 12, open: 400, closed: 300, nowMs: NOW, districts, backlog: 200 }),
+    ];
+    await Promise.all(
+      queue.flatMap((record) => [
+        doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) })),
+        doc.send(new PutCommand({ TableName: twin.mirror, Item: toMirrorItem(record, NOW - HOUR) })),
+      ]),
+    );
+    const open = queue.filter((c) => isOpenStage(c.stage));
+    expect(await openIndexRefs(doc, tables.mirror, districts)).toEqual([]);
+
+    // Step 1: deployed with openCasesIndex: legacy. The scan reads the old index as before.
+    const first = await scan(tables, new Recorder(), NOW, true, 'run-1');
+    const twinFirst = await scan(twin, new Recorder(), NOW, false, 'run-1');
+    expect(first.failures).toEqual([]);
+    expect(first.messages.length).toBeGreaterThan(0);
+    expect(received(first)).toEqual(received(twinFirst));
+
+    // Meanwhile the feed, already on the new code, writes both attributes: a new case, and a
+    // case that closes after its supervisor was told of it.
+    const arrived: CaseRecord = {
+      ...(open[0] as CaseRecord),
+      caseRef: 'DA-900-0000001',
+      category: 'domestic-abuse',
+      riskLevel: 'high',
+      stage: 'awaiting-risk-assessment',
+      stageEnteredAt: new Date(NOW - 40 * HOUR).toISOString(),
+      sourceUpdatedAt: new Date(NOW + 60_000).toISOString(),
+    };
+    const told = new Set(first.messages.flatMap((m) => m.caseRefs));
+    const closing = open.find((c) => told.has(c.caseRef)) as CaseRecord;
+    const closedAt = new Date(NOW + 60_000).toISOString();
+    for (const record of [
+      arrived,
+      { ...closing, stage: 'closed' as const, stageEnteredAt: closedAt, sourceUpdatedAt: closedAt },
+    ]) {
+      for (const table of [tables.mirror, twin.mirror]) {
+        await doc.send(new PutCommand({ TableName: table, Item: toMirrorItem(record, NOW + 60_000) }));
+      }
+    }
+
+    // Step 2: the backfill, run twice (an interrupted pass is simply run again).
+    const report = await backfillOpenShards(doc, tables.mirror, districts);
+    const again = await backfillOpenShards(doc, tables.mirror, districts);
+    const openNow = open.length; // one closed, one arrived
+    expect(report).toMatchObject({ legacyOpen: openNow, shardedOpen: openNow, complete: true });
+    expect(report.backfilled).toBe(open.length - 1); // the new case had its shard from the feed
+    expect(again).toMatchObject({ backfilled: 0, alreadyDone: openNow, complete: true });
+    expect(await openIndexRefs(doc, tables.mirror, districts)).toEqual(
+      await openIndexRefs(doc, twin.mirror as string, districts),
+    );
+
+    // Step 3: deployed with openCasesIndex: migrating, then without it. The scan reads the new
+    // index, and everyone receives exactly what the twin's people receive: the new case, what
+    // has crossed a threshold since, the closed case's resolved line; nothing twice, nothing lost.
+    for (const [at, runId] of [
+      [NOW + 5 * 60_000, 'run-2'],
+      [NOW + 5 * HOUR, 'run-3'],
+    ] as const) {
+      const run = await scan(tables, new Recorder(), at, false, runId);
+      const twinRun = await scan(twin, new Recorder(), at, false, runId);
+      expect(run.failures).toEqual([]);
+      expect(received(run)).toEqual(received(twinRun));
+      if (runId === 'run-2') {
+        expect(run.messages.flatMap((m) => m.newCaseRefs)).toContain(arrived.caseRef);
+      } else {
+        expect(run.messages.flatMap((m) => m.resolved)).toContain(closing.caseRef);
+      }
+    }
+  });
+});
