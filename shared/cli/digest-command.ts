@@ -15,7 +15,7 @@ import { selectGroups, storedDigests, syntheticDigests, UnknownDigestError } fro
 import type { Gathered } from '../digest/run-digest.ts';
 import { LOCAL_CREDENTIALS, tableNames } from '../local/embedded-dynamo.ts';
 import { groupId } from '../scan/ports.ts';
-import { print, UsageError } from './output.ts';
+import { plural, print, UsageError } from './output.ts';
 
 export interface DigestOptions {
   at?: number;
@@ -89,7 +89,7 @@ export async function digestCommand(options: DigestOptions): Promise<void> {
       groups,
     });
     const header = [
-      `daily picture for ${preview.day} as of ${new Date(nowMs).toISOString()}: ${preview.gathered.digests.length} digests (not sent)`,
+      `daily picture for ${preview.day} as of ${new Date(nowMs).toISOString()}: ${plural(preview.gathered.digests.length, 'digest')} (not sent)`,
       `synthetic queue: ${preview.gathered.read.open} open cases (seed ${options.seed}), after one scan run that sent ${preview.alertsSent} alerts; no history, so no trend`,
     ];
     print(
@@ -123,7 +123,7 @@ export async function digestCommand(options: DigestOptions): Promise<void> {
       groups,
     });
     const header = [
-      `daily picture for ${day} as of ${new Date(nowMs).toISOString()}: ${gathered.digests.length} digests (not sent)`,
+      `daily picture for ${day} as of ${new Date(nowMs).toISOString()}: ${plural(gathered.digests.length, 'digest')} (not sent)`,
       `tables ${prefix}-*${options.endpoint ? ` at ${options.endpoint}` : ''}: ${gathered.read.open} open cases read`,
     ];
     print(

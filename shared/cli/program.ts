@@ -69,7 +69,9 @@ function routesCommand(): Command {
   const routes = new Command('routes').description('Explore the routing tree');
   routes
     .command('test')
-    .description('Show the rule and the audiences a case with these attributes reaches at each level')
+    .description(
+      'Show the rule and the audiences a case with these attributes reaches at each level, and when each hears again (reminders, quiet hours, SMS)',
+    )
     .argument(
       '<key=value...>',
       'case attributes: category, riskLevel, stage, childrenInvolved, district; level=LEVEL shows one level',
@@ -86,7 +88,9 @@ function routesCommand(): Command {
       'after',
       `
 Attributes that no rule or route matches on may be left out; stage (awaiting-risk-assessment) and
-childrenInvolved (false) are assumed when not given.
+childrenInvolved (false) are assumed when not given. For each audience it reaches, it shows the
+audience's reminder interval at each level (or "sent once"), whether that level goes by SMS, and
+its quiet hours (London time): what they hold back and what still goes at once.
 
 Examples:
   queuewatch routes test category=child-protection riskLevel=high stage=awaiting-referral childrenInvolved=true district=D03

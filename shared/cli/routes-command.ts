@@ -1,9 +1,11 @@
-// `queuewatch routes test key=value ...`: which rule a case with those attributes falls under and
-// which audiences it reaches at each level, like `amtool config routes test`; with --expect, a CI
-// check that fails (exit 1) when the audiences differ from the expected ones.
+// `queuewatch routes test key=value ...`: which rule a case with those attributes falls under, which
+// audiences it reaches at each level (like `amtool config routes test`), and when each of them hears
+// again (reminders, quiet hours, SMS); with --expect, a CI check that fails (exit 1) when the
+// audiences differ from the expected ones.
 
 import type { CaseKey, CompiledConfig } from '../config/compile.ts';
 import { loadConfig } from '../config/load.ts';
+import { approximateMs, type Scope } from '../config/policy.ts';
 import { LEVELS, type Level } from '../config/schema.ts';
 import { isOpenStage, RISK_LEVELS, STAGES, type Stage } from '../domain/case.ts';
 import { EXIT, print, UsageError } from './output.ts';
@@ -29,10 +31,42 @@ export interface RouteTest {
     rule: { id: string; warn: string; breach: string; escalate: string };
     levels: Array<{ level: Level; audiences: readonly string[]; routes: number[]; fallback: boolean }>;
   };
+  /** When each audience the case reaches hears of it again, in the order they first appear. */
+  policies: AudienceTiming[];
+  /** How long an acknowledgement pauses an audience's reminders, per level shown. */
+  acknowledgePause: Partial<Record<Level, string>>;
   /** Values taken for attributes not given, as key=value. */
   assumed: string[];
   /** Attributes not given that no rule or route matches on: any value gives the same answer. */
   unused: string[];
+}
+
+/** An audience's reminders, quiet hours and SMS, for the levels at which this case reaches it. */
+export interface AudienceTiming {
+  audience: string;
+  scope: Scope;
+  /** Where it hears of this case (a district, local authority or 'force'); undefined when the
+   * district was not given (nothing matches on it, so the answer holds in every district). */
+  place: string | undefined;
+  placeName: string | undefined;
+  /** The levels at which this case reaches the audience (its own rule's or the ceiling's). */
+  levels: Level[];
+  /** The reminder interval at each of those levels while a case waits unacknowledged, or 'never'
+   * (sent once, when the case reaches it). */
+  repeat: Partial<Record<Level, string>>;
+  /** The levels of those whose news or reminders go by SMS (and email); the rest by email only. */
+  sms: Level[];
+  emailOnly: Level[];
+  /** London times between which its reminders and new warnings wait; null: no quiet hours. For
+   * this case: the levels whose reminders wait, whether a new warning waits, and the levels whose
+   * news still goes at once. */
+  quietHours: {
+    from: string;
+    to: string;
+    remindersWait: Level[];
+    newWarningsWait: boolean;
+    newAtOnce: Level[];
+  } | null;
 }
 
 /** The attributes some rule or route matches on (a route's localAuthority is the district's). */
@@ -126,17 +160,31 @@ export function testRoutes(config: CompiledConfig, pairs: string[]): RouteTest {
   const levels = LEVELS.filter((l) => levelFilter === undefined || l === levelFilter);
   const rule = config.ruleFor(key);
   if (!rule) throw new UsageError('no rule matches (the config has no catch-all?)');
+  const ownLevels = levels.map((level) => {
+    const routes = config.matchingRoutes(key, level);
+    return { level, audiences: config.audiencesFor(key, level), routes, fallback: routes.length === 0 };
+  });
+  const ceilingLevels =
+    rule === config.ceiling
+      ? undefined
+      : levels.map((level) => {
+          const routes = config.matchingCeilingRoutes(key, level);
+          return {
+            level,
+            audiences: config.ceilingAudiencesFor(key, level),
+            routes,
+            fallback: routes.length === 0,
+          };
+        });
+  const districtKnown = given.has('district') || used.has('district');
+  const pause = config.file.acknowledge.pause;
   return {
     case: key,
     localAuthority: config.localAuthorityOf(district),
     rule: { id: rule.id, warn: rule.warn.text, breach: rule.breach.text, escalate: rule.escalate.text },
-    levels: levels.map((level) => {
-      const routes = config.matchingRoutes(key, level);
-      return { level, audiences: config.audiencesFor(key, level), routes, fallback: routes.length === 0 };
-    }),
-    ...(rule === config.ceiling
-      ? {}
-      : {
+    levels: ownLevels,
+    ...(ceilingLevels
+      ? {
           ceiling: {
             rule: {
               id: config.ceiling.id,
@@ -144,20 +192,67 @@ export function testRoutes(config: CompiledConfig, pairs: string[]): RouteTest {
               breach: config.ceiling.breach.text,
               escalate: config.ceiling.escalate.text,
             },
-            levels: levels.map((level) => {
-              const routes = config.matchingCeilingRoutes(key, level);
-              return {
-                level,
-                audiences: config.ceilingAudiencesFor(key, level),
-                routes,
-                fallback: routes.length === 0,
-              };
-            }),
+            levels: ceilingLevels,
           },
-        }),
+        }
+      : {}),
+    policies: audienceTimings(
+      config,
+      [...ownLevels, ...(ceilingLevels ?? [])],
+      districtKnown ? district : undefined,
+    ),
+    acknowledgePause: Object.fromEntries(
+      levels.map((level) => [level, pause[level] ?? DEFAULT_ACK_PAUSE[level]]),
+    ) as Partial<Record<Level, string>>,
     assumed,
     unused,
   };
+}
+
+/** The shipped pause lengths, where the config names none (as the policy compiler applies them). */
+const DEFAULT_ACK_PAUSE: Record<Level, string> = { warning: '24h', breach: '8h', escalation: '4h' };
+
+/** Each audience reached at some level (by the case's own rule or the ceiling), with its policy for
+ * those levels. Quiet hours hold reminders and new warnings; a new breach or escalation goes at
+ * once (decide.ts), so what they hold depends on the levels this case reaches the audience at. */
+function audienceTimings(
+  config: CompiledConfig,
+  reached: ReadonlyArray<{ level: Level; audiences: readonly string[] }>,
+  district: string | undefined,
+): AudienceTiming[] {
+  const levelsOf = new Map<string, Set<Level>>();
+  for (const { level, audiences } of reached) {
+    for (const audience of audiences)
+      levelsOf.set(audience, (levelsOf.get(audience) ?? new Set()).add(level));
+  }
+  return [...levelsOf].map(([audience, levelSet]) => {
+    const policy = config.policy(audience);
+    const levels = LEVELS.filter((l) => levelSet.has(l));
+    const reminded = levels.filter((l) => Number.isFinite(approximateMs(policy.repeat[l])));
+    const place = district === undefined ? undefined : config.placeOf(audience, district);
+    const quiet = config.file.audiences[audience]?.quietHours;
+    return {
+      audience,
+      scope: policy.scope,
+      place,
+      placeName: place === undefined ? undefined : config.placeName(audience, place),
+      levels,
+      repeat: Object.fromEntries(levels.map((l) => [l, policy.repeat[l].text])) as Partial<
+        Record<Level, string>
+      >,
+      sms: levels.filter((l) => policy.smsFor.has(l)),
+      emailOnly: levels.filter((l) => !policy.smsFor.has(l)),
+      quietHours: quiet
+        ? {
+            from: quiet.from,
+            to: quiet.to,
+            remindersWait: reminded,
+            newWarningsWait: levels.includes('warning'),
+            newAtOnce: levels.filter((l) => l !== 'warning'),
+          }
+        : null,
+    };
+  });
 }
 
 export interface Expectation {
@@ -274,4 +369,42 @@ function printRouteTest(result: RouteTest): void {
     );
     printLevels(result.ceiling.levels);
   }
+  if (result.policies.length === 0) return;
+  print('when each audience hears (reminders are for cases nobody has acknowledged; London time):');
+  for (const p of result.policies) {
+    const where = p.placeName !== undefined ? ` at ${p.placeName}` : ` (${SCOPE_TEXT[p.scope]})`;
+    print(`  ${p.audience}${where}`);
+    for (const level of p.levels) {
+      const every = p.repeat[level];
+      const repeat = every === 'never' ? 'sent once, no reminders' : `reminded every ${every}`;
+      const channel = p.sms.includes(level) ? 'SMS and email' : 'email only';
+      print(`    ${`${level}:`.padEnd(12)}${repeat} (${channel})`);
+    }
+    print(`    ${quietText(p.quietHours)}`);
+  }
+  const pause = LEVELS.filter((l) => result.acknowledgePause[l] !== undefined)
+    .map((l) => `${result.acknowledgePause[l]} at ${l}`)
+    .join(', ');
+  print(
+    `acknowledging a message pauses its cases' reminders to that audience and place for ${pause}; a case reaching a new level is still sent at once`,
+  );
+}
+
+const SCOPE_TEXT: Record<Scope, string> = {
+  district: 'in each district',
+  'local-authority': 'in each local authority',
+  force: 'force-wide',
+};
+
+function quietText(quiet: AudienceTiming['quietHours']): string {
+  if (quiet === null) return 'quiet hours: none (day and night alike)';
+  const window = `quiet hours ${quiet.from} to ${quiet.to}`;
+  const holds = [
+    ...(quiet.remindersWait.length > 0 ? [`reminders (${quiet.remindersWait.join(', ')})`] : []),
+    ...(quiet.newWarningsWait ? ['new warnings'] : []),
+  ];
+  if (holds.length === 0) return `${window}: nothing of this case waits (no reminders, no warnings)`;
+  const atOnce =
+    quiet.newAtOnce.length > 0 ? `; a new ${quiet.newAtOnce.join(' or ')} still goes at once` : '';
+  return `${window}: ${holds.join(' and ')} wait until ${quiet.to}${atOnce}`;
 }

@@ -135,7 +135,7 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
     expectNoStackTrace(result);
   });
 
-  it('routes test shows the rule and the audiences of a case at each level', async () => {
+  it('routes test shows the rule, the audiences of a case at each level, and when each hears again', async () => {
     const result = await runCli([
       'routes',
       'test',
@@ -157,8 +157,47 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
       '  warning    -> senior-officer  (routes 6)',
       '  breach     -> senior-officer  (routes 6)',
       '  escalation -> senior-officer, director-childrens-services  (routes 6, 7, 8)',
+      'when each audience hears (reminders are for cases nobody has acknowledged; London time):',
+      '  district-supervisor at D03 Southwick',
+      '    warning:    sent once, no reminders (SMS and email)',
+      '    breach:     reminded every 8h (SMS and email)',
+      '    escalation: reminded every 4h (SMS and email)',
+      '    quiet hours: none (day and night alike)',
+      '  director-childrens-services at Southwick Metropolitan Borough',
+      '    escalation: sent once, no reminders (SMS and email)',
+      '    quiet hours: none (day and night alike)',
+      '  senior-officer at Metro Example Police',
+      '    warning:    sent once, no reminders (SMS and email)',
+      '    breach:     sent once, no reminders (SMS and email)',
+      '    escalation: sent once, no reminders (SMS and email)',
+      '    quiet hours: none (day and night alike)',
+      "acknowledging a message pauses its cases' reminders to that audience and place for 24h at warning, 8h at breach, 4h at escalation; a case reaching a new level is still sent at once",
       '',
     ]);
+  });
+
+  it('routes test shows what quiet hours hold back and what still goes at once', async () => {
+    const result = await runCli([
+      'routes',
+      'test',
+      'category=domestic-abuse',
+      'riskLevel=high',
+      'district=D01',
+    ]);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      [
+        '  marac-coordinator at Northgate City Council',
+        '    warning:    sent once, no reminders (email only)',
+        '    breach:     reminded every 24h (SMS and email)',
+        '    escalation: reminded every 8h (SMS and email)',
+        '    quiet hours 20:00 to 08:00: reminders (breach, escalation) and new warnings wait until 08:00; a new breach or escalation still goes at once',
+        '  duty-inspector at D01 Northgate',
+        '    escalation: reminded every 4h (SMS and email)',
+        '    quiet hours 23:00 to 07:00: reminders (escalation) wait until 07:00; a new escalation still goes at once',
+      ].join('\n'),
+    );
   });
 });
 

@@ -858,4 +858,13 @@ describe('queuewatch digest', { timeout: 60_000 }, () => {
       /^queuewatch: no daily digest for district-supervisor@D01: the config's digest goes to director-childrens-services@la-northgate, /,
     );
   });
+
+  it('counts one digest in the singular', async () => {
+    const one = await runCli(['digest', '--at', '2026-11-27T07:00:00Z', '--to', 'senior-officer']);
+
+    expect(one.status).toBe(0);
+    expect(one.stdout).toMatch(
+      /^daily picture for 2026-11-27 as of 2026-11-27T07:00:00.000Z: 1 digest \(not sent\)\n/,
+    );
+  });
 });

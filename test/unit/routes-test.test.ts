@@ -1,5 +1,6 @@
-// `routes test`: asks only for the attributes rules and routes tell cases apart by, and checks
-// the audiences against expected ones for CI (like amtool's --verify.receivers).
+// `routes test`: asks only for the attributes rules and routes tell cases apart by, shows when each
+// audience hears again (reminders, quiet hours, SMS), and checks the audiences against expected
+// ones for CI (like amtool's --verify.receivers).
 
 import { describe, expect, it } from 'vitest';
 import { keysInUse, parseExpectation, testRoutes, unmetExpectations } from '#shared/cli/routes-command.ts';
@@ -59,5 +60,82 @@ describe('routes test', () => {
     ['warning=opps', "--expect 'warning=opps': unknown audience 'opps' (known: "],
   ])('refuses an expectation it cannot check: %s', (text, message) => {
     expect(() => parseExpectation(text, defaultConfig())).toThrow(message);
+  });
+
+  it("shows each audience's reminders, quiet hours and SMS at the levels the case reaches it", () => {
+    const result = testRoutes(defaultConfig(), ['category=domestic-abuse', 'riskLevel=high', 'district=D01']);
+    const policy = (audience: string) => result.policies.find((p) => p.audience === audience);
+
+    expect(result.policies.map((p) => p.audience)).toEqual([
+      'district-supervisor',
+      'marac-coordinator',
+      'duty-inspector',
+      'senior-officer',
+      'director-childrens-services',
+    ]);
+    expect(policy('marac-coordinator')).toEqual({
+      audience: 'marac-coordinator',
+      scope: 'local-authority',
+      place: 'la-northgate',
+      placeName: 'Northgate City Council',
+      levels: ['warning', 'breach', 'escalation'],
+      repeat: { warning: 'never', breach: '24h', escalation: '8h' },
+      sms: ['breach', 'escalation'],
+      emailOnly: ['warning'],
+      quietHours: {
+        from: '20:00',
+        to: '08:00',
+        remindersWait: ['breach', 'escalation'],
+        newWarningsWait: true,
+        newAtOnce: ['breach', 'escalation'],
+      },
+    });
+    expect(policy('duty-inspector')).toMatchObject({
+      levels: ['escalation'],
+      repeat: { escalation: '4h' },
+      quietHours: { from: '23:00', to: '07:00', remindersWait: ['escalation'], newWarningsWait: false },
+    });
+    // Reached only through the ceiling's escalation, and never reminded.
+    expect(policy('director-childrens-services')).toMatchObject({
+      levels: ['escalation'],
+      repeat: { escalation: 'never' },
+      quietHours: null,
+    });
+    expect(result.acknowledgePause).toEqual({ warning: '24h', breach: '8h', escalation: '4h' });
+  });
+
+  it('shows the levels level=... keeps, and no place when the district is not needed', () => {
+    const result = testRoutes(defaultConfig(), [
+      'category=child-protection',
+      'stage=referred',
+      'riskLevel=medium',
+      'level=breach',
+    ]);
+
+    expect(result.policies).toEqual([
+      expect.objectContaining({
+        audience: 'mash-manager',
+        place: undefined,
+        levels: ['breach'],
+        repeat: { breach: '24h' },
+        quietHours: expect.objectContaining({ remindersWait: ['breach'], newWarningsWait: false }),
+      }),
+      expect.objectContaining({ audience: 'senior-officer', place: undefined, levels: ['breach'] }),
+    ]);
+    expect(result.acknowledgePause).toEqual({ breach: '8h' });
+  });
+
+  it("takes an audience's own repeat over the top-level one, and the top-level one where it has none", () => {
+    const config = configWith([
+      'repeat: { warning: never, breach: 8h, escalation: 4h }',
+      'repeat: { escalation: 2wd }',
+    ]);
+    const result = testRoutes(config, ['category=domestic-abuse', 'riskLevel=high', 'district=D02']);
+
+    expect(result.policies.find((p) => p.audience === 'district-supervisor')?.repeat).toEqual({
+      warning: '12h',
+      breach: '4h',
+      escalation: '2wd',
+    });
   });
 });
