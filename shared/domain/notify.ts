@@ -55,6 +55,9 @@ export interface GroupMessage {
   /** Cases notified before that no longer wait (listed, then counted). */
   resolved: string[];
   resolvedCount: number;
+  /** Sent for its resolved lines alone: nothing new, no reminder due (the cases it also counts as
+   * waiting are listed for context, and the subject must not read as a reminder). */
+  resolvedOnly?: boolean;
   /** The case system (needs sign-in). */
   linkBase: string;
   /** Acknowledgement page links, one per channel (absent when none could be made). */
@@ -196,7 +199,9 @@ export function renderEmail(m: GroupMessage, maxBytes = 200 * 1024): { subject: 
       ? `[queuewatch] ${plural(m.resolvedCount, 'case')} no longer waiting in ${m.placeName}`
       : topNew
         ? `[queuewatch] New ${topNew.toUpperCase()} in ${m.placeName}: ${counts}`
-        : `[queuewatch] Reminder, ${top.toUpperCase()} in ${m.placeName}: ${counts}`;
+        : m.resolvedOnly
+          ? `[queuewatch] ${plural(m.resolvedCount, 'case')} no longer waiting in ${m.placeName}; still waiting: ${counts}`
+          : `[queuewatch] Reminder, ${top.toUpperCase()} in ${m.placeName}: ${counts}`;
   if (subject.length > SUBJECT_MAX) subject = `${subject.slice(0, SUBJECT_MAX - 3)}...`;
 
   const head: string[] = [];
@@ -207,7 +212,9 @@ export function renderEmail(m: GroupMessage, maxBytes = 200 * 1024): { subject: 
     head.push(
       newTotal > 0
         ? `${plural(newTotal, 'case')} reached a new level since the last message. Waiting in all: ${counts}.`
-        : `A reminder: no case reached a new level, and these are still waiting: ${counts}.`,
+        : m.resolvedOnly
+          ? `${plural(m.resolvedCount, 'case')} no longer waiting (below); no case reached a new level, and these are still waiting: ${counts}.`
+          : `A reminder: no case reached a new level, and these are still waiting: ${counts}.`,
       '',
       'What to do: open each case in the case system (sign-in required) and act on it, highest level',
       'and oldest first.',

@@ -34,6 +34,7 @@ export function groupMessage(plan: GroupPlan, config: CompiledConfig, nowMs: num
     acknowledged: plan.acknowledged,
     resolved: plan.resolved,
     resolvedCount: plan.resolvedCount,
+    ...(plan.trigger === 'resolved-only' ? { resolvedOnly: true } : {}),
     linkBase: config.file.linkBase,
   };
 }

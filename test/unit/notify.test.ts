@@ -150,6 +150,17 @@ describe('renderEmail', () => {
     );
   });
 
+  it('says a message sent for its resolved lines alone is that, not a reminder', () => {
+    const m = aGroupMessage(undefined, {
+      newCount: 0,
+      overrides: { resolved: ['DA-001-0000009'], resolvedCount: 1, resolvedOnly: true },
+    });
+    const { subject, body } = renderEmail(m);
+    expect(subject).toBe('[queuewatch] 1 case no longer waiting in D01 Northgate; still waiting: 1 breach');
+    expect(body).not.toMatch(/reminder/i);
+    expect(body).toContain('1 case no longer waiting (below)');
+  });
+
   it('leads with what happened and what to do, then each level highest first, oldest first', () => {
     const { body } = renderEmail(allLevels());
 
