@@ -144,7 +144,7 @@ export async function pushConfigCommand(file: string | undefined, options: PushO
   if (check.removed.length > 0) {
     const cases = check.removed.reduce((sum, p) => sum + p.openCases, 0);
     warn(
-      `warning: pushing anyway (--allow-removal): up to ${plural(cases, 'open case')} will get no alert until they move on or the config knows their district and category again`,
+      `warning: pushing anyway (--allow-removal): up to ${plural(cases, 'open case')} will get no alert until ${cases === 1 ? 'it moves' : 'they move'} on or the config knows ${cases === 1 ? 'its' : 'their'} district and category again`,
     );
   }
   const pushed = await pushConfig(path, options);

@@ -3,7 +3,6 @@
 // would go unalerted). `config check` and `config push` refuse such a config.
 
 import pLimit from 'p-limit';
-import { z } from 'zod';
 import { CASE_REF_PATTERN, type CaseVocabulary } from '../domain/case.ts';
 import type { OpenCaseSource } from '../scan/ports.ts';
 
@@ -28,13 +27,6 @@ export interface OpenCaseUse {
 
 export const emptyOpenCaseUse = (): OpenCaseUse => ({ read: 0, district: new Map(), category: new Map() });
 
-// Only what is counted; a field that is missing or not a string is counted under '' (no value).
-const countedItem = z.object({
-  caseRef: z.unknown(),
-  district: z.unknown(),
-  category: z.unknown(),
-});
-
 const noteUse = (uses: Map<string, ValueUse>, value: string, caseRef: string | undefined) => {
   const use = uses.get(value) ?? { openCases: 0, caseRefs: [] };
   use.openCases += 1;
@@ -42,10 +34,11 @@ const noteUse = (uses: Map<string, ValueUse>, value: string, caseRef: string | u
   uses.set(value, use);
 };
 
-/** Counts one item of the open-cases index. Its reference is kept only when it is a well-formed
- * opaque reference (a corrupted one could be anything). */
+/** Counts one item of the open-cases index; a district or category that is missing or not a string
+ * counts under '' (known to no config). The reference is kept only when it is a well-formed opaque
+ * reference (a corrupted one could be anything). */
 export function addToOpenCaseUse(use: OpenCaseUse, item: Record<string, unknown>): void {
-  const { caseRef, district, category } = countedItem.parse(item);
+  const { caseRef, district, category } = item;
   const ref = typeof caseRef === 'string' && CASE_REF_PATTERN.test(caseRef) ? caseRef : undefined;
   use.read += 1;
   noteUse(use.district, typeof district === 'string' ? district : '', ref);
