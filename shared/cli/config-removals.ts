@@ -109,4 +109,4 @@ export function describeMirrorCheck(check: MirrorCheck, file: string, inForce: I
 
 /** What to do about a removal still in use, for the end of a refusal. */
 export const REMOVAL_ADVICE =
-  'The scan cannot read a case whose district or category its config does not know: such a case gets no alert of any kind (ops is told of it each run as an invalid item) until it moves on or the config knows its values again. Keep them in the config until the source system has moved or closed those cases (`queuewatch status` shows what is open).';
+  'The scan cannot read a case whose district or category its config does not know: such a case gets no alert of any kind until the config knows them again (ops hears of cases in a dropped category each run, as items the scan cannot read; a dropped district is not read at all, so nothing speaks of its cases). Keep them in the config until the source system has moved or closed those cases (`queuewatch status` shows what is open).';
