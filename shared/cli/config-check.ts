@@ -3,12 +3,14 @@
 // about to run out, a config too big for a Standard SSM parameter.
 
 import { readFileSync } from 'node:fs';
+import { MIRROR_TABLE } from '../adapters/tables.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import { ceilingOnlyGaps, describeGap } from '../config/coverage.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
 import { describeTier, storedConfigValue } from '../config/stored.ts';
 import { COVERED_UNTIL } from '../domain/bank-holidays.ts';
 import { EXIT, plural, print } from './output.ts';
+import { type TargetOptions, tableTarget } from './targets.ts';
 
 const describeMatch = (match: Record<string, unknown>) => {
   const parts = Object.entries(match)
@@ -65,11 +67,45 @@ export function summariseConfig(config: CompiledConfig, source: string, nowMs: n
   return lines.join('\n');
 }
 
-/** Prints the summary; the exit status is 1 with --strict when there are warnings. */
-export function checkConfigCommand(file: string | undefined, strict: boolean, nowMs: number): number {
+export interface CheckOptions extends TargetOptions {
+  strict?: boolean;
+}
+
+const namesMirror = (o: TargetOptions) =>
+  o.stage !== undefined || o.endpoint !== undefined || o.prefix !== undefined || o.table !== undefined;
+
+/** Prints the summary, and with a mirror named, what its open cases use that the config drops. The
+ * exit status is 1 when the config drops a district or category still in use, and with --strict
+ * when there are warnings. */
+export async function checkConfigCommand(
+  file: string | undefined,
+  options: CheckOptions,
+  nowMs: number,
+): Promise<number> {
   const path = file ?? DEFAULT_CONFIG_PATH;
   const config = loadConfig(path);
   print(summariseConfig(config, path, nowMs));
   print(`as an SSM parameter (config push): ${describeTier(storedConfigValue(readFileSync(path, 'utf8')))}`);
-  return strict && configWarnings(config, nowMs).length > 0 ? EXIT.failed : EXIT.ok;
+  const warned = configWarnings(config, nowMs).length > 0;
+  if (!namesMirror(options)) {
+    process.stderr.write(
+      'queuewatch: warning: not checked against a mirror, so a district or category that open cases still use could be dropped unseen: add --stage STAGE (or --endpoint URL, --prefix, --table) to check; `config push` always does\n',
+    );
+    return options.strict && warned ? EXIT.failed : EXIT.ok;
+  }
+  const target = tableTarget(options, MIRROR_TABLE.id);
+  const { checkMirror, configInForce, describeMirrorCheck, shippedInForce } = await import(
+    './config-removals.ts'
+  );
+  // The config in force is in SSM only on AWS; a local mirror runs on the shipped one.
+  const inForce =
+    options.stage !== undefined && options.endpoint === undefined
+      ? await configInForce({ stage: options.stage, ...(options.region ? { region: options.region } : {}) })
+      : shippedInForce();
+  const check = await checkMirror(target, config, inForce);
+  print(['', ...describeMirrorCheck(check, path, inForce)].join('\n'));
+  if (check.removed.length > 0) return EXIT.failed;
+  return options.strict && (warned || check.unknown.length > 0 || check.read === undefined)
+    ? EXIT.failed
+    : EXIT.ok;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { parse, stringify } from 'yaml';
+import { MIRROR_TABLE } from '../adapters/tables.ts';
 import { ConfigError } from '../config/compile.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../config/load.ts';
 import {
@@ -17,7 +18,7 @@ import {
 import { ssmClient } from './aws.ts';
 import { callService, type ServiceTarget } from './errors.ts';
 import { EXIT, plural, print, UsageError } from './output.ts';
-import { configParameterName } from './targets.ts';
+import { configParameterName, stagePrefix, type TableTarget } from './targets.ts';
 
 export interface ParameterOptions {
   stage?: string;
@@ -89,11 +90,67 @@ export async function pushConfig(file: string, options: ParameterOptions): Promi
   });
 }
 
-export async function pushConfigCommand(file: string | undefined, options: ParameterOptions): Promise<void> {
+export interface PushOptions extends ParameterOptions {
+  /** The mirror whose open cases the config must still be able to read (default: the stage's). */
+  mirrorTable?: string;
+  /** A local DynamoDB holding it (default: --endpoint, where moto serves both). */
+  mirrorEndpoint?: string;
+  /** Push even when open cases still use a district or category the config drops. */
+  allowRemoval?: boolean;
+}
+
+function mirrorOf(options: PushOptions): TableTarget {
+  const tableName =
+    options.mirrorTable ??
+    (options.stage !== undefined ? `${stagePrefix(options.stage)}-${MIRROR_TABLE.id}` : undefined);
+  if (tableName === undefined) {
+    throw new UsageError(
+      'name the mirror whose open cases to check the config against: --mirror-table NAME (with --stage it is the stage’s own)',
+    );
+  }
+  const endpoint = options.mirrorEndpoint ?? options.endpoint;
+  return {
+    tableName,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(options.region !== undefined ? { region: options.region } : {}),
+  };
+}
+
+const warn = (line: string) => process.stderr.write(`queuewatch: ${line}\n`);
+
+/** Validates, checks the stage's mirror, and publishes: refused (exit 1) when open cases still use a
+ * district or category the config drops, unless --allow-removal. */
+export async function pushConfigCommand(file: string | undefined, options: PushOptions): Promise<number> {
   const path = file ?? DEFAULT_CONFIG_PATH;
+  const next = loadConfig(path);
+  parameterOf(options);
+  const mirror = mirrorOf(options);
+  const { checkMirror, configInForce, describeMirrorCheck, REMOVAL_ADVICE } = await import(
+    './config-removals.ts'
+  );
+  const inForce = await configInForce(options);
+  const check = await checkMirror(mirror, next, inForce);
+  const [verdict = '', ...details] = describeMirrorCheck(check, path, inForce);
+  if (check.removed.length > 0 && !options.allowRemoval) {
+    warn(`refused: ${verdict}`);
+    for (const line of details) process.stderr.write(`${line}\n`);
+    process.stderr.write(
+      `${REMOVAL_ADVICE} To push anyway, knowing those cases go unalerted, add --allow-removal.\n`,
+    );
+    return EXIT.failed;
+  }
+  warn(verdict);
+  for (const line of details) process.stderr.write(`${line}\n`);
+  if (check.removed.length > 0) {
+    const cases = check.removed.reduce((sum, p) => sum + p.openCases, 0);
+    warn(
+      `warning: pushing anyway (--allow-removal): up to ${plural(cases, 'open case')} will get no alert until ${cases === 1 ? 'it moves' : 'they move'} on or the config knows ${cases === 1 ? 'its' : 'their'} district and category again`,
+    );
+  }
   const pushed = await pushConfig(path, options);
   print(`pushed ${path} to ${pushed.name} (version ${pushed.version}); the scan uses it within a minute`);
   print(`size: ${pushed.size}`);
+  return EXIT.ok;
 }
 
 interface InForce {

@@ -26,23 +26,42 @@ function configCommand(): Command {
   const config = new Command('config').description(
     'Check the admin config, push it to a stage, show what is in force and compare a file with it',
   );
-  config
-    .command('check')
-    .description('Validate a config file, summarise its rules and routes, and warn about gaps')
-    .argument('[file]', CONFIG_FILE_HELP)
-    .option('--strict', 'exit 1 on warnings too (for CI)')
-    .action(async (file: string | undefined, options: { strict?: boolean }) => {
-      const { checkConfigCommand } = await import('./config-check.ts');
-      process.exitCode = checkConfigCommand(file, options.strict ?? false, Date.now());
-    });
+  config.addCommand(
+    addTableOptions(
+      new Command('check')
+        .description(
+          'Validate a config file, summarise its rules and routes, and warn about gaps; with a mirror (--stage, --endpoint), refuse one that drops a district or category open cases still use',
+        )
+        .argument('[file]', CONFIG_FILE_HELP),
+      'mirror',
+    )
+      .option('--strict', 'exit 1 on warnings too (for CI)')
+      .action(async (file: string | undefined, options: import('./config-check.ts').CheckOptions) => {
+        const { checkConfigCommand } = await import('./config-check.ts');
+        process.exitCode = await checkConfigCommand(file, options, Date.now());
+      }),
+  );
   addParameterOptions(
     config
       .command('push')
       .description('Validate a config and publish it to SSM Parameter Store, where the scan reads it')
-      .argument('[file]', CONFIG_FILE_HELP),
-  ).action(async (file: string | undefined, options: ParameterOptions) => {
+      .argument('[file]', CONFIG_FILE_HELP)
+      .option(
+        '--mirror-table <name>',
+        'the mirror whose open cases the config must still cover (default: queuewatch-<stage>-mirror)',
+      )
+      .option('--mirror-endpoint <url>', 'a local DynamoDB holding the mirror (default: --endpoint)')
+      .option(
+        '--allow-removal',
+        'push even if open cases still use a district or category the config drops (the scan cannot read those cases: no alert for them)',
+      )
+      .addHelpText(
+        'after',
+        '\nBefore pushing, reads the open cases in the stage’s mirror (every district of the config in force\nand of the new one) and refuses, exit status 1, a config that drops a district or category still in use.',
+      ),
+  ).action(async (file: string | undefined, options: import('./config-push.ts').PushOptions) => {
     const { pushConfigCommand } = await import('./config-push.ts');
-    await pushConfigCommand(file, options);
+    process.exitCode = await pushConfigCommand(file, options);
   });
   addParameterOptions(
     config
