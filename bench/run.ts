@@ -44,7 +44,7 @@ import { importCases } from '#shared/ingest/import.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
-import { runScan, WHOLE_LEDGER_MAX_ENTRIES } from '#shared/scan/run-scan.ts';
+import { runScan, SHARD_CONCURRENCY, WHOLE_LEDGER_MAX_ENTRIES } from '#shared/scan/run-scan.ts';
 import { silenceDetector } from './silence.ts';
 
 const run = promisify(execFile);
@@ -77,8 +77,8 @@ const fmt = (n: number) => n.toLocaleString('en-GB');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The bare read a scan makes: every shard of the open-cases index, as many at once as the scan
- * reads them (its default of 8), doing nothing with the items. */
-async function bareRead(source: OpenCaseSource, concurrency = 8): Promise<number> {
+ * reads them (SHARD_CONCURRENCY), doing nothing with the items. */
+async function bareRead(source: OpenCaseSource, concurrency = SHARD_CONCURRENCY): Promise<number> {
   const limit = pLimit(concurrency);
   let items = 0;
   await Promise.all(
@@ -357,10 +357,14 @@ async function measureHistory({ doc, mirror, naive, dynamo }: SeededHistory, siz
   const bare: number[] = [];
   const whole: number[] = [];
   const compute: number[] = [];
+  const messages: number[] = [];
+  const disclosed: number[] = [];
   for (let i = 1; i <= 3; i++) {
     const [, readMs] = await time(() => bareRead(new DynamoOpenCaseSource(doc, mirror)));
     bare.push(readMs);
-    const [, runMs] = await time(() => runScan(input(NOW + i * 5 * 60_000)));
+    const [result, runMs] = await time(() => runScan(input(NOW + i * 5 * 60_000)));
+    messages.push(result.messages.length);
+    disclosed.push(result.messages.reduce((n, m) => n + m.caseRefs.length + m.resolved.length, 0));
     whole.push(runMs);
     const [, computeMs] = await time(() => runScan(inMemory(NOW + i * 5 * 60_000)));
     compute.push(computeMs);
@@ -379,6 +383,8 @@ async function measureHistory({ doc, mirror, naive, dynamo }: SeededHistory, siz
         open: sizes.open,
         runs: 3,
         ledgerEntries: warm.ledgerEntries,
+        messagesPerRun: median(messages),
+        disclosureRecordsPerRun: median(disclosed),
         ledgerRead: wholeLedger ? 'whole, one pass' : 'shard by shard',
         ledgerFullReads: ledger.fullReads,
         runWithInMemoryLedgerMs: Math.round(median(compute)),
