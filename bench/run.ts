@@ -3,11 +3,27 @@
 // A script that prints figures, not a test: machines here are shared and noisy.
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { BatchWriteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  ListTablesCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Command } from 'commander';
@@ -18,16 +34,17 @@ import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import { createTableInput, MIRROR_TABLE } from '#shared/adapters/tables.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { audienceLevels, evaluateCase } from '#shared/domain/engine.ts';
 import { smsSegments } from '#shared/domain/notify.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
 import { importCases } from '#shared/ingest/import.ts';
-import { createTables, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
-import { runScan } from '#shared/scan/run-scan.ts';
+import { runScan, SHARD_CONCURRENCY, WHOLE_LEDGER_MAX_ENTRIES } from '#shared/scan/run-scan.ts';
 import { silenceDetector } from './silence.ts';
 
 const run = promisify(execFile);
@@ -60,8 +77,8 @@ const fmt = (n: number) => n.toLocaleString('en-GB');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The bare read a scan makes: every shard of the open-cases index, as many at once as the scan
- * reads them (its default of 8), doing nothing with the items. */
-async function bareRead(source: OpenCaseSource, concurrency = 8): Promise<number> {
+ * reads them (SHARD_CONCURRENCY), doing nothing with the items. */
+async function bareRead(source: OpenCaseSource, concurrency = SHARD_CONCURRENCY): Promise<number> {
   const limit = pLimit(concurrency);
   let items = 0;
   await Promise.all(
@@ -91,11 +108,12 @@ function main() {
     .option('--import-records <n>', 'records for the import rate', Number)
     .option('--only <list>', 'run only these scenarios, e.g. 2,3 (default: all)')
     .option('--out-dir <dir>', 'where to write the JSON', join(root, 'bench-results'))
+    .option('--cache-dir <dir>', 'where the seeded history is kept between runs', join(root, 'bench-cache'))
     .action(async (options) => {
       const quick = Boolean(options.quick);
       const sizes: Sizes = {
         open: options.open ?? (quick ? 500 : 20_000),
-        closed: options.closed ?? (quick ? 2_000 : 200_000),
+        closed: options.closed ?? (quick ? 2_000 : 1_000_000),
         engineCases: options.engineCases ?? (quick ? 50_000 : 1_000_000),
         memorySizes:
           (options.memory?.split(',').map(Number) as [number, number] | undefined) ??
@@ -109,6 +127,7 @@ function main() {
               .map((n) => n.trim()),
           )
         : undefined;
+      cacheDir = options.cacheDir as string;
       await bench(sizes, options.outDir as string, quick, only);
     });
   return program.parseAsync(process.argv);
@@ -130,18 +149,20 @@ async function bench(sizes: Sizes, outDir: string, quick: boolean, only?: Readon
     // Pure simulation, no database: before the emulator fills the heap too.
     if (wanted('9')) rows.push(silenceDetector());
     if (wanted('1', '2')) {
-      rows.push(
-        ...(await readCostAndOverhead(doc, dynamo.client, sizes)).filter((r) =>
-          wanted(r.scenario[0] as string),
-        ),
-      );
+      rows.push(...(await readCostAndOverhead(sizes)).filter((r) => wanted(r.scenario[0] as string)));
     }
     if (wanted('4')) rows.push(await alertStorm(doc, dynamo.client));
     if (wanted('8')) rows.push(await whatPeopleReceive(quick));
     const importRow = wanted('7')
       ? await importRate(doc, dynamo.client, sizes.importRecords, work)
       : undefined;
-    if (wanted('5')) rows.push(await memory(dynamo.endpoint, doc, dynamo.client, sizes.memorySizes));
+    if (wanted('5', '10')) {
+      rows.push(
+        ...(await memory(dynamo.endpoint, doc, dynamo.client, sizes.memorySizes)).filter((r) =>
+          wanted(r.scenario.split('.')[0] as string),
+        ),
+      );
+    }
     if (wanted('6')) rows.push(await coldStart());
     if (importRow) rows.push(importRow);
   } finally {
@@ -150,7 +171,7 @@ async function bench(sizes: Sizes, outDir: string, quick: boolean, only?: Readon
   }
 
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  rows.sort((a, b) => a.scenario.localeCompare(b.scenario));
+  rows.sort((a, b) => Number.parseInt(a.scenario, 10) - Number.parseInt(b.scenario, 10));
   const table = [
     '| scenario | queuewatch | baseline | ratio | target | holds |',
     '|---|---|---|---|---|---|',
@@ -171,33 +192,80 @@ async function bench(sizes: Sizes, outDir: string, quick: boolean, only?: Readon
   process.stdout.write(`written to ${file}\n`);
 }
 
-// 1 and 2: what a scan reads, and what a whole run costs, against history.
-async function readCostAndOverhead(
-  doc: DynamoDBDocumentClient,
-  client: import('@aws-sdk/client-dynamodb').DynamoDBClient,
-  sizes: Sizes,
-): Promise<Row[]> {
-  const tables = await createTables(client, 'readcost');
-  const mirror = tables.mirror as string;
-  const firstClosed = Math.floor(sizes.closed / 5);
-  log(`read cost: seeding ${fmt(sizes.open)} open and ${fmt(firstClosed)} closed cases`);
+// 1 and 2: what a scan reads, and what a whole run costs, against a force's history.
+
+interface SeededHistory {
+  dynamo: EmbeddedDynamo;
+  doc: DynamoDBDocumentClient;
+  mirror: string;
+  /** The naive filtered Scan of the whole table, measured once when the data was seeded. */
+  naive: { scanned: number; units: number; ms: number };
+}
+
+const HISTORY_MIRROR = 'history-mirror';
+let cacheDir = join(root, 'bench-cache');
+
+/**
+ * A mirror of `open` open and `closed` closed cases in a dynalite kept on disk under
+ * bench-cache/ (git-ignored), seeded on the first run and reused by later ones: a million closed
+ * cases take minutes to write and to Scan, and are the same every time. Its directory name carries
+ * a fingerprint of the item format and the generator, so a change to either seeds afresh.
+ */
+async function seededHistory(sizes: Sizes): Promise<SeededHistory> {
+  const sample = generateQueue({ open: 1, closed: 1, seed: 1, nowMs: NOW, districts });
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([MIRROR_TABLE, [...sample].map((r) => toMirrorItem(r, NOW)), districts]))
+    .digest('hex')
+    .slice(0, 12);
+  const dir = join(cacheDir, `mirror-${sizes.open}-open-${sizes.closed}-closed-${fingerprint}`);
+  const marker = join(dir, 'seeded.json');
+  const reuse = existsSync(marker);
+  if (!reuse) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const dynamo = await startDynalite({ thread: true, path: join(dir, 'db') });
+  const doc = DynamoDBDocumentClient.from(dynamo.client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  // Tables an interrupted earlier run left behind (its ledger and disclosure log) go first.
+  const { TableNames = [] } = await dynamo.client.send(new ListTablesCommand({}));
+  for (const name of TableNames.filter((n) => n !== HISTORY_MIRROR)) {
+    await dynamo.client.send(new DeleteTableCommand({ TableName: name }));
+  }
+  if (reuse) {
+    log(`read cost: reusing the seeded mirror in ${dir}`);
+    const { naive } = JSON.parse(readFileSync(marker, 'utf8')) as Pick<SeededHistory, 'naive'>;
+    return { dynamo, doc, mirror: HISTORY_MIRROR, naive };
+  }
+  await dynamo.client.send(new CreateTableCommand(createTableInput(MIRROR_TABLE, HISTORY_MIRROR)));
+  log(`read cost: seeding ${fmt(sizes.open)} open and ${fmt(sizes.closed)} closed cases once, into ${dir}`);
+  const started = performance.now();
+  let written = 0;
+  const counted = function* (records: Iterable<CaseRecord>) {
+    for (const record of records) {
+      yield record;
+      written += 1;
+      if (written % 100_000 === 0) {
+        const rate = written / ((performance.now() - started) / 1000);
+        const left = (sizes.open + sizes.closed - written) / rate;
+        log(`read cost: ${fmt(written)} written, about ${Math.ceil(left / 60)} min left`);
+      }
+    }
+  };
   await seedMirror(
     doc,
-    mirror,
-    generateQueue({ open: sizes.open, closed: firstClosed, seed: 1, nowMs: NOW, districts }),
+    HISTORY_MIRROR,
+    counted(generateQueue({ open: sizes.open, closed: sizes.closed, seed: 1, nowMs: NOW, districts })),
     NOW,
   );
-
-  const measure = async () => {
-    const source = new DynamoOpenCaseSource(doc, mirror);
-    await bareRead(source);
-    let scanned = 0;
-    let naiveUnits = 0;
+  log('read cost: the naive filtered Scan of the whole table, once');
+  let scanned = 0;
+  let units = 0;
+  const [, ms] = await time(async () => {
     let key: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
     do {
-      const page = await client.send(
+      const page = await dynamo.client.send(
         new ScanCommand({
-          TableName: mirror,
+          TableName: HISTORY_MIRROR,
           FilterExpression: '#stage <> :closed AND #stage <> :ack',
           ExpressionAttributeNames: { '#stage': 'stage' },
           ExpressionAttributeValues: { ':closed': { S: 'closed' }, ':ack': { S: 'referral-acknowledged' } },
@@ -206,51 +274,76 @@ async function readCostAndOverhead(
         }),
       );
       scanned += page.ScannedCount ?? 0;
-      naiveUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+      units += page.ConsumedCapacity?.CapacityUnits ?? 0;
       key = page.LastEvaluatedKey;
     } while (key);
-    return { read: source.itemsRead, units: source.consumedCapacityUnits, scanned, naiveUnits };
-  };
-  const small = await measure();
-  log(`read cost: seeding ${fmt(sizes.closed - firstClosed)} more closed cases`);
-  await seedMirror(
-    doc,
-    mirror,
-    generateQueue({ open: 0, closed: sizes.closed - firstClosed, seed: 2, nowMs: NOW, districts }),
-    NOW,
+  });
+  const naive = { scanned, units, ms: Math.round(ms) };
+  writeFileSync(
+    marker,
+    `${JSON.stringify({ sizes: { open: sizes.open, closed: sizes.closed }, naive }, null, 2)}\n`,
   );
-  const large = await measure();
-  const ratioSmall = round(small.naiveUnits / Math.max(small.units, 0.5), 1);
-  const ratioLarge = round(large.naiveUnits / Math.max(large.units, 0.5), 1);
+  return { dynamo, doc, mirror: HISTORY_MIRROR, naive };
+}
+
+async function readCostAndOverhead(sizes: Sizes): Promise<Row[]> {
+  const history = await seededHistory(sizes);
+  try {
+    return await measureHistory(history, sizes);
+  } finally {
+    for (const name of (
+      (await history.dynamo.client.send(new ListTablesCommand({}))).TableNames ?? []
+    ).filter((n) => n !== HISTORY_MIRROR)) {
+      await history.dynamo.client.send(new DeleteTableCommand({ TableName: name }));
+    }
+    await history.dynamo.close();
+  }
+}
+
+async function measureHistory({ doc, mirror, naive, dynamo }: SeededHistory, sizes: Sizes): Promise<Row[]> {
+  const client = dynamo.client;
+  const source = new DynamoOpenCaseSource(doc, mirror);
+  await bareRead(source);
+  const read = source.itemsRead;
+  const units = source.consumedCapacityUnits;
+  const itemRatio = round(naive.scanned / Math.max(read, 1), 1);
+  const unitRatio = round(naive.units / Math.max(units, 0.5), 1);
   const readRow: Row = {
     scenario: '1. read cost',
-    figure: `${fmt(large.read)} items, ${round(large.units, 1)} RCU`,
-    baseline: `naive Scan: ${fmt(large.scanned)} items, ${round(large.naiveUnits, 1)} RCU`,
-    ratio: ratioLarge,
-    target: 'reads ≤ 1.05 × open; ratio grows with history',
-    holds: large.read <= 1.05 * sizes.open && ratioLarge > ratioSmall,
+    figure: `${fmt(read)} items, ${round(units, 1)} RCU (${fmt(sizes.open)} open, ${fmt(sizes.closed)} closed)`,
+    baseline: `naive filtered Scan: ${fmt(naive.scanned)} items, ${round(naive.units, 1)} RCU`,
+    ratio: itemRatio,
+    target: 'items read ≤ 1.05 × open, ≥ 50 × fewer than the naive Scan',
+    holds: read <= 1.05 * sizes.open && itemRatio >= 50,
     details: {
       open: sizes.open,
       closed: sizes.closed,
-      itemsReadPerOpen: round(large.read / sizes.open, 3),
-      [`naiveRatioAt${firstClosed}Closed`]: ratioSmall,
-      [`naiveRatioAt${sizes.closed}Closed`]: ratioLarge,
+      itemsRead: read,
+      itemsReadPerOpen: round(read / sizes.open, 3),
+      naiveItems: naive.scanned,
+      capacityRatio: unitRatio,
+      naiveScanMs: naive.ms,
     },
   };
+  const tables = await createTables(client, `run-${process.pid}`);
 
   // 2. a whole steady-state run (ledger already written by an earlier run) against the bare read.
   log('scan overhead: warming the ledger with a first run');
   const ledger = new DynamoLedger(doc, tables.ledger as string);
+  // As the handler does: the ledger read in one pass while the last run found it small.
+  let wholeLedger = false;
   const input = (at: number) => ({
     config,
     nowMs: at,
     runId: `bench-${at}`,
     source: new DynamoOpenCaseSource(doc, mirror),
+    wholeLedger,
     ledger,
     publisher: new CallbackPublisher(),
     audit: new DynamoAuditLog(doc, tables.audit as string),
   });
-  await runScan(input(NOW));
+  const warm = await runScan(input(NOW));
+  wholeLedger = warm.ledgerEntries <= WHOLE_LEDGER_MAX_ENTRIES;
   // The same runs with the ledger and disclosure log in memory: our code's own share, without the
   // emulator's cost of each conditional write (I/O on a real DynamoDB, run 16 at a time).
   const memoryLedger = new MemoryLedger();
@@ -264,10 +357,14 @@ async function readCostAndOverhead(
   const bare: number[] = [];
   const whole: number[] = [];
   const compute: number[] = [];
+  const messages: number[] = [];
+  const disclosed: number[] = [];
   for (let i = 1; i <= 3; i++) {
     const [, readMs] = await time(() => bareRead(new DynamoOpenCaseSource(doc, mirror)));
     bare.push(readMs);
-    const [, runMs] = await time(() => runScan(input(NOW + i * 5 * 60_000)));
+    const [result, runMs] = await time(() => runScan(input(NOW + i * 5 * 60_000)));
+    messages.push(result.messages.length);
+    disclosed.push(result.messages.reduce((n, m) => n + m.caseRefs.length + m.resolved.length, 0));
     whole.push(runMs);
     const [, computeMs] = await time(() => runScan(inMemory(NOW + i * 5 * 60_000)));
     compute.push(computeMs);
@@ -285,6 +382,10 @@ async function readCostAndOverhead(
       details: {
         open: sizes.open,
         runs: 3,
+        ledgerEntries: warm.ledgerEntries,
+        messagesPerRun: median(messages),
+        disclosureRecordsPerRun: median(disclosed),
+        ledgerRead: wholeLedger ? 'whole, one pass' : 'shard by shard',
         ledgerFullReads: ledger.fullReads,
         runWithInMemoryLedgerMs: Math.round(median(compute)),
         ratioWithInMemoryLedger: round(median(compute) / median(bare)),
@@ -529,7 +630,7 @@ async function memory(
   doc: DynamoDBDocumentClient,
   client: import('@aws-sdk/client-dynamodb').DynamoDBClient,
   [smallSize, largeSize]: [number, number],
-): Promise<Row> {
+): Promise<Row[]> {
   const peak = async (size: number, seed: number, reuse?: { mirror: string; ledger: string }) => {
     let mirror = reuse?.mirror;
     let ledger = reuse?.ledger;
@@ -540,7 +641,7 @@ async function memory(
       log(`memory: seeding ${fmt(size)} open cases`);
       await seedMirror(doc, mirror, generateQueue({ open: size, seed, nowMs: NOW, districts }), NOW);
     }
-    const scanProcess = async (at: number) => {
+    const scanProcess = async (at: number, whole = false) => {
       const { stdout } = await run(
         'node',
         [
@@ -551,6 +652,7 @@ async function memory(
           mirror as string,
           ledger as string,
           String(at),
+          ...(whole ? ['whole'] : []),
         ],
         {
           cwd: root,
@@ -558,13 +660,19 @@ async function memory(
           maxBuffer: 1 << 24,
         },
       );
-      return JSON.parse(stdout) as { maxRssMb: number; open: number; baselineRssMb: number };
+      return JSON.parse(stdout) as {
+        maxRssMb: number;
+        open: number;
+        baselineRssMb: number;
+        durationMs: number;
+        ledgerEntries: number;
+      };
     };
     // The first run after a deploy finds everything due; the runs after it (every five minutes)
     // find what changed. Each in a process of its own.
     const first = await scanProcess(NOW);
-    const steady = await scanProcess(NOW + 5 * 60_000);
-    return { ...steady, firstRunMb: first.maxRssMb };
+    const steady = await scanProcess(NOW + 5 * 60_000, first.ledgerEntries <= WHOLE_LEDGER_MAX_ENTRIES);
+    return { ...steady, firstRunMb: first.maxRssMb, firstRunMs: first.durationMs };
   };
   const small = await peak(smallSize, 5);
   const reuse =
@@ -573,21 +681,39 @@ async function memory(
       : undefined;
   const large = await peak(largeSize, 6, reuse);
   const growth = round(large.maxRssMb / small.maxRssMb);
-  return {
-    scenario: '5. memory (peak RSS of a scan)',
-    figure: `${fmt(smallSize)} open: ${small.maxRssMb} MB; ${fmt(largeSize)} open: ${large.maxRssMb} MB`,
-    baseline: `process before the scan (node + tsx + modules): ${large.baselineRssMb} MB`,
-    ratio: growth,
-    target: 'flat within 20% (ratio ≤ 1.2), under 256 MB',
-    holds: growth <= 1.2 && large.maxRssMb < 256,
-    details: {
-      run: 'steady state (the ledger holds what earlier runs sent)',
-      smallOpen: small.open,
-      largeOpen: large.open,
-      smallFirstRunMb: small.firstRunMb,
-      largeFirstRunMb: large.firstRunMb,
+  const periodMs = 5 * 60_000;
+  return [
+    {
+      scenario: '5. memory (peak RSS of a scan)',
+      figure: `${fmt(smallSize)} open: ${small.maxRssMb} MB; ${fmt(largeSize)} open: ${large.maxRssMb} MB`,
+      baseline: `process before the scan (node + tsx + modules): ${large.baselineRssMb} MB`,
+      ratio: growth,
+      target: 'flat within 20% (ratio ≤ 1.2), under 256 MB',
+      holds: growth <= 1.2 && large.maxRssMb < 256,
+      details: {
+        run: 'steady state (the ledger holds what earlier runs sent)',
+        smallOpen: small.open,
+        largeOpen: large.open,
+        smallFirstRunMb: small.firstRunMb,
+        largeFirstRunMb: large.firstRunMb,
+      },
     },
-  };
+    {
+      scenario: `10. a force of ${fmt(largeSize)} open`,
+      figure: `steady run ${round(large.durationMs / 1000, 1)} s; first run after a deploy ${round(large.firstRunMs / 1000, 1)} s`,
+      baseline: 'the 5-minute schedule',
+      ratio: round(periodMs / Math.max(large.durationMs, large.firstRunMs), 1),
+      target: 'well inside one 5-minute period (ratio: periods per run, ≥ 3)',
+      holds: Math.max(large.durationMs, large.firstRunMs) * 3 <= periodMs,
+      details: {
+        open: large.open,
+        steadyRunMs: large.durationMs,
+        firstRunMs: large.firstRunMs,
+        ledgerEntries: large.ledgerEntries,
+        database: 'dynalite on a thread of the bench process',
+      },
+    },
+  ];
 }
 let importTableSize = 0;
 
@@ -615,7 +741,14 @@ async function coldStart(): Promise<Row> {
         { Type: string; Properties?: { FunctionName?: string }; Metadata?: Record<string, string> }
       >;
     };
-    const results: Array<{ name: string; kb: number; importMs: number; ownMs: number }> = [];
+    const results: Array<{
+      name: string;
+      kb: number;
+      importMs: number;
+      ownMs: number;
+      sdkMs: number;
+      sdk: string[];
+    }> = [];
     for (const resource of Object.values(template.Resources)) {
       if (resource.Type !== 'AWS::Lambda::Function') continue;
       const name = String(resource.Properties?.FunctionName ?? '?').replace(/^queuewatch-dev-/, '');
@@ -625,16 +758,25 @@ async function coldStart(): Promise<Row> {
         .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
       // The import time in a fresh process, and the share of our own code once the AWS SDK (which
       // the Lambda runtime provides, outside the bundle) is loaded.
-      const importOnce = async (preloadSdk: boolean) => {
-        const preload = preloadSdk
-          ? `await Promise.all(${JSON.stringify(SDK_MODULES)}.map((m) => import(m)));`
-          : '';
+      // The AWS SDK modules this bundle imports (the runtime provides them, outside the bundle).
+      const sdk = [
+        ...new Set(
+          [...readFileSync(join(dir, 'index.mjs'), 'utf8').matchAll(/from\s*"(@aws-sdk\/[a-z0-9-]+)"/g)].map(
+            (m) => m[1] as string,
+          ),
+        ),
+      ].sort();
+      const sdkImport = `await Promise.all(${JSON.stringify(sdk)}.map((m) => import(m)));`;
+      const bundleImport = `await import(${JSON.stringify(join(dir, 'index.mjs'))});`;
+      // Each in a fresh process: the bundle; the SDK modules it uses alone; the bundle once they
+      // are loaded (our own code's share).
+      const importOnce = async (before: string, measured: string) => {
         const { stdout } = await run(
           'node',
           [
             '--input-type=module',
             '-e',
-            `${preload} const t = performance.now(); await import(${JSON.stringify(join(dir, 'index.mjs'))}); process.stdout.write(String(performance.now() - t));`,
+            `${before} const t = performance.now(); ${measured} process.stdout.write(String(performance.now() - t));`,
           ],
           { cwd: dir, env: { ...process.env, ...coldStartEnv } },
         );
@@ -642,30 +784,40 @@ async function coldStart(): Promise<Row> {
       };
       const times: number[] = [];
       const own: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        times.push(await importOnce(false));
-        own.push(await importOnce(true));
+      const sdkAlone: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        times.push(await importOnce('', bundleImport));
+        sdkAlone.push(await importOnce('', sdkImport));
+        own.push(await importOnce(sdkImport, bundleImport));
       }
       results.push({
         name,
         kb: round(bytes / 1024, 1),
         importMs: Math.round(median(times)),
         ownMs: Math.round(median(own)),
+        sdkMs: Math.round(median(sdkAlone)),
+        sdk,
       });
     }
-    const holds = results.length > 0 && results.every((r) => r.kb < 500 && r.importMs < 150);
+    const ratioOf = (r: (typeof results)[number]) => round(r.importMs / Math.max(r.sdkMs, 1));
+    const worst = Math.max(...results.map(ratioOf));
+    const holds = results.length > 0 && results.every((r) => r.kb < 500 && ratioOf(r) <= 1.35);
     return {
       scenario: '6. cold start (bundles)',
-      figure: results.map((r) => `${r.name} ${r.kb} KB, import ${r.importMs} ms`).join('; '),
-      baseline: `our code alone (AWS SDK preloaded): ${results.map((r) => `${r.name} ${r.ownMs} ms`).join(', ')}`,
-      ratio: null,
-      target: 'each bundle < 500 KB, import < 150 ms',
+      figure: results
+        .map((r) => `${r.name} ${r.kb} KB, import ${r.importMs} ms (our code ${r.ownMs} ms)`)
+        .join('; '),
+      baseline: `the AWS SDK clients each uses, alone: ${results.map((r) => `${r.name} ${r.sdkMs} ms`).join(', ')}`,
+      ratio: round(worst),
+      target: 'each bundle < 500 KB; import ≤ 1.35 × its SDK clients alone (worst shown)',
       holds,
       details: Object.fromEntries(
         results.flatMap((r) => [
           [`${r.name}Kb`, r.kb],
           [`${r.name}ImportMs`, r.importMs],
           [`${r.name}OwnImportMs`, r.ownMs],
+          [`${r.name}SdkAloneMs`, r.sdkMs],
+          [`${r.name}Sdk`, r.sdk.join(' ')],
         ]),
       ),
     };
@@ -674,13 +826,6 @@ async function coldStart(): Promise<Row> {
     rmSync(configDir, { recursive: true, force: true });
   }
 }
-
-const SDK_MODULES = [
-  '@aws-sdk/client-dynamodb',
-  '@aws-sdk/lib-dynamodb',
-  '@aws-sdk/client-sns',
-  '@aws-sdk/client-ssm',
-];
 
 /** What the functions' module scope reads at cold start (names only; nothing is called). */
 const coldStartEnv = {

@@ -3,7 +3,12 @@
 // went out on this day" (the day's partition) and "who was told about this case" (the sparse
 // by-case index, on the per-case items only) are one query, never a full read.
 
-import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  paginateQuery,
+} from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import * as z from 'zod';
 import { LEVELS } from '../config/schema.ts';
@@ -16,7 +21,7 @@ export class DynamoAuditLog implements AuditLog {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    /** Per-case items written at once, for one message. */
+    /** Requests of per-case items in flight at once, for one message. */
     private readonly concurrency = 8,
   ) {}
 
@@ -41,22 +46,42 @@ export class DynamoAuditLog implements AuditLog {
       ...entry.caseRefs.map((caseRef) => ({ caseRef, resolved: false })),
       ...entry.resolvedCaseRefs.map((caseRef) => ({ caseRef, resolved: true })),
     ];
-    const limit = pLimit(this.concurrency);
-    await Promise.all(
-      perCase.map(({ caseRef, resolved }) =>
-        limit(() =>
-          this.client.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: { ...common, sentAtMessage: `${message}#${caseRef}`, caseRef, resolved },
-            }),
-          ),
-        ),
-      ),
+    // One item per case and message (BatchWriteItem refuses a key twice in one request).
+    const byKey = new Map(
+      perCase.map(({ caseRef, resolved }) => [
+        caseRef,
+        { ...common, sentAtMessage: `${message}#${caseRef}`, caseRef, resolved },
+      ]),
     );
+    const items = [...byKey.values()];
+    // 25 to a request: a message listing hundreds of cases is a few requests, not hundreds.
+    const limit = pLimit(this.concurrency);
+    const batches: Promise<void>[] = [];
+    for (let i = 0; i < items.length; i += 25) {
+      const batch = items.slice(i, i + 25);
+      batches.push(limit(() => this.writeBatch(batch)));
+    }
+    await Promise.all(batches);
     await this.client.send(
       new PutCommand({ TableName: this.tableName, Item: { ...entry, day, sentAtMessage: message } }),
     );
+  }
+
+  /** One BatchWriteItem, retrying what DynamoDB leaves unprocessed (throttling) with backoff. */
+  private async writeBatch(items: readonly Record<string, unknown>[]): Promise<void> {
+    let requests = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 8) {
+        throw Object.assign(new Error(`${requests.length} disclosure records left unprocessed`), {
+          name: 'AuditWriteIncomplete',
+        });
+      }
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      const response = await this.client.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+      );
+      requests = (response.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+    }
   }
 }
 

@@ -30,12 +30,22 @@ export interface DynaliteOptions {
   /** Run dynalite on a worker thread of this process, so its CPU does not share the event loop
    * with the code under test: closer to a real, separate DynamoDB (used by the benchmarks). */
   thread?: boolean;
+  /** Keep the data in a LevelDB directory here, for reuse by a later process (the benchmarks'
+   * seeded million-case mirror); absent, in memory. */
+  path?: string;
 }
 
+const serverOptions = (path?: string) => ({
+  createTableMs: 0,
+  deleteTableMs: 0,
+  updateTableMs: 0,
+  ...(path ? { path } : {}),
+});
+
 export async function startDynalite(options: DynaliteOptions = {}): Promise<EmbeddedDynamo> {
-  if (options.thread) return startDynaliteThread();
+  if (options.thread) return startDynaliteThread(options.path);
   const { default: dynalite } = await import('dynalite');
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite(serverOptions(options.path));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -60,15 +70,15 @@ function embedded(port: number, stop: () => Promise<unknown>): EmbeddedDynamo {
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const dynalite = require(workerData.dynalite);
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+const server = dynalite(workerData.options);
 server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
 parentPort.on('message', () => server.close(() => process.exit(0)));
 `;
 
-async function startDynaliteThread(): Promise<EmbeddedDynamo> {
+async function startDynaliteThread(path?: string): Promise<EmbeddedDynamo> {
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
-    workerData: { dynalite: createRequire(import.meta.url).resolve('dynalite') },
+    workerData: { dynalite: createRequire(import.meta.url).resolve('dynalite'), options: serverOptions(path) },
   });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', resolve);
