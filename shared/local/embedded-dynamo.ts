@@ -78,7 +78,10 @@ parentPort.on('message', () => server.close(() => process.exit(0)));
 async function startDynaliteThread(path?: string): Promise<EmbeddedDynamo> {
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
-    workerData: { dynalite: createRequire(import.meta.url).resolve('dynalite'), options: serverOptions(path) },
+    workerData: {
+      dynalite: createRequire(import.meta.url).resolve('dynalite'),
+      options: serverOptions(path),
+    },
   });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', resolve);
