@@ -45,7 +45,7 @@ import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan, SHARD_CONCURRENCY, WHOLE_LEDGER_MAX_ENTRIES } from '#shared/scan/run-scan.ts';
-import { silenceDetector } from './silence.ts';
+import { type BenchRow, silenceDetector } from './silence.ts';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
@@ -53,15 +53,7 @@ const config = loadConfig();
 const districts = Object.keys(config.file.districts);
 const NOW = Date.parse('2026-11-27T09:00:00Z');
 
-interface Row {
-  scenario: string;
-  figure: string;
-  baseline: string;
-  ratio: number | null;
-  target: string;
-  holds: boolean;
-  details: Record<string, number | string>;
-}
+type Row = BenchRow;
 
 interface Sizes {
   open: number;

@@ -19,7 +19,8 @@ import {
   type TrafficShape,
 } from '#shared/domain/silence/trials.ts';
 
-export interface SilenceRow {
+/** One row of the bench's table (bench/run.ts prints and writes them). */
+export interface BenchRow {
   scenario: string;
   figure: string;
   baseline: string;
@@ -78,7 +79,7 @@ function bandDaysToHalving(trials: number, k: number): number {
 }
 
 /** Always at full size (about 6 s): a rate of one in 1,000 series-days cannot be judged on fewer. */
-export function silenceDetector(): SilenceRow {
+export function silenceDetector(): BenchRow {
   const series = 8;
   const trials = 300;
   log(

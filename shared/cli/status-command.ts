@@ -5,11 +5,10 @@
 import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
 import { MIRROR_TABLE } from '../adapters/tables.ts';
 import { type QueueStatus, queueStatus, STATUS_COLUMNS } from '../app/status.ts';
-import { type CompiledConfig, ConfigError } from '../config/compile.ts';
-import { loadConfig, parseConfig } from '../config/load.ts';
-import { configTextOf } from '../config/stored.ts';
+import type { CompiledConfig } from '../config/compile.ts';
+import { loadConfig } from '../config/load.ts';
 import { documentClient, dynamoClient } from './aws.ts';
-import { fetchInForce } from './config-push.ts';
+import { configInForce } from './config-removals.ts';
 import { callService } from './errors.ts';
 import { plural, print } from './output.ts';
 import { type TargetOptions, tableTarget } from './targets.ts';
@@ -25,23 +24,7 @@ export interface StatusOptions extends TargetOptions {
 async function limitsFor(options: StatusOptions): Promise<{ config: CompiledConfig; source: string }> {
   if (options.config !== undefined) return { config: loadConfig(options.config), source: options.config };
   if (options.stage !== undefined && options.endpoint === undefined) {
-    const inForce = await fetchInForce({
-      stage: options.stage,
-      ...(options.region ? { region: options.region } : {}),
-    });
-    if (inForce) {
-      try {
-        return {
-          config: parseConfig(configTextOf(inForce.value), inForce.name),
-          source: `${inForce.name} (version ${inForce.version})`,
-        };
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        process.stderr.write(
-          `note: the config pushed to ${inForce.name} is not valid (see \`queuewatch config show --stage ${options.stage}\`); using the shipped one\n`,
-        );
-      }
-    }
+    return configInForce({ stage: options.stage, ...(options.region ? { region: options.region } : {}) });
   }
   return { config: loadConfig(), source: 'the shipped config' };
 }
