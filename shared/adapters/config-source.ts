@@ -9,9 +9,8 @@ import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { CompiledConfig } from '../config/compile.ts';
 import { loadConfig, parseConfig } from '../config/load.ts';
 import { configTextOf } from '../config/stored.ts';
+import type { OpsNotifier, StateStore } from '../scan/ports.ts';
 import { errorName } from '../scan/retry.ts';
-import type { OpsNotifier } from './ops-notifier.ts';
-import type { StateStore } from './state-store.ts';
 
 export interface ConfigInForce {
   config: CompiledConfig;

@@ -14,9 +14,9 @@ import { type ConfigInForce, RuntimeConfigSource } from '../adapters/config-sour
 import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import { recordIngest } from '../adapters/ingest-state.ts';
 import { MirrorWriter } from '../adapters/mirror-writer.ts';
-import { type OpsNotifier, SnsOpsNotifier } from '../adapters/ops-notifier.ts';
+import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { DynamoRejectStore } from '../adapters/rejects.ts';
-import { DynamoStateStore, type StateStore } from '../adapters/state-store.ts';
+import { DynamoStateStore } from '../adapters/state-store.ts';
 import {
   callDependency,
   DEPENDENCY_FAILURES_METRIC,
@@ -25,6 +25,7 @@ import {
 } from '../lambda/dependency.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { logger, metrics, traced } from '../lambda/observability.ts';
+import type { OpsNotifier, StateStore } from '../scan/ports.ts';
 import type { IngestDeps } from './ingest-batch.ts';
 
 /** The ingest adapters, and the config in force for each batch. */

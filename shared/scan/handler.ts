@@ -7,10 +7,17 @@ import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { ConfigInForce } from '../adapters/config-source.ts';
-import type { OpsNotifier } from '../adapters/ops-notifier.ts';
-import type { StateStore } from '../adapters/state-store.ts';
 import { logger, metrics } from '../lambda/observability.ts';
-import type { AckLinks, AuditEntry, AuditLog, LedgerStore, OpenCaseSource, Publisher } from './ports.ts';
+import type {
+  AckLinks,
+  AuditEntry,
+  AuditLog,
+  LedgerStore,
+  OpenCaseSource,
+  OpsNotifier,
+  Publisher,
+  StateStore,
+} from './ports.ts';
 import { OpsReporter, reportsFor } from './report.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from './retry.ts';
 import { runScan, type ScanResult, WHOLE_LEDGER_MAX_ENTRIES } from './run-scan.ts';
