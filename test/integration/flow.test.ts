@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFlowStore } from '#shared/adapters/flow-store.ts';
 import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { MirrorWriter } from '#shared/adapters/mirror-writer.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
@@ -19,7 +20,6 @@ import { londonDay, type Transition, transitionId } from '#shared/domain/flow.ts
 import { importFlowHistory } from '#shared/ingest/flow-history.ts';
 import { importCases } from '#shared/ingest/import.ts';
 import { type IngestDeps, ingestBatch } from '#shared/ingest/ingest-batch.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import type { FlowRecorder } from '#shared/ingest/ports.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { runCli, sqsRecord } from '#test/support/fixtures.ts';

@@ -2,11 +2,11 @@
 // stageEnteredAt, the mirror keeps it, and the engine ages the case from it.
 
 import { describe, expect, it } from 'vitest';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { evaluateCase } from '#shared/domain/engine.ts';
 import { parseChange } from '#shared/ingest/change.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 
 const config = loadConfig();
 const HOUR = 3_600_000;

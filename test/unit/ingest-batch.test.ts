@@ -3,11 +3,11 @@
 
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { VersionedRecord } from '#shared/ingest/change.ts';
 import { type IngestDeps, ingestBatch } from '#shared/ingest/ingest-batch.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import type { RejectedMessage } from '#shared/ingest/ports.ts';
 import { sqsRecord } from '#test/support/fixtures.ts';
 
