@@ -10,7 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type ConfigInForce, RuntimeConfigSource } from '../adapters/config-source.ts';
+import { RuntimeConfigSource } from '../adapters/config-source.ts';
 import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import { recordIngest } from '../adapters/ingest-state.ts';
 import { MirrorWriter } from '../adapters/mirror-writer.ts';
@@ -25,7 +25,7 @@ import {
 } from '../lambda/dependency.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { logger, metrics, traced } from '../lambda/observability.ts';
-import type { OpsNotifier, StateStore } from '../scan/ports.ts';
+import type { ConfigInForce, OpsNotifier, StateStore } from '../scan/ports.ts';
 import type { IngestDeps } from './ingest-batch.ts';
 
 /** The ingest adapters, and the config in force for each batch. */

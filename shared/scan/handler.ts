@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { ConfigInForce } from '../adapters/config-source.ts';
 import { logger, metrics } from '../lambda/observability.ts';
 import type {
   AckLinks,
   AuditEntry,
   AuditLog,
+  ConfigInForce,
   LedgerStore,
   OpenCaseSource,
   OpsNotifier,

@@ -3,6 +3,7 @@
 // the feed and the acknowledge endpoint share them. DynamoDB and SNS adapters live in shared/adapters; the
 // local run, `evaluate` and the tests plug in in-memory ones.
 
+import type { CompiledConfig } from '../config/compile.ts';
 import type { MessageKind } from '../delivery/subscriptions.ts';
 import type { Level } from '../domain/levels.ts';
 import type { AlertLine } from '../domain/notify.ts';
@@ -186,6 +187,17 @@ export interface AuditEntry {
 
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
+}
+
+/** The config a run works to, and where it came from (the pushed parameter, the last good one or
+ * the shipped default). */
+export interface ConfigInForce {
+  config: CompiledConfig;
+  source: 'parameter' | 'last-good' | 'default';
+  /** Why the parameter's config is not in force, if it is not. */
+  problem?: string;
+  /** Dependencies that failed while the config was found (names only), for the logs. */
+  degraded?: string[];
 }
 
 /** System-health messages to the ops topic: plain text, no case data beyond counts and references. */

@@ -32,11 +32,9 @@ const USE_CASE_FOLDERS = [
  * may import the AWS SDK or shared/adapters. In the folder graph they count as the entry layer. */
 const COMPOSITION_ROOTS: Record<string, string> = {
   'shared/scan/aws.ts': 'builds the SDK clients and adapters of the deployed scan',
-  'shared/scan/handler.ts': 'the scan Lambda: loads the stored config through its adapter',
   'shared/ingest/aws.ts': 'builds the SDK clients and adapters of the deployed feed',
   'shared/ingest/import.ts': 'the bulk import reads and writes the mirror by DynamoDB batch calls itself',
   'shared/digest/aws.ts': 'builds the SDK clients and adapters of the deployed digest',
-  'shared/digest/handler.ts': 'the digest Lambda: loads the stored config through its adapter',
   'shared/digest/preview.ts':
     'runs the real digest with in-memory adapters (what it shows is what a run sends)',
   'shared/signals/handler.ts': 'the signals Lambda: builds its SDK clients and adapters',
