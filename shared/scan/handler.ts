@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { LEVELS } from '../domain/levels.ts';
 import { logger, metrics } from '../lambda/observability.ts';
 import type {
   AckLinks,
@@ -54,7 +55,7 @@ export function publishRunMetrics(result: ScanResult, durationMs: number): void 
   metrics.addMetric('CasesRead', MetricUnit.Count, result.read);
   metrics.addMetric('InvalidRecords', MetricUnit.Count, result.invalid.total);
   metrics.addMetric('UnevaluatedCases', MetricUnit.Count, result.unevaluated.total);
-  for (const level of ['warning', 'breach', 'escalation'] as const) {
+  for (const level of LEVELS) {
     metrics.addMetric(
       `CasesAt${level[0]?.toUpperCase()}${level.slice(1)}`,
       MetricUnit.Count,
