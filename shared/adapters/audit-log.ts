@@ -6,7 +6,7 @@
 import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import * as z from 'zod';
-import { LEVELS } from '../config/schema.ts';
+import { LEVELS } from '../domain/levels.ts';
 import type { AuditEntry, AuditLog } from '../scan/ports.ts';
 import { AUDIT_CASE_INDEX_NAME } from './tables.ts';
 

@@ -6,10 +6,10 @@
 import { createWorkingCalendar, type WorkingCalendar } from '../domain/calendar.ts';
 import { type CaseVocabulary, OPEN_STAGES, RISK_LEVELS, type RiskLevel, type Stage } from '../domain/case.ts';
 import { type Limit, minimumMs, parseLimit } from '../domain/duration.ts';
-import { rankOf } from '../domain/levels.ts';
+import { LEVELS, type Level, rankOf } from '../domain/levels.ts';
 import { type CompiledSignals, compileSignals } from './compile-signals.ts';
 import { type AcknowledgePolicy, type AudiencePolicy, compilePolicies, type RepeatLimit } from './policy.ts';
-import { type ConfigFile, LEVELS, type Level, type RouteMatch, type RuleMatch } from './schema.ts';
+import type { ConfigFile, RouteMatch, RuleMatch } from './schema.ts';
 
 export interface ConfigIssue {
   path: string;

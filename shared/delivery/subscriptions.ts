@@ -4,7 +4,7 @@
 
 import * as z from 'zod';
 import type { ConfigFile } from '../config/schema.ts';
-import { LEVELS } from '../config/schema.ts';
+import { LEVELS } from '../domain/levels.ts';
 
 /** Message attributes every alert carries; filter policies match on group, kind and level. */
 export const MESSAGE_ATTRIBUTES = [
