@@ -93,10 +93,10 @@ async function runScenario(scenario: Scenario, expected?: ReadonlySet<string>): 
   seq += 1;
   const tables = await createTables(dynamo.client, `f${seq}`);
   const names = {
-    mirror: tables.mirror as string,
-    ledger: tables.ledger as string,
-    audit: tables.audit as string,
-    state: tables.state as string,
+    mirror: tables.mirror,
+    ledger: tables.ledger,
+    audit: tables.audit,
+    state: tables.state,
   };
   const seedDoc = DynamoDBDocumentClient.from(dynamo.client, {
     marshallOptions: { removeUndefinedValues: true },

@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 async function freshTable(): Promise<string> {
-  return (await createTables(dynamo.client, `imp${tableCount++}`)).mirror as string;
+  return (await createTables(dynamo.client, `imp${tableCount++}`)).mirror;
 }
 
 interface Fixture {

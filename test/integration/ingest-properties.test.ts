@@ -20,7 +20,7 @@ let table: string;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  table = (await createTables(dynamo.client, 'prop')).mirror as string;
+  table = (await createTables(dynamo.client, 'prop')).mirror;
   doc = DynamoDBDocumentClient.from(dynamo.client);
 });
 
