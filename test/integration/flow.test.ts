@@ -23,7 +23,7 @@ import { importCases } from '#shared/ingest/import.ts';
 import { type IngestDeps, ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import type { FlowRecorder } from '#shared/ingest/ports.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
-import { runCli, sqsRecord } from '#test/support/fixtures.ts';
+import { aCase as baseCase, runCli, sqsRecord } from '#test/support/fixtures.ts';
 import { scenarioArb } from '#test/support/ingest-arbitraries.ts';
 
 const config = loadConfig();
@@ -75,17 +75,14 @@ async function storedTransitions(
   return out;
 }
 
-const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord => ({
-  caseRef,
-  category: 'domestic-abuse',
-  riskLevel: 'high',
-  district: 'D01',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: '2026-03-29T01:00:00.000Z',
-  childrenInvolved: true,
-  sourceUpdatedAt: '2026-03-29T01:00:00.000Z',
-  ...overrides,
-});
+const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord =>
+  baseCase({
+    caseRef,
+    stageEnteredAt: '2026-03-29T01:00:00.000Z',
+    childrenInvolved: true,
+    sourceUpdatedAt: '2026-03-29T01:00:00.000Z',
+    ...overrides,
+  });
 
 const message = (id: string, changeType: string, c: CaseRecord, sourceSequence?: number): SQSRecord =>
   sqsRecord(

@@ -34,7 +34,7 @@ import {
   LOCAL_CREDENTIALS,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
-import { sqsRecord } from '#test/support/fixtures.ts';
+import { aCase as baseCase, sqsRecord } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';
 
@@ -50,17 +50,8 @@ let tables: Record<TableId, string>;
 let topicArn: string;
 let opsQueueUrl: string;
 
-const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord => ({
-  caseRef,
-  category: 'domestic-abuse',
-  riskLevel: 'high',
-  district: 'D01',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: '2026-03-29T00:30:00.000Z',
-  childrenInvolved: false,
-  sourceUpdatedAt: '2026-03-29T01:00:00.000Z',
-  ...overrides,
-});
+const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord =>
+  baseCase({ caseRef, sourceUpdatedAt: '2026-03-29T01:00:00.000Z', ...overrides });
 
 /** A message as the source sends it, with synthetic source-system fields the edge must drop. */
 const change = (changeType: string, c: Record<string, unknown>, extra: Record<string, unknown> = {}) =>

@@ -16,6 +16,7 @@ import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { aCase as baseCase, iso } from '#test/support/fixtures.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';
 
 const config = loadConfig();
@@ -52,17 +53,8 @@ function caseRefsOf(message: OutgoingMessage): string[] {
   return [...listed.matchAll(/^ {2}([A-Z0-9][A-Z0-9-]+) {2}/gm)].map((m) => m[1] as string);
 }
 
-const aCase = (overrides: Partial<CaseRecord>): CaseRecord => ({
-  caseRef: 'DA-000-0000001',
-  category: 'domestic-abuse',
-  riskLevel: 'high',
-  district: 'D01',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: new Date(NOW - 30 * HOUR).toISOString(),
-  childrenInvolved: false,
-  sourceUpdatedAt: new Date(NOW - 30 * HOUR).toISOString(),
-  ...overrides,
-});
+const aCase = (overrides: Partial<CaseRecord>): CaseRecord =>
+  baseCase({ stageEnteredAt: iso(NOW - 30 * HOUR), sourceUpdatedAt: iso(NOW - 30 * HOUR), ...overrides });
 
 let dynamo: EmbeddedDynamo;
 let doc: DynamoDBDocumentClient;
