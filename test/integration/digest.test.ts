@@ -19,7 +19,6 @@ import { DynamoStateStore } from '#shared/adapters/state-store.ts';
 import type { TableId } from '#shared/adapters/tables.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
 import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
-import { awsDigestDeps } from '#shared/digest/aws.ts';
 import { createDigestHandler } from '#shared/digest/handler.ts';
 import { digestGroups } from '#shared/digest/picture.ts';
 import { type DigestInput, runDigest } from '#shared/digest/run-digest.ts';
@@ -33,6 +32,7 @@ import {
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { awsDigestDeps } from '#shared/wiring/digest.ts';
 import { runCli } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { drainQueue, subscribeQueue } from '#test/support/sqs.ts';

@@ -20,9 +20,9 @@ import {
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
 import { seedMirror } from '#shared/local/seed.ts';
-import { awsScanDeps } from '#shared/scan/aws.ts';
 import { createScanHandler } from '#shared/scan/handler.ts';
 import type { OutgoingMessage } from '#shared/scan/ports.ts';
+import { awsScanDeps } from '#shared/wiring/scan.ts';
 import { FaultInjector, type FaultPlan, type Target } from '#test/support/faults.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 

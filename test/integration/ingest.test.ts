@@ -26,7 +26,6 @@ import type { TableId } from '#shared/adapters/tables.ts';
 import { pushConfig } from '#shared/cli/config-push.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, FUTURE_TOLERANCE_MS } from '#shared/domain/case.ts';
-import { awsIngestDeps } from '#shared/ingest/aws.ts';
 import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import {
   createTables,
@@ -34,6 +33,7 @@ import {
   LOCAL_CREDENTIALS,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
+import { awsIngestDeps } from '#shared/wiring/ingest.ts';
 import { aCase as baseCase, sqsRecord } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';

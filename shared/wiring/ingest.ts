@@ -17,6 +17,7 @@ import { MirrorWriter } from '../adapters/mirror-writer.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { DynamoRejectStore } from '../adapters/rejects.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
+import type { IngestDeps } from '../ingest/ingest-batch.ts';
 import {
   callDependency,
   DEPENDENCY_FAILURES_METRIC,
@@ -26,7 +27,6 @@ import {
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { logger, metrics, traced } from '../lambda/observability.ts';
 import type { ConfigInForce, OpsNotifier, StateStore } from '../scan/ports.ts';
-import type { IngestDeps } from './ingest-batch.ts';
 
 /** The ingest adapters, and the config in force for each batch. */
 export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promise<IngestDeps> {
