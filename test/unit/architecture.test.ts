@@ -34,7 +34,6 @@ const COMPOSITION_ROOTS: Record<string, string> = {
   'shared/ingest/import.ts': 'the bulk import reads and writes the mirror by DynamoDB batch calls itself',
   'shared/digest/preview.ts':
     'runs the real digest with in-memory adapters (what it shows is what a run sends)',
-  'shared/signals/handler.ts': 'the signals Lambda: builds its SDK clients and adapters',
   'shared/app/evaluate.ts': 'runs the real scan with in-memory adapters (what it shows is what a run sends)',
 };
 
