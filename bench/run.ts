@@ -321,7 +321,7 @@ async function measureHistory({ doc, mirror, naive, dynamo }: SeededHistory, siz
 
   // 2. a whole steady-state run (ledger already written by an earlier run) against the bare read.
   log('scan overhead: warming the ledger with a first run');
-  const ledger = new DynamoLedger(doc, tables.ledger as string);
+  const ledger = new DynamoLedger(doc, tables.ledger);
   // As the handler does: the ledger read in one pass while the last run found it small.
   let wholeLedger = false;
   const input = (at: number) => ({
@@ -332,7 +332,7 @@ async function measureHistory({ doc, mirror, naive, dynamo }: SeededHistory, siz
     wholeLedger,
     ledger,
     publisher: new CallbackPublisher(),
-    audit: new DynamoAuditLog(doc, tables.audit as string),
+    audit: new DynamoAuditLog(doc, tables.audit),
   });
   const warm = await runScan(input(NOW));
   wholeLedger = warm.ledgerEntries <= WHOLE_LEDGER_MAX_ENTRIES;
@@ -438,16 +438,16 @@ async function alertStorm(
       sourceUpdatedAt: at,
     };
   });
-  await seedMirror(doc, tables.mirror as string, cases, NOW);
+  await seedMirror(doc, tables.mirror, cases, NOW);
   const sent: OutgoingMessage[] = [];
   const result = await runScan({
     config,
     nowMs: NOW,
     runId: 'storm',
-    source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-    ledger: new DynamoLedger(doc, tables.ledger as string),
+    source: new DynamoOpenCaseSource(doc, tables.mirror),
+    ledger: new DynamoLedger(doc, tables.ledger),
     publisher: new CallbackPublisher((m) => sent.push(m)),
-    audit: new DynamoAuditLog(doc, tables.audit as string),
+    audit: new DynamoAuditLog(doc, tables.audit),
   });
   // One message per case per audience is what a naive watcher sends.
   let naive = 0;
@@ -628,8 +628,8 @@ async function memory(
     let ledger = reuse?.ledger;
     if (!mirror || !ledger) {
       const tables = await createTables(client, `memory-${size}`);
-      mirror = tables.mirror as string;
-      ledger = tables.ledger as string;
+      mirror = tables.mirror;
+      ledger = tables.ledger;
       log(`memory: seeding ${fmt(size)} open cases`);
       await seedMirror(doc, mirror, generateQueue({ open: size, seed, nowMs: NOW, districts }), NOW);
     }

@@ -1,11 +1,11 @@
 // The acknowledgement page, behind the stack's HTTP API: GET /{token} shows an alert's cases and a
 // button; only the button's POST acknowledges. See shared/ack/respond.ts for why.
 
-import { awsAckDeps } from '#shared/ack/aws.ts';
 import { createAckHandler } from '#shared/ack/handler.ts';
 import { httpResult, requestFromEvent } from '#shared/ack/http-event.ts';
 import { methodNotAllowedPage } from '#shared/ack/page.ts';
 import { logger, withObservability } from '#shared/lambda/observability.ts';
+import { awsAckDeps } from '#shared/wiring/ack.ts';
 
 const respond = createAckHandler(awsAckDeps());
 

@@ -1,9 +1,9 @@
 // The daily picture: every quarter of an hour, send each audience's digest if it has fallen due
 // (the config's London time) and has not gone out today. The clock is the only "now".
 
-import { awsDigestDeps } from '#shared/digest/aws.ts';
 import { createDigestHandler, summariseDigest } from '#shared/digest/handler.ts';
 import { withObservability } from '#shared/lambda/observability.ts';
+import { awsDigestDeps } from '#shared/wiring/digest.ts';
 
 const digest = createDigestHandler(awsDigestDeps());
 

@@ -2,9 +2,9 @@
 // (rejected messages are kept and acknowledged; transient failures go back to SQS for a retry).
 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { awsIngestDeps } from '#shared/ingest/aws.ts';
 import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import { withObservability } from '#shared/lambda/observability.ts';
+import { awsIngestDeps } from '#shared/wiring/ingest.ts';
 
 const deps = awsIngestDeps();
 

@@ -2,9 +2,9 @@
 // is the only "now": the schedule's event carries nothing the scan believes.
 
 import { withObservability } from '#shared/lambda/observability.ts';
-import { awsScanDeps } from '#shared/scan/aws.ts';
 import { createScanHandler } from '#shared/scan/handler.ts';
 import { summariseRun } from '#shared/scan/summary.ts';
+import { awsScanDeps } from '#shared/wiring/scan.ts';
 
 const scan = createScanHandler(awsScanDeps());
 

@@ -2,7 +2,8 @@
 // every few minutes, flow that has stopped. Alerts go through the alert topic like the scan's.
 
 import { withObservability } from '#shared/lambda/observability.ts';
-import { awsSignalsDeps, createSignalsHandler } from '#shared/signals/handler.ts';
+import { createSignalsHandler } from '#shared/signals/handler.ts';
+import { awsSignalsDeps } from '#shared/wiring/signals.ts';
 
 const signals = createSignalsHandler(awsSignalsDeps());
 

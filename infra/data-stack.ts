@@ -10,16 +10,13 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { MIRROR_TABLE, MIRROR_TABLE_MIGRATING, TABLES } from '#shared/adapters/tables.ts';
+import { MIRROR_TABLE, MIRROR_TABLE_MIGRATING, TABLES, type TableId } from '#shared/adapters/tables.ts';
 import type { ConfigFile } from '#shared/config/schema.ts';
 import { keyAlias, lambdaLogGroupName, prefixPattern, queueName, topicName } from '#shared/delivery/names.ts';
 import { type Deployment, filterPolicyFor } from '#shared/delivery/subscriptions.ts';
 import { declareForce } from './force.ts';
 import { INGEST_MAX_RECEIVE_COUNT, INGEST_VISIBILITY_TIMEOUT } from './limits.ts';
 import { tableFromDefinition } from './tables.ts';
-
-/** The tables the functions bind to by name; every definition in TABLES is built either way. */
-export type TableId = 'mirror' | 'ledger' | 'audit' | 'state' | 'rejects' | 'flow' | 'acklinks';
 
 export interface DataStackProps extends StackProps {
   deployment: Deployment;

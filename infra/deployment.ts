@@ -17,7 +17,6 @@ export { DeploymentConfigError };
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEPLOY_CONFIG_FILE = 'deploy.config.json';
 export const EXAMPLE_DEPLOY_CONFIG_FILE = 'deploy.config.example.json';
-export const DEPLOY_CONFIG_PATH = join(PROJECT_ROOT, DEPLOY_CONFIG_FILE);
 export const EXAMPLE_DEPLOY_CONFIG_PATH = join(PROJECT_ROOT, EXAMPLE_DEPLOY_CONFIG_FILE);
 export const SHIPPED_ADMIN_CONFIG_PATH = join(PROJECT_ROOT, 'config', 'queuewatch.yaml');
 

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import * as z from 'zod';
-import { LEVELS } from '../config/schema.ts';
+import { LEVELS } from '../domain/levels.ts';
 import type { AuditEntry, AuditLog } from '../scan/ports.ts';
 import { AUDIT_CASE_INDEX_NAME } from './tables.ts';
 

@@ -9,18 +9,8 @@ import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { CompiledConfig } from '../config/compile.ts';
 import { loadConfig, parseConfig } from '../config/load.ts';
 import { configTextOf } from '../config/stored.ts';
+import type { ConfigInForce, OpsNotifier, StateStore } from '../scan/ports.ts';
 import { errorName } from '../scan/retry.ts';
-import type { OpsNotifier } from './ops-notifier.ts';
-import type { StateStore } from './state-store.ts';
-
-export interface ConfigInForce {
-  config: CompiledConfig;
-  source: 'parameter' | 'last-good' | 'default';
-  /** Why the parameter's config is not in force, if it is not. */
-  problem?: string;
-  /** Dependencies that failed while the config was found (names only), for the logs. */
-  degraded?: string[];
-}
 
 const STATE_NAME = 'config';
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);

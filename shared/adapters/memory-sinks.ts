@@ -2,8 +2,7 @@
 // callback (and can be told to fail), and ops/audit sinks that keep what they are given.
 
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry, AuditLog, OutgoingMessage, Publisher } from '../scan/ports.ts';
-import type { OpsNotifier } from './ops-notifier.ts';
+import type { AuditEntry, AuditLog, OpsNotifier, OutgoingMessage, Publisher } from '../scan/ports.ts';
 
 export class CallbackPublisher implements Publisher {
   published = 0;

@@ -1,11 +1,8 @@
 // System-health messages to the ops topic: plain text, no case data beyond counts and references.
 
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { OpsNotifier } from '../scan/ports.ts';
 import { snsSubject } from './sns-publisher.ts';
-
-export interface OpsNotifier {
-  notify(subject: string, text: string): Promise<void>;
-}
 
 export class SnsOpsNotifier implements OpsNotifier {
   constructor(

@@ -1,11 +1,7 @@
 // Small named records of system state (last good config, last ops report) in the state table.
 
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-
-export interface StateStore {
-  get(name: string): Promise<Record<string, unknown> | undefined>;
-  put(name: string, value: Record<string, unknown>): Promise<void>;
-}
+import type { StateStore } from '../scan/ports.ts';
 
 export class DynamoStateStore implements StateStore {
   constructor(

@@ -16,9 +16,9 @@ export interface IndexDefinition {
   projected: readonly string[];
 }
 
-export interface TableDefinition {
+export interface TableDefinition<Id extends string = string> {
   /** Logical id, also the default table name suffix. */
-  id: string;
+  id: Id;
   description: string;
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
@@ -56,7 +56,7 @@ const LEGACY_OPEN_INDEX: IndexDefinition = {
   projected: ENGINE_FIELDS,
 };
 
-export const MIRROR_TABLE: TableDefinition = {
+export const MIRROR_TABLE: TableDefinition<'mirror'> = {
   id: 'mirror',
   description: 'Mirror of the assessment queue: one item per case, kept true by the ingest path',
   partitionKey: { name: 'caseRef', type: 'S' },
@@ -64,12 +64,12 @@ export const MIRROR_TABLE: TableDefinition = {
 };
 
 /** The mirror as a deployment migrating from the first release has it: both indexes. */
-export const MIRROR_TABLE_MIGRATING: TableDefinition = {
+export const MIRROR_TABLE_MIGRATING: TableDefinition<'mirror'> = {
   ...MIRROR_TABLE,
   indexes: [OPEN_SHARDS_INDEX, LEGACY_OPEN_INDEX],
 };
 
-export const LEDGER_TABLE: TableDefinition = {
+export const LEDGER_TABLE: TableDefinition<'ledger'> = {
   id: 'ledger',
   description:
     'Alert ledger: per audience and district (in a few shards), each case notified, its level and when',
@@ -84,7 +84,7 @@ export const LEDGER_TABLE: TableDefinition = {
  * level". Sparse: only the per-case items carry `caseRef`, not the message items. */
 export const AUDIT_CASE_INDEX_NAME = 'by-case';
 
-export const AUDIT_TABLE: TableDefinition = {
+export const AUDIT_TABLE: TableDefinition<'audit'> = {
   id: 'audit',
   description:
     'Disclosure log (DPA 2018 s62): every message sent, to whom, which cases, why, by day and by case; never the text',
@@ -111,14 +111,14 @@ export const AUDIT_TABLE: TableDefinition = {
   ],
 };
 
-export const STATE_TABLE: TableDefinition = {
+export const STATE_TABLE: TableDefinition<'state'> = {
   id: 'state',
   description: 'System state: last successful ingest, last good config, heartbeats',
   partitionKey: { name: 'name', type: 'S' },
   indexes: [],
 };
 
-export const REJECTS_TABLE: TableDefinition = {
+export const REJECTS_TABLE: TableDefinition<'rejects'> = {
   id: 'rejects',
   description: 'Feed messages that can never be valid, with their reason, kept for replay after a fix',
   partitionKey: { name: 'rejectId', type: 'S' },
@@ -126,7 +126,7 @@ export const REJECTS_TABLE: TableDefinition = {
   indexes: [],
 };
 
-export const FLOW_TABLE: TableDefinition = {
+export const FLOW_TABLE: TableDefinition<'flow'> = {
   id: 'flow',
   description:
     'Flow: one item per stage transition (stored once however often it is seen), one count item per district and day, and the last transition of each district',
@@ -138,7 +138,7 @@ export const FLOW_TABLE: TableDefinition = {
   indexes: [],
 };
 
-export const ACK_LINKS_TABLE: TableDefinition = {
+export const ACK_LINKS_TABLE: TableDefinition<'acklinks'> = {
   id: 'acklinks',
   description:
     'Acknowledgement links: one short single-use token per alert and channel (stored by its hash), what it acknowledges, until it expires',
@@ -157,8 +157,11 @@ export const TABLES = [
   ACK_LINKS_TABLE,
 ] as const;
 
+/** A table's logical id, from the definitions above (a mistyped id is a type error). */
+export type TableId = (typeof TABLES)[number]['id'];
+
 /** Environment variable that carries each table's name into a function. */
-export const TABLE_ENV: Record<(typeof TABLES)[number]['id'], string> = {
+export const TABLE_ENV: Record<TableId, string> = {
   mirror: 'MIRROR_TABLE',
   ledger: 'LEDGER_TABLE',
   audit: 'AUDIT_TABLE',

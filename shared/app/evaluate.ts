@@ -11,6 +11,7 @@ import type { CompiledConfig } from '../config/compile.ts';
 import { type CaseRecord, checkCase, isOpenStage } from '../domain/case.ts';
 import { evaluateAll } from '../domain/engine.ts';
 import type { Level } from '../domain/levels.ts';
+import { compareVersions } from '../ingest/ordering.ts';
 import type { RawRecord } from '../io/case-file.ts';
 import type { AckLinkRequest, AckLinks, OutgoingMessage, Publisher } from '../scan/ports.ts';
 import { runScan, type SentMessage } from '../scan/run-scan.ts';
@@ -41,7 +42,7 @@ export interface EvaluateReport {
   invalid: InvalidRecord[];
 }
 
-/** Validates raw records, keeping the newest version of each caseRef (by sourceUpdatedAt). */
+/** Validates raw records, keeping the newest version of each caseRef (by the mirror's ordering rule). */
 export async function collectCases(
   records: AsyncIterable<RawRecord> | Iterable<RawRecord>,
   config: CompiledConfig,
@@ -68,7 +69,8 @@ export async function collectCases(
     const record = checked.value;
     const seen = byRef.get(record.caseRef);
     if (seen) {
-      const newer = record.sourceUpdatedAt > seen.record.sourceUpdatedAt;
+      // The mirror's ordering rule, so a file shows what the feed would keep.
+      const newer = compareVersions(record, seen.record) > 0;
       const [kept, dropped] = newer
         ? [{ record, line: item.line }, seen]
         : [seen, { record, line: item.line }];

@@ -3,8 +3,8 @@
 // district and level, and the oldest case of each category.
 
 import type { CompiledConfig } from '../config/compile.ts';
-import { LEVELS } from '../config/schema.ts';
 import type { LevelOrNone } from '../domain/engine.ts';
+import { LEVELS } from '../domain/levels.ts';
 import type { OpenCaseSource } from '../scan/ports.ts';
 import { readAllOpenCases } from '../scan/whole.ts';
 

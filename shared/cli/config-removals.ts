@@ -3,15 +3,15 @@
 // Loaded only by a command given a mirror to check, so the others start without the AWS SDK.
 
 import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
-import { type CompiledConfig, ConfigError } from '../config/compile.ts';
-import { loadConfig, parseConfig } from '../config/load.ts';
 import {
   checkRemovals,
   describeAlreadyUnknown,
   describeStillUsed,
   type RemovalCheck,
   readOpenCaseUse,
-} from '../config/removals.ts';
+} from '../app/removals.ts';
+import { type CompiledConfig, ConfigError } from '../config/compile.ts';
+import { loadConfig, parseConfig } from '../config/load.ts';
 import { configTextOf } from '../config/stored.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { fetchInForce, type ParameterOptions } from './config-push.ts';

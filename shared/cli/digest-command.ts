@@ -114,10 +114,10 @@ export async function digestCommand(options: DigestOptions): Promise<void> {
   try {
     const doc = DynamoDBDocumentClient.from(client);
     const names = tableNames(prefix);
-    const state = names.state as string;
+    const state = names.state;
     const { gathered, day } = await storedDigests(config, nowMs, {
-      source: new DynamoOpenCaseSource(doc, names.mirror as string),
-      ledger: new DynamoLedger(doc, names.ledger as string),
+      source: new DynamoOpenCaseSource(doc, names.mirror),
+      ledger: new DynamoLedger(doc, names.ledger),
       feed: { lastIngestAt: () => lastIngest(doc, state) },
       store: new DynamoDigestStore(doc, state),
       groups,

@@ -78,7 +78,7 @@ async function runOnAws(stage: string | undefined): Promise<void> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
   const { createScanHandler } = await import('../scan/handler.ts');
-  const { awsScanDeps } = await import('../scan/aws.ts');
+  const { awsScanDeps } = await import('../wiring/scan.ts');
   const { summariseRun } = await import('../scan/summary.ts');
   print('running the scan once against AWS: due alerts are really sent');
   const result = await createScanHandler(awsScanDeps())(undefined, { awsRequestId: `cli-${Date.now()}` });

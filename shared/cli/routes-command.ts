@@ -6,8 +6,8 @@
 import type { CaseKey, CompiledConfig } from '../config/compile.ts';
 import { loadConfig } from '../config/load.ts';
 import { approximateMs, type Scope } from '../config/policy.ts';
-import { LEVELS, type Level } from '../config/schema.ts';
-import { isOpenStage, RISK_LEVELS, STAGES, type Stage } from '../domain/case.ts';
+import { isAcceptedValue, isOpenStage, RISK_LEVELS, STAGES, type Stage } from '../domain/case.ts';
+import { LEVELS, type Level } from '../domain/levels.ts';
 import { EXIT, print, UsageError } from './output.ts';
 
 /** The case attributes a test names, and `level` to show one level only. */
@@ -125,23 +125,24 @@ export function testRoutes(config: CompiledConfig, pairs: string[]): RouteTest {
     if (used.has(key)) assumed.push(`${key}=${fallback}`);
     return fallback;
   };
+  // Each value is checked by the case schema's own rule (isAcceptedValue), as a case record's
+  // would be; only the messages are the command's, naming what may be given instead.
+  const accepted = (field: AttributeKey, value: unknown) => isAcceptedValue(field, value, config.vocabulary);
   const category = take('category');
-  if (!config.file.categories.includes(category)) {
+  if (!accepted('category', category)) {
     throw new UsageError(`unknown category '${category}' (known: ${config.file.categories.join(', ')})`);
   }
   const riskLevel = take('riskLevel');
-  if (!(RISK_LEVELS as readonly string[]).includes(riskLevel)) {
+  if (!accepted('riskLevel', riskLevel))
     throw new UsageError(`riskLevel must be one of ${RISK_LEVELS.join(', ')}`);
-  }
   const stage = take('stage');
-  if (!(STAGES as readonly string[]).includes(stage))
-    throw new UsageError(`stage must be one of ${STAGES.join(', ')}`);
+  if (!accepted('stage', stage)) throw new UsageError(`stage must be one of ${STAGES.join(', ')}`);
   if (!isOpenStage(stage as Stage)) throw new UsageError(`stage '${stage}' is not open: it raises nothing`);
   const children = take('childrenInvolved');
-  if (children !== 'true' && children !== 'false')
+  if (!accepted('childrenInvolved', children === 'true' ? true : children === 'false' ? false : children))
     throw new UsageError('childrenInvolved must be true or false');
   const district = take('district');
-  if (!config.file.districts[district]) {
+  if (!accepted('district', district)) {
     throw new UsageError(
       `unknown district '${district}' (known: ${Object.keys(config.file.districts).join(', ')})`,
     );

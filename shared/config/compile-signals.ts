@@ -6,7 +6,8 @@
 import { RISK_LEVELS, STAGES } from '../domain/case.ts';
 import { parseLimit } from '../domain/duration.ts';
 import { type FlowKey, FROM_STAGES } from '../domain/flow.ts';
-import type { ConfigFile, Level } from './schema.ts';
+import type { Level } from '../domain/levels.ts';
+import type { ConfigFile } from './schema.ts';
 import { FEED_STOPPED_ID, FLOW_STOPPED_ID, type FlowMatch } from './signals-schema.ts';
 
 interface Issue {

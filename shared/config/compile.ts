@@ -6,9 +6,10 @@
 import { createWorkingCalendar, type WorkingCalendar } from '../domain/calendar.ts';
 import { type CaseVocabulary, OPEN_STAGES, RISK_LEVELS, type RiskLevel, type Stage } from '../domain/case.ts';
 import { type Limit, minimumMs, parseLimit } from '../domain/duration.ts';
+import { LEVELS, type Level, rankOf } from '../domain/levels.ts';
 import { type CompiledSignals, compileSignals } from './compile-signals.ts';
 import { type AcknowledgePolicy, type AudiencePolicy, compilePolicies, type RepeatLimit } from './policy.ts';
-import { type ConfigFile, LEVELS, type Level, type RouteMatch, type RuleMatch } from './schema.ts';
+import type { ConfigFile, RouteMatch, RuleMatch } from './schema.ts';
 
 export interface ConfigIssue {
   path: string;
@@ -103,8 +104,6 @@ function keyIndexer(file: ConfigFile) {
   };
   return { size, indexOf };
 }
-
-const LEVEL_INDEX: Record<Level, number> = { warning: 0, breach: 1, escalation: 2 };
 
 const asList = <T>(v: T | T[] | undefined): T[] | undefined =>
   v === undefined ? undefined : Array.isArray(v) ? v : [v];
@@ -303,7 +302,7 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     ruleByKey[k] = best;
     for (const level of LEVELS) {
       const own = resolveRoutes(key, level, best.id);
-      const at = k * 3 + LEVEL_INDEX[level];
+      const at = k * 3 + rankOf(level);
       audiencesByKey[at] = own.audiences;
       routesByKey[at] = own.matched;
       if (ceiling && best !== ceiling) {
@@ -371,12 +370,11 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
     ruleFor: (key) => ruleByKey[keys.indexOf(key)],
     ceiling: ceiling as CompiledRule,
     audiencesFor: (key, level) =>
-      audiencesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [file.fallbackAudience],
-    matchingRoutes: (key, level) => routesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [],
+      audiencesByKey[keys.indexOf(key) * 3 + rankOf(level)] ?? [file.fallbackAudience],
+    matchingRoutes: (key, level) => routesByKey[keys.indexOf(key) * 3 + rankOf(level)] ?? [],
     ceilingAudiencesFor: (key, level) =>
-      ceilingAudiencesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [file.fallbackAudience],
-    matchingCeilingRoutes: (key, level) =>
-      ceilingRoutesByKey[keys.indexOf(key) * 3 + LEVEL_INDEX[level]] ?? [],
+      ceilingAudiencesByKey[keys.indexOf(key) * 3 + rankOf(level)] ?? [file.fallbackAudience],
+    matchingCeilingRoutes: (key, level) => ceilingRoutesByKey[keys.indexOf(key) * 3 + rankOf(level)] ?? [],
     localAuthorityOf,
     signals,
   };

@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod';
+import { ID_PATTERN } from '../domain/case.ts';
 import { FORBIDDEN_KEYS } from '../domain/safe-keys.ts';
 import { type CompiledConfig, ConfigError, type ConfigIssue, compileConfig } from './compile.ts';
-import { configSchema, ID_PATTERN } from './schema.ts';
+import { configSchema } from './schema.ts';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/queuewatch.yaml', import.meta.url));
 

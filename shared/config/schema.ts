@@ -2,14 +2,10 @@
 // parsed file into the structures the engine runs on and checks what a schema cannot.
 
 import * as z from 'zod';
-import { RISK_LEVELS, STAGES } from '../domain/case.ts';
+import { ID_PATTERN, RISK_LEVELS, STAGES } from '../domain/case.ts';
 import { LEVELS } from '../domain/levels.ts';
 import { signalsSchema } from './signals-schema.ts';
 
-export { LEVELS, type Level } from '../domain/levels.ts';
-
-/** Rule, audience, category and local-authority ids. */
-export const ID_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
 const id = z.string().regex(ID_PATTERN, 'must be a lower-case id like district-supervisor');
 const limitText = z.string({ error: 'must be a limit like 30m, 4h, 7d or 1wd' });
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);

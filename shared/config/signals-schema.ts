@@ -3,11 +3,11 @@
 // Compiled and checked against the rest of the config in compile-signals.ts.
 
 import * as z from 'zod';
-import { RISK_LEVELS, STAGES } from '../domain/case.ts';
+import { ID_PATTERN, RISK_LEVELS, STAGES } from '../domain/case.ts';
 import { FROM_STAGES } from '../domain/flow.ts';
 import { LEVELS } from '../domain/levels.ts';
 
-const id = z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'must be a lower-case id like child-referrals');
+const id = z.string().regex(ID_PATTERN, 'must be a lower-case id like child-referrals');
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
 /** Which transitions a signal counts: any of these keys, a value or a list each. */
 export const flowMatchSchema = z

@@ -3,7 +3,7 @@
 // nobody receives. The synth warns about the gaps; `queuewatch subscribers check` prints the table.
 
 import { type CompiledConfig, openCaseKeys } from '../config/compile.ts';
-import { LEVELS, type Level } from '../config/schema.ts';
+import { LEVELS, type Level } from '../domain/levels.ts';
 import type { Deployment, Subscriber } from './subscriptions.ts';
 
 /** Where a force-scoped audience's alerts go: one place, the whole force. */

@@ -4,18 +4,7 @@
 
 import * as z from 'zod';
 import type { ConfigFile } from '../config/schema.ts';
-import { LEVELS } from '../config/schema.ts';
-
-/** Message attributes every alert carries; filter policies match on group, kind and level. */
-export const MESSAGE_ATTRIBUTES = [
-  'group',
-  'audience',
-  'district',
-  'localAuthority',
-  'category',
-  'level',
-  'kind',
-] as const;
+import { LEVELS } from '../domain/levels.ts';
 
 /** E.164: a plus, the country code and the number, 7 to 15 digits in all, no spaces, no leading 0. */
 const E164 = /^\+[1-9]\d{6,14}$/;

@@ -6,9 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { ConfigInForce } from '../adapters/config-source.ts';
 import { logger, metrics } from '../lambda/observability.ts';
-import type { AuditLog, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
+import type { AuditLog, ConfigInForce, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../scan/retry.ts';
 import { DIGEST_METRICS } from './metrics.ts';
 import type { DigestStore, FeedHealth } from './ports.ts';

@@ -3,7 +3,6 @@
 // library (GB-ENG) in test/unit/bank-holidays.test.ts. Weekend dates are omitted: the substitute
 // weekday is listed instead. Last reviewed 2026-11-29; extend it before COVERED_UNTIL passes.
 
-export const BANK_HOLIDAYS_REVIEWED = '2026-11-29';
 export const COVERED_FROM = '2018-01-01';
 export const COVERED_UNTIL = '2030-12-31';
 

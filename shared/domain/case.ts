@@ -38,6 +38,10 @@ const instant = (field: string) =>
 
 export const CASE_REF_PATTERN = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
 
+/** A lower-case id: a case's category, and every id of the admin config (rules, audiences,
+ * categories, local authorities, signals). */
+export const ID_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
+
 export const caseRecordSchema = z.object({
   caseRef: z
     .string({ error: 'caseRef must be a string' })
@@ -47,7 +51,7 @@ export const caseRecordSchema = z.object({
     ),
   category: z
     .string({ error: 'category must be a string' })
-    .regex(/^[a-z][a-z0-9-]{0,47}$/, 'category must be a lower-case id like domestic-abuse'),
+    .regex(ID_PATTERN, 'category must be a lower-case id like domestic-abuse'),
   riskLevel: z.enum(RISK_LEVELS, { error: `riskLevel must be one of ${RISK_LEVELS.join(', ')}` }),
   district: z
     .string({ error: 'district must be a string' })
@@ -187,7 +191,6 @@ const refOf = (candidate: unknown): { caseRef?: string } =>
   typeof candidate === 'string' && CASE_REF_PATTERN.test(candidate) ? { caseRef: candidate } : {};
 
 const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const CATEGORY_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
 const RISK_SET: ReadonlySet<unknown> = new Set(RISK_LEVELS);
 const STAGE_SET: ReadonlySet<unknown> = new Set(STAGES);
 
@@ -206,7 +209,7 @@ export function checkCaseView(raw: unknown, vocabulary: CaseVocabulary): Checked
     CASE_REF_PATTERN.test(r.caseRef) &&
     typeof r.category === 'string' &&
     vocabulary.categories.has(r.category) &&
-    CATEGORY_PATTERN.test(r.category) &&
+    ID_PATTERN.test(r.category) &&
     RISK_SET.has(r.riskLevel) &&
     typeof r.district === 'string' &&
     vocabulary.districts.has(r.district) &&

@@ -1,11 +1,34 @@
 // The ageing engine: pure, given the cases, the compiled config and `now`. Per open case it finds
 // the winning rule, the deadlines of each level and the level reached; nothing here reads a clock.
+// It states what it needs of the config (AgeingConfig); config/compile.ts builds one.
 
-import type { CompiledConfig, CompiledRule } from '../config/compile.ts';
-import { LEVELS, type Level } from '../config/schema.ts';
 import type { WorkingCalendar } from './calendar.ts';
 import { type CaseView, isOpenStage } from './case.ts';
 import type { Limit } from './duration.ts';
+import { LEVELS, type Level, rankOf } from './levels.ts';
+
+/** What the engine needs of a rule: its name and its three limits. */
+export interface AgeingRule {
+  id: string;
+  warn: Limit;
+  breach: Limit;
+  escalate: Limit;
+  /** When all three limits are elapsed time: each level's offset from the stage start (ms), kept
+   * in order, so the engine needs no calendar and no allocation for this rule. */
+  elapsedOffsets: readonly [number, number, number] | undefined;
+}
+
+/** What the engine needs of the config: the calendar, the winning rule of a case, the ceiling,
+ * and who hears of a case at a level. `CompiledConfig` (config/compile.ts) is one. */
+export interface AgeingConfig {
+  calendar: WorkingCalendar;
+  /** The winning rule for an open case; undefined only for attribute values the config does not know. */
+  ruleFor(record: CaseView): AgeingRule | undefined;
+  /** The catch-all rule: an absolute ceiling for every open case, on top of its own rule. */
+  ceiling: AgeingRule;
+  audiencesFor(record: CaseView, level: Level): readonly string[];
+  ceilingAudiencesFor(record: CaseView, level: Level): readonly string[];
+}
 
 export type LevelOrNone = Level | 'none';
 
@@ -20,7 +43,7 @@ export interface Evaluation {
   ceilingLevel: LevelOrNone;
   /** Time in the current stage at `now`, ms (0 if the stage starts in the future). */
   ageMs: number;
-  rule: CompiledRule;
+  rule: AgeingRule;
   /** The level that falls due next and when (ms since epoch); absent at escalation. */
   next?: { level: Level; at: number };
 }
@@ -33,7 +56,7 @@ export function deadline(startMs: number, limit: Limit, calendar: WorkingCalenda
  * where a working-day limit is shorter in hours than the elapsed limit before it. */
 export function levelDeadlines(
   startMs: number,
-  rule: CompiledRule,
+  rule: AgeingRule,
   calendar: WorkingCalendar,
 ): [number, number, number] {
   const warn = deadline(startMs, rule.warn, calendar);
@@ -44,11 +67,7 @@ export function levelDeadlines(
 
 /** Evaluates one case; undefined when the case is not open (closed, referral acknowledged) or has
  * attributes the config does not know (the edge rejects those before they get here). */
-export function evaluateCase(
-  record: CaseView,
-  config: CompiledConfig,
-  nowMs: number,
-): Evaluation | undefined {
+export function evaluateCase(record: CaseView, config: AgeingConfig, nowMs: number): Evaluation | undefined {
   if (!isOpenStage(record.stage)) return undefined;
   const rule = config.ruleFor(record);
   if (!rule) return undefined;
@@ -78,7 +97,7 @@ export function evaluateCase(
 }
 
 /** The index of the level reached (-1: none, 0: warning, 1: breach, 2: escalation). */
-function reachedLevel(startMs: number, rule: CompiledRule, calendar: WorkingCalendar, nowMs: number): number {
+function reachedLevel(startMs: number, rule: AgeingRule, calendar: WorkingCalendar, nowMs: number): number {
   const offsets = rule.elapsedOffsets;
   if (offsets) {
     const age = nowMs - startMs;
@@ -88,7 +107,7 @@ function reachedLevel(startMs: number, rule: CompiledRule, calendar: WorkingCale
   return nowMs >= escalate ? 2 : nowMs >= breach ? 1 : nowMs >= warn ? 0 : -1;
 }
 
-function dueAt(startMs: number, rule: CompiledRule, calendar: WorkingCalendar, level: number): number {
+function dueAt(startMs: number, rule: AgeingRule, calendar: WorkingCalendar, level: number): number {
   const offsets = rule.elapsedOffsets;
   return offsets
     ? startMs + (offsets[level] as number)
@@ -97,7 +116,7 @@ function dueAt(startMs: number, rule: CompiledRule, calendar: WorkingCalendar, l
 
 /** Who hears of an alerting case, and at what level: the audiences of its own rule at its rule
  * level, and the ceiling's audiences at the ceiling level (an audience in both gets the higher). */
-export function audienceLevels(e: Evaluation, config: CompiledConfig): Map<string, Level> {
+export function audienceLevels(e: Evaluation, config: AgeingConfig): Map<string, Level> {
   const out = new Map<string, Level>();
   if (e.ruleLevel !== 'none') {
     for (const audience of config.audiencesFor(e.record, e.ruleLevel)) out.set(audience, e.ruleLevel);
@@ -106,7 +125,7 @@ export function audienceLevels(e: Evaluation, config: CompiledConfig): Map<strin
     const level = e.ceilingLevel;
     for (const audience of config.ceilingAudiencesFor(e.record, level)) {
       const current = out.get(audience);
-      if (current === undefined || LEVELS.indexOf(level) > LEVELS.indexOf(current)) out.set(audience, level);
+      if (current === undefined || rankOf(level) > rankOf(current)) out.set(audience, level);
     }
   }
   return out;
@@ -120,11 +139,7 @@ export interface EngineResult {
   closed: number;
 }
 
-export function evaluateAll(
-  records: Iterable<CaseView>,
-  config: CompiledConfig,
-  nowMs: number,
-): EngineResult {
+export function evaluateAll(records: Iterable<CaseView>, config: AgeingConfig, nowMs: number): EngineResult {
   const evaluations: Evaluation[] = [];
   let closed = 0;
   for (const record of records) {

@@ -65,10 +65,9 @@ const envelopeSchema = z.object({
   sourceSequence: sourceSequenceSchema.optional(),
 });
 
-/** The feed message, for documentation and types. Validation goes through parseChange, which adds
+/** The feed message, for documentation and the tests. Validation goes through parseChange, which adds
  * the config's vocabulary, the plausible range of instants and reasons that never quote a value. */
 export const changeMessageSchema = envelopeSchema.extend({ case: caseRecordSchema });
-export type ChangeMessage = z.infer<typeof changeMessageSchema>;
 
 /** A validated case record and its optional sequence number: what the mirror applies. */
 export interface VersionedRecord {

@@ -10,7 +10,6 @@
 
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { OpsNotifier } from '../adapters/ops-notifier.ts';
 import type { CaseVocabulary } from '../domain/case.ts';
 import {
   callDependency,
@@ -18,6 +17,7 @@ import {
   DependencyError,
   failureFields,
 } from '../lambda/dependency.ts';
+import type { OpsNotifier } from '../scan/ports.ts';
 import { MAX_BODY_CHARS, parseChange, type Rejection, schemaFieldsOf } from './change.ts';
 import type { ApplyOutcome } from './ordering.ts';
 import type { IngestLogger, IngestMetrics, IngestStateStore, MirrorStore, RejectStore } from './ports.ts';

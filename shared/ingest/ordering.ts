@@ -18,13 +18,6 @@ export interface Version {
 /** What applying a change did: written (created, updated) or not (unchanged: the same version
  * with the same content; stale: an older version; conflict: the same version, other content). */
 export type ApplyOutcome = 'created' | 'updated' | 'unchanged' | 'stale' | 'conflict';
-export const APPLY_OUTCOMES: readonly ApplyOutcome[] = [
-  'created',
-  'updated',
-  'unchanged',
-  'stale',
-  'conflict',
-];
 
 export function compareVersions(a: Version, b: Version): number {
   if (a.sourceUpdatedAt !== b.sourceUpdatedAt) return a.sourceUpdatedAt < b.sourceUpdatedAt ? -1 : 1;

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { createTableInput, TABLES, type TableDefinition } from '../adapters/tables.ts';
+import { createTableInput, TABLES, type TableId } from '../adapters/tables.ts';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -95,14 +95,14 @@ async function startDynaliteThread(path?: string): Promise<EmbeddedDynamo> {
 }
 
 /** Table names: `${prefix}-${id}` (the stack names its tables the same way). */
-export function tableNames(prefix: string): Record<TableDefinition['id'], string> {
-  return Object.fromEntries(TABLES.map((t) => [t.id, `${prefix}-${t.id}`]));
+export function tableNames(prefix: string): Record<TableId, string> {
+  return Object.fromEntries(TABLES.map((t) => [t.id, `${prefix}-${t.id}`])) as Record<TableId, string>;
 }
 
-export async function createTables(client: DynamoDBClient, prefix: string): Promise<Record<string, string>> {
+export async function createTables(client: DynamoDBClient, prefix: string): Promise<Record<TableId, string>> {
   const names = tableNames(prefix);
   for (const table of TABLES) {
-    const name = names[table.id] as string;
+    const name = names[table.id];
     await client.send(new CreateTableCommand(createTableInput(table, name)));
     if (table.ttlAttribute) {
       await client

@@ -316,11 +316,11 @@ export async function runIopsScenario(options: IopsOptions): Promise<IopsSummary
     const doc = DynamoDBDocumentClient.from(dynamo.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const flow = new DynamoFlowStore(doc, tables.flow as string);
-    const writer = new MirrorWriter(doc, tables.mirror as string, flow);
+    const flow = new DynamoFlowStore(doc, tables.flow);
+    const writer = new MirrorWriter(doc, tables.mirror, flow);
     const ops = new MemoryOpsNotifier((subject) => write(`  ! ops: ${subject}`));
-    const state = new DynamoStateStore(doc, tables.state as string);
-    const audit = new DynamoAuditLog(doc, tables.audit as string);
+    const state = new DynamoStateStore(doc, tables.state);
+    const audit = new DynamoAuditLog(doc, tables.audit);
     const configInForce = async () => ({ config, source: 'default' as const });
     let simNow = at(liveDay);
 
@@ -329,8 +329,8 @@ export async function runIopsScenario(options: IopsOptions): Promise<IopsSummary
       createScanHandler(
         {
           config: configInForce,
-          source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-          ledger: new DynamoLedger(doc, tables.ledger as string),
+          source: new DynamoOpenCaseSource(doc, tables.mirror),
+          ledger: new DynamoLedger(doc, tables.ledger),
           publisher: new CallbackPublisher((m) => tally(m, 'ageing')),
           audit,
           ops,
@@ -344,7 +344,7 @@ export async function runIopsScenario(options: IopsOptions): Promise<IopsSummary
       createSignalsHandler({
         config: configInForce,
         flow,
-        states: new DynamoSignalStates(doc, tables.state as string, { cache: true }),
+        states: new DynamoSignalStates(doc, tables.state, { cache: true }),
         publisher: new CallbackPublisher((m) => {
           signalMessages.push(m);
           tally(m, 'signals');

@@ -66,7 +66,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     const districts = Object.keys(config.file.districts);
     const seeded = await seedMirror(
       doc,
-      tables.mirror as string,
+      tables.mirror,
       generateQueue({
         open: options.open,
         closed: options.closed,
@@ -113,15 +113,15 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
       write('  └');
     };
     const ops = new MemoryOpsNotifier((subject) => write(`  ! ops: ${subject}`));
-    const state = new DynamoStateStore(doc, tables.state as string);
+    const state = new DynamoStateStore(doc, tables.state);
     const handler = withObservability(
       createScanHandler(
         {
           config: async () => ({ config, source: 'default' }),
-          source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-          ledger: new DynamoLedger(doc, tables.ledger as string),
+          source: new DynamoOpenCaseSource(doc, tables.mirror),
+          ledger: new DynamoLedger(doc, tables.ledger),
           publisher: new CallbackPublisher((message) => printMessage(message)),
-          audit: new DynamoAuditLog(doc, tables.audit as string),
+          audit: new DynamoAuditLog(doc, tables.audit),
           ops,
           state,
         },
@@ -130,7 +130,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     );
     const tally = new DeliveryTally(config);
 
-    const source = new SimulatedSource(doc, tables.mirror as string, options, districts);
+    const source = new SimulatedSource(doc, tables.mirror, options, districts);
     await source.load(options.startMs);
     const steps = Math.max(1, Math.round((options.hours * 60) / options.everyMinutes));
     const summary: SimulationSummary = { runs: 0, messages: 0, sms: 0, resolved: 0, wallSeconds: 0, tally };

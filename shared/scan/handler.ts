@@ -6,11 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { ConfigInForce } from '../adapters/config-source.ts';
-import type { OpsNotifier } from '../adapters/ops-notifier.ts';
-import type { StateStore } from '../adapters/state-store.ts';
+import { LEVELS } from '../domain/levels.ts';
 import { logger, metrics } from '../lambda/observability.ts';
-import type { AckLinks, AuditEntry, AuditLog, LedgerStore, OpenCaseSource, Publisher } from './ports.ts';
+import type {
+  AckLinks,
+  AuditEntry,
+  AuditLog,
+  ConfigInForce,
+  LedgerStore,
+  OpenCaseSource,
+  OpsNotifier,
+  Publisher,
+  StateStore,
+} from './ports.ts';
 import { OpsReporter, reportsFor } from './report.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from './retry.ts';
 import { runScan, type ScanResult, WHOLE_LEDGER_MAX_ENTRIES } from './run-scan.ts';
@@ -47,7 +55,7 @@ export function publishRunMetrics(result: ScanResult, durationMs: number): void 
   metrics.addMetric('CasesRead', MetricUnit.Count, result.read);
   metrics.addMetric('InvalidRecords', MetricUnit.Count, result.invalid.total);
   metrics.addMetric('UnevaluatedCases', MetricUnit.Count, result.unevaluated.total);
-  for (const level of ['warning', 'breach', 'escalation'] as const) {
+  for (const level of LEVELS) {
     metrics.addMetric(
       `CasesAt${level[0]?.toUpperCase()}${level.slice(1)}`,
       MetricUnit.Count,

@@ -1,7 +1,9 @@
 // The scan's ports: where open cases come from, the alert ledger, acknowledgement links, the
-// message sink and the disclosure log. DynamoDB and SNS adapters live in shared/adapters; the
+// message sink, the disclosure log, the ops topic and the state records; the digest, the signals,
+// the feed and the acknowledge endpoint share them. DynamoDB and SNS adapters live in shared/adapters; the
 // local run, `evaluate` and the tests plug in in-memory ones.
 
+import type { CompiledConfig } from '../config/compile.ts';
 import type { MessageKind } from '../delivery/subscriptions.ts';
 import type { Level } from '../domain/levels.ts';
 import type { AlertLine } from '../domain/notify.ts';
@@ -185,6 +187,28 @@ export interface AuditEntry {
 
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
+}
+
+/** The config a run works to, and where it came from (the pushed parameter, the last good one or
+ * the shipped default). */
+export interface ConfigInForce {
+  config: CompiledConfig;
+  source: 'parameter' | 'last-good' | 'default';
+  /** Why the parameter's config is not in force, if it is not. */
+  problem?: string;
+  /** Dependencies that failed while the config was found (names only), for the logs. */
+  degraded?: string[];
+}
+
+/** System-health messages to the ops topic: plain text, no case data beyond counts and references. */
+export interface OpsNotifier {
+  notify(subject: string, text: string): Promise<void>;
+}
+
+/** Small named records of system state (last good config, last ops report). */
+export interface StateStore {
+  get(name: string): Promise<Record<string, unknown> | undefined>;
+  put(name: string, value: Record<string, unknown>): Promise<void>;
 }
 
 /** The group id a message and a subscription share: `district-supervisor@D01`. */

@@ -4,8 +4,7 @@
 // the state table remembers what was said, and memory does when the state table is down. A failure
 // to tell ops is logged and counted, and never stops the scan.
 
-import type { OpsNotifier } from '../adapters/ops-notifier.ts';
-import type { StateStore } from '../adapters/state-store.ts';
+import type { OpsNotifier, StateStore } from './ports.ts';
 import type { Problems } from './read-cases.ts';
 import { errorName } from './retry.ts';
 import type { ScanResult } from './run-scan.ts';

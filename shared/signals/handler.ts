@@ -1,25 +1,12 @@
-// The signals function's wiring: adapters built from the environment once, then per invocation the
-// config in force, one run of the mode the schedule asks for, metrics, and ops told what needs them.
+// The signals function's use case wiring: per invocation the config in force, one run of the mode
+// the schedule asks for, metrics, and ops told what needs them (its AWS adapters: shared/wiring/).
 
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { DynamoAuditLog } from '../adapters/audit-log.ts';
-import { type ConfigInForce, RuntimeConfigSource } from '../adapters/config-source.ts';
-import { DynamoFlowStore } from '../adapters/flow-store.ts';
-import { type OpsNotifier, SnsOpsNotifier } from '../adapters/ops-notifier.ts';
-import { DynamoSignalStates } from '../adapters/signal-state.ts';
-import { SnsPublisher } from '../adapters/sns-publisher.ts';
-import { DynamoStateStore } from '../adapters/state-store.ts';
-import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { logger, metrics } from '../lambda/observability.ts';
-import type { AuditLog, Publisher } from '../scan/ports.ts';
+import type { AuditLog, ConfigInForce, OpsNotifier, Publisher } from '../scan/ports.ts';
 import type { ProfileCache } from './evaluate.ts';
 import type { FlowReader, SignalStateStore } from './ports.ts';
 import { HEARTBEAT_METRIC, runSignals, SIGNAL_MODES, type SignalsResult } from './run-signals.ts';
@@ -48,31 +35,6 @@ export class SignalsEventError extends Error {
 
 export class SignalsDeliveryError extends Error {
   override name = 'SignalsDeliveryError';
-}
-
-export function awsSignalsDeps(env: NodeJS.ProcessEnv = process.env): SignalsDeps {
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const sns = new SNSClient({});
-  const stateTable = requireEnv('STATE_TABLE', env);
-  const ops = new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env));
-  const configSource = new RuntimeConfigSource(
-    new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
-    requireEnv('CONFIG_PARAMETER', env),
-    optionalEnv('DEFAULT_CONFIG_FILE', env),
-    new DynamoStateStore(doc, stateTable),
-    ops,
-  );
-  return {
-    config: () => configSource.current(),
-    flow: new DynamoFlowStore(doc, requireEnv('FLOW_TABLE', env)),
-    // Reserved concurrency 1: a warm container is the states' only writer, so it keeps its copy.
-    states: new DynamoSignalStates(doc, stateTable, { cache: true }),
-    publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
-    audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
-    ops,
-  };
 }
 
 export function publishSignalMetrics(result: SignalsResult, durationMs: number): void {

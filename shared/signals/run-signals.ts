@@ -10,9 +10,9 @@
 
 import pLimit from 'p-limit';
 import type { CompiledConfig } from '../config/compile.ts';
-import type { Level } from '../config/schema.ts';
 import { FEED_STOPPED_ID } from '../config/signals-schema.ts';
 import { type DayFlow, emptyDayFlow, londonDay } from '../domain/flow.ts';
+import type { Level } from '../domain/levels.ts';
 import { type AuditLog, groupId, type OutgoingMessage, type Publisher } from '../scan/ports.ts';
 import {
   type FlowHistory,

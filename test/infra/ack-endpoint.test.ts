@@ -24,7 +24,7 @@ const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
 describe('acknowledgement page in the stack', () => {
   let s: Synthesized;
-  let names: Record<string, string>;
+  let names: ReturnType<typeof dataNames> & { ackLogs: string };
   let apiId: string;
   beforeAll(() => {
     s = synthesize(DEPLOYMENT);
@@ -39,7 +39,7 @@ describe('acknowledgement page in the stack', () => {
     if (found.length !== 1) throw new Error(`expected one function ${name}`);
     return found[0]?.Properties;
   };
-  const imported = (name: string) => ({
+  const imported = (name: keyof typeof names) => ({
     'Fn::ImportValue': expect.stringMatching(
       new RegExp(`^queuewatch-test-data:ExportsOutputRef${names[name]}`),
     ),
@@ -94,7 +94,7 @@ describe('acknowledgement page in the stack', () => {
 
     it('may write only acknowledgement items of the ledger, never a claim or a case shard', () => {
       const ledgerStatements = statementsOf(s.appTemplate, logicalId(s.app, s.app.ack.role)).filter((st) =>
-        JSON.stringify(st.Resource).includes(names.ledger as string),
+        JSON.stringify(st.Resource).includes(names.ledger),
       ) as Array<{ Condition?: unknown }>;
       expect(ledgerStatements).toHaveLength(1);
       expect(ledgerStatements[0]?.Condition).toEqual({
@@ -147,7 +147,7 @@ describe('acknowledgement page in the stack', () => {
       s.appTemplate.hasResourceProperties('AWS::Logs::LogGroup', {
         LogGroupName: '/aws/lambda/queuewatch-test-ack-access',
         RetentionInDays: 90,
-        KmsKeyId: { 'Fn::ImportValue': Match.stringLikeRegexp(names.key as string) },
+        KmsKeyId: { 'Fn::ImportValue': Match.stringLikeRegexp(names.key) },
       });
     });
 
@@ -178,7 +178,7 @@ describe('acknowledgement page in the stack', () => {
       if (found.length !== 1) throw new Error(`expected one alarm ${name}`);
       return found[0]?.Properties;
     };
-    const opsTopic = () => [{ 'Fn::ImportValue': expect.stringContaining(names.opsTopic as string) }];
+    const opsTopic = () => [{ 'Fn::ImportValue': expect.stringContaining(names.opsTopic) }];
 
     it('fires on any function error, and tells ops when it recovers', () => {
       const alarm = alarmNamed('queuewatch-test-ack-errors');

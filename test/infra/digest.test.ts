@@ -44,7 +44,7 @@ describe('the daily digest function', () => {
     if (found.length !== 1) throw new Error('expected one digest function');
     fn = found[0]?.Properties;
   });
-  const imported = (name: string) => ({
+  const imported = (name: keyof ReturnType<typeof dataNames>) => ({
     'Fn::ImportValue': expect.stringMatching(
       new RegExp(`^queuewatch-test-data:ExportsOutput.*${dataNames(s)[name]}`),
     ),
@@ -62,7 +62,7 @@ describe('the daily digest function', () => {
     s.appTemplate.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: '/aws/lambda/queuewatch-test-digest',
       RetentionInDays: 90,
-      KmsKeyId: { 'Fn::ImportValue': Match.stringLikeRegexp(dataNames(s).key as string) },
+      KmsKeyId: { 'Fn::ImportValue': Match.stringLikeRegexp(dataNames(s).key) },
     });
   });
 

@@ -143,7 +143,7 @@ export function grantsOf(
 }
 
 /** Logical ids of the data stack's resources, for `grantsOf`. */
-export function dataNames(s: QueuewatchStacks): Record<string, string> {
+export function dataNames(s: QueuewatchStacks) {
   const { data } = s;
   return {
     mirror: logicalId(data, data.tables.mirror),

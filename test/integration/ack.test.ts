@@ -155,11 +155,11 @@ describe('acknowledging through the deployed handler', () => {
         config,
         nowMs,
         runId: `run-${nowMs}`,
-        source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-        ledger: new DynamoLedger(doc, tables.ledger as string),
+        source: new DynamoOpenCaseSource(doc, tables.mirror),
+        ledger: new DynamoLedger(doc, tables.ledger),
         publisher: new SnsPublisher(sns, TopicArn as string),
         audit: new MemoryAuditLog(),
-        links: new TokenAckLinks(new DynamoAckLinkStore(doc, tables.acklinks as string), {
+        links: new TokenAckLinks(new DynamoAckLinkStore(doc, tables.acklinks), {
           baseUrl: BASE,
           config: async () => config,
         }),
@@ -179,9 +179,9 @@ describe('acknowledging through the deployed handler', () => {
     expect(inspectorSms).not.toContain(token);
 
     // The deployed function's entry, configured as the stack configures it, its clock 10 minutes on.
-    vi.stubEnv('ACK_LINKS_TABLE', tables.acklinks as string);
-    vi.stubEnv('LEDGER_TABLE', tables.ledger as string);
-    vi.stubEnv('AUDIT_TABLE', tables.audit as string);
+    vi.stubEnv('ACK_LINKS_TABLE', tables.acklinks);
+    vi.stubEnv('LEDGER_TABLE', tables.ledger);
+    vi.stubEnv('AUDIT_TABLE', tables.audit);
     vi.stubEnv('CASE_SYSTEM_URL', config.file.linkBase);
     vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
     vi.stubEnv('AWS_REGION', 'eu-west-2');
@@ -211,7 +211,7 @@ describe('acknowledging through the deployed handler', () => {
     expect(pressed.statusCode).toBe(200);
     expect(pressed.body).toContain('<h1>Acknowledged</h1>');
     expect(pressedAgain.statusCode).toBe(404);
-    const link = await new DynamoAckLinkStore(doc, tables.acklinks as string).get(tokenHash(token));
+    const link = await new DynamoAckLinkStore(doc, tables.acklinks).get(tokenHash(token));
     expect(link?.usedAtMs).toBe(T0 + 12 * MINUTE);
     const audit = await doc.send(new ScanCommand({ TableName: tables.audit }));
     // The message item (the per-case items beside it name one case each, for `audit --case`).
@@ -275,7 +275,7 @@ describe('the link table (dynalite)', () => {
     const doc = DynamoDBDocumentClient.from(dynamo.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const store = new DynamoAckLinkStore(doc, tables.acklinks as string);
+    const store = new DynamoAckLinkStore(doc, tables.acklinks);
     const hash = tokenHash(newToken());
     const stale = tokenHash(newToken());
 
@@ -299,7 +299,7 @@ describe('the link table (dynalite)', () => {
     const doc = DynamoDBDocumentClient.from(dynamo.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const store = new DynamoAckLinkStore(doc, tables.acklinks as string);
+    const store = new DynamoAckLinkStore(doc, tables.acklinks);
     const hash = tokenHash(newToken());
     await store.put(record(hash));
     await store.consume(hash, T0 + MINUTE);
@@ -326,7 +326,7 @@ describe('the link table (dynalite)', () => {
       }),
     );
 
-    const read = new DynamoAckLinkStore(doc, tables.acklinks as string).get(hash);
+    const read = new DynamoAckLinkStore(doc, tables.acklinks).get(hash);
 
     await expect(read).rejects.toThrow(AckLinkUnreadableError);
     await expect(read).rejects.toThrow(/at channel$/);

@@ -9,6 +9,7 @@ import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { CallbackPublisher } from '#shared/adapters/memory-sinks.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import type { TableId } from '#shared/adapters/tables.ts';
 import { queueStatus } from '#shared/app/status.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
@@ -38,15 +39,15 @@ async function put(table: string, record: CaseRecord): Promise<void> {
 }
 
 /** The real scan with the real DynamoDB adapters, publishing to a callback. */
-function scan(tables: Record<string, string>, at: number) {
+function scan(tables: Record<TableId, string>, at: number) {
   return runScan({
     config,
     nowMs: at,
     runId: `run-${at}`,
-    source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-    ledger: new DynamoLedger(doc, tables.ledger as string),
+    source: new DynamoOpenCaseSource(doc, tables.mirror),
+    ledger: new DynamoLedger(doc, tables.ledger),
     publisher: new CallbackPublisher(),
-    audit: new DynamoAuditLog(doc, tables.audit as string),
+    audit: new DynamoAuditLog(doc, tables.audit),
   });
 }
 
@@ -68,7 +69,7 @@ describe('the disclosure log', () => {
   });
 
   beforeAll(async () => {
-    table = (await createTables(dynamo.client, 'log')).audit as string;
+    table = (await createTables(dynamo.client, 'log')).audit;
   });
 
   it('keeps one item per message and one per disclosed case, and a repeated record adds nothing', async () => {
@@ -136,17 +137,17 @@ describe('the disclosure log', () => {
 });
 
 describe('queuewatch audit', () => {
-  let tables: Record<string, string>;
+  let tables: Record<TableId, string>;
 
   beforeAll(async () => {
     tables = await createTables(dynamo.client, 'audited');
-    await put(tables.mirror as string, waiting('DA-001-0000001', 30 * HOUR));
-    await put(tables.mirror as string, waiting('DA-001-0000002', 5 * HOUR, { district: 'D02' }));
+    await put(tables.mirror, waiting('DA-001-0000001', 30 * HOUR));
+    await put(tables.mirror, waiting('DA-001-0000002', 5 * HOUR, { district: 'D02' }));
     await scan(tables, NOW);
     // Four hours on, the breach is still inside its 8-hour reminder; the warning has been
     // assessed and closed: the supervisor and the MARAC coordinator are told it is resolved (by
     // email alone, four hours after their last message).
-    await put(tables.mirror as string, {
+    await put(tables.mirror, {
       ...waiting('DA-001-0000002', 5 * HOUR, { district: 'D02' }),
       stage: 'closed',
       sourceUpdatedAt: iso(NOW + HOUR),
@@ -238,11 +239,11 @@ describe('queuewatch audit', () => {
 });
 
 describe('queuewatch status', () => {
-  let tables: Record<string, string>;
+  let tables: Record<TableId, string>;
 
   beforeAll(async () => {
     tables = await createTables(dynamo.client, 'watched');
-    const mirror = tables.mirror as string;
+    const mirror = tables.mirror;
     await put(mirror, waiting('DA-002-0000001', 60 * DAY));
     await put(mirror, waiting('DA-002-0000002', 30 * HOUR, { district: 'D02' }));
     await put(mirror, waiting('DA-002-0000003', HOUR, { district: 'D02' }));
@@ -262,7 +263,7 @@ describe('queuewatch status', () => {
   });
 
   it('reads the open-cases index through the scan’s source and engine', async () => {
-    const status = await queueStatus(new DynamoOpenCaseSource(doc, tables.mirror as string), config, NOW);
+    const status = await queueStatus(new DynamoOpenCaseSource(doc, tables.mirror), config, NOW);
 
     expect(status).toMatchObject({ read: 6, invalid: 1, open: 5 });
     expect(status.levels).toEqual({ escalation: 1, breach: 1, warning: 1, none: 2 });
@@ -327,7 +328,7 @@ describe('queuewatch status', () => {
       '--json',
     ]);
 
-    const expected = await queueStatus(new DynamoOpenCaseSource(doc, tables.mirror as string), config, NOW);
+    const expected = await queueStatus(new DynamoOpenCaseSource(doc, tables.mirror), config, NOW);
     expect(JSON.parse(result.stdout)).toEqual({
       table: 'watched-mirror',
       limits: 'the shipped config',

@@ -54,7 +54,7 @@ const open = (n: number, overrides: Partial<CaseRecord>) => {
 /** A stage's mirror on dynalite, `queuewatch-<stage>-mirror`, holding these cases. */
 async function mirrorOf(stage: string, records: CaseRecord[]): Promise<void> {
   const tables = await createTables(dynamo.client, `queuewatch-${stage}`);
-  await seedMirror(doc, tables.mirror as string, records, NOW);
+  await seedMirror(doc, tables.mirror, records, NOW);
 }
 
 const push = (stage: string, file: string, ...args: string[]) =>

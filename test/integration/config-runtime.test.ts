@@ -31,7 +31,7 @@ beforeAll(async () => {
   [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
   ssm = new SSMClient({ endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS });
   const tables = await createTables(dynamo.client, 'cfg');
-  state = new DynamoStateStore(DynamoDBDocumentClient.from(dynamo.client), tables.state as string);
+  state = new DynamoStateStore(DynamoDBDocumentClient.from(dynamo.client), tables.state);
 });
 afterAll(async () => {
   ssm?.destroy();

@@ -11,6 +11,7 @@ import { MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
 import { SnsPublisher, snsSubject } from '#shared/adapters/sns-publisher.ts';
+import type { TableId } from '#shared/adapters/tables.ts';
 import { DEFAULT_CONFIG_PATH, parseConfig } from '#shared/config/load.ts';
 import { prefix, topicName } from '#shared/delivery/names.ts';
 import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
@@ -125,8 +126,8 @@ describe('SNS delivery', () => {
       config,
       nowMs: NOW,
       runId: 'delivery-run',
-      source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-      ledger: new DynamoLedger(doc, tables.ledger as string),
+      source: new DynamoOpenCaseSource(doc, tables.mirror),
+      ledger: new DynamoLedger(doc, tables.ledger),
       publisher: new SnsPublisher(sns, TopicArn as string),
       audit: new MemoryAuditLog(),
     });
@@ -181,7 +182,7 @@ describe('SNS delivery', () => {
     };
     const deployed = new Map<
       string,
-      { topicArn: string; queueUrl: string; tables: Record<string, string> }
+      { topicArn: string; queueUrl: string; tables: Record<TableId, string> }
     >();
     for (const force of forces) {
       const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: topicName(force, 'alerts') }));
@@ -192,7 +193,7 @@ describe('SNS delivery', () => {
         `${force}-supervisor-d01`,
         filterPolicyFor(supervisor, config.file),
       );
-      const tables = (await createTables(dynamo.client, prefix(force))) as Record<string, string>;
+      const tables = await createTables(dynamo.client, prefix(force));
       deployed.set(force, { topicArn: TopicArn as string, queueUrl, tables });
     }
     const caseOf = { north: 'DA-000-0000101', south: 'DA-000-0000201' };
@@ -201,7 +202,7 @@ describe('SNS delivery', () => {
     for (const force of forces) {
       const { topicArn, tables } = deployed.get(force) as {
         topicArn: string;
-        tables: Record<string, string>;
+        tables: Record<TableId, string>;
       };
       const record = { ...(cases[1] as CaseRecord), caseRef: caseOf[force] };
       await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(record, NOW) }));
@@ -209,8 +210,8 @@ describe('SNS delivery', () => {
         config,
         nowMs: NOW,
         runId: `${force}-run`,
-        source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-        ledger: new DynamoLedger(doc, tables.ledger as string),
+        source: new DynamoOpenCaseSource(doc, tables.mirror),
+        ledger: new DynamoLedger(doc, tables.ledger),
         publisher: new SnsPublisher(sns, topicArn),
         audit: new MemoryAuditLog(),
       });

@@ -16,9 +16,9 @@ import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks
 import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
 import { SnsPublisher } from '#shared/adapters/sns-publisher.ts';
 import { DynamoStateStore } from '#shared/adapters/state-store.ts';
+import type { TableId } from '#shared/adapters/tables.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
 import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
-import { awsDigestDeps } from '#shared/digest/aws.ts';
 import { createDigestHandler } from '#shared/digest/handler.ts';
 import { digestGroups } from '#shared/digest/picture.ts';
 import { type DigestInput, runDigest } from '#shared/digest/run-digest.ts';
@@ -32,6 +32,7 @@ import {
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { awsDigestDeps } from '#shared/wiring/digest.ts';
 import { runCli } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { drainQueue, subscribeQueue } from '#test/support/sqs.ts';
@@ -90,7 +91,7 @@ let dynamo: EmbeddedDynamo;
 let doc: DynamoDBDocumentClient;
 let sns: SNSClient;
 let sqs: SQSClient;
-let tables: Record<string, string>;
+let tables: Record<TableId, string>;
 let topicArn: string;
 const queues = new Map<string, string>();
 
@@ -111,7 +112,7 @@ beforeAll(async () => {
   tables = await createTables(dynamo.client, 'digest');
   await seedMirror(
     doc,
-    tables.mirror as string,
+    tables.mirror,
     generateQueue({
       open: 400,
       closed: 600,
@@ -121,15 +122,15 @@ beforeAll(async () => {
     }),
     NOW,
   );
-  await recordIngest(doc, tables.state as string, NOW - 5 * MINUTE);
+  await recordIngest(doc, tables.state, NOW - 5 * MINUTE);
   // One scan run before, so the ledger holds the alerts it sent (to an in-memory sink: only the
   // digest goes through SNS here).
-  const ledger = new DynamoLedger(doc, tables.ledger as string);
+  const ledger = new DynamoLedger(doc, tables.ledger);
   await runScan({
     config,
     nowMs: NOW - 30 * MINUTE,
     runId: 'scan-before',
-    source: new DynamoOpenCaseSource(doc, tables.mirror as string),
+    source: new DynamoOpenCaseSource(doc, tables.mirror),
     ledger,
     publisher: new CallbackPublisher(),
     audit: new MemoryAuditLog(),
@@ -157,12 +158,12 @@ function digestInput(publisher: Publisher, nowMs: number, runId: string): Digest
     config,
     nowMs,
     runId,
-    source: new DynamoOpenCaseSource(doc, tables.mirror as string),
-    ledger: new DynamoLedger(doc, tables.ledger as string),
-    feed: { lastIngestAt: () => lastIngest(doc, tables.state as string) },
-    store: new DynamoDigestStore(doc, tables.state as string),
+    source: new DynamoOpenCaseSource(doc, tables.mirror),
+    ledger: new DynamoLedger(doc, tables.ledger),
+    feed: { lastIngestAt: () => lastIngest(doc, tables.state) },
+    store: new DynamoDigestStore(doc, tables.state),
     publisher,
-    audit: new DynamoAuditLog(doc, tables.audit as string),
+    audit: new DynamoAuditLog(doc, tables.audit),
   };
 }
 
@@ -216,7 +217,7 @@ describe('the daily digest through DynamoDB and SNS', () => {
   });
 
   it('records each digest as sent, keeps today’s counts, and logs one disclosure per digest', async () => {
-    const state = new DynamoStateStore(doc, tables.state as string);
+    const state = new DynamoStateStore(doc, tables.state);
     const groups = digestGroups(config).map((g) => `${g.audience}@${g.place}`);
 
     for (const group of groups) {
@@ -262,7 +263,7 @@ describe('the daily digest through DynamoDB and SNS', () => {
   });
 
   it('shows the same picture with queuewatch digest --endpoint, reading the tables and writing nothing', async () => {
-    const state = new DynamoStateStore(doc, tables.state as string);
+    const state = new DynamoStateStore(doc, tables.state);
     const historyBefore = await state.get(DIGEST_HISTORY_NAME);
 
     const result = await runCli([
@@ -327,7 +328,7 @@ describe('the daily digest through DynamoDB and SNS', () => {
       expect.stringMatching(/^\[queuewatch\] Daily picture for Northgate City Council, Sat 28 Nov 2026: /),
     ]);
     expect(await drainQueue(sqs, queues.get('director-northgate-phone') as string)).toEqual([]);
-    const history = await new DynamoStateStore(doc, tables.state as string).get(DIGEST_HISTORY_NAME);
+    const history = await new DynamoStateStore(doc, tables.state).get(DIGEST_HISTORY_NAME);
     expect(Object.keys(history?.days ?? {})).toEqual(['2026-11-27', '2026-11-28']);
     ssm.destroy();
   });

@@ -20,9 +20,9 @@ import {
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
 import { seedMirror } from '#shared/local/seed.ts';
-import { awsScanDeps } from '#shared/scan/aws.ts';
 import { createScanHandler } from '#shared/scan/handler.ts';
 import type { OutgoingMessage } from '#shared/scan/ports.ts';
+import { awsScanDeps } from '#shared/wiring/scan.ts';
 import { FaultInjector, type FaultPlan, type Target } from '#test/support/faults.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 
@@ -93,10 +93,10 @@ async function runScenario(scenario: Scenario, expected?: ReadonlySet<string>): 
   seq += 1;
   const tables = await createTables(dynamo.client, `f${seq}`);
   const names = {
-    mirror: tables.mirror as string,
-    ledger: tables.ledger as string,
-    audit: tables.audit as string,
-    state: tables.state as string,
+    mirror: tables.mirror,
+    ledger: tables.ledger,
+    audit: tables.audit,
+    state: tables.state,
   };
   const seedDoc = DynamoDBDocumentClient.from(dynamo.client, {
     marshallOptions: { removeUndefinedValues: true },

@@ -12,17 +12,18 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFlowStore } from '#shared/adapters/flow-store.ts';
 import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { MirrorWriter } from '#shared/adapters/mirror-writer.ts';
+import type { TableId } from '#shared/adapters/tables.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { londonDay, type Transition, transitionId } from '#shared/domain/flow.ts';
 import { importFlowHistory } from '#shared/ingest/flow-history.ts';
 import { importCases } from '#shared/ingest/import.ts';
 import { type IngestDeps, ingestBatch } from '#shared/ingest/ingest-batch.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import type { FlowRecorder } from '#shared/ingest/ports.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
-import { runCli, sqsRecord } from '#test/support/fixtures.ts';
+import { aCase as baseCase, runCli, sqsRecord } from '#test/support/fixtures.ts';
 import { scenarioArb } from '#test/support/ingest-arbitraries.ts';
 
 const config = loadConfig();
@@ -42,7 +43,7 @@ afterAll(async () => {
 });
 
 /** A fresh set of tables for one test. */
-async function fresh(): Promise<Record<string, string>> {
+async function fresh(): Promise<Record<TableId, string>> {
   counter += 1;
   return createTables(dynamo.client, `flow${counter}`);
 }
@@ -74,17 +75,14 @@ async function storedTransitions(
   return out;
 }
 
-const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord => ({
-  caseRef,
-  category: 'domestic-abuse',
-  riskLevel: 'high',
-  district: 'D01',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: '2026-03-29T01:00:00.000Z',
-  childrenInvolved: true,
-  sourceUpdatedAt: '2026-03-29T01:00:00.000Z',
-  ...overrides,
-});
+const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord =>
+  baseCase({
+    caseRef,
+    stageEnteredAt: '2026-03-29T01:00:00.000Z',
+    childrenInvolved: true,
+    sourceUpdatedAt: '2026-03-29T01:00:00.000Z',
+    ...overrides,
+  });
 
 const message = (id: string, changeType: string, c: CaseRecord, sourceSequence?: number): SQSRecord =>
   sqsRecord(
@@ -107,8 +105,8 @@ function deps(mirror: MirrorWriter): IngestDeps {
 describe('flow counted by the ingest function', () => {
   it('counts each transition once when the feed repeats, reorders, delivers late and replays', async () => {
     const tables = await fresh();
-    const flow = new DynamoFlowStore(doc, tables.flow as string);
-    const writer = new MirrorWriter(doc, tables.mirror as string, flow);
+    const flow = new DynamoFlowStore(doc, tables.flow);
+    const writer = new MirrorWriter(doc, tables.mirror, flow);
     const assessed = aCase('CP-400-0000001', { category: 'child-protection' });
     const referred = {
       ...assessed,
@@ -145,7 +143,7 @@ describe('flow counted by the ingest function', () => {
       deps(writer),
       NOW,
     );
-    const first = await storedTransitions(tables.flow as string);
+    const first = await storedTransitions(tables.flow);
     expect([...first.values()].map((t) => `${t.caseRef} ${t.from}>${t.to}`).sort()).toEqual([
       'CP-400-0000001 new>referred',
       'DA-400-0000002 awaiting-risk-assessment>closed',
@@ -166,7 +164,7 @@ describe('flow counted by the ingest function', () => {
       deps(writer),
       NOW + 3_600_000,
     );
-    expect(await storedTransitions(tables.flow as string)).toEqual(first);
+    expect(await storedTransitions(tables.flow)).toEqual(first);
 
     // The day's counts as the signals read them.
     const today = londonDay(NOW);
@@ -181,8 +179,8 @@ describe('flow counted by the ingest function', () => {
 
   it('ends with exactly the in-memory flow for any order of arrival, applied one at a time (property)', async () => {
     const tables = await fresh();
-    const flow = new DynamoFlowStore(doc, tables.flow as string);
-    const writer = new MirrorWriter(doc, tables.mirror as string, flow);
+    const flow = new DynamoFlowStore(doc, tables.flow);
+    const writer = new MirrorWriter(doc, tables.mirror, flow);
     let n = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -195,7 +193,7 @@ describe('flow counted by the ingest function', () => {
             await writer.apply(c, NOW);
           }
           const refs = new Set(arrivals.map((c) => c.record.caseRef));
-          const stored = [...(await storedTransitions(tables.flow as string)).values()].filter((t) =>
+          const stored = [...(await storedTransitions(tables.flow)).values()].filter((t) =>
             refs.has(t.caseRef),
           );
           expect(new Map(stored.map((t) => [transitionId(t), t]))).toEqual(new Map(memory.transitions));
@@ -207,7 +205,7 @@ describe('flow counted by the ingest function', () => {
 
   it('records the transition when SQS retries a message whose flow write failed after its mirror write', async () => {
     const tables = await fresh();
-    const real = new DynamoFlowStore(doc, tables.flow as string);
+    const real = new DynamoFlowStore(doc, tables.flow);
     let failures = 1;
     const dying: FlowRecorder = {
       record: async (transitions, nowMs) => {
@@ -215,7 +213,7 @@ describe('flow counted by the ingest function', () => {
         await real.record(transitions, nowMs);
       },
     };
-    const writer = new MirrorWriter(doc, tables.mirror as string, dying);
+    const writer = new MirrorWriter(doc, tables.mirror, dying);
     const c = aCase('DA-401-0000001');
     const first = await ingestBatch({ Records: [message('m1', 'created', c)] }, deps(writer), NOW);
     expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
@@ -223,11 +221,11 @@ describe('flow counted by the ingest function', () => {
       new GetCommand({ TableName: tables.mirror, Key: { caseRef: c.caseRef } }),
     );
     expect(Item?.priorStage).toBe('new');
-    expect(await storedTransitions(tables.flow as string)).toEqual(new Map());
+    expect(await storedTransitions(tables.flow)).toEqual(new Map());
 
     const retry = await ingestBatch({ Records: [message('m1', 'created', c)] }, deps(writer), NOW + 60_000);
     expect(retry.summary.applied.unchanged).toBe(1);
-    expect([...(await storedTransitions(tables.flow as string)).values()].map((t) => t.to)).toEqual([
+    expect([...(await storedTransitions(tables.flow)).values()].map((t) => t.to)).toEqual([
       'awaiting-risk-assessment',
     ]);
   });
@@ -236,7 +234,7 @@ describe('flow counted by the ingest function', () => {
 describe('day counts', () => {
   it('are built once for a settled day, rebuilt after a late transition, and never lose one', async () => {
     const tables = await fresh();
-    const flow = new DynamoFlowStore(doc, tables.flow as string);
+    const flow = new DynamoFlowStore(doc, tables.flow);
     const today = londonDay(NOW);
     const day = today - 5;
     const on = (hour: number, caseRef: string, to: Transition['to'] = 'referred'): Transition => ({
@@ -340,7 +338,7 @@ describe('loading past flow', () => {
       },
     ];
     writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\nnot json\n`);
-    const store = new DynamoFlowStore(doc, tables.flow as string);
+    const store = new DynamoFlowStore(doc, tables.flow);
     const options = { file, store, vocabulary: config.vocabulary, nowMs: NOW };
 
     const report = await importFlowHistory(options);
@@ -363,7 +361,7 @@ describe('loading past flow', () => {
   it('counts the transitions a mirror import makes, and a re-run counts nothing new (both strategies)', async () => {
     for (const strategy of ['conditional', 'exclusive'] as const) {
       const tables = await fresh();
-      const store = new DynamoFlowStore(doc, tables.flow as string);
+      const store = new DynamoFlowStore(doc, tables.flow);
       const at = (h: number) => new Date(NOW - h * 3_600_000).toISOString();
       const before = join(dir, `before-${strategy}.jsonl`);
       const after = join(dir, `after-${strategy}.jsonl`);
@@ -387,7 +385,7 @@ describe('loading past flow', () => {
       const options = (file: string) => ({
         file,
         client: doc,
-        tableName: tables.mirror as string,
+        tableName: tables.mirror,
         vocabulary: config.vocabulary,
         nowMs: NOW,
         strategy,
@@ -395,7 +393,7 @@ describe('loading past flow', () => {
       });
       await importCases(options(before));
       await importCases(options(after));
-      const once = await storedTransitions(tables.flow as string);
+      const once = await storedTransitions(tables.flow);
       expect([...once.values()].map((t) => `${t.from}>${t.to}`).sort()).toEqual([
         'awaiting-risk-assessment>closed',
         'awaiting-risk-assessment>referred',
@@ -406,13 +404,13 @@ describe('loading past flow', () => {
       ]);
       const rerun = await importCases(options(after));
       expect(rerun.unchanged).toBe(3);
-      expect(await storedTransitions(tables.flow as string)).toEqual(once);
+      expect(await storedTransitions(tables.flow)).toEqual(once);
     }
   });
 
   it('is a command: flow import, flow show and signals status against a local endpoint', async () => {
     const tables = await fresh();
-    const prefix = (tables.flow as string).slice(0, -'-flow'.length);
+    const prefix = tables.flow.slice(0, -'-flow'.length);
     const file = join(dir, 'cli-history.csv');
     writeFileSync(
       file,

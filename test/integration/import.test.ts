@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { formatRecords } from '#shared/cli/generate-command.ts';
 import { main } from '#shared/cli/main.ts';
@@ -15,7 +16,6 @@ import type { CaseRecord } from '#shared/domain/case.ts';
 import { type GeneratedRecord, generateQueue } from '#shared/generate/queue.ts';
 import { validateRecord } from '#shared/ingest/change.ts';
 import { ImportError, type ImportOptions, importCases } from '#shared/ingest/import.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import { CaseFileError } from '#shared/io/case-file.ts';
 import {
   createTables,
@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 async function freshTable(): Promise<string> {
-  return (await createTables(dynamo.client, `imp${tableCount++}`)).mirror as string;
+  return (await createTables(dynamo.client, `imp${tableCount++}`)).mirror;
 }
 
 interface Fixture {

@@ -5,9 +5,9 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { MirrorWriter } from '#shared/adapters/mirror-writer.ts';
 import type { VersionedRecord } from '#shared/ingest/change.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { scenarioArb } from '#test/support/ingest-arbitraries.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';
@@ -20,7 +20,7 @@ let table: string;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  table = (await createTables(dynamo.client, 'prop')).mirror as string;
+  table = (await createTables(dynamo.client, 'prop')).mirror;
   doc = DynamoDBDocumentClient.from(dynamo.client);
 });
 

@@ -22,10 +22,10 @@ import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { MirrorWriter } from '#shared/adapters/mirror-writer.ts';
 import { SnsOpsNotifier } from '#shared/adapters/ops-notifier.ts';
 import { DynamoRejectStore, type RejectItem } from '#shared/adapters/rejects.ts';
+import type { TableId } from '#shared/adapters/tables.ts';
 import { pushConfig } from '#shared/cli/config-push.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, FUTURE_TOLERANCE_MS } from '#shared/domain/case.ts';
-import { awsIngestDeps } from '#shared/ingest/aws.ts';
 import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import {
   createTables,
@@ -33,7 +33,8 @@ import {
   LOCAL_CREDENTIALS,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
-import { sqsRecord } from '#test/support/fixtures.ts';
+import { awsIngestDeps } from '#shared/wiring/ingest.ts';
+import { aCase as baseCase, sqsRecord } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';
 
@@ -45,21 +46,12 @@ let moto: Moto;
 let doc: DynamoDBDocumentClient;
 let sqs: SQSClient;
 let sns: SNSClient;
-let tables: Record<string, string>;
+let tables: Record<TableId, string>;
 let topicArn: string;
 let opsQueueUrl: string;
 
-const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord => ({
-  caseRef,
-  category: 'domestic-abuse',
-  riskLevel: 'high',
-  district: 'D01',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: '2026-03-29T00:30:00.000Z',
-  childrenInvolved: false,
-  sourceUpdatedAt: '2026-03-29T01:00:00.000Z',
-  ...overrides,
-});
+const aCase = (caseRef: string, overrides: Partial<CaseRecord> = {}): CaseRecord =>
+  baseCase({ caseRef, sourceUpdatedAt: '2026-03-29T01:00:00.000Z', ...overrides });
 
 /** A message as the source sends it, with synthetic source-system fields the edge must drop. */
 const change = (changeType: string, c: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
@@ -138,10 +130,10 @@ describe('the ingest function (functions/ingest.ts)', () => {
     await doc.send(
       new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(aCase('DA-100-0000004'), now) }),
     );
-    vi.stubEnv('MIRROR_TABLE', tables.mirror as string);
-    vi.stubEnv('FLOW_TABLE', tables.flow as string);
-    vi.stubEnv('STATE_TABLE', tables.state as string);
-    vi.stubEnv('REJECTS_TABLE', tables.rejects as string);
+    vi.stubEnv('MIRROR_TABLE', tables.mirror);
+    vi.stubEnv('FLOW_TABLE', tables.flow);
+    vi.stubEnv('STATE_TABLE', tables.state);
+    vi.stubEnv('REJECTS_TABLE', tables.rejects);
     vi.stubEnv('OPS_TOPIC_ARN', topicArn);
     vi.stubEnv('AWS_REGION', REGION);
     vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_CREDENTIALS.accessKeyId);
@@ -234,7 +226,7 @@ describe('the ingest function (functions/ingest.ts)', () => {
     });
     expect(byRef.get('DA-100-0000004')).toMatchObject({ stage: 'closed' });
     expect(byRef.get('DA-100-0000004')).not.toHaveProperty('openShard');
-    expect(await openIndexRefs(doc, tables.mirror as string)).toEqual([
+    expect(await openIndexRefs(doc, tables.mirror)).toEqual([
       'DA-100-0000001',
       'DA-100-0000002',
       'DA-100-0000003',
@@ -273,7 +265,7 @@ describe('the ingest function (functions/ingest.ts)', () => {
     expect(JSON.stringify(reject.get('m-category'))).not.toContain('burglary');
 
     // The last ingest time is recorded for the quiet-feed alarm.
-    const ingestedAt = await lastIngest(doc, tables.state as string);
+    const ingestedAt = await lastIngest(doc, tables.state);
     expect(ingestedAt).toBeGreaterThanOrEqual(now);
 
     // One ops summary for the batch: counts and case references, no content of any message.
@@ -378,9 +370,9 @@ describe('ingestBatch with real adapters', () => {
         ],
       },
       {
-        mirror: new MirrorWriter(failing, tables.mirror as string),
-        rejects: new DynamoRejectStore(good, tables.rejects as string),
-        state: { recordIngest: (atMs) => recordIngest(good, tables.state as string, atMs) },
+        mirror: new MirrorWriter(failing, tables.mirror),
+        rejects: new DynamoRejectStore(good, tables.rejects),
+        state: { recordIngest: (atMs) => recordIngest(good, tables.state, atMs) },
         ops,
         vocabulary: loadConfig().vocabulary,
         logger: { info: () => {}, warn: (...a) => void logs.push(a), error: (...a) => void logs.push(a) },
@@ -429,7 +421,7 @@ describe('ingestBatch with real adapters', () => {
       },
       { step: 'initialize', name: 'recordCommands' },
     );
-    const writer = new MirrorWriter(motoDoc, motoTables.mirror as string);
+    const writer = new MirrorWriter(motoDoc, motoTables.mirror);
     const newer = {
       record: aCase('DA-300-0000001', { sourceUpdatedAt: '2026-03-29T02:00:00.000Z' }),
       sourceSequence: 2,
@@ -449,9 +441,9 @@ describe('ingestBatch with real adapters', () => {
 
   it('keeps the last ingest time moving forward only', async () => {
     const later = Date.parse('2030-01-02T00:00:00Z');
-    await recordIngest(doc, tables.state as string, later);
-    await recordIngest(doc, tables.state as string, later - 3_600_000);
-    expect(await lastIngest(doc, tables.state as string)).toBe(later);
+    await recordIngest(doc, tables.state, later);
+    await recordIngest(doc, tables.state, later - 3_600_000);
+    expect(await lastIngest(doc, tables.state)).toBe(later);
   });
 });
 

@@ -15,7 +15,12 @@ import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
 import { backfillOpenShards } from '#shared/adapters/open-index-migration.ts';
-import { createTableInput, MIRROR_TABLE_MIGRATING, OPEN_SHARD_ATTRIBUTE } from '#shared/adapters/tables.ts';
+import {
+  createTableInput,
+  MIRROR_TABLE_MIGRATING,
+  OPEN_SHARD_ATTRIBUTE,
+  type TableId,
+} from '#shared/adapters/tables.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, isOpenStage } from '#shared/domain/case.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
@@ -65,7 +70,7 @@ function firstReleaseItem(record: CaseRecord) {
 }
 
 function scan(
-  tables: Record<string, string>,
+  tables: Record<TableId, string>,
   publisher: Publisher,
   nowMs: number,
   legacy: boolean,
@@ -75,10 +80,10 @@ function scan(
     config,
     nowMs,
     runId,
-    source: new DynamoOpenCaseSource(doc, tables.mirror as string, { pageSize: 200, legacy }),
-    ledger: new DynamoLedger(doc, tables.ledger as string),
+    source: new DynamoOpenCaseSource(doc, tables.mirror, { pageSize: 200, legacy }),
+    ledger: new DynamoLedger(doc, tables.ledger),
     publisher,
-    audit: new DynamoAuditLog(doc, tables.audit as string),
+    audit: new DynamoAuditLog(doc, tables.audit),
   });
 }
 
@@ -154,7 +159,7 @@ describe('migrating to the sharded open-cases index', () => {
     expect(report.backfilled).toBe(open.length - 1); // the new case had its shard from the feed
     expect(again).toMatchObject({ backfilled: 0, alreadyDone: openNow, complete: true });
     expect(await openIndexRefs(doc, tables.mirror, districts)).toEqual(
-      await openIndexRefs(doc, twin.mirror as string, districts),
+      await openIndexRefs(doc, twin.mirror, districts),
     );
 
     // Step 3: deployed with openCasesIndex: migrating, then without it. The scan reads the new

@@ -8,6 +8,7 @@ import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import type { TableId } from '#shared/adapters/tables.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
@@ -15,6 +16,7 @@ import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { aCase as baseCase, iso } from '#test/support/fixtures.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';
 
 const config = loadConfig();
@@ -51,21 +53,12 @@ function caseRefsOf(message: OutgoingMessage): string[] {
   return [...listed.matchAll(/^ {2}([A-Z0-9][A-Z0-9-]+) {2}/gm)].map((m) => m[1] as string);
 }
 
-const aCase = (overrides: Partial<CaseRecord>): CaseRecord => ({
-  caseRef: 'DA-000-0000001',
-  category: 'domestic-abuse',
-  riskLevel: 'high',
-  district: 'D01',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: new Date(NOW - 30 * HOUR).toISOString(),
-  childrenInvolved: false,
-  sourceUpdatedAt: new Date(NOW - 30 * HOUR).toISOString(),
-  ...overrides,
-});
+const aCase = (overrides: Partial<CaseRecord>): CaseRecord =>
+  baseCase({ stageEnteredAt: iso(NOW - 30 * HOUR), sourceUpdatedAt: iso(NOW - 30 * HOUR), ...overrides });
 
 let dynamo: EmbeddedDynamo;
 let doc: DynamoDBDocumentClient;
-let tables: Record<string, string>;
+let tables: Record<TableId, string>;
 let prefixCount = 0;
 
 beforeAll(async () => {
@@ -85,10 +78,10 @@ function scanInput(publisher: Publisher, nowMs = NOW, runId = 'run-1') {
     config,
     nowMs,
     runId,
-    source: new DynamoOpenCaseSource(doc, tables.mirror as string, { pageSize: 100 }),
-    ledger: new DynamoLedger(doc, tables.ledger as string),
+    source: new DynamoOpenCaseSource(doc, tables.mirror, { pageSize: 100 }),
+    ledger: new DynamoLedger(doc, tables.ledger),
     publisher,
-    audit: new DynamoAuditLog(doc, tables.audit as string),
+    audit: new DynamoAuditLog(doc, tables.audit),
   };
 }
 
@@ -96,7 +89,7 @@ describe('the open-cases index', () => {
   it('reads only open cases, never the closed history', async () => {
     await seedMirror(
       doc,
-      tables.mirror as string,
+      tables.mirror,
       generateQueue({
         open: 250,
         closed: 2000,
@@ -106,7 +99,7 @@ describe('the open-cases index', () => {
       }),
       NOW,
     );
-    const source = new DynamoOpenCaseSource(doc, tables.mirror as string, { pageSize: 100 });
+    const source = new DynamoOpenCaseSource(doc, tables.mirror, { pageSize: 100 });
     const result = await runScan({ ...scanInput(new RecordingPublisher()), source });
 
     expect(source.itemsRead).toBe(250);
@@ -118,11 +111,11 @@ describe('the open-cases index', () => {
   it('drops a case from the index when it closes', async () => {
     const open = aCase({ caseRef: 'DA-000-0000002' });
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(open, NOW) }));
-    const before = await openIndexRefs(doc, tables.mirror as string);
+    const before = await openIndexRefs(doc, tables.mirror);
 
     const closed = { ...open, stage: 'closed' as const, sourceUpdatedAt: new Date(NOW).toISOString() };
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(closed, NOW) }));
-    const after = await openIndexRefs(doc, tables.mirror as string);
+    const after = await openIndexRefs(doc, tables.mirror);
 
     expect(before).toEqual(['DA-000-0000002']);
     expect(after).toEqual([]);
@@ -130,7 +123,7 @@ describe('the open-cases index', () => {
 
   it('projects only what the engine needs', async () => {
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(aCase({}), NOW) }));
-    const source = new DynamoOpenCaseSource(doc, tables.mirror as string);
+    const source = new DynamoOpenCaseSource(doc, tables.mirror);
     const items: Record<string, unknown>[] = [];
     for (const shard of source.shards(['D01']))
       for await (const page of source.pages(shard)) items.push(...page);
@@ -154,7 +147,7 @@ describe('the alert ledger', () => {
   beforeEach(async () => {
     await seedMirror(
       doc,
-      tables.mirror as string,
+      tables.mirror,
       generateQueue({ open: 300, seed: 5, nowMs: NOW, districts: Object.keys(config.file.districts) }),
       NOW,
     );
@@ -168,7 +161,7 @@ describe('the alert ledger', () => {
     const freshLedger = await createTables(dynamo.client, `c${prefixCount}`);
     const a = new RecordingPublisher();
     const b = new RecordingPublisher();
-    const ledger = freshLedger.ledger as string;
+    const ledger = freshLedger.ledger;
 
     const [ra, rb] = await Promise.all([
       runScan({ ...scanInput(a, NOW, 'run-a'), ledger: new DynamoLedger(doc, ledger) }),
@@ -271,8 +264,8 @@ describe('a case moving district', () => {
     const moved = { ...stale, district: 'D02', sourceUpdatedAt: movedAt };
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(moved, NOW + 60_000) }));
     // The index now holds it under D02 only.
-    expect(await openIndexRefs(doc, tables.mirror as string, ['D01'])).not.toContain('DA-000-0000020');
-    expect(await openIndexRefs(doc, tables.mirror as string, ['D02'])).toEqual(['DA-000-0000020']);
+    expect(await openIndexRefs(doc, tables.mirror, ['D01'])).not.toContain('DA-000-0000020');
+    expect(await openIndexRefs(doc, tables.mirror, ['D02'])).toEqual(['DA-000-0000020']);
 
     const a = new RecordingPublisher();
     const b = new RecordingPublisher();
@@ -303,7 +296,7 @@ describe('the SMS budget', () => {
     const districts = Object.keys(config.file.districts);
     await seedMirror(
       doc,
-      tables.mirror as string,
+      tables.mirror,
       generateQueue({ open: 700, seed: 11, nowMs: NOW, districts, backlog: 700 }),
       NOW,
     );

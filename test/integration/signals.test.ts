@@ -135,7 +135,7 @@ describe('the signals, end to end', () => {
     const doc = DynamoDBDocumentClient.from(dynamo.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const flow = new DynamoFlowStore(doc, tables.flow as string);
+    const flow = new DynamoFlowStore(doc, tables.flow);
 
     // Nine weeks of past flow for D01 and D07, loaded as history; and the rest of their flow after
     // go-live (everything but D07's child cases, which come through the feed below).
@@ -153,7 +153,7 @@ describe('the signals, end to end', () => {
     );
 
     // The live feed through the ingest use case, a day at a time, judged each morning.
-    const writer = new MirrorWriter(doc, tables.mirror as string, flow);
+    const writer = new MirrorWriter(doc, tables.mirror, flow);
     const deps = {
       mirror: writer,
       rejects: { record: async () => {} },
@@ -166,9 +166,9 @@ describe('the signals, end to end', () => {
     const handler = createSignalsHandler({
       config: async () => ({ config, source: 'default' }),
       flow,
-      states: new DynamoSignalStates(doc, tables.state as string),
+      states: new DynamoSignalStates(doc, tables.state),
       publisher: new SnsPublisher(sns, TopicArn as string),
-      audit: new DynamoAuditLog(doc, tables.audit as string),
+      audit: new DynamoAuditLog(doc, tables.audit),
       ops: new MemoryOpsNotifier(),
     });
     const feed = liveFeed(LIVE_DAYS);

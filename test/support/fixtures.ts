@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { SQSRecord } from 'aws-lambda';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '#shared/config/load.ts';
-import type { CaseRecord } from '#shared/domain/case.ts';
+import type { CaseRecord, CaseView } from '#shared/domain/case.ts';
 import type { Level } from '#shared/domain/levels.ts';
 import { type AlertLine, emptySection, type GroupMessage } from '#shared/domain/notify.ts';
 import type { RawRecord } from '#shared/io/case-file.ts';
@@ -43,6 +43,12 @@ export function aCase(overrides: Partial<CaseRecord> = {}): CaseRecord {
     sourceUpdatedAt: '2026-03-29T00:30:00.000Z',
     ...overrides,
   };
+}
+
+/** The same case as the scan reads it from the open-cases index, which has no sourceUpdatedAt. */
+export function aCaseView(overrides: Partial<CaseView> = {}): CaseView {
+  const { sourceUpdatedAt: _, ...view } = aCase();
+  return { ...view, ...overrides };
 }
 
 /** A synthetic reference: DA-000-0000001, DA-000-0000002, ... */

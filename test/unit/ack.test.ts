@@ -17,7 +17,15 @@ import { loadConfig } from '#shared/config/load.ts';
 import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import type { AckLinkRequest, AckStore, OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
-import { configWith, fitsOneSmsSegment, HOUR, MINUTE, piiMarkerIn } from '#test/support/fixtures.ts';
+import {
+  aCaseView,
+  configWith,
+  fitsOneSmsSegment,
+  HOUR,
+  iso,
+  MINUTE,
+  piiMarkerIn,
+} from '#test/support/fixtures.ts';
 
 const config = loadConfig();
 const T0 = Date.parse('2026-11-27T09:00:00Z'); // a Friday, 09:00 London
@@ -27,13 +35,7 @@ const INSPECTOR = 'duty-inspector@D01';
 
 type Item = Record<string, unknown>;
 const daHigh = (caseRef: string, enteredMs: number, extra: Item = {}): Item => ({
-  caseRef,
-  category: 'domestic-abuse',
-  riskLevel: 'high',
-  district: 'D01',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: new Date(enteredMs).toISOString(),
-  childrenInvolved: false,
+  ...aCaseView({ caseRef, stageEnteredAt: iso(enteredMs) }),
   ...extra,
 });
 

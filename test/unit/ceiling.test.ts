@@ -6,19 +6,13 @@ import { testRoutes } from '#shared/cli/routes-command.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { CaseView } from '#shared/domain/case.ts';
 import { audienceLevels, evaluateCase } from '#shared/domain/engine.ts';
+import { aCaseView, iso } from '#test/support/fixtures.ts';
 
 const config = loadConfig();
 const NOW = Date.parse('2026-11-27T09:00:00Z');
 const DAY = 86_400_000;
-const daStandard = (caseRef: string, days: number): CaseView => ({
-  caseRef,
-  category: 'domestic-abuse',
-  riskLevel: 'standard',
-  district: 'D02',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: new Date(NOW - days * DAY).toISOString(),
-  childrenInvolved: false,
-});
+const daStandard = (caseRef: string, days: number): CaseView =>
+  aCaseView({ caseRef, riskLevel: 'standard', district: 'D02', stageEnteredAt: iso(NOW - days * DAY) });
 
 function evaluate(c: CaseView) {
   const evaluation = evaluateCase(c, config, NOW);

@@ -2,28 +2,20 @@
 // stageEnteredAt, the mirror keeps it, and the engine ages the case from it.
 
 import { describe, expect, it } from 'vitest';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { evaluateCase } from '#shared/domain/engine.ts';
 import { parseChange } from '#shared/ingest/change.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
+import { aCase, iso } from '#test/support/fixtures.ts';
 
 const config = loadConfig();
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-20T09:00:00Z');
 const NOW = T0 + 10 * 24 * HOUR;
 
-const record = (overrides: Partial<CaseRecord>): CaseRecord => ({
-  caseRef: 'DA-000-0000001',
-  category: 'domestic-abuse',
-  riskLevel: 'standard',
-  district: 'D01',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: new Date(T0).toISOString(),
-  childrenInvolved: false,
-  sourceUpdatedAt: new Date(T0).toISOString(),
-  ...overrides,
-});
+const record = (overrides: Partial<CaseRecord>): CaseRecord =>
+  aCase({ riskLevel: 'standard', stageEnteredAt: iso(T0), sourceUpdatedAt: iso(T0), ...overrides });
 
 async function mirrorAfter(changes: Array<[string, CaseRecord]>) {
   const mirror = new MemoryMirror();

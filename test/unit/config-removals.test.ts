@@ -11,7 +11,7 @@ import {
   emptyOpenCaseUse,
   type OpenCaseUse,
   readOpenCaseUse,
-} from '#shared/config/removals.ts';
+} from '#shared/app/removals.ts';
 import type { CaseVocabulary } from '#shared/domain/case.ts';
 import type { ShardRef } from '#shared/domain/shards.ts';
 import type { OpenCaseSource } from '#shared/scan/ports.ts';

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { RISK_LEVELS, STAGES } from '#shared/domain/case.ts';
 import {
   addToDay,
@@ -19,7 +20,6 @@ import {
   transitionSchema,
 } from '#shared/domain/flow.ts';
 import type { VersionedRecord } from '#shared/ingest/change.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import type { FlowRecorder } from '#shared/ingest/ports.ts';
 import { aCase, at, HOUR } from '#test/support/fixtures.ts';
 import { scenarioArb } from '#test/support/ingest-arbitraries.ts';

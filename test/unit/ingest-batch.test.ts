@@ -3,28 +3,22 @@
 
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { VersionedRecord } from '#shared/ingest/change.ts';
 import { type IngestDeps, ingestBatch } from '#shared/ingest/ingest-batch.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import type { RejectedMessage } from '#shared/ingest/ports.ts';
-import { sqsRecord } from '#test/support/fixtures.ts';
+import { aCase as baseCase, sqsRecord } from '#test/support/fixtures.ts';
 
 const NOW = Date.parse('2026-03-29T06:00:00Z');
 const vocabulary = loadConfig().vocabulary;
 
 const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
+/** A case as the source sends it (instants without milliseconds), any field overridable. */
 const aCase = (caseRef: string, overrides: Record<string, unknown> = {}) => ({
-  caseRef,
-  category: 'domestic-abuse',
-  riskLevel: 'high',
-  district: 'D01',
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: '2026-03-29T00:30:00Z',
-  childrenInvolved: false,
-  sourceUpdatedAt: '2026-03-29T01:00:00Z',
+  ...baseCase({ caseRef, stageEnteredAt: '2026-03-29T00:30:00Z', sourceUpdatedAt: '2026-03-29T01:00:00Z' }),
   ...overrides,
 });
 const body = (changeType: string, c: Record<string, unknown>, extra: Record<string, unknown> = {}) =>

@@ -4,9 +4,9 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import type { MirrorItem } from '#shared/adapters/mirror-item.ts';
 import type { VersionedRecord } from '#shared/ingest/change.ts';
-import { MemoryMirror } from '#shared/ingest/memory-mirror.ts';
 import { compareVersions, outcomeOver } from '#shared/ingest/ordering.ts';
 import { scenarioArb } from '#test/support/ingest-arbitraries.ts';
 

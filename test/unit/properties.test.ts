@@ -9,7 +9,6 @@ import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { parseConfig } from '#shared/config/load.ts';
-import { LEVELS, type Level } from '#shared/config/schema.ts';
 import { createWorkingCalendar, DAY_MS, londonLocalToUtc, londonOffsetMs } from '#shared/domain/calendar.ts';
 import {
   CASE_REF_PATTERN,
@@ -20,6 +19,7 @@ import {
 } from '#shared/domain/case.ts';
 import { minimumMs, parseLimit } from '#shared/domain/duration.ts';
 import { audienceLevels, evaluateAll, evaluateCase, levelDeadlines } from '#shared/domain/engine.ts';
+import { LEVELS, type Level } from '#shared/domain/levels.ts';
 import {
   type GroupMessage,
   oldestLineFirst,

@@ -41,6 +41,20 @@ describe('routes test', () => {
     );
   });
 
+  it('refuses a value a case record could not carry, naming what may be given', () => {
+    const given = ['category=domestic-abuse', 'riskLevel=medium', 'district=D01'];
+    const refused = (pair: string) => () =>
+      testRoutes(defaultConfig(), [...given.filter((g) => g.split('=')[0] !== pair.split('=')[0]), pair]);
+
+    expect(refused('category=burglary')).toThrow(/^unknown category 'burglary' \(known: domestic-abuse, /);
+    expect(refused('riskLevel=urgent')).toThrow('riskLevel must be one of high, medium, standard');
+    expect(refused('stage=lost')).toThrow(/^stage must be one of awaiting-supervisor-review, /);
+    expect(refused('stage=closed')).toThrow("stage 'closed' is not open: it raises nothing");
+    expect(refused('childrenInvolved=yes')).toThrow('childrenInvolved must be true or false');
+    expect(refused('district=Z99')).toThrow(/^unknown district 'Z99' \(known: D01, /);
+    expect(testRoutes(defaultConfig(), [...given, 'childrenInvolved=true']).case.childrenInvolved).toBe(true);
+  });
+
   it('checks expected audiences as sets, at one level or at every level', () => {
     const result = testRoutes(defaultConfig(), ['category=domestic-abuse', 'riskLevel=standard']);
     const expect_ = (...texts: string[]) => texts.map((t) => parseExpectation(t, defaultConfig()));

@@ -11,22 +11,15 @@ import { loadConfig } from '#shared/config/load.ts';
 import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan, type SentMessage } from '#shared/scan/run-scan.ts';
-import { configWith } from '#test/support/fixtures.ts';
+import { aCaseView, configWith, iso } from '#test/support/fixtures.ts';
 
 const config = loadConfig();
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-27T09:00:00Z'); // a Friday, 09:00 London (GMT)
 
 type Item = Record<string, unknown>;
-const daHigh = (caseRef: string, enteredMs: number, district = 'D01'): Item => ({
-  caseRef,
-  category: 'domestic-abuse',
-  riskLevel: 'high',
-  district,
-  stage: 'awaiting-risk-assessment',
-  stageEnteredAt: new Date(enteredMs).toISOString(),
-  childrenInvolved: false,
-});
+const daHigh = (caseRef: string, enteredMs: number, district = 'D01'): Item =>
+  aCaseView({ caseRef, district, stageEnteredAt: iso(enteredMs) });
 
 function harness(withConfig: CompiledConfig = config) {
   const ledger = new MemoryLedger();

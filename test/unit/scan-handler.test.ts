@@ -6,12 +6,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog, MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
-import type { StateStore } from '#shared/adapters/state-store.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import { metrics } from '#shared/lambda/observability.ts';
 import { createScanHandler, type ScanDeps, ScanIncompleteError } from '#shared/scan/handler.ts';
-import type { AuditEntry, AuditLog, OpenCaseSource, Publisher } from '#shared/scan/ports.ts';
+import type { AuditEntry, AuditLog, OpenCaseSource, Publisher, StateStore } from '#shared/scan/ports.ts';
 
 const config = loadConfig();
 const AT = Date.parse('2026-11-27T09:00:00.000Z');

@@ -10,13 +10,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type ConfigInForce, RuntimeConfigSource } from '../adapters/config-source.ts';
+import { RuntimeConfigSource } from '../adapters/config-source.ts';
 import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import { recordIngest } from '../adapters/ingest-state.ts';
 import { MirrorWriter } from '../adapters/mirror-writer.ts';
-import { type OpsNotifier, SnsOpsNotifier } from '../adapters/ops-notifier.ts';
+import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { DynamoRejectStore } from '../adapters/rejects.ts';
-import { DynamoStateStore, type StateStore } from '../adapters/state-store.ts';
+import { DynamoStateStore } from '../adapters/state-store.ts';
+import type { IngestDeps } from '../ingest/ingest-batch.ts';
 import {
   callDependency,
   DEPENDENCY_FAILURES_METRIC,
@@ -25,7 +26,7 @@ import {
 } from '../lambda/dependency.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { logger, metrics, traced } from '../lambda/observability.ts';
-import type { IngestDeps } from './ingest-batch.ts';
+import type { ConfigInForce, OpsNotifier, StateStore } from '../scan/ports.ts';
 
 /** The ingest adapters, and the config in force for each batch. */
 export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promise<IngestDeps> {

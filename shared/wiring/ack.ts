@@ -3,12 +3,12 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AckDeps } from '../ack/respond.ts';
 import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { traced } from '../lambda/observability.ts';
-import type { AckDeps } from './respond.ts';
 
 export function awsAckDeps(env: NodeJS.ProcessEnv = process.env): AckDeps {
   const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {

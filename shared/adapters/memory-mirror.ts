@@ -2,12 +2,12 @@
 // ordering rule and write as one step, as a conditional PutItem does): for unit tests and
 // simulations that need no database.
 
-import { type MirrorItem, toMirrorItem, transitionOfStored } from '../adapters/mirror-item.ts';
 import { caseFields } from '../domain/case.ts';
 import { FROM_NEW, type Transition, transitionOf } from '../domain/flow.ts';
-import type { VersionedRecord } from './change.ts';
-import { type ApplyOutcome, isWrite, outcomeOver } from './ordering.ts';
-import type { FlowRecorder, MirrorStore } from './ports.ts';
+import type { VersionedRecord } from '../ingest/change.ts';
+import { type ApplyOutcome, isWrite, outcomeOver } from '../ingest/ordering.ts';
+import type { FlowRecorder, MirrorStore } from '../ingest/ports.ts';
+import { type MirrorItem, toMirrorItem, transitionOfStored } from './mirror-item.ts';
 
 export class MemoryMirror implements MirrorStore {
   readonly items = new Map<string, MirrorItem>();

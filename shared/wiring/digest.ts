@@ -1,73 +1,73 @@
-// The scan function's composition root: the AWS adapters built from the function's environment,
+// The digest function's composition root: the AWS adapters built from the function's environment,
 // once per container (at cold start). Every SDK client is traced, so X-Ray shows each call; tests
-// hand in clients pointed at local servers (and fault-injecting ones).
+// hand in clients pointed at local servers.
 
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TokenAckLinks } from '../ack/links.ts';
-import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
 import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { DynamoDigestStore } from '../adapters/digest-store.ts';
+import { lastIngest } from '../adapters/ingest-state.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
 import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
+import type { DigestDeps } from '../digest/handler.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { traced } from '../lambda/observability.ts';
-import type { ScanDeps } from './handler.ts';
 
-export interface ScanClients {
+/** FEED_SILENCE_HOURS, when set: a whole number of hours. */
+function feedQuietAfterMs(env: NodeJS.ProcessEnv): number | undefined {
+  const text = optionalEnv('FEED_SILENCE_HOURS', env);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new RangeError('environment variable FEED_SILENCE_HOURS must be a whole number of hours');
+  return Number(text) * 3_600_000;
+}
+
+export interface DigestClients {
   dynamodb: DynamoDBClient;
   sns: SNSClient;
   ssm: SSMClient;
 }
 
-export function awsScanDeps(
+export function awsDigestDeps(
   env: NodeJS.ProcessEnv = process.env,
-  clients: ScanClients = {
+  clients: DigestClients = {
     dynamodb: traced(new DynamoDBClient({})),
     sns: traced(new SNSClient({})),
     ssm: traced(new SSMClient({})),
   },
-): ScanDeps {
+): DigestDeps {
   const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const state = new DynamoStateStore(doc, requireEnv('STATE_TABLE', env));
-  const ops = new SnsOpsNotifier(clients.sns, requireEnv('OPS_TOPIC_ARN', env));
+  const sns = clients.sns;
+  const stateTable = requireEnv('STATE_TABLE', env);
+  const state = new DynamoStateStore(doc, stateTable);
+  // Like the scan, the digest goes out on the last good config when a pushed one cannot be read.
   const configSource = new RuntimeConfigSource(
     new SSMProvider({ awsSdkV3Client: clients.ssm }),
     requireEnv('CONFIG_PARAMETER', env),
     optionalEnv('DEFAULT_CONFIG_FILE', env),
     state,
-    ops,
+    new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env)),
   );
-  // Acknowledgement links need their table and the page's own address, both set by the stack (the
-  // config's acknowledge.baseUrl, when set, replaces the address in each link). A run without them
-  // (`queuewatch local --aws` without ACK_BASE_URL) links its alerts to the case system only.
-  const ackBaseUrl = optionalEnv('ACK_BASE_URL', env);
-  const ackLinksTable = optionalEnv('ACK_LINKS_TABLE', env);
+  const quiet = feedQuietAfterMs(env);
   return {
     config: () => configSource.current(),
     source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env), {
       legacy: optionalEnv('OPEN_CASES_INDEX', env) === 'legacy',
     }),
     ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
-    publisher: new SnsPublisher(clients.sns, requireEnv('ALERT_TOPIC_ARN', env)),
+    feed: { lastIngestAt: () => lastIngest(doc, stateTable) },
+    store: new DynamoDigestStore(doc, stateTable),
+    publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
-    ...(ackLinksTable && ackBaseUrl
-      ? {
-          links: new TokenAckLinks(new DynamoAckLinkStore(doc, ackLinksTable), {
-            baseUrl: ackBaseUrl,
-            config: async () => (await configSource.current()).config,
-          }),
-        }
-      : {}),
-    ops,
-    state,
+    ...(quiet !== undefined ? { feedQuietAfterMs: quiet } : {}),
   };
 }

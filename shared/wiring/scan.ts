@@ -1,16 +1,16 @@
-// The digest function's composition root: the AWS adapters built from the function's environment,
+// The scan function's composition root: the AWS adapters built from the function's environment,
 // once per container (at cold start). Every SDK client is traced, so X-Ray shows each call; tests
-// hand in clients pointed at local servers.
+// hand in clients pointed at local servers (and fault-injecting ones).
 
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TokenAckLinks } from '../ack/links.ts';
+import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
 import { RuntimeConfigSource } from '../adapters/config-source.ts';
-import { DynamoDigestStore } from '../adapters/digest-store.ts';
-import { lastIngest } from '../adapters/ingest-state.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
 import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
@@ -18,56 +18,56 @@ import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { traced } from '../lambda/observability.ts';
-import type { DigestDeps } from './handler.ts';
+import type { ScanDeps } from '../scan/handler.ts';
 
-/** FEED_SILENCE_HOURS, when set: a whole number of hours. */
-function feedQuietAfterMs(env: NodeJS.ProcessEnv): number | undefined {
-  const text = optionalEnv('FEED_SILENCE_HOURS', env);
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw new RangeError('environment variable FEED_SILENCE_HOURS must be a whole number of hours');
-  return Number(text) * 3_600_000;
-}
-
-export interface DigestClients {
+export interface ScanClients {
   dynamodb: DynamoDBClient;
   sns: SNSClient;
   ssm: SSMClient;
 }
 
-export function awsDigestDeps(
+export function awsScanDeps(
   env: NodeJS.ProcessEnv = process.env,
-  clients: DigestClients = {
+  clients: ScanClients = {
     dynamodb: traced(new DynamoDBClient({})),
     sns: traced(new SNSClient({})),
     ssm: traced(new SSMClient({})),
   },
-): DigestDeps {
+): ScanDeps {
   const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sns = clients.sns;
-  const stateTable = requireEnv('STATE_TABLE', env);
-  const state = new DynamoStateStore(doc, stateTable);
-  // Like the scan, the digest goes out on the last good config when a pushed one cannot be read.
+  const state = new DynamoStateStore(doc, requireEnv('STATE_TABLE', env));
+  const ops = new SnsOpsNotifier(clients.sns, requireEnv('OPS_TOPIC_ARN', env));
   const configSource = new RuntimeConfigSource(
     new SSMProvider({ awsSdkV3Client: clients.ssm }),
     requireEnv('CONFIG_PARAMETER', env),
     optionalEnv('DEFAULT_CONFIG_FILE', env),
     state,
-    new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env)),
+    ops,
   );
-  const quiet = feedQuietAfterMs(env);
+  // Acknowledgement links need their table and the page's own address, both set by the stack (the
+  // config's acknowledge.baseUrl, when set, replaces the address in each link). A run without them
+  // (`queuewatch local --aws` without ACK_BASE_URL) links its alerts to the case system only.
+  const ackBaseUrl = optionalEnv('ACK_BASE_URL', env);
+  const ackLinksTable = optionalEnv('ACK_LINKS_TABLE', env);
   return {
     config: () => configSource.current(),
     source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env), {
       legacy: optionalEnv('OPEN_CASES_INDEX', env) === 'legacy',
     }),
     ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
-    feed: { lastIngestAt: () => lastIngest(doc, stateTable) },
-    store: new DynamoDigestStore(doc, stateTable),
-    publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
+    publisher: new SnsPublisher(clients.sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
-    ...(quiet !== undefined ? { feedQuietAfterMs: quiet } : {}),
+    ...(ackLinksTable && ackBaseUrl
+      ? {
+          links: new TokenAckLinks(new DynamoAckLinkStore(doc, ackLinksTable), {
+            baseUrl: ackBaseUrl,
+            config: async () => (await configSource.current()).config,
+          }),
+        }
+      : {}),
+    ops,
+    state,
   };
 }

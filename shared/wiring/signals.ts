@@ -1,0 +1,42 @@
+// The signals function's composition root: the AWS adapters built from the function's environment,
+// once per container (at cold start).
+
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoAuditLog } from '../adapters/audit-log.ts';
+import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { DynamoFlowStore } from '../adapters/flow-store.ts';
+import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
+import { DynamoSignalStates } from '../adapters/signal-state.ts';
+import { SnsPublisher } from '../adapters/sns-publisher.ts';
+import { DynamoStateStore } from '../adapters/state-store.ts';
+import { optionalEnv, requireEnv } from '../lambda/env.ts';
+import type { SignalsDeps } from '../signals/handler.ts';
+
+export function awsSignalsDeps(env: NodeJS.ProcessEnv = process.env): SignalsDeps {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const sns = new SNSClient({});
+  const stateTable = requireEnv('STATE_TABLE', env);
+  const ops = new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env));
+  const configSource = new RuntimeConfigSource(
+    new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
+    requireEnv('CONFIG_PARAMETER', env),
+    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    new DynamoStateStore(doc, stateTable),
+    ops,
+  );
+  return {
+    config: () => configSource.current(),
+    flow: new DynamoFlowStore(doc, requireEnv('FLOW_TABLE', env)),
+    // Reserved concurrency 1: a warm container is the states' only writer, so it keeps its copy.
+    states: new DynamoSignalStates(doc, stateTable, { cache: true }),
+    publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
+    audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
+    ops,
+  };
+}
