@@ -2,13 +2,13 @@
 // (rejected messages are kept and acknowledged; transient failures go back to SQS for a retry).
 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import { withObservability } from '#shared/lambda/observability.ts';
 import { awsIngestDeps } from '#shared/wiring/ingest.ts';
+import { ingestSqsBatch } from '#shared/wiring/sqs-batch.ts';
 
 const deps = awsIngestDeps();
 
 export const handler = withObservability(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  const { response } = await ingestBatch(event, await deps(), Date.now());
+  const { response } = await ingestSqsBatch(event, await deps(), Date.now());
   return response;
 });

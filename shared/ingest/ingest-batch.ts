@@ -1,15 +1,15 @@
-// The ingest use case: one SQS batch of feed messages into the mirror. Each message is validated
-// and applied on its own (Powertools partial batch processing), so one bad message never blocks or
-// re-runs its neighbours:
+// The ingest use case: one batch of feed messages into the mirror. Each message is validated and
+// applied on its own (the queue's partial batch processing calls `handle` once per message, see
+// wiring/sqs-batch.ts), so one bad message never blocks or re-runs its neighbours:
 // - applied (created, updated, or a harmless unchanged/stale repeat): acknowledged;
 // - can never be valid (malformed, wrong fields, unknown vocabulary, future stage, conflicting
 //   version): recorded in the rejects table, counted, reported to ops, and acknowledged;
 // - failed for a passing reason (throttling, network): returned as a batch item failure, so SQS
 //   retries it and the DLQ catches it after maxReceiveCount. The log line names the dependency that
 //   failed, and RetriedMessages (an alarm) counts it.
+// Once every message is handled, `finish` counts the batch, records the last ingest time and sends
+// ops one report of what was rejected.
 
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CaseVocabulary } from '../domain/case.ts';
 import {
   callDependency,
@@ -42,15 +42,25 @@ export interface IngestSummary {
   retried: string[];
 }
 
-export interface IngestResult {
-  response: SQSBatchResponse;
-  summary: IngestSummary;
+/** A feed message as the queue hands it over: its id (named in rejects and retries) and its body. */
+export interface FeedMessage {
+  messageId: string;
+  body: string;
 }
 
-export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: number): Promise<IngestResult> {
+export interface IngestBatch {
+  /** Applies one message, or keeps it as rejected; throws when it failed for a passing reason, so
+   * the caller returns it to the queue for a retry. */
+  handle(message: FeedMessage): Promise<void>;
+  /** After every message of the batch was handled: metrics, the last ingest time, the ops report. */
+  finish(): Promise<IngestSummary>;
+}
+
+/** Starts a batch of `received` feed messages. */
+export function startIngestBatch(received: number, deps: IngestDeps, nowMs: number): IngestBatch {
   const { logger } = deps;
   const summary: IngestSummary = {
-    received: event.Records.length,
+    received,
     applied: { created: 0, updated: 0, unchanged: 0, stale: 0 },
     rejected: [],
     retried: [],
@@ -60,7 +70,7 @@ export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: numb
     if (error instanceof DependencyError) deps.metrics.addMetric(DEPENDENCY_FAILURES_METRIC, 'Count', 1);
   };
 
-  const reject = async (record: SQSRecord, rejection: Rejection) => {
+  const reject = async (record: FeedMessage, rejection: Rejection) => {
     const stored = {
       messageId: record.messageId,
       code: rejection.code,
@@ -84,7 +94,7 @@ export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: numb
     });
   };
 
-  const handleRecord = async (record: SQSRecord) => {
+  const handle = async (record: FeedMessage) => {
     const change = parseChange(record.body, deps.vocabulary, nowMs);
     try {
       if (!change.ok) return await reject(record, change);
@@ -112,42 +122,39 @@ export async function ingestBatch(event: SQSEvent, deps: IngestDeps, nowMs: numb
     }
   };
 
-  // A new processor per batch: no state carried between invocations. Every message failing is
-  // returned as a full list rather than thrown, so SQS retries them the same way.
-  const response = await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
-    throwOnFullBatchFailure: false,
-  });
-
-  const applied = Object.values(summary.applied).reduce((sum, n) => sum + n, 0);
-  deps.metrics.addMetric('IngestedMessages', 'Count', applied);
-  deps.metrics.addMetric('RejectedMessages', 'Count', summary.rejected.length);
-  deps.metrics.addMetric('RetriedMessages', 'Count', summary.retried.length);
-  logger.info('ingest batch', {
-    received: summary.received,
-    ...summary.applied,
-    rejected: summary.rejected.length,
-    retried: summary.retried.length,
-  });
-
-  // Neither loses a message: the changes are applied and the rejects stored, so the batch stands.
-  if (applied > 0) {
-    await callDependency('dynamodb:state', () => deps.state.recordIngest(nowMs)).catch((error: unknown) => {
-      dependencyFailed(error);
-      deps.metrics.addMetric('IngestStateFailures', 'Count', 1);
-      logger.error('could not record the last ingest time', failureFields(error));
+  const finish = async (): Promise<IngestSummary> => {
+    const applied = Object.values(summary.applied).reduce((sum, n) => sum + n, 0);
+    deps.metrics.addMetric('IngestedMessages', 'Count', applied);
+    deps.metrics.addMetric('RejectedMessages', 'Count', summary.rejected.length);
+    deps.metrics.addMetric('RetriedMessages', 'Count', summary.retried.length);
+    logger.info('ingest batch', {
+      received: summary.received,
+      ...summary.applied,
+      rejected: summary.rejected.length,
+      retried: summary.retried.length,
     });
-  }
-  if (summary.rejected.length > 0) {
-    const report = opsReport(summary);
-    await callDependency('sns:ops', () => deps.ops.notify(report.subject, report.text)).catch(
-      (error: unknown) => {
+
+    // Neither loses a message: the changes are applied and the rejects stored, so the batch stands.
+    if (applied > 0) {
+      await callDependency('dynamodb:state', () => deps.state.recordIngest(nowMs)).catch((error: unknown) => {
         dependencyFailed(error);
-        deps.metrics.addMetric('OpsReportFailures', 'Count', 1);
-        logger.error('could not report rejected messages to ops', failureFields(error));
-      },
-    );
-  }
-  return { response, summary };
+        deps.metrics.addMetric('IngestStateFailures', 'Count', 1);
+        logger.error('could not record the last ingest time', failureFields(error));
+      });
+    }
+    if (summary.rejected.length > 0) {
+      const report = opsReport(summary);
+      await callDependency('sns:ops', () => deps.ops.notify(report.subject, report.text)).catch(
+        (error: unknown) => {
+          dependencyFailed(error);
+          deps.metrics.addMetric('OpsReportFailures', 'Count', 1);
+          logger.error('could not report rejected messages to ops', failureFields(error));
+        },
+      );
+    }
+    return summary;
+  };
+  return { handle, finish };
 }
 
 function fieldsOf(

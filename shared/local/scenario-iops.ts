@@ -24,7 +24,6 @@ import type { CaseRecord, RiskLevel } from '../domain/case.ts';
 import { londonDayAndHour, type Transition, transitionOf } from '../domain/flow.ts';
 import { createRandom, type Random } from '../domain/silence/random.ts';
 import { weekdayOf } from '../domain/silence/series.ts';
-import { ingestBatch } from '../ingest/ingest-batch.ts';
 import { withObservability } from '../lambda/observability.ts';
 import { createScanHandler } from '../scan/handler.ts';
 import type { OutgoingMessage } from '../scan/ports.ts';
@@ -32,6 +31,7 @@ import type { ScanResult } from '../scan/run-scan.ts';
 import { bankHolidays } from '../signals/evaluate.ts';
 import { createSignalsHandler } from '../signals/handler.ts';
 import type { SignalsResult } from '../signals/run-signals.ts';
+import { ingestSqsBatch } from '../wiring/sqs-batch.ts';
 import { createTables, startDynalite } from './embedded-dynamo.ts';
 
 const HOUR = 3_600_000;
@@ -423,7 +423,7 @@ export async function runIopsScenario(options: IopsOptions): Promise<IopsSummary
     });
     const ingest = async (events: SourceEvent[], nowMs: number) => {
       for (let i = 0; i < events.length; i += 25) {
-        const result = await ingestBatch(
+        const result = await ingestSqsBatch(
           { Records: events.slice(i, i + 25).map(toRecord) },
           {
             mirror: writer,

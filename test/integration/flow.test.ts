@@ -20,9 +20,10 @@ import type { CaseRecord } from '#shared/domain/case.ts';
 import { londonDay, type Transition, transitionId } from '#shared/domain/flow.ts';
 import { importFlowHistory } from '#shared/ingest/flow-history.ts';
 import { importCases } from '#shared/ingest/import.ts';
-import { type IngestDeps, ingestBatch } from '#shared/ingest/ingest-batch.ts';
+import type { IngestDeps } from '#shared/ingest/ingest-batch.ts';
 import type { FlowRecorder } from '#shared/ingest/ports.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import { ingestSqsBatch } from '#shared/wiring/sqs-batch.ts';
 import { aCase as baseCase, runCli, sqsRecord } from '#test/support/fixtures.ts';
 import { scenarioArb } from '#test/support/ingest-arbitraries.ts';
 
@@ -129,7 +130,7 @@ describe('flow counted by the ingest function', () => {
 
     // In one batch: the referral arrives before the case's creation (which is then stale), a
     // re-grade that is no transition, a repeat, and a case closed without a referral.
-    await ingestBatch(
+    await ingestSqsBatch(
       {
         Records: [
           message('a1', 'stage-changed', referred),
@@ -151,7 +152,7 @@ describe('flow counted by the ingest function', () => {
     ]);
 
     // The whole feed replayed, in another order, with other message ids: nothing new.
-    await ingestBatch(
+    await ingestSqsBatch(
       {
         Records: [
           message('r1', 'closed', closedWithout),
@@ -215,7 +216,7 @@ describe('flow counted by the ingest function', () => {
     };
     const writer = new MirrorWriter(doc, tables.mirror, dying);
     const c = aCase('DA-401-0000001');
-    const first = await ingestBatch({ Records: [message('m1', 'created', c)] }, deps(writer), NOW);
+    const first = await ingestSqsBatch({ Records: [message('m1', 'created', c)] }, deps(writer), NOW);
     expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     const { Item } = await doc.send(
       new GetCommand({ TableName: tables.mirror, Key: { caseRef: c.caseRef } }),
@@ -223,7 +224,11 @@ describe('flow counted by the ingest function', () => {
     expect(Item?.priorStage).toBe('new');
     expect(await storedTransitions(tables.flow)).toEqual(new Map());
 
-    const retry = await ingestBatch({ Records: [message('m1', 'created', c)] }, deps(writer), NOW + 60_000);
+    const retry = await ingestSqsBatch(
+      { Records: [message('m1', 'created', c)] },
+      deps(writer),
+      NOW + 60_000,
+    );
     expect(retry.summary.applied.unchanged).toBe(1);
     expect([...(await storedTransitions(tables.flow)).values()].map((t) => t.to)).toEqual([
       'awaiting-risk-assessment',

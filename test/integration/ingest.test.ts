@@ -26,7 +26,6 @@ import type { TableId } from '#shared/adapters/tables.ts';
 import { pushConfig } from '#shared/cli/config-push.ts';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, FUTURE_TOLERANCE_MS } from '#shared/domain/case.ts';
-import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import {
   createTables,
   type EmbeddedDynamo,
@@ -34,6 +33,7 @@ import {
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
 import { awsIngestDeps } from '#shared/wiring/ingest.ts';
+import { ingestSqsBatch } from '#shared/wiring/sqs-batch.ts';
 import { aCase as baseCase, sqsRecord } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';
@@ -309,7 +309,7 @@ describe('the ingest function (functions/ingest.ts)', () => {
       });
       const inD11 = (id: string) =>
         sqsRecord(id, change('created', aCase('DA-200-0000011', { district: 'D11' }), { sourceSequence: 1 }));
-      const before = await ingestBatch({ Records: [inD11('m-d11-before')] }, await deps(), Date.now());
+      const before = await ingestSqsBatch({ Records: [inD11('m-d11-before')] }, await deps(), Date.now());
       const pushed = join(mkdtempSync(join(tmpdir(), 'qw-ingest-')), 'with-d11.yaml');
       writeFileSync(
         pushed,
@@ -319,7 +319,7 @@ describe('the ingest function (functions/ingest.ts)', () => {
         ),
       );
       await pushConfig(pushed, { parameter, endpoint: moto.endpoint, stage: 'unused' });
-      const after = await ingestBatch({ Records: [inD11('m-d11-after')] }, await deps(), Date.now());
+      const after = await ingestSqsBatch({ Records: [inD11('m-d11-after')] }, await deps(), Date.now());
 
       expect(before.summary.rejected.map((r) => r.code)).toEqual(['unknown-district']);
       expect((await drainOpsQueue()).map((m) => m.Body ?? '').join()).toMatch(/unknown-district: 1/);
@@ -331,7 +331,7 @@ describe('the ingest function (functions/ingest.ts)', () => {
   });
 });
 
-describe('ingestBatch with real adapters', () => {
+describe('ingestSqsBatch with real adapters', () => {
   it('returns exactly the message whose write failed for a passing reason, and applies the rest', async () => {
     // A client that throttles every write of one case, as DynamoDB would under a hot partition.
     const good = DynamoDBDocumentClient.from(dynamo.client, {
@@ -360,7 +360,7 @@ describe('ingestBatch with real adapters', () => {
     const ops = new SnsOpsNotifier(sns, topicArn);
     const logs: unknown[] = [];
     const now = Date.now();
-    const { response, summary } = await ingestBatch(
+    const { response, summary } = await ingestSqsBatch(
       {
         Records: [
           sqsRecord('t1', change('created', aCase('DA-200-0000001'))),
@@ -517,10 +517,10 @@ describe('the ingest function when a dependency is unreachable', () => {
 
   it('returns every message to SQS when DynamoDB cannot be reached, naming the mirror table', async () => {
     const dead = `http://127.0.0.1:${await closedPort()}`;
-    let result: Awaited<ReturnType<typeof ingestBatch>> | undefined;
+    let result: Awaited<ReturnType<typeof ingestSqsBatch>> | undefined;
     const logs = await withEnvironment({ dynamodb: dead, ssm: moto.endpoint }, async () => {
       const deps = awsIngestDeps({ ...environment, OPS_TOPIC_ARN: topicArn });
-      result = await ingestBatch(
+      result = await ingestSqsBatch(
         {
           Records: [
             sqsRecord('u1', change('created', aCase('DA-400-0000001'))),

@@ -19,7 +19,6 @@ import { DAY_MS, epochDay, londonLocalToUtc } from '#shared/domain/calendar.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { fitsOneSegment } from '#shared/domain/notify.ts';
 import { createRandom } from '#shared/domain/silence/random.ts';
-import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import {
   createTables,
   type EmbeddedDynamo,
@@ -27,6 +26,7 @@ import {
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
 import { createSignalsHandler } from '#shared/signals/handler.ts';
+import { ingestSqsBatch } from '#shared/wiring/sqs-batch.ts';
 import { defaultConfig, sqsRecord } from '#test/support/fixtures.ts';
 import { NORMAL_DAY, synthesiseFlow } from '#test/support/flow-traffic.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
@@ -181,7 +181,7 @@ describe('the signals, end to end', () => {
       );
       for (const s of result.sent) sent.push(`${day - GO_LIVE} ${s.event} ${s.signal} ${s.district}`);
       const today = feed.filter((m) => m.day === day);
-      await ingestBatch(
+      await ingestSqsBatch(
         { Records: today.map((m) => sqsRecord(`live-${message++}`, m.body)) },
         deps,
         at(day, 23),
@@ -199,7 +199,7 @@ describe('the signals, end to end', () => {
     const dayCounts = async () =>
       JSON.stringify((await flow.days('D07', GO_LIVE, GO_LIVE + last, at(GO_LIVE + LIVE_DAYS, 7))).days);
     const before = await dayCounts();
-    await ingestBatch(
+    await ingestSqsBatch(
       { Records: [...feed].reverse().map((m, i) => sqsRecord(`replay-${i}`, m.body)) },
       deps,
       at(GO_LIVE + LIVE_DAYS, 1),

@@ -7,8 +7,9 @@ import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { VersionedRecord } from '#shared/ingest/change.ts';
-import { type IngestDeps, ingestBatch } from '#shared/ingest/ingest-batch.ts';
+import type { IngestDeps } from '#shared/ingest/ingest-batch.ts';
 import type { RejectedMessage } from '#shared/ingest/ports.ts';
+import { ingestSqsBatch } from '#shared/wiring/sqs-batch.ts';
 import { aCase as baseCase, sqsRecord } from '#test/support/fixtures.ts';
 
 const NOW = Date.parse('2026-03-29T06:00:00Z');
@@ -56,7 +57,7 @@ function harness(overrides: Partial<IngestDeps> = {}) {
   return { deps, mirror, rejects, ingests, ops, logs, metrics };
 }
 
-describe('ingestBatch', () => {
+describe('ingestSqsBatch', () => {
   it('applies the good messages, keeps the invalid ones with reasons and acknowledges both', async () => {
     const h = harness();
     await h.mirror.apply(
@@ -69,7 +70,7 @@ describe('ingestBatch', () => {
       } as VersionedRecord,
       NOW,
     );
-    const { response, summary } = await ingestBatch(
+    const { response, summary } = await ingestSqsBatch(
       event(
         sqsRecord('m1', body('created', aCase('DA-000-0000001'))),
         sqsRecord('m2', body('created', aCase('DA-000-0000002'), { sourceSequence: 4 })),
@@ -118,7 +119,7 @@ describe('ingestBatch', () => {
 
   it('rejects implausible dates, names in vocabulary columns and forbidden keys by code, quoting none of them', async () => {
     const h = harness();
-    const { response, summary } = await ingestBatch(
+    const { response, summary } = await ingestSqsBatch(
       event(
         sqsRecord('m1', body('created', aCase('DA-000-0000001'))),
         sqsRecord('m2', body('created', aCase('DA-000-0000002', { stageEnteredAt: '1987-06-05T00:00:00Z' }))),
@@ -173,7 +174,7 @@ describe('ingestBatch', () => {
 
   it('treats a repeat as unchanged and a rewrite of the same version as a conflict to keep', async () => {
     const h = harness();
-    const { summary } = await ingestBatch(
+    const { summary } = await ingestSqsBatch(
       event(
         sqsRecord('m1', body('created', aCase('DA-000-0000001'))),
         sqsRecord('m2', body('created', aCase('DA-000-0000002'))),
@@ -182,7 +183,7 @@ describe('ingestBatch', () => {
       NOW,
     );
     expect(summary.applied.created).toBe(2);
-    const second = await ingestBatch(
+    const second = await ingestSqsBatch(
       event(
         sqsRecord('m3', body('created', aCase('DA-000-0000001'))),
         sqsRecord('m4', body('regraded', aCase('DA-000-0000002', { riskLevel: 'standard' }))),
@@ -211,7 +212,7 @@ describe('ingestBatch', () => {
       },
     };
     const h = harness({ mirror: flaky });
-    const { response } = await ingestBatch(
+    const { response } = await ingestSqsBatch(
       event(
         sqsRecord('m1', body('created', aCase('DA-000-0000001'))),
         sqsRecord('m2', body('created', aCase('DA-000-0000002'))),
@@ -254,7 +255,7 @@ describe('ingestBatch', () => {
         },
       },
     });
-    const { response } = await ingestBatch(
+    const { response } = await ingestSqsBatch(
       event(sqsRecord('m1', 'not json'), sqsRecord('m2', body('created', aCase('DA-000-0000001')))),
       h.deps,
       NOW,
@@ -290,7 +291,7 @@ describe('ingestBatch', () => {
         },
       },
     });
-    const { response } = await ingestBatch(event(sqsRecord('m1', 'not json')), h.deps, NOW);
+    const { response } = await ingestSqsBatch(event(sqsRecord('m1', 'not json')), h.deps, NOW);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(h.ops.messages).toEqual([]);
   });
@@ -303,7 +304,7 @@ describe('ingestBatch', () => {
         },
       },
     });
-    const { response } = await ingestBatch(
+    const { response } = await ingestSqsBatch(
       event(
         sqsRecord('m1', body('created', aCase('DA-000-0000001'))),
         sqsRecord('m2', body('created', aCase('DA-000-0000002'))),
@@ -324,7 +325,7 @@ describe('ingestBatch', () => {
         },
       },
     });
-    const { response } = await ingestBatch(event(sqsRecord('m1', '[]')), h.deps, NOW);
+    const { response } = await ingestSqsBatch(event(sqsRecord('m1', '[]')), h.deps, NOW);
     expect(response.batchItemFailures).toEqual([]);
     expect(h.rejects).toHaveLength(1);
     expect(h.metrics.OpsReportFailures).toBe(1);
@@ -337,7 +338,7 @@ describe('ingestBatch', () => {
 
   it('does not record an ingest when nothing was applied', async () => {
     const h = harness();
-    await ingestBatch(event(sqsRecord('m1', '{}')), h.deps, NOW);
+    await ingestSqsBatch(event(sqsRecord('m1', '{}')), h.deps, NOW);
     expect(h.ingests).toEqual([]);
     expect(h.metrics).toMatchObject({ IngestedMessages: 0, RejectedMessages: 1 });
   });
