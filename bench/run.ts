@@ -538,7 +538,7 @@ async function importRate(
     importCases({
       file,
       client: doc,
-      tableName: imported.mirror as string,
+      tableName: imported.mirror,
       vocabulary: config.vocabulary,
       nowMs: NOW,
       strategy: 'exclusive',
@@ -562,7 +562,7 @@ async function importRate(
     importCases({
       file: conditionalFile,
       client: doc,
-      tableName: conditionalTable.mirror as string,
+      tableName: conditionalTable.mirror,
       vocabulary: config.vocabulary,
       nowMs: NOW,
       strategy: 'conditional',
@@ -582,17 +582,17 @@ async function importRate(
           let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
           while (requests.length > 0) {
             const r = await client.send(
-              new BatchWriteItemCommand({ RequestItems: { [raw.mirror as string]: requests } }),
+              new BatchWriteItemCommand({ RequestItems: { [raw.mirror]: requests } }),
             );
-            requests = (r.UnprocessedItems?.[raw.mirror as string] ?? []) as typeof requests;
+            requests = (r.UnprocessedItems?.[raw.mirror] ?? []) as typeof requests;
           }
         }),
       );
     }
     await Promise.all(batches);
   });
-  importTable = imported.mirror as string;
-  importLedger = imported.ledger as string;
+  importTable = imported.mirror;
+  importLedger = imported.ledger;
   importTableSize = count;
   const importRate = Math.round((count / importMs) * 1000);
   const rawRate = Math.round((count / rawMs) * 1000);
@@ -624,15 +624,13 @@ async function memory(
   [smallSize, largeSize]: [number, number],
 ): Promise<Row[]> {
   const peak = async (size: number, seed: number, reuse?: { mirror: string; ledger: string }) => {
-    let mirror = reuse?.mirror;
-    let ledger = reuse?.ledger;
-    if (!mirror || !ledger) {
+    const seeded = async () => {
       const tables = await createTables(client, `memory-${size}`);
-      mirror = tables.mirror;
-      ledger = tables.ledger;
       log(`memory: seeding ${fmt(size)} open cases`);
-      await seedMirror(doc, mirror, generateQueue({ open: size, seed, nowMs: NOW, districts }), NOW);
-    }
+      await seedMirror(doc, tables.mirror, generateQueue({ open: size, seed, nowMs: NOW, districts }), NOW);
+      return tables;
+    };
+    const { mirror, ledger } = reuse ?? (await seeded());
     const scanProcess = async (at: number, whole = false) => {
       const { stdout } = await run(
         'node',
@@ -641,8 +639,8 @@ async function memory(
           'tsx',
           join(root, 'bench/scan-process.ts'),
           endpoint,
-          mirror as string,
-          ledger as string,
+          mirror,
+          ledger,
           String(at),
           ...(whole ? ['whole'] : []),
         ],
