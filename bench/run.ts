@@ -28,6 +28,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Command } from 'commander';
 import pLimit from 'p-limit';
+import { heapLimitMb, SCAN_MEMORY_MB } from '#infra/limits.ts';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
@@ -635,6 +636,9 @@ async function memory(
       const { stdout } = await run(
         'node',
         [
+          // The heap limit the scan function runs with (infra/limits.ts): V8's heap grows as the
+          // Lambda's does, not as it would with this machine's memory.
+          `--max-old-space-size=${heapLimitMb(SCAN_MEMORY_MB)}`,
           '--import',
           'tsx',
           join(root, 'bench/scan-process.ts'),
@@ -682,6 +686,7 @@ async function memory(
       holds: growth <= 1.2 && large.maxRssMb < 256,
       details: {
         run: 'steady state (the ledger holds what earlier runs sent)',
+        process: `as the scan function runs: --max-old-space-size=${heapLimitMb(SCAN_MEMORY_MB)} (of ${SCAN_MEMORY_MB} MB)`,
         smallOpen: small.open,
         largeOpen: large.open,
         smallFirstRunMb: small.firstRunMb,

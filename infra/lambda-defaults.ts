@@ -17,6 +17,7 @@ import { lambdaLogGroupName } from '#shared/delivery/names.ts';
 import { METRICS_NAMESPACE } from '#shared/lambda/observability.ts';
 import { PROJECT_ROOT } from './deployment.ts';
 import { serviceOf } from './force.ts';
+import { heapLimitMb } from './limits.ts';
 
 /**
  * - `read`: GetItem, BatchGetItem, Query on the table and its indexes. Scan only when asked for
@@ -112,7 +113,7 @@ export class QueuewatchFunction extends Construct {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: `--enable-source-maps --max-old-space-size=${heapLimitMb(props.memorySize)}`,
         // The force's own service name, so its metrics are its own (see force.ts).
         POWERTOOLS_SERVICE_NAME: serviceOf(this),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -51,7 +51,7 @@ describe('app stack', () => {
       expect(props.Handler).toBe('index.handler');
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       expect(props.Environment.Variables).toMatchObject({
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: `--enable-source-maps --max-old-space-size=${name === 'scan' ? 384 : 192}`,
         POWERTOOLS_SERVICE_NAME: 'queuewatch-test',
         POWERTOOLS_METRICS_NAMESPACE: 'Queuewatch',
       });

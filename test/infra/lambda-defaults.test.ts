@@ -24,6 +24,16 @@ function fixture() {
 }
 
 describe('the Lambda defaults construct', () => {
+  it('caps the V8 heap at three quarters of the memory, so the heap grows as a small one does', () => {
+    const { stack } = fixture();
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 128,
+      Environment: {
+        Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps --max-old-space-size=96' }),
+      },
+    });
+  });
+
   it('refuses to grant Query on an index the table does not have', () => {
     const { fn, mirror } = fixture();
     expect(() => fn.bindTable(mirror, MIRROR_TABLE, { queryIndex: 'all-cases' })).toThrow(
