@@ -1,6 +1,6 @@
 // One scan run in a process of its own, for the memory benchmark: prints its peak RSS as JSON.
 // Usage: node --import tsx bench/scan-process.ts ENDPOINT MIRROR_TABLE LEDGER_TABLE NOW_MS [whole]
-// (`whole`: read the ledger in one pass, as the handler does once the last run found it small)
+// (`whole`: read the ledger in one pass, as the handler does once the last run left it small)
 
 import { readFileSync } from 'node:fs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -42,6 +42,7 @@ process.stdout.write(
     open: result.open,
     durationMs,
     ledgerEntries: result.ledgerEntries,
+    ledgerEntriesAfter: result.ledgerEntriesAfter,
   }),
 );
 doc.destroy();

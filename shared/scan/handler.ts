@@ -145,7 +145,7 @@ export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = 
   const retry = options.retry ?? DEFAULT_RETRY;
   const reporter = new OpsReporter(deps.ops, deps.state);
   const audits: PendingAudits = { nonePending: false, held: [] };
-  // A cold container reads the ledger district by district; once a run has seen it small, in one pass.
+  // A cold container reads the ledger district by district; once a run has left it small, in one pass.
   let wholeLedger = false;
   return async (_event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<ScanResult> => {
     const started = performance.now();
@@ -170,7 +170,9 @@ export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = 
       retry,
       wholeLedger,
     });
-    wholeLedger = result.ledgerEntries <= WHOLE_LEDGER_MAX_ENTRIES;
+    // By what the ledger holds after the run, not what it read: a first run reads none and may write
+    // a whole force's entries, which the next run must not read in one pass.
+    wholeLedger = result.ledgerEntriesAfter <= WHOLE_LEDGER_MAX_ENTRIES;
     const pendingAudits = await settleAudits(deps, retry, result.unaudited, audits);
     publishRunMetrics(result, performance.now() - started);
     logger.info('scan run', { ...summariseRun(result), pendingAudits, configSource: inForce.source });

@@ -132,6 +132,9 @@ export interface ScanResult {
   calendarUncovered: number;
   /** Ledger entries (case, audience) this run read. */
   ledgerEntries: number;
+  /** Ledger entries once this run's changes are recorded: what the next run will find (a run after
+   * a deploy reads none and may write tens of thousands). */
+  ledgerEntriesAfter: number;
 }
 
 interface Claimed {
@@ -223,6 +226,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     unaudited: [],
     calendarUncovered: config.calendar.uncoveredAnswers - uncoveredBefore,
     ledgerEntries,
+    ledgerEntriesAfter: ledgerEntries,
   };
   if (!stats.complete) {
     result.failures.push({
@@ -444,6 +448,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
       try {
         const written = await withRetry(() => ledger.writeShard(next, stored?.version, expiresAtMs), retry);
         if (!written) throw Object.assign(new Error('changed meanwhile'), { name: 'LedgerShardChanged' });
+        result.ledgerEntriesAfter += next.cases.size - (stored?.cases.size ?? 0);
       } catch (error) {
         recorded = false;
         result.failures.push({

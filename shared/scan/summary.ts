@@ -24,5 +24,6 @@ export function summariseRun(result: ScanResult) {
     unaudited: result.unaudited.length,
     calendarUncovered: result.calendarUncovered,
     ledgerEntries: result.ledgerEntries,
+    ledgerEntriesAfter: result.ledgerEntriesAfter,
   };
 }

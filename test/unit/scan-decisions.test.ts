@@ -466,3 +466,30 @@ describe('a case moving district', () => {
     expect(h.ledger.casesOf('senior-officer')).toEqual(['DA-000-0000001']);
   });
 });
+
+describe('the ledger a run leaves', () => {
+  it('counts the ledger entries a run leaves behind, so the next run knows how big the ledger is', async () => {
+    const h = harness();
+    const held = () => [...h.ledger.shards.values()].reduce((n, shard) => n + shard.cases.size, 0);
+    const cases = Array.from({ length: 12 }, (_, i) =>
+      daHigh(`DA-000-${String(i).padStart(7, '0')}`, T0 - 25 * HOUR, 'D01'),
+    );
+    h.set(cases);
+
+    const first = await h.run(T0);
+    expect(first.ledgerEntries).toBe(0);
+    expect(first.ledgerEntriesAfter).toBe(held());
+    expect(first.ledgerEntriesAfter).toBeGreaterThan(cases.length);
+
+    // Four cases move on (their entries go with the news), two new ones breach (theirs come).
+    h.set([
+      ...cases.slice(4),
+      daHigh('DA-000-0000100', T0 - 30 * HOUR),
+      daHigh('DA-000-0000101', T0 - 30 * HOUR),
+    ]);
+    const second = await h.run(T0 + 5 * 60_000);
+    expect(second.ledgerEntries).toBe(first.ledgerEntriesAfter);
+    expect(second.ledgerEntriesAfter).toBe(held());
+    expect(second.ledgerEntriesAfter).toBeLessThan(second.ledgerEntries);
+  });
+});

@@ -7,10 +7,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog, MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import { loadConfig } from '#shared/config/load.ts';
-import { ALL_SHARDS } from '#shared/domain/shards.ts';
+import { ALL_SHARDS, type ShardRef, shardsOf } from '#shared/domain/shards.ts';
 import { metrics } from '#shared/lambda/observability.ts';
 import { createScanHandler, type ScanDeps, ScanIncompleteError } from '#shared/scan/handler.ts';
 import type { AuditEntry, AuditLog, OpenCaseSource, Publisher, StateStore } from '#shared/scan/ports.ts';
+import { WHOLE_LEDGER_MAX_ENTRIES } from '#shared/scan/run-scan.ts';
+import { aCaseView, iso, ref } from '#test/support/fixtures.ts';
 
 const config = loadConfig();
 const AT = Date.parse('2026-11-27T09:00:00.000Z');
@@ -187,5 +189,57 @@ describe('the scan handler and the calendar', () => {
     expect(first.calendarUncovered).toBeGreaterThan(0);
     expect(first.messages.length).toBeGreaterThan(0);
     expect(ops.messages.filter((m) => /bank-holiday list/.test(m.subject))).toHaveLength(1);
+  });
+});
+
+describe('how the handler reads the ledger', () => {
+  /** Cases breaching in every district, read district by district; the ledger's reads recorded. */
+  const readsAfterTwoRuns = async (count: number) => {
+    const districts = Object.keys(config.file.districts);
+    const items = Array.from({ length: count }, (_, i) =>
+      aCaseView({
+        caseRef: ref(i + 1),
+        district: districts[i % districts.length],
+        stageEnteredAt: iso(AT - 30 * 3_600_000),
+      }),
+    );
+    const source: OpenCaseSource = {
+      shards: (names) => shardsOf(names),
+      async *pages(shard: ShardRef) {
+        yield items.filter((c) => 'district' in shard && c.district === shard.district);
+      },
+    };
+    const ledger = new MemoryLedger();
+    const reads: string[][] = [];
+    const load = ledger.loadCaseShards.bind(ledger);
+    ledger.loadCaseShards = async (shard, audiences) => {
+      reads.at(-1)?.push(shard.id);
+      return load(shard, audiences);
+    };
+    const { built } = deps([], { source, ledger });
+    const handler = createScanHandler(built, options);
+    reads.push([]);
+    const first = await handler({}, context);
+    reads.push([]);
+    await handler({}, { awsRequestId: 'req-2' });
+    return { first, reads };
+  };
+
+  it('reads a small ledger in one pass once a run has left it small', async () => {
+    const { first, reads } = await readsAfterTwoRuns(20);
+
+    expect(first.ledgerEntriesAfter).toBeLessThanOrEqual(WHOLE_LEDGER_MAX_ENTRIES);
+    expect(reads[0]).toHaveLength(Object.keys(config.file.districts).length);
+    expect(reads[1]).toEqual(['all']);
+  });
+
+  it('keeps reading district by district after a first run that wrote a large ledger', async () => {
+    const { first, reads } = await readsAfterTwoRuns(11_000);
+
+    // The first run read nothing (a new ledger) and wrote more than one pass may hold.
+    expect(first.ledgerEntries).toBe(0);
+    expect(first.ledgerEntriesAfter).toBeGreaterThan(WHOLE_LEDGER_MAX_ENTRIES);
+    expect(reads[1]).not.toContain('all');
+    expect(reads[1]).toHaveLength(Object.keys(config.file.districts).length);
   });
 });
