@@ -7,8 +7,8 @@ import { InvalidArgumentError } from 'commander';
 /** One table of exit statuses for every command (README "Exit status" shows the same). */
 export const EXIT = {
   ok: 0,
-  /** A check failed: invalid config, routes or config differing from what was expected, an
-   * import stopped by an error (resumable). */
+  /** A check failed: invalid config, a config dropping what open cases still use (refused), routes
+   * or config differing from what was expected, an import stopped by an error (resumable). */
   failed: 1,
   /** Usage: unknown command or option, a bad or missing argument, a file that cannot be read. */
   usage: 2,
@@ -26,8 +26,10 @@ export const EXIT = {
 export const EXIT_STATUS_HELP = `
 Exit status (every command):
   0    done; a check passed
-  1    a check failed: invalid config, audiences or config differing from the expected
-       (routes test --expect, config diff), an import stopped by an error (re-run with --resume)
+  1    a check failed: invalid config, a config that drops a district or category open cases
+       still use (config check given a mirror; config push: refused), audiences or config
+       differing from the expected (routes test --expect, config diff), an import stopped by an
+       error (re-run with --resume)
   2    usage error: unknown command or option, a bad or missing argument, a file that
        cannot be read
   3    done, but some records were rejected (import: see the rejects file)
