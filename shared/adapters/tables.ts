@@ -26,9 +26,9 @@ export interface TableDefinition<Id extends string = string> {
   indexes: readonly IndexDefinition[];
 }
 
-/** The attribute that puts an open case in the sparse, sharded open-cases index: its district and
- * shard (`D01#7`, see shared/domain/shards.ts). It exists only while the case is open, so closing a
- * case removes it from the index, and moving district moves it to that district's shard. */
+/** The attribute that puts an open case in the sparse, sharded open-cases index: its district's
+ * shard key (the district, see shared/domain/shards.ts). It exists only while the case is open, so
+ * closing a case removes it from the index, and moving district moves it to that district's shard. */
 export const OPEN_SHARD_ATTRIBUTE = 'openShard';
 export const OPEN_SHARDS_INDEX_NAME = 'open-shards';
 
