@@ -48,6 +48,10 @@ import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan, SHARD_CONCURRENCY, WHOLE_LEDGER_MAX_ENTRIES } from '#shared/scan/run-scan.ts';
 import { type BenchRow, silenceDetector } from './silence.ts';
 
+// The SDK's notice that its releases after January 2027 need Node 22 (this machine runs Node 20),
+// said once per client on stderr, for this process and the scan processes it starts.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
 const config = loadConfig();
