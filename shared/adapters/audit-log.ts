@@ -1,21 +1,32 @@
 // The disclosure log (DPA 2018 s62) in DynamoDB: who was told what, when and why; never the text.
-// Per day, one item per message sent and one per case that message disclosed, so that both "what
-// went out on this day" (the day's partition) and "who was told about this case" (the sparse
-// by-case index, on the per-case items only) are one query, never a full read.
+// Per day, one item per message sent, and one per case it gives an item of its own, so that both
+// "what went out on this day" (the day's partition) and "who was told about this case" are
+// queries, never a full read. A message outside a thread (an acknowledgement, a digest, one a
+// stopped run may have sent) gives every case it lists an item. The scan's messages to a group
+// form a thread (AuditThread): a case gets an item where the thread starts telling of it and where
+// it ends, and "who was told about this case" reads the thread in between (the by-thread index)
+// for the messages that list it. A reminder listing 300 waiting cases is then one item, not 301.
+//
+// Sort keys: a message `<sentAt>#<messageId>`; a case's item `<sentAt>#<messageId>#<caseRef>`,
+// followed in a thread by `#<thread>` (and `#counted` when the message counted the case without
+// naming it). The by-case index projects every key, so the reader learns a case's threads from
+// its own items.
 
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
   paginateQuery,
+  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import * as z from 'zod';
 import { LEVELS } from '../domain/levels.ts';
 import type { AuditEntry, AuditLog } from '../scan/ports.ts';
-import { AUDIT_CASE_INDEX_NAME } from './tables.ts';
+import { AUDIT_CASE_INDEX_NAME, AUDIT_THREAD_INDEX_NAME } from './tables.ts';
 
 const dayOf = (sentAt: string) => sentAt.slice(0, 10);
+const COUNTED = '#counted';
 
 export class DynamoAuditLog implements AuditLog {
   constructor(
@@ -25,11 +36,15 @@ export class DynamoAuditLog implements AuditLog {
     private readonly concurrency = 8,
   ) {}
 
+  /** Items written (per-case and message items), for the bench. */
+  itemsWritten = 0;
+
   /** Writes the per-case items, then the message item: a retried record writes the same keys, so
    * nothing is counted twice. */
   async record(entry: AuditEntry): Promise<void> {
     const day = dayOf(entry.sentAt);
     const message = `${entry.sentAt}#${entry.messageId}`;
+    const { thread, ...logged } = entry;
     const common = {
       day,
       sentAt: entry.sentAt,
@@ -42,15 +57,21 @@ export class DynamoAuditLog implements AuditLog {
       level: entry.level,
       reason: entry.reason,
     };
+    const inThread = thread ? `#${thread.id}` : '';
     const perCase = [
-      ...entry.caseRefs.map((caseRef) => ({ caseRef, resolved: false })),
-      ...entry.resolvedCaseRefs.map((caseRef) => ({ caseRef, resolved: true })),
+      ...(thread ? thread.itemised : entry.caseRefs).map((caseRef) => ({
+        caseRef,
+        resolved: false,
+        tail: '',
+      })),
+      ...(thread?.counted ?? []).map((caseRef) => ({ caseRef, resolved: false, tail: COUNTED })),
+      ...entry.resolvedCaseRefs.map((caseRef) => ({ caseRef, resolved: true, tail: '' })),
     ];
     // One item per case and message (BatchWriteItem refuses a key twice in one request).
     const byKey = new Map(
-      perCase.map(({ caseRef, resolved }) => [
+      perCase.map(({ caseRef, resolved, tail }) => [
         caseRef,
-        { ...common, sentAtMessage: `${message}#${caseRef}`, caseRef, resolved },
+        { ...common, sentAtMessage: `${message}#${caseRef}${inThread}${tail}`, caseRef, resolved },
       ]),
     );
     const items = [...byKey.values()];
@@ -63,8 +84,12 @@ export class DynamoAuditLog implements AuditLog {
     }
     await Promise.all(batches);
     await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...entry, day, sentAtMessage: message } }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...logged, day, sentAtMessage: message, ...(thread ? { thread: thread.id } : {}) },
+      }),
     );
+    this.itemsWritten += items.length + 1;
   }
 
   /** One BatchWriteItem, retrying what DynamoDB leaves unprocessed (throttling) with backoff. */
@@ -107,8 +132,14 @@ export const loggedMessageSchema = z.object({
 });
 export type LoggedMessage = z.infer<typeof loggedMessageSchema>;
 
-/** One case in one message: an alert line, or a "resolved" line for a case that moved on. */
-export const disclosureSchema = z.object({ ...common, caseRef: z.string(), resolved: z.boolean() });
+/** One case in one message: an alert line, a "resolved" line for a case that moved on, or (in a
+ * thread) news the message counted without naming it. */
+export const disclosureSchema = z.object({
+  ...common,
+  caseRef: z.string(),
+  resolved: z.boolean(),
+  counted: z.literal(true).optional(),
+});
 export type Disclosure = z.infer<typeof disclosureSchema>;
 
 export interface AuditPage<T> {
@@ -152,28 +183,121 @@ export class DynamoAuditReader {
     return parseAll(loggedMessageSchema, items);
   }
 
-  /** Every disclosure of a case, oldest first. */
+  /** Every disclosure of a case, oldest first: its own items, and the messages of each thread
+   * that list it between where the thread starts telling of it and where it ends. */
   async disclosuresOf(caseRef: string): Promise<AuditPage<Disclosure>> {
-    const items: Record<string, unknown>[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.tableName,
+    const own = parseAll(
+      caseItemSchema,
+      await this.queryAll({
         IndexName: AUDIT_CASE_INDEX_NAME,
         KeyConditionExpression: 'caseRef = :caseRef',
         ExpressionAttributeValues: { ':caseRef': caseRef },
-      },
+      }),
     );
-    for await (const page of pages) items.push(...(page.Items ?? []));
-    const read = parseAll(disclosureSchema, items);
+    const found = new Map<string, Disclosure>();
+    const add = (messageKey: string, disclosure: Disclosure) => {
+      const key = `${messageKey}#${disclosure.resolved}`;
+      if (!found.has(key) || found.get(key)?.counted) found.set(key, disclosure);
+    };
+    const spans = new Map<string, CaseItem[]>();
+    let unreadable = own.unreadable;
+    for (const item of own.items) {
+      const { sentAtMessage, ...disclosure } = item;
+      const key = itemKey(sentAtMessage, caseRef);
+      if (!key) {
+        unreadable += 1;
+        continue;
+      }
+      add(key.message, { ...disclosure, ...(key.counted ? { counted: true as const } : {}) });
+      if (key.thread) spans.set(key.thread, [...(spans.get(key.thread) ?? []), item]);
+    }
+    for (const [thread, items] of spans) {
+      for (const span of threadSpans(items, caseRef)) {
+        const messages = parseAll(
+          threadMessageSchema,
+          await this.queryAll({
+            IndexName: AUDIT_THREAD_INDEX_NAME,
+            KeyConditionExpression:
+              span.to === undefined
+                ? 'thread = :thread AND sentAtMessage >= :from'
+                : 'thread = :thread AND sentAtMessage BETWEEN :from AND :to',
+            FilterExpression: 'contains(caseRefs, :caseRef) OR contains(resolvedCaseRefs, :caseRef)',
+            ExpressionAttributeValues: {
+              ':thread': thread,
+              ':from': span.from,
+              ':caseRef': caseRef,
+              ...(span.to === undefined ? {} : { ':to': span.to }),
+            },
+          }),
+        );
+        unreadable += messages.unreadable;
+        for (const { sentAtMessage, caseRefs, resolvedCaseRefs, ...message } of messages.items) {
+          if (caseRefs.includes(caseRef)) add(sentAtMessage, { ...message, caseRef, resolved: false });
+          if (resolvedCaseRefs.includes(caseRef)) add(sentAtMessage, { ...message, caseRef, resolved: true });
+        }
+      }
+    }
     // The index orders by sentAt only: within one run, by audience, so the answer reads the same.
     const audience = (d: Disclosure) => (typeof d.audience === 'string' ? d.audience : d.audience.join(','));
-    read.items.sort(
+    const items = [...found.values()].sort(
       (a, b) =>
         a.sentAt.localeCompare(b.sentAt) ||
         audience(a).localeCompare(audience(b)) ||
-        a.messageId.localeCompare(b.messageId),
+        a.messageId.localeCompare(b.messageId) ||
+        Number(a.resolved) - Number(b.resolved),
     );
-    return read;
+    return { items, unreadable };
   }
+
+  private async queryAll(query: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for await (const page of paginateQuery(
+      { client: this.client },
+      { TableName: this.tableName, ...query },
+    )) {
+      items.push(...(page.Items ?? []));
+    }
+    return items;
+  }
+}
+
+const caseItemSchema = disclosureSchema.omit({ counted: true }).extend({ sentAtMessage: z.string() });
+type CaseItem = z.infer<typeof caseItemSchema>;
+const threadMessageSchema = loggedMessageSchema.extend({ sentAtMessage: z.string() });
+
+/** What a case's item key says: its message's key, and (in a thread) the thread and whether the
+ * message only counted the case. Undefined if the key is not one of this case's. */
+export function itemKey(
+  sentAtMessage: string,
+  caseRef: string,
+): { message: string; thread?: string; counted: boolean } | undefined {
+  const at = sentAtMessage.lastIndexOf(`#${caseRef}`);
+  const rest = at < 0 ? undefined : sentAtMessage.slice(at + caseRef.length + 1);
+  if (rest === undefined || (rest !== '' && !rest.startsWith('#'))) return undefined;
+  const message = sentAtMessage.slice(0, at);
+  if (rest === '') return { message, counted: false };
+  const counted = rest.endsWith(COUNTED);
+  const thread = rest.slice(1, counted ? -COUNTED.length : undefined);
+  return thread ? { message, thread, counted } : undefined;
+}
+
+/** The stretches of one thread that can list a case: from an item that starts telling of it to
+ * the next item of its resolved line (inclusive), or to now. Message keys. */
+export function threadSpans(
+  items: readonly CaseItem[],
+  caseRef: string,
+): Array<{ from: string; to?: string }> {
+  const spans: Array<{ from: string; to?: string }> = [];
+  let from: string | undefined;
+  for (const item of [...items].sort((a, b) => a.sentAtMessage.localeCompare(b.sentAtMessage))) {
+    const message = itemKey(item.sentAtMessage, caseRef)?.message;
+    if (message === undefined) continue;
+    if (!item.resolved) from ??= message;
+    else if (from !== undefined) {
+      spans.push({ from, to: message });
+      from = undefined;
+    }
+  }
+  if (from !== undefined) spans.push({ from });
+  return spans;
 }

@@ -36,6 +36,41 @@ const LEVEL_CODE: Record<Level, 'w' | 'b' | 'e'> = { warning: 'w', breach: 'b', 
 const CODE_LEVEL = Object.fromEntries(LEVELS.map((l) => [LEVEL_CODE[l], l])) as Record<string, Level>;
 
 const storedCase = z.object({ l: z.enum(['w', 'b', 'e']), e: z.number(), n: z.number() });
+
+/** A case shard's entries as one string, `<case>,<level code>,<episode ms>,<notified ms>` joined by
+ * `;`: a single attribute to store and read, where a map of maps is four per case (the first
+ * release's `cases`, still read). Case references hold neither separator. */
+export function packEntries(cases: ReadonlyMap<string, CaseEntry>): string {
+  const out: string[] = [];
+  for (const [caseRef, c] of cases) {
+    out.push(`${caseRef},${LEVEL_CODE[c.level]},${Date.parse(c.episode)},${c.notifiedAt}`);
+  }
+  return out.join(';');
+}
+
+/** The entries of a packed string, or undefined if any part of it is not one. */
+export function unpackEntries(packed: string): Map<string, CaseEntry> | undefined {
+  const map = new Map<string, CaseEntry>();
+  if (packed === '') return map;
+  for (const part of packed.split(';')) {
+    const [caseRef, code, episode, notified, extra] = part.split(',');
+    const level = CODE_LEVEL[code ?? ''];
+    const e = Number(episode);
+    const n = Number(notified);
+    if (
+      !caseRef ||
+      !level ||
+      extra !== undefined ||
+      !Number.isFinite(e) ||
+      !Number.isFinite(n) ||
+      !episode ||
+      !notified
+    )
+      return undefined;
+    map.set(caseRef, { level, episode: new Date(e).toISOString(), notifiedAt: n });
+  }
+  return map;
+}
 const byLevel = z.object({ w: z.number().optional(), b: z.number().optional(), e: z.number().optional() });
 const storedShard = z.object({
   group: z.string(),
@@ -43,6 +78,7 @@ const storedShard = z.object({
   district: z.string(),
   shard: z.number().int(),
   version: z.number().int(),
+  packed: z.string().optional(),
   cases: z.record(z.string(), storedCase).default({}),
 });
 const storedGroup = z.object({
@@ -52,6 +88,7 @@ const storedGroup = z.object({
   version: z.number().int(),
   sent: byLevel.default({}),
   lastMessageAt: z.number().optional(),
+  threadSince: z.number().optional(),
   claim: z
     .object({
       runId: z.string(),
@@ -120,12 +157,13 @@ export class DynamoLedger implements LedgerStore, AckStore {
           unreadable();
           return;
         }
-        const { group, sent, lastMessageAt, claim, ...rest } = parsed.data;
+        const { group, sent, lastMessageAt, threadSince, claim, ...rest } = parsed.data;
         into.groups.groups.set(group, {
           id: group,
           ...rest,
           lastSentAt: decodeLevels(sent),
           ...(lastMessageAt !== undefined ? { lastMessageAt } : {}),
+          ...(threadSince !== undefined ? { threadSince } : {}),
           ...(claim ? { claim } : {}),
         });
       } else {
@@ -145,14 +183,22 @@ export class DynamoLedger implements LedgerStore, AckStore {
       unreadable();
       return;
     }
-    const { group, cases, ...rest } = parsed.data;
-    const map = new Map<string, CaseEntry>();
-    for (const [caseRef, c] of Object.entries(cases)) {
-      map.set(caseRef, {
-        level: CODE_LEVEL[c.l] as Level,
-        episode: new Date(c.e).toISOString(),
-        notifiedAt: c.n,
-      });
+    const { group, cases, packed, ...rest } = parsed.data;
+    let map: Map<string, CaseEntry> | undefined;
+    if (packed !== undefined) map = unpackEntries(packed);
+    else {
+      map = new Map();
+      for (const [caseRef, c] of Object.entries(cases)) {
+        map.set(caseRef, {
+          level: CODE_LEVEL[c.l] as Level,
+          episode: new Date(c.e).toISOString(),
+          notifiedAt: c.n,
+        });
+      }
+    }
+    if (!map) {
+      unreadable();
+      return;
     }
     into.cases.shards.set(group, { id: group, ...rest, cases: map });
   }
@@ -266,10 +312,6 @@ export class DynamoLedger implements LedgerStore, AckStore {
         );
         return true;
       }
-      const cases: Record<string, z.infer<typeof storedCase>> = {};
-      for (const [caseRef, c] of shard.cases) {
-        cases[caseRef] = { l: LEVEL_CODE[c.level], e: Date.parse(c.episode), n: c.notifiedAt };
-      }
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
@@ -279,7 +321,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
             district: shard.district,
             shard: shard.shard,
             version: (expectedVersion ?? 0) + 1,
-            cases,
+            packed: packEntries(shard.cases),
             expiresAt: Math.floor(expiresAtMs / 1000),
           },
           ...condition,
@@ -304,6 +346,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
             version: claimedVersion + 1,
             sent: encodeLevels(state.lastSentAt),
             ...(state.lastMessageAt !== undefined ? { lastMessageAt: state.lastMessageAt } : {}),
+            ...(state.threadSince !== undefined ? { threadSince: state.threadSince } : {}),
             expiresAt: Math.floor(expiresAtMs / 1000),
           },
           ConditionExpression: '#version = :expected',

@@ -62,6 +62,7 @@ export class MemoryLedger implements LedgerStore, AckStore {
       version,
       lastSentAt: { ...(stored?.lastSentAt ?? {}) },
       ...(stored?.lastMessageAt !== undefined ? { lastMessageAt: stored.lastMessageAt } : {}),
+      ...(stored?.threadSince !== undefined ? { threadSince: stored.threadSince } : {}),
       claim,
     });
     return version;

@@ -83,12 +83,18 @@ export const LEDGER_TABLE: TableDefinition<'ledger'> = {
 /** The disclosure log's index by case reference: "who was told about this case, when, at which
  * level". Sparse: only the per-case items carry `caseRef`, not the message items. */
 export const AUDIT_CASE_INDEX_NAME = 'by-case';
+/** The disclosure log's index by thread: the scan's messages to one audience at one place, in the
+ * order sent (see AuditThread). Sparse: only those message items carry `thread`. */
+export const AUDIT_THREAD_INDEX_NAME = 'by-thread';
+
+const AUDITED = ['messageId', 'runId', 'kind', 'audience', 'district', 'localAuthority', 'level'];
 
 export const AUDIT_TABLE: TableDefinition<'audit'> = {
   id: 'audit',
   description:
     'Disclosure log (DPA 2018 s62): every message sent, to whom, which cases, why, by day and by case; never the text',
-  // Per day: one item per message, and one per case it disclosed (sort key message id # case).
+  // Per day: one item per message, and one per case it gave an item of its own (sort key
+  // `<sent at>#<message id>#<case>`, and `#<thread>` after it in a thread; see audit-log.ts).
   partitionKey: { name: 'day', type: 'S' },
   sortKey: { name: 'sentAtMessage', type: 'S' },
   indexes: [
@@ -96,17 +102,14 @@ export const AUDIT_TABLE: TableDefinition<'audit'> = {
       indexName: AUDIT_CASE_INDEX_NAME,
       partitionKey: { name: 'caseRef', type: 'S' },
       sortKey: { name: 'sentAt', type: 'S' },
-      projected: [
-        'messageId',
-        'runId',
-        'kind',
-        'audience',
-        'district',
-        'localAuthority',
-        'level',
-        'resolved',
-        'reason',
-      ],
+      // In this order: a deployed index's projection cannot change.
+      projected: [...AUDITED, 'resolved', 'reason'],
+    },
+    {
+      indexName: AUDIT_THREAD_INDEX_NAME,
+      partitionKey: { name: 'thread', type: 'S' },
+      sortKey: { name: 'sentAtMessage', type: 'S' },
+      projected: [...AUDITED, 'reason', 'sentAt', 'caseRefs', 'resolvedCaseRefs'],
     },
   ],
 };

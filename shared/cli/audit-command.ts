@@ -70,11 +70,17 @@ const unreadableNote = (count: number) =>
     : [];
 
 export function formatDisclosures(caseRef: string, page: AuditPage<Disclosure>, table: string): string {
+  const counted = page.items.filter((d) => d.counted).length;
+  const named = page.items.length - counted;
   const out = [
-    `${caseRef}: ${plural(page.items.length, 'disclosure')} in ${table}${page.items.length > 0 ? ', oldest first' : ''}`,
+    `${caseRef}: ${plural(named, 'disclosure')}${counted > 0 ? ` and ${plural(counted, 'message')} that counted it without naming it` : ''} in ${table}${page.items.length > 0 ? ', oldest first' : ''}`,
   ];
   for (const d of page.items) {
-    const what = d.resolved ? `resolved (no longer at ${list(d.level)})` : list(d.level);
+    const what = d.resolved
+      ? `resolved (no longer at ${list(d.level)})`
+      : d.counted
+        ? 'counted, not named'
+        : list(d.level);
     out.push(
       `  ${d.sentAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${what.padEnd(10)}  to ${list(d.audience)} in ${list(d.district)} (${list(d.localAuthority)}) by ${HOW[d.kind] ?? d.kind}; message ${d.messageId}; ${d.reason}`,
     );

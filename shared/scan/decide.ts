@@ -79,6 +79,13 @@ export interface GroupPlan {
    * district appears in both (for an audience whose place spans both districts) and is neither. */
   news: Map<string, { level: Level; episode: string; line: AlertLine; district: string; shard: number }>;
   left: Map<string, { entry: CaseEntry; district: string; shard: number }>;
+  /** Set by finish(): every case that is news to the group (listed or only counted). */
+  newRefs: string[];
+  /** When the group's disclosure thread began (now, if it has not yet): see AuditThread. */
+  threadSince: number;
+  /** Lines of still-waiting cases notified before the thread began: a message that lists one
+   * gives it an item in the disclosure log. Weak, so lines cut from a section are let go. */
+  legacyLines: WeakSet<AlertLine>;
   changes: Map<string, ShardChange>;
   districts: Set<string>;
   localAuthorities: Set<string>;
@@ -89,6 +96,15 @@ export interface GroupPlan {
   /** Another run holds this group's claim: its cases are that run's to send. */
   busy: boolean;
 }
+
+/** A still-waiting case's line, marked if the case was notified before the group's thread began
+ * (its own copy: a line is shared by the case's audiences). */
+const waitingLine = (plan: GroupPlan, line: AlertLine, entry: CaseEntry): AlertLine => {
+  if (entry.notifiedAt >= plan.threadSince) return line;
+  const legacy = { ...line };
+  plan.legacyLines.add(legacy);
+  return legacy;
+};
 
 const keep = (lines: AlertLine[], line: AlertLine) => {
   lines.push(line);
@@ -146,6 +162,9 @@ export class GroupBook {
         resolvedLevels: new Set(),
         news: new Map(),
         left: new Map(),
+        newRefs: [],
+        threadSince: state?.threadSince ?? this.nowMs,
+        legacyLines: new WeakSet(),
         changes: new Map(),
         districts: new Set(),
         localAuthorities: new Set(),
@@ -202,8 +221,9 @@ export class GroupBook {
             section.newCount -= 1;
             const at = section.newLines.indexOf(news.line);
             if (at >= 0) section.newLines.splice(at, 1);
-            keep(section.oldLines, news.line);
             const entry = { level: news.level, episode: news.episode, notifiedAt: gone.entry.notifiedAt };
+            keep(section.oldLines, waitingLine(plan, news.line, entry));
+            plan.news.delete(caseRef);
             this.change(plan, news.district, news.shard, caseRef, entry);
             this.waiting(plan, news.level, entry);
           }
@@ -216,6 +236,7 @@ export class GroupBook {
         plan.localAuthorities.add(this.config.localAuthorityOf(gone.district));
       }
       plan.left.clear();
+      plan.newRefs = [...plan.news.keys()];
       plan.news.clear();
       plan.resolved.sort();
       for (const level of LEVELS) {
@@ -308,7 +329,7 @@ export class ShardDecider {
           notifiedAt: this.nowMs,
         });
       } else {
-        keep(section.oldLines, line);
+        keep(section.oldLines, waitingLine(plan, line, entry));
         // A lower level than notified (a re-grade): remember it, so a rise again is news.
         if (level !== entry.level) {
           this.book.remember(shardId, stored);

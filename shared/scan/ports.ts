@@ -48,6 +48,9 @@ export interface GroupState {
   lastSentAt: Partial<Record<Level, number>>;
   /** When any message last went out (ms). */
   lastMessageAt?: number;
+  /** When the group's disclosure thread began (ms; see AuditThread): a case notified before then
+   * was logged the first release's way, so each message that lists it gives it an item. */
+  threadSince?: number;
   claim?: Claim;
 }
 
@@ -183,6 +186,22 @@ export interface AuditEntry {
   caseRefs: readonly string[];
   resolvedCaseRefs: readonly string[];
   reason: string;
+  /** The scan's messages to one group; absent, every case listed gets an item of its own. */
+  thread?: AuditThread;
+}
+
+/** The messages to one audience at one place, as the disclosure log keeps them: each message once,
+ * indexed by its thread, and an item of its own for a case only where the thread starts telling
+ * of it (its news, listed or only counted) and where it ends (its resolved line). "Who was told
+ * about this case" reads the thread from each start to its end for the messages that list it,
+ * instead of an item for every case of every reminder. */
+export interface AuditThread {
+  /** `audience@place`. */
+  id: string;
+  /** Listed cases that get an item: news, and cases notified before the thread began. */
+  itemised: readonly string[];
+  /** News the message counts but does not list (past the lines a level lists). */
+  counted: readonly string[];
 }
 
 export interface AuditLog {

@@ -18,12 +18,13 @@ import { type GroupMessage, listedRefs } from '../domain/notify.ts';
 import { ALL_SHARDS, type ShardRef } from '../domain/shards.ts';
 import { allocateSms } from './budget.ts';
 import { ackLinkRequest, groupMessage, levelsIn, outgoing } from './compose.ts';
-import { GroupBook, type GroupPlan, type Trigger, triggerLevel } from './decide.ts';
+import { GroupBook, type GroupPlan, type ShardChange, type Trigger, triggerLevel } from './decide.ts';
 import { caseShardId, groupStateId } from './ledger-keys.ts';
 import type {
   AckLinks,
   AuditEntry,
   AuditLog,
+  AuditThread,
   CaseShard,
   CaseShardsSnapshot,
   GroupKey,
@@ -154,6 +155,8 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   const expiresAtMs = nowMs + (input.ledgerTtlMs ?? TTL_DEFAULT_MS);
   const limit = pLimit(input.concurrency ?? 16);
   const publishLimit = pLimit(input.publishConcurrency ?? 8);
+  // Case shard writes have their own bound: they run inside a group's turn of `limit`.
+  const shardWrites = pLimit(input.concurrency ?? 16);
   const retry = input.retry ?? DEFAULT_RETRY;
 
   // Read and decide: the groups' states first, then shard by shard (a few at once), each shard's
@@ -397,6 +400,8 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
       }),
     ),
   );
+  // Each message's disclosure, then its ledger changes: group by group, not stage by stage, so
+  // one slow group holds up no other.
   await Promise.all(
     published.map((c) =>
       limit(async () => {
@@ -412,10 +417,10 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
             consequence: 'sent, but not in the disclosure log: the entry is kept and written again later',
           });
         }
+        await record(c);
       }),
     ),
   );
-  await Promise.all(published.map((c) => limit(() => record(c))));
 
   for (const c of published) {
     const sent = sentMessage(c);
@@ -431,7 +436,8 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   async function record(c: Claimed): Promise<void> {
     const group = groupId(c.plan.audience, c.plan.place);
     let recorded = true;
-    for (const [id, change] of c.plan.changes) {
+    // The group's case shards at once (each its own record, on its own condition).
+    const write = async ([id, change]: [string, ShardChange]) => {
       const stored = book.storedShard(id);
       const next: CaseShard = {
         id: caseShardId(change.audience, change.district, change.shard),
@@ -458,7 +464,8 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
           consequence: 'sent, but not recorded: its new cases may be sent again next run',
         });
       }
-    }
+    };
+    await Promise.all([...c.plan.changes].map((change) => shardWrites(() => write(change))));
     if (!recorded) {
       await release(c, false);
       return;
@@ -481,6 +488,12 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
         ? { lastMessageAt: nowMs }
         : plan.state?.lastMessageAt !== undefined
           ? { lastMessageAt: plan.state.lastMessageAt }
+          : {}),
+      // The thread begins with the first message logged this way and recorded in the ledger.
+      ...(plan.state?.threadSince !== undefined
+        ? { threadSince: plan.state.threadSince }
+        : sent
+          ? { threadSince: nowMs }
           : {}),
     };
     try {
@@ -555,6 +568,26 @@ function auditEntry(c: Claimed, runId: string, sentAt: string): AuditEntry {
     caseRefs,
     resolvedCaseRefs: c.message.resolved,
     reason: reasonOf(c.plan.trigger),
+    thread: auditThread(c),
+  };
+}
+
+/** Which of a message's cases the disclosure log gives an item of their own (see AuditThread). */
+function auditThread(c: Claimed): AuditThread {
+  const { plan, message } = c;
+  const news = new Set(plan.newRefs);
+  const listed = new Set<string>();
+  const itemised: string[] = [];
+  for (const level of LEVELS) {
+    for (const line of message.sections[level].lines) {
+      listed.add(line.caseRef);
+      if (news.has(line.caseRef) || plan.legacyLines.has(line)) itemised.push(line.caseRef);
+    }
+  }
+  return {
+    id: groupId(plan.audience, plan.place),
+    itemised,
+    counted: plan.newRefs.filter((caseRef) => !listed.has(caseRef)),
   };
 }
 
@@ -571,7 +604,6 @@ const reasonOf = (trigger: Trigger | undefined) => (trigger ? REASONS[trigger] :
 
 function sentMessage(c: Claimed): SentMessage {
   const message = c.outgoing as OutgoingMessage;
-  const auditable = auditEntry(c, '', '');
   return {
     kind: message.kind,
     groups: [...message.groups],
@@ -579,9 +611,9 @@ function sentMessage(c: Claimed): SentMessage {
     place: c.plan.place,
     levels: [...message.level],
     ...(c.plan.trigger ? { trigger: c.plan.trigger } : {}),
-    caseRefs: [...auditable.caseRefs],
+    caseRefs: listedRefs(c.message),
     newCaseRefs: LEVELS.flatMap((l) => [...c.message.sections[l].newRefs]),
-    resolved: [...auditable.resolvedCaseRefs],
+    resolved: [...c.message.resolved],
     messageId: c.messageId as string,
     ...(message.sms ? { sms: message.sms } : {}),
     ...(message.email ? { email: message.email } : {}),

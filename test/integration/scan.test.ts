@@ -1,7 +1,7 @@
 // The scan against a real (embedded) DynamoDB: the sparse index, the ledger's conditional writes,
 // concurrent runs, failed publishes, repeats and resolved lines.
 
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
@@ -151,6 +151,45 @@ describe('the alert ledger', () => {
       generateQueue({ open: 300, seed: 5, nowMs: NOW, districts: Object.keys(config.file.districts) }),
       NOW,
     );
+  });
+
+  it("reads the first release's case records, writes its own packed, and leaves a damaged one alone, reported", async () => {
+    const first = new RecordingPublisher();
+    await runScan(scanInput(first));
+    const packed = await doc.send(new ScanCommand({ TableName: tables.ledger }));
+    const shards = (packed.Items ?? []).filter((i) => typeof i.shard === 'number');
+    expect(shards.length).toBeGreaterThan(0);
+    expect(shards.every((i) => typeof i.packed === 'string' && i.cases === undefined)).toBe(true);
+    // The same records the first release's way (a map per case), and one damaged beyond reading.
+    const [damaged, ...rest] = shards;
+    for (const item of rest) {
+      const cases = Object.fromEntries(
+        String(item.packed)
+          .split(';')
+          .map((part) => part.split(','))
+          .map(([ref, l, e, n]) => [ref, { l, e: Number(e), n: Number(n) }]),
+      );
+      const { packed: _, ...old } = item;
+      await doc.send(new PutCommand({ TableName: tables.ledger, Item: { ...old, cases } }));
+    }
+    await doc.send(
+      new PutCommand({ TableName: tables.ledger, Item: { ...damaged, packed: 'DA-1,x,nope,1' } }),
+    );
+
+    const again = new RecordingPublisher();
+    const result = await runScan(scanInput(again, NOW + 60_000, 'run-2'));
+
+    // Nothing is news again but the damaged record's cases (a record not read is not trusted).
+    const damagedRefs = String(damaged?.packed)
+      .split(';')
+      .map((part) => part.split(',')[0]);
+    const resent = again.messages.flatMap((m) => caseRefsOf(m));
+    expect(resent.length).toBeGreaterThan(0);
+    expect(resent.every((ref) => damagedRefs.includes(ref))).toBe(true);
+    // ... and the damaged record is left as it is, reported, never written over blind.
+    expect(result.failures).toEqual([
+      expect.objectContaining({ stage: 'record', group: expect.stringContaining(String(damaged?.audience)) }),
+    ]);
   });
 
   it('sends nothing twice when two runs go at once', async () => {
