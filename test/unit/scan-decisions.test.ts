@@ -31,6 +31,7 @@ function harness(withConfig: CompiledConfig = config) {
     },
   };
   const sent: OutgoingMessage[] = [];
+  const audit = new MemoryAuditLog();
   const run = (nowMs: number, runId = `run-${nowMs}`) =>
     runScan({
       config: withConfig,
@@ -39,10 +40,10 @@ function harness(withConfig: CompiledConfig = config) {
       source,
       ledger,
       publisher: new CallbackPublisher((m) => sent.push(m)),
-      audit: new MemoryAuditLog(),
+      audit,
       retry: { attempts: 1, baseDelayMs: 0 },
     });
-  return { ledger, sent, run, set: (next: Item[]) => (items = next) };
+  return { ledger, sent, audit, run, set: (next: Item[]) => (items = next) };
 }
 
 const to = (group: string, messages: SentMessage[]) => messages.filter((m) => m.groups.includes(group));
@@ -464,6 +465,74 @@ describe('a case moving district', () => {
       ['email-only', ['DA-000-0000001']],
     ]);
     expect(h.ledger.casesOf('senior-officer')).toEqual(['DA-000-0000001']);
+  });
+});
+
+describe('the disclosure thread', () => {
+  /** What the log gives items of their own, per group, for the messages sent at `at`. */
+  const itemsAt = (h: ReturnType<typeof harness>, at: number) =>
+    Object.fromEntries(
+      h.audit.entries
+        .filter((e) => e.sentAt === iso(at) && e.thread)
+        .map((e) => [e.thread?.id, [...(e.thread?.itemised ?? [])].sort()]),
+    );
+
+  it('itemises news where the thread starts, not the reminders after, nor a move within the place', async () => {
+    // The senior officer (the whole force) reminded of escalations, so a reminder lists the moved case.
+    const h = harness(configWith(['escalation: never }\n  ops:', 'escalation: 4h }\n  ops:']));
+    const stale = daHigh('DA-000-0000001', T0 - 30 * 24 * HOUR); // escalation (the ceiling)
+    h.set([stale, daHigh('DA-000-0000002', T0 - 30 * 24 * HOUR)]);
+    await h.run(T0);
+    h.set([{ ...stale, district: 'D02' }, daHigh('DA-000-0000002', T0 - 30 * 24 * HOUR)]);
+    await h.run(T0 + 5 * 60_000);
+    await h.run(T0 + 8 * HOUR + 10 * 60_000);
+
+    expect(itemsAt(h, T0)[SUPERVISOR]).toEqual(['DA-000-0000001', 'DA-000-0000002']);
+    expect(itemsAt(h, T0)['senior-officer@force']).toEqual(['DA-000-0000001', 'DA-000-0000002']);
+    // The move: news at D02's places (its district and local authority), none for the force.
+    expect(itemsAt(h, T0 + 5 * 60_000)).toEqual({
+      'director-childrens-services@la-eastmoor': ['DA-000-0000001'],
+      'district-supervisor@D02': ['DA-000-0000001'],
+      'duty-inspector@D02': ['DA-000-0000001'],
+      'marac-coordinator@la-eastmoor': ['DA-000-0000001'],
+    });
+    // Eight hours on: reminders list both cases again (the senior officer the moved one too); no
+    // item for either.
+    const reminders = h.audit.entries.filter((e) => e.sentAt === iso(T0 + 8 * HOUR + 10 * 60_000));
+    expect(reminders.find((e) => e.thread?.id === 'senior-officer@force')?.caseRefs).toEqual([
+      'DA-000-0000001',
+      'DA-000-0000002',
+    ]);
+    expect(reminders.flatMap((e) => e.thread?.itemised ?? [])).toEqual([]);
+    // The group's first recorded message began its thread.
+    expect(h.ledger.groups.get(`groups/district-supervisor/D01`)?.threadSince).toBe(T0);
+  });
+
+  it('itemises a case notified before its group thread began each time it is listed', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 30 * 24 * HOUR)]);
+    await h.run(T0);
+    // As the first release left it: no thread begun.
+    for (const state of h.ledger.groups.values()) delete state.threadSince;
+
+    await h.run(T0 + 4 * HOUR);
+    await h.run(T0 + 8 * HOUR);
+
+    expect(itemsAt(h, T0 + 4 * HOUR)[SUPERVISOR]).toEqual(['DA-000-0000001']);
+    expect(itemsAt(h, T0 + 8 * HOUR)[SUPERVISOR]).toEqual(['DA-000-0000001']);
+    expect(h.ledger.groups.get(`groups/district-supervisor/D01`)?.threadSince).toBe(T0 + 4 * HOUR);
+  });
+
+  it('does not begin the thread of a group whose message was not recorded', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 30 * 24 * HOUR)]);
+    const ledger = h.ledger;
+    const writeShard = ledger.writeShard.bind(ledger);
+    ledger.writeShard = async () => false;
+    await h.run(T0);
+    ledger.writeShard = writeShard;
+
+    expect(ledger.groups.get(`groups/district-supervisor/D01`)?.threadSince).toBeUndefined();
   });
 });
 
