@@ -168,8 +168,10 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   const audiences = Object.keys(config.file.audiences);
   const stats = emptyReadStats();
   let ledgerEntries = 0;
+  let ledgerUnreadable = 0;
   const counted = (records: CaseShardsSnapshot) => {
     for (const record of records.shards.values()) ledgerEntries += record.cases.size;
+    ledgerUnreadable += records.unreadable;
     return records;
   };
   // A small ledger is read in one pass and handed out by district; a large one district by district.
@@ -231,6 +233,13 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     ledgerEntries,
     ledgerEntriesAfter: ledgerEntries,
   };
+  if (ledgerUnreadable > 0) {
+    result.failures.push({
+      stage: 'read',
+      error: 'LedgerRecordUnreadable',
+      consequence: `${ledgerUnreadable} alert-ledger case record${ledgerUnreadable === 1 ? '' : 's'} could not be read (not in the expected shape): their cases are taken as news and sent again, and their groups cannot record what they were sent until the record is repaired or deleted`,
+    });
+  }
   if (!stats.complete) {
     result.failures.push({
       stage: 'read',

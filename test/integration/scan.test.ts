@@ -186,10 +186,12 @@ describe('the alert ledger', () => {
     const resent = again.messages.flatMap((m) => caseRefsOf(m));
     expect(resent.length).toBeGreaterThan(0);
     expect(resent.every((ref) => damagedRefs.includes(ref))).toBe(true);
-    // ... and the damaged record is left as it is, reported, never written over blind.
+    // ... and the damaged record is reported, and left as it is, never written over blind.
     expect(result.failures).toEqual([
+      expect.objectContaining({ stage: 'read', error: 'LedgerRecordUnreadable' }),
       expect.objectContaining({ stage: 'record', group: expect.stringContaining(String(damaged?.audience)) }),
     ]);
+    expect(result.failures[0]?.consequence).toMatch(/^1 alert-ledger case record could not be read/);
   });
 
   it('sends nothing twice when two runs go at once', async () => {
