@@ -42,7 +42,7 @@ const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface BundledFile {
-  /** Absolute path inside the project. */
+  /** Absolute path (copied by the local bundling: the project's files, or one the synth wrote). */
   from: string;
   /** Name inside the asset, next to index.mjs (so /var/task/<to> at run time). */
   to: string;

@@ -8,7 +8,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
-import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { RuntimeConfigSource, shippedConfigFile } from '../adapters/config-source.ts';
 import { DynamoDigestStore } from '../adapters/digest-store.ts';
 import { lastIngest } from '../adapters/ingest-state.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
@@ -16,6 +16,7 @@ import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
+import type { CompiledConfig } from '../config/compile.ts';
 import type { DigestDeps } from '../digest/handler.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import { traced } from '../lambda/observability.ts';
@@ -42,6 +43,8 @@ export function awsDigestDeps(
     sns: traced(new SNSClient({})),
     ssm: traced(new SSMClient({})),
   },
+  /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
+  shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),
 ): DigestDeps {
   const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
@@ -53,7 +56,7 @@ export function awsDigestDeps(
   const configSource = new RuntimeConfigSource(
     new SSMProvider({ awsSdkV3Client: clients.ssm }),
     requireEnv('CONFIG_PARAMETER', env),
-    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    shipped,
     state,
     new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env)),
   );

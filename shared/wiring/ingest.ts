@@ -10,13 +10,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { RuntimeConfigSource, shippedConfigFile } from '../adapters/config-source.ts';
 import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import { recordIngest } from '../adapters/ingest-state.ts';
 import { MirrorWriter } from '../adapters/mirror-writer.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { DynamoRejectStore } from '../adapters/rejects.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
+import type { CompiledConfig } from '../config/compile.ts';
 import type { IngestDeps } from '../ingest/ingest-batch.ts';
 import {
   callDependency,
@@ -29,7 +30,11 @@ import { logger, metrics, traced } from '../lambda/observability.ts';
 import type { ConfigInForce, OpsNotifier, StateStore } from '../scan/ports.ts';
 
 /** The ingest adapters, and the config in force for each batch. */
-export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promise<IngestDeps> {
+export function awsIngestDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
+  shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),
+): () => Promise<IngestDeps> {
   const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -47,7 +52,7 @@ export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promi
   const config = new RuntimeConfigSource(
     new SSMProvider({ awsSdkV3Client: traced(new SSMClient({})) }),
     requireEnv('CONFIG_PARAMETER', env),
-    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    shipped,
     labelledState,
     labelledOps,
     60,

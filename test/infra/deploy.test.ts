@@ -255,7 +255,7 @@ describe('deploying to moto_server', () => {
       env: {
         ...env,
         ...vars,
-        DEFAULT_CONFIG_FILE: join(assetDir, 'queuewatch.yaml'),
+        DEFAULT_CONFIG_FILE: join(assetDir, 'queuewatch.json'),
         POWERTOOLS_TRACE_ENABLED: 'false',
       },
       maxBuffer: 16 * 1024 * 1024,
