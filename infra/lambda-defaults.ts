@@ -37,7 +37,8 @@ const READ_WRITE = [...new Set([...READ, ...WRITE, 'dynamodb:DeleteItem', 'dynam
 const KMS_DECRYPT = ['kms:Decrypt', 'kms:DescribeKey'];
 const KMS_ENCRYPT = ['kms:Encrypt', 'kms:GenerateDataKey'];
 
-/** Node.js ESM has no `require`; some bundled dependencies (the X-Ray SDK) still call it. */
+/** Node.js ESM has no `require`; a bundled CommonJS dependency that requires a Node.js module calls
+ * it (none does today: the X-Ray SDK did), so every bundle defines it. */
 const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 

@@ -1,6 +1,5 @@
 // The digest function's composition root: the AWS adapters built from the function's environment,
-// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call; tests
-// hand in clients pointed at local servers.
+// once per container (at cold start); tests hand in clients pointed at local servers.
 
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -19,7 +18,6 @@ import { DynamoStateStore } from '../adapters/state-store.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { DigestDeps } from '../digest/handler.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
-import { traced } from '../lambda/observability.ts';
 
 /** FEED_SILENCE_HOURS, when set: a whole number of hours. */
 function feedQuietAfterMs(env: NodeJS.ProcessEnv): number | undefined {
@@ -39,9 +37,9 @@ export interface DigestClients {
 export function awsDigestDeps(
   env: NodeJS.ProcessEnv = process.env,
   clients: DigestClients = {
-    dynamodb: traced(new DynamoDBClient({})),
-    sns: traced(new SNSClient({})),
-    ssm: traced(new SSMClient({})),
+    dynamodb: new DynamoDBClient({}),
+    sns: new SNSClient({}),
+    ssm: new SSMClient({}),
   },
   /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
   shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),

@@ -1,6 +1,6 @@
 // The scan function's composition root: the AWS adapters built from the function's environment,
-// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call; tests
-// hand in clients pointed at local servers (and fault-injecting ones).
+// once per container (at cold start); tests hand in clients pointed at local servers (and
+// fault-injecting ones).
 
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -18,7 +18,6 @@ import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
-import { traced } from '../lambda/observability.ts';
 import type { ScanDeps } from '../scan/handler.ts';
 
 export interface ScanClients {
@@ -30,9 +29,9 @@ export interface ScanClients {
 export function awsScanDeps(
   env: NodeJS.ProcessEnv = process.env,
   clients: ScanClients = {
-    dynamodb: traced(new DynamoDBClient({})),
-    sns: traced(new SNSClient({})),
-    ssm: traced(new SSMClient({})),
+    dynamodb: new DynamoDBClient({}),
+    sns: new SNSClient({}),
+    ssm: new SSMClient({}),
   },
   /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
   shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),

@@ -186,6 +186,9 @@ const allImports = (): Import[] =>
 /** Packages a deployed function never loads, and why: each would add to its bundle and its cold start. */
 const NOT_IN_FUNCTIONS: Record<string, string> = {
   yaml: 'the functions read configs as JSON (shared/config/json.ts); YAML is read by the CLI and the synth',
+  '@aws-lambda-powertools/tracer':
+    "Lambda's active tracing records each invocation; the X-Ray SDK it loads was a quarter of a function's own import time (README Observe)",
+  'aws-xray-sdk-core': 'as the Powertools tracer (README Observe)',
 };
 
 /** A value (not type-only) import: what esbuild keeps in a bundle. */
