@@ -1,7 +1,7 @@
 // The admin config as the deployed functions read it: JSON only (the pushed SSM parameter, the last
 // good copy in the state table, the default shipped beside each function), so no YAML parser is in
-// their bundles. JSON.parse keeps the last of two equal keys without a word, so the text is scanned
-// for them first; every other check is the YAML reader's own (validate.ts).
+// their bundles. JSON.parse keeps the last of two equal keys without a word, so the text is also
+// scanned for them; every other check is the YAML reader's own (validate.ts).
 
 import type { CompiledConfig, ConfigIssue } from './compile.ts';
 import { ConfigError } from './compile.ts';

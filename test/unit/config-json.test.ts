@@ -2,10 +2,11 @@
 // and the repeated keys JSON.parse would let through without a word.
 
 import { describe, expect, it } from 'vitest';
+import { shippedConfigFile } from '#shared/adapters/config-source.ts';
 import { ConfigError, type ConfigIssue } from '#shared/config/compile.ts';
 import { duplicateKeys, parseConfigJson } from '#shared/config/json.ts';
-import { configFileJson, configJson, loadConfig } from '#shared/config/load.ts';
-import { configTextWith } from '#test/support/fixtures.ts';
+import { configFileJson, configJson, DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
+import { configTextWith, shippedConfigJsonPath } from '#test/support/fixtures.ts';
 
 /** The issues a JSON text raises; fails the test if it compiles or throws anything else. */
 function issuesOf(text: string): ConfigIssue[] {
@@ -162,5 +163,23 @@ describe('configJson', () => {
     const text = configTextWith(['maxPerRun: 20', 'maxPerRun: twenty']);
 
     expect(() => configJson(text, 'test.yaml')).toThrow(/sms\.maxPerRun: .*\(test\.yaml line \d+\)/);
+  });
+});
+
+describe('shippedConfigFile', () => {
+  it('reads the JSON the synth writes, and only when asked', () => {
+    const load = shippedConfigFile(shippedConfigJsonPath());
+
+    expect(load().file).toEqual(loadConfig().file);
+  });
+
+  it('names the missing variable when a function without DEFAULT_CONFIG_FILE needs its fallback', () => {
+    const load = shippedConfigFile(undefined);
+
+    expect(load).toThrow(/environment variable DEFAULT_CONFIG_FILE is not set/);
+  });
+
+  it('refuses a shipped YAML file: the functions read JSON only', () => {
+    expect(shippedConfigFile(DEFAULT_CONFIG_PATH)).toThrow(ConfigError);
   });
 });
