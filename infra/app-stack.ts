@@ -3,8 +3,11 @@
 // and the alarms. It holds no data, so it can be redeployed freely (in production its log groups
 // are kept when it is destroyed).
 
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Stage, TimeZone } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -22,7 +25,7 @@ import {
   REJECTS_TABLE,
   STATE_TABLE,
 } from '#shared/adapters/tables.ts';
-import { loadConfig } from '#shared/config/load.ts';
+import { configFileJson, loadConfig } from '#shared/config/load.ts';
 import { dashboardName, ruleName, scheduleName } from '#shared/delivery/names.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
 import { ackId } from '#shared/scan/ledger-keys.ts';
@@ -49,8 +52,9 @@ import {
 } from './limits.ts';
 import { ScheduledInvoke } from './scheduled-invoke.ts';
 
-/** Where the shipped admin config sits inside the scan function's asset at run time. */
-export const BUNDLED_CONFIG_FILE = '/var/task/queuewatch.yaml';
+/** Where the shipped admin config sits inside a function's asset at run time: as JSON, converted
+ * from the admin's YAML at synth, so the functions need no YAML parser. */
+export const BUNDLED_CONFIG_FILE = '/var/task/queuewatch.json';
 
 export const FUNCTION_ENTRIES = {
   scan: join(PROJECT_ROOT, 'functions', 'scan.ts'),
@@ -96,8 +100,9 @@ export class AppStack extends Stack {
     const indexEnvironment = { OPEN_CASES_INDEX: openCasesIndex === 'legacy' ? 'legacy' : 'sharded' };
     const { data } = props;
     const entries = props.entries ?? FUNCTION_ENTRIES;
+    const adminConfigPath = props.adminConfigPath ?? SHIPPED_ADMIN_CONFIG_PATH;
     const shippedConfig = {
-      from: props.adminConfigPath ?? SHIPPED_ADMIN_CONFIG_PATH,
+      from: shippedConfigJson(this, adminConfigPath),
       to: basename(BUNDLED_CONFIG_FILE),
     };
 
@@ -231,7 +236,7 @@ export class AppStack extends Stack {
       production,
       timeout: ACK_TIMEOUT,
       memorySize: ACK_MEMORY_MB,
-      environment: { CASE_SYSTEM_URL: loadConfig(shippedConfig.from).file.linkBase },
+      environment: { CASE_SYSTEM_URL: loadConfig(adminConfigPath).file.linkBase },
     });
     this.ack
       .bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write')
@@ -344,4 +349,16 @@ export class AppStack extends Stack {
       value: configParameterName(stage),
     });
   }
+}
+
+/** The admin config as the JSON the functions read, written into the cloud assembly's directory
+ * (named by its content, so forces with one config share it) for the bundling to copy. A config
+ * that is not valid fails the synth, naming the key path and line. */
+function shippedConfigJson(scope: Construct, adminConfigPath: string): string {
+  const json = configFileJson(adminConfigPath);
+  const dir = join(Stage.of(scope)?.outdir ?? tmpdir(), 'shipped-config');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${createHash('sha256').update(json).digest('hex').slice(0, 16)}.json`);
+  writeFileSync(file, json);
+  return file;
 }

@@ -37,12 +37,13 @@ const READ_WRITE = [...new Set([...READ, ...WRITE, 'dynamodb:DeleteItem', 'dynam
 const KMS_DECRYPT = ['kms:Decrypt', 'kms:DescribeKey'];
 const KMS_ENCRYPT = ['kms:Encrypt', 'kms:GenerateDataKey'];
 
-/** Node.js ESM has no `require`; some bundled dependencies (the X-Ray SDK) still call it. */
+/** Node.js ESM has no `require`; a bundled CommonJS dependency that requires a Node.js module calls
+ * it (none does today: the X-Ray SDK did), so every bundle defines it. */
 const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface BundledFile {
-  /** Absolute path inside the project. */
+  /** Absolute path (copied by the local bundling: the project's files, or one the synth wrote). */
   from: string;
   /** Name inside the asset, next to index.mjs (so /var/task/<to> at run time). */
   to: string;

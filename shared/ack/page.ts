@@ -4,9 +4,9 @@
 // category, risk level, stage and age. Every value is escaped.
 
 import { createHash } from 'node:crypto';
+import { formatLondon } from '../domain/calendar.ts';
 import { formatAge } from '../domain/duration.ts';
 import { LEVELS_HIGHEST_FIRST, type Level } from '../domain/levels.ts';
-import { formatLondon } from '../domain/notify.ts';
 import type { AckLinkRecord } from './ports.ts';
 
 export interface Page {

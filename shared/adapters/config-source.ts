@@ -2,13 +2,15 @@
 // thresholds change without a deploy. Nothing here can stop alerting: a pushed config that cannot
 // be read, parsed or validated, and a state table or ops topic that fails while that is handled,
 // all leave the last good config in force (kept in memory and in the state table), else the one
-// shipped in the bundle. Ops are told once per bad push.
+// shipped in the bundle. Ops are told once per bad push. Every config read here is JSON (push and
+// the synth write JSON), read by json.ts: no YAML parser in a function's bundle.
 
 import { createHash } from 'node:crypto';
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { CompiledConfig } from '../config/compile.ts';
-import { loadConfig, parseConfig } from '../config/load.ts';
+import { loadConfigJson, parseConfigJson } from '../config/json.ts';
 import { configTextOf } from '../config/stored.ts';
+import { ConfigReadError } from '../config/validate.ts';
 import type { ConfigInForce, OpsNotifier, StateStore } from '../scan/ports.ts';
 import { errorName } from '../scan/retry.ts';
 
@@ -19,6 +21,22 @@ const isNotFound = (error: unknown) =>
   (error.name === 'ParameterNotFound' ||
     (error.cause instanceof Error && error.cause.name === 'ParameterNotFound'));
 
+/** The config a function ships with: the JSON file the synth writes beside its bundle
+ * (DEFAULT_CONFIG_FILE), read the first time it is needed. */
+export function shippedConfigFile(path: string | undefined): () => CompiledConfig {
+  return () => {
+    if (path === undefined) {
+      throw new ConfigReadError([
+        {
+          path: '',
+          message: 'no shipped config to fall back on: environment variable DEFAULT_CONFIG_FILE is not set',
+        },
+      ]);
+    }
+    return loadConfigJson(path);
+  };
+}
+
 export class RuntimeConfigSource {
   private lastGood: { hash: string; config: CompiledConfig } | undefined;
   private shipped: CompiledConfig | undefined;
@@ -28,7 +46,8 @@ export class RuntimeConfigSource {
   constructor(
     private readonly provider: SSMProvider,
     private readonly parameterName: string,
-    private readonly defaultConfigFile: string | undefined,
+    /** The config shipped with the function (shippedConfigFile), loaded only when needed. */
+    private readonly loadShipped: () => CompiledConfig,
     private readonly state: StateStore,
     private readonly ops: OpsNotifier,
     private readonly maxAgeSeconds = 60,
@@ -65,7 +84,7 @@ export class RuntimeConfigSource {
       return { config: this.lastGood.config, source: 'parameter', degraded };
     let config: CompiledConfig;
     try {
-      config = parseConfig(configTextOf(text), this.parameterName);
+      config = parseConfigJson(configTextOf(text), this.parameterName);
     } catch (error) {
       // Any failure at all (a ConfigError names the keys; anything else is named by its kind).
       const why = error instanceof Error && error.name === 'ConfigError' ? error.message : errorName(error);
@@ -79,7 +98,7 @@ export class RuntimeConfigSource {
   }
 
   private shippedConfig(): CompiledConfig {
-    this.shipped ??= loadConfig(this.defaultConfigFile);
+    this.shipped ??= this.loadShipped();
     return this.shipped;
   }
 
@@ -93,7 +112,7 @@ export class RuntimeConfigSource {
     try {
       const stored = await read();
       if (typeof stored?.lastGoodText === 'string') {
-        const config = parseConfig(configTextOf(stored.lastGoodText), 'last good config');
+        const config = parseConfigJson(configTextOf(stored.lastGoodText), 'last good config');
         this.lastGood = { hash: String(stored.lastGoodHash), config };
         return { config, source: 'last-good', problem, degraded };
       }

@@ -3,8 +3,7 @@
 // filter policies route on.
 
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { snsMessageBody, snsSubject } from '../delivery/sns-message.ts';
-import { messageAttributes } from '../delivery/subscriptions.ts';
+import { messageAttributes, snsMessageBody, snsSubject } from '../delivery/sns-message.ts';
 import type { OutgoingMessage, Publisher } from '../scan/ports.ts';
 
 export { SNS_MAX_BYTES, snsMessageBody, snsSubject } from '../delivery/sns-message.ts';

@@ -2,11 +2,10 @@
 // about what is valid but probably not meant: cases only the ceiling covers, a bank-holiday list
 // about to run out, a config too big for a Standard SSM parameter.
 
-import { readFileSync } from 'node:fs';
 import { MIRROR_TABLE } from '../adapters/tables.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import { ceilingOnlyGaps, describeGap } from '../config/coverage.ts';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
+import { configFileJson, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
 import { describeTier, storedConfigValue } from '../config/stored.ts';
 import { COVERED_UNTIL } from '../domain/bank-holidays.ts';
 import { EXIT, plural, print } from './output.ts';
@@ -85,7 +84,7 @@ export async function checkConfigCommand(
   const path = file ?? DEFAULT_CONFIG_PATH;
   const config = loadConfig(path);
   print(summariseConfig(config, path, nowMs));
-  print(`as an SSM parameter (config push): ${describeTier(storedConfigValue(readFileSync(path, 'utf8')))}`);
+  print(`as an SSM parameter (config push): ${describeTier(storedConfigValue(configFileJson(path)))}`);
   const warned = configWarnings(config, nowMs).length > 0;
   if (!namesMirror(options)) {
     process.stderr.write(

@@ -7,7 +7,8 @@ import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-s
 import { parse, stringify } from 'yaml';
 import { MIRROR_TABLE } from '../adapters/tables.ts';
 import { ConfigError } from '../config/compile.ts';
-import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../config/load.ts';
+import { parseConfigJson } from '../config/json.ts';
+import { configFileJson, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
 import {
   configTextOf,
   describeTier,
@@ -66,8 +67,7 @@ export interface Pushed {
 /** Validates a config file and publishes it; throws a ConfigError naming every problem. */
 export async function pushConfig(file: string, options: ParameterOptions): Promise<Pushed> {
   const name = parameterOf(options);
-  loadConfig(file);
-  const value = storedConfigValue(readFileSync(file, 'utf8'));
+  const value = storedConfigValue(configFileJson(file));
   const needed = parameterTier(value);
   if (needed === undefined) {
     throw new ConfigError([{ path: '', message: `${file} is ${describeTier(value)}` }]);
@@ -195,7 +195,7 @@ export async function showConfigCommand(options: ParameterOptions & { json?: boo
   const pushedAt = inForce.lastModified ? `, pushed ${inForce.lastModified.toISOString()}` : '';
   print(`${inForce.name}: version ${inForce.version}${pushedAt}, ${describeTier(inForce.value)}`);
   try {
-    const config = parseConfig(configTextOf(inForce.value), inForce.name);
+    const config = parseConfigJson(configTextOf(inForce.value), inForce.name);
     print(
       `valid: ${plural(config.rules.length, 'rule')}, ${plural(config.file.routes.length, 'route')}, ${plural(Object.keys(config.file.audiences).length, 'audience')}; the scan uses it`,
     );

@@ -11,7 +11,8 @@ import {
   readOpenCaseUse,
 } from '../app/removals.ts';
 import { type CompiledConfig, ConfigError } from '../config/compile.ts';
-import { loadConfig, parseConfig } from '../config/load.ts';
+import { parseConfigJson } from '../config/json.ts';
+import { loadConfig } from '../config/load.ts';
 import { configTextOf } from '../config/stored.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { fetchInForce, type ParameterOptions } from './config-push.ts';
@@ -34,7 +35,7 @@ export async function configInForce(options: ParameterOptions): Promise<InForce>
   if (inForce) {
     try {
       return {
-        config: parseConfig(configTextOf(inForce.value), inForce.name),
+        config: parseConfigJson(configTextOf(inForce.value), inForce.name),
         source: `${inForce.name} (version ${inForce.version})`,
       };
     } catch (error) {

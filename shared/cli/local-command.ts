@@ -4,6 +4,7 @@
 import { TABLE_ENV } from '../adapters/tables.ts';
 import { loadConfig } from '../config/load.ts';
 import { tableName } from '../delivery/names.ts';
+import { optionalEnv } from '../lambda/env.ts';
 import { plural, print, UsageError } from './output.ts';
 import { configParameterName } from './targets.ts';
 
@@ -81,7 +82,12 @@ async function runOnAws(stage: string | undefined): Promise<void> {
   const { awsScanDeps } = await import('../wiring/scan.ts');
   const { summariseRun } = await import('../scan/summary.ts');
   print('running the scan once against AWS: due alerts are really sent');
-  const result = await createScanHandler(awsScanDeps())(undefined, { awsRequestId: `cli-${Date.now()}` });
+  // The fallback config as a file a person wrote (YAML or JSON; the shipped one unless
+  // DEFAULT_CONFIG_FILE names another), not the JSON a deployed function ships with.
+  const shipped = () => loadConfig(optionalEnv('DEFAULT_CONFIG_FILE'));
+  const result = await createScanHandler(awsScanDeps(process.env, undefined, shipped))(undefined, {
+    awsRequestId: `cli-${Date.now()}`,
+  });
   for (const m of result.messages)
     print(
       `sent ${m.kind} to ${m.groups.join(', ')}: ${m.levels.join(', ') || 'resolved'}, ${plural(m.caseRefs.length, 'case')} listed (${m.messageId})`,

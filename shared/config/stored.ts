@@ -1,18 +1,16 @@
 // How a config is stored in SSM Parameter Store: compact JSON (comments dropped) when it fits a
 // Standard parameter (4 KB, no charge), else gzip-compressed and base64-encoded behind a `gzip:`
-// prefix (a whole force's config is about 2.5 KB that way). `config push` writes it; the scan, the
-// ingest function and `config show`/`diff` read it back with configTextOf.
+// prefix (a whole force's config is about 2.5 KB that way). `config push` writes it; the functions
+// and `config show`/`diff` read it back with configTextOf.
 
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { parse } from 'yaml';
 
 export const STANDARD_TIER_BYTES = 4096;
 export const ADVANCED_TIER_BYTES = 8192;
 const COMPRESSED = 'gzip:';
 
-/** The parameter value for a config file's text (YAML or JSON). */
-export function storedConfigValue(text: string): string {
-  const json = JSON.stringify(parse(text));
+/** The parameter value for a config's compact JSON (load.ts `configJson` makes it from a file). */
+export function storedConfigValue(json: string): string {
   if (Buffer.byteLength(json) <= STANDARD_TIER_BYTES) return json;
   return `${COMPRESSED}${gzipSync(json, { level: 9 }).toString('base64')}`;
 }

@@ -160,36 +160,3 @@ export function filterPolicyFor(
   policy.kind = subscriber.protocol === 'sms' ? ['alert', 'summary'] : ['alert', 'email-only', 'digest'];
   return policy;
 }
-
-/** What a message is, for filter policies: `alert` goes to every channel; past the per-run SMS
- * budget alerts go `email-only`, and one `summary` tells phones their alert went by email; the
- * daily `digest` goes to inboxes. */
-export type MessageKind = 'alert' | 'email-only' | 'summary' | 'digest';
-
-type AttributeValue = string | readonly string[];
-
-/** The SNS message attributes of a message. Array values (used by the summary, which goes to
- * several audiences at once) become String.Array, which filter policies match by any element. */
-export function messageAttributes(m: {
-  groups: readonly string[];
-  audience: AttributeValue;
-  district: AttributeValue;
-  localAuthority: AttributeValue;
-  level: AttributeValue;
-  categories: readonly string[];
-  kind: MessageKind;
-}) {
-  const attribute = (value: AttributeValue) =>
-    typeof value === 'string'
-      ? { DataType: 'String', StringValue: value }
-      : { DataType: 'String.Array', StringValue: JSON.stringify([...new Set(value)].sort()) };
-  return {
-    group: attribute(m.groups),
-    audience: attribute(m.audience),
-    district: attribute(m.district),
-    localAuthority: attribute(m.localAuthority),
-    level: attribute(m.level),
-    kind: attribute(m.kind),
-    category: attribute(m.categories.length > 0 ? [...m.categories] : ['none']),
-  };
-}

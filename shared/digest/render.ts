@@ -4,10 +4,9 @@
 // with "and N more"). The subject carries no case detail. Only case references, categories, risk
 // levels, stages, ages, districts and counts appear: never anything else about a case.
 
-import { TIME_ZONE } from '../domain/calendar.ts';
+import { formatLondon, TIME_ZONE } from '../domain/calendar.ts';
 import { formatAge } from '../domain/duration.ts';
 import { LEVELS_HIGHEST_FIRST, type Level } from '../domain/levels.ts';
-import { formatLondon } from '../domain/notify.ts';
 import type { Trend } from './history.ts';
 import {
   AGE_BANDS,

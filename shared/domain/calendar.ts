@@ -32,6 +32,19 @@ const offsetFormatter = new Intl.DateTimeFormat('en-GB', {
   minute: 'numeric',
 });
 
+const londonTime = new Intl.DateTimeFormat('en-GB', {
+  timeZone: TIME_ZONE,
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** "27 Nov 2026, 09:00 London time": how messages and the acknowledgement page show an instant. */
+export const formatLondon = (ms: number) => `${londonTime.format(new Date(ms))} London time`;
+
 /** Offset of London local time from UTC at an instant, straight from Intl (slow path). */
 function intlOffsetMs(utcMs: number): number {
   const parts = offsetFormatter.formatToParts(new Date(utcMs));

@@ -4,7 +4,7 @@
 // appear: never anything else about a case.
 
 import { SegmentedMessage } from 'sms-segments-calculator';
-import { TIME_ZONE } from './calendar.ts';
+import { formatLondon } from './calendar.ts';
 import { formatAge } from './duration.ts';
 import type { Evaluation } from './engine.ts';
 import { LEVELS_HIGHEST_FIRST, type Level } from './levels.ts';
@@ -167,19 +167,6 @@ export function renderSms(m: GroupMessage): string {
 }
 
 const SUBJECT_MAX = 99;
-
-const londonTime = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TIME_ZONE,
-  day: 'numeric',
-  month: 'short',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-
-/** "27 Nov 2026, 09:00 London time". */
-export const formatLondon = (ms: number) => `${londonTime.format(new Date(ms))} London time`;
 
 /** What a line costs inside the SNS message: its UTF-8 bytes, plus the JSON escape of its newline. */
 const lineBytes = (line: string) => Buffer.byteLength(line, 'utf8') + 2;

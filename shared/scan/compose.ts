@@ -3,8 +3,7 @@
 // ever be refused for its size.
 
 import type { CompiledConfig } from '../config/compile.ts';
-import { SNS_MAX_BYTES, snsMessageBytes } from '../delivery/sns-message.ts';
-import { messageAttributes } from '../delivery/subscriptions.ts';
+import { messageAttributes, SNS_MAX_BYTES, snsMessageBytes } from '../delivery/sns-message.ts';
 import { LEVELS, type Level } from '../domain/levels.ts';
 import { type GroupMessage, type LevelSection, renderEmail, renderSms } from '../domain/notify.ts';
 import { type GroupPlan, sectionLines } from './decide.ts';

@@ -4,7 +4,7 @@
 // local run, `evaluate` and the tests plug in in-memory ones.
 
 import type { CompiledConfig } from '../config/compile.ts';
-import type { MessageKind } from '../delivery/subscriptions.ts';
+import type { MessageKind } from '../delivery/sns-message.ts';
 import type { Level } from '../domain/levels.ts';
 import type { AlertLine } from '../domain/notify.ts';
 import type { ShardRef } from '../domain/shards.ts';

@@ -1,5 +1,5 @@
 // The acknowledgement function's composition root: the AWS adapters built from the function's
-// environment, once per container (at cold start), each SDK client traced.
+// environment, once per container (at cold start).
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -8,10 +8,9 @@ import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
-import { traced } from '../lambda/observability.ts';
 
 export function awsAckDeps(env: NodeJS.ProcessEnv = process.env): AckDeps {
-  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const caseSystemUrl = optionalEnv('CASE_SYSTEM_URL', env);

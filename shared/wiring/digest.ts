@@ -1,6 +1,5 @@
 // The digest function's composition root: the AWS adapters built from the function's environment,
-// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call; tests
-// hand in clients pointed at local servers.
+// once per container (at cold start); tests hand in clients pointed at local servers.
 
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -8,7 +7,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
-import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { RuntimeConfigSource, shippedConfigFile } from '../adapters/config-source.ts';
 import { DynamoDigestStore } from '../adapters/digest-store.ts';
 import { lastIngest } from '../adapters/ingest-state.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
@@ -16,9 +15,9 @@ import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
+import type { CompiledConfig } from '../config/compile.ts';
 import type { DigestDeps } from '../digest/handler.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
-import { traced } from '../lambda/observability.ts';
 
 /** FEED_SILENCE_HOURS, when set: a whole number of hours. */
 function feedQuietAfterMs(env: NodeJS.ProcessEnv): number | undefined {
@@ -38,10 +37,12 @@ export interface DigestClients {
 export function awsDigestDeps(
   env: NodeJS.ProcessEnv = process.env,
   clients: DigestClients = {
-    dynamodb: traced(new DynamoDBClient({})),
-    sns: traced(new SNSClient({})),
-    ssm: traced(new SSMClient({})),
+    dynamodb: new DynamoDBClient({}),
+    sns: new SNSClient({}),
+    ssm: new SSMClient({}),
   },
+  /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
+  shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),
 ): DigestDeps {
   const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
@@ -53,7 +54,7 @@ export function awsDigestDeps(
   const configSource = new RuntimeConfigSource(
     new SSMProvider({ awsSdkV3Client: clients.ssm }),
     requireEnv('CONFIG_PARAMETER', env),
-    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    shipped,
     state,
     new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env)),
   );

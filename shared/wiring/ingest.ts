@@ -1,5 +1,5 @@
 // The ingest function's adapters, built once from its environment (at cold start): tables (the
-// mirror, and the flow it counts) and the ops topic by name, each SDK client traced. The case
+// mirror, and the flow it counts) and the ops topic by name. The case
 // vocabulary comes from the config in force, read per batch through the same cached source as the
 // scan's, so a district added with `config push` is accepted without a deploy.
 
@@ -10,13 +10,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { RuntimeConfigSource, shippedConfigFile } from '../adapters/config-source.ts';
 import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import { recordIngest } from '../adapters/ingest-state.ts';
 import { MirrorWriter } from '../adapters/mirror-writer.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { DynamoRejectStore } from '../adapters/rejects.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
+import type { CompiledConfig } from '../config/compile.ts';
 import type { IngestDeps } from '../ingest/ingest-batch.ts';
 import {
   callDependency,
@@ -25,16 +26,20 @@ import {
   failureFields,
 } from '../lambda/dependency.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
-import { logger, metrics, traced } from '../lambda/observability.ts';
+import { logger, metrics } from '../lambda/observability.ts';
 import type { ConfigInForce, OpsNotifier, StateStore } from '../scan/ports.ts';
 
 /** The ingest adapters, and the config in force for each batch. */
-export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promise<IngestDeps> {
-  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+export function awsIngestDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
+  shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),
+): () => Promise<IngestDeps> {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const stateTable = requireEnv('STATE_TABLE', env);
-  const ops = new SnsOpsNotifier(traced(new SNSClient({})), requireEnv('OPS_TOPIC_ARN', env));
+  const ops = new SnsOpsNotifier(new SNSClient({}), requireEnv('OPS_TOPIC_ARN', env));
   const state = new DynamoStateStore(doc, stateTable);
   // The config source also reads and writes the state table and may tell ops: name those calls.
   const labelledState: StateStore = {
@@ -45,9 +50,9 @@ export function awsIngestDeps(env: NodeJS.ProcessEnv = process.env): () => Promi
     notify: (subject, text) => callDependency('sns:ops', () => ops.notify(subject, text)),
   };
   const config = new RuntimeConfigSource(
-    new SSMProvider({ awsSdkV3Client: traced(new SSMClient({})) }),
+    new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
     requireEnv('CONFIG_PARAMETER', env),
-    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    shipped,
     labelledState,
     labelledOps,
     60,

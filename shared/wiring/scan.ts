@@ -1,6 +1,6 @@
 // The scan function's composition root: the AWS adapters built from the function's environment,
-// once per container (at cold start). Every SDK client is traced, so X-Ray shows each call; tests
-// hand in clients pointed at local servers (and fault-injecting ones).
+// once per container (at cold start); tests hand in clients pointed at local servers (and
+// fault-injecting ones).
 
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,14 +10,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TokenAckLinks } from '../ack/links.ts';
 import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
-import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { RuntimeConfigSource, shippedConfigFile } from '../adapters/config-source.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
 import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
+import type { CompiledConfig } from '../config/compile.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
-import { traced } from '../lambda/observability.ts';
 import type { ScanDeps } from '../scan/handler.ts';
 
 export interface ScanClients {
@@ -29,10 +29,12 @@ export interface ScanClients {
 export function awsScanDeps(
   env: NodeJS.ProcessEnv = process.env,
   clients: ScanClients = {
-    dynamodb: traced(new DynamoDBClient({})),
-    sns: traced(new SNSClient({})),
-    ssm: traced(new SSMClient({})),
+    dynamodb: new DynamoDBClient({}),
+    sns: new SNSClient({}),
+    ssm: new SSMClient({}),
   },
+  /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
+  shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),
 ): ScanDeps {
   const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
@@ -42,7 +44,7 @@ export function awsScanDeps(
   const configSource = new RuntimeConfigSource(
     new SSMProvider({ awsSdkV3Client: clients.ssm }),
     requireEnv('CONFIG_PARAMETER', env),
-    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    shipped,
     state,
     ops,
   );

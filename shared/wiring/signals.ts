@@ -7,16 +7,21 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
-import { RuntimeConfigSource } from '../adapters/config-source.ts';
+import { RuntimeConfigSource, shippedConfigFile } from '../adapters/config-source.ts';
 import { DynamoFlowStore } from '../adapters/flow-store.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { DynamoSignalStates } from '../adapters/signal-state.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
+import type { CompiledConfig } from '../config/compile.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import type { SignalsDeps } from '../signals/handler.ts';
 
-export function awsSignalsDeps(env: NodeJS.ProcessEnv = process.env): SignalsDeps {
+export function awsSignalsDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
+  shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),
+): SignalsDeps {
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -26,7 +31,7 @@ export function awsSignalsDeps(env: NodeJS.ProcessEnv = process.env): SignalsDep
   const configSource = new RuntimeConfigSource(
     new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
     requireEnv('CONFIG_PARAMETER', env),
-    optionalEnv('DEFAULT_CONFIG_FILE', env),
+    shipped,
     new DynamoStateStore(doc, stateTable),
     ops,
   );

@@ -123,7 +123,7 @@ describe('app stack', () => {
         ALERT_TOPIC_ARN: ref('alertTopic'),
         OPS_TOPIC_ARN: ref('opsTopic'),
         CONFIG_PARAMETER: '/queuewatch/test/config',
-        DEFAULT_CONFIG_FILE: '/var/task/queuewatch.yaml',
+        DEFAULT_CONFIG_FILE: '/var/task/queuewatch.json',
       });
       expect(Object.keys(fn('scan').Environment.Variables)).not.toContain('REJECTS_TABLE');
     });
@@ -177,7 +177,7 @@ describe('app stack', () => {
         OPS_TOPIC_ARN: ref('opsTopic'),
         CONFIG_PARAMETER: '/queuewatch/test/config',
       });
-      expect(env.DEFAULT_CONFIG_FILE).toBe('/var/task/queuewatch.yaml');
+      expect(env.DEFAULT_CONFIG_FILE).toBe('/var/task/queuewatch.json');
       for (const absent of ['LEDGER_TABLE', 'AUDIT_TABLE', 'ALERT_TOPIC_ARN']) {
         expect(Object.keys(env)).not.toContain(absent);
       }

@@ -21,7 +21,7 @@ import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dy
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { TABLES } from '#shared/adapters/tables.ts';
-import { messageAttributes } from '#shared/delivery/subscriptions.ts';
+import { messageAttributes } from '#shared/delivery/sns-message.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { drainQueue, subscribeQueue } from '#test/support/sqs.ts';
@@ -255,7 +255,7 @@ describe('deploying to moto_server', () => {
       env: {
         ...env,
         ...vars,
-        DEFAULT_CONFIG_FILE: join(assetDir, 'queuewatch.yaml'),
+        DEFAULT_CONFIG_FILE: join(assetDir, 'queuewatch.json'),
         POWERTOOLS_TRACE_ENABLED: 'false',
       },
       maxBuffer: 16 * 1024 * 1024,

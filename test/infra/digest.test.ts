@@ -106,7 +106,7 @@ describe('the daily digest function', () => {
       ALERT_TOPIC_ARN: imported('alertTopic'),
       OPS_TOPIC_ARN: imported('opsTopic'),
       CONFIG_PARAMETER: '/queuewatch/test/config',
-      DEFAULT_CONFIG_FILE: '/var/task/queuewatch.yaml',
+      DEFAULT_CONFIG_FILE: '/var/task/queuewatch.json',
       FEED_SILENCE_HOURS: '8',
     });
     expect(Object.keys(fn.Environment.Variables)).not.toContain('REJECTS_TABLE');

@@ -8,7 +8,7 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeConfigSource } from '#shared/adapters/config-source.ts';
+import { RuntimeConfigSource, shippedConfigFile } from '#shared/adapters/config-source.ts';
 import { MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import { DynamoStateStore } from '#shared/adapters/state-store.ts';
 import { pushConfig } from '#shared/cli/config-push.ts';
@@ -19,6 +19,7 @@ import {
   LOCAL_CREDENTIALS,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
+import { shippedConfigJsonPath } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 
 let moto: Moto;
@@ -39,7 +40,14 @@ afterAll(async () => {
 });
 
 const source = (name: string, ops: MemoryOpsNotifier) =>
-  new RuntimeConfigSource(new SSMProvider({ awsSdkV3Client: ssm }), name, DEFAULT_CONFIG_PATH, state, ops, 0);
+  new RuntimeConfigSource(
+    new SSMProvider({ awsSdkV3Client: ssm }),
+    name,
+    shippedConfigFile(shippedConfigJsonPath()),
+    state,
+    ops,
+    0,
+  );
 
 describe('config at runtime', () => {
   it('uses the shipped default, and says so, until a config is pushed', async () => {

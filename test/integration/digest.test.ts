@@ -17,7 +17,7 @@ import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
 import { SnsPublisher } from '#shared/adapters/sns-publisher.ts';
 import { DynamoStateStore } from '#shared/adapters/state-store.ts';
 import type { TableId } from '#shared/adapters/tables.ts';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
+import { loadConfig } from '#shared/config/load.ts';
 import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
 import { createDigestHandler } from '#shared/digest/handler.ts';
 import { digestGroups } from '#shared/digest/picture.ts';
@@ -33,7 +33,7 @@ import { seedMirror } from '#shared/local/seed.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
 import { awsDigestDeps } from '#shared/wiring/digest.ts';
-import { runCli } from '#test/support/fixtures.ts';
+import { runCli, shippedConfigJsonPath } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { drainQueue, subscribeQueue } from '#test/support/sqs.ts';
 
@@ -311,7 +311,7 @@ describe('the daily digest through DynamoDB and SNS', () => {
       OPS_TOPIC_ARN: topicArn,
       // Nothing pushed: the shipped config is in force.
       CONFIG_PARAMETER: '/queuewatch/it/config',
-      DEFAULT_CONFIG_FILE: DEFAULT_CONFIG_PATH,
+      DEFAULT_CONFIG_FILE: shippedConfigJsonPath(),
       FEED_SILENCE_HOURS: '6',
     };
     const handler = createDigestHandler(awsDigestDeps(env, { dynamodb: dynamo.client, sns, ssm }), {

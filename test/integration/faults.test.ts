@@ -5,13 +5,13 @@
 // audience) news delivered against a run without faults: none may be lost, and duplicates only
 // where a run died between publishing and recording. The figures are printed as a table.
 
-import { readFileSync } from 'node:fs';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_PATH } from '#shared/config/load.ts';
+import { configFileJson } from '#shared/config/load.ts';
+import { storedConfigValue } from '#shared/config/stored.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
 import {
   createTables,
@@ -24,6 +24,7 @@ import { createScanHandler } from '#shared/scan/handler.ts';
 import type { OutgoingMessage } from '#shared/scan/ports.ts';
 import { awsScanDeps } from '#shared/wiring/scan.ts';
 import { FaultInjector, type FaultPlan, type Target } from '#test/support/faults.ts';
+import { shippedConfigJsonPath } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 
 const T0 = Date.parse('2026-11-27T09:00:00Z');
@@ -68,7 +69,7 @@ beforeAll(async () => {
   await ssm.send(
     new PutParameterCommand({
       Name: PARAMETER,
-      Value: readFileSync(DEFAULT_CONFIG_PATH, 'utf8'),
+      Value: storedConfigValue(configFileJson()),
       Type: 'String',
       Overwrite: true,
     }),
@@ -115,7 +116,7 @@ async function runScenario(scenario: Scenario, expected?: ReadonlySet<string>): 
     ALERT_TOPIC_ARN: alertTopicArn,
     OPS_TOPIC_ARN: opsTopicArn,
     CONFIG_PARAMETER: PARAMETER,
-    DEFAULT_CONFIG_FILE: DEFAULT_CONFIG_PATH,
+    DEFAULT_CONFIG_FILE: shippedConfigJsonPath(),
   };
   const injector = new FaultInjector();
   const sent: Array<{ message: OutgoingMessage; messageId: string }> = [];

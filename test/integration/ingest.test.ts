@@ -34,7 +34,7 @@ import {
 } from '#shared/local/embedded-dynamo.ts';
 import { awsIngestDeps } from '#shared/wiring/ingest.ts';
 import { ingestSqsBatch } from '#shared/wiring/sqs-batch.ts';
-import { aCase as baseCase, sqsRecord } from '#test/support/fixtures.ts';
+import { aCase as baseCase, shippedConfigJsonPath, sqsRecord } from '#test/support/fixtures.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';
 
@@ -140,8 +140,10 @@ describe('the ingest function (functions/ingest.ts)', () => {
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_CREDENTIALS.secretAccessKey);
     vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
     vi.stubEnv('AWS_ENDPOINT_URL_SNS', moto.endpoint);
-    // No config pushed to this parameter: the function runs on the shipped one.
+    // No config pushed to this parameter: the function runs on the shipped one, the JSON file the
+    // stack puts beside its bundle.
     vi.stubEnv('CONFIG_PARAMETER', '/queuewatch/ingest-test/config');
+    vi.stubEnv('DEFAULT_CONFIG_FILE', shippedConfigJsonPath());
     vi.stubEnv('AWS_ENDPOINT_URL_SSM', moto.endpoint);
     vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'Queuewatch');
     const output: string[] = [];
@@ -305,7 +307,7 @@ describe('the ingest function (functions/ingest.ts)', () => {
         REJECTS_TABLE: tables.rejects,
         OPS_TOPIC_ARN: topicArn,
         CONFIG_PARAMETER: parameter,
-        DEFAULT_CONFIG_FILE: DEFAULT_CONFIG_PATH,
+        DEFAULT_CONFIG_FILE: shippedConfigJsonPath(),
       });
       const inD11 = (id: string) =>
         sqsRecord(id, change('created', aCase('DA-200-0000011', { district: 'D11' }), { sourceSequence: 1 }));
@@ -493,7 +495,7 @@ describe('the ingest function when a dependency is unreachable', () => {
     STATE_TABLE: 'it-unreachable-state',
     REJECTS_TABLE: 'it-unreachable-rejects',
     CONFIG_PARAMETER: '/queuewatch/ingest-unreachable/config',
-    DEFAULT_CONFIG_FILE: DEFAULT_CONFIG_PATH,
+    DEFAULT_CONFIG_FILE: shippedConfigJsonPath(),
   };
 
   it('fails the whole batch when SSM cannot be read, naming it in the log, so SQS delivers it again', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SQSRecord } from 'aws-lambda';
 import type { CompiledConfig } from '#shared/config/compile.ts';
-import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '#shared/config/load.ts';
+import { configFileJson, DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '#shared/config/load.ts';
 import type { CaseRecord, CaseView } from '#shared/domain/case.ts';
 import type { Level } from '#shared/domain/levels.ts';
 import { type AlertLine, emptySection, type GroupMessage } from '#shared/domain/notify.ts';
@@ -62,6 +62,17 @@ export function defaultConfig(): CompiledConfig {
 }
 
 export const defaultConfigText = (): string => readFileSync(DEFAULT_CONFIG_PATH, 'utf8');
+
+let shippedJson: string | undefined;
+/** The shipped config as a deployed function has it: the JSON file the synth writes beside its
+ * bundle (DEFAULT_CONFIG_FILE), written once per test file. */
+export function shippedConfigJsonPath(): string {
+  if (shippedJson === undefined) {
+    shippedJson = join(mkdtempSync(join(tmpdir(), 'qw-shipped-')), 'queuewatch.json');
+    writeFileSync(shippedJson, configFileJson());
+  }
+  return shippedJson;
+}
 
 /** The shipped config's text with each [from, to] replaced once; fails if `from` is not there,
  * so a test never silently checks the unchanged config. */

@@ -183,6 +183,65 @@ const allImports = (): Import[] =>
     importsOf(relative(ROOT, path), readFileSync(path, 'utf8')),
   );
 
+/** Packages a deployed function never loads, and why: each would add to its bundle and its cold start. */
+const NOT_IN_FUNCTIONS: Record<string, string> = {
+  yaml: 'the functions read configs as JSON (shared/config/json.ts); YAML is read by the CLI and the synth',
+  '@aws-lambda-powertools/tracer':
+    "Lambda's active tracing records each invocation; the X-Ray SDK it loads was a quarter of a function's own import time (README Observe)",
+  'aws-xray-sdk-core': 'as the Powertools tracer (README Observe)',
+};
+
+/** A value (not type-only) import: what esbuild keeps in a bundle. */
+const VALUE_IMPORT =
+  /(?:^|[;\s])(?:import|export)\s+(?!type\s)(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/** Each package a function's entry reaches through value imports, with the chain of files that
+ * brings it in ("functions/scan.ts -> shared/wiring/scan.ts -> ... imports yaml"). */
+function packagesReached(entry: string): Map<string, string> {
+  const reached = new Map<string, string>();
+  const via = new Map<string, string>([[entry, entry]]);
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.shift() as string;
+    const code = readFileSync(join(ROOT, file), 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
+    for (const m of code.matchAll(VALUE_IMPORT)) {
+      const specifier = (m[1] ?? m[2]) as string;
+      const target = importsOf(file, `import '${specifier}';`)[0]?.target;
+      if (target !== undefined) {
+        if (!via.has(target)) {
+          via.set(target, `${via.get(file)} -> ${target}`);
+          queue.push(target);
+        }
+      } else if (!specifier.startsWith('node:') && !reached.has(packageOf(specifier))) {
+        reached.set(packageOf(specifier), `${via.get(file)} imports ${specifier}`);
+      }
+    }
+  }
+  return reached;
+}
+
+describe('what a deployed function loads', () => {
+  const entries = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts'));
+
+  it('walks each function from its entry to the packages it imports', () => {
+    expect(entries).toContain('scan.ts');
+    expect([...packagesReached('functions/scan.ts').keys()]).toEqual(
+      expect.arrayContaining(['zod', '@aws-sdk/client-dynamodb']),
+    );
+  });
+
+  it.each(Object.entries(NOT_IN_FUNCTIONS))('keeps %s out of every function (%s)', (name) => {
+    const chains = entries.flatMap((entry) => {
+      const chain = packagesReached(`functions/${entry}`).get(name);
+      return chain === undefined ? [] : [chain];
+    });
+
+    expect(chains).toEqual([]);
+  });
+});
+
 describe('the import rule', () => {
   const imports = allImports();
 
