@@ -782,7 +782,11 @@ async function coldStart(): Promise<Row> {
             '-e',
             `${before} const t = performance.now(); ${measured} process.stdout.write(String(performance.now() - t));`,
           ],
-          { cwd: dir, env: { ...process.env, ...coldStartEnv } },
+          {
+            cwd: dir,
+            // The shipped config as the function has it, beside its bundle (read on first use).
+            env: { ...process.env, ...coldStartEnv, DEFAULT_CONFIG_FILE: join(dir, 'queuewatch.json') },
+          },
         );
         return Number(stdout);
       };
@@ -845,7 +849,6 @@ const coldStartEnv = {
   ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-alerts',
   OPS_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-ops',
   CONFIG_PARAMETER: '/queuewatch/bench/config',
-  DEFAULT_CONFIG_FILE: join(root, 'config/queuewatch.yaml'),
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
