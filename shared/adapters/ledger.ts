@@ -72,12 +72,14 @@ export function unpackEntries(packed: string): Map<string, CaseEntry> | undefine
   return map;
 }
 const byLevel = z.object({ w: z.number().optional(), b: z.number().optional(), e: z.number().optional() });
-const storedShard = z.object({
+const storedShardKey = z.object({
   group: z.string(),
   audience: z.string(),
   district: z.string(),
   shard: z.number().int(),
   version: z.number().int(),
+});
+const storedShard = storedShardKey.extend({
   packed: z.string().optional(),
   cases: z.record(z.string(), storedCase).default({}),
 });
@@ -178,17 +180,29 @@ export class DynamoLedger implements LedgerStore, AckStore {
       return;
     }
     if (!into.cases) return;
+    const cases = into.cases;
+    // A record whose cases cannot be read, counted; when its key and version can be, taken as
+    // empty, so the next message to its group writes it anew (conditional on that version) and its
+    // cases are news once, not at every run.
+    const damaged = () => {
+      unreadable();
+      const key = storedShardKey.safeParse(item);
+      if (key.success) {
+        const { group, ...rest } = key.data;
+        cases.shards.set(group, { id: group, ...rest, cases: new Map() });
+      }
+    };
     const parsed = storedShard.safeParse(item);
     if (!parsed.success) {
-      unreadable();
+      damaged();
       return;
     }
-    const { group, cases, packed, ...rest } = parsed.data;
+    const { group, cases: firstRelease, packed, ...rest } = parsed.data;
     let map: Map<string, CaseEntry> | undefined;
     if (packed !== undefined) map = unpackEntries(packed);
     else {
       map = new Map();
-      for (const [caseRef, c] of Object.entries(cases)) {
+      for (const [caseRef, c] of Object.entries(firstRelease)) {
         map.set(caseRef, {
           level: CODE_LEVEL[c.l] as Level,
           episode: new Date(c.e).toISOString(),
@@ -197,10 +211,10 @@ export class DynamoLedger implements LedgerStore, AckStore {
       }
     }
     if (!map) {
-      unreadable();
+      damaged();
       return;
     }
-    into.cases.shards.set(group, { id: group, ...rest, cases: map });
+    cases.shards.set(group, { id: group, ...rest, cases: map });
   }
 
   /** Strongly consistent reads of these keys, 100 at a time, retrying what DynamoDB left over. */

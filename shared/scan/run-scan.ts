@@ -237,7 +237,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     result.failures.push({
       stage: 'read',
       error: 'LedgerRecordUnreadable',
-      consequence: `${ledgerUnreadable} alert-ledger case record${ledgerUnreadable === 1 ? '' : 's'} could not be read (not in the expected shape): their cases are taken as news and sent again, and their groups cannot record what they were sent until the record is repaired or deleted`,
+      consequence: `${ledgerUnreadable} alert-ledger case record${ledgerUnreadable === 1 ? '' : 's'} could not be read (not in the expected shape): their cases are taken as news and sent again, and the next message to each group writes its record anew (a record without a readable key and version is left, and its cases stay news until it is deleted)`,
     });
   }
   if (!stats.complete) {

@@ -1,7 +1,7 @@
 // The scan against a real (embedded) DynamoDB: the sparse index, the ledger's conditional writes,
 // concurrent runs, failed publishes, repeats and resolved lines.
 
-import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
@@ -153,7 +153,7 @@ describe('the alert ledger', () => {
     );
   });
 
-  it("reads the first release's case records, writes its own packed, and leaves a damaged one alone, reported", async () => {
+  it("reads the first release's case records, writes its own packed, and writes a damaged one anew, reported", async () => {
     const first = new RecordingPublisher();
     await runScan(scanInput(first));
     const packed = await doc.send(new ScanCommand({ TableName: tables.ledger }));
@@ -186,12 +186,22 @@ describe('the alert ledger', () => {
     const resent = again.messages.flatMap((m) => caseRefsOf(m));
     expect(resent.length).toBeGreaterThan(0);
     expect(resent.every((ref) => damagedRefs.includes(ref))).toBe(true);
-    // ... and the damaged record is reported, and left as it is, never written over blind.
+    // ... and the damaged record is reported, and written anew on its version by that message.
     expect(result.failures).toEqual([
       expect.objectContaining({ stage: 'read', error: 'LedgerRecordUnreadable' }),
-      expect.objectContaining({ stage: 'record', group: expect.stringContaining(String(damaged?.audience)) }),
     ]);
     expect(result.failures[0]?.consequence).toMatch(/^1 alert-ledger case record could not be read/);
+    const rewritten = await doc.send(
+      new GetCommand({ TableName: tables.ledger, Key: { group: damaged?.group } }),
+    );
+    expect(rewritten.Item?.version).toBe(Number(damaged?.version) + 1);
+    expect(String(rewritten.Item?.packed).split(';').length).toBe(damagedRefs.length);
+
+    // So its cases were news once, not at every run.
+    const third = new RecordingPublisher();
+    const after = await runScan(scanInput(third, NOW + 120_000, 'run-3'));
+    expect(third.messages.flatMap((m) => caseRefsOf(m))).toEqual([]);
+    expect(after.failures).toEqual([]);
   });
 
   it('sends nothing twice when two runs go at once', async () => {
