@@ -35,7 +35,6 @@ export async function localCommand(options: LocalOptions): Promise<void> {
   // Quiet the Lambda tooling before it loads: this run prints its own story.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
   if (options.scenario === 'iops') {
     const { runIopsScenario } = await import('../local/scenario-iops.ts');
     await runIopsScenario({ config: loadConfig(options.config), seed: options.seed, write: print });
@@ -77,7 +76,6 @@ async function runOnAws(stage: string | undefined): Promise<void> {
     );
   }
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
   const { createScanHandler } = await import('../scan/handler.ts');
   const { awsScanDeps } = await import('../wiring/scan.ts');
   const { summariseRun } = await import('../scan/summary.ts');

@@ -256,7 +256,6 @@ describe('deploying to moto_server', () => {
         ...env,
         ...vars,
         DEFAULT_CONFIG_FILE: join(assetDir, 'queuewatch.json'),
-        POWERTOOLS_TRACE_ENABLED: 'false',
       },
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -336,7 +335,7 @@ describe('deploying to moto_server', () => {
       process.stdout.write('RESULT ' + JSON.stringify({ shown: shown.statusCode, pressed: pressed.statusCode, page: shown.body }) + '\\n');`;
     const ack = await run('node', ['--input-type=module', '-e', ackScript], {
       cwd: ackDir,
-      env: { ...env, ...ackVars, POWERTOOLS_TRACE_ENABLED: 'false' },
+      env: { ...env, ...ackVars },
       maxBuffer: 16 * 1024 * 1024,
     });
     const pages = JSON.parse(

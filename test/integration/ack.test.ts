@@ -187,7 +187,6 @@ describe('acknowledging through the deployed handler', () => {
     vi.stubEnv('AWS_REGION', 'eu-west-2');
     vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_CREDENTIALS.accessKeyId);
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_CREDENTIALS.secretAccessKey);
-    vi.stubEnv('POWERTOOLS_TRACE_ENABLED', 'false');
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'ERROR');
     const { handler } = await import('#functions/ack.ts');

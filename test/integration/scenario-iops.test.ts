@@ -13,7 +13,6 @@ describe('the iOPS replay, shortened', () => {
     // Quiet the Lambda tooling before it loads: the replay prints its own story.
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'WARN');
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
-    vi.stubEnv('POWERTOOLS_TRACE_ENABLED', 'false');
     const { runIopsScenario } = await import('#shared/local/scenario-iops.ts');
     const lines: string[] = [];
 
