@@ -4,7 +4,7 @@
 // with "and N more"). The subject carries no case detail. Only case references, categories, risk
 // levels, stages, ages, districts and counts appear: never anything else about a case.
 
-import { formatLondon, TIME_ZONE } from '../domain/calendar.ts';
+import { formatDate, formatLondon, formatLondonClock } from '../domain/calendar.ts';
 import { formatAge } from '../domain/duration.ts';
 import { LEVELS_HIGHEST_FIRST, type Level } from '../domain/levels.ts';
 import type { Trend } from './history.ts';
@@ -69,27 +69,8 @@ const isAre = (n: number) => (n === 1 ? 'is' : 'are');
  * for the escaped newline. */
 const lineBytes = (line: string) => Buffer.byteLength(JSON.stringify(line), 'utf8');
 
-const dayLabel = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'UTC',
-  weekday: 'short',
-  day: 'numeric',
-  month: 'short',
-  year: 'numeric',
-});
 /** "Fri 27 Nov 2026" for a YYYY-MM-DD date. */
-export const formatDay = (day: string) =>
-  dayLabel
-    .formatToParts(new Date(`${day}T12:00:00Z`))
-    .filter((part) => part.type !== 'literal')
-    .map((part) => part.value)
-    .join(' ');
-
-const londonClock = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TIME_ZONE,
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
+export const formatDay = (day: string) => formatDate(day, 'year');
 
 const pastOnly = (t: Tally) => ({ breach: t.levels.breach, escalation: t.levels.escalation });
 
@@ -228,8 +209,7 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
   list(
     'DUE TO BREACH IN THE NEXT 24 HOURS',
     p.due,
-    (l) =>
-      `${PRESENT_TENSE[l.reaches]} in ${formatAge(l.atMs - p.atMs)} (${londonClock.format(new Date(l.atMs))})`,
+    (l) => `${PRESENT_TENSE[l.reaches]} in ${formatAge(l.atMs - p.atMs)} (${formatLondonClock(l.atMs)})`,
     'None.',
   );
 

@@ -1,6 +1,7 @@
 // The working-day clock: Monday to Friday in Europe/London, less England and Wales bank holidays.
-// Offsets come from the runtime's time-zone database (Intl), computed once per year and cached,
-// so "same local time on the Nth working day" stays right across daylight-saving changes.
+// Offsets come from the UK summer-time rule, computed once per year and cached, so "same local time
+// on the Nth working day" stays right across daylight-saving changes. London times are written
+// here too, in words fixed by the code rather than by the runtime's locale data.
 // The calendar answers for any day. Outside the bank-holiday list's coverage it knows weekends and
 // extraNonWorkingDays but no bank holidays, so a deadline there can only come early (the loud
 // direction, never a missed alert); `isCovered` and `uncoveredAnswers` let the caller tell ops.
@@ -22,31 +23,34 @@ export function isoDateOfEpochDay(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
-const offsetFormatter = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TIME_ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: 'numeric',
-  day: 'numeric',
-  hour: 'numeric',
-  minute: 'numeric',
-});
+/** UK summer time as the Summer Time Order 2002 has it (and the EU rule in force since 1996): from
+ * 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October. Coded rather
+ * than asked of `Intl`, whose first use loads ICU's data at about 20 ms of every function's cold
+ * start, and whose wording of a date differs between ICU versions (Node.js 20 here, 22 on Lambda).
+ * `calendar.test.ts` checks the rule against the runtime's time-zone database for every year to
+ * 2100, so a change in the law fails the suite. Years before the rule ask `Intl` (loaded then). */
+const RULE_SINCE_YEAR = 1996;
 
-const londonTime = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TIME_ZONE,
-  day: 'numeric',
-  month: 'short',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
+/** 01:00 UTC on the last Sunday of a month (0-based). */
+function lastSundayAt1Utc(year: number, month: number): number {
+  const lastDay = Date.UTC(year, month + 1, 0);
+  const weekday = new Date(lastDay).getUTCDay(); // 0 = Sunday
+  return lastDay - weekday * DAY_MS + HOUR;
+}
 
-/** "27 Nov 2026, 09:00 London time": how messages and the acknowledgement page show an instant. */
-export const formatLondon = (ms: number) => `${londonTime.format(new Date(ms))} London time`;
+let offsetFormatter: Intl.DateTimeFormat | undefined;
 
-/** Offset of London local time from UTC at an instant, straight from Intl (slow path). */
+/** Offset of London local time from UTC at an instant, straight from Intl (years before the rule). */
 function intlOffsetMs(utcMs: number): number {
+  offsetFormatter ??= new Intl.DateTimeFormat('en-GB', {
+    timeZone: TIME_ZONE,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+  });
   const parts = offsetFormatter.formatToParts(new Date(utcMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
@@ -68,8 +72,22 @@ function offsetsForYear(year: number): YearOffsets {
   if (cached) return cached;
   const start = Date.UTC(year, 0, 1);
   const end = Date.UTC(year + 1, 0, 1);
+  const changes =
+    year >= RULE_SINCE_YEAR
+      ? [
+          { at: start, offset: 0 },
+          { at: lastSundayAt1Utc(year, 2), offset: HOUR },
+          { at: lastSundayAt1Utc(year, 9), offset: 0 },
+        ]
+      : intlChanges(start, end);
+  const entry = { start, end, changes };
+  years.set(year, entry);
+  return entry;
+}
+
+/** The offsets of a year before the rule, from Intl: probed daily, then bisected to the minute. */
+function intlChanges(start: number, end: number): YearOffsets['changes'] {
   const changes = [{ at: start, offset: intlOffsetMs(start) }];
-  // Probe daily, then bisect to the minute where the offset changes.
   for (let t = start; t < end; t += DAY_MS) {
     const next = Math.min(t + DAY_MS, end);
     const before = intlOffsetMs(t);
@@ -83,9 +101,7 @@ function offsetsForYear(year: number): YearOffsets {
     }
     changes.push({ at: hi, offset: intlOffsetMs(hi) });
   }
-  const entry = { start, end, changes };
-  years.set(year, entry);
-  return entry;
+  return changes;
 }
 
 /** Per UTC day: the offset at its start, and the instant and offset of a change within it. */
@@ -123,6 +139,60 @@ export function londonLocalToUtc(localMs: number): number {
   // a repeated one), and for a skipped time it keeps the pre-change offset, so 01:30 on the spring
   // day lands at 02:30 BST, after the gap. (Using the offset after the change put it before.)
   return localMs - londonOffsetMs(localMs - HOUR);
+}
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+/** As en-GB has them today ("Sept" since CLDR 38; they were "Sep" before). */
+const MONTHS_SHORT = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sept', 'Oct', 'Nov', 'Dec'];
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const weekdayShort = (day: number) => WEEKDAYS[day]?.slice(0, 3);
+const twoDigits = (n: number) => String(n).padStart(2, '0');
+
+/** The London wall clock at an instant, read off a Date that holds it as if it were UTC. */
+const londonWall = (utcMs: number) => new Date(utcMs + londonOffsetMs(utcMs));
+const clockOf = (wall: Date) => `${twoDigits(wall.getUTCHours())}:${twoDigits(wall.getUTCMinutes())}`;
+
+/** "27 Nov 2026, 09:00 London time": how messages and the acknowledgement page show an instant. */
+export function formatLondon(utcMs: number): string {
+  const wall = londonWall(utcMs);
+  return `${wall.getUTCDate()} ${MONTHS_SHORT[wall.getUTCMonth()]} ${wall.getUTCFullYear()}, ${clockOf(wall)} London time`;
+}
+
+/** "09:00": the London time of day at an instant. */
+export const formatLondonClock = (utcMs: number) => clockOf(londonWall(utcMs));
+
+/** "Thu 06:12": the London weekday and time at an instant. */
+export function formatLondonWeekdayClock(utcMs: number): string {
+  const wall = londonWall(utcMs);
+  return `${weekdayShort(wall.getUTCDay())} ${clockOf(wall)}`;
+}
+
+/** "Thursday 19 November at 06:12": an instant in London, in full. */
+export function formatLondonLong(utcMs: number): string {
+  const wall = londonWall(utcMs);
+  return `${WEEKDAYS[wall.getUTCDay()]} ${wall.getUTCDate()} ${MONTHS[wall.getUTCMonth()]} at ${clockOf(wall)}`;
+}
+
+/** "Fri 27 Nov 2026" (`year`) or "27 Nov" for a calendar date, YYYY-MM-DD. */
+export function formatDate(isoDate: string, style: 'year' | 'short'): string {
+  const date = new Date(epochDay(isoDate) * DAY_MS);
+  const dayMonth = `${date.getUTCDate()} ${MONTHS_SHORT[date.getUTCMonth()]}`;
+  return style === 'short'
+    ? dayMonth
+    : `${weekdayShort(date.getUTCDay())} ${dayMonth} ${date.getUTCFullYear()}`;
 }
 
 export interface WorkingCalendar {

@@ -3,6 +3,7 @@
 // recovery line when it clears. Only districts, counts and shares: never a case or a person.
 
 import type { CompiledConfig } from '../config/compile.ts';
+import { formatDate, formatLondonLong, formatLondonWeekdayClock } from '../domain/calendar.ts';
 import { formatAge } from '../domain/duration.ts';
 import { fitsOneSegment } from '../domain/notify.ts';
 import type { SignalStatus } from './evaluate.ts';
@@ -14,28 +15,10 @@ export interface RenderedSignal {
   email: { subject: string; body: string };
 }
 
-const london = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London',
-  weekday: 'short',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-const londonDate = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short' });
-const londonLong = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London',
-  weekday: 'long',
-  day: 'numeric',
-  month: 'long',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-
 /** "Mon 06:12" in London. */
-const when = (iso: string) => london.format(new Date(iso)).replace(',', '');
+const when = (iso: string) => formatLondonWeekdayClock(Date.parse(iso));
 /** "19 Nov" for an ISO date (a London day). */
-const day = (isoDate: string) => londonDate.format(new Date(`${isoDate}T00:00:00Z`));
+const day = (isoDate: string) => formatDate(isoDate, 'short');
 const pct = (share: number) => `${Math.round(share * 100)}%`;
 const capital = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 
@@ -169,7 +152,7 @@ export function renderEmail(
       : `[queuewatch] SIGNAL${event === 'repeat' ? ' (still)' : ''}: ${stopped ? 'no case movements' : `${label} low`} in ${where}`;
   const settings = config.signals.settings;
   const body: string[] = [];
-  const at = londonLong.format(new Date(nowMs));
+  const at = formatLondonLong(nowMs);
   if (event === 'cleared') {
     body.push(`${what(status, config, event)}, as of ${at}.`, '');
     if (status.kind === 'rate') {
@@ -180,7 +163,7 @@ export function renderEmail(
       const share = status.trials > 0 ? ` (${pct(status.successes / status.trials)})` : '';
       body.push(`Seen: ${status.successes} of ${status.trials} in the last ${status.days} days${share}.`);
     } else if (status.last) {
-      body.push(`The latest transition was at ${londonLong.format(new Date(status.last))}.`);
+      body.push(`The latest transition was at ${formatLondonLong(Date.parse(status.last))}.`);
     }
     body.push(
       'The signal raised earlier has cleared. Nothing more will be sent about it unless it falls again.',
@@ -208,7 +191,7 @@ export function renderEmail(
       default:
         body.push(
           status.last
-            ? `The latest transition was at ${londonLong.format(new Date(status.last))}, ${quietFor(nowMs - Date.parse(status.last))} ago.`
+            ? `The latest transition was at ${formatLondonLong(Date.parse(status.last))}, ${quietFor(nowMs - Date.parse(status.last))} ago.`
             : 'No transition has been recorded.',
           status.expected !== undefined
             ? `At ${status.kind === 'feed-stopped' ? 'the feed' : 'the district'}'s usual pace for these hours about ${Math.max(1, Math.round(status.expected))} would have happened since. A silence this long happens by chance less than once in ${settings.falseAlarmDays} days.`

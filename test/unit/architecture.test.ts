@@ -198,6 +198,11 @@ const VALUE_IMPORT =
 /** Each package a function's entry reaches through value imports, with the chain of files that
  * brings it in ("functions/scan.ts -> shared/wiring/scan.ts -> ... imports yaml"). */
 function packagesReached(entry: string): Map<string, string> {
+  return reach(entry).packages;
+}
+
+/** The files a function's entry reaches through value imports, and the packages they import. */
+function reach(entry: string): { files: string[]; packages: Map<string, string> } {
   const reached = new Map<string, string>();
   const via = new Map<string, string>([[entry, entry]]);
   const queue = [entry];
@@ -219,8 +224,11 @@ function packagesReached(entry: string): Map<string, string> {
       }
     }
   }
-  return reached;
+  return { files: [...via.keys()], packages: reached };
 }
+
+/** A formatter made when its module loads: `Intl`'s first use loads ICU's data, about 20 ms. */
+const INTL_AT_LOAD = /^(?:export\s+)?(?:const|let|var)\s+[\w$]+\s*=\s*new\s+Intl\./m;
 
 describe('what a deployed function loads', () => {
   const entries = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts'));
@@ -239,6 +247,16 @@ describe('what a deployed function loads', () => {
     });
 
     expect(chains).toEqual([]);
+  });
+
+  it('makes no Intl formatter as a module loads (London times are written by shared/domain/calendar.ts)', () => {
+    const found = entries.flatMap((entry) =>
+      reach(`functions/${entry}`)
+        .files.filter((file) => INTL_AT_LOAD.test(readFileSync(join(ROOT, file), 'utf8')))
+        .map((file) => `functions/${entry} reaches ${file}`),
+    );
+
+    expect(found).toEqual([]);
   });
 });
 

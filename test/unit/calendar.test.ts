@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   createWorkingCalendar,
   epochDay,
+  formatDate,
+  formatLondon,
+  formatLondonClock,
+  formatLondonLong,
+  formatLondonWeekdayClock,
   isoDateOfEpochDay,
   londonLocalToUtc,
   londonOffsetMs,
@@ -47,6 +52,87 @@ describe('London offsets', () => {
     const utc = londonLocalToUtc(at('2026-03-29T01:30:00Z'));
     expect(utc).toBeGreaterThanOrEqual(at('2026-03-29T01:00:00Z'));
     expect(iso(utc)).toBe('2026-03-29T01:30:00.000Z');
+  });
+});
+
+describe("the coded summer-time rule, against the runtime's time-zone database", () => {
+  const intl = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/London',
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+  });
+  const intlOffset = (ms: number) => {
+    const p = Object.fromEntries(intl.formatToParts(new Date(ms)).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year ?? 0, (p.month ?? 0) - 1, p.day, p.hour, p.minute) - ms;
+  };
+
+  it('gives the offset the database gives, each side of every change, in every year from 1996 to 2100', () => {
+    let changes = 0;
+    for (let year = 1996; year <= 2100; year++) {
+      // Each hour's offset from the database, and either side of each change the rule makes.
+      for (let t = Date.UTC(year, 0, 1); t < Date.UTC(year + 1, 0, 1); t += 6 * HOUR) {
+        const expected = intlOffset(t);
+        if (londonOffsetMs(t) !== expected)
+          expect(`${iso(t)}: ${londonOffsetMs(t)}`).toBe(`${iso(t)}: ${expected}`);
+        const next = t + 6 * HOUR;
+        if (londonOffsetMs(next) !== londonOffsetMs(t)) {
+          changes += 1;
+          // The change is at the minute the database has it.
+          let minute = t;
+          while (londonOffsetMs(minute) === londonOffsetMs(t)) minute += 60_000;
+          expect(intlOffset(minute - 60_000)).toBe(londonOffsetMs(t));
+          expect(intlOffset(minute)).toBe(londonOffsetMs(minute));
+        }
+      }
+    }
+    expect(changes).toBe(2 * 105);
+  });
+
+  it('asks the database for the years before the rule', () => {
+    // 1995 ended summer time on 22 October, not on the last Sunday (the 29th).
+    expect(londonOffsetMs(at('1995-10-22T00:59:00Z'))).toBe(HOUR);
+    expect(londonOffsetMs(at('1995-10-22T01:00:00Z'))).toBe(0);
+    // 1970 was in British Standard Time (GMT+1) all year.
+    expect(londonOffsetMs(at('1970-01-15T12:00:00Z'))).toBe(HOUR);
+  });
+});
+
+describe('London times in words', () => {
+  it('writes the London date and time the database gives, in both seasons', () => {
+    const intl = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/London',
+      day: 'numeric',
+      month: 'numeric',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sept', 'Oct', 'Nov', 'Dec'];
+    for (let t = at('2025-12-28T23:59:00Z'); t < at('2027-01-03T00:00:00Z'); t += 7 * HOUR + 13 * 60_000) {
+      const p = Object.fromEntries(intl.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+      const expected = `${Number(p.day)} ${months[Number(p.month) - 1]} ${p.year}, ${p.hour}:${p.minute} London time`;
+      expect(formatLondon(t)).toBe(expected);
+    }
+  });
+
+  it('writes the forms messages use', () => {
+    const winter = at('2026-11-19T06:12:00Z');
+    const summer = at('2026-07-19T06:12:00Z');
+    expect(formatLondon(winter)).toBe('19 Nov 2026, 06:12 London time');
+    expect(formatLondon(summer)).toBe('19 Jul 2026, 07:12 London time');
+    expect(formatLondonClock(summer)).toBe('07:12');
+    expect(formatLondonWeekdayClock(winter)).toBe('Thu 06:12');
+    expect(formatLondonWeekdayClock(at('2026-07-18T23:30:00Z'))).toBe('Sun 00:30');
+    expect(formatLondonLong(summer)).toBe('Sunday 19 July at 07:12');
+    expect(formatLondonLong(at('2026-03-01T09:05:00Z'))).toBe('Sunday 1 March at 09:05');
+    expect(formatDate('2026-11-27', 'year')).toBe('Fri 27 Nov 2026');
+    expect(formatDate('2026-11-19', 'short')).toBe('19 Nov');
+    expect(formatDate('2026-09-01', 'short')).toBe('1 Sept');
   });
 });
 
