@@ -37,11 +37,6 @@ const READ_WRITE = [...new Set([...READ, ...WRITE, 'dynamodb:DeleteItem', 'dynam
 const KMS_DECRYPT = ['kms:Decrypt', 'kms:DescribeKey'];
 const KMS_ENCRYPT = ['kms:Encrypt', 'kms:GenerateDataKey'];
 
-/** Node.js ESM has no `require`; a bundled CommonJS dependency that requires a Node.js module calls
- * it (none does today: the X-Ray SDK did), so every bundle defines it. */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
-
 export interface BundledFile {
   /** Absolute path (copied by the local bundling: the project's files, or one the synth wrote). */
   from: string;
@@ -124,9 +119,9 @@ export class QueuewatchFunction extends Construct {
         target: 'node20',
         format: OutputFormat.ESM,
         mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
         minify: true,
         sourceMap: true,
+        sourcesContent: false,
         // The Lambda runtime provides the AWS SDK v3.
         externalModules: ['@aws-sdk/*'],
         forceDockerBundling: false,

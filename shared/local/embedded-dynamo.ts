@@ -11,6 +11,9 @@ import { createTableInput, TABLES, type TableId } from '../adapters/tables.ts';
 export interface EmbeddedDynamo {
   endpoint: string;
   client: DynamoDBClient;
+  /** On a worker thread: how long dynalite has been busy so far, in ms (its event loop's active
+   * time), so a benchmark can tell the emulator's work from its own. In process: undefined. */
+  busyMs?(): number;
   close(): Promise<void>;
 }
 
@@ -87,11 +90,14 @@ async function startDynaliteThread(path?: string): Promise<EmbeddedDynamo> {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
-  return embedded(port, async () => {
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    worker.postMessage('close');
-    await exited;
-  });
+  return {
+    ...embedded(port, async () => {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage('close');
+      await exited;
+    }),
+    busyMs: () => worker.performance.eventLoopUtilization().active,
+  };
 }
 
 /** Table names: `${prefix}-${id}` (the stack names its tables the same way). */
