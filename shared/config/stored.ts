@@ -4,6 +4,7 @@
 // and `config show`/`diff` read it back with configTextOf.
 
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConfigError } from './compile.ts';
 
 export const STANDARD_TIER_BYTES = 4096;
 export const ADVANCED_TIER_BYTES = 8192;
@@ -15,11 +16,30 @@ export function storedConfigValue(json: string): string {
   return `${COMPRESSED}${gzipSync(json, { level: 9 }).toString('base64')}`;
 }
 
-/** The config text a stored value holds (compressed or not). Throws on a damaged value. */
+/** The most JSON a stored value may unzip to: far above any real config (a whole force's is about
+ * 11 KB), far below what would exhaust a function's memory. */
+export const MAX_CONFIG_TEXT_BYTES = 1 << 20;
+
+/** The config text a stored value holds (compressed or not). Throws on a damaged value, and a
+ * ConfigError on one that unzips to more than MAX_CONFIG_TEXT_BYTES (8 KB of gzip can hold
+ * gigabytes: the function would run out of memory before it could say what was wrong). */
 export function configTextOf(value: string): string {
-  return value.startsWith(COMPRESSED)
-    ? gunzipSync(Buffer.from(value.slice(COMPRESSED.length), 'base64')).toString('utf8')
-    : value;
+  if (!value.startsWith(COMPRESSED)) return value;
+  const zipped = Buffer.from(value.slice(COMPRESSED.length), 'base64');
+  try {
+    return gunzipSync(zipped, { maxOutputLength: MAX_CONFIG_TEXT_BYTES }).toString('utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
+    throw new ConfigError(
+      [
+        {
+          path: '',
+          message: `the stored config unzips to more than ${MAX_CONFIG_TEXT_BYTES / 1024} KB of JSON: not one \`config push\` wrote`,
+        },
+      ],
+      { cause: error },
+    );
+  }
 }
 
 export type ParameterTier = 'Standard' | 'Advanced';

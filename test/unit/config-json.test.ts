@@ -1,11 +1,13 @@
 // The config as the deployed functions read it: JSON only, with every check the YAML reader makes,
 // and the repeated keys JSON.parse would let through without a word.
 
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { shippedConfigFile } from '#shared/adapters/config-source.ts';
 import { ConfigError, type ConfigIssue } from '#shared/config/compile.ts';
 import { duplicateKeys, parseConfigJson } from '#shared/config/json.ts';
 import { configFileJson, configJson, DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/load.ts';
+import { configTextOf, MAX_CONFIG_TEXT_BYTES, storedConfigValue } from '#shared/config/stored.ts';
 import { configTextWith, shippedConfigJsonPath } from '#test/support/fixtures.ts';
 
 /** The issues a JSON text raises; fails the test if it compiles or throws anything else. */
@@ -137,6 +139,36 @@ describe('parseConfigJson', () => {
 
     expect(issues).toEqual([{ path: `a${'[0]'.repeat(32)}`, message: 'is nested more than 32 levels deep' }]);
     expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('configTextOf', () => {
+  it('reads back a config stored compressed', () => {
+    const json = JSON.stringify(JSON.parse(configFileJson()), null, 2);
+    const stored = storedConfigValue(json);
+
+    expect(stored.startsWith('gzip:')).toBe(true);
+    expect(configTextOf(stored)).toBe(json);
+  });
+
+  it('refuses a value that unzips to more than any config, with a ConfigError, before it fills memory', () => {
+    // 64 MB of spaces zip to about 64 KB; the cap stops the unzipping at 1 MB.
+    const bomb = `gzip:${gzipSync(Buffer.alloc(64 << 20, 0x20), { level: 9 }).toString('base64')}`;
+
+    let thrown: unknown;
+    try {
+      configTextOf(bomb);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).message).toBe(
+      `the stored config unzips to more than ${MAX_CONFIG_TEXT_BYTES / 1024} KB of JSON: not one \`config push\` wrote`,
+    );
+  });
+
+  it('still throws on a value that is not gzip at all', () => {
+    expect(() => configTextOf('gzip:bm90IGd6aXA=')).toThrow(/incorrect header check/);
   });
 });
 
