@@ -3,7 +3,7 @@
 // parallel. A deployment still migrating from the first release reads its single-partition index
 // instead (`legacy`), until the new one is backfilled (README: "Migrating to the sharded index").
 
-import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import { type ConsumedCapacity, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { ALL_SHARDS, type ShardRef, shardsOf } from '../domain/shards.ts';
 import type { OpenCaseSource } from '../scan/ports.ts';
@@ -65,6 +65,23 @@ export class DynamoOpenCaseSource implements OpenCaseSource {
       yield items;
     }
   }
+}
+
+/** The open cases of a mirror whose deployment step a command cannot know (the CLI's `status`,
+ * `digest` and removal check): the first release's index while the table has it, since that one
+ * holds every open case at every step of the migration (the feed writes both keys from its first
+ * step on), and the index by district once it is gone. Reading the new index of a mirror not yet
+ * backfilled would miss the cases it does not hold yet: a removal check that sees none would let
+ * a config drop a district whose cases would then never alert. */
+export async function mirrorOpenCases(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<DynamoOpenCaseSource> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const legacy = (Table?.GlobalSecondaryIndexes ?? []).some(
+    (index) => index.IndexName === LEGACY_OPEN_INDEX_NAME,
+  );
+  return new DynamoOpenCaseSource(client, tableName, legacy ? { legacy: true } : {});
 }
 
 export function capacityUnits(consumed: ConsumedCapacity | undefined): number {

@@ -2,7 +2,7 @@
 // cases use, and refuses a config that drops one still in use (the scan could not read those cases).
 // Loaded only by a command given a mirror to check, so the others start without the AWS SDK.
 
-import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
+import { mirrorOpenCases } from '../adapters/mirror-reader.ts';
 import {
   checkRemovals,
   describeAlreadyUnknown,
@@ -63,13 +63,15 @@ export async function checkMirror(
 ): Promise<MirrorCheck> {
   const client = dynamoClient(target);
   try {
-    const source = new DynamoOpenCaseSource(documentClient(client), target.tableName);
     const districts = [...inForce.config.vocabulary.districts, ...next.vocabulary.districts];
     const use = await callService(
       { service: 'DynamoDB', resource: target.tableName, ...target },
       async () => {
         try {
-          return await readOpenCaseUse(source, districts);
+          return await readOpenCaseUse(
+            await mirrorOpenCases(documentClient(client), target.tableName),
+            districts,
+          );
         } catch (error) {
           if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
           throw error;

@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDigestStore } from '../adapters/digest-store.ts';
 import { lastIngest } from '../adapters/ingest-state.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
-import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
+import { mirrorOpenCases } from '../adapters/mirror-reader.ts';
 import { loadConfig } from '../config/load.ts';
 import type { DigestGroup } from '../digest/picture.ts';
 import { selectGroups, storedDigests, syntheticDigests, UnknownDigestError } from '../digest/preview.ts';
@@ -116,7 +116,7 @@ export async function digestCommand(options: DigestOptions): Promise<void> {
     const names = tableNames(prefix);
     const state = names.state;
     const { gathered, day } = await storedDigests(config, nowMs, {
-      source: new DynamoOpenCaseSource(doc, names.mirror),
+      source: await mirrorOpenCases(doc, names.mirror),
       ledger: new DynamoLedger(doc, names.ledger),
       feed: { lastIngestAt: () => lastIngest(doc, state) },
       store: new DynamoDigestStore(doc, state),

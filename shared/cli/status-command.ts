@@ -2,7 +2,7 @@
 // open cases by district and level, and the oldest case of each category. It reads the open-cases
 // index through the scan's own OpenCaseSource and evaluates with the scan's engine and limits.
 
-import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
+import { mirrorOpenCases } from '../adapters/mirror-reader.ts';
 import { MIRROR_TABLE } from '../adapters/tables.ts';
 import { type QueueStatus, queueStatus, STATUS_COLUMNS } from '../app/status.ts';
 import type { CompiledConfig } from '../config/compile.ts';
@@ -34,12 +34,14 @@ export async function statusCommand(options: StatusOptions, nowMs: number): Prom
   const { config, source } = await limitsFor(options);
   const client = dynamoClient(target);
   try {
-    const status = await callService({ service: 'DynamoDB', resource: target.tableName, ...target }, () =>
-      queueStatus(
-        new DynamoOpenCaseSource(documentClient(client), target.tableName),
-        config,
-        options.at ?? nowMs,
-      ),
+    const status = await callService(
+      { service: 'DynamoDB', resource: target.tableName, ...target },
+      async () =>
+        queueStatus(
+          await mirrorOpenCases(documentClient(client), target.tableName),
+          config,
+          options.at ?? nowMs,
+        ),
     );
     print(
       options.json

@@ -3,9 +3,12 @@
 // the cases, and nothing is pushed; the districts of the config in force are read too, since a
 // district the new config drops is exactly the one to read.
 
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { createTableInput, MIRROR_TABLE_MIGRATING, OPEN_SHARD_ATTRIBUTE } from '#shared/adapters/tables.ts';
 import { DEFAULT_CONFIG_PATH } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import {
@@ -57,6 +60,17 @@ async function mirrorOf(stage: string, records: CaseRecord[]): Promise<void> {
   await seedMirror(doc, tables.mirror, records, NOW);
 }
 
+/** A mirror of the first release mid-migration (both indexes; see README "Migrating to the sharded
+ * index"), its cases written before the feed wrote the new key: in the old index only. */
+async function firstReleaseMirrorOf(stage: string, records: CaseRecord[]): Promise<void> {
+  const table = `queuewatch-${stage}-mirror`;
+  await dynamo.client.send(new CreateTableCommand(createTableInput(MIRROR_TABLE_MIGRATING, table)));
+  for (const record of records) {
+    const { [OPEN_SHARD_ATTRIBUTE]: _notYet, ...item } = toMirrorItem(record, NOW);
+    await doc.send(new PutCommand({ TableName: table, Item: item }));
+  }
+}
+
 const push = (stage: string, file: string, ...args: string[]) =>
   runCli([
     'config',
@@ -100,6 +114,23 @@ describe('queuewatch config push, against the stage’s mirror', () => {
     );
     expect(refused.stderr).toContain('add --allow-removal');
     expect(await versionOf('refuse')).toBeUndefined();
+  });
+
+  it('counts every open case of a mirror not yet moved to the index by district, and refuses alike', async () => {
+    await firstReleaseMirrorOf('unmigrated', [
+      open(1, { district: 'D10' }),
+      open(2, { district: 'D10' }),
+      open(3, { district: 'D10', stage: 'closed' }),
+      open(4, { district: 'D01' }),
+    ]);
+
+    const refused = await push('unmigrated', withoutD10);
+
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      `queuewatch: refused: queuewatch-unmigrated-mirror: 3 open cases read (districts of ${withoutD10} and of the shipped config (nothing pushed to the stage)); ${withoutD10} removes what open cases still use (the scan could no longer read them):\n  district D10: 2 open cases (DA-000-0000001, DA-000-0000002)\n`,
+    );
+    expect(await versionOf('unmigrated')).toBeUndefined();
   });
 
   it('pushes a config that keeps everything in use, saying what it checked', async () => {

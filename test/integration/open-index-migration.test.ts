@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
-import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import { DynamoOpenCaseSource, mirrorOpenCases } from '#shared/adapters/mirror-reader.ts';
 import { backfillOpenShards } from '#shared/adapters/open-index-migration.ts';
 import {
   createTableInput,
@@ -21,6 +21,7 @@ import {
   OPEN_SHARD_ATTRIBUTE,
   type TableId,
 } from '#shared/adapters/tables.ts';
+import { queueStatus } from '#shared/app/status.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, isOpenStage } from '#shared/domain/case.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
@@ -105,6 +106,25 @@ function received(result: Awaited<ReturnType<typeof runScan>>): string[] {
 }
 
 describe('migrating to the sharded open-cases index', () => {
+  it('gives the CLI (status, digest, removal check) every open case at every step: the old index while the table has it', async () => {
+    const tables = await migratingTables();
+    const twin = await createTables(dynamo.client, `t${n}`);
+    const queue = [...generateQueue({ seed: 5, open: 120, closed: 40, nowMs: NOW, districts })];
+    for (const record of queue) {
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
+      await doc.send(new PutCommand({ TableName: twin.mirror, Item: toMirrorItem(record, NOW - HOUR) }));
+    }
+    const openCount = queue.filter((c) => isOpenStage(c.stage)).length;
+
+    // Not yet backfilled: the index by district holds none of them; the old one holds them all.
+    const unmigrated = await queueStatus(await mirrorOpenCases(doc, tables.mirror), config, NOW);
+    const sharded = await queueStatus(await mirrorOpenCases(doc, twin.mirror), config, NOW);
+    expect(await openIndexRefs(doc, tables.mirror, districts)).toEqual([]);
+    expect(unmigrated.open).toBe(openCount);
+    expect(sharded.open).toBe(openCount);
+    expect(unmigrated.byDistrict).toEqual(sharded.byDistrict);
+  });
+
   it('backfills every open case, and the scan switches index without a lost or repeated alert', async () => {
     // The deployment that migrates, and a twin that was sharded from the start, fed alike.
     const tables = await migratingTables();
