@@ -28,7 +28,8 @@ export function isoDateOfEpochDay(day: number): string {
  * than asked of `Intl`, whose first use loads ICU's data at about 20 ms of every function's cold
  * start, and whose wording of a date differs between ICU versions (Node.js 20 here, 22 on Lambda).
  * `calendar.test.ts` checks the rule against the runtime's time-zone database for every year to
- * 2100, so a change in the law fails the suite. Years before the rule ask `Intl` (loaded then). */
+ * 2100, so a change in the law fails the suite once the database has it. Years before the rule ask
+ * `Intl` (loaded then). */
 const RULE_SINCE_YEAR = 1996;
 
 /** 01:00 UTC on the last Sunday of a month (0-based). */
