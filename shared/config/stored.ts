@@ -16,8 +16,8 @@ export function storedConfigValue(json: string): string {
   return `${COMPRESSED}${gzipSync(json, { level: 9 }).toString('base64')}`;
 }
 
-/** The most JSON a stored value may unzip to: far above any real config (a whole force's is about
- * 11 KB), far below what would exhaust a function's memory. */
+/** The most JSON a stored value may unzip to: far above any real config (the shipped one, a whole
+ * force's, is about 9 KB), far below what would exhaust a function's memory. */
 export const MAX_CONFIG_TEXT_BYTES = 1 << 20;
 
 /** The config text a stored value holds (compressed or not). Throws on a damaged value, and a
