@@ -71,7 +71,7 @@ export function reportsFor(result: ScanResult): OpsReport[] {
       text: [
         `Run ${result.runId} at ${result.at} had more alerts due than its SMS budget (sms.maxPerRun) covers.`,
         'New escalations and breaches were served first, and places took turns. These went by email only,',
-        'and their phones got one summary SMS saying so:',
+        'and their phones got a summary SMS saying so (one per set of levels):',
         ...result.smsStarved.slice(0, 100).map((g) => `  ${g}`),
         '',
         'If this happens often, raise sms.maxPerRun (and the account SMS spend limit) or tune repeats.',

@@ -385,11 +385,23 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   );
   const published = claimed.filter((c) => c.messageId !== undefined);
 
-  // Phones whose group's alert went by email only get one summary SMS.
+  // Phones whose group's alert went by email only get a summary SMS: one per set of levels those
+  // alerts carried, so a phone that takes only some levels hears only of an alert it would have had.
   const starvedPlans = new Set(allocation.starved.map((c) => c.plan));
   const starved = published.filter((c) => starvedPlans.has(c.plan));
   result.smsStarved = allocation.starved.map((c) => c.id);
-  const summary = starved.length > 0 ? await sendSummary(input, result, starved) : undefined;
+  const byLevels = new Map<string, Claimed[]>();
+  for (const c of starved) {
+    const key = levelsOf(c).join(',');
+    const part = byLevels.get(key);
+    if (part) part.push(c);
+    else byLevels.set(key, [c]);
+  }
+  const summaries: SentMessage[] = [];
+  for (const part of byLevels.values()) {
+    const summary = await sendSummary(input, result, part);
+    if (summary) summaries.push(summary);
+  }
 
   // The disclosure log (with what stopped runs may have sent), then the ledger.
   await Promise.all(
@@ -438,7 +450,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     if (c.withSms) result.smsSent += 1;
     else result.emailOnly += 1;
   }
-  if (summary) result.messages.push(summary);
+  result.messages.push(...summaries);
   return result;
 
   /** Writes what a published message changed, then releases the group with its new state. */
@@ -629,7 +641,11 @@ function sentMessage(c: Claimed): SentMessage {
   };
 }
 
-/** Past the SMS budget: one summary SMS to the phones of the groups whose alert went by email. */
+/** The levels a claimed group's message carries, as its SNS `level` attribute has them. */
+const levelsOf = (c: Claimed): readonly Level[] => c.outgoing?.level ?? levelsIn(c.message);
+
+/** Past the SMS budget: one summary SMS to the phones of these groups, whose alerts went by email
+ * and carried the same levels. */
 async function sendSummary(
   input: ScanInput,
   result: ScanResult,
@@ -644,7 +660,7 @@ async function sendSummary(
     audience: [...new Set(starved.map((c) => c.plan.audience))],
     district: [...new Set(starved.flatMap((c) => [...c.plan.districts]))],
     localAuthority: [...new Set(starved.flatMap((c) => [...c.plan.localAuthorities]))],
-    level: LEVELS.filter((l) => starved.some((c) => c.message.sections[l].count > 0)),
+    level: levelsOf(starved[0] as Claimed),
     categories: [],
     sms,
   };

@@ -370,11 +370,41 @@ describe('the SMS budget', () => {
       new Set(withSms.map((m) => m.place.replace('la-northgate', 'D01').replace('la-stonebridge', 'D09'))),
     ).toEqual(new Set(['D01', 'D09']));
     // Every breach went by email, and their phones were told.
-    const summary = result.messages.find((m) => m.kind === 'summary');
-    expect(summary?.groups).toEqual(
+    const summaries = result.messages.filter((m) => m.kind === 'summary');
+    expect(summaries.flatMap((m) => m.groups)).toEqual(
       expect.arrayContaining(['district-supervisor@D02', 'district-supervisor@D10']),
     );
     expect(result.smsStarved.length).toBeGreaterThan(0);
+  });
+
+  it("tells each phone past the budget in a summary carrying the levels of its own group's alert, and no other", async () => {
+    const h = harness(tight);
+    // Escalations at D01 and D09 (their places get the SMS first), breaches everywhere else, and a
+    // warning alone at D05: past the budget, groups whose alerts carry different levels.
+    h.set([
+      daHigh('DA-001-0000001', T0 - 50 * HOUR, 'D01'),
+      daHigh('DA-009-0000001', T0 - 49 * HOUR, 'D09'),
+      ...['D02', 'D03', 'D04', 'D06', 'D07', 'D08', 'D10'].map((d, i) =>
+        daHigh(`DA-0${d.slice(1)}-000000${i}`, T0 - (30 + i) * HOUR, d),
+      ),
+      daHigh('DA-005-0000001', T0 - 5 * HOUR, 'D05'),
+    ]);
+
+    const result = await h.run(T0);
+
+    const summaries = result.messages.filter((m) => m.kind === 'summary');
+    const levelsOfGroup = new Map(
+      result.messages.filter((m) => m.kind !== 'summary').flatMap((m) => m.groups.map((g) => [g, m.levels])),
+    );
+    // One summary per set of levels, each to exactly the starved groups whose alert had those levels.
+    expect(summaries.length).toBeGreaterThan(1);
+    expect(new Set(summaries.map((m) => m.levels.join(','))).size).toBe(summaries.length);
+    for (const summary of summaries) {
+      for (const group of summary.groups)
+        expect([group, levelsOfGroup.get(group)]).toEqual([group, summary.levels]);
+    }
+    expect(summaries.flatMap((m) => m.groups).sort()).toEqual([...result.smsStarved].sort());
+    expect(result.failures).toEqual([]);
   });
 
   it('gives every place with a new breach its SMS before any place gets a second, when the budget allows', async () => {
