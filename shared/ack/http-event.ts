@@ -1,18 +1,18 @@
 // The acknowledgement page's HTTP edge: an API Gateway HTTP API (payload format 2.0) or Lambda
 // function URL event in, validated; a page out in the shape both expect.
 
-import * as z from 'zod';
+import * as z from '../domain/zod.ts';
 import type { Page } from './page.ts';
 import type { AckRequest } from './respond.ts';
 
 const httpEvent = z.object({
   rawPath: z.string(),
   /** The route's `{token}`; absent behind a function URL, where the path's last segment is used. */
-  pathParameters: z.object({ token: z.string().optional() }).optional(),
+  pathParameters: z.optional(z.object({ token: z.optional(z.string()) })),
   requestContext: z.object({ http: z.object({ method: z.string() }) }),
-  headers: z.record(z.string(), z.string()).optional(),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
+  headers: z.optional(z.record(z.string(), z.string())),
+  body: z.optional(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
 });
 
 export interface HttpResult {

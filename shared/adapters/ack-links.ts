@@ -4,18 +4,18 @@
 // conditional write.
 
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { type AckLinkRecord, type AckLinkStore, AckLinkUnreadableError } from '../ack/ports.ts';
 import { LEVELS, type Level } from '../domain/levels.ts';
+import * as z from '../domain/zod.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 /** How long an item outlives its link. */
 const KEEP_AFTER_EXPIRY_S = 86_400;
 
 const line = z.tuple([z.string(), z.string(), z.string(), z.string(), z.number()]);
-const section = z.object({ count: z.number().int().nonnegative(), lines: z.array(line) });
-const byLevel = <T extends z.ZodType>(value: T) =>
-  z.object({ warning: value.optional(), breach: value.optional(), escalation: value.optional() });
+const section = z.object({ count: z.int().check(z.nonnegative()), lines: z.array(line) });
+const byLevel = <T extends z.ZodMiniType>(value: T) =>
+  z.object({ warning: z.optional(value), breach: z.optional(value), escalation: z.optional(value) });
 const places = z.union([z.string(), z.array(z.string())]);
 
 const storedLink = z.object({
@@ -33,7 +33,7 @@ const storedLink = z.object({
   sections: byLevel(section),
   pauseMs: byLevel(z.number()),
   linkBase: z.string(),
-  usedAtMs: z.number().optional(),
+  usedAtMs: z.optional(z.number()),
 });
 
 export class DynamoAckLinkStore implements AckLinkStore {

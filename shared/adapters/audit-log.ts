@@ -19,8 +19,8 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
-import * as z from 'zod';
 import { LEVELS } from '../domain/levels.ts';
+import * as z from '../domain/zod.ts';
 import type { AuditEntry, AuditLog } from '../scan/ports.ts';
 import { AUDIT_CASE_INDEX_NAME, AUDIT_THREAD_INDEX_NAME } from './tables.ts';
 
@@ -134,7 +134,7 @@ export const disclosureSchema = z.object({
   ...common,
   caseRef: z.string(),
   resolved: z.boolean(),
-  counted: z.literal(true).optional(),
+  counted: z.optional(z.literal(true)),
 });
 export type Disclosure = z.infer<typeof disclosureSchema>;
 
@@ -144,7 +144,7 @@ export interface AuditPage<T> {
   unreadable: number;
 }
 
-function parseAll<T>(schema: z.ZodType<T>, items: readonly Record<string, unknown>[]): AuditPage<T> {
+function parseAll<T>(schema: z.ZodMiniType<T>, items: readonly Record<string, unknown>[]): AuditPage<T> {
   const out: AuditPage<T> = { items: [], unreadable: 0 };
   for (const item of items) {
     const parsed = schema.safeParse(item);
@@ -257,9 +257,9 @@ export class DynamoAuditReader {
   }
 }
 
-const caseItemSchema = disclosureSchema.omit({ counted: true }).extend({ sentAtMessage: z.string() });
+const caseItemSchema = z.extend(z.omit(disclosureSchema, { counted: true }), { sentAtMessage: z.string() });
 type CaseItem = z.infer<typeof caseItemSchema>;
-const threadMessageSchema = loggedMessageSchema.extend({ sentAtMessage: z.string() });
+const threadMessageSchema = z.extend(loggedMessageSchema, { sentAtMessage: z.string() });
 
 /** What a case's item key says: its message's key, and (in a thread) the thread and whether the
  * message only counted the case. Undefined if the key is not one of this case's. */

@@ -5,9 +5,9 @@
 // two runs can never both send one day's digest.
 
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { historySchema } from '../digest/history.ts';
 import type { DigestClaim, DigestHistory, DigestMark, DigestStore } from '../digest/ports.ts';
+import * as z from '../domain/zod.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 export const DIGEST_MARK_PREFIX = 'digest/';
@@ -17,11 +17,11 @@ const markName = (group: string) => `${DIGEST_MARK_PREFIX}${group}`;
 
 const storedMark = z.object({
   day: z.iso.date(),
-  sentAt: z.number().optional(),
-  messageId: z.string().optional(),
-  runId: z.string().optional(),
-  leaseUntil: z.number().optional(),
-  disclosing: z.object({ at: z.number(), caseRefs: z.array(z.string()) }).optional(),
+  sentAt: z.optional(z.number()),
+  messageId: z.optional(z.string()),
+  runId: z.optional(z.string()),
+  leaseUntil: z.optional(z.number()),
+  disclosing: z.optional(z.object({ at: z.number(), caseRefs: z.array(z.string()) })),
 });
 
 const storedHistory = z.object({ days: historySchema });

@@ -17,7 +17,6 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
-import * as z from 'zod';
 import { DAY_MS, epochDay } from '../domain/calendar.ts';
 import {
   addToDay,
@@ -29,6 +28,7 @@ import {
   transitionId,
   transitionSchema,
 } from '../domain/flow.ts';
+import * as z from '../domain/zod.ts';
 import type { FlowRecorder } from '../ingest/ports.ts';
 import type { FlowDays, FlowReader } from '../signals/ports.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
@@ -48,14 +48,18 @@ const dayPk = (district: string) => `d#${district}`;
 
 const countItemSchema = z.object({
   sk: z.iso.date(),
-  counts: z.record(z.string(), z.number().int().min(0)).optional(),
-  hours: z.array(z.number().int().min(0)).length(24).optional(),
-  last: z.string().optional(),
-  marks: z.number().int().min(0).optional(),
-  sealedMarks: z.number().int().min(0).optional(),
+  counts: z.optional(z.record(z.string(), z.int().check(z.minimum(0)))),
+  hours: z.optional(z.array(z.int().check(z.minimum(0))).check(z.length(24))),
+  last: z.optional(z.string()),
+  marks: z.optional(z.int().check(z.minimum(0))),
+  sealedMarks: z.optional(z.int().check(z.minimum(0))),
 });
 
-const markerSchema = z.object({ sk: z.string(), at: z.string().optional(), day: z.iso.date().optional() });
+const markerSchema = z.object({
+  sk: z.string(),
+  at: z.optional(z.string()),
+  day: z.optional(z.iso.date()),
+});
 
 export interface FlowStoreOptions {
   /** Requests in flight (default 16). */

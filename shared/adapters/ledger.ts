@@ -12,9 +12,9 @@ import {
   paginateScan,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { LEVELS, type Level } from '../domain/levels.ts';
 import { LEDGER_SHARDS, type ShardRef } from '../domain/shards.ts';
+import * as z from '../domain/zod.ts';
 import { ackId, caseShardId, groupStateId } from '../scan/ledger-keys.ts';
 import type {
   AckStore,
@@ -71,43 +71,47 @@ export function unpackEntries(packed: string): Map<string, CaseEntry> | undefine
   }
   return map;
 }
-const byLevel = z.object({ w: z.number().optional(), b: z.number().optional(), e: z.number().optional() });
+const byLevel = z.object({
+  w: z.optional(z.number()),
+  b: z.optional(z.number()),
+  e: z.optional(z.number()),
+});
 const storedShardKey = z.object({
   group: z.string(),
   audience: z.string(),
   district: z.string(),
-  shard: z.number().int(),
-  version: z.number().int(),
+  shard: z.int(),
+  version: z.int(),
 });
-const storedShard = storedShardKey.extend({
-  packed: z.string().optional(),
-  cases: z.record(z.string(), storedCase).default({}),
+const storedShard = z.extend(storedShardKey, {
+  packed: z.optional(z.string()),
+  cases: z._default(z.record(z.string(), storedCase), {}),
 });
 const storedGroup = z.object({
-  group: z.string().startsWith('groups/'),
+  group: z.string().check(z.startsWith('groups/')),
   audience: z.string(),
   place: z.string(),
-  version: z.number().int(),
-  sent: byLevel.default({}),
-  lastMessageAt: z.number().optional(),
-  threadSince: z.number().optional(),
-  claim: z
-    .object({
+  version: z.int(),
+  sent: z._default(byLevel, {}),
+  lastMessageAt: z.optional(z.number()),
+  threadSince: z.optional(z.number()),
+  claim: z.optional(
+    z.object({
       runId: z.string(),
       leaseUntil: z.number(),
-      disclosing: z
-        .object({
+      disclosing: z.optional(
+        z.object({
           at: z.number(),
           caseRefs: z.array(z.string()),
           resolved: z.array(z.string()),
           levels: z.array(z.enum(LEVELS)),
-        })
-        .optional(),
-    })
-    .optional(),
+        }),
+      ),
+    }),
+  ),
 });
 const storedAck = z.object({
-  group: z.string().startsWith('acks/'),
+  group: z.string().check(z.startsWith('acks/')),
   audience: z.string(),
   place: z.string(),
   asOf: z.number(),

@@ -10,9 +10,9 @@
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { caseRecordSchema } from '../domain/case.ts';
 import { FROM_NEW, FROM_STAGES, type Transition, transitionOf } from '../domain/flow.ts';
+import * as z from '../domain/zod.ts';
 import type { VersionedRecord } from '../ingest/change.ts';
 import { type ApplyOutcome, isWrite, outcomeOver } from '../ingest/ordering.ts';
 import type { FlowRecorder, MirrorStore } from '../ingest/ports.ts';
@@ -24,11 +24,11 @@ export class MirrorWriteError extends Error {
 }
 
 /** The stored version and content of a case, as read back to explain a failed condition. */
-const storedSchema = caseRecordSchema.extend({ sourceSequence: z.number().optional() });
+const storedSchema = z.extend(caseRecordSchema, { sourceSequence: z.optional(z.number()) });
 const stageSchema = caseRecordSchema.shape.stage;
 /** What a retry needs of a stored item to find the transition its version made. */
-const storedFlowSchema = caseRecordSchema.extend({
-  priorStage: z.enum(FROM_STAGES).optional(),
+const storedFlowSchema = z.extend(caseRecordSchema, {
+  priorStage: z.optional(z.enum(FROM_STAGES)),
   mirroredAt: z.string(),
 });
 

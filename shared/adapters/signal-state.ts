@@ -3,16 +3,16 @@
 // raise announces itself again), never as an error that stops the signals.
 
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../domain/zod.ts';
 import type { SignalState, SignalStateStore } from '../signals/ports.ts';
 
 const PREFIX = 'signal#';
 
 const stateSchema = z.object({
   raised: z.boolean(),
-  raisedAt: z.string().optional(),
-  sentAt: z.string().optional(),
-  clearedAt: z.string().optional(),
+  raisedAt: z.optional(z.string()),
+  sentAt: z.optional(z.string()),
+  clearedAt: z.optional(z.string()),
 });
 
 export class DynamoSignalStates implements SignalStateStore {

@@ -2,128 +2,116 @@
 // below its district's normal, a flow that stops), how normal is learned, and who hears of each.
 // Compiled and checked against the rest of the config in compile-signals.ts.
 
-import * as z from 'zod';
 import { ID_PATTERN, RISK_LEVELS, STAGES } from '../domain/case.ts';
 import { FROM_STAGES } from '../domain/flow.ts';
 import { LEVELS } from '../domain/levels.ts';
+import * as z from '../domain/zod.ts';
 
-const id = z.string().regex(ID_PATTERN, 'must be a lower-case id like child-referrals');
-const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
+const id = z.string().check(z.regex(ID_PATTERN, 'must be a lower-case id like child-referrals'));
+const oneOrMany = <T extends z.ZodMiniType>(item: T) => z.union([item, z.array(item).check(z.minLength(1))]);
 /** Which transitions a signal counts: any of these keys, a value or a list each. */
-export const flowMatchSchema = z
-  .object({
-    from: oneOrMany(z.enum(FROM_STAGES)).optional(),
-    to: oneOrMany(z.enum(STAGES)).optional(),
-    category: oneOrMany(id).optional(),
-    riskLevel: oneOrMany(z.enum(RISK_LEVELS)).optional(),
-    childrenInvolved: z.boolean().optional(),
-  })
-  .strict();
+export const flowMatchSchema = z.strictObject({
+  from: z.optional(oneOrMany(z.enum(FROM_STAGES))),
+  to: z.optional(oneOrMany(z.enum(STAGES))),
+  category: z.optional(oneOrMany(id)),
+  riskLevel: z.optional(oneOrMany(z.enum(RISK_LEVELS))),
+  childrenInvolved: z.optional(z.boolean()),
+});
 
 /** What an SMS calls the signal ("child referrals 3 of 11"): short, plain ASCII. */
 const label = z
   .string()
-  .min(3)
-  .max(30, 'must be at most 30 characters so the SMS fits one segment')
-  .regex(/^[A-Za-z0-9 '&/-]+$/, "must be plain letters, digits, spaces and - / & ' (one SMS segment)");
+  .check(
+    z.minLength(3),
+    z.maxLength(30, 'must be at most 30 characters so the SMS fits one segment'),
+    z.regex(/^[A-Za-z0-9 '&/-]+$/, "must be plain letters, digits, spaces and - / & ' (one SMS segment)"),
+  );
 
-const fall = z
-  .number()
-  .gt(0, 'must be above 0')
-  .lt(1, 'must be below 1 (0.5: a halving)')
-  .default(0.5)
-  .describe('the fall the signal is tuned to notice fastest: 0.5 is a halving');
+/** The fall the signal is tuned to notice fastest: 0.5 is a halving. */
+const fall = z._default(
+  z.number().check(z.gt(0, 'must be above 0'), z.lt(1, 'must be below 1 (0.5: a halving)')),
+  0.5,
+);
 
-const level = z.enum(LEVELS).describe('the alert level subscribers filter on');
+/** The alert level subscribers filter on. */
+const level = z.enum(LEVELS);
 
-const rateSchema = z
-  .object({
-    id,
-    label,
-    description: z.string().max(200).optional(),
-    count: flowMatchSchema,
-    fall,
-    level: level.default('breach'),
-  })
-  .strict();
+const rateSchema = z.strictObject({
+  id,
+  label,
+  description: z.optional(z.string().check(z.maxLength(200))),
+  count: flowMatchSchema,
+  fall,
+  level: z._default(level, 'breach'),
+});
 
-const proportionSchema = z
-  .object({
-    id,
-    label,
-    description: z.string().max(200).optional(),
-    /** The cases judged: each transition matching this is one case leaving the stage. */
-    cases: flowMatchSchema,
-    /** Of those, the ones that count as referred. */
-    referred: flowMatchSchema,
-    fall,
-    floor: z
+const proportionSchema = z.strictObject({
+  id,
+  label,
+  description: z.optional(z.string().check(z.maxLength(200))),
+  /** The cases judged: each transition matching this is one case leaving the stage. */
+  cases: flowMatchSchema,
+  /** Of those, the ones that count as referred. */
+  referred: flowMatchSchema,
+  fall,
+  /** A share below which the signal is raised whatever its own normal, from day one. */
+  floor: z.optional(
+    z
       .number()
-      .gt(0, 'must be a share above 0 (0.6: 60%)')
-      .lt(1, 'must be a share below 1 (0.6: 60%)')
-      .optional()
-      .describe('a share below which the signal is raised whatever its own normal, from day one'),
-    level: level.default('escalation'),
-  })
-  .strict();
+      .check(z.gt(0, 'must be a share above 0 (0.6: 60%)'), z.lt(1, 'must be a share below 1 (0.6: 60%)')),
+  ),
+  level: z._default(level, 'escalation'),
+});
 
 const limitText = z.string({ error: 'must be a duration like 4h or 1d' });
 
-export const signalsSchema = z
-  .object({
-    baseline: z
-      .object({
-        weeks: z.number().int().min(4).max(26).default(8),
-        minWeeks: z.number().int().min(1).max(26).default(4),
-      })
-      .strict()
-      .default({ weeks: 8, minWeeks: 4 }),
-    falseAlarmDays: z
-      .number()
-      .int()
-      .min(100)
-      .max(100_000)
-      .default(3000)
-      .describe('design false-alarm rate: one chance alarm per signal and district in this many days'),
-    repeat: limitText.default('24h').describe('a raised signal is sent again this often'),
-    rates: z.array(rateSchema).default([]),
-    proportions: z.array(proportionSchema).default([]),
-    flowStopped: z
-      .object({
-        districts: z.boolean().default(true),
-        feed: z.boolean().default(true),
-        repeat: limitText.default('4h'),
-        districtLevel: level.default('breach'),
-        feedLevel: level.default('escalation'),
-      })
-      .strict()
-      .default({
-        districts: true,
-        feed: true,
-        repeat: '4h',
-        districtLevel: 'breach',
-        feedLevel: 'escalation',
+export const signalsSchema = z.strictObject({
+  baseline: z._default(
+    z.strictObject({
+      weeks: z._default(z.int().check(z.minimum(4), z.maximum(26)), 8),
+      minWeeks: z._default(z.int().check(z.minimum(1), z.maximum(26)), 4),
+    }),
+    { weeks: 8, minWeeks: 4 },
+  ),
+  /** Design false-alarm rate: one chance alarm per signal and district in this many days. */
+  falseAlarmDays: z._default(z.int().check(z.minimum(100), z.maximum(100_000)), 3000),
+  /** A raised signal is sent again this often. */
+  repeat: z._default(limitText, '24h'),
+  rates: z._default(z.array(rateSchema), []),
+  proportions: z._default(z.array(proportionSchema), []),
+  flowStopped: z._default(
+    z.strictObject({
+      districts: z._default(z.boolean(), true),
+      feed: z._default(z.boolean(), true),
+      repeat: z._default(limitText, '4h'),
+      districtLevel: z._default(level, 'breach'),
+      feedLevel: z._default(level, 'escalation'),
+    }),
+    {
+      districts: true,
+      feed: true,
+      repeat: '4h',
+      districtLevel: 'breach',
+      feedLevel: 'escalation',
+    },
+  ),
+  routes: z
+    .array(
+      z.strictObject({
+        description: z.optional(z.string().check(z.maxLength(200))),
+        match: z._default(
+          z.strictObject({
+            signal: z.optional(oneOrMany(id)),
+            district: z.optional(oneOrMany(z.string())),
+            localAuthority: z.optional(oneOrMany(z.string())),
+          }),
+          {},
+        ),
+        audiences: z.array(id).check(z.minLength(1)),
       }),
-    routes: z
-      .array(
-        z
-          .object({
-            description: z.string().max(200).optional(),
-            match: z
-              .object({
-                signal: oneOrMany(id).optional(),
-                district: oneOrMany(z.string()).optional(),
-                localAuthority: oneOrMany(z.string()).optional(),
-              })
-              .strict()
-              .default({}),
-            audiences: z.array(id).min(1),
-          })
-          .strict(),
-      )
-      .min(1),
-  })
-  .strict();
+    )
+    .check(z.minLength(1)),
+});
 
 export type SignalsFile = z.infer<typeof signalsSchema>;
 export type FlowMatch = z.infer<typeof flowMatchSchema>;

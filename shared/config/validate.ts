@@ -4,9 +4,9 @@
 // read (the pushed parameter, the shipped default), so a function's bundle never holds a YAML parser.
 
 import { readFileSync } from 'node:fs';
-import type * as z from 'zod';
 import { ID_PATTERN } from '../domain/case.ts';
 import { FORBIDDEN_KEYS } from '../domain/safe-keys.ts';
+import type * as z from '../domain/zod.ts';
 import { type CompiledConfig, ConfigError, type ConfigIssue, compileConfig } from './compile.ts';
 import { configSchema } from './schema.ts';
 
@@ -123,7 +123,7 @@ function unsafeKeys(root: object): ConfigIssue[] {
   return issues;
 }
 
-export function zodIssues(error: z.ZodError): ConfigIssue[] {
+export function zodIssues(error: z.core.$ZodError): ConfigIssue[] {
   return error.issues.flatMap((issue) =>
     // One issue per unknown key, with the key in the path, so its line can be found (a top-level
     // unknown key otherwise has an empty path and no line).

@@ -1,7 +1,7 @@
 // The trend against last week: each day's digest keeps a small snapshot of counts per district (no
 // case at all), and a digest compares its place's counts now with the snapshot of 7 days before.
 
-import * as z from 'zod';
+import * as z from '../domain/zod.ts';
 import type { DigestHistory, DistrictSnapshot } from './ports.ts';
 import { dayBefore } from './schedule.ts';
 
@@ -9,23 +9,21 @@ import { dayBefore } from './schedule.ts';
 export const HISTORY_DAYS = 15;
 export const TREND_DAYS = 7;
 
-const count = z.number().int().min(0);
-export const districtSnapshotSchema = z
-  .object({
-    open: count,
-    high: count,
-    medium: count,
-    standard: count,
-    warning: count,
-    breach: count,
-    escalation: count,
-    oldestAgeMs: z.number().min(0),
-  })
-  .strict();
+const count = z.int().check(z.minimum(0));
+export const districtSnapshotSchema = z.strictObject({
+  open: count,
+  high: count,
+  medium: count,
+  standard: count,
+  warning: count,
+  breach: count,
+  escalation: count,
+  oldestAgeMs: z.number().check(z.minimum(0)),
+});
 export const historySchema = z.record(
   z.iso.date(),
   z.record(z.string(), districtSnapshotSchema),
-) satisfies z.ZodType<DigestHistory>;
+) satisfies z.ZodMiniType<DigestHistory>;
 
 export const emptySnapshot = (): DistrictSnapshot => ({
   open: 0,

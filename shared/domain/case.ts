@@ -1,9 +1,9 @@
 // The mirror's case record: the one schema every edge (CLI files, the feed, the mirror) validates
 // against. Fields outside it (names, addresses, notes) are stripped here and never go further.
 
-import * as z from 'zod';
 import { COVERED_FROM } from './bank-holidays.ts';
 import { forbiddenKeyOf } from './safe-keys.ts';
+import * as z from './zod.ts';
 
 export const RISK_LEVELS = ['high', 'medium', 'standard'] as const;
 export const STAGES = [
@@ -24,17 +24,21 @@ export function isOpenStage(stage: Stage): boolean {
   return stage !== 'closed' && stage !== 'referral-acknowledged';
 }
 
+const withOffset = z.iso.datetime({ offset: true });
+const localTime = z.iso.datetime({ local: true });
 const instant = (field: string) =>
-  z
-    .string({ error: `${field} must be an ISO 8601 instant string` })
-    .max(40, `${field} is too long for an ISO 8601 instant`)
-    .refine((s) => z.iso.datetime({ offset: true }).safeParse(s).success, {
-      error: (issue) =>
-        typeof issue.input === 'string' && z.iso.datetime({ local: true }).safeParse(issue.input).success
-          ? `${field} has no UTC offset (add Z or +01:00): a local time is ambiguous`
-          : `${field} is not an ISO 8601 instant (e.g. 2026-03-29T00:30:00Z)`,
-    })
-    .transform((s) => new Date(s).toISOString());
+  z.pipe(
+    z.string({ error: `${field} must be an ISO 8601 instant string` }).check(
+      z.maxLength(40, `${field} is too long for an ISO 8601 instant`),
+      z.refine((s) => withOffset.safeParse(s).success, {
+        error: (issue) =>
+          typeof issue.input === 'string' && localTime.safeParse(issue.input).success
+            ? `${field} has no UTC offset (add Z or +01:00): a local time is ambiguous`
+            : `${field} is not an ISO 8601 instant (e.g. 2026-03-29T00:30:00Z)`,
+      }),
+    ),
+    z.transform((s: string) => new Date(s).toISOString()),
+  );
 
 export const CASE_REF_PATTERN = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
 
@@ -45,17 +49,19 @@ export const ID_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
 export const caseRecordSchema = z.object({
   caseRef: z
     .string({ error: 'caseRef must be a string' })
-    .regex(
-      CASE_REF_PATTERN,
-      'caseRef must be 3 to 40 capital letters, digits and dashes (an opaque reference)',
+    .check(
+      z.regex(
+        CASE_REF_PATTERN,
+        'caseRef must be 3 to 40 capital letters, digits and dashes (an opaque reference)',
+      ),
     ),
   category: z
     .string({ error: 'category must be a string' })
-    .regex(ID_PATTERN, 'category must be a lower-case id like domestic-abuse'),
+    .check(z.regex(ID_PATTERN, 'category must be a lower-case id like domestic-abuse')),
   riskLevel: z.enum(RISK_LEVELS, { error: `riskLevel must be one of ${RISK_LEVELS.join(', ')}` }),
   district: z
     .string({ error: 'district must be a string' })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/, 'district must be a district id like D01'),
+    .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/, 'district must be a district id like D01')),
   stage: z.enum(STAGES, { error: `stage must be one of ${STAGES.join(', ')}` }),
   stageEnteredAt: instant('stageEnteredAt'),
   childrenInvolved: z.boolean({ error: 'childrenInvolved must be true or false' }),
@@ -64,7 +70,7 @@ export const caseRecordSchema = z.object({
 
 export type CaseRecord = z.infer<typeof caseRecordSchema>;
 /** What the engine needs of a case (and what the open-cases index projects). */
-export const caseViewSchema = caseRecordSchema.omit({ sourceUpdatedAt: true });
+export const caseViewSchema = z.omit(caseRecordSchema, { sourceUpdatedAt: true });
 export type CaseView = z.infer<typeof caseViewSchema>;
 export const CASE_FIELDS = Object.keys(caseRecordSchema.shape) as ReadonlyArray<keyof CaseRecord>;
 
@@ -173,7 +179,7 @@ export function isAcceptedValue(
   vocabulary: CaseVocabulary,
   nowMs?: number,
 ): boolean {
-  const parsed = (caseRecordSchema.shape[field] as z.ZodType).safeParse(value);
+  const parsed = (caseRecordSchema.shape[field] as z.ZodMiniType).safeParse(value);
   if (!parsed.success) return false;
   const data: unknown = parsed.data;
   if (field === 'category') return typeof data === 'string' && vocabulary.categories.has(data);
@@ -236,7 +242,7 @@ export function checkCaseView(raw: unknown, vocabulary: CaseVocabulary): Checked
 }
 
 function checkAgainst<T extends CaseView>(
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   raw: unknown,
   vocabulary: CaseVocabulary,
 ): Checked<T> {

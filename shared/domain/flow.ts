@@ -2,7 +2,6 @@
 // its identity (so a repeat never counts twice), its London day and hour, and the compact key a
 // day's counts are kept under. The silence signals count these.
 
-import * as z from 'zod';
 import { DAY_MS, isoDateOfEpochDay, londonOffsetMs } from './calendar.ts';
 import {
   type CaseRecord,
@@ -12,6 +11,7 @@ import {
   STAGES,
   type Stage,
 } from './case.ts';
+import * as z from './zod.ts';
 
 /** A case the mirror had not seen before: where its first stage "came from". */
 export const FROM_NEW = 'new';
@@ -137,13 +137,16 @@ export function addToDay(flow: DayFlow, transitions: Iterable<Transition>): DayF
   return flow;
 }
 
-const instant = z
-  .string({ error: 'at must be an ISO 8601 instant string' })
-  .max(40, 'at is too long for an ISO 8601 instant')
-  .refine((s) => z.iso.datetime({ offset: true }).safeParse(s).success, {
-    error: 'at is not an ISO 8601 instant with an offset (e.g. 2026-03-29T00:30:00Z)',
-  })
-  .transform((s) => new Date(s).toISOString());
+const withOffset = z.iso.datetime({ offset: true });
+const instant = z.pipe(
+  z.string({ error: 'at must be an ISO 8601 instant string' }).check(
+    z.maxLength(40, 'at is too long for an ISO 8601 instant'),
+    z.refine((s) => withOffset.safeParse(s).success, {
+      error: 'at is not an ISO 8601 instant with an offset (e.g. 2026-03-29T00:30:00Z)',
+    }),
+  ),
+  z.transform((s: string) => new Date(s).toISOString()),
+);
 
 /** A transition as an export of past flow gives it (and as it is stored): strict, no other field
  * survives. `at` is normalised to UTC like every instant in the mirror. */
@@ -158,7 +161,9 @@ export const transitionSchema = z
     to: z.enum(STAGES, { error: `to must be one of ${STAGES.join(', ')}` }),
     at: instant,
   })
-  .refine((t) => t.from !== t.to, {
-    error: 'from and to are the same stage: not a transition',
-    path: ['to'],
-  });
+  .check(
+    z.refine((t) => t.from !== t.to, {
+      error: 'from and to are the same stage: not a transition',
+      path: ['to'],
+    }),
+  );

@@ -28,7 +28,6 @@
 // direction: a case that waited three weeks and is re-graded high should alert now, not in a day.
 // A source that does restart its clock on a regrade sends the new stageEnteredAt, and that is used.
 
-import * as z from 'zod';
 import {
   CASE_FIELDS,
   CASE_REF_PATTERN,
@@ -42,6 +41,7 @@ import {
   OPEN_STAGES,
 } from '../domain/case.ts';
 import { forbiddenKeyOf } from '../domain/safe-keys.ts';
+import * as z from '../domain/zod.ts';
 import { jsonErrorReason, READ_ERROR_CODES } from '../io/case-file.ts';
 
 export const CHANGE_TYPES = [
@@ -56,18 +56,20 @@ export type ChangeType = (typeof CHANGE_TYPES)[number];
 
 const sourceSequenceSchema = z
   .number({ error: 'sourceSequence must be a number' })
-  .int('sourceSequence must be a whole number')
-  .min(0, 'sourceSequence must not be negative')
-  .max(Number.MAX_SAFE_INTEGER, 'sourceSequence is too large');
+  .check(
+    z.int('sourceSequence must be a whole number'),
+    z.minimum(0, 'sourceSequence must not be negative'),
+    z.maximum(Number.MAX_SAFE_INTEGER, 'sourceSequence is too large'),
+  );
 
 const envelopeSchema = z.object({
   changeType: z.enum(CHANGE_TYPES, { error: `changeType must be one of ${CHANGE_TYPES.join(', ')}` }),
-  sourceSequence: sourceSequenceSchema.optional(),
+  sourceSequence: z.optional(sourceSequenceSchema),
 });
 
 /** The feed message, for documentation and the tests. Validation goes through parseChange, which adds
  * the config's vocabulary, the plausible range of instants and reasons that never quote a value. */
-export const changeMessageSchema = envelopeSchema.extend({ case: caseRecordSchema });
+export const changeMessageSchema = z.extend(envelopeSchema, { case: caseRecordSchema });
 
 /** A validated case record and its optional sequence number: what the mirror applies. */
 export interface VersionedRecord {

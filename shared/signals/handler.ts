@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../domain/zod.ts';
 import { logger, metrics } from '../lambda/observability.ts';
 import type { AuditLog, ConfigInForce, OpsNotifier, Publisher } from '../scan/ports.ts';
 import type { ProfileCache } from './evaluate.ts';
@@ -21,12 +21,10 @@ export interface SignalsDeps {
 }
 
 /** The schedule's input: which signals to judge, and (local runs) as of when. */
-export const signalsEventSchema = z
-  .object({
-    mode: z.enum(SIGNAL_MODES, { error: `mode must be one of ${SIGNAL_MODES.join(', ')}` }),
-    at: z.iso.datetime({ offset: true, error: 'at must be an ISO 8601 instant with an offset' }).optional(),
-  })
-  .strict();
+export const signalsEventSchema = z.strictObject({
+  mode: z.enum(SIGNAL_MODES, { error: `mode must be one of ${SIGNAL_MODES.join(', ')}` }),
+  at: z.optional(z.iso.datetime({ offset: true, error: 'at must be an ISO 8601 instant with an offset' })),
+});
 export type SignalsEvent = z.infer<typeof signalsEventSchema>;
 
 export class SignalsEventError extends Error {

@@ -227,6 +227,17 @@ function reach(entry: string): { files: string[]; packages: Map<string, string> 
   return { files: [...via.keys()], packages: reached };
 }
 
+/** The specifiers of a file's value imports. */
+function valueImports(file: string): string[] {
+  const code = readFileSync(join(ROOT, file), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
+  return [...code.matchAll(VALUE_IMPORT)].map((m) => (m[1] ?? m[2]) as string);
+}
+
+/** The one file that imports zod's mini build for the code the functions load (and sets its messages). */
+const ZOD_WRAPPER = 'shared/domain/zod.ts';
+
 /** A formatter made when its module loads: `Intl`'s first use loads ICU's data, about 20 ms. */
 const INTL_AT_LOAD = /^(?:export\s+)?(?:const|let|var)\s+[\w$]+\s*=\s*new\s+Intl\./m;
 
@@ -247,6 +258,21 @@ describe('what a deployed function loads', () => {
     });
 
     expect(chains).toEqual([]);
+  });
+
+  it("loads zod's mini build only, through shared/domain/zod.ts (the classic build is four times the bytes)", () => {
+    const found = entries.flatMap((entry) =>
+      reach(`functions/${entry}`).files.flatMap((file) =>
+        valueImports(file)
+          .filter((specifier) => packageOf(specifier) === 'zod')
+          .filter(
+            (specifier) => file !== ZOD_WRAPPER || !['zod/mini', 'zod/v4/locales/en.js'].includes(specifier),
+          )
+          .map((specifier) => `functions/${entry} reaches ${file}, which imports ${specifier}`),
+      ),
+    );
+
+    expect(found).toEqual([]);
   });
 
   it('makes no Intl formatter as a module loads (London times are written by shared/domain/calendar.ts)', () => {
