@@ -6,8 +6,8 @@
 
 import pLimit from 'p-limit';
 import type { CompiledConfig } from '../config/compile.ts';
+import type { AlertLine } from '../domain/alert-line.ts';
 import { LEVELS } from '../domain/levels.ts';
-import type { AlertLine } from '../domain/notify.ts';
 import type { AckLinkRequest, AckLinks } from '../scan/ports.ts';
 import type { AckLinkRecord, AckLinkStore } from './ports.ts';
 import { newToken, tokenHash } from './token.ts';

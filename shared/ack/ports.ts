@@ -2,8 +2,8 @@
 // acknowledgement itself goes through the scan's AckStore, and its disclosure-log entry through the
 // scan's AuditLog.
 
+import type { AlertLine } from '../domain/alert-line.ts';
 import type { Level } from '../domain/levels.ts';
-import type { AlertLine } from '../domain/notify.ts';
 
 /** One acknowledgement link: everything it acknowledges and the page shows, bound at send time. */
 export interface AckLinkRecord {

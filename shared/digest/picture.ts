@@ -5,10 +5,10 @@
 // parameter, and only references, categories, risk levels, stages, ages and districts are kept.
 
 import type { CompiledConfig } from '../config/compile.ts';
+import { type AlertLine, alertLine } from '../domain/alert-line.ts';
 import type { CaseView, RiskLevel } from '../domain/case.ts';
 import { type Evaluation, evaluateCase, type LevelOrNone } from '../domain/engine.ts';
 import { LEVELS, type Level, rankOf } from '../domain/levels.ts';
-import { type AlertLine, alertLine } from '../domain/notify.ts';
 import { ackId } from '../scan/ledger-keys.ts';
 import type { CaseEntry, GroupAck } from '../scan/ports.ts';
 import type { LedgerSnapshot } from '../scan/whole.ts';

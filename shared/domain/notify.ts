@@ -4,30 +4,10 @@
 // appear: never anything else about a case.
 
 import { SegmentedMessage } from 'sms-segments-calculator';
+import type { AlertLine } from './alert-line.ts';
 import { formatLondon } from './calendar.ts';
 import { formatAge } from './duration.ts';
-import type { Evaluation } from './engine.ts';
 import { LEVELS_HIGHEST_FIRST, type Level } from './levels.ts';
-
-/** One case line in a message: the allowed fields, nothing more. */
-export interface AlertLine {
-  caseRef: string;
-  category: string;
-  riskLevel: string;
-  stage: string;
-  ageMs: number;
-}
-
-export const alertLine = (e: Evaluation): AlertLine => ({
-  caseRef: e.record.caseRef,
-  category: e.record.category,
-  riskLevel: e.record.riskLevel,
-  stage: e.record.stage,
-  ageMs: e.ageMs,
-});
-
-export const oldestLineFirst = (a: AlertLine, b: AlertLine) =>
-  b.ageMs - a.ageMs || (a.caseRef < b.caseRef ? -1 : a.caseRef > b.caseRef ? 1 : 0);
 
 /** The cases of one level in a message. */
 export interface LevelSection {

@@ -8,9 +8,9 @@
 
 import type { CompiledConfig } from '../config/compile.ts';
 import { isQuiet } from '../config/policy.ts';
+import { type AlertLine, alertLine, oldestLineFirst } from '../domain/alert-line.ts';
 import { audienceLevels, type Evaluation } from '../domain/engine.ts';
 import { LEVELS, LEVELS_HIGHEST_FIRST, type Level, rankOf } from '../domain/levels.ts';
-import { type AlertLine, alertLine, oldestLineFirst } from '../domain/notify.ts';
 import { ledgerShardOf } from '../domain/shards.ts';
 import { ackId, caseShardId, groupStateId } from './ledger-keys.ts';
 import type {

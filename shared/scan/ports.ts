@@ -5,8 +5,8 @@
 
 import type { CompiledConfig } from '../config/compile.ts';
 import type { MessageKind } from '../delivery/sns-message.ts';
+import type { AlertLine } from '../domain/alert-line.ts';
 import type { Level } from '../domain/levels.ts';
-import type { AlertLine } from '../domain/notify.ts';
 import type { ShardRef } from '../domain/shards.ts';
 
 /** The open cases, shard by shard: pages of raw items (validated by the scan, not trusted). */

@@ -19,7 +19,7 @@ import { ALL_SHARDS, type ShardRef } from '../domain/shards.ts';
 import { allocateSms } from './budget.ts';
 import { ackLinkRequest, groupMessage, levelsIn, outgoing } from './compose.ts';
 import { GroupBook, type GroupPlan, type ShardChange, type Trigger, triggerLevel } from './decide.ts';
-import { caseShardId, groupStateId } from './ledger-keys.ts';
+import { caseShardId, groupKeysOf, groupStateId } from './ledger-keys.ts';
 import type {
   AckLinks,
   AuditEntry,
@@ -27,7 +27,6 @@ import type {
   AuditThread,
   CaseShard,
   CaseShardsSnapshot,
-  GroupKey,
   GroupState,
   LedgerStore,
   OpenCaseSource,
@@ -553,14 +552,6 @@ function possiblySent(
     resolvedCaseRefs: claim.disclosing.resolved,
     reason: `possibly sent: run ${claim.runId} stopped after claiming this message, before confirming it went out`,
   };
-}
-
-/** Every group the config can alert: each audience at each place of its scope. */
-export function groupKeysOf(config: CompiledConfig): GroupKey[] {
-  const districts = Object.keys(config.file.districts);
-  return Object.keys(config.file.audiences).flatMap((audience) =>
-    [...new Set(districts.map((d) => config.placeOf(audience, d)))].map((place) => ({ audience, place })),
-  );
 }
 
 /** The districts and local authorities an audience at a place covers. */

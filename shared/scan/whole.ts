@@ -4,9 +4,9 @@
 
 import type { CompiledConfig } from '../config/compile.ts';
 import { ALL_SHARDS } from '../domain/shards.ts';
+import { groupKeysOf } from './ledger-keys.ts';
 import type { CaseShardsSnapshot, GroupsSnapshot, LedgerStore, OpenCaseSource } from './ports.ts';
 import { addReadStats, type CaseSink, emptyReadStats, type ReadStats, readOpenCases } from './read-cases.ts';
-import { groupKeysOf } from './run-scan.ts';
 
 /** The whole ledger: what a run reads in parts. */
 export interface LedgerSnapshot extends GroupsSnapshot, CaseShardsSnapshot {}

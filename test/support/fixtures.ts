@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import type { SQSRecord } from 'aws-lambda';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { configFileJson, DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '#shared/config/load.ts';
+import type { AlertLine } from '#shared/domain/alert-line.ts';
 import type { CaseRecord, CaseView } from '#shared/domain/case.ts';
 import type { Level } from '#shared/domain/levels.ts';
-import { type AlertLine, emptySection, type GroupMessage } from '#shared/domain/notify.ts';
+import { emptySection, type GroupMessage } from '#shared/domain/notify.ts';
 import type { RawRecord } from '#shared/io/case-file.ts';
 
 export const MINUTE = 60_000;

@@ -235,6 +235,11 @@ function valueImports(file: string): string[] {
   return [...code.matchAll(VALUE_IMPORT)].map((m) => (m[1] ?? m[2]) as string);
 }
 
+/** The functions that write an SMS, and so count its segments (sms-segments-calculator and the
+ * grapheme splitter it loads, 37 KB of a bundle): the rest (ingest, the digest's email, the
+ * acknowledgement page) list cases through domain/alert-line.ts without it. */
+const SMS_WRITERS = ['scan.ts', 'signals.ts'];
+
 /** The one file that imports zod's mini build for the code the functions load (and sets its messages). */
 const ZOD_WRAPPER = 'shared/domain/zod.ts';
 
@@ -273,6 +278,17 @@ describe('what a deployed function loads', () => {
     );
 
     expect(found).toEqual([]);
+  });
+
+  it('loads the SMS segment counter only in the functions that write an SMS (scan, signals)', () => {
+    const chains = entries
+      .filter((entry) => !SMS_WRITERS.includes(entry))
+      .flatMap((entry) => packagesReached(`functions/${entry}`).get('sms-segments-calculator') ?? []);
+
+    expect(chains).toEqual([]);
+    expect(
+      SMS_WRITERS.map((entry) => packagesReached(`functions/${entry}`).has('sms-segments-calculator')),
+    ).toEqual([true, true]);
   });
 
   it('makes no Intl formatter as a module loads (London times are written by shared/domain/calendar.ts)', () => {

@@ -9,6 +9,7 @@ import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { parseConfig } from '#shared/config/load.ts';
+import { oldestLineFirst } from '#shared/domain/alert-line.ts';
 import { createWorkingCalendar, DAY_MS, londonLocalToUtc, londonOffsetMs } from '#shared/domain/calendar.ts';
 import {
   CASE_REF_PATTERN,
@@ -20,13 +21,7 @@ import {
 import { minimumMs, parseLimit } from '#shared/domain/duration.ts';
 import { audienceLevels, evaluateAll, evaluateCase, levelDeadlines } from '#shared/domain/engine.ts';
 import { LEVELS, type Level } from '#shared/domain/levels.ts';
-import {
-  type GroupMessage,
-  oldestLineFirst,
-  renderEmail,
-  renderSms,
-  smsSegments,
-} from '#shared/domain/notify.ts';
+import { type GroupMessage, renderEmail, renderSms, smsSegments } from '#shared/domain/notify.ts';
 import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
 import {
