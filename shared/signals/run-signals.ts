@@ -256,6 +256,8 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
       }),
     ),
   );
-  result.sent.sort((a, b) => (a.signal + (a.district ?? '')).localeCompare(b.signal + (b.district ?? '')));
+  // By code unit, not localeCompare: ids are ASCII, and a collator's first use loads ICU's data.
+  const sentKey = (s: (typeof result.sent)[number]) => s.signal + (s.district ?? '');
+  result.sent.sort((a, b) => (sentKey(a) < sentKey(b) ? -1 : sentKey(a) > sentKey(b) ? 1 : 0));
   return result;
 }
