@@ -208,11 +208,7 @@ function reach(entry: string): { files: string[]; packages: Map<string, string> 
   const queue = [entry];
   while (queue.length > 0) {
     const file = queue.shift() as string;
-    const code = readFileSync(join(ROOT, file), 'utf8')
-      .replace(/\/\*[\s\S]*?\*\//g, '')
-      .replace(/^\s*\/\/.*$/gm, '');
-    for (const m of code.matchAll(VALUE_IMPORT)) {
-      const specifier = (m[1] ?? m[2]) as string;
+    for (const specifier of valueImports(file)) {
       const target = importsOf(file, `import '${specifier}';`)[0]?.target;
       if (target !== undefined) {
         if (!via.has(target)) {
