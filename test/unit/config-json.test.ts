@@ -1,6 +1,8 @@
 // The config as the deployed functions read it: JSON only, with every check the YAML reader makes,
 // and the repeated keys JSON.parse would let through without a word.
 
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { shippedConfigFile } from '#shared/adapters/config-source.ts';
@@ -103,6 +105,27 @@ describe('parseConfigJson', () => {
     });
 
     expect(issuesOf(text)).toEqual([{ path: 'sms.maxPerRun', message: expect.any(String) }]);
+  });
+
+  it('gives zod’s English messages in a process that loads only what a function loads', () => {
+    // Here, other modules load zod's classic build, which sets English messages for itself; a
+    // function loads the mini build alone, and shared/domain/zod.ts sets them. Without that, the
+    // message would be zod's bare "Invalid input".
+    const script = `
+      import { parseConfigJson } from '#shared/config/json.ts';
+      const config = JSON.parse(${JSON.stringify(configFileJson())});
+      config.sms = { maxPerRun: 'twenty' };
+      try { parseConfigJson(JSON.stringify(config), 'test.json'); } catch (error) {
+        process.stdout.write(JSON.stringify(error.issues));
+      }`;
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      encoding: 'utf8',
+    });
+
+    expect(JSON.parse(stdout)).toEqual([
+      { path: 'sms.maxPerRun', message: 'Invalid input: expected number, received string' },
+    ]);
   });
 
   it('refuses YAML as not JSON, quoting none of the text', () => {
