@@ -46,6 +46,7 @@ import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/
 import { seedMirror } from '#shared/local/seed.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan, SHARD_CONCURRENCY, WHOLE_LEDGER_MAX_ENTRIES } from '#shared/scan/run-scan.ts';
+import { sdkImportStatements } from './sdk-imports.ts';
 import { type BenchRow, silenceDetector } from './silence.ts';
 
 // The SDK's notice that its releases after January 2027 need Node 22 (this machine runs Node 20),
@@ -772,6 +773,7 @@ async function coldStart(imports: number): Promise<Row> {
       importMs: number;
       ownMs: number;
       sdkMs: number;
+      sdkDynamicMs: number;
       sdk: string[];
     }> = [];
     for (const resource of Object.values(template.Resources)) {
@@ -783,20 +785,18 @@ async function coldStart(imports: number): Promise<Row> {
       const bytes = readdirSync(dir)
         .filter((f) => f.endsWith('.mjs') || f.endsWith('.js'))
         .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
-      // The import time in a fresh process, and the share of our own code once the AWS SDK (which
-      // the Lambda runtime provides, outside the bundle) is loaded.
-      // The AWS SDK modules this bundle imports (the runtime provides them, outside the bundle).
-      const sdk = [
-        ...new Set(
-          [...readFileSync(join(dir, 'index.mjs'), 'utf8').matchAll(/from\s*"(@aws-sdk\/[a-z0-9-]+)"/g)].map(
-            (m) => m[1] as string,
-          ),
-        ),
-      ].sort();
-      const sdkImport = `await Promise.all(${JSON.stringify(sdk)}.map((m) => import(m)));`;
+      // The AWS SDK modules this bundle imports (the runtime provides them, outside the bundle), and
+      // its import statements for them alone: the baseline imports the SDK as the function does.
+      const sdk = await sdkImportStatements(readFileSync(join(dir, 'index.mjs'), 'utf8'));
+      const sdkAloneFile = join(out, `sdk-alone-${name}.mjs`);
+      writeFileSync(sdkAloneFile, sdk.source);
+      const sdkImport = `await import(${JSON.stringify(sdkAloneFile)});`;
+      // The same modules by dynamic import() (the baseline until 2026-12-01), reported beside it.
+      const sdkDynamicImport = `await Promise.all(${JSON.stringify(sdk.modules)}.map((m) => import(m)));`;
       const bundleImport = `await import(${JSON.stringify(join(dir, 'index.mjs'))});`;
       // Each in a fresh process with the function's NODE_OPTIONS: the bundle; the SDK modules it
-      // uses alone; the bundle once they are loaded (our own code's share).
+      // uses alone (as it imports them, and dynamically); the bundle once they are loaded (our own
+      // code's share).
       const importOnce = async (before: string, measured: string) => {
         const { stdout } = await run(
           'node',
@@ -821,6 +821,7 @@ async function coldStart(imports: number): Promise<Row> {
       const times: number[] = [];
       const own: number[] = [];
       const sdkAlone: number[] = [];
+      const sdkDynamic: number[] = [];
       // One of each untimed first: the first function measured after the synth otherwise reads its
       // files, and the SDK's, from a cold page cache (the scan came out 30% slower than the rest).
       await importOnce('', bundleImport);
@@ -831,6 +832,7 @@ async function coldStart(imports: number): Promise<Row> {
       for (let i = 0; i < imports; i++) {
         times.push(await importOnce('', bundleImport));
         sdkAlone.push(await importOnce('', sdkImport));
+        sdkDynamic.push(await importOnce('', sdkDynamicImport));
         own.push(await importOnce(sdkImport, bundleImport));
       }
       results.push({
@@ -839,28 +841,34 @@ async function coldStart(imports: number): Promise<Row> {
         importMs: Math.round(median(times)),
         ownMs: Math.round(median(own)),
         sdkMs: Math.round(median(sdkAlone)),
-        sdk,
+        sdkDynamicMs: Math.round(median(sdkDynamic)),
+        sdk: sdk.modules,
       });
     }
     const ratioOf = (r: (typeof results)[number]) => round(r.importMs / Math.max(r.sdkMs, 1));
     const worst = Math.max(...results.map(ratioOf));
     const holds = results.length > 0 && results.every((r) => r.kb < 500 && ratioOf(r) <= 1.35);
+    const worstVsDynamic = Math.max(...results.map((r) => round(r.importMs / Math.max(r.sdkDynamicMs, 1))));
     return {
       scenario: '6. cold start (bundles)',
       figure: results
         .map((r) => `${r.name} ${r.kb} KB, import ${r.importMs} ms (our code ${r.ownMs} ms)`)
         .join('; '),
-      baseline: `the AWS SDK clients each uses, alone (all with the function's NODE_OPTIONS): ${results.map((r) => `${r.name} ${r.sdkMs} ms`).join(', ')}`,
+      baseline:
+        `the AWS SDK clients each uses, alone, by the bundle's own import statements (all with the function's NODE_OPTIONS): ${results.map((r) => `${r.name} ${r.sdkMs} ms`).join(', ')}` +
+        ` (by dynamic import(), which costs less on Node.js 20: ${results.map((r) => `${r.name} ${r.sdkDynamicMs} ms`).join(', ')}; worst ratio against those ${worstVsDynamic})`,
       ratio: round(worst),
       target: 'each bundle < 500 KB; import ≤ 1.35 × its SDK clients alone (worst shown)',
       holds,
       details: Object.fromEntries([
         ['importsOfEachKind', imports],
+        ['worstRatioAgainstDynamicImport', worstVsDynamic],
         ...results.flatMap((r) => [
           [`${r.name}Kb`, r.kb],
           [`${r.name}ImportMs`, r.importMs],
           [`${r.name}OwnImportMs`, r.ownMs],
           [`${r.name}SdkAloneMs`, r.sdkMs],
+          [`${r.name}SdkDynamicImportMs`, r.sdkDynamicMs],
           [`${r.name}Sdk`, r.sdk.join(' ')],
         ]),
       ]),
@@ -871,8 +879,8 @@ async function coldStart(imports: number): Promise<Row> {
   }
 }
 
-/** Imports of each kind (the bundle, its SDK clients alone, the bundle once they are loaded) per
- * function; three with --quick. */
+/** Imports of each kind (the bundle; its SDK clients alone, as it imports them and dynamically; the
+ * bundle once they are loaded) per function; three with --quick. */
 const COLD_START_IMPORTS = 15;
 
 /** What the functions' module scope reads at cold start (names only; nothing is called). */

@@ -35,6 +35,7 @@ describe('npm run bench --quick', () => {
       ratio: number | null;
       holds: boolean;
       figure: string;
+      details?: Record<string, unknown>;
     }>;
     expect(rows.map((r) => r.scenario.split('.')[0])).toEqual([
       '1',
@@ -56,6 +57,14 @@ describe('npm run bench --quick', () => {
     // Ratios that the scenarios exist to compute.
     for (const n of ['1', '2', '4', '5', '6', '7', '9', '10']) {
       expect(rows.find((r) => r.scenario.startsWith(`${n}.`))?.ratio, `scenario ${n}`).not.toBeNull();
+    }
+    // The cold start's baseline imports each function's AWS SDK clients with the bundle's own
+    // import statements for them, found in the bundle.
+    const coldStart = rows.find((r) => r.scenario.startsWith('6.'))?.details ?? {};
+    for (const fn of ['scan', 'ingest', 'signals', 'ack', 'digest']) {
+      expect(coldStart[`${fn}Sdk`], fn).toMatch(/@aws-sdk\/client-dynamodb/);
+      expect(coldStart[`${fn}SdkAloneMs`], fn).toBeGreaterThan(0);
+      expect(coldStart[`${fn}SdkDynamicImportMs`], fn).toBeGreaterThan(0);
     }
     expect(stdout).toMatch(/\| scenario \| queuewatch \| baseline \| ratio \| target \| holds \|/);
     expect(stdout.match(/^\| \d+\. /gm)).toHaveLength(10);
