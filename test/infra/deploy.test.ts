@@ -11,7 +11,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -246,8 +245,8 @@ describe('deploying to moto_server', () => {
       (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === `queuewatch-${STAGE}-scan`,
     );
     const assetDir = join(outDir, String(scan?.Metadata?.['aws:asset:path']));
-    const entry = pathToFileURL(join(assetDir, 'index.mjs')).href;
-    const script = `const { handler } = await import(${JSON.stringify(entry)});
+    // Loaded with require(), as Lambda loads a CommonJS handler.
+    const script = `const { handler } = (await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(join(assetDir, 'index.js'))});
       const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, { awsRequestId: 'e2e-run', functionName: 'queuewatch-${STAGE}-scan', getRemainingTimeInMillis: () => 300000 });
       process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');`;
     const { stdout } = await run('node', ['--input-type=module', '-e', script], {
@@ -325,7 +324,7 @@ describe('deploying to moto_server', () => {
       await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `queuewatch-${STAGE}-ack` }))
     ).Environment?.Variables;
     const ackDir = join(outDir, String(ackFunction?.Metadata?.['aws:asset:path']));
-    const ackScript = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(ackDir, 'index.mjs')).href)});
+    const ackScript = `const { handler } = (await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(join(ackDir, 'index.js'))});
       const context = { awsRequestId: 'e2e-ack', functionName: 'queuewatch-${STAGE}-ack', getRemainingTimeInMillis: () => 10000 };
       const request = (method, body) => ({ version: '2.0', routeKey: method + ' /{token}', rawPath: '/${token}',
         pathParameters: { token: '${token}' }, headers: { 'sec-fetch-site': 'same-origin' },
