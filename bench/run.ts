@@ -750,7 +750,7 @@ async function memory(
 let importTableSize = 0;
 
 // 6. the bundled Lambdas: size and import time in a fresh node process.
-async function coldStart(imports: number): Promise<Row> {
+async function coldStart(loads: number): Promise<Row> {
   log('cold start: synthesising the app to bundle the functions');
   const out = join(root, `cdk.out.bench-${process.pid}`);
   // Only the bundles matter here: a deployment with no contacts (the synth warns that it has none).
@@ -844,7 +844,7 @@ async function coldStart(imports: number): Promise<Row> {
       // Fifteen of each, interleaved, so that a busy moment of a shared machine moves each median
       // alike (with nine, the worst ratio's spread from run to run, about ±0.04, was as wide as its
       // margin).
-      for (let i = 0; i < imports; i++) {
+      for (let i = 0; i < loads; i++) {
         times.push(await loadOnce('', bundleRequire));
         sdkAlone.push(await loadOnce('', sdkRequire));
         own.push(await loadOnce(sdkRequire, bundleRequire));
@@ -871,7 +871,7 @@ async function coldStart(imports: number): Promise<Row> {
       target: 'each bundle < 500 KB; loading it ≤ 1.35 × loading its SDK clients alone (worst shown)',
       holds,
       details: Object.fromEntries([
-        ['loadsOfEachKind', imports],
+        ['loadsOfEachKind', loads],
         ...results.flatMap((r) => [
           [`${r.name}Kb`, r.kb],
           [`${r.name}LoadMs`, r.loadMs],
