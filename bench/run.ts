@@ -160,7 +160,7 @@ async function bench(sizes: Sizes, outDir: string, quick: boolean, only?: Readon
         ),
       );
     }
-    if (wanted('6')) rows.push(await coldStart(quick ? 3 : COLD_START_IMPORTS));
+    if (wanted('6')) rows.push(await coldStart(quick ? 3 : COLD_START_LOADS));
     if (importRow) rows.push(importRow);
   } finally {
     await dynamo.close();
@@ -792,7 +792,7 @@ async function coldStart(loads: number): Promise<Row> {
       const nodeOptions = resource.Properties?.Environment?.Variables?.NODE_OPTIONS ?? '';
       const dir = join(out, String(resource.Metadata?.['aws:asset:path']));
       const bytes = readdirSync(dir)
-        .filter((f) => f.endsWith('.mjs') || f.endsWith('.js'))
+        .filter((f) => f.endsWith('.js'))
         .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
       const bundle = join(dir, 'index.js');
       // Each in a fresh process with the function's NODE_OPTIONS, loaded with require() as Lambda
@@ -837,9 +837,9 @@ async function coldStart(loads: number): Promise<Row> {
       const times: number[] = [];
       const own: number[] = [];
       const sdkAlone: number[] = [];
-      // One of each untimed first: the first function measured after the synth otherwise reads its
-      // files, and the SDK's, from a cold page cache (the scan came out 30% slower than the rest).
-      await loadOnce('', bundleRequire);
+      // One untimed first (beside the load above that found the SDK modules): the first function
+      // measured after the synth otherwise reads its files, and the SDK's, from a cold page cache
+      // (the scan came out 30% slower than the rest).
       await loadOnce(sdkRequire, bundleRequire);
       // Fifteen of each, interleaved, so that a busy moment of a shared machine moves each median
       // alike (with nine, the worst ratio's spread from run to run, about ±0.04, was as wide as its
@@ -889,7 +889,7 @@ async function coldStart(loads: number): Promise<Row> {
 
 /** Loads of each kind (the bundle; its SDK clients alone; the bundle once they are loaded) per
  * function; three with --quick. */
-const COLD_START_IMPORTS = 15;
+const COLD_START_LOADS = 15;
 
 /** What the functions' module scope reads at cold start (names only; nothing is called). */
 const coldStartEnv = {
