@@ -48,10 +48,12 @@ export function packEntries(cases: ReadonlyMap<string, CaseEntry>): string {
   return out.join(';');
 }
 
-/** The entries of a packed string, or undefined if any part of it is not one. */
-export function unpackEntries(packed: string): Map<string, CaseEntry> | undefined {
-  const map = new Map<string, CaseEntry>();
-  if (packed === '') return map;
+/** The entries of a packed string, and how many of its parts could not be read as one (left out:
+ * one damaged entry costs that case its state, not the cases beside it theirs). */
+export function unpackEntries(packed: string): { cases: Map<string, CaseEntry>; unreadable: number } {
+  const cases = new Map<string, CaseEntry>();
+  let unreadable = 0;
+  if (packed === '') return { cases, unreadable };
   for (const part of packed.split(';')) {
     const [caseRef, code, episode, notified, extra] = part.split(',');
     const level = CODE_LEVEL[code ?? ''];
@@ -65,11 +67,13 @@ export function unpackEntries(packed: string): Map<string, CaseEntry> | undefine
       !Number.isFinite(n) ||
       !episode ||
       !notified
-    )
-      return undefined;
-    map.set(caseRef, { level, episode: new Date(e).toISOString(), notifiedAt: n });
+    ) {
+      unreadable += 1;
+      continue;
+    }
+    cases.set(caseRef, { level, episode: new Date(e).toISOString(), notifiedAt: n });
   }
-  return map;
+  return { cases, unreadable };
 }
 const byLevel = z.object({
   w: z.optional(z.number()),
@@ -202,9 +206,14 @@ export class DynamoLedger implements LedgerStore, AckStore {
       return;
     }
     const { group, cases: firstRelease, packed, ...rest } = parsed.data;
-    let map: Map<string, CaseEntry> | undefined;
-    if (packed !== undefined) map = unpackEntries(packed);
-    else {
+    let map: Map<string, CaseEntry>;
+    if (packed !== undefined) {
+      // Some entries damaged: counted like a damaged record, and the rest kept, so those cases keep
+      // their state (not news again) and their resolved lines when they leave.
+      const unpacked = unpackEntries(packed);
+      if (unpacked.unreadable > 0) unreadable();
+      map = unpacked.cases;
+    } else {
       map = new Map();
       for (const [caseRef, c] of Object.entries(firstRelease)) {
         map.set(caseRef, {
@@ -213,10 +222,6 @@ export class DynamoLedger implements LedgerStore, AckStore {
           notifiedAt: c.n,
         });
       }
-    }
-    if (!map) {
-      damaged();
-      return;
     }
     cases.shards.set(group, { id: group, ...rest, cases: map });
   }

@@ -236,7 +236,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     result.failures.push({
       stage: 'read',
       error: 'LedgerRecordUnreadable',
-      consequence: `${ledgerUnreadable} alert-ledger case record${ledgerUnreadable === 1 ? '' : 's'} could not be read (not in the expected shape): their cases are taken as news and sent again, and the next message to each group writes its record anew (a record without a readable key and version is left, and its cases stay news until it is deleted)`,
+      consequence: `${ledgerUnreadable} alert-ledger case record${ledgerUnreadable === 1 ? '' : 's'} could not be read, in whole or in part (not in the expected shape): the cases in them that could not be read are taken as news and sent again (the rest keep their state and their resolved lines), and the next message to each group writes its record anew (a record without a readable key and version is left, and its cases stay news until it is deleted)`,
     });
   }
   if (!stats.complete) {

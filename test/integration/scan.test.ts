@@ -204,6 +204,65 @@ describe('the alert ledger', () => {
     expect(after.failures).toEqual([]);
   });
 
+  it('keeps the readable entries of a record damaged in part: only the damaged case is news, and a case that left still gets its resolved line', async () => {
+    await runScan(scanInput(new RecordingPublisher()));
+    const stored = await doc.send(new ScanCommand({ TableName: tables.ledger }));
+    const record = (stored.Items ?? []).find(
+      (i) => typeof i.packed === 'string' && i.packed.split(';').length >= 3,
+    );
+    if (!record) throw new Error('no ledger record with three cases to damage');
+    const [first, ...others] = String(record.packed).split(';');
+    const damagedRef = String(first?.split(',')[0]);
+    const keptRefs = others.map((part) => String(part.split(',')[0]));
+    await doc.send(
+      new PutCommand({
+        TableName: tables.ledger,
+        Item: { ...record, packed: [`${damagedRef},x,nope,1`, ...others].join(';') },
+      }),
+    );
+    // One of the readable entries' cases closes.
+    const leaving = keptRefs[0] as string;
+    const queue = [
+      ...generateQueue({ open: 300, seed: 5, nowMs: NOW, districts: Object.keys(config.file.districts) }),
+    ];
+    const open = queue.find((c) => c.caseRef === leaving);
+    if (!open) throw new Error(`${leaving} is not in the seeded queue`);
+    const closed = {
+      ...open,
+      stage: 'closed' as const,
+      sourceUpdatedAt: new Date(NOW + 30_000).toISOString(),
+    };
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(closed, NOW + 30_000) }));
+
+    const again = new RecordingPublisher();
+    const result = await runScan(scanInput(again, NOW + 60_000, 'run-2'));
+
+    // One message, to the record's group: the damaged entry's case is news again, the readable
+    // ones are not ...
+    const newRefs = again.messages.flatMap((m) =>
+      [...(m.email?.body ?? '').matchAll(/^ {2}([A-Z0-9-]+) {2}.* {2}NEW {2}/gm)].map((r) => r[1]),
+    );
+    expect(again.messages.map((m) => m.groups)).toEqual([[`${record.audience}@${record.district}`]]);
+    expect(newRefs).toEqual([damagedRef]);
+    // ... the one that closed is listed as resolved ...
+    expect(result.messages.flatMap((m) => m.resolved)).toEqual([leaving]);
+    // ... and the record is reported, and written anew with every case it still holds readable.
+    expect(result.failures).toEqual([
+      expect.objectContaining({ stage: 'read', error: 'LedgerRecordUnreadable' }),
+    ]);
+    expect(result.failures[0]?.consequence).toMatch(
+      /^1 alert-ledger case record could not be read, in whole or in part/,
+    );
+    const rewritten = await doc.send(
+      new GetCommand({ TableName: tables.ledger, Key: { group: record.group } }),
+    );
+    expect(rewritten.Item?.version).toBe(Number(record.version) + 1);
+    const refs = String(rewritten.Item?.packed)
+      .split(';')
+      .map((part) => part.split(',')[0]);
+    expect(refs.sort()).toEqual([damagedRef, ...keptRefs.slice(1)].sort());
+  });
+
   it('sends nothing twice when two runs go at once', async () => {
     const single = new RecordingPublisher();
     // What one run alone would deliver, on a copy of the same queue.
