@@ -44,14 +44,14 @@ describe('app stack', () => {
   const refMatch = (name: string) => ({ 'Fn::ImportValue': Match.stringLikeRegexp(`${names[name]}`) });
 
   describe('function defaults', () => {
-    it.each(['scan', 'ingest'] as const)('runs %s on ARM64, Node.js 22, traced, with source maps', (name) => {
+    it.each(['scan', 'ingest'] as const)('runs %s on ARM64, Node.js 22, traced, heap capped', (name) => {
       const props = fn(name);
       expect(props.Architectures).toEqual(['arm64']);
       expect(props.Runtime).toBe('nodejs22.x');
       expect(props.Handler).toBe('index.handler');
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       expect(props.Environment.Variables).toMatchObject({
-        NODE_OPTIONS: `--enable-source-maps --max-old-space-size=${name === 'scan' ? 384 : 192}`,
+        NODE_OPTIONS: `--max-old-space-size=${name === 'scan' ? 384 : 192}`,
         POWERTOOLS_SERVICE_NAME: 'queuewatch-test',
         POWERTOOLS_METRICS_NAMESPACE: 'Queuewatch',
       });

@@ -268,6 +268,21 @@ describe('deploying to moto_server', () => {
     expect(result.open).toBe(1);
     expect(result.levels.breach).toBe(1);
     expect(result.failures).toBe(0);
+
+    // With the function's environment (its own NODE_OPTIONS) but without its mirror table, the
+    // bundle fails as it loads, and its stack trace names our source files and lines, not the
+    // bundle's.
+    expect(vars.NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+$/);
+    const failed = await run('node', ['-e', `require(${JSON.stringify(join(assetDir, 'index.js'))})`], {
+      cwd: assetDir,
+      env: { ...env, ...vars, MIRROR_TABLE: '' },
+    }).then(
+      () => '',
+      (error: { stderr?: string }) => error.stderr ?? '',
+    );
+    expect(failed).toMatch(/MissingEnvironmentError: environment variable MIRROR_TABLE is not set/);
+    expect(failed).toMatch(/\n {4}at requireEnv \(\S*shared\/lambda\/env\.ts:\d+:\d+\)/);
+    expect(failed).toMatch(/\n {4}at awsScanDeps \(\S*shared\/wiring\/scan\.ts:\d+:\d+\)/);
     const received = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queues.get('supervisor-d01'), MaxNumberOfMessages: 10 }),
     );

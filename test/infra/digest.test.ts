@@ -55,7 +55,7 @@ describe('the daily digest function', () => {
     expect(fn.Runtime).toBe('nodejs22.x');
     expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
     expect(fn.Environment.Variables).toMatchObject({
-      NODE_OPTIONS: '--enable-source-maps --max-old-space-size=384',
+      NODE_OPTIONS: '--max-old-space-size=384',
       POWERTOOLS_SERVICE_NAME: 'queuewatch-test',
       POWERTOOLS_METRICS_NAMESPACE: 'Queuewatch',
     });

@@ -29,7 +29,7 @@ describe('the Lambda defaults construct', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 128,
       Environment: {
-        Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps --max-old-space-size=96' }),
+        Variables: Match.objectLike({ NODE_OPTIONS: '--max-old-space-size=96' }),
       },
     });
   });
