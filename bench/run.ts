@@ -788,7 +788,7 @@ async function coldStart(loads: number): Promise<Row> {
     for (const resource of Object.values(template.Resources)) {
       if (resource.Type !== 'AWS::Lambda::Function') continue;
       const name = String(resource.Properties?.FunctionName ?? '?').replace(/^queuewatch-dev-/, '');
-      // The function's own Node.js options (source maps on, its heap cap): Lambda starts it with them.
+      // The function's own Node.js options (its heap cap): Lambda starts it with them.
       const nodeOptions = resource.Properties?.Environment?.Variables?.NODE_OPTIONS ?? '';
       const dir = join(out, String(resource.Metadata?.['aws:asset:path']));
       const bytes = readdirSync(dir)

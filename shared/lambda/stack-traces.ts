@@ -12,22 +12,42 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 
-const maps = new Map<string, SourceMap | null>();
+/** A bundle's map, and the directory its own sources share (the project, as the build saw it). */
+interface BundleMap {
+  map: SourceMap;
+  root: string;
+}
+
+const maps = new Map<string, BundleMap | null>();
+
+/** The longest directory (ending in '/') that every source outside node_modules starts with. */
+export function sharedDirectory(sources: readonly string[]): string {
+  const own = sources.filter((source) => !source.includes('node_modules/'));
+  let prefix = own[0]?.slice(0, own[0].lastIndexOf('/') + 1) ?? '';
+  for (const source of own) {
+    while (!source.startsWith(prefix))
+      prefix = prefix.slice(0, prefix.lastIndexOf('/', prefix.length - 2) + 1);
+  }
+  return prefix;
+}
 
 /** The source map beside a file (`<file>.map`), read and parsed once; null when there is none or
  * it cannot be read. */
-function mapOf(file: string): SourceMap | null {
-  let map = maps.get(file);
-  if (map === undefined) {
-    map = null;
+function mapOf(file: string): BundleMap | null {
+  let entry = maps.get(file);
+  if (entry === undefined) {
+    entry = null;
     try {
-      if (existsSync(`${file}.map`)) map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
+      if (existsSync(`${file}.map`)) {
+        const payload = JSON.parse(readFileSync(`${file}.map`, 'utf8'));
+        entry = { map: new SourceMap(payload), root: sharedDirectory(payload.sources ?? []) };
+      }
     } catch {
-      map = null;
+      entry = null;
     }
-    maps.set(file, map);
+    maps.set(file, entry);
   }
-  return map;
+  return entry;
 }
 
 /** A frame as V8 writes it, its position replaced by the original one where a map knows it. */
@@ -37,13 +57,20 @@ export function frameText(frame: NodeJS.CallSite): string {
   const line = frame.getLineNumber();
   const column = frame.getColumnNumber();
   if (!file || !line || !column || !file.endsWith('.js') || file.startsWith('node:')) return text;
-  const map = mapOf(file);
-  if (!map) return text;
-  const entry = map.findEntry(line - 1, column - 1);
+  const bundle = mapOf(file);
+  if (!bundle) return text;
+  const entry = bundle.map.findEntry(line - 1, column - 1);
   if (!('originalSource' in entry) || !entry.originalSource) return text;
-  // Sources are written relative to where the bundle was built: keep the path from the project (or
-  // from node_modules) down.
-  const source = entry.originalSource.replace(/^(?:\.\.\/)+/, '').replace(/^.*?\/?(node_modules\/)/, '$1');
+  // Sources are written relative to where the bundle was built: named from the project (or from
+  // node_modules) down.
+  const original = entry.originalSource;
+  const at = original.indexOf('node_modules/');
+  const source =
+    at >= 0
+      ? original.slice(at)
+      : original.startsWith(bundle.root)
+        ? original.slice(bundle.root.length)
+        : original.replace(/^(?:\.\.\/)+/, '');
   return text.replace(
     `${file}:${line}:${column}`,
     `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`,

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedDirectory } from '#shared/lambda/stack-traces.ts';
 
 const run = promisify(execFile);
 const hook = fileURLToPath(new URL('../../shared/lambda/stack-traces.ts', import.meta.url));
@@ -91,5 +92,20 @@ describe('stack traces of a bundle', () => {
       expect(stack.split('\n')[0]).toBe('Error: deliberate');
       expect(stack.split('\n')[1]).toMatch(/^ {4}at failDeeply \(\S*index\.js:\d+:\d+\)$/);
     }
+  });
+});
+
+describe("the directory a bundle's own sources share", () => {
+  it('is the project as the build saw it, whatever node_modules holds', () => {
+    expect(
+      sharedDirectory([
+        '../../../work/main/functions/scan.ts',
+        '../../../work/main/shared/lambda/env.ts',
+        '../../../work/main/node_modules/zod/v4/core/core.js',
+      ]),
+    ).toBe('../../../work/main/');
+    expect(sharedDirectory(['../src/a.ts', '../src/deep/b.ts'])).toBe('../src/');
+    expect(sharedDirectory(['a.ts', 'b.ts'])).toBe('');
+    expect(sharedDirectory(['../node_modules/x/index.js'])).toBe('');
   });
 });
