@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { LEVELS } from '../domain/levels.ts';
+import { byCodeUnit } from '../domain/order.ts';
 import * as z from '../domain/zod.ts';
 import type { AuditEntry, AuditLog } from '../scan/ports.ts';
 import { AUDIT_CASE_INDEX_NAME, AUDIT_THREAD_INDEX_NAME } from './tables.ts';
@@ -237,9 +238,9 @@ export class DynamoAuditReader {
     const audience = (d: Disclosure) => (typeof d.audience === 'string' ? d.audience : d.audience.join(','));
     const items = [...found.values()].sort(
       (a, b) =>
-        a.sentAt.localeCompare(b.sentAt) ||
-        audience(a).localeCompare(audience(b)) ||
-        a.messageId.localeCompare(b.messageId) ||
+        byCodeUnit(a.sentAt, b.sentAt) ||
+        byCodeUnit(audience(a), audience(b)) ||
+        byCodeUnit(a.messageId, b.messageId) ||
         Number(a.resolved) - Number(b.resolved),
     );
     return { items, unreadable };
@@ -285,7 +286,7 @@ export function threadSpans(
 ): Array<{ from: string; to?: string }> {
   const spans: Array<{ from: string; to?: string }> = [];
   let from: string | undefined;
-  for (const item of [...items].sort((a, b) => a.sentAtMessage.localeCompare(b.sentAtMessage))) {
+  for (const item of [...items].sort((a, b) => byCodeUnit(a.sentAtMessage, b.sentAtMessage))) {
     const message = itemKey(item.sentAtMessage, caseRef)?.message;
     if (message === undefined) continue;
     if (!item.resolved) from ??= message;

@@ -4,6 +4,7 @@
 
 import pLimit from 'p-limit';
 import { CASE_REF_PATTERN, type CaseVocabulary } from '../domain/case.ts';
+import { byCodeUnit } from '../domain/order.ts';
 import type { OpenCaseSource } from '../scan/ports.ts';
 
 /** How many references a problem lists: enough to look a few up, never the whole queue. */
@@ -106,9 +107,7 @@ export function checkRemovals(use: OpenCaseUse, next: CaseVocabulary, inForce: C
     }
     if (other.openCases > 0) unknown.push(other);
   }
-  removed.sort(
-    (a, b) => b.openCases - a.openCases || a.field.localeCompare(b.field) || a.id.localeCompare(b.id),
-  );
+  removed.sort((a, b) => b.openCases - a.openCases || byCodeUnit(a.field, b.field) || byCodeUnit(a.id, b.id));
   return { removed, unknown };
 }
 

@@ -10,6 +10,7 @@ import {
 } from '../adapters/audit-log.ts';
 import { AUDIT_TABLE } from '../adapters/tables.ts';
 import { CASE_REF_PATTERN } from '../domain/case.ts';
+import { byCodeUnit } from '../domain/order.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { callService } from './errors.ts';
 import { plural, print, UsageError } from './output.ts';
@@ -98,10 +99,10 @@ export function formatDay(
   // In the order sent; within a run, by audience and district, so a day reads the same each time.
   const messages = [...page.items].sort(
     (a, b) =>
-      a.sentAt.localeCompare(b.sentAt) ||
-      list(a.audience).localeCompare(list(b.audience)) ||
-      list(a.district).localeCompare(list(b.district)) ||
-      a.messageId.localeCompare(b.messageId),
+      byCodeUnit(a.sentAt, b.sentAt) ||
+      byCodeUnit(list(a.audience), list(b.audience)) ||
+      byCodeUnit(list(a.district), list(b.district)) ||
+      byCodeUnit(a.messageId, b.messageId),
   );
   const cases = new Set(messages.flatMap((m) => m.caseRefs));
   const resolved = messages.reduce((sum, m) => sum + m.resolvedCaseRefs.length, 0);

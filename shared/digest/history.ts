@@ -1,6 +1,7 @@
 // The trend against last week: each day's digest keeps a small snapshot of counts per district (no
 // case at all), and a digest compares its place's counts now with the snapshot of 7 days before.
 
+import { byCodeUnit } from '../domain/order.ts';
 import * as z from '../domain/zod.ts';
 import type { DigestHistory, DistrictSnapshot } from './ports.ts';
 import { dayBefore } from './schedule.ts';
@@ -45,7 +46,7 @@ export function withSnapshot(
 ): DigestHistory {
   const oldest = dayBefore(day, HISTORY_DAYS - 1);
   const kept = Object.entries({ [day]: snapshot, ...history }).filter(([d]) => d >= oldest && d <= day);
-  return Object.fromEntries(kept.sort(([a], [b]) => (a < b ? -1 : 1)));
+  return Object.fromEntries(kept.sort(([a], [b]) => byCodeUnit(a, b)));
 }
 
 export const sumSnapshots = (snapshots: DistrictSnapshot[]): DistrictSnapshot =>

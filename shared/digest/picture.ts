@@ -9,6 +9,7 @@ import { type AlertLine, alertLine } from '../domain/alert-line.ts';
 import type { CaseView, RiskLevel } from '../domain/case.ts';
 import { type Evaluation, evaluateCase, type LevelOrNone } from '../domain/engine.ts';
 import { LEVELS, type Level, rankOf } from '../domain/levels.ts';
+import { byCodeUnit } from '../domain/order.ts';
 import { ackId } from '../scan/ledger-keys.ts';
 import type { CaseEntry, GroupAck } from '../scan/ports.ts';
 import type { LedgerSnapshot } from '../scan/whole.ts';
@@ -83,7 +84,7 @@ export interface Listed<T> {
   lines: T[];
 }
 
-const byRef = (a: AlertLine, b: AlertLine) => (a.caseRef < b.caseRef ? -1 : a.caseRef > b.caseRef ? 1 : 0);
+const byRef = (a: AlertLine, b: AlertLine) => byCodeUnit(a.caseRef, b.caseRef);
 export const oldestFirst = (a: DigestLine, b: DigestLine) => b.ageMs - a.ageMs || byRef(a, b);
 /** Breaches since yesterday: escalations first, then the oldest. */
 export const highestFirst = (a: ChangeLine, b: ChangeLine) =>

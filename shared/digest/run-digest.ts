@@ -8,6 +8,7 @@
 import pLimit from 'p-limit';
 import type { CompiledConfig } from '../config/compile.ts';
 import { LEVELS } from '../domain/levels.ts';
+import { byCodeUnit } from '../domain/order.ts';
 import type { AuditEntry, AuditLog, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
 import { groupId } from '../scan/ports.ts';
 import type { ReadStats } from '../scan/read-cases.ts';
@@ -163,7 +164,7 @@ function pictureOf(
     total,
     ...lists,
     alerts: [...alerts.values()]
-      .sort((a, b) => a.order - b.order || (a.placeName < b.placeName ? -1 : 1))
+      .sort((a, b) => a.order - b.order || byCodeUnit(a.placeName, b.placeName))
       .map(({ order: _order, ...a }) => a),
     feed: {
       lastIngestAt: extra.lastIngestAt,

@@ -3,6 +3,7 @@
 // sending an SMS (the daily digest) does not load the SMS segment counter.
 
 import type { Evaluation } from './engine.ts';
+import { byCodeUnit } from './order.ts';
 
 /** One case line in a message: the allowed fields, nothing more. */
 export interface AlertLine {
@@ -22,4 +23,4 @@ export const alertLine = (e: Evaluation): AlertLine => ({
 });
 
 export const oldestLineFirst = (a: AlertLine, b: AlertLine) =>
-  b.ageMs - a.ageMs || (a.caseRef < b.caseRef ? -1 : a.caseRef > b.caseRef ? 1 : 0);
+  b.ageMs - a.ageMs || byCodeUnit(a.caseRef, b.caseRef);

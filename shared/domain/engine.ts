@@ -6,6 +6,7 @@ import type { WorkingCalendar } from './calendar.ts';
 import { type CaseView, isOpenStage } from './case.ts';
 import type { Limit } from './duration.ts';
 import { LEVELS, type Level, rankOf } from './levels.ts';
+import { byCodeUnit } from './order.ts';
 
 /** What the engine needs of a rule: its name and its three limits. */
 export interface AgeingRule {
@@ -152,5 +153,4 @@ export function evaluateAll(records: Iterable<CaseView>, config: AgeingConfig, n
 }
 
 export const oldestFirst = (a: Evaluation, b: Evaluation) =>
-  b.ageMs - a.ageMs ||
-  (a.record.caseRef < b.record.caseRef ? -1 : a.record.caseRef > b.record.caseRef ? 1 : 0);
+  b.ageMs - a.ageMs || byCodeUnit(a.record.caseRef, b.record.caseRef);

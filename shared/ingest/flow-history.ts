@@ -8,6 +8,7 @@ import { appendFileSync, rmSync } from 'node:fs';
 import type { CaseVocabulary } from '../domain/case.ts';
 import { FUTURE_TOLERANCE_MS } from '../domain/case.ts';
 import { londonDay, type Transition, transitionId, transitionSchema } from '../domain/flow.ts';
+import { byCodeUnit } from '../domain/order.ts';
 import { type CaseFileFormat, readCaseFile } from '../io/case-file.ts';
 
 export interface FlowHistoryStore {
@@ -99,7 +100,7 @@ export async function importFlowHistory(options: FlowHistoryOptions): Promise<Fl
   }
   await flush();
   const iso = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
-  for (const [district, span] of [...days].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [district, span] of [...days].sort(([a], [b]) => byCodeUnit(a, b))) {
     report.districts[district] = { from: iso(span.from), to: iso(span.to), transitions: span.transitions };
   }
   return { ...report, ...(report.rejected > 0 ? { rejectsFile } : {}) };

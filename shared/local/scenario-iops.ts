@@ -22,6 +22,7 @@ import type { CompiledConfig } from '../config/compile.ts';
 import { DAY_MS, epochDay, isoDateOfEpochDay, londonLocalToUtc } from '../domain/calendar.ts';
 import type { CaseRecord, RiskLevel } from '../domain/case.ts';
 import { londonDayAndHour, type Transition, transitionOf } from '../domain/flow.ts';
+import { byCodeUnit } from '../domain/order.ts';
 import { createRandom, type Random } from '../domain/silence/random.ts';
 import { weekdayOf } from '../domain/silence/series.ts';
 import { withObservability } from '../lambda/observability.ts';
@@ -581,7 +582,7 @@ function printSummary(summary: IopsSummary, write: (line: string) => void): void
   }
   write('');
   write('messages each audience received (ageing alerts from the scan / silence signals):');
-  for (const [audience, n] of Object.entries(summary.byAudience).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [audience, n] of Object.entries(summary.byAudience).sort(([a], [b]) => byCodeUnit(a, b))) {
     write(`  ${audience.padEnd(28)} ${String(n.ageing).padStart(6)} / ${n.signals}`);
   }
   write(

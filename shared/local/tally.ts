@@ -8,6 +8,7 @@ import { londonOffsetMs } from '../domain/calendar.ts';
 import type { CaseView } from '../domain/case.ts';
 import { audienceLevels, evaluateCase } from '../domain/engine.ts';
 import { type Level, rankOf } from '../domain/levels.ts';
+import { byCodeUnit } from '../domain/order.ts';
 import type { ScanResult } from '../scan/run-scan.ts';
 
 const DAY_MS = 86_400_000;
@@ -131,7 +132,7 @@ export class DeliveryTally {
           remindersAtNight: this.nightReminders.get(audience) ?? 0,
         };
       })
-      .sort((a, b) => b.messages - a.messages || (a.audience < b.audience ? -1 : 1));
+      .sort((a, b) => b.messages - a.messages || byCodeUnit(a.audience, b.audience));
   }
 
   /** The figures as a table for people. */

@@ -5,6 +5,7 @@
 // name. Resolved lines alone, and news an audience takes by email only (`smsFor`), never go by
 // SMS. What the budget cannot cover goes by email only.
 
+import { byCodeUnit } from '../domain/order.ts';
 import { TRIGGERS } from './decide.ts';
 
 export interface BudgetCandidate {
@@ -40,7 +41,7 @@ export function allocateSms<T extends BudgetCandidate>(
     for (const c of tier) byPlace.set(c.place, [...(byPlace.get(c.place) ?? []), c]);
     const turns = new Map<T, number>();
     for (const [place, group] of byPlace) {
-      group.sort((a, b) => b.urgency - a.urgency || (a.id < b.id ? -1 : 1));
+      group.sort((a, b) => b.urgency - a.urgency || byCodeUnit(a.id, b.id));
       group.forEach((c, i) => {
         turns.set(c, (served.get(place) ?? 0) + i);
       });
@@ -49,7 +50,7 @@ export function allocateSms<T extends BudgetCandidate>(
       (a, b) =>
         (turns.get(a) as number) - (turns.get(b) as number) ||
         b.urgency - a.urgency ||
-        (a.id < b.id ? -1 : 1),
+        byCodeUnit(a.id, b.id),
     );
     for (const c of ordered) {
       if (out.sms.length < maxPerRun) {

@@ -13,6 +13,7 @@ import type { CompiledConfig } from '../config/compile.ts';
 import { FEED_STOPPED_ID } from '../config/signals-schema.ts';
 import { type DayFlow, emptyDayFlow, londonDay } from '../domain/flow.ts';
 import type { Level } from '../domain/levels.ts';
+import { byCodeUnit } from '../domain/order.ts';
 import { type AuditLog, groupId, type OutgoingMessage, type Publisher } from '../scan/ports.ts';
 import {
   type FlowHistory,
@@ -256,8 +257,7 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
       }),
     ),
   );
-  // By code unit, not localeCompare: ids are ASCII, and a collator's first use loads ICU's data.
   const sentKey = (s: (typeof result.sent)[number]) => s.signal + (s.district ?? '');
-  result.sent.sort((a, b) => (sentKey(a) < sentKey(b) ? -1 : sentKey(a) > sentKey(b) ? 1 : 0));
+  result.sent.sort((a, b) => byCodeUnit(sentKey(a), sentKey(b)));
   return result;
 }
