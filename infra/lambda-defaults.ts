@@ -1,6 +1,7 @@
-// One construct for every queuewatch function: ARM64 on Node.js 22, CommonJS bundle with source maps, an
-// encrypted log group with retention, X-Ray tracing, Powertools settings, and bind methods that set
-// an environment variable and its least-privilege grant together, so neither exists without the other.
+// One construct for every queuewatch function: ARM64 on Node.js 22, a CommonJS bundle with its source
+// map, an encrypted log group with retention, X-Ray tracing, Powertools settings, and bind methods
+// that set an environment variable and its least-privilege grant together, so neither exists without
+// the other.
 
 import { join, relative } from 'node:path';
 import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';

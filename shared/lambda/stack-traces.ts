@@ -1,7 +1,7 @@
 // Stack traces in the functions' logs name the source file and line, with no cost at cold start.
 // Node.js's own `--enable-source-maps` reads each bundle's map, and measures every line of the
-// bundle, as the bundle loads: 10 to 20 ms of every cold start (README "Performance", row 6), for
-// maps that are only read when an error's stack is formatted. So the functions run without it, and
+// bundle, as the bundle loads: about 10 ms of every cold start (README "Performance", row 6), for
+// maps that are only needed when an error's stack is formatted. So the functions run without it, and
 // this hook maps a stack's frames on first use, with Node.js's own source-map parser (`SourceMap`
 // from `node:module`): a frame in a file with a `<file>.map` beside it (the bundle's `index.js.map`)
 // names its original source, line and column; every other frame is left as V8 writes it.
