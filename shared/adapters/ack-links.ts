@@ -12,29 +12,39 @@ import { isConditionFailure } from './dynamo-errors.ts';
 /** How long an item outlives its link. */
 const KEEP_AFTER_EXPIRY_S = 86_400;
 
-const line = z.tuple([z.string(), z.string(), z.string(), z.string(), z.number()]);
-const section = z.object({ count: z.int().check(z.nonnegative()), lines: z.array(line) });
-const byLevel = <T extends z.ZodMiniType>(value: T) =>
-  z.object({ warning: z.optional(value), breach: z.optional(value), escalation: z.optional(value) });
-const places = z.union([z.string(), z.array(z.string())]);
+/** A level's section as stored: case lines as tuples (reference, category, risk, stage, age). */
+interface StoredSection {
+  count: number;
+  lines: Array<[string, string, string, string, number]>;
+}
 
-const storedLink = z.object({
-  tokenHash: z.string(),
-  audience: z.string(),
-  audienceName: z.string(),
-  place: z.string(),
-  placeName: z.string(),
-  district: places,
-  localAuthority: places,
-  channel: z.enum(['sms', 'email']),
-  runId: z.string(),
-  sentAtMs: z.number(),
-  expiresAtMs: z.number(),
-  sections: byLevel(section),
-  pauseMs: byLevel(z.number()),
-  linkBase: z.string(),
-  usedAtMs: z.optional(z.number()),
-});
+/** The stored item's schema. Built on the first read: the scan writes links and never reads one,
+ * so it does not build this as it starts (about 3 ms of its cold start). */
+function storedLinkSchema() {
+  const line = z.tuple([z.string(), z.string(), z.string(), z.string(), z.number()]);
+  const section = z.object({ count: z.int().check(z.nonnegative()), lines: z.array(line) });
+  const byLevel = <T extends z.ZodMiniType>(value: T) =>
+    z.object({ warning: z.optional(value), breach: z.optional(value), escalation: z.optional(value) });
+  const places = z.union([z.string(), z.array(z.string())]);
+  return z.object({
+    tokenHash: z.string(),
+    audience: z.string(),
+    audienceName: z.string(),
+    place: z.string(),
+    placeName: z.string(),
+    district: places,
+    localAuthority: places,
+    channel: z.enum(['sms', 'email']),
+    runId: z.string(),
+    sentAtMs: z.number(),
+    expiresAtMs: z.number(),
+    sections: byLevel(section),
+    pauseMs: byLevel(z.number()),
+    linkBase: z.string(),
+    usedAtMs: z.optional(z.number()),
+  });
+}
+let storedLink: ReturnType<typeof storedLinkSchema> | undefined;
 
 export class DynamoAckLinkStore implements AckLinkStore {
   constructor(
@@ -43,7 +53,7 @@ export class DynamoAckLinkStore implements AckLinkStore {
   ) {}
 
   async put(record: AckLinkRecord): Promise<boolean> {
-    const sections: Partial<Record<Level, z.infer<typeof section>>> = {};
+    const sections: Partial<Record<Level, StoredSection>> = {};
     for (const level of LEVELS) {
       const s = record.sections[level];
       if (s) {
@@ -78,6 +88,7 @@ export class DynamoAckLinkStore implements AckLinkStore {
       new GetCommand({ TableName: this.tableName, Key: { tokenHash }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
+    storedLink ??= storedLinkSchema();
     const parsed = storedLink.safeParse(Item);
     if (!parsed.success) {
       throw new AckLinkUnreadableError(

@@ -107,37 +107,53 @@ export class DynamoAuditLog implements AuditLog {
   }
 }
 
-const oneOrMany = z.union([z.string(), z.array(z.string())]);
-const level = z.enum(LEVELS);
-const common = {
-  sentAt: z.string(),
-  messageId: z.string(),
-  runId: z.string(),
-  kind: z.string(),
-  audience: oneOrMany,
-  district: oneOrMany,
-  localAuthority: oneOrMany,
-  level: z.union([level, z.array(level)]),
-  reason: z.string(),
+/** The log's items as read back (extra attributes, such as the keys, are ignored). Built on the
+ * first read: the functions only write the log, so none of them builds these as it starts. */
+function readSchemas() {
+  const oneOrMany = z.union([z.string(), z.array(z.string())]);
+  const level = z.enum(LEVELS);
+  const common = {
+    sentAt: z.string(),
+    messageId: z.string(),
+    runId: z.string(),
+    kind: z.string(),
+    audience: oneOrMany,
+    district: oneOrMany,
+    localAuthority: oneOrMany,
+    level: z.union([level, z.array(level)]),
+    reason: z.string(),
+  };
+  /** A message as the log holds it. */
+  const loggedMessage = z.object({
+    ...common,
+    caseRefs: z.array(z.string()),
+    resolvedCaseRefs: z.array(z.string()),
+  });
+  /** One case in one message: an alert line, a "resolved" line for a case that moved on, or (in a
+   * thread) news the message counted without naming it. */
+  const disclosure = z.object({
+    ...common,
+    caseRef: z.string(),
+    resolved: z.boolean(),
+    counted: z.optional(z.literal(true)),
+  });
+  return {
+    loggedMessage,
+    disclosure,
+    caseItem: z.extend(z.omit(disclosure, { counted: true }), { sentAtMessage: z.string() }),
+    threadMessage: z.extend(loggedMessage, { sentAtMessage: z.string() }),
+  };
+}
+type ReadSchemas = ReturnType<typeof readSchemas>;
+let built: ReadSchemas | undefined;
+const schemas = (): ReadSchemas => {
+  built ??= readSchemas();
+  return built;
 };
 
-/** A message as the log holds it (extra attributes, such as the keys, are ignored). */
-export const loggedMessageSchema = z.object({
-  ...common,
-  caseRefs: z.array(z.string()),
-  resolvedCaseRefs: z.array(z.string()),
-});
-export type LoggedMessage = z.infer<typeof loggedMessageSchema>;
-
-/** One case in one message: an alert line, a "resolved" line for a case that moved on, or (in a
- * thread) news the message counted without naming it. */
-export const disclosureSchema = z.object({
-  ...common,
-  caseRef: z.string(),
-  resolved: z.boolean(),
-  counted: z.optional(z.literal(true)),
-});
-export type Disclosure = z.infer<typeof disclosureSchema>;
+export type LoggedMessage = z.infer<ReadSchemas['loggedMessage']>;
+export type Disclosure = z.infer<ReadSchemas['disclosure']>;
+type CaseItem = z.infer<ReadSchemas['caseItem']>;
 
 export interface AuditPage<T> {
   items: T[];
@@ -177,14 +193,14 @@ export class DynamoAuditReader {
       },
     );
     for await (const page of pages) items.push(...(page.Items ?? []));
-    return parseAll(loggedMessageSchema, items);
+    return parseAll(schemas().loggedMessage, items);
   }
 
   /** Every disclosure of a case, oldest first: its own items, and the messages of each thread
    * that list it between where the thread starts telling of it and where it ends. */
   async disclosuresOf(caseRef: string): Promise<AuditPage<Disclosure>> {
     const own = parseAll(
-      caseItemSchema,
+      schemas().caseItem,
       await this.queryAll({
         IndexName: AUDIT_CASE_INDEX_NAME,
         KeyConditionExpression: 'caseRef = :caseRef',
@@ -211,7 +227,7 @@ export class DynamoAuditReader {
     for (const [thread, items] of spans) {
       for (const span of threadSpans(items, caseRef)) {
         const messages = parseAll(
-          threadMessageSchema,
+          schemas().threadMessage,
           await this.queryAll({
             IndexName: AUDIT_THREAD_INDEX_NAME,
             KeyConditionExpression:
@@ -257,10 +273,6 @@ export class DynamoAuditReader {
     return items;
   }
 }
-
-const caseItemSchema = z.extend(z.omit(disclosureSchema, { counted: true }), { sentAtMessage: z.string() });
-type CaseItem = z.infer<typeof caseItemSchema>;
-const threadMessageSchema = z.extend(loggedMessageSchema, { sentAtMessage: z.string() });
 
 /** What a case's item key says: its message's key, and (in a thread) the thread and whether the
  * message only counted the case. Undefined if the key is not one of this case's. */
