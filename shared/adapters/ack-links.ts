@@ -19,7 +19,7 @@ interface StoredSection {
 }
 
 /** The stored item's schema. Built on the first read: the scan writes links and never reads one,
- * so it does not build this as it starts (about 3 ms of its cold start). */
+ * so it does not build this as it starts. */
 function storedLinkSchema() {
   const line = z.tuple([z.string(), z.string(), z.string(), z.string(), z.number()]);
   const section = z.object({ count: z.int().check(z.nonnegative()), lines: z.array(line) });
