@@ -749,7 +749,7 @@ async function memory(
 }
 let importTableSize = 0;
 
-// 6. the bundled Lambdas: size and import time in a fresh node process.
+// 6. the bundled Lambdas: size and load time in a fresh node process.
 async function coldStart(loads: number): Promise<Row> {
   log('cold start: synthesising the app to bundle the functions');
   const out = join(root, `cdk.out.bench-${process.pid}`);

@@ -51,12 +51,12 @@ function mapOf(file: string): BundleMap | null {
 }
 
 /** A frame as V8 writes it, its position replaced by the original one where a map knows it. */
-export function frameText(frame: NodeJS.CallSite): string {
+function frameText(frame: NodeJS.CallSite): string {
   const text = String(frame);
   const file = frame.getFileName();
   const line = frame.getLineNumber();
   const column = frame.getColumnNumber();
-  if (!file || !line || !column || !file.endsWith('.js') || file.startsWith('node:')) return text;
+  if (!file || !line || !column || !file.endsWith('.js')) return text;
   const bundle = mapOf(file);
   if (!bundle) return text;
   const entry = bundle.map.findEntry(line - 1, column - 1);
@@ -80,11 +80,11 @@ export function frameText(frame: NodeJS.CallSite): string {
 /** Node.js's own `Error.prepareStackTrace` (Node.js 20 and 22 set one, named so): replaced. */
 const NODE_DEFAULT = 'ErrorPrepareStackTrace';
 
-/** Installs the hook, unless something maps stacks already. Returns whether it did. */
-export function mapStackTracesOnDemand(): boolean {
+/** Installs the hook, unless something maps stacks already. */
+function mapStackTracesOnDemand(): void {
   const current: unknown = Error.prepareStackTrace;
-  if (process.sourceMapsEnabled) return false;
-  if (typeof current === 'function' && current.name !== NODE_DEFAULT) return false;
+  if (process.sourceMapsEnabled) return;
+  if (typeof current === 'function' && current.name !== NODE_DEFAULT) return;
   Error.prepareStackTrace = (error, frames) => {
     let header: string;
     try {
@@ -98,7 +98,6 @@ export function mapStackTracesOnDemand(): boolean {
       return header + frames.map((frame) => `\n    at ${String(frame)}`).join('');
     }
   };
-  return true;
 }
 
 mapStackTracesOnDemand();
