@@ -270,6 +270,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     config.file.sms.maxPerRun,
   );
   const withSms = new Set(allocation.sms.map((c) => c.plan));
+  const starvedPlans = new Set(allocation.starved.map((c) => c.plan));
   const ordered = [...allocation.sms, ...allocation.emailOnly].map((c) => c.plan);
 
   // Claim each group before sending for it, saying what this run is about to disclose.
@@ -386,7 +387,6 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
 
   // Phones whose group's alert went by email only get a summary SMS: one per set of levels those
   // alerts carried, so a phone that takes only some levels hears only of an alert it would have had.
-  const starvedPlans = new Set(allocation.starved.map((c) => c.plan));
   const starved = published.filter((c) => starvedPlans.has(c.plan));
   result.smsStarved = allocation.starved.map((c) => c.id);
   const byLevels = new Map<string, Claimed[]>();
@@ -497,7 +497,17 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   async function release(c: Claimed, sent: boolean): Promise<void> {
     const { plan } = c;
     const lastSentAt = { ...(plan.state?.lastSentAt ?? {}) };
-    if (sent) for (const level of levelsIn(c.message)) lastSentAt[level] = nowMs;
+    if (sent) {
+      // A level listed is reminded, its next reminder counting from now, unless the audience takes
+      // it by SMS and the message reached no phone: an email-only warning that lists a waiting
+      // escalation leaves the escalation's SMS reminder due on its own interval. (Past the SMS
+      // budget, the phones' summary SMS sends them to the email.)
+      const bySms = c.withSms || starvedPlans.has(plan);
+      const smsFor = config.policy(plan.audience).smsFor;
+      for (const level of levelsIn(c.message)) {
+        if (bySms || !smsFor.has(level)) lastSentAt[level] = nowMs;
+      }
+    }
     const state = {
       id: groupStateId(plan.audience, plan.place),
       audience: plan.audience,

@@ -448,6 +448,53 @@ describe('SMS by level (smsFor)', () => {
     expect(result.messages.filter((m) => m.kind === 'summary')).toEqual([]);
     expect(result.smsStarved).toEqual([]);
   });
+
+  it('keeps the SMS reminder of a waiting escalation on its interval when an email-only warning lists it', async () => {
+    const MARAC = 'marac-coordinator@la-northgate'; // escalations by SMS every 8 hours; warnings by email
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 48 * HOUR)]); // reaches escalation at T0 (09:00)
+    const atEscalation = await h.run(T0);
+    h.set([daHigh('DA-000-0000001', T0 - 48 * HOUR), daHigh('DA-000-0000002', T0 - 3 * HOUR)]);
+
+    const atWarning = await h.run(T0 + HOUR); // the second case reaches warning
+    const before = await h.run(T0 + 8 * HOUR - 60_000);
+    const reminder = await h.run(T0 + 8 * HOUR);
+
+    expect(to(MARAC, atEscalation.messages).map((m) => [m.trigger, m.kind])).toEqual([
+      ['new-escalation', 'alert'],
+    ]);
+    expect(to(MARAC, atWarning.messages).map((m) => [m.trigger, m.kind, m.levels])).toEqual([
+      ['new-warning', 'email-only', ['warning', 'escalation']],
+    ]);
+    expect(to(MARAC, before.messages)).toEqual([]);
+    expect(to(MARAC, reminder.messages).map((m) => [m.trigger, m.kind])).toEqual([
+      ['repeat-escalation', 'alert'],
+    ]);
+    // The supervisor's warning went by SMS, listing the escalation: its reminder counts from then.
+    expect(to(SUPERVISOR, atWarning.messages).map((m) => [m.trigger, m.kind])).toEqual([
+      ['new-warning', 'alert'],
+    ]);
+    expect(to(SUPERVISOR, reminder.messages)).toEqual([]);
+  });
+
+  it('sends resolved lines alone by email without holding back the SMS reminder of what still waits', async () => {
+    const MARAC = 'marac-coordinator@la-northgate';
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 48 * HOUR), daHigh('DA-000-0000002', T0 - 48 * HOUR - 60_000)]);
+    await h.run(T0); // both reach escalation at 09:00: an SMS, then reminders every 8 hours
+    h.set([daHigh('DA-000-0000001', T0 - 48 * HOUR)]); // the other moves on
+    await h.run(T0 + HOUR);
+
+    const resolvedAlone = await h.run(T0 + 4 * HOUR);
+    const reminder = await h.run(T0 + 8 * HOUR);
+
+    expect(to(MARAC, resolvedAlone.messages).map((m) => [m.trigger, m.kind, m.resolved])).toEqual([
+      ['resolved-only', 'email-only', ['DA-000-0000002']],
+    ]);
+    expect(to(MARAC, reminder.messages).map((m) => [m.trigger, m.kind, m.caseRefs])).toEqual([
+      ['repeat-escalation', 'alert', ['DA-000-0000001']],
+    ]);
+  });
 });
 
 describe('acknowledgements together', () => {
