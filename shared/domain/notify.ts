@@ -94,6 +94,15 @@ function levelCounts(m: GroupMessage, withNew: boolean): string {
     .join(', ');
 }
 
+/** The SMS to the phones whose alerts went by email only, past the run's SMS limit: the highest
+ * level those alerts carried leads, so a phone can tell an escalation from a warning. One segment
+ * for any limit and link the config allows (up to 1000 a run, 60 characters). */
+export function renderSummarySms(levels: readonly Level[], maxPerRun: number, linkBase: string): string {
+  const top = LEVELS_HIGHEST_FIRST.find((l) => levels.includes(l));
+  const what = top ? `${top.toUpperCase()} alert` : 'alert';
+  return `QW ${what} went by email only: SMS limit (${maxPerRun} a run) reached. Check your email or ${linkBase}`;
+}
+
 /** The SMS: the place, the counts per level, as many case references as fit (new ones first, then
  * the oldest, highest level first) and one link: the acknowledgement page when there is one (it
  * lists the cases and links to the case system), else the case system. Always one segment. */

@@ -14,7 +14,7 @@
 import pLimit from 'p-limit';
 import type { CompiledConfig } from '../config/compile.ts';
 import { LEVELS, type Level } from '../domain/levels.ts';
-import { type GroupMessage, listedRefs } from '../domain/notify.ts';
+import { type GroupMessage, listedRefs, renderSummarySms } from '../domain/notify.ts';
 import { ALL_SHARDS, type ShardRef } from '../domain/shards.ts';
 import { allocateSms } from './budget.ts';
 import { ackLinkRequest, groupMessage, levelsIn, outgoing } from './compose.ts';
@@ -653,7 +653,8 @@ async function sendSummary(
   starved: Claimed[],
 ): Promise<SentMessage | undefined> {
   const max = input.config.file.sms.maxPerRun;
-  const sms = `QW: the SMS limit (${max} a run) was reached, so your alert went by email only. Please check your email or ${input.config.file.linkBase}`;
+  const levels = levelsOf(starved[0] as Claimed);
+  const sms = renderSummarySms(levels, max, input.config.file.linkBase);
   const groups = starved.map((c) => groupId(c.plan.audience, c.plan.place));
   const message: OutgoingMessage = {
     kind: 'summary',
@@ -661,7 +662,7 @@ async function sendSummary(
     audience: [...new Set(starved.map((c) => c.plan.audience))],
     district: [...new Set(starved.flatMap((c) => [...c.plan.districts]))],
     localAuthority: [...new Set(starved.flatMap((c) => [...c.plan.localAuthorities]))],
-    level: levelsOf(starved[0] as Claimed),
+    level: levels,
     categories: [],
     sms,
   };

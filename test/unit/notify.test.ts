@@ -8,6 +8,7 @@ import {
   type GroupMessage,
   renderEmail,
   renderSms,
+  renderSummarySms,
   smsSegments,
 } from '#shared/domain/notify.ts';
 import { aGroupMessage, alertLine, DAY, fitsOneSmsSegment, HOUR, ref } from '#test/support/fixtures.ts';
@@ -120,6 +121,25 @@ describe('renderSms', () => {
     const m = aGroupMessage([], { overrides: { resolved: [ref(1), ref(2)], resolvedCount: 2 } });
 
     expect(renderSms(m).split('\n')[0]).toBe('QW D01 Northgate: 2 cases no longer waiting');
+  });
+});
+
+describe('renderSummarySms', () => {
+  it('leads with the highest level the email-only alerts carried, in one segment at the longest limit and link', () => {
+    const link = `https://${'x'.repeat(60 - 'https://'.length - 3)}.uk`;
+    expect(link).toHaveLength(60);
+
+    const sms = renderSummarySms(['warning', 'escalation'], 1000, link);
+
+    expect(sms).toBe(
+      `QW ESCALATION alert went by email only: SMS limit (1000 a run) reached. Check your email or ${link}`,
+    );
+    for (const levels of [['warning'], ['breach'], ['warning', 'breach', 'escalation']] as const) {
+      expect(fitsOneSmsSegment(renderSummarySms(levels, 1000, link))).toBe(true);
+    }
+    expect(renderSummarySms(['breach'], 20, LINK).startsWith('QW BREACH alert went by email only')).toBe(
+      true,
+    );
   });
 });
 

@@ -404,6 +404,11 @@ describe('the SMS budget', () => {
         expect([group, levelsOfGroup.get(group)]).toEqual([group, summary.levels]);
     }
     expect(summaries.flatMap((m) => m.groups).sort()).toEqual([...result.smsStarved].sort());
+    // Each leads with the highest level its alerts carried.
+    for (const summary of summaries) {
+      const top = (['escalation', 'breach', 'warning'] as const).find((l) => summary.levels.includes(l));
+      expect(summary.sms).toMatch(new RegExp(`^QW ${top?.toUpperCase()} alert went by email only`));
+    }
     expect(result.failures).toEqual([]);
   });
 
