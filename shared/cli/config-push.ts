@@ -131,6 +131,14 @@ export async function pushConfigCommand(file: string | undefined, options: PushO
   const inForce = await configInForce(options);
   const check = await checkMirror(mirror, next, inForce);
   const [verdict = '', ...details] = describeMirrorCheck(check, path, inForce);
+  if (check.read === undefined && options.mirrorTable !== undefined && !options.allowRemoval) {
+    // A mirror named outright that is not there is most likely a typo: pushing unchecked could drop
+    // a district or category the real mirror's open cases use.
+    warn(
+      `refused: there is no mirror table ${check.table} (--mirror-table), so the config could not be checked against its open cases; nothing pushed. Check the name, --region and --mirror-endpoint; to push unchecked, add --allow-removal`,
+    );
+    return EXIT.unavailable;
+  }
   if (check.removed.length > 0 && !options.allowRemoval) {
     warn(`refused: ${verdict}`);
     for (const line of details) process.stderr.write(`${line}\n`);
@@ -180,7 +188,27 @@ export async function fetchInForce(options: ParameterOptions): Promise<InForce |
 }
 
 const NOTHING_PUSHED = (name: string) =>
-  `nothing has been pushed to ${name}: the scan runs on the config bundled at its last deploy`;
+  `nothing has been pushed to ${name}: the scan runs on the config bundled at its last deploy (if no stage of that name is deployed, check the stage)`;
+
+/** What a stored value holds: its config text and, where it is one, its JSON; else what is wrong
+ * (a value written by hand, or damaged). */
+function readStored(value: string): { text?: string; json?: unknown; problem?: string } {
+  let text: string;
+  try {
+    text = configTextOf(value);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { problem: error.issues.map((i) => i.message).join('; ') };
+  }
+  try {
+    return { text, json: JSON.parse(text) };
+  } catch {
+    return {
+      text,
+      problem: 'the stored value is not JSON (a value written by hand? `config push` stores JSON)',
+    };
+  }
+}
 
 export async function showConfigCommand(options: ParameterOptions & { json?: boolean }): Promise<void> {
   const inForce = await fetchInForce(options);
@@ -188,24 +216,40 @@ export async function showConfigCommand(options: ParameterOptions & { json?: boo
     print(NOTHING_PUSHED(parameterOf(options)));
     return;
   }
+  const stored = readStored(inForce.value);
   if (options.json) {
-    print(configTextOf(inForce.value));
+    if (stored.json === undefined) {
+      throw new ConfigError([{ path: inForce.name, message: stored.problem ?? 'not readable' }]);
+    }
+    print(stored.text as string);
     return;
   }
   const pushedAt = inForce.lastModified ? `, pushed ${inForce.lastModified.toISOString()}` : '';
-  print(`${inForce.name}: version ${inForce.version}${pushedAt}, ${describeTier(inForce.value)}`);
+  const size =
+    stored.text !== undefined
+      ? describeTier(inForce.value)
+      : `${Buffer.byteLength(inForce.value).toLocaleString('en-GB')} bytes stored`;
+  print(`${inForce.name}: version ${inForce.version}${pushedAt}, ${size}`);
+  const notValid = (lines: string[]) => {
+    print('NOT VALID: the scan ignores it and keeps its last good config (or the bundled one):');
+    for (const line of lines) print(`  ${line}`);
+  };
+  if (stored.json === undefined) {
+    notValid([stored.problem ?? 'not readable']);
+    print('`config push` replaces it.');
+    return;
+  }
   try {
-    const config = parseConfigJson(configTextOf(inForce.value), inForce.name);
+    const config = parseConfigJson(stored.text as string, inForce.name);
     print(
       `valid: ${plural(config.rules.length, 'rule')}, ${plural(config.file.routes.length, 'route')}, ${plural(Object.keys(config.file.audiences).length, 'audience')}; the scan uses it`,
     );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    print('NOT VALID: the scan ignores it and keeps its last good config (or the bundled one):');
-    for (const issue of error.issues) print(`  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
+    notValid(error.issues.map((issue) => `${issue.path ? `${issue.path}: ` : ''}${issue.message}`));
   }
   print('---');
-  process.stdout.write(stringify(JSON.parse(configTextOf(inForce.value))));
+  process.stdout.write(stringify(stored.json));
 }
 
 /** Exit status 0 when the file is what is in force, 1 when they differ. */
@@ -220,7 +264,14 @@ export async function diffConfigCommand(
     print(`${NOTHING_PUSHED(parameterOf(options))}; pushing ${path} would change what is in force`);
     return EXIT.failed;
   }
-  const differences = diffConfigs(JSON.parse(configTextOf(inForce.value)), parse(readFileSync(path, 'utf8')));
+  const stored = readStored(inForce.value);
+  if (stored.json === undefined) {
+    print(
+      `${inForce.name} (version ${inForce.version}) holds no config that can be compared: ${stored.problem}; pushing ${path} would replace it`,
+    );
+    return EXIT.failed;
+  }
+  const differences = diffConfigs(stored.json, parse(readFileSync(path, 'utf8')));
   if (differences.length === 0) {
     print(`${path} is what is in force on ${inForce.name} (version ${inForce.version})`);
     return EXIT.ok;

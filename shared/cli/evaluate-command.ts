@@ -14,8 +14,9 @@ export function formatReport(report: EvaluateReport, full: boolean): string {
     `${plural(report.messages.length, 'message')} would be sent (${report.messages.filter((m) => m.sms).length} by SMS)`,
   ];
   if (report.smsStarved.length > 0) {
+    const summaries = report.messages.filter((m) => m.kind === 'summary').length;
     out.push(
-      `SMS budget reached: ${plural(report.smsStarved.length, 'alert')} go by email only, with one summary SMS`,
+      `SMS budget reached: ${plural(report.smsStarved.length, 'alert')} go by email only, with ${plural(summaries, 'summary SMS', 'summary SMS')} (one per set of levels)`,
     );
   }
   for (const m of report.messages) {

@@ -3,6 +3,7 @@
 // commander and the command definitions.
 
 import { InvalidArgumentError } from 'commander';
+import { STAGE_PATTERN, STAGE_RULE } from '../delivery/names.ts';
 
 /** One table of exit statuses for every command (README "Exit status" shows the same). */
 export const EXIT = {
@@ -48,14 +49,45 @@ export function plural(count: number, singular: string, pluralForm = `${singular
   return `${count.toLocaleString('en-GB')} ${count === 1 ? singular : pluralForm}`;
 }
 
+/** Whether YYYY-MM-DD names a day the calendar has (Date.parse takes 2026-02-30 as 2 March). */
+const realDay = (value: string) => {
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+};
+
 export function parseInstant(value: string): number {
   const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms) || !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+  if (
+    !/^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) ||
+    Number.isNaN(ms) ||
+    !realDay(value)
+  ) {
     throw new InvalidArgumentError(
       `'${value}' is not an ISO 8601 instant with an offset (e.g. 2026-03-29T00:30:00Z)`,
     );
   }
   return ms;
+}
+
+/** A local server's address: an http or https URL. */
+export function parseEndpoint(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new InvalidArgumentError(`'${value}' is not a server address like http://localhost:4566`);
+  }
+  return value;
+}
+
+/** A deployment stage, as the stack names it (shared/delivery/names.ts). */
+export function parseStage(value: string): string {
+  if (!STAGE_PATTERN.test(value)) throw new InvalidArgumentError(`'${value}' ${STAGE_RULE}`);
+  return value;
 }
 
 export function parseCount(value: string): number {
@@ -65,7 +97,7 @@ export function parseCount(value: string): number {
 
 /** A calendar date, YYYY-MM-DD. */
 export function parseDay(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !realDay(value)) {
     throw new InvalidArgumentError(`'${value}' is not a date like 2026-11-30`);
   }
   return value;

@@ -4,7 +4,7 @@
 
 import { Command, Option } from 'commander';
 import type { ParameterOptions } from './config-push.ts';
-import { EXIT_STATUS_HELP, parseCount, parseDay, parseInstant } from './output.ts';
+import { EXIT_STATUS_HELP, parseCount, parseDay, parseEndpoint, parseInstant, parseStage } from './output.ts';
 import { addTableOptions, configParameterName } from './targets.ts';
 
 /** `local` starts here unless told otherwise, so that a run prints the same every time (and the
@@ -16,9 +16,17 @@ const CONFIG_FILE_HELP = 'config file, YAML or JSON (default: the shipped config
 /** --stage or --parameter names the config parameter; --endpoint and --region where it is. */
 function addParameterOptions(command: Command): Command {
   return command
-    .option('--stage <stage>', `deployment stage: the parameter is ${configParameterName('<stage>')}`)
+    .option(
+      '--stage <stage>',
+      `deployment stage: the parameter is ${configParameterName('<stage>')}`,
+      parseStage,
+    )
     .option('--parameter <name>', 'the parameter’s full name, instead of --stage')
-    .option('--endpoint <url>', 'a local SSM server (moto_server) instead of AWS, e.g. http://localhost:5000')
+    .option(
+      '--endpoint <url>',
+      'a local SSM server (moto_server) instead of AWS, e.g. http://localhost:5000',
+      parseEndpoint,
+    )
     .option('--region <region>', 'AWS region (default: from the environment)');
 }
 
@@ -50,7 +58,11 @@ function configCommand(): Command {
         '--mirror-table <name>',
         'the mirror whose open cases the config must still cover (default: queuewatch-<stage>-mirror)',
       )
-      .option('--mirror-endpoint <url>', 'a local DynamoDB holding the mirror (default: --endpoint)')
+      .option(
+        '--mirror-endpoint <url>',
+        'a local DynamoDB holding the mirror (default: --endpoint)',
+        parseEndpoint,
+      )
       .option(
         '--allow-removal',
         'push even if open cases still use a district or category the config drops (the scan cannot read those cases: no alert for them)',
@@ -246,7 +258,11 @@ function localCommand(): Command {
       '--aws',
       "run the scan handler once, now, against a deployed stack (real tables, real topics: it sends real alerts); the function's environment names them, or --stage",
     )
-    .option('--stage <stage>', 'with --aws: the deployment stage whose tables and config parameter to use')
+    .option(
+      '--stage <stage>',
+      'with --aws: the deployment stage whose tables and config parameter to use',
+      parseStage,
+    )
     .addOption(
       new Option(
         '--scenario <name>',
@@ -331,7 +347,11 @@ function digestCommand(): Command {
     )
     .option('--open <n>', 'open cases in the synthetic queue', parseCount, 300)
     .option('--seed <n>', 'random seed of the synthetic queue', parseCount, 1)
-    .option('--endpoint <url>', 'read a local DynamoDB (dynalite, moto) instead of a synthetic queue')
+    .option(
+      '--endpoint <url>',
+      'read a local DynamoDB (dynalite, moto) instead of a synthetic queue',
+      parseEndpoint,
+    )
     .option(
       '--prefix <prefix>',
       'table name prefix: reads <prefix>-mirror, -ledger and -state (with --endpoint: local; without, on AWS)',

@@ -4,7 +4,7 @@
 
 import { type Command, Option } from 'commander';
 import { configParameterName, prefix } from '../delivery/names.ts';
-import { UsageError } from './output.ts';
+import { parseEndpoint, parseStage, UsageError } from './output.ts';
 
 /** The stack names everything it creates `queuewatch-<stage>-...` (shared/delivery/names.ts). */
 export const stagePrefix = prefix;
@@ -32,10 +32,11 @@ export interface TableTarget {
 /** Adds --stage, --endpoint, --prefix, --table and --region, for a command using the table `id`. */
 export function addTableOptions(command: Command, id: string): Command {
   return command
-    .option('--stage <stage>', `a deployed stack: the table is queuewatch-<stage>-${id}`)
+    .option('--stage <stage>', `a deployed stack: the table is queuewatch-<stage>-${id}`, parseStage)
     .option(
       '--endpoint <url>',
       `a local DynamoDB (dynalite, moto) instead of AWS; its tables are ${LOCAL_PREFIX}-* unless --prefix or --table says`,
+      parseEndpoint,
     )
     .addOption(
       new Option('--prefix <prefix>', `table name prefix: the table is <prefix>-${id}`).conflicts('stage'),

@@ -1,6 +1,6 @@
 // How a config is stored in SSM Parameter Store: compact JSON (comments dropped) when it fits a
 // Standard parameter (4 KB, no charge), else gzip-compressed and base64-encoded behind a `gzip:`
-// prefix (a whole force's config is about 2.5 KB that way). `config push` writes it; the functions
+// prefix (a whole force's config is about 3 KB that way). `config push` writes it; the functions
 // and `config show`/`diff` read it back with configTextOf.
 
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -17,11 +17,11 @@ export function storedConfigValue(json: string): string {
 }
 
 /** The most JSON a stored value may unzip to: far above any real config (the shipped one, a whole
- * force's, is about 9 KB), far below what would exhaust a function's memory. */
+ * force's, is about 11 KB), far below what would exhaust a function's memory. */
 export const MAX_CONFIG_TEXT_BYTES = 1 << 20;
 
-/** The config text a stored value holds (compressed or not). Throws on a damaged value, and a
- * ConfigError on one that unzips to more than MAX_CONFIG_TEXT_BYTES (8 KB of gzip can hold
+/** The config text a stored value holds (compressed or not). Throws a ConfigError on a damaged
+ * value, and on one that unzips to more than MAX_CONFIG_TEXT_BYTES (8 KB of gzip can hold
  * gigabytes: the function would run out of memory before it could say what was wrong). */
 export function configTextOf(value: string): string {
   if (!value.startsWith(COMPRESSED)) return value;
@@ -29,16 +29,11 @@ export function configTextOf(value: string): string {
   try {
     return gunzipSync(zipped, { maxOutputLength: MAX_CONFIG_TEXT_BYTES }).toString('utf8');
   } catch (error) {
-    if ((error as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
-    throw new ConfigError(
-      [
-        {
-          path: '',
-          message: `the stored config unzips to more than ${MAX_CONFIG_TEXT_BYTES / 1024} KB of JSON: not one \`config push\` wrote`,
-        },
-      ],
-      { cause: error },
-    );
+    const message =
+      (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+        ? `the stored config unzips to more than ${MAX_CONFIG_TEXT_BYTES / 1024} KB of JSON: not one \`config push\` wrote`
+        : `the stored value begins ${COMPRESSED} but its gzip data is damaged: not one \`config push\` wrote`;
+    throw new ConfigError([{ path: '', message }], { cause: error });
   }
 }
 

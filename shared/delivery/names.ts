@@ -4,6 +4,10 @@
 
 const PROJECT = 'queuewatch';
 
+/** A stage: 1 to 16 lower-case letters, digits or dashes, beginning with a letter. */
+export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
+export const STAGE_RULE = 'must be 1 to 16 lower-case letters, digits or dashes, beginning with a letter';
+
 /** What every name of a force begins with: `queuewatch-<stage>`. */
 export const prefix = (stage: string) => `${PROJECT}-${stage}`;
 

@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import type { ConfigFile } from '../config/schema.ts';
 import { LEVELS } from '../domain/levels.ts';
+import { STAGE_PATTERN, STAGE_RULE } from './names.ts';
 
 /** E.164: a plus, the country code and the number, 7 to 15 digits in all, no spaces, no leading 0. */
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -63,7 +64,7 @@ export type Subscriber = z.infer<typeof subscriberSchema>;
 export const deploymentSchema = z
   .object({
     /** The force's name in every resource it gets: queuewatch-<stage>-... (names.ts). */
-    stage: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be 1 to 16 lower-case letters, digits or dashes'),
+    stage: z.string().regex(STAGE_PATTERN, STAGE_RULE),
     /** Where the force's stacks go (default: the account and region of the credentials in use). */
     account: z
       .string()

@@ -2,7 +2,7 @@
 // real moto_server: what is pushed is what the scan reads, and what is in force can be seen and
 // compared with a file before pushing it.
 
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_PATH } from '#shared/config/load.ts';
 import { configTextOf } from '#shared/config/stored.ts';
@@ -113,7 +113,53 @@ describe('queuewatch config show', () => {
 
     expect(shown.status).toBe(0);
     expect(shown.stdout).toBe(
-      'nothing has been pushed to /queuewatch/never-pushed/config: the scan runs on the config bundled at its last deploy\n',
+      'nothing has been pushed to /queuewatch/never-pushed/config: the scan runs on the config bundled at its last deploy (if no stage of that name is deployed, check the stage)\n',
+    );
+  });
+
+  it('says what is wrong with a value written by hand or damaged, exits 0, and push replaces it', async () => {
+    const put = (stage: string, value: string) =>
+      ssm.send(
+        new PutParameterCommand({ Name: `/queuewatch/${stage}/config`, Value: value, Type: 'String' }),
+      );
+    await put('damaged', 'gzip:AAAAnotgzip');
+    await put('by-hand', 'version: 1 # YAML, not the JSON push writes');
+
+    const damaged = await config('show', '--stage', 'damaged');
+    const damagedJson = await config('show', '--stage', 'damaged', '--json');
+    const byHand = await config('show', '--stage', 'by-hand');
+    const diffed = await config('diff', DEFAULT_CONFIG_PATH, '--stage', 'by-hand');
+    const pushed = await config('push', DEFAULT_CONFIG_PATH, '--stage', 'damaged');
+
+    expect(damaged.status).toBe(0);
+    expect(damaged.stdout.split('\n').slice(1)).toEqual([
+      'NOT VALID: the scan ignores it and keeps its last good config (or the bundled one):',
+      '  the stored value begins gzip: but its gzip data is damaged: not one `config push` wrote',
+      '`config push` replaces it.',
+      '',
+    ]);
+    expect(damagedJson.status).toBe(1);
+    expect(byHand.status).toBe(0);
+    expect(byHand.stdout).toContain(
+      '  the stored value is not JSON (a value written by hand? `config push` stores JSON)\n',
+    );
+    expect(byHand.stdout).not.toContain('# YAML');
+    expect(diffed.status).toBe(1);
+    expect(diffed.stdout).toMatch(
+      /^\/queuewatch\/by-hand\/config \(version 1\) holds no config that can be compared: /,
+    );
+    expect(pushed.status).toBe(0);
+    expect((await config('show', '--stage', 'damaged')).stdout.split('\n')[1]).toMatch(/^valid: /);
+  });
+
+  it('refuses a malformed endpoint or stage as a usage error, before calling anything', async () => {
+    const endpoint = await runCli(['config', 'show', '--stage', 'x', '--endpoint', '127.0.0.1:4566']);
+    const stage = await runCli(['config', 'show', '--stage', '../prod', '--endpoint', moto.endpoint]);
+
+    expect([endpoint.status, stage.status]).toEqual([2, 2]);
+    expect(endpoint.stderr).toContain("'127.0.0.1:4566' is not a server address like http://localhost:4566");
+    expect(stage.stderr).toContain(
+      "'../prod' must be 1 to 16 lower-case letters, digits or dashes, beginning with a letter",
     );
   });
 

@@ -172,6 +172,26 @@ describe('queuewatch config push, against the stage’s mirror', () => {
     expect(await versionOf('override')).toBe(1);
   });
 
+  it('refuses, exit 4, when the mirror named by --mirror-table is not there (a typo must not skip the check)', async () => {
+    await mirrorOf('typo', [open(1, { district: 'D10' })]);
+
+    const refused = await push('typo', withoutD10, '--mirror-table', 'queuewatch-typo-mirorr');
+    const allowed = await push(
+      'typo',
+      DEFAULT_CONFIG_PATH,
+      '--mirror-table',
+      'queuewatch-typo-mirorr',
+      '--allow-removal',
+    );
+
+    expect(refused.status).toBe(4);
+    expect(refused.stderr).toContain(
+      'queuewatch: refused: there is no mirror table queuewatch-typo-mirorr (--mirror-table), so the config could not be checked against its open cases; nothing pushed.',
+    );
+    expect(allowed.status).toBe(0);
+    expect(await versionOf('typo')).toBe(1);
+  });
+
   it('says so, and pushes, when the stage has no mirror table', async () => {
     const pushed = await push('no-mirror', DEFAULT_CONFIG_PATH);
 
@@ -206,5 +226,43 @@ describe('queuewatch config check', () => {
     expect(kept.status).toBe(0);
     expect(kept.stdout).toContain('queuewatch-check-mirror: 2 open cases read');
     expect(kept.stderr).toBe('');
+  });
+
+  it('exits 4 when the table named by --table is not there, and says so on stderr', async () => {
+    const checked = await runCli([
+      'config',
+      'check',
+      withoutD10,
+      '--endpoint',
+      dynamo.endpoint,
+      '--table',
+      'nope',
+    ]);
+
+    expect(checked.status).toBe(4);
+    expect(checked.stderr).toContain('queuewatch: warning: there is no mirror table nope');
+    expect(checked.stdout).not.toContain('there is no mirror table');
+  });
+
+  it('fails a config too big to push, as push refuses it', async () => {
+    // 600 districts with names that do not compress: over 8 KB even gzip-compressed.
+    let seed = 7;
+    const letter = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return String.fromCharCode(97 + (seed % 26));
+    };
+    const name = () => Array.from({ length: 20 }, letter).join('');
+    const padding = Array.from(
+      { length: 600 },
+      (_, i) => `  X${String(i).padStart(3, '0')}: { name: ${name()}, localAuthority: la-northgate }\n`,
+    ).join('');
+    const big = tmp.file('big.yaml', configTextWith(['districts:\n', `districts:\n${padding}`]));
+
+    const checked = await runCli(['config', 'check', big, '--strict']);
+
+    expect(checked.status).toBe(1);
+    expect(checked.stderr).toMatch(
+      /^queuewatch: .*big\.yaml is too big to push: .*too big for an SSM parameter/,
+    );
   });
 });
