@@ -1,7 +1,7 @@
 // `queuewatch subscribers check`: validates a deployment config against the admin config and prints
 // who would receive what (phones and inboxes per audience and place) and what nobody receives.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_PATH } from '../config/load.ts';
 import type { Coverage } from '../delivery/coverage.ts';
@@ -9,9 +9,10 @@ import {
   type DeploymentCheck,
   DeploymentConfigError,
   type ForceCheck,
+  isUnknownForce,
   loadForcesFile,
 } from '../delivery/deploy-config.ts';
-import { print } from './output.ts';
+import { EXIT, print } from './output.ts';
 
 export const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
 
@@ -70,15 +71,19 @@ export interface SubscribersCheckOptions {
 export function subscribersCheck(options: SubscribersCheckOptions): void {
   const path = resolve(options.deployConfig ?? DEFAULT_DEPLOY_CONFIG);
   let forces: ForceCheck[];
+  // A file that cannot be read is a usage error (exit 2), as for every command; one that says
+  // something wrong fails the check (exit 1).
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    const advice = options.deployConfig
+      ? existsSync(path)
+        ? 'not a file'
+        : 'no such file'
+      : 'no such file: pass --deploy-config PATH, or run from the directory that has it';
+    process.stderr.write(`queuewatch: ${path}: ${advice}\n`);
+    process.exitCode = EXIT.usage;
+    return;
+  }
   try {
-    if (!options.deployConfig && !existsSync(path)) {
-      throw new DeploymentConfigError(path, [
-        {
-          path: '',
-          message: 'no such file: pass --deploy-config PATH, or run from the directory that has it',
-        },
-      ]);
-    }
     forces = loadForcesFile(path, {
       defaultAdminConfig: options.config ?? DEFAULT_CONFIG_PATH,
       ...(options.force !== undefined ? { only: options.force } : {}),
@@ -86,7 +91,8 @@ export function subscribersCheck(options: SubscribersCheckOptions): void {
   } catch (error) {
     if (!(error instanceof DeploymentConfigError)) throw error;
     process.stderr.write(`queuewatch: ${error.message}\n`);
-    process.exitCode = 1;
+    // --force naming a force the file does not have is a bad argument.
+    process.exitCode = error.issues.some(isUnknownForce) ? EXIT.usage : EXIT.failed;
     return;
   }
   const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;

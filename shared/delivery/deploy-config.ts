@@ -20,6 +20,11 @@ export interface DeploymentIssue {
 
 /** A deployment config that cannot be deployed: every problem, each with its key path. Never
  * carries a whole phone number or address. */
+const NO_FORCE = 'no force ';
+/** The problem of a force asked for by its stage that the file does not have. */
+export const isUnknownForce = (issue: DeploymentIssue) =>
+  issue.path === '' && issue.message.startsWith(NO_FORCE);
+
 export class DeploymentConfigError extends Error {
   override name = 'DeploymentConfigError';
   constructor(
@@ -305,7 +310,7 @@ export function checkForces(
     selected = entries.filter((e) => isRecord(e.raw) && e.raw.stage === options.only);
     if (selected.length === 0 && issues.length === 0) {
       const known = stages.map((s) => s.stage).join(', ') || 'none';
-      issues.push({ path: '', message: `no force '${options.only}' here (its forces: ${known})` });
+      issues.push({ path: '', message: `${NO_FORCE}'${options.only}' here (its forces: ${known})` });
     }
   }
 

@@ -149,10 +149,16 @@ describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
     for (const result of [every, south, json]) expectNoContacts(result);
   });
 
-  it('names a deployment config that does not exist', async () => {
-    const result = await runCli(['subscribers', 'check', '--deploy-config', `${tmp.dir}/missing.json`]);
+  it('names a deployment config that cannot be read, or a force it does not have: usage errors, exit 2', async () => {
+    const [missing, directory, noForce] = await Promise.all([
+      runCli(['subscribers', 'check', '--deploy-config', `${tmp.dir}/missing.json`]),
+      runCli(['subscribers', 'check', '--deploy-config', tmp.dir]),
+      check({ forces: [PARTIAL] }, '--force', 'nowhere'),
+    ]);
 
-    expect(result.status).toBe(1);
-    expect(result.stderr).toBe(`queuewatch: ${tmp.dir}/missing.json: no such file\n`);
+    expect([missing.status, directory.status, noForce.status]).toEqual([2, 2, 2]);
+    expect(missing.stderr).toBe(`queuewatch: ${tmp.dir}/missing.json: no such file\n`);
+    expect(directory.stderr).toBe(`queuewatch: ${tmp.dir}: not a file\n`);
+    expect(noForce.stderr).toMatch(/: no force 'nowhere' here \(its forces: dev\)\n$/);
   });
 });
