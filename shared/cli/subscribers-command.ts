@@ -29,6 +29,12 @@ export function formatCoverage(check: DeploymentCheck, source: string, configSou
     '',
     ...table(coverage),
   ];
+  if (coverage.signalsOnly.length > 0) {
+    lines.push(
+      '',
+      `hear of silence signals only, no case alert (see \`queuewatch signals show\`): ${coverage.signalsOnly.join(', ')}`,
+    );
+  }
   if (coverage.neverAlerted.length > 0) {
     lines.push('', `not alerted by any route: ${coverage.neverAlerted.join(', ')}`);
   }
@@ -124,6 +130,7 @@ function coverageJson(check: DeploymentCheck) {
     production: check.deployment.production,
     coverage: check.coverage.rows,
     neverAlerted: check.coverage.neverAlerted,
+    signalsOnly: check.coverage.signalsOnly,
     warnings: check.warnings.map((w) => w.message),
   };
 }

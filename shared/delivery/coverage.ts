@@ -26,8 +26,10 @@ export interface CoverageRow {
 
 export interface Coverage {
   rows: CoverageRow[];
-  /** Audiences that no route (nor the fallback) ever alerts. */
+  /** Audiences that no route (nor the fallback) ever alerts, nor any silence signal's route. */
   neverAlerted: string[];
+  /** Audiences that hear only of silence signals (`signals.routes`): no case alert reaches them. */
+  signalsOnly: string[];
   /** Per audience with gaps, one line grouping its places by the levels nobody receives. */
   gaps: Array<{ audience: string; message: string }>;
 }
@@ -76,12 +78,14 @@ export function coverageOf(deployment: Deployment, config: CompiledConfig): Cove
   const alerted = alertedPlaces(config);
   const rows: CoverageRow[] = [];
   const neverAlerted: string[] = [];
+  const signalsOnly: string[] = [];
   const gaps: Coverage['gaps'] = [];
+  const signalled = new Set((file.signals?.routes ?? []).flatMap((route) => route.audiences));
 
   for (const [audience, { scope }] of Object.entries(file.audiences)) {
     const places = alerted.get(audience);
     if (!places) {
-      neverAlerted.push(audience);
+      (signalled.has(audience) ? signalsOnly : neverAlerted).push(audience);
       continue;
     }
     // Places in the config's order, so the table reads like the config.
@@ -124,5 +128,5 @@ export function coverageOf(deployment: Deployment, config: CompiledConfig): Cove
     if (parts.length > 0)
       gaps.push({ audience, message: `${audience}: nobody receives ${parts.join('; ')}` });
   }
-  return { rows, neverAlerted, gaps };
+  return { rows, neverAlerted, signalsOnly, gaps };
 }

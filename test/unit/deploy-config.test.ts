@@ -189,7 +189,7 @@ describe('coverage', () => {
         },
       ],
     });
-    const { rows, neverAlerted, gaps } = coverageOf(deployment, config);
+    const { rows, neverAlerted, signalsOnly, gaps } = coverageOf(deployment, config);
     const row = (audience: string, place: string) =>
       rows.find((r) => r.audience === audience && r.place === place);
 
@@ -212,7 +212,9 @@ describe('coverage', () => {
       nobodyAt: ['warning', 'breach', 'escalation'],
     });
     expect(row('la-out-of-hours', 'la-northgate')).toMatchObject({ alertedAt: ['escalation'] });
-    expect(neverAlerted).toEqual(['ops']);
+    // Ops hears of the flow and the feed stopping (signal routes), never of a case.
+    expect(neverAlerted).toEqual([]);
+    expect(signalsOnly).toEqual(['ops']);
     expect(gaps.find((g) => g.audience === 'district-supervisor')?.message).toBe(
       'district-supervisor: nobody receives warning, breach in D02; warning, breach, escalation in D03, D04, D05, D06, D07, D08, D09, D10',
     );
@@ -236,14 +238,22 @@ describe('coverage', () => {
     ]);
   });
 
-  it('warns about each audience with a gap, and about subscribers no route alerts', () => {
+  it('warns about each audience with a gap, and about subscribers no route alerts (signal routes count)', () => {
+    const withUnused = configWith([
+      '  ops: { scope: force',
+      '  unused: { scope: force, description: Nobody routes here }\n  ops: { scope: force',
+    ]);
     const { warnings } = checkDeployment(
       {
         stage: 'dev',
-        subscribers: [supervisor('D01'), { protocol: 'email', endpoint: 'ops@example.org', audience: 'ops' }],
+        subscribers: [
+          supervisor('D01'),
+          { protocol: 'email', endpoint: 'ops@example.org', audience: 'ops' },
+          { protocol: 'email', endpoint: 'unused@example.org', audience: 'unused' },
+        ],
         opsEmails: ['duty@example.org'],
       },
-      config,
+      withUnused,
     );
     expect(warnings.map((w) => w.id)).toEqual([
       'uncovered-district-supervisor',
@@ -254,10 +264,10 @@ describe('coverage', () => {
       'uncovered-marac-coordinator',
       'uncovered-triage-supervisor',
       'uncovered-senior-officer',
-      'unrouted-subscriber-1',
+      'unrouted-subscriber-2',
     ]);
     expect(warnings.at(-1)?.message).toBe(
-      "subscribers[1]: no route alerts audience 'ops', so this subscriber receives nothing",
+      "subscribers[2]: no route alerts audience 'unused', so this subscriber receives nothing",
     );
   });
 

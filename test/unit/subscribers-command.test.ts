@@ -65,7 +65,10 @@ describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
     expect(lines).toContainEqual(
       expect.stringMatching(/^senior-officer +force \(Metro Example Police\) +0 +0 /),
     );
-    expect(lines).toContain('not alerted by any route: ops');
+    expect(lines).toContain(
+      'hear of silence signals only, no case alert (see `queuewatch signals show`): ops',
+    );
+    expect(lines).not.toContainEqual(expect.stringMatching(/^not alerted by any route/));
     expect(lines).toContain(
       '  district-supervisor: nobody receives warning, breach in D02; warning, breach, escalation in D03, D04, D05, D06, D07, D08, D09, D10',
     );
