@@ -1,6 +1,7 @@
 // `queuewatch config check [FILE]`: validates a config, summarises its rules and routes, and warns
-// about what is valid but probably not meant: cases only the ceiling covers, a bank-holiday list
-// about to run out, a config too big for a Standard SSM parameter.
+// about what is valid but probably not meant: cases only the ceiling covers, levels on different
+// clocks that can come out of order, a bank-holiday list about to run out; and fails a config too
+// big for an SSM parameter.
 
 import { MIRROR_TABLE } from '../adapters/tables.ts';
 import type { CompiledConfig } from '../config/compile.ts';
@@ -27,11 +28,50 @@ export function configWarnings(config: CompiledConfig, nowMs: number): string[] 
       `only the ceiling rule '${ceiling.id}' covers ${describeGap(gap)}: its first warning comes after ${ceiling.warn.text}; add a rule for it`,
     );
   }
+  warnings.push(...mixedClockWarnings(config));
   const monthsLeft = (Date.parse(`${COVERED_UNTIL}T00:00:00Z`) - nowMs) / (30 * 86_400_000);
   if (monthsLeft < 12) {
     warnings.push(
       `the bank-holiday list ends ${COVERED_UNTIL}; add new ones to calendar.extraNonWorkingDays or upgrade`,
     );
+  }
+  return warnings;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The longest N working days take, in ms, from any day the bank-holiday list covers (weekends,
+ * bank holidays and the config's own non-working days together). */
+function longestWorkingDays(config: CompiledConfig, days: number): number {
+  const { calendar } = config;
+  const from = Date.parse(`${calendar.coverage.from}T12:00:00Z`);
+  const until = Date.parse(`${calendar.coverage.until}T12:00:00Z`) - 120 * DAY_MS;
+  let longest = days * DAY_MS;
+  for (let t = from; t <= until; t += DAY_MS) {
+    longest = Math.max(longest, calendar.addWorkingDays(t, days) - t);
+  }
+  return longest;
+}
+
+/** A level on working days before one on elapsed time can come after it: working days stretch
+ * over weekends and bank holidays (compile refuses the opposite, and what is always out of order).
+ * The engine then holds the later level back until the earlier one (it never alerts out of
+ * order), so the later level's limit no longer means what it says. */
+function mixedClockWarnings(config: CompiledConfig): string[] {
+  const warnings: string[] = [];
+  for (const rule of config.rules) {
+    const pairs = [
+      ['warn', rule.warn, 'breach', rule.breach],
+      ['breach', rule.breach, 'escalate', rule.escalate],
+    ] as const;
+    for (const [earlierName, earlier, laterName, later] of pairs) {
+      if (earlier.kind !== 'working-days' || later.kind !== 'elapsed') continue;
+      const longest = longestWorkingDays(config, earlier.days);
+      if (longest <= later.ms) continue;
+      warnings.push(
+        `rule '${rule.id}': ${earlierName} ${earlier.text} can come after ${laterName} ${later.text} (${earlier.text} can take up to ${Math.round(longest / DAY_MS)} days over weekends and bank holidays), and then ${laterName} waits for it: make ${laterName} later, or put both on the same clock`,
+      );
+    }
   }
   return warnings;
 }

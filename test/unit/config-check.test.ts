@@ -10,6 +10,19 @@ import { configWith, defaultConfig } from '#test/support/fixtures.ts';
 
 const NOW = Date.parse('2026-11-30T09:00:00Z');
 
+describe('levels on two clocks', () => {
+  it('warns where a working-day level can come after the elapsed level that should follow it', () => {
+    const config = configWith([
+      '    warn: 4h\n    breach: 24h\n    escalate: 36h',
+      '    warn: 1wd\n    breach: 25h\n    escalate: 36h',
+    ]);
+
+    expect(configWarnings(config, NOW)).toEqual([
+      "rule 'child-high': warn 1wd can come after breach 25h (1wd can take up to 5 days over weekends and bank holidays), and then breach waits for it: make breach later, or put both on the same clock",
+    ]);
+  });
+});
+
 describe('cases only the ceiling covers', () => {
   it('finds none in the shipped config', () => {
     expect(ceilingOnlyGaps(defaultConfig())).toEqual([]);
