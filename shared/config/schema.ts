@@ -4,11 +4,10 @@
 import { ID_PATTERN, RISK_LEVELS, STAGES } from '../domain/case.ts';
 import { LEVELS } from '../domain/levels.ts';
 import * as z from '../domain/zod.ts';
-import { signalsSchema } from './signals-schema.ts';
+import { A_NAME, AN_ID, oneOfThese, oneOrMany, signalsSchema } from './signals-schema.ts';
 
 const id = z.string().check(z.regex(ID_PATTERN, 'must be a lower-case id like district-supervisor'));
 const limitText = z.string({ error: 'must be a limit like 30m, 4h, 7d or 1wd' });
-const oneOrMany = <T extends z.ZodMiniType>(item: T) => z.union([item, z.array(item).check(z.minLength(1))]);
 
 /** A repeat interval: a limit, or `never` (the level is sent once, when it is reached). */
 const repeatText = z.string({ error: 'must be a limit like 4h or 1wd, or never' });
@@ -20,18 +19,18 @@ const perLevel = <T extends z.ZodMiniType>(value: T) =>
   z.strictObject({ warning: z.optional(value), breach: z.optional(value), escalation: z.optional(value) });
 
 export const matchSchema = z.strictObject({
-  category: z.optional(oneOrMany(id)),
-  riskLevel: z.optional(oneOrMany(z.enum(RISK_LEVELS))),
-  stage: z.optional(oneOrMany(z.enum(STAGES))),
+  category: z.optional(oneOrMany(id, AN_ID)),
+  riskLevel: z.optional(oneOrMany(z.enum(RISK_LEVELS), oneOfThese(RISK_LEVELS))),
+  stage: z.optional(oneOrMany(z.enum(STAGES), oneOfThese(STAGES))),
   childrenInvolved: z.optional(z.boolean()),
-  district: z.optional(oneOrMany(z.string())),
+  district: z.optional(oneOrMany(z.string(), A_NAME)),
 });
 
 export const routeMatchSchema = z.strictObject({
   ...matchSchema.shape,
-  localAuthority: z.optional(oneOrMany(z.string())),
-  rule: z.optional(oneOrMany(id)),
-  level: z.optional(oneOrMany(z.enum(LEVELS))),
+  localAuthority: z.optional(oneOrMany(z.string(), A_NAME)),
+  rule: z.optional(oneOrMany(id, AN_ID)),
+  level: z.optional(oneOrMany(z.enum(LEVELS), oneOfThese(LEVELS))),
 });
 
 export const configSchema = z.strictObject({

@@ -8,13 +8,19 @@ import { LEVELS } from '../domain/levels.ts';
 import * as z from '../domain/zod.ts';
 
 const id = z.string().check(z.regex(ID_PATTERN, 'must be a lower-case id like child-referrals'));
-const oneOrMany = <T extends z.ZodMiniType>(item: T) => z.union([item, z.array(item).check(z.minLength(1))]);
+/** A value or a non-empty list of them, refused in words that say what a value may be (`expected`:
+ * 'one of high, medium, standard'), not zod's "Invalid input". */
+export const oneOrMany = <T extends z.ZodMiniType>(item: T, expected: string) =>
+  z.union([item, z.array(item).check(z.minLength(1))], { error: `must be ${expected}, or a list of them` });
+export const oneOfThese = (values: readonly string[]) => `one of ${values.join(', ')}`;
+export const AN_ID = 'a lower-case id';
+export const A_NAME = 'a name';
 /** Which transitions a signal counts: any of these keys, a value or a list each. */
 export const flowMatchSchema = z.strictObject({
-  from: z.optional(oneOrMany(z.enum(FROM_STAGES))),
-  to: z.optional(oneOrMany(z.enum(STAGES))),
-  category: z.optional(oneOrMany(id)),
-  riskLevel: z.optional(oneOrMany(z.enum(RISK_LEVELS))),
+  from: z.optional(oneOrMany(z.enum(FROM_STAGES), oneOfThese(FROM_STAGES))),
+  to: z.optional(oneOrMany(z.enum(STAGES), oneOfThese(STAGES))),
+  category: z.optional(oneOrMany(id, AN_ID)),
+  riskLevel: z.optional(oneOrMany(z.enum(RISK_LEVELS), oneOfThese(RISK_LEVELS))),
   childrenInvolved: z.optional(z.boolean()),
 });
 
@@ -101,9 +107,9 @@ export const signalsSchema = z.strictObject({
         description: z.optional(z.string().check(z.maxLength(200))),
         match: z._default(
           z.strictObject({
-            signal: z.optional(oneOrMany(id)),
-            district: z.optional(oneOrMany(z.string())),
-            localAuthority: z.optional(oneOrMany(z.string())),
+            signal: z.optional(oneOrMany(id, AN_ID)),
+            district: z.optional(oneOrMany(z.string(), A_NAME)),
+            localAuthority: z.optional(oneOrMany(z.string(), A_NAME)),
           }),
           {},
         ),

@@ -190,8 +190,11 @@ describe('configTextOf', () => {
     );
   });
 
-  it('still throws on a value that is not gzip at all', () => {
-    expect(() => configTextOf('gzip:bm90IGd6aXA=')).toThrow(/incorrect header check/);
+  it('refuses a value that is not gzip at all as a config error, saying so', () => {
+    expect(() => configTextOf('gzip:bm90IGd6aXA=')).toThrow(ConfigError);
+    expect(() => configTextOf('gzip:bm90IGd6aXA=')).toThrow(
+      'the stored value begins gzip: but its gzip data is damaged',
+    );
   });
 });
 

@@ -288,6 +288,26 @@ describe('config errors', () => {
     ]);
   });
 
+  it('says which values a match key takes when one is misspelt', () => {
+    const text = configTextWith(['match: { stage: referred }', 'match: { stage: refered }']);
+    const level = configTextWith([
+      'match: { rule: ceiling, level: escalation }',
+      'match: { rule: ceiling, level: escalate }',
+    ]);
+
+    expect(issuesOf(text)).toEqual([
+      {
+        path: 'rules[4] (la-decision).match.stage',
+        message: `must be one of awaiting-supervisor-review, awaiting-risk-assessment, awaiting-referral, referred, referral-acknowledged, closed, or a list of them (test.yaml line ${lineOf(text, 'match: { stage: refered }')})`,
+      },
+    ]);
+    expect(issuesOf(level).map((i) => i.message)).toEqual([
+      expect.stringMatching(
+        /^must be one of warning, breach, escalation, or a list of them \(test\.yaml line \d+\)$/,
+      ),
+    ]);
+  });
+
   it('says a limit of the wrong type is wrong, not missing', () => {
     const text = configTextWith(['warn: 72h', 'warn: 72']);
 
