@@ -191,17 +191,19 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
       elapsedOffsets: undefined,
     };
     const { warn, breach, escalate } = compiled;
+    // A limit that is not one is reported once, not again as out of order.
+    const readable = (l: Limit) => l.kind === 'working-days' || l.ms > 0;
     if (warn.kind === 'elapsed' && breach.kind === 'elapsed' && escalate.kind === 'elapsed') {
       const b = Math.max(warn.ms, breach.ms);
       compiled.elapsedOffsets = [warn.ms, b, Math.max(b, escalate.ms)];
     }
-    if (minimumMs(compiled.warn) > minimumMs(compiled.breach)) {
+    if (readable(warn) && readable(breach) && minimumMs(warn) > minimumMs(breach)) {
       issues.push({
         path: `${path}.warn`,
         message: `thresholds out of order: warn ${rule.warn} is later than breach ${rule.breach}`,
       });
     }
-    if (minimumMs(compiled.breach) > minimumMs(compiled.escalate)) {
+    if (readable(breach) && readable(escalate) && minimumMs(breach) > minimumMs(escalate)) {
       issues.push({
         path: `${path}.breach`,
         message: `thresholds out of order: breach ${rule.breach} is later than escalate ${rule.escalate}`,

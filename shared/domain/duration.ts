@@ -12,7 +12,9 @@ export function parseLimit(text: string): Limit | { error: string } {
   const match = LIMIT_PATTERN.exec(text.trim());
   if (!match) {
     return {
-      error: `'${text}' is not a limit: use a whole number and a unit, m, h, d or wd (e.g. 30m, 4h, 7d, 1wd)`,
+      error: /^\d{6,}(m|h|d|wd)$/.test(text.trim())
+        ? `'${text}' is not a limit: at most five digits and a unit (e.g. 30m, 4h, 7d, 1wd)`
+        : `'${text}' is not a limit: use a whole number and a unit, m, h, d or wd (e.g. 30m, 4h, 7d, 1wd)`,
     };
   }
   const count = Number(match[1]);

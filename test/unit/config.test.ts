@@ -308,6 +308,24 @@ describe('config errors', () => {
     ]);
   });
 
+  it('reports a limit that is not one once, not again as out of order', () => {
+    const words = configTextWith([
+      '    warn: 72h\n    breach: 7d\n    escalate: 14d',
+      '    warn: 72h\n    breach: 7 days\n    escalate: 14d',
+    ]);
+    const huge = configTextWith([
+      '    warn: 72h\n    breach: 7d\n    escalate: 14d',
+      '    warn: 72h\n    breach: 7d\n    escalate: 999999d',
+    ]);
+
+    expect(issuesOf(words).map((i) => i.message)).toEqual([
+      expect.stringMatching(/^'7 days' is not a limit: use a whole number and a unit/),
+    ]);
+    expect(issuesOf(huge).map((i) => i.message)).toEqual([
+      expect.stringMatching(/^'999999d' is not a limit: at most five digits and a unit/),
+    ]);
+  });
+
   it('says a limit of the wrong type is wrong, not missing', () => {
     const text = configTextWith(['warn: 72h', 'warn: 72']);
 
