@@ -10,7 +10,7 @@
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { caseRecordSchema } from '../domain/case.ts';
+import { caseRecordSchema, type Stage } from '../domain/case.ts';
 import { FROM_NEW, FROM_STAGES, type Transition, transitionOf } from '../domain/flow.ts';
 import * as z from '../domain/zod.ts';
 import type { VersionedRecord } from '../ingest/change.ts';
@@ -130,6 +130,50 @@ export class MirrorWriter implements MirrorStore {
     throw new MirrorWriteError(`case ${change.record.caseRef} kept changing under the write; retry later`);
   }
 
+  /** Writes `change` over a stored item that cannot be read as a case (`read`, malformed: it has
+   * no version to compare, so the valid record wins), provided the item is still the one read; if
+   * it changed meanwhile, the change is applied as usual. `replaced`: the malformed item was
+   * overwritten. */
+  async replaceMalformed(
+    change: VersionedRecord,
+    nowMs: number,
+    read: Record<string, unknown>,
+  ): Promise<{ outcome: ApplyOutcome; replaced: boolean }> {
+    const update = mirrorUpdate(toMirrorItem(change.record, nowMs, change.sourceSequence));
+    const names: Record<string, string> = { ...update.ExpressionAttributeNames };
+    const values: Record<string, unknown> = { ...update.ExpressionAttributeValues };
+    const checks = ['attribute_exists(caseRef)'];
+    UNCHANGED_SINCE_READ.forEach((name, i) => {
+      names[`#u${i}`] = name;
+      const value = read[name];
+      if (value === undefined) checks.push(`attribute_not_exists(#u${i})`);
+      else if (['string', 'number', 'boolean'].includes(typeof value)) {
+        values[`:u${i}`] = value;
+        checks.push(`#u${i} = :u${i}`);
+      }
+    });
+    try {
+      const response = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { caseRef: change.record.caseRef },
+          UpdateExpression: update.UpdateExpression,
+          ConditionExpression: checks.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      // A malformed item with a known stage made that stage the one left; otherwise no transition.
+      const stage = knownStage(response.Attributes?.stage);
+      if (stage) await this.recordFlow(transitionOf({ stage }, change.record, nowMs), nowMs);
+      return { outcome: 'updated', replaced: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    return { outcome: await this.apply(change, nowMs), replaced: false };
+  }
+
   /** The stored case and version (undefined when there is no item). */
   async read(caseRef: string): Promise<VersionedRecord | undefined> {
     const item = await this.readItem(caseRef);
@@ -156,14 +200,30 @@ export function storedTransition(item: Record<string, unknown>): Transition | un
 
 /** Reads a stored mirror item as a versioned record; a malformed one is an error, not "older". */
 export function storedVersion(item: Record<string, unknown>): VersionedRecord {
-  const parsed = storedSchema.safeParse(item);
-  if (!parsed.success) {
+  const version = readableVersion(item);
+  if (!version) {
     const caseRef = typeof item.caseRef === 'string' ? item.caseRef : '(unknown)';
     throw new MirrorWriteError(`mirror item ${caseRef} is malformed: cannot compare versions`);
   }
+  return version;
+}
+
+/** A stored mirror item as a versioned record, or undefined when it is malformed. */
+export function readableVersion(item: Record<string, unknown>): VersionedRecord | undefined {
+  const parsed = storedSchema.safeParse(item);
+  if (!parsed.success) return undefined;
   const { sourceSequence, ...record } = parsed.data;
   return { record, ...(sourceSequence !== undefined ? { sourceSequence } : {}) };
 }
+
+/** A stored stage, when it is one this version knows. */
+export function knownStage(value: unknown): Stage | undefined {
+  const parsed = stageSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** What replacing a malformed item checks is still as read (its version, write time and stage). */
+const UNCHANGED_SINCE_READ = ['sourceUpdatedAt', 'mirroredAt', 'stage'] as const;
 
 /** The scalar attributes of a raw item (a failed condition's Item is not unmarshalled by the
  * document client); a mirror item holds only strings, numbers and booleans. */

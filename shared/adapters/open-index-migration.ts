@@ -30,6 +30,9 @@ export interface MigrationReport {
   shardedOpen: number;
   /** Whether both indexes hold the same number of open cases. */
   complete: boolean;
+  /** Open cases in the old index whose district the config does not have, by district: the index
+   * by district is counted for the config's districts only, so these keep it from completing. */
+  unknownDistricts: Record<string, number>;
 }
 
 export async function backfillOpenShards(
@@ -45,7 +48,9 @@ export async function backfillOpenShards(
     alreadyDone: 0,
     shardedOpen: 0,
     complete: false,
+    unknownDistricts: {},
   };
+  const known = new Set(districts);
   for await (const page of paginateQuery(
     { client: doc, pageSize: 1000 },
     {
@@ -58,6 +63,12 @@ export async function backfillOpenShards(
   )) {
     const items = page.Items ?? [];
     report.legacyOpen += items.length;
+    for (const item of items) {
+      const district = String(item.district);
+      if (!known.has(district)) {
+        report.unknownDistricts[district] = (report.unknownDistricts[district] ?? 0) + 1;
+      }
+    }
     await Promise.all(
       items.map((item) =>
         limit(async () => {

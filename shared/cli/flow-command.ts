@@ -3,14 +3,13 @@
 // show`: a district's daily flow, as the signals read it. Declared in program.ts.
 
 import { existsSync } from 'node:fs';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoFlowStore } from '../adapters/flow-store.ts';
-import { FLOW_TABLE } from '../adapters/tables.ts';
+import { DynamoFlowStore, FLOW_RETENTION_DAYS } from '../adapters/flow-store.ts';
+import { FLOW_TABLE, TABLES } from '../adapters/tables.ts';
 import { loadConfig } from '../config/load.ts';
 import { isoDateOfEpochDay } from '../domain/calendar.ts';
 import { londonDay, parseFlowKey } from '../domain/flow.ts';
 import { importFlowHistory } from '../ingest/flow-history.ts';
-import { createTables } from '../local/embedded-dynamo.ts';
+import { ensureTables } from '../local/embedded-dynamo.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { callService, type ServiceTarget } from './errors.ts';
 import { EXIT, print, UsageError } from './output.ts';
@@ -47,10 +46,10 @@ export async function flowImportCommand(
         throw new UsageError('--create-tables needs --prefix (it creates every table)');
       const prefix = target.tableName.slice(0, -`-${FLOW_TABLE.id}`.length);
       await callService(service, async () => {
-        const { TableNames = [] } = await client.send(new ListTablesCommand({}));
-        if (TableNames.includes(target.tableName)) return;
-        await createTables(client, prefix);
-        process.stderr.write(`created the ${prefix}-* tables\n`);
+        const { created } = await ensureTables(client, prefix);
+        if (created.length === 0) return;
+        const all = created.length === TABLES.length;
+        process.stderr.write(`created ${all ? `the ${prefix}-* tables` : created.join(', ')}\n`);
       });
     }
     const report = await callService(service, () =>
@@ -83,6 +82,12 @@ export async function flowShowCommand(options: FlowShowOptions, nowMs: number): 
   if (!config.file.districts[options.district]) {
     throw new UsageError(
       `unknown district '${options.district}' (known: ${Object.keys(config.file.districts).join(', ')})`,
+    );
+  }
+  // The flow table keeps no day older than its retention: a longer window shows nothing more.
+  if (options.days > FLOW_RETENTION_DAYS) {
+    throw new UsageError(
+      `--days must be at most ${FLOW_RETENTION_DAYS} (the flow table keeps ${FLOW_RETENTION_DAYS} days)`,
     );
   }
   const target = tableTarget(options, FLOW_TABLE.id);

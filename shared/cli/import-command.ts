@@ -2,16 +2,12 @@
 // AWS), with the feed's validation and ordering, a progress line, a final report, and a checkpoint
 // to resume from. The work is importCases (shared/ingest/import.ts); this is its command line.
 
-import { existsSync } from 'node:fs';
-import {
-  CreateTableCommand,
-  type DynamoDBClient,
-  ListTablesCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Presets, SingleBar } from 'cli-progress';
 import { DynamoFlowStore } from '../adapters/flow-store.ts';
-import { createTableInput, FLOW_TABLE, MIRROR_TABLE } from '../adapters/tables.ts';
+import { FLOW_TABLE, MIRROR_TABLE, TABLES } from '../adapters/tables.ts';
 import { loadConfig } from '../config/load.ts';
 import type { RejectCode } from '../ingest/change.ts';
 import {
@@ -20,8 +16,9 @@ import {
   type ImportReport,
   type ImportStrategy,
   importCases,
+  importOutputFiles,
 } from '../ingest/import.ts';
-import { createTables } from '../local/embedded-dynamo.ts';
+import { ensureNamedTables, ensureTables } from '../local/embedded-dynamo.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { callService, describeServiceFailure, type ServiceTarget } from './errors.ts';
 import { EXIT, print, UsageError } from './output.ts';
@@ -49,7 +46,11 @@ export async function importCommand(file: string, options: ImportOptions, nowMs:
     throw new UsageError('--create-tables is for local endpoints; on AWS the stack creates the tables');
   }
   if (options.concurrency < 1) throw new UsageError('--concurrency must be at least 1');
-  if (!existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
+  checkReadable(file);
+  // Both outputs are checked before anything is written (a table created, a mirror item changed).
+  const outputs = importOutputFiles(file, options);
+  checkWritable(outputs.rejectsFile, '--rejects');
+  checkWritable(outputs.checkpointFile, '--checkpoint');
   // With --table alone, only the mirror is known: --create-tables makes just that one.
   const prefix = options.table === undefined ? tableName.slice(0, -`-${MIRROR_TABLE.id}`.length) : undefined;
   const service: ServiceTarget = { service: 'DynamoDB', resource: tableName, ...target };
@@ -61,7 +62,15 @@ export async function importCommand(file: string, options: ImportOptions, nowMs:
 
   const client = dynamoClient(target);
   try {
-    if (options.createTables) await callService(service, () => ensureTables(client, prefix, tableName));
+    if (options.createTables)
+      await callService(service, () => createMissing(client, prefix, tableName, flowTable));
+    // Both tables must exist before the first write: a missing flow table found only at the first
+    // flow write would leave mirror items written that the report cannot count.
+    for (const name of [tableName, ...(flowTable !== undefined ? [flowTable] : [])]) {
+      await callService({ ...service, resource: name }, () =>
+        client.send(new DescribeTableCommand({ TableName: name })),
+      );
+    }
     const strategy: ImportStrategy = options.exclusive ? 'exclusive' : 'conditional';
     const controller = new AbortController();
     let interrupts = 0;
@@ -84,8 +93,7 @@ export async function importCommand(file: string, options: ImportOptions, nowMs:
         nowMs,
         concurrency: options.concurrency,
         strategy,
-        ...(options.rejects ? { rejectsFile: options.rejects } : {}),
-        ...(options.checkpoint ? { checkpointFile: options.checkpoint } : {}),
+        ...outputs,
         resume: options.resume ?? false,
         onProgress: progress.update,
         signal: controller.signal,
@@ -124,20 +132,57 @@ export async function importCommand(file: string, options: ImportOptions, nowMs:
   }
 }
 
-async function ensureTables(client: DynamoDBClient, prefix: string | undefined, tableName: string) {
-  const existing = new Set<string>();
-  let start: string | undefined;
-  do {
-    const page = await client.send(new ListTablesCommand(start ? { ExclusiveStartTableName: start } : {}));
-    for (const name of page.TableNames ?? []) existing.add(name);
-    start = page.LastEvaluatedTableName;
-  } while (start);
-  if (!existing.has(tableName)) {
-    if (prefix) await createTables(client, prefix);
-    else await client.send(new CreateTableCommand(createTableInput(MIRROR_TABLE, tableName)));
-    process.stderr.write(`created ${prefix ? `the ${prefix}-* tables` : tableName}\n`);
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
+/** Creates the tables the import writes that do not exist yet: every table of the prefix (and a
+ * --flow-table outside it), or with --table alone the mirror and any --flow-table. */
+async function createMissing(
+  client: DynamoDBClient,
+  prefix: string | undefined,
+  tableName: string,
+  flowTable: string | undefined,
+) {
+  const named = [
+    ...(prefix === undefined ? [{ table: MIRROR_TABLE, name: tableName }] : []),
+    ...(flowTable !== undefined && (prefix === undefined || flowTable !== `${prefix}-${FLOW_TABLE.id}`)
+      ? [{ table: FLOW_TABLE, name: flowTable }]
+      : []),
+  ];
+  const fromPrefix = prefix !== undefined ? (await ensureTables(client, prefix)).created : [];
+  const others = await ensureNamedTables(client, named);
+  const said = [
+    ...(fromPrefix.length === TABLES.length ? [`the ${prefix}-* tables`] : fromPrefix),
+    ...others,
+  ];
+  if (said.length > 0) process.stderr.write(`created ${said.join(', ')}\n`);
+}
+
+/** The file to import must be a file that can be read (exit 2 otherwise, naming it). */
+function checkReadable(file: string) {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat) throw new UsageError(`cannot read ${file}: no such file`);
+  if (stat.isDirectory()) throw new UsageError(`cannot read ${file}: it is a directory, not a file of cases`);
+}
+
+/** An output file must be writable where it is: its directory exists and takes files, and the
+ * file itself, if there, is a file that can be written. */
+function checkWritable(path: string, option: string) {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) throw new UsageError(`cannot write ${path} (${option}): it is a directory`);
+  const directory = dirname(resolve(path));
+  const problem = (target: string) => {
+    try {
+      accessSync(target, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT'
+        ? `no such directory ${directory}`
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code;
+    }
+  };
+  const why = (stat ? problem(path) : undefined) ?? problem(directory);
+  if (why) throw new UsageError(`cannot write ${path} (${option}): ${why}`);
 }
 
 /** A progress bar on a terminal; elsewhere (CI, a log file) one line every few seconds. */
@@ -201,6 +246,14 @@ function printReport(file: string, tableName: string, report: ImportReport) {
     ['imported', `${n(report.imported)} (created ${n(report.created)}, updated ${n(report.updated)})`],
     ['unchanged', n(report.unchanged)],
     ['older than stored', n(report.stale)],
+    ...(report.replacedMalformed > 0
+      ? ([
+          [
+            'replaced malformed',
+            `${n(report.replacedMalformed)} (stored items that could not be read as cases, so not compared: the file's valid records replaced them; counted in updated)`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
     [
       'rejected',
       `${n(report.rejected)}${report.rejected > 0 ? ` (${reasons}): line and reason in ${report.rejectsFile}` : ''}`,

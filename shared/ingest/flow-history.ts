@@ -6,7 +6,7 @@
 
 import { appendFileSync, rmSync } from 'node:fs';
 import type { CaseVocabulary } from '../domain/case.ts';
-import { FUTURE_TOLERANCE_MS } from '../domain/case.ts';
+import { EARLIEST_INSTANT, FUTURE_TOLERANCE_MS } from '../domain/case.ts';
 import { londonDay, type Transition, transitionId, transitionSchema } from '../domain/flow.ts';
 import { byCodeUnit } from '../domain/order.ts';
 import { type CaseFileFormat, readCaseFile } from '../io/case-file.ts';
@@ -76,6 +76,11 @@ export async function importFlowHistory(options: FlowHistoryOptions): Promise<Fl
     }
     if (!options.vocabulary.categories.has(t.category)) {
       reject(raw.line, 'category is not one of the config’s categories');
+      continue;
+    }
+    // The floor the import and the feed hold case dates to: an earlier date is an export error.
+    if (Date.parse(t.at) < Date.parse(EARLIEST_INSTANT)) {
+      reject(raw.line, `at is too early: it must be from ${EARLIEST_INSTANT}`);
       continue;
     }
     if (Date.parse(t.at) > options.nowMs + FUTURE_TOLERANCE_MS) {

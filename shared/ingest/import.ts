@@ -39,7 +39,7 @@ import { resolve } from 'node:path';
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { toMirrorItem } from '../adapters/mirror-item.ts';
-import { MirrorWriter, storedTransition, storedVersion } from '../adapters/mirror-writer.ts';
+import { knownStage, MirrorWriter, readableVersion, storedTransition } from '../adapters/mirror-writer.ts';
 import { CASE_FIELDS, type CaseVocabulary } from '../domain/case.ts';
 import { FROM_NEW, type Transition, transitionOf } from '../domain/flow.ts';
 import { type CaseFileFormat, readCaseFile } from '../io/case-file.ts';
@@ -81,8 +81,11 @@ export interface ImportCounts {
   created: number;
   updated: number;
   unchanged: number;
-  /** Older than the mirror's version, or than a later line for the same case. */
+  /** Older than the mirror's version (a line the file itself made older counts once stored). */
   stale: number;
+  /** Of the updated: stored items that could not be read as a case (malformed), replaced by the
+   * file's valid record (they cannot be compared, so the file wins). */
+  replacedMalformed: number;
   rejected: number;
   /** Rejected lines by reason code. */
   reasons: Partial<Record<RejectCode, number>>;
@@ -168,6 +171,7 @@ export const emptyCounts = (): ImportCounts => ({
   updated: 0,
   unchanged: 0,
   stale: 0,
+  replacedMalformed: 0,
   rejected: 0,
   reasons: {},
 });
@@ -178,6 +182,8 @@ function addCounts(into: ImportCounts, from: ImportCounts): void {
   into.updated += from.updated;
   into.unchanged += from.unchanged;
   into.stale += from.stale;
+  // A checkpoint written before this count existed has none.
+  into.replacedMalformed = (into.replacedMalformed ?? 0) + (from.replacedMalformed ?? 0);
   into.rejected += from.rejected;
   for (const [code, n] of Object.entries(from.reasons) as Array<[RejectCode, number]>) {
     into.reasons[code] = (into.reasons[code] ?? 0) + n;
@@ -185,6 +191,17 @@ function addCounts(into: ImportCounts, from: ImportCounts): void {
 }
 
 const processedOf = (c: ImportCounts) => c.read;
+
+/** Where an import of `file` writes its rejects and checkpoint (the defaults beside the file). */
+export function importOutputFiles(
+  file: string,
+  given: { rejects?: string | undefined; checkpoint?: string | undefined } = {},
+): { rejectsFile: string; checkpointFile: string } {
+  return {
+    rejectsFile: given.rejects || `${file}.rejects.jsonl`,
+    checkpointFile: given.checkpoint || `${file}.checkpoint.json`,
+  };
+}
 
 export async function importCases(options: ImportOptions): Promise<ImportReport> {
   const {
@@ -199,8 +216,10 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
     signal,
   } = options;
   const chunkSize = Math.min(MAX_CHUNK, Math.max(1, options.chunkSize ?? MAX_CHUNK));
-  const rejectsFile = options.rejectsFile ?? `${file}.rejects.jsonl`;
-  const checkpointFile = options.checkpointFile ?? `${file}.checkpoint.json`;
+  const { rejectsFile, checkpointFile } = importOutputFiles(file, {
+    rejects: options.rejectsFile,
+    checkpoint: options.checkpointFile,
+  });
   const identity = fileIdentity(file);
   const started = performance.now();
 
@@ -230,6 +249,7 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
   let failure: unknown;
   let lastCheckpointAt = 0;
   let io: Promise<void> = Promise.resolve();
+  let ioFailed = false;
 
   const progress = () =>
     onProgress?.({
@@ -268,10 +288,18 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
       : undefined;
     // Rejects first, then the checkpoint that counts them: a crash in between leaves extra lines,
     // which the resume cuts off.
-    io = io.then(async () => {
-      if (text) await appendFile(rejectsFile, text);
-      if (snapshot) await writeCheckpoint(checkpointFile, snapshot);
-    });
+    // A failed write (a full disk) stops the import like any failure: nothing after it is written,
+    // so the last checkpoint written still matches the rejects file up to the bytes it counts.
+    io = io
+      .then(async () => {
+        if (ioFailed) return;
+        if (text) await appendFile(rejectsFile, text);
+        if (snapshot) await writeCheckpoint(checkpointFile, snapshot);
+      })
+      .catch((error: unknown) => {
+        ioFailed = true;
+        failure ??= error;
+      });
     return io;
   };
 
@@ -292,8 +320,11 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
       else counts[outcome] += 1;
     };
 
-    // Settle duplicates inside the chunk: the newest line for each case goes on.
-    const newest = new Map<string, { line: number; change: VersionedRecord }>();
+    // Several lines of one case in a chunk are applied in file order, one round each (round k
+    // holds the k-th line of every case), exactly as if they had fallen in different chunks: what
+    // is counted and which transitions are recorded never depend on where the chunks fall.
+    const rounds: Array<Map<string, { line: number; change: VersionedRecord }>> = [];
+    const linesOfCase = new Map<string, number>();
     for (const entry of entries) {
       counts.read += 1;
       if (!entry.ok) {
@@ -305,24 +336,35 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
         ...(entry.sourceSequence !== undefined ? { sourceSequence: entry.sourceSequence } : {}),
       };
       const ref = change.record.caseRef;
-      const current = newest.get(ref);
-      if (!current) {
-        newest.set(ref, { line: entry.line, change });
+      const k = linesOfCase.get(ref) ?? 0;
+      linesOfCase.set(ref, k + 1);
+      let round = rounds[k];
+      if (!round) {
+        round = new Map();
+        rounds[k] = round;
+      }
+      round.set(ref, { line: entry.line, change });
+    }
+    for (const round of rounds) await applyRound(round, count, counts);
+  };
+
+  const applyRound = async (
+    round: Map<string, { line: number; change: VersionedRecord }>,
+    count: (line: number, outcome: ApplyOutcome, change: VersionedRecord, other: string) => void,
+    counts: ImportCounts,
+  ) => {
+    const stored = await readVersions(client, tableName, [...round.keys()], requests);
+    const toWrite: Array<{ line: number; change: VersionedRecord; outcome: ApplyOutcome }> = [];
+    // Stored items that cannot be read as a case have no version to compare: the file's valid
+    // record replaces them (bulk import is the recovery tool), and they are counted apart.
+    const toReplace: Array<{ line: number; change: VersionedRecord; item: Record<string, unknown> }> = [];
+    const again: Transition[] = [];
+    for (const [ref, { line, change }] of round) {
+      const found = stored.get(ref);
+      if (found && !found.version) {
+        toReplace.push({ line, change, item: found.item });
         continue;
       }
-      const outcome = outcomeOver(current.change, change);
-      if (outcome === 'updated') {
-        counts.stale += 1; // the earlier line is older than this one
-        newest.set(ref, { line: entry.line, change });
-      } else count(entry.line, outcome, change, `line ${current.line}`);
-    }
-    if (newest.size === 0) return;
-
-    const stored = await readVersions(client, tableName, [...newest.keys()], requests);
-    const toWrite: Array<{ line: number; change: VersionedRecord; outcome: ApplyOutcome }> = [];
-    const again: Transition[] = [];
-    for (const [ref, { line, change }] of newest) {
-      const found = stored.get(ref);
       const outcome = outcomeOver(found?.version, change);
       if (isWrite(outcome)) toWrite.push({ line, change, outcome });
       else count(line, outcome, change, 'the mirror');
@@ -333,19 +375,38 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
     }
     if (options.flow && again.length > 0) await options.flow.record(again, nowMs);
     if (strategy === 'conditional') {
-      await Promise.all(
-        toWrite.map(({ line, change }) =>
+      await Promise.all([
+        ...toWrite.map(({ line, change }) =>
           requests(() => withBackoff(() => writer.apply(change, nowMs))).then((outcome) =>
             count(line, outcome, change, 'the mirror'),
           ),
         ),
-      );
+        ...toReplace.map(({ line, change, item }) =>
+          requests(() => withBackoff(() => writer.replaceMalformed(change, nowMs, item))).then(
+            ({ outcome, replaced }) => {
+              count(line, outcome, change, 'the mirror');
+              if (replaced) counts.replacedMalformed += 1;
+            },
+          ),
+        ),
+      ]);
     } else {
-      // Nothing else writes the table: what was read is what each write replaces.
-      const items = toWrite.map(({ change }) => ({
-        ...toMirrorItem(change.record, nowMs, change.sourceSequence),
-        priorStage: stored.get(change.record.caseRef)?.version.record.stage ?? FROM_NEW,
-      }));
+      // Nothing else writes the table: what was read is what each write replaces. A malformed
+      // item's stage counts as the one replaced only when it is a known stage.
+      const replacedStage = (item: Record<string, unknown>) => knownStage(item.stage);
+      const items = [
+        ...toWrite.map(({ change }) => ({
+          ...toMirrorItem(change.record, nowMs, change.sourceSequence),
+          priorStage: stored.get(change.record.caseRef)?.version?.record.stage ?? FROM_NEW,
+        })),
+        ...toReplace.map(({ change, item }) => {
+          const stage = replacedStage(item);
+          return {
+            ...toMirrorItem(change.record, nowMs, change.sourceSequence),
+            ...(stage ? { priorStage: stage } : {}),
+          };
+        }),
+      ];
       const batches: Array<Promise<void>> = [];
       for (let i = 0; i < items.length; i += WRITE_BATCH) {
         const batch = items.slice(i, i + WRITE_BATCH);
@@ -353,13 +414,22 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
       }
       await Promise.all(batches);
       if (options.flow) {
-        const made = toWrite.flatMap(({ change }) => {
-          const t = transitionOf(stored.get(change.record.caseRef)?.version.record, change.record, nowMs);
-          return t ? [t] : [];
-        });
+        const made = [
+          ...toWrite.map(({ change }) =>
+            transitionOf(stored.get(change.record.caseRef)?.version?.record, change.record, nowMs),
+          ),
+          ...toReplace.map(({ change, item }) => {
+            const stage = replacedStage(item);
+            return stage ? transitionOf({ stage }, change.record, nowMs) : undefined;
+          }),
+        ].filter((t): t is Transition => t !== undefined);
         if (made.length > 0) await options.flow.record(made, nowMs);
       }
       for (const { line, change, outcome } of toWrite) count(line, outcome, change, 'the mirror');
+      for (const { line, change } of toReplace) {
+        count(line, 'updated', change, 'the mirror');
+        counts.replacedMalformed += 1;
+      }
     }
   };
 
@@ -428,6 +498,12 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
   if (chunk.length > 0 && !interrupted && failure === undefined) dispatch(chunk);
   while (pending.size > 0) await Promise.race(pending);
   await commit(true);
+  // The whole file read: the progress ends at its last line (a JSON array's closing `]` and blank
+  // lines at the end hold no record).
+  if (!interrupted && failure === undefined && furthestLine < totalLines) {
+    furthestLine = totalLines;
+    progress();
+  }
 
   const durationMs = performance.now() - started;
   const report: ImportReport = {
@@ -477,7 +553,8 @@ const PROJECTION_NAMES = Object.fromEntries(
 );
 
 interface Stored {
-  version: VersionedRecord;
+  /** Undefined when the item cannot be read as a case (malformed): it has no version to compare. */
+  version?: VersionedRecord;
   /** The item's attributes as read (for the transition its version made). */
   item: Record<string, unknown>;
 }
@@ -511,8 +588,8 @@ async function readVersions(
       ),
     );
     for (const item of response.Responses?.[tableName] ?? []) {
-      const version = storedVersion(item);
-      found.set(version.record.caseRef, { version, item });
+      const version = readableVersion(item);
+      found.set(String(item.caseRef), version ? { version, item } : { item });
     }
     keys = response.UnprocessedKeys?.[tableName]?.Keys ?? [];
   }

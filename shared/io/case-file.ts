@@ -1,5 +1,5 @@
 // Reads case records from a file, streaming: JSON Lines, a JSON array, or CSV with a header row.
-// Yields each raw record with its line (for a JSON array, its item number) or why it could not be
+// Yields each raw record with its line (for a JSON array, the line its item starts on) or why it could not be
 // read. Error reasons never quote the input: a malformed line may hold personal data.
 //
 // The file is read as bytes and split by hand, so that no line, row or item is ever held beyond
@@ -193,13 +193,16 @@ async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
   let closed = false; // past the `]`
   let inItem = false;
   let item = 0;
+  // The file line the current item starts on (a rejects file names lines, as for the other formats).
+  let line = 1;
+  let itemLine = 1;
   let depth = 0;
   let inString = false;
   let escaped = false;
   let atFileStart = true;
   const piece = (): Piece => {
     const text = buffer.take();
-    return text === undefined ? { line: item, oversize: true, lines: 1 } : { line: item, text };
+    return text === undefined ? { line: itemLine, oversize: true, lines: 1 } : { line: itemLine, text };
   };
   for await (const chunk of bytesOf(path)) {
     let i = 0;
@@ -210,6 +213,7 @@ async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
     let itemStart = inItem ? i : -1;
     for (; i < chunk.length; i++) {
       const byte = chunk[i] as number;
+      if (byte === NEWLINE) line += 1;
       if (inItem) {
         if (inString) {
           if (escaped) escaped = false;
@@ -238,10 +242,11 @@ async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
       } else if (byte === COMMA || byte === 0x5d) {
         // An empty item: `[1,,2]`, or a trailing comma.
         item += 1;
-        yield { line: item, text: '' };
+        yield { line, text: '' };
         closed = byte === 0x5d;
       } else {
         item += 1;
+        itemLine = line;
         inItem = true;
         depth = 0;
         inString = false;

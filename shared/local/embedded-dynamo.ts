@@ -5,8 +5,14 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { createTableInput, TABLES, type TableId } from '../adapters/tables.ts';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { createTableInput, TABLES, type TableDefinition, type TableId } from '../adapters/tables.ts';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -107,19 +113,70 @@ export function tableNames(prefix: string): Record<TableId, string> {
 
 export async function createTables(client: DynamoDBClient, prefix: string): Promise<Record<TableId, string>> {
   const names = tableNames(prefix);
-  for (const table of TABLES) {
-    const name = names[table.id];
-    await client.send(new CreateTableCommand(createTableInput(table, name)));
-    if (table.ttlAttribute) {
-      await client
-        .send(
-          new UpdateTimeToLiveCommand({
-            TableName: name,
-            TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
-          }),
-        )
-        .catch(() => undefined); // dynalite does not implement TTL; moto and AWS do
+  for (const table of TABLES) await createTable(client, table, names[table.id]);
+  return names;
+}
+
+/** Creates whichever of the prefix's tables do not exist yet, and waits until every one of them
+ * exists: the one way `import --create-tables` and `flow import --create-tables` make their
+ * tables, on a fresh server or beside tables already there. */
+export async function ensureTables(
+  client: DynamoDBClient,
+  prefix: string,
+): Promise<{ names: Record<TableId, string>; created: string[] }> {
+  const names = tableNames(prefix);
+  const created = await ensureNamedTables(
+    client,
+    TABLES.map((table) => ({ table, name: names[table.id] })),
+  );
+  return { names, created };
+}
+
+/** The same for tables named one by one (`--table`, `--flow-table`); returns the names created. */
+export async function ensureNamedTables(
+  client: DynamoDBClient,
+  wanted: ReadonlyArray<{ table: TableDefinition; name: string }>,
+): Promise<string[]> {
+  const existing = await existingTables(client);
+  const created: string[] = [];
+  for (const { table, name } of wanted) {
+    if (existing.has(name) || created.includes(name)) continue;
+    try {
+      await createTable(client, table, name);
+      created.push(name);
+    } catch (error) {
+      // Created by someone else since the list: it exists, which is all that is wanted.
+      if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
     }
   }
-  return names;
+  for (const { name } of wanted) {
+    await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 5 }, { TableName: name });
+  }
+  return created;
+}
+
+/** Every table name the server has. */
+export async function existingTables(client: DynamoDBClient): Promise<Set<string>> {
+  const existing = new Set<string>();
+  let start: string | undefined;
+  do {
+    const page = await client.send(new ListTablesCommand(start ? { ExclusiveStartTableName: start } : {}));
+    for (const name of page.TableNames ?? []) existing.add(name);
+    start = page.LastEvaluatedTableName;
+  } while (start);
+  return existing;
+}
+
+async function createTable(client: DynamoDBClient, table: TableDefinition, name: string) {
+  await client.send(new CreateTableCommand(createTableInput(table, name)));
+  if (table.ttlAttribute) {
+    await client
+      .send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+        }),
+      )
+      .catch(() => undefined); // dynalite does not implement TTL; moto and AWS do
+  }
 }

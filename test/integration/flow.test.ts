@@ -14,7 +14,7 @@ import { DynamoFlowStore } from '#shared/adapters/flow-store.ts';
 import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
 import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { MirrorWriter } from '#shared/adapters/mirror-writer.ts';
-import type { TableId } from '#shared/adapters/tables.ts';
+import { MIRROR_TABLE, type TableId } from '#shared/adapters/tables.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
 import { londonDay, type Transition, transitionId } from '#shared/domain/flow.ts';
@@ -22,7 +22,12 @@ import { importFlowHistory } from '#shared/ingest/flow-history.ts';
 import { importCases } from '#shared/ingest/import.ts';
 import type { IngestDeps } from '#shared/ingest/ingest-batch.ts';
 import type { FlowRecorder } from '#shared/ingest/ports.ts';
-import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import {
+  createTables,
+  type EmbeddedDynamo,
+  ensureNamedTables,
+  startDynalite,
+} from '#shared/local/embedded-dynamo.ts';
 import { ingestSqsBatch } from '#shared/wiring/sqs-batch.ts';
 import { aCase as baseCase, runCli, sqsRecord } from '#test/support/fixtures.ts';
 import { scenarioArb } from '#test/support/ingest-arbitraries.ts';
@@ -472,5 +477,81 @@ describe('loading past flow', () => {
     const missing = await runCli(['flow', 'import', join(dir, 'nope.jsonl'), '--endpoint', dynamo.endpoint]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read .*nope\.jsonl: no such file/);
+  });
+});
+
+describe('flow commands: tables, dates and windows', () => {
+  const historyFile = (name: string, at: string) => {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      `caseRef,district,category,riskLevel,childrenInvolved,from,to,at\nCP-406-0000001,D04,child-protection,high,true,awaiting-referral,referred,${at}\n`,
+    );
+    return file;
+  };
+
+  it('flow import --create-tables makes the missing tables, on a fresh prefix and beside some that exist', async () => {
+    const file = historyFile('create-tables.csv', '2026-03-01T09:00:00Z');
+    const args = (prefix: string) => [
+      'flow',
+      'import',
+      file,
+      '--endpoint',
+      dynamo.endpoint,
+      '--prefix',
+      prefix,
+      '--create-tables',
+    ];
+
+    const fresh = await runCli(args('flowfresh'));
+    await ensureNamedTables(dynamo.client, [{ table: MIRROR_TABLE, name: 'flowpart-mirror' }]);
+    const partial = await runCli(args('flowpart'));
+
+    expect(fresh.stderr).toMatch(/created the flowfresh-\* tables/);
+    expect(fresh.status).toBe(0);
+    expect(fresh.stdout).toMatch(/stored\s+1/);
+    expect(partial.stderr).toMatch(/created .*flowpart-flow/);
+    expect(partial.stderr).not.toMatch(/flowpart-mirror/);
+    expect(partial.status).toBe(0);
+    expect(partial.stdout).toMatch(/stored\s+1/);
+  });
+
+  it('rejects a transition dated before 2018 by line and reason, as the case import does', async () => {
+    const tables = await fresh();
+    const file = historyFile('too-early.csv', '1999-11-01T09:00:00Z');
+
+    const report = await importFlowHistory({
+      file,
+      store: new DynamoFlowStore(doc, tables.flow),
+      vocabulary: config.vocabulary,
+      nowMs: NOW,
+    });
+
+    expect(report).toMatchObject({ read: 1, stored: 0, rejected: 1, districts: {} });
+    expect(JSON.parse(readFileSync(report.rejectsFile as string, 'utf8'))).toEqual({
+      line: 2,
+      reason: 'at is too early: it must be from 2018-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('flow show refuses a window longer than the flow table keeps (exit 2)', async () => {
+    const tables = await fresh();
+    const prefix = tables.flow.slice(0, -'-flow'.length);
+
+    const shown = await runCli([
+      'flow',
+      'show',
+      '--district',
+      'D04',
+      '--days',
+      '100000',
+      '--endpoint',
+      dynamo.endpoint,
+      '--prefix',
+      prefix,
+    ]);
+
+    expect(shown.status).toBe(2);
+    expect(shown.stderr).toMatch(/--days must be at most 400 \(the flow table keeps 400 days\)/);
   });
 });

@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
 import { MemoryMirror } from '#shared/adapters/memory-mirror.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { MIRROR_TABLE } from '#shared/adapters/tables.ts';
 import { formatRecords } from '#shared/cli/generate-command.ts';
 import { main } from '#shared/cli/main.ts';
 import { loadConfig } from '#shared/config/load.ts';
@@ -20,6 +22,8 @@ import { CaseFileError } from '#shared/io/case-file.ts';
 import {
   createTables,
   type EmbeddedDynamo,
+  ensureNamedTables,
+  existingTables,
   localDynamoClient,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
@@ -519,5 +523,232 @@ describe('queuewatch import', () => {
     }
     expect(code).toBe(2);
     expect(err.join('')).toMatch(/name the mirror table: --table NAME or --prefix PREFIX/);
+  });
+});
+
+/** Runs the CLI in process, capturing what it prints; the exit status as main returns it. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((c) => out.push(String(c)) > 0);
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((c) => err.push(String(c)) > 0);
+  try {
+    const code = await main(args);
+    process.exitCode = undefined;
+    return { code, out: out.join(''), err: err.join('') };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+/** A small export of valid records, one a line. */
+function plainExport(name: string, records: readonly GeneratedRecord[]): string {
+  const file = join(dir, name);
+  writeFileSync(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return file;
+}
+
+describe('importCases: recovery and chunking', () => {
+  it.each(['conditional', 'exclusive'] as const)(
+    'replaces a malformed stored item with the file’s valid record and imports the rest (%s)',
+    async (strategy) => {
+      const records = [
+        ...generateQueue({ open: 30, seed: 11, nowMs: NOW, districts, withSourceFields: true }),
+      ];
+      const file = plainExport(`malformed-${strategy}.jsonl`, records);
+      const table = await freshTable();
+      const target = records[5] as GeneratedRecord;
+      // Stored by something older or broken: a risk level this version does not know.
+      const checked = validateRecord(target, config.vocabulary, NOW);
+      if (!checked.ok) throw new Error(checked.reason);
+      const malformed = { ...toMirrorItem(checked.record, NOW), riskLevel: 'extreme' };
+      await doc.send(new PutCommand({ TableName: table, Item: malformed }));
+
+      const report = await importCases({
+        file,
+        client: doc,
+        tableName: table,
+        vocabulary: config.vocabulary,
+        nowMs: NOW,
+        strategy,
+      });
+
+      expect(report).toMatchObject({
+        read: 30,
+        created: 29,
+        updated: 1,
+        replacedMalformed: 1,
+        rejected: 0,
+      });
+      const state = new Map((await tableState(table)).map((i) => [i.caseRef, i]));
+      expect(state.size).toBe(30);
+      expect(state.get(target.caseRef)).toMatchObject({ riskLevel: checked.record.riskLevel });
+    },
+  );
+
+  it('records the same transitions and counts whether a case’s lines are adjacent or chunks apart', async () => {
+    const others = [...generateQueue({ open: 250, seed: 12, nowMs: NOW, districts, withSourceFields: true })];
+    const base = {
+      caseRef: 'DA-950-0000001',
+      category: 'domestic-abuse',
+      riskLevel: 'high',
+      district: districts[0] as string,
+      childrenInvolved: false,
+    };
+    const version = (stage: string, hoursAgo: number) => {
+      const at = new Date(NOW - hoursAgo * HOUR).toISOString();
+      return { ...base, stage, stageEnteredAt: at, sourceUpdatedAt: at } as unknown as GeneratedRecord;
+    };
+    const history = [
+      version('awaiting-supervisor-review', 9),
+      version('awaiting-risk-assessment', 6),
+      version('awaiting-referral', 3),
+    ];
+    const adjacent = plainExport('history-adjacent.jsonl', [
+      ...others.slice(0, 10),
+      ...history,
+      ...others.slice(10),
+    ]);
+    const spread = plainExport('history-spread.jsonl', [
+      ...others.slice(0, 10),
+      history[0] as GeneratedRecord,
+      ...others.slice(10, 130),
+      history[1] as GeneratedRecord,
+      ...others.slice(130, 250),
+      history[2] as GeneratedRecord,
+    ]);
+    const run = async (file: string) => {
+      const flow = new MemoryFlowStore();
+      const report = await importCases({
+        file,
+        client: doc,
+        tableName: await freshTable(),
+        vocabulary: config.vocabulary,
+        nowMs: NOW,
+        flow,
+      });
+      const moves = [...flow.transitions.values()]
+        .filter((t) => t.caseRef === base.caseRef)
+        .map((t) => `${t.from}->${t.to}`);
+      return { report, moves };
+    };
+
+    const a = await run(adjacent);
+    const b = await run(spread);
+
+    expect(a.moves).toEqual([
+      'new->awaiting-supervisor-review',
+      'awaiting-supervisor-review->awaiting-risk-assessment',
+      'awaiting-risk-assessment->awaiting-referral',
+    ]);
+    expect(b.moves).toEqual(a.moves);
+    // Nothing was stored before the case's first line: no line of it is older than stored.
+    expect(a.report).toMatchObject({ created: 251, updated: 2, stale: 0 });
+    expect(b.report).toMatchObject({ created: 251, updated: 2, stale: 0 });
+  });
+
+  it('stops cleanly, resumable, when writing the rejects file fails part-way', async () => {
+    const f = fixture('disk-full.jsonl', 300, 0);
+    const table = await freshTable();
+    const out = mkdtempSync(join(tmpdir(), 'queuewatch-rejects-'));
+    let chunks = 0;
+
+    const error = await importCases(
+      options(f, table, {
+        chunkSize: 20,
+        concurrency: 2,
+        rejectsFile: join(out, 'rejects.jsonl'),
+        // The rejects file's directory goes away after two chunks, as a full disk would fail it.
+        onProgress: () => {
+          if (++chunks === 2) rmSync(out, { recursive: true, force: true });
+        },
+      }),
+    ).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ImportError);
+    expect((error as ImportError).message).toMatch(/import stopped after line \d+ .*re-run with --resume/);
+    const checkpoint = JSON.parse(readFileSync(`${f.file}.${table}.checkpoint.json`, 'utf8'));
+    expect(checkpoint.line).toBeGreaterThan(0);
+    expect(checkpoint.line).toBeLessThan(f.lines.length);
+  });
+});
+
+describe('queuewatch import: checks before writing', () => {
+  it.each(['--checkpoint', '--rejects'])(
+    'refuses a %s path in a directory that does not exist, before writing anything (exit 2)',
+    async (option) => {
+      const file = plainExport(`unwritable${option}.jsonl`, [
+        ...generateQueue({ open: 5, seed: 13, nowMs: NOW, districts, withSourceFields: true }),
+      ]);
+      const path = join(dir, 'no-such-dir', 'out.json');
+
+      const { code, err } = await cli([
+        'import',
+        file,
+        '--endpoint',
+        dynamo.endpoint,
+        '--prefix',
+        `unwritable${option.slice(2)}`,
+        '--create-tables',
+        option,
+        path,
+      ]);
+
+      expect(code).toBe(2);
+      expect(err).toContain(`cannot write ${path} (${option}): no such directory`);
+      expect(err).not.toMatch(/created/);
+    },
+  );
+
+  it('refuses a directory as the file to import (exit 2)', async () => {
+    const { code, err } = await cli(['import', dir, '--endpoint', dynamo.endpoint, '--prefix', 'isdir']);
+
+    expect(code).toBe(2);
+    expect(err).toContain(`cannot read ${dir}: it is a directory`);
+  });
+
+  it('creates a missing flow table beside an existing mirror with --create-tables', async () => {
+    const file = plainExport('flow-missing.jsonl', [
+      ...generateQueue({ open: 20, seed: 14, nowMs: NOW, districts, withSourceFields: true }),
+    ]);
+    await createTables(dynamo.client, 'noflow-other'); // some other prefix's tables exist too
+    await ensureNamedTables(dynamo.client, [{ table: MIRROR_TABLE, name: 'noflow-mirror' }]);
+
+    const { code, err } = await cli([
+      'import',
+      file,
+      '--endpoint',
+      dynamo.endpoint,
+      '--prefix',
+      'noflow',
+      '--create-tables',
+    ]);
+
+    expect(err).toMatch(/created .*noflow-flow/);
+    expect(code).toBe(0);
+    expect(await existingTables(dynamo.client)).toContain('noflow-flow');
+  });
+
+  it('names a missing flow table and writes nothing to the mirror (exit 4)', async () => {
+    const file = plainExport('flow-absent.jsonl', [
+      ...generateQueue({ open: 20, seed: 15, nowMs: NOW, districts, withSourceFields: true }),
+    ]);
+    const tables = await createTables(dynamo.client, 'absentflow');
+
+    const { code, err } = await cli([
+      'import',
+      file,
+      '--endpoint',
+      dynamo.endpoint,
+      '--table',
+      tables.mirror,
+      '--flow-table',
+      'no-such-flow',
+    ]);
+
+    expect(code).toBe(4);
+    expect(err).toMatch(/has no table no-such-flow/);
+    expect(await tableState(tables.mirror)).toEqual([]);
   });
 });

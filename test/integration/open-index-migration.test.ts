@@ -9,7 +9,7 @@
 
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
@@ -17,11 +17,13 @@ import { DynamoOpenCaseSource, mirrorOpenCases } from '#shared/adapters/mirror-r
 import { backfillOpenShards } from '#shared/adapters/open-index-migration.ts';
 import {
   createTableInput,
+  LEGACY_OPEN_INDEX_NAME,
   MIRROR_TABLE_MIGRATING,
   OPEN_SHARD_ATTRIBUTE,
   type TableId,
 } from '#shared/adapters/tables.ts';
 import { queueStatus } from '#shared/app/status.ts';
+import { main } from '#shared/cli/main.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, isOpenStage } from '#shared/domain/case.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
@@ -199,5 +201,61 @@ describe('migrating to the sharded open-cases index', () => {
         expect(run.messages.flatMap((m) => m.resolved)).toContain(closing.caseRef);
       }
     }
+  });
+});
+
+/** Runs `queuewatch migrate open-index` in process against `table`, capturing what it prints. */
+async function migrate(table: string): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((c) => out.push(String(c)) > 0);
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((c) => err.push(String(c)) > 0);
+  try {
+    const code = await main(['migrate', 'open-index', '--endpoint', dynamo.endpoint, '--table', table]);
+    process.exitCode = undefined;
+    return { code, out: out.join(''), err: err.join('') };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+describe('queuewatch migrate open-index on other mirrors', () => {
+  it('says there is nothing to migrate on a mirror with only the index by district (exit 0)', async () => {
+    const tables = await createTables(dynamo.client, `only-new-${++n}`);
+
+    const { code, out } = await migrate(tables.mirror);
+
+    expect(code).toBe(0);
+    expect(out).toMatch(/nothing to migrate: it has no open-cases index/);
+  });
+
+  it('says to deploy step 1 first on a mirror with only the first release’s index (exit 4)', async () => {
+    const table = `only-old-${++n}`;
+    const oldOnly = {
+      ...MIRROR_TABLE_MIGRATING,
+      indexes: MIRROR_TABLE_MIGRATING.indexes.filter((i) => i.indexName === LEGACY_OPEN_INDEX_NAME),
+    };
+    await dynamo.client.send(new CreateTableCommand(createTableInput(oldOnly, table)));
+
+    const { code, err } = await migrate(table);
+
+    expect(code).toBe(4);
+    expect(err).toMatch(/has no open-shards index .*deploy step 1 of "Migrating to the sharded index" first/);
+  });
+
+  it('names a district the config does not have when its open cases keep the migration from completing', async () => {
+    const tables = await migratingTables();
+    const queue = [...generateQueue({ seed: 8, open: 10, nowMs: NOW, districts })];
+    for (const record of queue) {
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
+    }
+    const stray = { ...(queue[0] as CaseRecord), caseRef: 'DA-960-0000001', district: 'D77' };
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(stray) }));
+
+    const { code, out } = await migrate(tables.mirror);
+
+    expect(code).toBe(1);
+    expect(out).toMatch(/the config has no district D77 \(1 open case\)/);
   });
 });

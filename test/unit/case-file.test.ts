@@ -199,15 +199,16 @@ describe('readCaseFile: JSON Lines edges', () => {
 });
 
 describe('readCaseFile: JSON array', () => {
-  it('reads each item, numbered from 1', async () => {
+  it('reads each item, numbered by the file line it starts on', async () => {
+    // Pretty-printed: `[`, then each case over ten lines (`{`, eight fields, `}`).
     const path = tmp.file(
       'cases.json',
       JSON.stringify([aCase({ caseRef: ref(1) }), aCase({ caseRef: ref(2) })], null, 2),
     );
 
     expect(await readAll(path)).toEqual([
-      { line: 1, raw: aCase({ caseRef: ref(1) }) },
-      { line: 2, raw: aCase({ caseRef: ref(2) }) },
+      { line: 2, raw: aCase({ caseRef: ref(1) }) },
+      { line: 12, raw: aCase({ caseRef: ref(2) }) },
     ]);
   });
 
@@ -242,10 +243,10 @@ describe('readCaseFile: JSON array edges', () => {
     ]);
   });
 
-  it('reports a malformed, an empty and an over-long item by number and reads the rest', async () => {
+  it('reports a malformed, an empty and an over-long item by line and reads the rest', async () => {
     const path = tmp.file(
       'items.json',
-      `[${JSON.stringify(aCase({ caseRef: ref(1) }))}, {"caseRef": "${ref(2)}",}, , {"notes": "${'x'.repeat(MAX_RECORD_BYTES)}"}, [1, {"a": []}], ${JSON.stringify(aCase({ caseRef: ref(6) }))},]`,
+      `[${JSON.stringify(aCase({ caseRef: ref(1) }))},\n{"caseRef": "${ref(2)}",},\n,\n{"notes": "${'x'.repeat(MAX_RECORD_BYTES)}"},\n[1, {"a": []}],\n${JSON.stringify(aCase({ caseRef: ref(6) }))},\n]`,
     );
 
     expect(await readAll(path)).toEqual([
