@@ -255,8 +255,8 @@ function checkAgainst<T extends CaseView>(
       const field = issue.path.join('.');
       // Zod leaves `issue.input` out unless asked, so look at the record: present but of the wrong
       // type is not "missing".
-      const missing = raw[String(issue.path[0])] === undefined;
-      return issue.code === 'invalid_type' && missing ? `${field} is missing` : issue.message;
+      const missing = issue.path.length === 1 && raw[String(issue.path[0])] === undefined;
+      return missing ? `${field} is missing` : issue.message;
     });
     return { ok: false, code: 'invalid-fields', reason: reasons.join('; '), ...refOf(raw.caseRef) };
   }

@@ -78,7 +78,7 @@ describe('parseChange', () => {
       'a missing risk level',
       message({}, { riskLevel: undefined }),
       'invalid-fields',
-      /case: riskLevel must be one of high, medium, standard/,
+      /case: riskLevel is missing/,
     ],
     ['a number for a string', message({}, { caseRef: 12345 }), 'invalid-fields', /caseRef must be a string/],
     [
