@@ -167,6 +167,11 @@ export function compileConfig(file: ConfigFile): CompiledConfig {
   for (const [district, { localAuthority }] of Object.entries(file.districts)) {
     checkNames(`districts.${district}.localAuthority`, [localAuthority], authorities, 'local authority');
   }
+  file.categories.forEach((category, i) => {
+    if (file.categories.indexOf(category) !== i) {
+      issues.push({ path: `categories[${i}]`, message: `category '${category}' is listed twice` });
+    }
+  });
   if (!audiences.has(file.fallbackAudience)) {
     issues.push({ path: 'fallbackAudience', message: `unknown audience '${file.fallbackAudience}'` });
   }

@@ -221,6 +221,15 @@ describe('config errors', () => {
     ]);
   });
 
+  it('names a category listed twice', () => {
+    const text = configTextWith(['categories:\n', 'categories:\n  - child-protection\n']);
+
+    expect(issuesOf(text).map((i) => i.path.split(' ')[0])).toEqual([
+      expect.stringMatching(/^categories\[\d+\]$/),
+    ]);
+    expect(issuesOf(text)[0]?.message).toMatch(/^category 'child-protection' is listed twice/);
+  });
+
   it('names an unknown category in a rule', () => {
     const issues = issuesOf(
       configTextWith([
