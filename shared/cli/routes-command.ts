@@ -93,6 +93,7 @@ export function testRoutes(config: CompiledConfig, pairs: string[]): RouteTest {
     if (!(ROUTE_TEST_KEYS as readonly string[]).includes(key)) {
       throw new UsageError(`unknown key '${key}' (use ${ROUTE_TEST_KEYS.join(', ')})`);
     }
+    if (given.has(key)) throw new UsageError(`${key} is given twice: give each attribute once`);
     given.set(key, value);
   }
   const used = keysInUse(config);
@@ -326,6 +327,11 @@ export interface RoutesTestOptions {
 export function routesTestCommand(pairs: string[], options: RoutesTestOptions): number {
   const config = loadConfig(options.config);
   const expectations = (options.expect ?? []).map((e) => parseExpectation(e, config));
+  if (options.expectRule !== undefined && !config.rules.some((r) => r.id === options.expectRule)) {
+    throw new UsageError(
+      `--expect-rule ${options.expectRule}: the config has no such rule (its rules: ${config.rules.map((r) => r.id).join(', ')})`,
+    );
+  }
   const result = testRoutes(config, pairs);
   const failures = unmetExpectations(result, expectations, options.expectRule);
   if (options.json) print(JSON.stringify({ ...result, unmet: failures }, null, 2));

@@ -281,6 +281,16 @@ describe.concurrent('queuewatch exit statuses and output', { timeout: 120_000 },
     ['an endpoint without a scheme', ['status', '--endpoint', 'localhost:4566'], /is not a server address/],
     ['a stage that names no stack', ['status', '--stage', 'PROD X'], /must be 1 to 16 lower-case letters/],
     [
+      'a case attribute given twice',
+      ['routes', 'test', 'category=domestic-abuse', 'riskLevel=high', 'riskLevel=medium'],
+      /^queuewatch: riskLevel is given twice/,
+    ],
+    [
+      'a rule the config does not have',
+      ['routes', 'test', 'category=domestic-abuse', 'riskLevel=high', '--expect-rule', 'nonexistent'],
+      /^queuewatch: --expect-rule nonexistent: the config has no such rule/,
+    ],
+    [
       'a case attribute missing',
       ['routes', 'test', 'category=domestic-abuse'],
       /^queuewatch: missing riskLevel=\.\.\./,
