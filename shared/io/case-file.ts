@@ -459,4 +459,8 @@ async function* readCsv(path: string): AsyncGenerator<RawRecord> {
     }
     yield { line: piece.line, raw: csvRecord(columns, parsed.cells) };
   }
+  // An empty file is not an empty CSV: without a header row, nothing says it is one.
+  if (columns === undefined) {
+    throw new CaseFileError(`${path} is empty: a CSV file of cases begins with its header row`);
+  }
 }

@@ -494,8 +494,13 @@ describe('readCaseFile: the file itself', () => {
     expect((error as Error).message).toBe(`cannot read ${tmp.dir}/no-such-file.jsonl: no such file`);
   });
 
-  it('reads an empty file as no records', async () => {
+  it('reads an empty JSON Lines file as no records, and refuses an empty CSV file (no header row)', async () => {
+    const path = tmp.file('empty.csv', '\n');
+
     expect(await readAll(tmp.file('empty.jsonl', ''))).toEqual([]);
+    const error = await readAll(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CaseFileError);
+    expect((error as Error).message).toBe(`${path} is empty: a CSV file of cases begins with its header row`);
   });
 });
 
