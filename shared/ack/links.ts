@@ -80,6 +80,7 @@ export function linkRecord(request: AckLinkRequest, hash: string, config: Compil
       }),
     ),
     pauseMs: Object.fromEntries(levels.map((l) => [l, config.acknowledge.pauseMs[l]])),
+    remindedAt: levels.filter((l) => Number.isFinite(config.policy(request.audience).repeatMs[l])),
     linkBase: request.linkBase,
   };
 }

@@ -119,14 +119,23 @@ function caseTables(link: AckLinkRecord): string[] {
   return out;
 }
 
+/** The listed levels the audience is reminded of (a link made before this was kept: every one). */
+const remindedOf = (link: AckLinkRecord) => {
+  const listed = levelsOf(link);
+  return link.remindedAt ? listed.filter((l) => link.remindedAt?.includes(l)) : listed;
+};
+
 const who = (link: AckLinkRecord) => `the ${escapeHtml(link.audienceName)} at ${escapeHtml(link.placeName)}`;
 
 /** What opening a link shows: the alert's cases, a link to the case system and the button. Showing it
  * changes nothing. `notice` explains why it is shown again after a POST that did not count. */
 export function linkPage(link: AckLinkRecord, options: { statusCode?: number; notice?: string } = {}): Page {
-  const pauses = levelsOf(link)
-    .map((l) => `${duration(link.pauseMs[l] ?? 0)} at ${escapeHtml(l)}`)
-    .join(', ');
+  const reminded = remindedOf(link);
+  const pauses = reminded.map((l) => `${duration(link.pauseMs[l] ?? 0)} at ${escapeHtml(l)}`).join(', ');
+  const what =
+    reminded.length > 0
+      ? `Reminders about them to ${who(link)} then pause: ${pauses}.`
+      : `It records that you own them; ${who(link)} gets no reminders about them to pause.`;
   return page(options.statusCode ?? 200, `Alert for ${link.placeName}`, [
     `<h1>Alert for ${escapeHtml(link.placeName)}</h1>`,
     ...(options.notice ? [`<p><strong>${escapeHtml(options.notice)}</strong></p>`] : []),
@@ -134,7 +143,7 @@ export function linkPage(link: AckLinkRecord, options: { statusCode?: number; no
     ...caseTables(link),
     `<p>${caseSystemLink(link.linkBase, 'Open the cases in the case system')}</p>`,
     '<h2>Acknowledge</h2>',
-    `<p>If you are dealing with these cases, press the button. Reminders about them to ${who(link)} then pause: ${pauses}.</p>`,
+    `<p>If you are dealing with these cases, press the button. ${what}</p>`,
     '<p>Acknowledging does not stop an alert when a case reaches its next level, and it does not close anything: only the case moving on in the case system ends the alerts.</p>',
     '<form method="post">',
     '<button type="submit" name="acknowledge" value="yes">Acknowledge these alerts</button>',
@@ -149,14 +158,16 @@ export function acknowledgedPage(
   atMs: number,
   until: Partial<Record<Level, number>>,
 ): Page {
-  const pauses = levelsOf(link).map(
+  const reminded = remindedOf(link);
+  const pauses = reminded.map(
     (l) => `<li>${escapeHtml(l)}: until ${escapeHtml(formatLondon(until[l] ?? atMs))}</li>`,
   );
   return page(200, 'Acknowledged', [
     '<h1>Acknowledged</h1>',
     `<p>At ${escapeHtml(formatLondon(atMs))} you acknowledged the alert sent ${escapeHtml(formatLondon(link.sentAtMs))} to ${who(link)}, listing ${plural(casesIn(link), 'case')}.</p>`,
-    '<p>Reminders about these cases pause:</p>',
-    `<ul>${pauses.join('')}</ul>`,
+    ...(reminded.length > 0
+      ? ['<p>Reminders about these cases pause:</p>', `<ul>${pauses.join('')}</ul>`]
+      : [`<p>It is recorded that you own these cases (${who(link)} gets no reminders about them).</p>`]),
     '<p>You will still be alerted if a case reaches its next level. Only the case moving on in the case system ends the alerts.</p>',
     `<p>${caseSystemLink(link.linkBase, 'Open the cases in the case system')}</p>`,
   ]);

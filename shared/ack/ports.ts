@@ -29,6 +29,10 @@ export interface AckLinkRecord {
   /** How long acknowledging pauses reminders, per listed level (from the config at send time, so the
    * page says exactly what the button will do). */
   pauseMs: Partial<Record<Level, number>>;
+  /** Of the listed levels, those the audience is reminded of (absent in links made before it was
+   * kept: taken as every listed level). An audience never reminded acknowledges to say it owns the
+   * cases, not to pause anything. */
+  remindedAt?: Level[];
   /** The case system (needs sign-in). */
   linkBase: string;
   /** Set when the link was used (ms). */

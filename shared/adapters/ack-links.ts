@@ -40,6 +40,7 @@ function storedLinkSchema() {
     expiresAtMs: z.number(),
     sections: byLevel(section),
     pauseMs: byLevel(z.number()),
+    remindedAt: z.optional(z.array(z.enum(LEVELS))),
     linkBase: z.string(),
     usedAtMs: z.optional(z.number()),
   });

@@ -42,6 +42,9 @@ export interface GroupMessage {
   linkBase: string;
   /** Acknowledgement page links, one per channel (absent when none could be made). */
   ackLinks?: { sms?: string; email?: string };
+  /** False when the audience is reminded of none of the levels listed (a director): acknowledging
+   * then says who owns the cases, and pauses nothing. */
+  reminded?: boolean;
 }
 
 export const emptySection = (): LevelSection => ({ count: 0, newCount: 0, lines: [], newRefs: new Set() });
@@ -197,7 +200,9 @@ export function renderEmail(m: GroupMessage, maxBytes = 200 * 1024): { subject: 
     );
     if (m.ackLinks?.email) {
       head.push(
-        `If you are dealing with them, acknowledge this message to pause its reminders: ${m.ackLinks.email}`,
+        m.reminded === false
+          ? `If you are dealing with them, acknowledge this message to say you own them: ${m.ackLinks.email}`
+          : `If you are dealing with them, acknowledge this message to pause its reminders: ${m.ackLinks.email}`,
         'Acknowledging never stops a case reaching its next level; only the case moving on ends the alerts.',
       );
     }

@@ -24,10 +24,12 @@ export function groupMessage(plan: GroupPlan, config: CompiledConfig, nowMs: num
     breach: section('breach'),
     escalation: section('escalation'),
   };
+  const repeatMs = config.policy(plan.audience).repeatMs;
   return {
     audience: plan.audience,
     place: plan.place,
     placeName: config.placeName(plan.audience, plan.place),
+    reminded: LEVELS.some((l) => sections[l].count > 0 && Number.isFinite(repeatMs[l])),
     atMs: nowMs,
     sections,
     acknowledged: plan.acknowledged,

@@ -154,6 +154,7 @@ describe('acknowledgement links', () => {
         },
       },
       pauseMs: { breach: 8 * HOUR, escalation: 4 * HOUR },
+      remindedAt: ['breach', 'escalation'],
       linkBase: 'https://qw.example.police.uk/q',
     });
   });
@@ -260,6 +261,28 @@ describe('the page', () => {
     expect(h.audit.entries).toEqual([]);
     // Nobody pressed the button: the reminder goes on time.
     expect(to(SUPERVISOR, await h.run(T0 + 4 * HOUR)).length).toBe(1);
+  });
+
+  it('tells an audience that is never reminded (a director) that acknowledging says who owns the cases, not that it pauses anything', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR, { childrenInvolved: true })]);
+    const sent = await h.run(T0);
+    const [director] = to('director-childrens-services@la-northgate', sent);
+    const token = tokenIn(director, 'email');
+
+    const shown = await h.get(token, T0 + MINUTE);
+    const pressed = await h.press(token, T0 + 2 * MINUTE);
+
+    expect(director?.email?.body).toContain(
+      'acknowledge this message to say you own them: https://ack.example.org/',
+    );
+    expect(director?.email?.body).not.toContain('pause its reminders');
+    expect(shown.page.body).toContain('It records that you own them;');
+    expect(shown.page.body).not.toContain('then pause');
+    expect(pressed.page.body).toContain('It is recorded that you own these cases');
+    expect(pressed.page.body).not.toContain('Reminders about these cases pause');
+    // The supervisor, reminded every 4 hours, is still told the button pauses them.
+    expect(to(SUPERVISOR, sent)[0]?.email?.body).toContain('acknowledge this message to pause its reminders');
   });
 
   it("acknowledges on the button's POST: that audience's reminders pause, the disclosure log says so, the link is used up", async () => {
