@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { loadConfig } from '../config/load.ts';
-import { CASE_FIELDS } from '../domain/case.ts';
+import { CASE_FIELDS, EARLIEST_INSTANT } from '../domain/case.ts';
 import { type GeneratedRecord, generateQueue } from '../generate/queue.ts';
 import { plural, UsageError } from './output.ts';
 
@@ -77,7 +77,16 @@ async function openOutput(path: string): Promise<WriteStream> {
   return file;
 }
 
+/** Generated cases reach back a year (closed ones), and case records from before 2018 are refused:
+ * a queue as of an earlier instant would be one the tool itself rejects. */
+const EARLIEST_AT = Date.parse(EARLIEST_INSTANT) + 366 * 86_400_000;
+
 export async function generateCommand(options: GenerateOptions, nowMs: number): Promise<void> {
+  if (options.at !== undefined && options.at < EARLIEST_AT) {
+    throw new UsageError(
+      `--at must be ${new Date(EARLIEST_AT).toISOString()} or later: the queue reaches back a year, and case records before ${EARLIEST_INSTANT} are refused`,
+    );
+  }
   const config = loadConfig(options.config);
   const records = generateQueue({
     open: options.open,

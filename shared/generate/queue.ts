@@ -105,7 +105,8 @@ export function* generateQueue(options: GenerateOptions): Generator<GeneratedRec
       ? true
       : random() < (category === 'domestic-abuse' ? 0.4 : 0.1);
     const record: GeneratedRecord = {
-      caseRef: `${prefix}-${String(seed % 1000).padStart(3, '0')}-${String(index).padStart(7, '0')}`,
+      // The whole seed: two seeds never give one reference to different cases.
+      caseRef: `${prefix}-${String(seed).padStart(3, '0')}-${String(index).padStart(7, '0')}`,
       category,
       riskLevel,
       district:

@@ -24,6 +24,14 @@ describe('generateQueue', () => {
     expect(generate(300, 30, 42)).not.toEqual(generate(300, 30, 43));
   });
 
+  it('never gives two seeds one case reference (1 and 1001 once did)', () => {
+    const refs = (seed: number) => new Set(generate(50, 0, seed).map((r) => r.caseRef));
+    const one = refs(1);
+
+    expect([...refs(1001)].filter((ref) => one.has(ref))).toEqual([]);
+    expect([...one][0]).toMatch(/^[A-Z]{2}-001-\d{7}$/);
+  });
+
   it('makes the open and closed cases asked for, each valid under the shipped config', () => {
     const records = generate(1000, 200, 7);
     const vocabulary = defaultConfig().vocabulary;
