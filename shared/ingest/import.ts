@@ -280,7 +280,8 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
           ...identity,
           tableName,
           line: committedLine,
-          rejectsFile,
+          // Absolute, as the file is: a resume from another directory names the same one.
+          rejectsFile: resolve(rejectsFile),
           rejectsBytes,
           counts: structuredClone(committed),
           stoppedRuns,
@@ -668,7 +669,7 @@ function checkResumable(
         ? 'was for another version of the file (its size or time changed)'
         : checkpoint.tableName !== tableName
           ? `was for table ${checkpoint.tableName}`
-          : checkpoint.rejectsFile !== rejectsFile
+          : resolve(checkpoint.rejectsFile) !== resolve(rejectsFile)
             ? `wrote its rejects to ${checkpoint.rejectsFile}`
             : undefined;
   if (problem) throw new ImportError(`cannot resume: the checkpoint ${problem}; delete it to start over`);

@@ -4,7 +4,7 @@
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
@@ -295,6 +295,38 @@ describe('importCases', () => {
     expect(await tableState(table)).toEqual(memoryState(expected));
     expect(new Map(rejectsIn(second.rejectsFile as string).map((r) => [r.line, r.code]))).toEqual(f.rejected);
     expect(() => readFileSync(second.checkpointFile)).toThrow(); // removed once complete
+  });
+
+  it('resumes from another working directory: the rejects file is the same file, however it is named', async () => {
+    const f = fixture('resume-elsewhere.jsonl', 600, 200);
+    const table = await freshTable();
+    const absolute = `${f.file}.${table}.rejects.jsonl`;
+    // Named relative to this directory the first time, absolutely the second (as from another one).
+    const relativeName = relative(process.cwd(), absolute);
+    const controller = new AbortController();
+
+    const first = await importCases(
+      options(f, table, {
+        chunkSize: 50,
+        concurrency: 4,
+        rejectsFile: relativeName,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.line > f.lines.length / 3) controller.abort();
+        },
+      }),
+    );
+    const second = await importCases(
+      options(f, table, { chunkSize: 50, rejectsFile: absolute, resume: true }),
+    );
+
+    expect(first.interrupted).toBe(true);
+    expect(second).toMatchObject({
+      interrupted: false,
+      resumedAfterLine: first.committedLine,
+      read: f.lines.length,
+    });
+    expect(new Map(rejectsIn(absolute).map((r) => [r.line, r.code]))).toEqual(f.rejected);
   });
 
   it('stops on a lasting DynamoDB failure with a checkpoint, and a resume completes the import', async () => {
