@@ -42,7 +42,7 @@ import {
 } from '../domain/case.ts';
 import { forbiddenKeyOf } from '../domain/safe-keys.ts';
 import * as z from '../domain/zod.ts';
-import { jsonErrorReason, READ_ERROR_CODES } from '../io/case-file.ts';
+import { jsonErrorReason, READ_ERROR_CODES, repeatedField, repeatedFieldReason } from '../io/case-file.ts';
 
 export const CHANGE_TYPES = [
   'created',
@@ -61,6 +61,10 @@ const sourceSequenceSchema = z
     z.minimum(0, 'sourceSequence must not be negative'),
     z.maximum(Number.MAX_SAFE_INTEGER, 'sourceSequence is too large'),
   );
+
+/** The message's own fields and the record's: a repeat of any of these is refused. */
+const ENVELOPE_FIELDS: ReadonlySet<string> = new Set(['changeType', 'case', 'sourceSequence']);
+const CASE_FIELD_NAMES: ReadonlySet<string> = new Set(CASE_FIELDS);
 
 const envelopeSchema = z.object({
   changeType: z.enum(CHANGE_TYPES, { error: `changeType must be one of ${CHANGE_TYPES.join(', ')}` }),
@@ -162,6 +166,15 @@ export function parseChange(body: string, vocabulary: CaseVocabulary, nowMs: num
   const forbidden = forbiddenKeyOf(raw);
   if (forbidden !== undefined) {
     return { ok: false, code: 'invalid-fields', reason: `${forbidden} is not allowed as a field name` };
+  }
+  const repeated = repeatedField(body, raw, (path, key) =>
+    path.length === 0
+      ? ENVELOPE_FIELDS.has(key)
+      : path.length === 1 && path[0] === 'case' && CASE_FIELD_NAMES.has(key),
+  );
+  if (repeated) {
+    const field = repeated.path.length > 0 ? `case.${repeated.key}` : repeated.key;
+    return { ok: false, code: 'invalid-fields', reason: repeatedFieldReason(field) };
   }
 
   const envelope = envelopeSchema.safeParse(raw);

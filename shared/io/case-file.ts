@@ -14,6 +14,7 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { CsvError, parse as parseCsvRecord } from 'csv-parse/sync';
 import { CASE_FIELDS } from '../domain/case.ts';
+import { mayRepeatKeys, repeatedKeys } from '../domain/json-keys.ts';
 import { FORBIDDEN_KEYS } from '../domain/safe-keys.ts';
 
 export type CaseFileFormat = 'jsonl' | 'json' | 'csv';
@@ -49,6 +50,35 @@ export function jsonErrorReason(error: unknown): string {
   if (/Unexpected end of JSON input|Unterminated/.test(message)) return 'not valid JSON (truncated)';
   return `not valid JSON${position ? ` (at character ${Number(position) + 1})` : ''}`;
 }
+
+/** A record's JSON text, read; one that gives a field of the record twice is refused: JSON.parse
+ * would keep the last value without a word, and which one the source meant is a guess (as for a
+ * CSV header). A repeated name the record does not use is dropped with the rest. */
+function recordOf(line: number, text: string): RawRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { line, code: 'unreadable', error: jsonErrorReason(error) };
+  }
+  const repeated = repeatedField(text, raw, (path, key) => path.length === 0 && KNOWN_COLUMNS.has(key));
+  if (repeated) return { line, code: 'unreadable', error: repeatedFieldReason(repeated.key) };
+  return { line, raw };
+}
+
+/** The first repeated key that `matters` (by where it is and its name), if any. */
+export function repeatedField(
+  text: string,
+  value: unknown,
+  matters: (path: ReadonlyArray<string | number>, key: string) => boolean,
+): { path: Array<string | number>; key: string } | undefined {
+  if (!mayRepeatKeys(text, value)) return undefined;
+  return repeatedKeys(text).find((r) => matters(r.path, r.key));
+}
+
+/** Why a record giving a field twice is refused (`field` is a known name, never the input's own). */
+export const repeatedFieldReason = (field: string) =>
+  `${field} is given more than once: which value counts would be a guess`;
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -174,11 +204,7 @@ async function* readJsonLines(path: string): AsyncGenerator<RawRecord> {
     }
     const text = withoutBom(piece.text, piece.line);
     if (text.trim() === '') continue;
-    try {
-      yield { line: piece.line, raw: JSON.parse(text) };
-    } catch (error) {
-      yield { line: piece.line, code: 'unreadable', error: jsonErrorReason(error) };
-    }
+    yield recordOf(piece.line, text);
   }
 }
 
@@ -285,11 +311,7 @@ async function* readJsonArray(path: string): AsyncGenerator<RawRecord> {
       yield { line: piece.line, code: 'unreadable', error: 'not valid JSON (an empty item)' };
       continue;
     }
-    try {
-      yield { line: piece.line, raw: JSON.parse(piece.text) };
-    } catch (error) {
-      yield { line: piece.line, code: 'unreadable', error: jsonErrorReason(error) };
-    }
+    yield recordOf(piece.line, piece.text);
   }
 }
 

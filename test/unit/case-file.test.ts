@@ -109,6 +109,36 @@ describe('readCaseFile: JSON Lines', () => {
   });
 });
 
+describe('readCaseFile: a field given twice', () => {
+  it('refuses a record that gives one of its fields twice, in JSON Lines and in an array, and reads the rest', async () => {
+    const twice = JSON.stringify(aCase({ caseRef: ref(1) })).replace(
+      '"riskLevel":"high"',
+      '"riskLevel":"high","riskLevel":"standard"',
+    );
+    const spaced = twice.replace('"riskLevel":"standard"', '"riskLevel" : "standard"');
+    const other = JSON.stringify({ ...aCase({ caseRef: ref(2) }), notes: 'x' }).replace(
+      '"notes":"x"',
+      '"notes":"x","notes":"y"',
+    );
+    const colonInValue = JSON.stringify({ ...aCase({ caseRef: ref(3) }), notes: 'a": b' });
+    const reason = 'riskLevel is given more than once: which value counts would be a guess';
+    const lines = tmp.file('twice.jsonl', [twice, spaced, other, colonInValue].join('\n'));
+    const array = tmp.file('twice.json', `[\n${[twice, colonInValue].join(',\n')}\n]`);
+
+    expect(twice).toContain('"riskLevel":"high","riskLevel":"standard"');
+    expect(await readAll(lines)).toEqual([
+      { line: 1, code: 'unreadable', error: reason },
+      { line: 2, code: 'unreadable', error: reason },
+      { line: 3, raw: JSON.parse(other) }, // a name the record does not use: dropped with the rest
+      { line: 4, raw: JSON.parse(colonInValue) },
+    ]);
+    expect(await readAll(array)).toEqual([
+      { line: 2, code: 'unreadable', error: reason },
+      { line: 3, raw: JSON.parse(colonInValue) },
+    ]);
+  });
+});
+
 describe('readCaseFile: JSON Lines edges', () => {
   it('ignores a UTF-8 byte-order mark at the start of the file', async () => {
     const path = tmp.file('bom.jsonl', `${BOM}${JSON.stringify(aCase({ caseRef: ref(1) }))}\n`);

@@ -22,6 +22,21 @@ const goodCase = {
 const message = (overrides: Record<string, unknown> = {}, caseOverrides: Record<string, unknown> = {}) =>
   JSON.stringify({ changeType: 'created', case: { ...goodCase, ...caseOverrides }, ...overrides });
 
+describe('parseChange: a field given twice', () => {
+  it('rejects a message whose case gives a field twice, saying which, never which values', () => {
+    const body = message().replace('"riskLevel":"high"', '"riskLevel":"high","riskLevel":"standard"');
+
+    const parsed = parseChange(body, vocabulary, NOW);
+
+    expect(body).toContain('"riskLevel":"standard"');
+    expect(parsed).toEqual({
+      ok: false,
+      code: 'invalid-fields',
+      reason: 'case.riskLevel is given more than once: which value counts would be a guess',
+    });
+  });
+});
+
 describe('parseChange', () => {
   it('accepts a change, keeps only schema fields and normalises instants to UTC', () => {
     const parsed = parseChange(
