@@ -245,18 +245,19 @@ describe('queuewatch config check', () => {
   });
 
   it('fails a config too big to push, as push refuses it', async () => {
-    // 600 districts with names that do not compress: over 8 KB even gzip-compressed.
+    // 80 audiences with descriptions that do not compress: over 8 KB even gzip-compressed (many
+    // districts would do too, but make the check's coverage work slow).
     let seed = 7;
     const letter = () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
       return String.fromCharCode(97 + (seed % 26));
     };
-    const name = () => Array.from({ length: 20 }, letter).join('');
+    const description = () => Array.from({ length: 200 }, letter).join('');
     const padding = Array.from(
-      { length: 600 },
-      (_, i) => `  X${String(i).padStart(3, '0')}: { name: ${name()}, localAuthority: la-northgate }\n`,
+      { length: 80 },
+      (_, i) => `  unused-${i}: { scope: force, description: ${description()} }\n`,
     ).join('');
-    const big = tmp.file('big.yaml', configTextWith(['districts:\n', `districts:\n${padding}`]));
+    const big = tmp.file('big.yaml', configTextWith(['audiences:\n', `audiences:\n${padding}`]));
 
     const checked = await runCli(['config', 'check', big, '--strict']);
 
