@@ -1,6 +1,6 @@
 // Reads case records from a file, streaming: JSON Lines, a JSON array, or CSV with a header row.
-// Yields each raw record with its line (for a JSON array, the line its item starts on) or why it could not be
-// read. Error reasons never quote the input: a malformed line may hold personal data.
+// Yields each raw record with its line (for a JSON array, the line its item starts on) or why it
+// could not be read. Error reasons never quote the input: a malformed line may hold personal data.
 //
 // The file is read as bytes and split by hand, so that no line, row or item is ever held beyond
 // MAX_RECORD_BYTES (a line of hundreds of megabytes is skipped as it streams past, reported with its
