@@ -226,8 +226,15 @@ export class DynamoFlowStore implements FlowRecorder, FlowReader {
 
   /** A district's flow for each day from `fromDay` to `toDay`. Days at least OPEN_DAYS old are
    * read from their count items, built (or rebuilt) from their transitions when missing or stale;
-   * newer days straight from their transitions. */
-  async days(district: string, fromDay: number, toDay: number, nowMs: number): Promise<FlowDays> {
+   * newer days straight from their transitions. `seal: false` (a display, `flow show`) reads the
+   * same but writes no count item, so it needs no write access. */
+  async days(
+    district: string,
+    fromDay: number,
+    toDay: number,
+    nowMs: number,
+    options: { seal?: boolean } = {},
+  ): Promise<FlowDays> {
     const settledUntil = londonDay(nowMs) - OPEN_DAYS;
     const stored = new Map<number, z.infer<typeof countItemSchema>>();
     if (fromDay <= Math.min(toDay, settledUntil)) {
@@ -257,7 +264,7 @@ export class DynamoFlowStore implements FlowRecorder, FlowReader {
           }
           const read = await this.readTransitions(district, day);
           invalid += read.invalid;
-          if (day <= settledUntil)
+          if (day <= settledUntil && options.seal !== false)
             await this.seal(district, day, read.flow, marks, item?.marks !== undefined);
           return read.flow;
         }),

@@ -97,7 +97,8 @@ export async function flowShowCommand(options: FlowShowOptions, nowMs: number): 
     const today = londonDay(nowMs);
     const { days, invalid } = await callService(
       { service: 'DynamoDB', resource: target.tableName, ...target },
-      () => store.days(options.district, today - options.days, today, nowMs),
+      // A display: it writes nothing (the signals build and keep the days' counts).
+      () => store.days(options.district, today - options.days, today, nowMs, { seal: false }),
     );
     print(
       `${options.district} ${config.file.districts[options.district]?.name}: transitions by stage entered`,

@@ -453,6 +453,16 @@ describe('loading past flow', () => {
     ]);
     expect(shown.status).toBe(0);
     expect(shown.stdout).toMatch(/^D04 Westbrook: transitions by stage entered$/m);
+    // A display writes nothing: no day's counts were kept for the days it showed (the item there
+    // is the import's mark of a past day).
+    const { Items: dayItems = [] } = await doc.send(
+      new QueryCommand({
+        TableName: tables.flow,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'd#D04' },
+      }),
+    );
+    expect(dayItems.filter((item) => item.counts !== undefined)).toEqual([]);
 
     const status = await runCli([
       'signals',
