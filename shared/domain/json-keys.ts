@@ -44,6 +44,17 @@ export function repeatedKeys(
   return found;
 }
 
+/** The first key repeated in a parsed value's text that `matters` (by the path of the object
+ * holding it, and its name), if any; the full scan only runs when the text may hold one. */
+export function firstRepeatedKey(
+  text: string,
+  value: unknown,
+  matters: (path: ReadonlyArray<string | number>, key: string) => boolean,
+): { path: Array<string | number>; key: string } | undefined {
+  if (!mayRepeatKeys(text, value)) return undefined;
+  return repeatedKeys(text).find((r) => matters(r.path, r.key));
+}
+
 /** Whether a parsed value's text may hold a repeated key: it has more places that can be a key
  * (a quote, then a colon) than the value has keys. False only when it cannot, so the full scan
  * runs for the rare record that needs it, not for every line of a million-line import. */

@@ -40,9 +40,10 @@ import {
   isOpenStage,
   OPEN_STAGES,
 } from '../domain/case.ts';
+import { firstRepeatedKey } from '../domain/json-keys.ts';
 import { forbiddenKeyOf } from '../domain/safe-keys.ts';
 import * as z from '../domain/zod.ts';
-import { jsonErrorReason, READ_ERROR_CODES, repeatedField, repeatedFieldReason } from '../io/case-file.ts';
+import { jsonErrorReason, READ_ERROR_CODES, repeatedFieldReason } from '../io/case-file.ts';
 
 export const CHANGE_TYPES = [
   'created',
@@ -167,7 +168,7 @@ export function parseChange(body: string, vocabulary: CaseVocabulary, nowMs: num
   if (forbidden !== undefined) {
     return { ok: false, code: 'invalid-fields', reason: `${forbidden} is not allowed as a field name` };
   }
-  const repeated = repeatedField(body, raw, (path, key) =>
+  const repeated = firstRepeatedKey(body, raw, (path, key) =>
     path.length === 0
       ? ENVELOPE_FIELDS.has(key)
       : path.length === 1 && path[0] === 'case' && CASE_FIELD_NAMES.has(key),

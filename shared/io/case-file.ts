@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { CsvError, parse as parseCsvRecord } from 'csv-parse/sync';
 import { CASE_FIELDS } from '../domain/case.ts';
-import { mayRepeatKeys, repeatedKeys } from '../domain/json-keys.ts';
+import { firstRepeatedKey } from '../domain/json-keys.ts';
 import { FORBIDDEN_KEYS } from '../domain/safe-keys.ts';
 
 export type CaseFileFormat = 'jsonl' | 'json' | 'csv';
@@ -61,19 +61,9 @@ function recordOf(line: number, text: string): RawRecord {
   } catch (error) {
     return { line, code: 'unreadable', error: jsonErrorReason(error) };
   }
-  const repeated = repeatedField(text, raw, (path, key) => path.length === 0 && KNOWN_COLUMNS.has(key));
+  const repeated = firstRepeatedKey(text, raw, (path, key) => path.length === 0 && KNOWN_COLUMNS.has(key));
   if (repeated) return { line, code: 'unreadable', error: repeatedFieldReason(repeated.key) };
   return { line, raw };
-}
-
-/** The first repeated key that `matters` (by where it is and its name), if any. */
-export function repeatedField(
-  text: string,
-  value: unknown,
-  matters: (path: ReadonlyArray<string | number>, key: string) => boolean,
-): { path: Array<string | number>; key: string } | undefined {
-  if (!mayRepeatKeys(text, value)) return undefined;
-  return repeatedKeys(text).find((r) => matters(r.path, r.key));
 }
 
 /** Why a record giving a field twice is refused (`field` is a known name, never the input's own). */
