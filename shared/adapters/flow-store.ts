@@ -30,7 +30,7 @@ import {
 } from '../domain/flow.ts';
 import * as z from '../domain/zod.ts';
 import type { FlowRecorder } from '../ingest/ports.ts';
-import type { FlowDays, FlowReader } from '../signals/ports.ts';
+import type { DaysOptions, FlowDays, FlowReader } from '../signals/ports.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 /** Flow is kept this long: a year of same-weekday history, with room. */
@@ -226,14 +226,14 @@ export class DynamoFlowStore implements FlowRecorder, FlowReader {
 
   /** A district's flow for each day from `fromDay` to `toDay`. Days at least OPEN_DAYS old are
    * read from their count items, built (or rebuilt) from their transitions when missing or stale;
-   * newer days straight from their transitions. `seal: false` (a display, `flow show`) reads the
-   * same but writes no count item, so it needs no write access. */
+   * newer days straight from their transitions. `seal: false` (a display: `flow show`, `signals
+   * status`) reads the same but writes no count item, so it needs no write access. */
   async days(
     district: string,
     fromDay: number,
     toDay: number,
     nowMs: number,
-    options: { seal?: boolean } = {},
+    options: DaysOptions = {},
   ): Promise<FlowDays> {
     const settledUntil = londonDay(nowMs) - OPEN_DAYS;
     const stored = new Map<number, z.infer<typeof countItemSchema>>();
@@ -262,7 +262,7 @@ export class DynamoFlowStore implements FlowRecorder, FlowReader {
               ...(item.last ? { last: item.last } : {}),
             };
           }
-          const read = await this.readTransitions(district, day);
+          const read = await this.readTransitions(district, day, options.until);
           invalid += read.invalid;
           if (day <= settledUntil && options.seal !== false)
             await this.seal(district, day, read.flow, marks, item?.marks !== undefined);
@@ -273,15 +273,19 @@ export class DynamoFlowStore implements FlowRecorder, FlowReader {
     return { days, invalid };
   }
 
-  /** A day's flow from its transition items. */
-  async readTransitions(district: string, day: number): Promise<{ flow: DayFlow; invalid: number }> {
+  /** A day's flow from its transition items (those up to `until`, ms, if given). */
+  async readTransitions(
+    district: string,
+    day: number,
+    until?: number,
+  ): Promise<{ flow: DayFlow; invalid: number }> {
     const flow = emptyDayFlow(day);
     let invalid = 0;
     const transitions: Transition[] = [];
     for (const item of await this.queryAll({ pk: transitionPk(district, day) })) {
       const parsed = transitionSchema.safeParse(item);
-      if (parsed.success && parsed.data.district === district) transitions.push(parsed.data);
-      else invalid += 1;
+      if (!parsed.success || parsed.data.district !== district) invalid += 1;
+      else if (until === undefined || Date.parse(parsed.data.at) <= until) transitions.push(parsed.data);
     }
     return { flow: addToDay(flow, transitions), invalid };
   }

@@ -11,7 +11,7 @@ import {
   transitionId,
 } from '../domain/flow.ts';
 import type { FlowRecorder } from '../ingest/ports.ts';
-import type { FlowDays, FlowReader } from '../signals/ports.ts';
+import type { DaysOptions, FlowDays, FlowReader } from '../signals/ports.ts';
 
 export class MemoryFlowStore implements FlowRecorder, FlowReader {
   /** Every transition stored, by id. */
@@ -44,10 +44,17 @@ export class MemoryFlowStore implements FlowRecorder, FlowReader {
     return out;
   }
 
-  async days(district: string, fromDay: number, toDay: number): Promise<FlowDays> {
+  async days(
+    district: string,
+    fromDay: number,
+    toDay: number,
+    _nowMs?: number,
+    options: DaysOptions = {},
+  ): Promise<FlowDays> {
     const byDay = new Map<number, Transition[]>();
     for (const t of this.transitions.values()) {
       if (t.district !== district) continue;
+      if (options.until !== undefined && Date.parse(t.at) > options.until) continue;
       const day = londonDay(Date.parse(t.at));
       if (day < fromDay || day > toDay) continue;
       byDay.set(day, [...(byDay.get(day) ?? []), t]);

@@ -209,7 +209,7 @@ export async function signalsStatusCommand(options: SignalsStatusOptions, nowMs:
     const flow = new DynamoFlowStore(documentClient(client), target.tableName);
     const { history, invalid } = await callService(
       { service: 'DynamoDB', resource: target.tableName, ...target },
-      () => readHistory({ config, nowMs: at, mode: 'all', flow }),
+      () => readHistory({ config, nowMs: at, mode: 'all', flow }, { display: true }),
     );
     const statuses = [...judgeDaily(config, history), ...judgeFlowStopped(config, history, at)];
     print(

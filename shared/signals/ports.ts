@@ -17,7 +17,21 @@ export interface FlowReader {
   /** The latest transition (ISO instant) of each district. */
   lastTransitions(): Promise<Map<string, string>>;
   /** A district's flow for each day from `fromDay` to `toDay`. */
-  days(district: string, fromDay: number, toDay: number, nowMs: number): Promise<FlowDays>;
+  days(
+    district: string,
+    fromDay: number,
+    toDay: number,
+    nowMs: number,
+    options?: DaysOptions,
+  ): Promise<FlowDays>;
+}
+
+export interface DaysOptions {
+  /** `false` for a display: read the same, but keep no day's counts (no write access needed). */
+  seal?: boolean;
+  /** Leave out transitions after this instant (ms) in the days read from their transitions (the
+   * recent ones): a view as of a past instant. */
+  until?: number;
 }
 
 /** What the run remembers of one series between runs: whether it was raised and announced, and

@@ -80,9 +80,13 @@ function due(state: SignalState, repeatMs: number, nowMs: number): boolean {
 }
 
 /** The flow a run of this mode judges: each district's days (from its first day of flow, within the
- * history window, up to yesterday), its first day and its last transition. */
+ * history window, up to yesterday), its first day and its last transition. A display (`signals
+ * status`) reads the same but writes nothing, and may be as of a past instant (its `--at`): flow
+ * after that instant is left out, so a district's latest transition is its latest up to then, and a
+ * district whose flow began later has none. */
 export async function readHistory(
   input: Pick<SignalsInput, 'config' | 'nowMs' | 'mode' | 'flow' | 'profiles' | 'historyDays'>,
+  options: { display?: boolean } = {},
 ): Promise<{ history: FlowHistory; invalid: number }> {
   const { config, nowMs, mode } = input;
   const today = londonDay(nowMs);
@@ -101,6 +105,8 @@ export async function readHistory(
     needDaily || needProfiles ? input.flow.since() : Promise.resolve(new Map<string, number>()),
     mode !== 'daily' ? input.flow.lastTransitions() : Promise.resolve(new Map<string, string>()),
   ]);
+  if (options.display) for (const [district, day] of since) if (day > today) since.delete(district);
+  const dayOptions = options.display ? { seal: false } : {};
   const days = new Map<string, DayFlow[]>();
   let invalid = 0;
   if (needDaily || needProfiles) {
@@ -113,7 +119,7 @@ export async function readHistory(
           const from = Math.max(firstDay, own);
           const read =
             from <= yesterday
-              ? await input.flow.days(district, from, yesterday, nowMs)
+              ? await input.flow.days(district, from, yesterday, nowMs, dayOptions)
               : { days: [], invalid: 0 };
           invalid += read.invalid;
           // Days before the district's first are padded (and never used: its series start at `since`).
@@ -123,6 +129,21 @@ export async function readHistory(
       ),
     );
   }
+  // A display as of a past instant: a latest transition after it gives way to today's latest up to
+  // the instant, else to the latest of the days read.
+  const later = options.display
+    ? [...last].filter(([, at]) => Date.parse(at) > nowMs).map(([district]) => district)
+    : [];
+  await Promise.all(
+    later.map(async (district) => {
+      const read = await input.flow.days(district, today, today, nowMs, { seal: false, until: nowMs });
+      invalid += read.invalid;
+      const earlier = [...(days.get(district) ?? [])].reverse().find((d) => d.last !== undefined);
+      const latest = read.days[0]?.last ?? earlier?.last;
+      if (latest !== undefined) last.set(district, latest);
+      else last.delete(district);
+    }),
+  );
   return { history: { firstDay, days, since, last }, invalid };
 }
 

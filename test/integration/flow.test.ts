@@ -477,6 +477,15 @@ describe('loading past flow', () => {
     expect(status.status).toBe(0);
     expect(status.stdout).toMatch(/^ {2}D04 Westbrook +referrals learning until 2026-03-29 · /m);
     expect(status.stdout).toMatch(/^ {2}D01 Northgate +referrals learning \(no flow yet\)/m);
+    // Nor does signals status, which read 2026-03-01 as a settled day.
+    const { Items: afterStatus = [] } = await doc.send(
+      new QueryCommand({
+        TableName: tables.flow,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'd#D04' },
+      }),
+    );
+    expect(afterStatus.filter((item) => item.counts !== undefined)).toEqual([]);
 
     const show = await runCli(['signals', 'show', '--signal', 'child-referrals', '--district', 'D07']);
     expect(show.status).toBe(0);

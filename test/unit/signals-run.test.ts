@@ -11,9 +11,9 @@ import { describeStatuses } from '#shared/cli/signals-command.ts';
 import { DAY_MS, epochDay, londonLocalToUtc } from '#shared/domain/calendar.ts';
 import { fitsOneSegment } from '#shared/domain/notify.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
-import type { ProfileCache } from '#shared/signals/evaluate.ts';
+import { judgeDaily, judgeFlowStopped, type ProfileCache } from '#shared/signals/evaluate.ts';
 import { renderSignal } from '#shared/signals/messages.ts';
-import { runSignals, type SignalsMode } from '#shared/signals/run-signals.ts';
+import { readHistory, runSignals, type SignalsMode } from '#shared/signals/run-signals.ts';
 import { configWith, defaultConfig } from '#test/support/fixtures.ts';
 import { NORMAL_DAY, synthesiseFlow } from '#test/support/flow-traffic.ts';
 
@@ -334,5 +334,48 @@ describe('signals status', { timeout: 60_000 }, () => {
     );
     expect(lines.find((l) => l.startsWith('D02'))).toMatch(/referrals learning \(no flow yet\)/);
     expect(lines.at(-1)).toMatch(/^whole feed +case movements (normal|RAISED)/);
+  });
+
+  it('as of a past instant, judges the flow up to it: no later transition, no district whose flow began later', async () => {
+    const h = harness();
+    await synthesiseFlow(h.flow, {
+      districts: ['D07'],
+      fromDay: START,
+      toDay: START + 70,
+      seed: 8,
+      nowMs: at(START + 71, 7),
+    });
+    await synthesiseFlow(h.flow, {
+      districts: ['D01'],
+      fromDay: START + 60,
+      toDay: START + 70,
+      seed: 9,
+      nowMs: at(START + 71, 7),
+    });
+    const asOf = at(START + 50, 12);
+    const view = async (display: boolean) => {
+      const { history } = await readHistory({ config, nowMs: asOf, mode: 'all', flow: h.flow }, { display });
+      const lines = describeStatuses(config, [
+        ...judgeDaily(config, history),
+        ...judgeFlowStopped(config, history, asOf),
+      ]);
+      return { history, lines };
+    };
+    const past = await view(true);
+    const latest = past.history.last.get('D07') as string;
+    expect(Date.parse(latest)).toBeLessThanOrEqual(asOf);
+    // The latest transition up to the instant, not merely one before it.
+    const upTo = [...h.flow.transitions.values()].filter(
+      (t) => t.district === 'D07' && Date.parse(t.at) <= asOf,
+    );
+    expect(Date.parse(latest)).toBe(Math.max(...upTo.map((t) => Date.parse(t.at))));
+    expect(past.lines.find((l) => l.startsWith('D07'))).toContain(
+      `case movements normal (latest ${latest.slice(0, 16).replace('T', ' ')} UTC)`,
+    );
+    expect(past.history.last.has('D01')).toBe(false);
+    expect(past.lines.find((l) => l.startsWith('D01'))).toMatch(/referrals learning \(no flow yet\)/);
+    // The scheduled run's read keeps the stored pointers as they are (its instant is now).
+    const run = await view(false);
+    expect(Date.parse(run.history.last.get('D07') as string)).toBeGreaterThan(asOf);
   });
 });
