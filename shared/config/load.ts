@@ -4,11 +4,13 @@
 // YAML parser: `configJson` is how a config becomes that JSON (config push, the synth).
 
 import { fileURLToPath } from 'node:url';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { type Document, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { type CompiledConfig, ConfigError, type ConfigIssue } from './compile.ts';
 import { asConfigError, configFromValue, readConfigFile } from './validate.ts';
 
 export { ConfigReadError, formatPath, zodIssues } from './validate.ts';
+
+import { formatPath } from './validate.ts';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/queuewatch.yaml', import.meta.url));
 
@@ -36,6 +38,25 @@ const withLine =
     return line ? { ...issue, message: `${issue.message} (${source} line ${line})` } : issue;
   };
 
+/** The path (`districts.D01`, `routes[2].audiences`) of the key that starts at this offset. */
+function keyPathAt(doc: Document, offset: number): Array<string | number> | undefined {
+  let found: Array<string | number> | undefined;
+  visit(doc, {
+    Pair(_, pair, ancestors) {
+      if (!isScalar(pair.key) || pair.key.range?.[0] !== offset) return undefined;
+      const chain = [...ancestors, pair];
+      const parts: Array<string | number> = [];
+      chain.forEach((node, i) => {
+        if (isPair(node) && isScalar(node.key)) parts.push(String(node.key.value));
+        else if (isSeq(node)) parts.push(node.items.indexOf(chain[i + 1] as never));
+      });
+      found = parts;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 /** The YAML document's value, and the line a key path starts on. */
 function readYaml(text: string, source: string) {
   const lineCounter = new LineCounter();
@@ -44,6 +65,16 @@ function readYaml(text: string, source: string) {
     const first = doc.errors[0];
     // linePos is only filled in with prettyErrors (which quotes the source), so count lines here.
     const line = first ? lineCounter.linePos(first.pos[0]).line : undefined;
+    const repeated = first?.code === 'DUPLICATE_KEY' ? keyPathAt(doc, first.pos[0]) : undefined;
+    if (repeated !== undefined) {
+      // Worded as the functions' JSON reader words it (json.ts).
+      throw new ConfigError([
+        {
+          path: formatPath(repeated),
+          message: `${source}${line ? ` line ${line}` : ''}: the key ${repeated.at(-1)} is given more than once (only one value can count)`,
+        },
+      ]);
+    }
     const what =
       first?.code === 'RESOURCE_EXHAUSTION' ? 'nested too deeply to read' : 'not valid YAML or JSON';
     throw new ConfigError([

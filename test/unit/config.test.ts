@@ -388,15 +388,29 @@ describe('config errors', () => {
     expect(issues[0]?.message).toMatch(/^test.yaml line \d+: not valid YAML or JSON \([A-Z_]+\)$/);
   });
 
-  it('gives the line of a duplicate key', () => {
+  it('names a key given twice, and its line', () => {
     const text = configTextWith(['force: Metro Example Police', 'force: Metro Example Police\nforce: Other']);
 
     expect(issuesOf(text)).toEqual([
       {
-        path: '',
-        message: `test.yaml line ${lineOf(text, 'force: Other')}: not valid YAML or JSON (DUPLICATE_KEY)`,
+        path: 'force',
+        message: `test.yaml line ${lineOf(text, 'force: Other')}: the key force is given more than once (only one value can count)`,
       },
     ]);
+  });
+
+  it('names the whole path of a nested key given twice, in a map and in a list', () => {
+    const district = configTextWith([
+      '  D03: { name: Southwick, localAuthority: la-southwick }',
+      '  D03: { name: Southwick, localAuthority: la-southwick }\n  D03: { name: Other, localAuthority: la-southwick }',
+    ]);
+    expect(issuesOf(district).map((i) => i.path)).toEqual(['districts.D03']);
+    expect(issuesOf(district)[0]?.message).toContain(
+      `line ${lineOf(district, 'D03: { name: Other')}: the key D03 is given more than once`,
+    );
+
+    const inList = configTextWith(['version: 1', 'version: 1\nnotes:\n  - a: 1\n    a: 2']);
+    expect(issuesOf(inList).map((i) => i.path)).toEqual(['notes[0].a']);
   });
 
   it('does not quote the YAML source in the error', () => {
