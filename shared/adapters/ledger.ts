@@ -140,6 +140,61 @@ const decodeLevels = (values: z.infer<typeof byLevel>) => {
   return out;
 };
 
+/** The version a run holds for a record whose version cannot be read: it writes the record anew only
+ * while it is still in that state (DAMAGED_CONDITION), so two runs still cannot both write it. */
+const DAMAGED_VERSION = -1;
+const DAMAGED_CONDITION =
+  'attribute_exists(#group) AND (attribute_not_exists(#version) OR NOT attribute_type(#version, :number))';
+
+/** The version a damaged record is held at: its own when that is a number, else DAMAGED_VERSION. */
+const versionOf = (item: Record<string, unknown>): number =>
+  typeof item.version === 'number' && Number.isFinite(item.version) ? item.version : DAMAGED_VERSION;
+
+/** The condition a write of a record read at `expected` (undefined: never written) carries. */
+function versionCondition(expected: number | undefined): {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  if (expected === undefined) {
+    return {
+      ConditionExpression: 'attribute_not_exists(#group)',
+      ExpressionAttributeNames: { '#group': 'group' },
+    };
+  }
+  if (expected === DAMAGED_VERSION) {
+    return {
+      ConditionExpression: DAMAGED_CONDITION,
+      ExpressionAttributeNames: { '#group': 'group', '#version': 'version' },
+      ExpressionAttributeValues: { ':number': 'N' },
+    };
+  }
+  return {
+    ConditionExpression: '#version = :expected',
+    ExpressionAttributeNames: { '#version': 'version' },
+    ExpressionAttributeValues: { ':expected': expected },
+  };
+}
+
+/** The version written over one read at `expected`. */
+const nextVersion = (expected: number | undefined) =>
+  expected === undefined || expected === DAMAGED_VERSION ? 1 : Math.floor(expected) + 1;
+
+/** A group record's audience and place, from its id (`groups/<audience>/<place>`). */
+function groupKeyOf(id: string): GroupKey | undefined {
+  const [kind, audience, place, extra] = id.split('/');
+  return kind === 'groups' && audience && place && extra === undefined ? { audience, place } : undefined;
+}
+
+/** A case record's audience, district and shard, from its id (`<audience>#<district>#<shard>`). */
+function caseShardKeyOf(id: string): { audience: string; district: string; shard: number } | undefined {
+  const [audience, district, shard, extra] = id.split('#');
+  const n = Number(shard);
+  return audience && district && shard && extra === undefined && Number.isInteger(n) && n >= 0
+    ? { audience, district, shard: n }
+    : undefined;
+}
+
 export class DynamoLedger implements LedgerStore, AckStore {
   /** Full reads of the table so far. */
   fullReads = 0;
@@ -164,7 +219,12 @@ export class DynamoLedger implements LedgerStore, AckStore {
       if (id.startsWith('groups/')) {
         const parsed = storedGroup.safeParse(item);
         if (!parsed.success) {
+          // Taken as never sent, under the key its id gives and the version it holds: the group's
+          // waiting alerts are due (sent once more, not never), and its next message writes the
+          // record anew. Left out, its claims would all be lost and the group never told again.
           unreadable();
+          const key = groupKeyOf(id);
+          if (key) into.groups.groups.set(id, { id, ...key, version: versionOf(item), lastSentAt: {} });
           return;
         }
         const { group, sent, lastMessageAt, threadSince, claim, ...rest } = parsed.data;
@@ -192,13 +252,11 @@ export class DynamoLedger implements LedgerStore, AckStore {
     // A record whose cases cannot be read, counted; when its key and version can be, taken as
     // empty, so the next message to its group writes it anew (conditional on that version) and its
     // cases are news once, not at every run.
+    // Its key is taken from its id, and its version as it is (DAMAGED_VERSION when not a number).
     const damaged = () => {
       unreadable();
-      const key = storedShardKey.safeParse(item);
-      if (key.success) {
-        const { group, ...rest } = key.data;
-        cases.shards.set(group, { id: group, ...rest, cases: new Map() });
-      }
+      const key = caseShardKeyOf(id);
+      if (key) cases.shards.set(id, { id, ...key, version: versionOf(item), cases: new Map() });
     };
     const parsed = storedShard.safeParse(item);
     if (!parsed.success) {
@@ -276,26 +334,26 @@ export class DynamoLedger implements LedgerStore, AckStore {
     expectedVersion: number | undefined,
     claim: Claim,
   ): Promise<number | undefined> {
-    const version = (expectedVersion ?? 0) + 1;
+    const version = nextVersion(expectedVersion);
+    const condition = versionCondition(expectedVersion);
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { group: groupStateId(key.audience, key.place) },
           UpdateExpression: 'SET #claim = :claim, #version = :version, audience = :audience, place = :place',
-          ConditionExpression:
-            expectedVersion === undefined ? 'attribute_not_exists(#group)' : '#version = :expected',
+          ConditionExpression: condition.ConditionExpression,
           ExpressionAttributeNames: {
+            ...condition.ExpressionAttributeNames,
             '#claim': 'claim',
             '#version': 'version',
-            ...(expectedVersion === undefined ? { '#group': 'group' } : {}),
           },
           ExpressionAttributeValues: {
+            ...condition.ExpressionAttributeValues,
             ':claim': claim,
             ':version': version,
             ':audience': key.audience,
             ':place': key.place,
-            ...(expectedVersion === undefined ? {} : { ':expected': expectedVersion }),
           },
         }),
       );
@@ -312,21 +370,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
     expiresAtMs: number,
   ): Promise<boolean> {
     const id = caseShardId(shard.audience, shard.district, shard.shard);
-    const condition: {
-      ConditionExpression: string;
-      ExpressionAttributeNames: Record<string, string>;
-      ExpressionAttributeValues?: Record<string, unknown>;
-    } =
-      expectedVersion === undefined
-        ? {
-            ConditionExpression: 'attribute_not_exists(#group)',
-            ExpressionAttributeNames: { '#group': 'group' },
-          }
-        : {
-            ConditionExpression: '#version = :expected',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':expected': expectedVersion },
-          };
+    const condition = versionCondition(expectedVersion);
     try {
       if (shard.cases.size === 0) {
         if (expectedVersion === undefined) return true;
@@ -343,7 +387,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
             audience: shard.audience,
             district: shard.district,
             shard: shard.shard,
-            version: (expectedVersion ?? 0) + 1,
+            version: nextVersion(expectedVersion),
             packed: packEntries(shard.cases),
             expiresAt: Math.floor(expiresAtMs / 1000),
           },

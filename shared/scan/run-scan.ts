@@ -232,6 +232,13 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     ledgerEntries,
     ledgerEntriesAfter: ledgerEntries,
   };
+  if (snapshot.unreadable > 0) {
+    result.failures.push({
+      stage: 'read',
+      error: 'LedgerGroupUnreadable',
+      consequence: `${snapshot.unreadable} alert-ledger group record${snapshot.unreadable === 1 ? '' : 's'} (or acknowledgement${snapshot.unreadable === 1 ? '' : 's'}) could not be read: a group whose record could not be read is taken as never told, so what it has waiting is sent again, and its next message writes the record anew; an acknowledgement that could not be read is taken as none (its group is reminded)`,
+    });
+  }
   if (ledgerUnreadable > 0) {
     result.failures.push({
       stage: 'read',

@@ -204,6 +204,82 @@ describe('the alert ledger', () => {
     expect(after.failures).toEqual([]);
   });
 
+  it('group records damaged beyond their key and version are reported, and written anew by their next message: no group is silenced', async () => {
+    await runScan(scanInput(new RecordingPublisher()));
+    const stored = await doc.send(new ScanCommand({ TableName: tables.ledger }));
+    const records = (stored.Items ?? []).filter((i) => String(i.group).startsWith('groups/'));
+    expect(records.length).toBeGreaterThan(1);
+    // Every one's version and audience gone (a hand edit, or a format this release cannot read).
+    for (const { audience: _a, version: _v, ...rest } of records) {
+      await doc.send(new PutCommand({ TableName: tables.ledger, Item: { ...rest, version: 'seven' } }));
+    }
+
+    // A day on, reminders are due: each group is claimed on its record as it stands, and told.
+    const again = new RecordingPublisher();
+    const result = await runScan(scanInput(again, NOW + 86_400_000, 'run-2'));
+    expect(result.lostClaims).toBe(0);
+    expect(again.messages.length).toBeGreaterThan(0);
+    expect(result.failures).toEqual([
+      expect.objectContaining({ stage: 'read', error: 'LedgerGroupUnreadable' }),
+    ]);
+    expect(result.failures[0]?.consequence).toMatch(
+      new RegExp(`^${records.length} alert-ledger group records \\(or acknowledgements\\) could not be read`),
+    );
+    // Each group told has its record written anew, readable.
+    const told = new Set(again.messages.flatMap((m) => m.groups));
+    const after = await doc.send(new ScanCommand({ TableName: tables.ledger }));
+    const rewritten = (after.Items ?? []).filter(
+      (i) => String(i.group).startsWith('groups/') && told.has(`${i.audience}@${i.place}`),
+    );
+    expect(rewritten.length).toBe(told.size);
+    expect(rewritten.every((i) => typeof i.version === 'number' && i.claim === undefined)).toBe(true);
+    // A run a minute later finds fewer damaged, and claims none in vain.
+    const third = await runScan(scanInput(new RecordingPublisher(), NOW + 86_460_000, 'run-3'));
+    expect(third.lostClaims).toBe(0);
+    const left = records.filter((r) => !told.has(String(r.group).slice('groups/'.length).replace('/', '@')));
+    expect(left.length).toBeLessThan(records.length);
+    expect(third.failures.filter((f) => f.error === 'LedgerGroupUnreadable')).toEqual(
+      left.length > 0
+        ? [expect.objectContaining({ consequence: expect.stringMatching(new RegExp(`^${left.length} `)) })]
+        : [],
+    );
+  });
+
+  it('a case record damaged beyond its key and version is written anew: its cases are news once, not at every run', async () => {
+    await runScan(scanInput(new RecordingPublisher()));
+    const stored = await doc.send(new ScanCommand({ TableName: tables.ledger }));
+    const record = (stored.Items ?? []).find((i) => typeof i.packed === 'string');
+    if (!record) throw new Error('no case record to damage');
+    const { district: _d, version: _v, ...rest } = record;
+    await doc.send(new PutCommand({ TableName: tables.ledger, Item: { ...rest, shard: 'x' } }));
+    const refs = String(record.packed)
+      .split(';')
+      .map((part) => part.split(',')[0]);
+
+    const again = new RecordingPublisher();
+    const result = await runScan(scanInput(again, NOW + 60_000, 'run-2'));
+    const resent = again.messages.flatMap((m) => caseRefsOf(m));
+    expect(resent.length).toBeGreaterThan(0);
+    expect(resent.every((ref) => refs.includes(ref))).toBe(true);
+    expect(result.failures).toEqual([
+      expect.objectContaining({ stage: 'read', error: 'LedgerRecordUnreadable' }),
+    ]);
+    const rewritten = await doc.send(
+      new GetCommand({ TableName: tables.ledger, Key: { group: record.group } }),
+    );
+    expect(rewritten.Item).toMatchObject({
+      audience: record.audience,
+      district: record.district,
+      shard: record.shard,
+    });
+    expect(String(rewritten.Item?.packed).split(';').length).toBe(refs.length);
+
+    const third = new RecordingPublisher();
+    const after = await runScan(scanInput(third, NOW + 120_000, 'run-3'));
+    expect(third.messages.flatMap((m) => caseRefsOf(m))).toEqual([]);
+    expect(after.failures).toEqual([]);
+  });
+
   it('keeps the readable entries of a record damaged in part: only the damaged case is news, and a case that left still gets its resolved line', async () => {
     await runScan(scanInput(new RecordingPublisher()));
     const stored = await doc.send(new ScanCommand({ TableName: tables.ledger }));
