@@ -5,8 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from '../domain/zod.ts';
+import { failureFields } from '../lambda/dependency.ts';
 import { logger, metrics } from '../lambda/observability.ts';
 import type { AuditLog, ConfigInForce, OpsNotifier, Publisher } from '../scan/ports.ts';
+import type { RetryPolicy } from '../scan/retry.ts';
 import type { ProfileCache } from './evaluate.ts';
 import type { FlowReader, SignalStateStore } from './ports.ts';
 import { HEARTBEAT_METRIC, runSignals, SIGNAL_MODES, type SignalsResult } from './run-signals.ts';
@@ -18,6 +20,8 @@ export interface SignalsDeps {
   publisher: Publisher;
   audit: AuditLog;
   ops: OpsNotifier;
+  /** Retries of each disclosure log and state write (the scan's by default). */
+  retry?: RetryPolicy;
 }
 
 /** The schedule's input: which signals to judge, and (local runs) as of when. */
@@ -35,11 +39,28 @@ export class SignalsDeliveryError extends Error {
   override name = 'SignalsDeliveryError';
 }
 
+export class SignalsRunError extends Error {
+  override name = 'SignalsRunError';
+}
+
+/** What a failed step means for its series, as ops are told. */
+const STEP_CONSEQUENCE: Record<SignalsResult['failed'][number]['step'], string> = {
+  publish: 'not sent; it stays due and the next run sends it',
+  state: 'sent and logged, but its state was not saved: the next run sends it again',
+  judge: 'not judged this run; the next run judges it again',
+};
+
 export function publishSignalMetrics(result: SignalsResult, durationMs: number): void {
   metrics.addMetric('SignalsRaised', MetricUnit.Count, result.raised);
   metrics.addMetric('SignalsLearning', MetricUnit.Count, result.learning.length);
   metrics.addMetric('SignalMessagesSent', MetricUnit.Count, result.sent.length);
-  metrics.addMetric('SignalPublishFailures', MetricUnit.Count, result.failed.length);
+  metrics.addMetric(
+    'SignalPublishFailures',
+    MetricUnit.Count,
+    result.failed.filter((f) => f.step === 'publish').length,
+  );
+  metrics.addMetric('SignalStepFailures', MetricUnit.Count, result.failed.length);
+  metrics.addMetric('UnauditedDisclosures', MetricUnit.Count, result.unaudited.length);
   metrics.addMetric('FlowInvalidItems', MetricUnit.Count, result.invalidFlowItems);
   metrics.addMetric('SignalsRunDuration', MetricUnit.Milliseconds, durationMs);
 }
@@ -58,17 +79,27 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
     const started = clock();
     const nowMs = event.at ? Date.parse(event.at) : started;
     const inForce = await deps.config();
-    const result = await runSignals({
-      config: inForce.config,
-      nowMs,
-      runId: context.awsRequestId || randomUUID(),
-      mode: event.mode,
-      flow: deps.flow,
-      states: deps.states,
-      publisher: deps.publisher,
-      audit: deps.audit,
-      profiles,
-    });
+    const runId = context.awsRequestId || randomUUID();
+    let result: SignalsResult;
+    try {
+      result = await runSignals({
+        config: inForce.config,
+        nowMs,
+        runId,
+        mode: event.mode,
+        flow: deps.flow,
+        states: deps.states,
+        publisher: deps.publisher,
+        audit: deps.audit,
+        profiles,
+        ...(deps.retry ? { retry: deps.retry } : {}),
+      });
+    } catch (error) {
+      // The flow or the signals' states could not be read: nothing judged, nothing sent. The
+      // error's kind only, never its message (an SDK message can quote a value).
+      logger.error('signals run failed before judging', { runId, ...failureFields(error) });
+      throw new SignalsRunError(`signals run failed before judging: ${failureFields(error).error.name}`);
+    }
     publishSignalMetrics(result, clock() - started);
     logger.info('signals run', {
       mode: result.mode,
@@ -85,17 +116,32 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
           `${result.invalidFlowItems} flow items could not be read`,
           `The signals run ${result.runId} left out ${result.invalidFlowItems} items of the flow table it could not read as transitions; the counts it judged may be low.`,
         )
-        .catch((error: unknown) => logger.error('ops notification failed', { error }));
+        .catch((error: unknown) => logger.error('ops notification failed', failureFields(error)));
     }
-    if (result.failed.length > 0) {
+    for (const disclosure of result.unaudited) {
+      logger.error('disclosure not yet in the disclosure log', { disclosure });
+    }
+    if (result.failed.length > 0 || result.unaudited.length > 0) {
+      const lines = [
+        ...result.failed.map(
+          (f) =>
+            `  ${f.signal}${f.district ? ` in ${f.district}` : ''}: ${STEP_CONSEQUENCE[f.step]} (${f.error})`,
+        ),
+        ...result.unaudited.map(
+          (d) =>
+            `  message ${d.messageId} (${d.reason}): sent, but not in the disclosure log; its entry is in this function's log ("disclosure not yet in the disclosure log")`,
+        ),
+      ];
+      const count = result.failed.length + result.unaudited.length;
+      for (const f of result.failed) logger.error('signal step failed', { ...f });
       await deps.ops
         .notify(
-          `${result.failed.length} signal messages failed to publish`,
-          `Run ${result.runId} could not publish ${result.failed.length} signal messages; they stay due and the next run sends them.\n${result.failed.map((f) => `  ${f.signal}${f.district ? ` in ${f.district}` : ''}: ${f.error}`).join('\n')}`,
+          `${count} signal step${count === 1 ? '' : 's'} failed`,
+          `Run ${result.runId}: ${count} step${count === 1 ? '' : 's'} failed after retries; every other signal was judged and sent.\n${lines.join('\n')}`,
         )
-        .catch((error: unknown) => logger.error('ops notification failed', { error }));
+        .catch((error: unknown) => logger.error('ops notification failed', failureFields(error)));
       throw new SignalsDeliveryError(
-        `${result.failed.length} signal messages failed to publish; they remain due`,
+        `${result.failed.length} signal steps failed and ${result.unaudited.length} disclosures are not logged; what was not sent remains due`,
       );
     }
     if (event.mode === 'daily' || event.mode === 'all')

@@ -14,7 +14,14 @@ import { FEED_STOPPED_ID } from '../config/signals-schema.ts';
 import { type DayFlow, emptyDayFlow, londonDay } from '../domain/flow.ts';
 import type { Level } from '../domain/levels.ts';
 import { byCodeUnit } from '../domain/order.ts';
-import { type AuditLog, groupId, type OutgoingMessage, type Publisher } from '../scan/ports.ts';
+import {
+  type AuditEntry,
+  type AuditLog,
+  groupId,
+  type OutgoingMessage,
+  type Publisher,
+} from '../scan/ports.ts';
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from '../scan/retry.ts';
 import {
   type FlowHistory,
   judgeDaily,
@@ -44,6 +51,8 @@ export interface SignalsInput {
   profiles?: ProfileCache;
   /** Days of history replayed for rates and proportions (default 365). */
   historyDays?: number;
+  /** Retries of each disclosure log and state write (the scan's by default). */
+  retry?: RetryPolicy;
 }
 
 export interface SentSignal {
@@ -66,7 +75,13 @@ export interface SignalsResult {
   /** Series raised now (sent or not). */
   raised: number;
   learning: Array<{ signal: string; district?: string; until?: string }>;
-  failed: Array<{ signal: string; district?: string; error: string }>;
+  /** Series whose step failed, after retries (the error's name, never its message): `publish`, not
+   * sent and still due; `state`, sent and logged but its state not saved, so the next run sends it
+   * again; `judge`, anything else that failed for one series (its neighbours went on). */
+  failed: Array<{ signal: string; district?: string; step: 'publish' | 'state' | 'judge'; error: string }>;
+  /** Messages sent whose disclosure could not be written to the disclosure log after retries: the
+   * handler logs each in full, tells ops and fails the run. */
+  unaudited: AuditEntry[];
   /** Stored flow items that could not be read (left out of the counts). */
   invalidFlowItems: number;
 }
@@ -159,6 +174,7 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
     raised: 0,
     learning: [],
     failed: [],
+    unaudited: [],
     invalidFlowItems: 0,
   };
   if (!signals.configured) return result;
@@ -187,98 +203,114 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
     return [...signals.rates, ...signals.proportions].find((x) => x.id === s.signal)?.level ?? 'breach';
   };
 
+  const retry = input.retry ?? DEFAULT_RETRY;
+  const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
   const publishLimit = pLimit(8);
+  // Each series on its own: whatever fails for one is counted and never stops the others.
   await Promise.all(
     statuses.map((status) =>
-      publishLimit(async () => {
-        const name = seriesName(status);
-        const previous = states.get(name) ?? { raised: false };
-        const repeatMs =
-          status.kind === 'flow-stopped' || status.kind === 'feed-stopped'
-            ? signals.flowRepeatMs
-            : signals.repeatMs;
-        const inhibited = status.kind === 'flow-stopped' && status.inhibited === true;
-        let event: SignalEvent | undefined;
-        if (status.state === 'raised' && !inhibited) {
-          if (!previous.raised) event = 'raised';
-          else if (due(previous, repeatMs, nowMs)) event = 'repeat';
-        } else if (status.state !== 'raised' && previous.raised) {
-          event = 'cleared';
-        }
-        if (!event) return;
-
-        const audiences = signals.audiencesFor(status.signal, status.district);
-        const rendered = renderSignal(status, event, config, nowMs);
-        const level = levelOf(status);
-        const district = status.district ?? allDistricts;
-        const localAuthority = status.district
-          ? config.localAuthorityOf(status.district)
-          : [...new Set(allDistricts.map((d) => config.localAuthorityOf(d)))];
-        // Subscriptions filter on audience@place groups: each audience at its place (the district,
-        // its local authority, or the force), every place of the feed for a whole-feed signal.
-        const places = status.district ? [status.district] : allDistricts;
-        const groups = [
-          ...new Set(audiences.flatMap((a) => places.map((d) => groupId(a, config.placeOf(a, d))))),
-        ];
-        const message: OutgoingMessage = {
-          kind: 'alert',
-          groups,
-          audience: audiences.length === 1 ? (audiences[0] as string) : audiences,
-          district,
-          localAuthority,
-          level: [level],
-          categories: [],
-          sms: rendered.sms,
-          email: rendered.email,
-        };
-        let messageId: string;
-        try {
-          messageId = await input.publisher.publish(message);
-        } catch (error) {
+      publishLimit(() =>
+        oneSeries(status).catch((error: unknown) => {
           result.failed.push({
             signal: status.signal,
             ...(status.district ? { district: status.district } : {}),
-            error: error instanceof Error ? error.name : 'publish failed',
+            step: 'judge',
+            error: errorName(error),
           });
-          return;
-        }
-        await input.audit.record({
-          sentAt: result.at,
-          messageId,
-          runId: input.runId,
-          kind: 'alert',
-          audience: message.audience,
-          district,
-          localAuthority,
-          level,
-          caseRefs: [],
-          resolvedCaseRefs: [],
-          reason: `signal ${status.signal} ${event === 'cleared' ? 'cleared' : event === 'repeat' ? 'still raised' : 'raised'}${status.district ? ` in ${status.district}` : status.signal === FEED_STOPPED_ID ? ' for the whole feed' : ''}`,
-        });
-        await input.states.save(
-          name,
-          event === 'cleared'
-            ? { raised: false, clearedAt: result.at }
-            : {
-                raised: true,
-                raisedAt: event === 'raised' ? result.at : (previous.raisedAt ?? result.at),
-                sentAt: result.at,
-              },
-        );
-        result.sent.push({
-          event,
-          signal: status.signal,
-          ...(status.district ? { district: status.district } : {}),
-          audiences,
-          level,
-          messageId,
-          sms: rendered.sms,
-          email: rendered.email,
-        });
-      }),
+        }),
+      ),
     ),
   );
   const sentKey = (s: (typeof result.sent)[number]) => s.signal + (s.district ?? '');
   result.sent.sort((a, b) => byCodeUnit(sentKey(a), sentKey(b)));
   return result;
+
+  async function oneSeries(status: SignalStatus): Promise<void> {
+    const name = seriesName(status);
+    const previous = states.get(name) ?? { raised: false };
+    const repeatMs =
+      status.kind === 'flow-stopped' || status.kind === 'feed-stopped'
+        ? signals.flowRepeatMs
+        : signals.repeatMs;
+    const inhibited = status.kind === 'flow-stopped' && status.inhibited === true;
+    let event: SignalEvent | undefined;
+    if (status.state === 'raised' && !inhibited) {
+      if (!previous.raised) event = 'raised';
+      else if (due(previous, repeatMs, nowMs)) event = 'repeat';
+    } else if (status.state !== 'raised' && previous.raised) {
+      event = 'cleared';
+    }
+    if (!event) return;
+
+    const audiences = signals.audiencesFor(status.signal, status.district);
+    const rendered = renderSignal(status, event, config, nowMs);
+    const level = levelOf(status);
+    const district = status.district ?? allDistricts;
+    const localAuthority = status.district
+      ? config.localAuthorityOf(status.district)
+      : [...new Set(allDistricts.map((d) => config.localAuthorityOf(d)))];
+    // Subscriptions filter on audience@place groups: each audience at its place (the district,
+    // its local authority, or the force), every place of the feed for a whole-feed signal.
+    const places = status.district ? [status.district] : allDistricts;
+    const groups = [
+      ...new Set(audiences.flatMap((a) => places.map((d) => groupId(a, config.placeOf(a, d))))),
+    ];
+    const message: OutgoingMessage = {
+      kind: 'alert',
+      groups,
+      audience: audiences.length === 1 ? (audiences[0] as string) : audiences,
+      district,
+      localAuthority,
+      level: [level],
+      categories: [],
+      sms: rendered.sms,
+      email: rendered.email,
+    };
+    const where = { signal: status.signal, ...(status.district ? { district: status.district } : {}) };
+    let messageId: string;
+    try {
+      messageId = await input.publisher.publish(message);
+    } catch (error) {
+      result.failed.push({ ...where, step: 'publish', error: errorName(error) });
+      return;
+    }
+    // Sent: from here on it is recorded whatever fails, and the run goes on.
+    const disclosure: AuditEntry = {
+      sentAt: result.at,
+      messageId,
+      runId: input.runId,
+      kind: 'alert',
+      audience: message.audience,
+      district,
+      localAuthority,
+      level,
+      caseRefs: [],
+      resolvedCaseRefs: [],
+      reason: `signal ${status.signal} ${event === 'cleared' ? 'cleared' : event === 'repeat' ? 'still raised' : 'raised'}${status.district ? ` in ${status.district}` : status.signal === FEED_STOPPED_ID ? ' for the whole feed' : ''}`,
+    };
+    await withRetry(() => input.audit.record(disclosure), retry).catch(() => {
+      result.unaudited.push(disclosure);
+    });
+    const next: SignalState =
+      event === 'cleared'
+        ? { raised: false, clearedAt: result.at }
+        : {
+            raised: true,
+            raisedAt: event === 'raised' ? result.at : (previous.raisedAt ?? result.at),
+            sentAt: result.at,
+          };
+    await withRetry(() => input.states.save(name, next), retry).catch((error: unknown) => {
+      result.failed.push({ ...where, step: 'state', error: errorName(error) });
+    });
+    result.sent.push({
+      event,
+      signal: status.signal,
+      ...(status.district ? { district: status.district } : {}),
+      audiences,
+      level,
+      messageId,
+      sms: rendered.sms,
+      email: rendered.email,
+    });
+  }
 }

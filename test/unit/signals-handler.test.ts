@@ -1,0 +1,148 @@
+// The signals function's handler when a step fails for some series: each series on its own, a sent
+// message always recorded (in the disclosure log, or in full in the function's log), ops told, the
+// run failed once everything else has settled, and nothing sent twice for want of a log write.
+
+import { describe, expect, it } from 'vitest';
+import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
+import { MemoryAuditLog, MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
+import { MemorySignalStates } from '#shared/adapters/signal-state.ts';
+import { DAY_MS, epochDay, londonLocalToUtc } from '#shared/domain/calendar.ts';
+import type { AuditEntry, OutgoingMessage } from '#shared/scan/ports.ts';
+import { createSignalsHandler, type SignalsDeps } from '#shared/signals/handler.ts';
+import type { SignalState } from '#shared/signals/ports.ts';
+import type { SignalsResult } from '#shared/signals/run-signals.ts';
+import { defaultConfig } from '#test/support/fixtures.ts';
+import { NORMAL_DAY, synthesiseFlow } from '#test/support/flow-traffic.ts';
+
+const config = defaultConfig();
+const START = epochDay('2026-08-03'); // a Monday
+const LAST = START + 70;
+const at = (day: number, hour: number) =>
+  new Date(londonLocalToUtc(day * DAY_MS + hour * 3_600_000)).toISOString();
+const fail = (name: string) => Object.assign(new Error('said: +447700900999'), { name });
+const NO_WAIT = { attempts: 2, baseDelayMs: 0 };
+
+/** Flow in D01 and D02 stops at 09:00 on the last day; D03 flows on. */
+async function stoppedFlow() {
+  const flow = new MemoryFlowStore();
+  await synthesiseFlow(flow, {
+    districts: ['D01', 'D02', 'D03'],
+    fromDay: START,
+    toDay: LAST,
+    seed: 3,
+    nowMs: londonLocalToUtc(START * DAY_MS),
+    plan: (district, day) =>
+      day === LAST && district !== 'D03' ? { ...NORMAL_DAY, stopAtHour: 9 } : NORMAL_DAY,
+  });
+  return flow;
+}
+
+function harness(flow: MemoryFlowStore) {
+  const published: OutgoingMessage[] = [];
+  const audit = new MemoryAuditLog();
+  const failing = { audit: new Set<string>(), state: new Set<string>(), publish: new Set<string>() };
+  const states = new MemorySignalStates();
+  const ops = new MemoryOpsNotifier();
+  const districtOf = (m: OutgoingMessage) => String(m.district);
+  const deps: SignalsDeps = {
+    config: async () => ({ config, source: 'default' }),
+    flow,
+    states: {
+      load: (names) => states.load(names),
+      save: async (name: string, state: SignalState) => {
+        if ([...failing.state].some((d) => name.includes(d)))
+          throw fail('ProvisionedThroughputExceededException');
+        await states.save(name, state);
+      },
+    },
+    publisher: {
+      publish: async (m) => {
+        if (failing.publish.has(districtOf(m))) throw fail('ThrottledException');
+        published.push(m);
+        return `msg-${published.length}`;
+      },
+    },
+    audit: {
+      record: async (entry: AuditEntry) => {
+        if (failing.audit.has(String(entry.district))) throw fail('ProvisionedThroughputExceededException');
+        await audit.record(entry);
+      },
+    },
+    ops,
+    retry: NO_WAIT,
+  };
+  return { deps, published, audit, failing, ops, handler: createSignalsHandler(deps) };
+}
+
+async function run(h: ReturnType<typeof harness>, when: string, id: string) {
+  try {
+    return { result: await h.handler({ mode: 'flow', at: when }, { awsRequestId: id }) };
+  } catch (error) {
+    return { error: error as Error };
+  }
+}
+
+const flowStoppedIn = (published: OutgoingMessage[]) => published.map((m) => String(m.district)).sort();
+
+describe('the signals handler, when a step fails', { timeout: 60_000 }, () => {
+  it('a disclosure log that fails for one district: both alerts go, the one not logged is kept in full, ops told, and nothing is sent again', async () => {
+    const h = harness(await stoppedFlow());
+    h.failing.audit.add('D01');
+
+    const first = await run(h, at(LAST, 17), 'run-1');
+
+    expect(first.error?.name).toBe('SignalsDeliveryError');
+    expect(flowStoppedIn(h.published)).toEqual(['D01', 'D02']);
+    expect(h.audit.entries.map((e) => e.district)).toEqual(['D02']);
+    expect(h.ops.messages).toHaveLength(1);
+    expect(h.ops.messages[0]?.subject).toBe('1 signal step failed');
+    expect(h.ops.messages[0]?.text).toMatch(
+      /message msg-\d \(signal flow-stopped raised in D01\): sent, but not in the disclosure log/,
+    );
+    // The error's kind only: nothing an SDK message said.
+    expect(JSON.stringify(h.ops.messages)).not.toContain('+447700900999');
+
+    // Healed half an hour later: neither is sent again (both were sent, and their states saved).
+    h.failing.audit.clear();
+    const second = await run(h, at(LAST, 17.5), 'run-2');
+    expect(second.error).toBeUndefined();
+    expect(h.published).toHaveLength(2);
+  });
+
+  it('a publish that fails for one district leaves it due; a state that cannot be saved is said to be sent again; the rest go', async () => {
+    const h = harness(await stoppedFlow());
+    h.failing.publish.add('D01');
+    h.failing.state.add('D02');
+
+    const first = await run(h, at(LAST, 17), 'run-1');
+
+    expect(first.error?.name).toBe('SignalsDeliveryError');
+    expect(flowStoppedIn(h.published)).toEqual(['D02']);
+    expect(h.audit.entries.map((e) => e.district)).toEqual(['D02']);
+    expect(h.ops.messages[0]?.text).toContain(
+      'flow-stopped in D01: not sent; it stays due and the next run sends it (ThrottledException)',
+    );
+    expect(h.ops.messages[0]?.text).toContain(
+      'flow-stopped in D02: sent and logged, but its state was not saved: the next run sends it again (ProvisionedThroughputExceededException)',
+    );
+
+    h.failing.publish.clear();
+    h.failing.state.clear();
+    const second = await run(h, at(LAST, 17.5), 'run-2');
+    expect(second.error).toBeUndefined();
+    expect(flowStoppedIn(h.published)).toEqual(['D01', 'D02', 'D02']);
+    expect((second.result as SignalsResult).failed).toEqual([]);
+  });
+
+  it('a flow that cannot be read fails the run with the error kind only', async () => {
+    const h = harness(await stoppedFlow());
+    h.deps.flow.lastTransitions = async () => {
+      throw fail('ResourceNotFoundException');
+    };
+    const handler = createSignalsHandler(h.deps);
+    await expect(handler({ mode: 'flow', at: at(LAST, 17) }, { awsRequestId: 'r' })).rejects.toThrow(
+      /^signals run failed before judging: ResourceNotFoundException$/,
+    );
+    expect(h.published).toEqual([]);
+  });
+});
