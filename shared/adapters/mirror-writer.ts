@@ -82,7 +82,18 @@ export class MirrorWriter implements MirrorStore {
     private readonly flow?: FlowRecorder,
   ) {}
 
+  /** Applies a change under the ordering rule. A stored item that cannot be read as a case has no
+   * version to compare: the valid change is written over it (`replaced`), as the bulk import does,
+   * so that one damaged item never holds its case's feed back. */
   async apply(change: VersionedRecord, nowMs: number): Promise<ApplyOutcome> {
+    return this.applyOrdered(change, nowMs, true);
+  }
+
+  private async applyOrdered(
+    change: VersionedRecord,
+    nowMs: number,
+    mayReplace: boolean,
+  ): Promise<ApplyOutcome> {
     const item = toMirrorItem(change.record, nowMs, change.sourceSequence);
     const update = mirrorUpdate(item);
     const condition = newerThanStoredCondition(change);
@@ -123,6 +134,11 @@ export class MirrorWriter implements MirrorStore {
       }
       returned ??= await this.readItem(change.record.caseRef);
       if (!returned) continue;
+      const stored = readableVersion(returned);
+      if (!stored && mayReplace) {
+        const { outcome, replaced } = await this.replaceMalformed(change, nowMs, returned);
+        return replaced ? 'replaced' : outcome;
+      }
       const outcome = outcomeOver(storedVersion(returned), change);
       if (outcome === 'unchanged') await this.recordFlow(storedTransition(returned), nowMs);
       if (!isWrite(outcome)) return outcome;
@@ -171,7 +187,8 @@ export class MirrorWriter implements MirrorStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    return { outcome: await this.apply(change, nowMs), replaced: false };
+    // Changed meanwhile: applied as usual (and not replaced again, should it be malformed still).
+    return { outcome: await this.applyOrdered(change, nowMs, false), replaced: false };
   }
 
   /** The stored case and version (undefined when there is no item). */

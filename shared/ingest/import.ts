@@ -318,7 +318,11 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
     };
     const count = (line: number, outcome: ApplyOutcome, change: VersionedRecord, other: string) => {
       if (outcome === 'conflict') reject(line, conflictOf(change, other));
-      else counts[outcome] += 1;
+      else if (outcome === 'replaced') {
+        // A malformed item found by the write itself (it was readable, or absent, when read).
+        counts.updated += 1;
+        counts.replacedMalformed += 1;
+      } else counts[outcome] += 1;
     };
 
     // Several lines of one case in a chunk are applied in file order, one round each (round k

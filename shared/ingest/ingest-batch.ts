@@ -40,6 +40,9 @@ export interface IngestSummary {
   rejected: Array<Pick<Rejection, 'code' | 'caseRef'> & { messageId: string }>;
   /** Message ids returned to SQS for a retry. */
   retried: string[];
+  /** Cases whose mirror item could not be read as a case and was replaced by the message's record
+   * (also counted in `applied.replaced`). */
+  replacedMalformed: string[];
 }
 
 /** A feed message as the queue hands it over: its id (named in rejects and retries) and its body. */
@@ -61,9 +64,10 @@ export function startIngestBatch(received: number, deps: IngestDeps, nowMs: numb
   const { logger } = deps;
   const summary: IngestSummary = {
     received,
-    applied: { created: 0, updated: 0, unchanged: 0, stale: 0 },
+    applied: { created: 0, updated: 0, unchanged: 0, stale: 0, replaced: 0 },
     rejected: [],
     retried: [],
+    replacedMalformed: [],
   };
 
   const dependencyFailed = (error: unknown) => {
@@ -110,6 +114,13 @@ export function startIngestBatch(received: number, deps: IngestDeps, nowMs: numb
         });
       }
       summary.applied[outcome] += 1;
+      if (outcome === 'replaced') {
+        summary.replacedMalformed.push(change.record.caseRef);
+        logger.warn('mirror item could not be read as a case; replaced by the feed message', {
+          messageId: record.messageId,
+          caseRef: change.record.caseRef,
+        });
+      }
     } catch (error) {
       summary.retried.push(record.messageId);
       dependencyFailed(error);
@@ -127,6 +138,7 @@ export function startIngestBatch(received: number, deps: IngestDeps, nowMs: numb
     deps.metrics.addMetric('IngestedMessages', 'Count', applied);
     deps.metrics.addMetric('RejectedMessages', 'Count', summary.rejected.length);
     deps.metrics.addMetric('RetriedMessages', 'Count', summary.retried.length);
+    deps.metrics.addMetric('ReplacedMalformedItems', 'Count', summary.replacedMalformed.length);
     logger.info('ingest batch', {
       received: summary.received,
       ...summary.applied,
@@ -142,7 +154,7 @@ export function startIngestBatch(received: number, deps: IngestDeps, nowMs: numb
         logger.error('could not record the last ingest time', failureFields(error));
       });
     }
-    if (summary.rejected.length > 0) {
+    if (summary.rejected.length > 0 || summary.replacedMalformed.length > 0) {
       const report = opsReport(summary);
       await callDependency('sns:ops', () => deps.ops.notify(report.subject, report.text)).catch(
         (error: unknown) => {
@@ -177,6 +189,17 @@ const LISTED = 50;
  * never any content of a message. */
 export function opsReport(summary: IngestSummary): { subject: string; text: string } {
   const n = summary.rejected.length;
+  const replaced = summary.replacedMalformed;
+  const replacedText = [
+    `The mirror held ${replaced.length === 1 ? 'an item' : `${replaced.length} items`} that could not be read as a case, so the scan held ${replaced.length === 1 ? 'it' : 'them'} (neither sent nor resolved);`,
+    `the feed's valid record${replaced.length === 1 ? ' replaced it' : 's replaced them'}: cases ${replaced.slice(0, LISTED).join(', ')}${replaced.length > LISTED ? ` and ${replaced.length - LISTED} more` : ''}.`,
+  ];
+  if (n === 0) {
+    return {
+      subject: `${replaced.length} malformed mirror item${replaced.length === 1 ? '' : 's'} replaced`,
+      text: replacedText.join('\n'),
+    };
+  }
   const byCode = new Map<string, typeof summary.rejected>();
   for (const r of summary.rejected) byCode.set(r.code, [...(byCode.get(r.code) ?? []), r]);
   const lines = [...byCode.entries()].map(([code, rs]) => {
@@ -200,6 +223,7 @@ export function opsReport(summary: IngestSummary): { subject: string; text: stri
       ...lines,
       '',
       `SQS message ids: ${ids.join(', ')}${n > LISTED ? ` and ${n - LISTED} more` : ''}`,
+      ...(replaced.length > 0 ? ['', ...replacedText] : []),
     ].join('\n'),
   };
 }

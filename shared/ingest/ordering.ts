@@ -17,7 +17,9 @@ export interface Version {
 
 /** What applying a change did: written (created, updated) or not (unchanged: the same version
  * with the same content; stale: an older version; conflict: the same version, other content). */
-export type ApplyOutcome = 'created' | 'updated' | 'unchanged' | 'stale' | 'conflict';
+/** `replaced`: the stored item could not be read as a case (no version to compare), so the valid
+ * change was written over it (the DynamoDB mirror only; outcomeOver never plans it). */
+export type ApplyOutcome = 'created' | 'updated' | 'unchanged' | 'stale' | 'conflict' | 'replaced';
 
 export function compareVersions(a: Version, b: Version): number {
   if (a.sourceUpdatedAt !== b.sourceUpdatedAt) return a.sourceUpdatedAt < b.sourceUpdatedAt ? -1 : 1;

@@ -409,6 +409,61 @@ describe('ingestSqsBatch with real adapters', () => {
     expect(opsMessages.map((m) => m.Body)).toEqual([expect.stringMatching(/invalid-json: 1/)]);
   });
 
+  it('replaces a mirror item that cannot be read as a case with the message’s valid record, and tells ops, rather than retrying it for ever', async () => {
+    // One item with a risk level no version knows and a newer version; one with no version at all.
+    const newer = toMirrorItem(
+      aCase('DA-201-0000001', { sourceUpdatedAt: '2026-03-29T05:00:00.000Z' }),
+      Date.now(),
+    );
+    const { sourceUpdatedAt: _u, ...noVersion } = toMirrorItem(aCase('DA-201-0000002'), Date.now());
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: { ...newer, riskLevel: 'HIGH' } }));
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: noVersion }));
+    const logs: unknown[] = [];
+    const metrics: Array<[string, number]> = [];
+    const { response, summary } = await ingestSqsBatch(
+      {
+        Records: [
+          sqsRecord('m1', change('updated', aCase('DA-201-0000001', { stage: 'awaiting-referral' }))),
+          sqsRecord('m2', change('updated', aCase('DA-201-0000002', { stage: 'awaiting-referral' }))),
+          sqsRecord('m3', change('created', aCase('DA-201-0000003'))),
+        ],
+      },
+      {
+        mirror: new MirrorWriter(doc, tables.mirror),
+        rejects: new DynamoRejectStore(doc, tables.rejects),
+        state: { recordIngest: (atMs) => recordIngest(doc, tables.state, atMs) },
+        ops: new SnsOpsNotifier(sns, topicArn),
+        vocabulary: loadConfig().vocabulary,
+        logger: { info: () => {}, warn: (...a) => void logs.push(a), error: (...a) => void logs.push(a) },
+        metrics: { addMetric: (name, _unit, value) => void metrics.push([name, value]) },
+      },
+      Date.now(),
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary.applied).toMatchObject({ created: 1, replaced: 2 });
+    expect(summary.replacedMalformed.sort()).toEqual(['DA-201-0000001', 'DA-201-0000002']);
+    for (const ref of ['DA-201-0000001', 'DA-201-0000002']) {
+      const { Item } = await doc.send(new GetCommand({ TableName: tables.mirror, Key: { caseRef: ref } }));
+      expect(Item).toMatchObject({
+        stage: 'awaiting-referral',
+        riskLevel: 'high',
+        sourceUpdatedAt: '2026-03-29T01:00:00.000Z',
+      });
+    }
+    expect(metrics).toContainEqual(['ReplacedMalformedItems', 2]);
+    expect(logs).toContainEqual([
+      'mirror item could not be read as a case; replaced by the feed message',
+      { messageId: 'm1', caseRef: 'DA-201-0000001' },
+    ]);
+    const opsMessages = await drainOpsQueue();
+    expect(opsMessages.map((m) => m.Body)).toEqual([
+      expect.stringMatching(
+        /could not be read as a case.*\n.*records replaced them: cases DA-201-000000[12], DA-201-000000[12]\.$/,
+      ),
+    ]);
+  });
+
   it('explains a failed condition from the item DynamoDB returns with it, without reading (moto)', async () => {
     // The ingest function may write the mirror but not read it: on AWS (and moto) the stored item
     // comes back with the condition failure, so no GetItem is needed.

@@ -86,7 +86,7 @@ describe('ingestSqsBatch', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect([...h.mirror.items.keys()].sort()).toEqual(['DA-000-0000001', 'DA-000-0000002', 'DA-000-0000003']);
     expect(h.mirror.items.get('DA-000-0000003')?.sourceUpdatedAt).toBe('2026-03-29T05:00:00.000Z');
-    expect(summary.applied).toEqual({ created: 2, updated: 0, unchanged: 0, stale: 1 });
+    expect(summary.applied).toEqual({ created: 2, updated: 0, unchanged: 0, stale: 1, replaced: 0 });
     expect(h.rejects.map((r) => [r.messageId, r.code, r.caseRef])).toEqual(
       expect.arrayContaining([
         ['m4', 'unknown-district', 'DA-000-0000004'],
@@ -191,7 +191,7 @@ describe('ingestSqsBatch', () => {
       h.deps,
       NOW,
     );
-    expect(second.summary.applied).toEqual({ created: 0, updated: 0, unchanged: 1, stale: 0 });
+    expect(second.summary.applied).toEqual({ created: 0, updated: 0, unchanged: 1, stale: 0, replaced: 0 });
     expect(h.rejects).toEqual([
       expect.objectContaining({ messageId: 'm4', code: 'conflict', caseRef: 'DA-000-0000002' }),
     ]);
