@@ -2,7 +2,8 @@
 // thresholds change without a deploy. Nothing here can stop alerting: a pushed config that cannot
 // be read, parsed or validated, and a state table or ops topic that fails while that is handled,
 // all leave the last good config in force (kept in memory and in the state table), else the one
-// shipped in the bundle. Ops are told once per bad push. Every config read here is JSON (push and
+// shipped in the bundle; so does a parameter deleted after a push. Ops are told once per bad push,
+// once when the parameter goes missing, and once while none has been pushed. Every config read here is JSON (push and
 // the synth write JSON), read by json.ts: no YAML parser in a function's bundle.
 
 import { createHash } from 'node:crypto';
@@ -42,6 +43,8 @@ export class RuntimeConfigSource {
   private shipped: CompiledConfig | undefined;
   /** The bad push ops were last told about (memory, for when the state table is down). */
   private toldBad: string | undefined;
+  /** The missing parameter ops were last told about: the last good config's hash, or `none`. */
+  private toldMissing: string | undefined;
 
   constructor(
     private readonly provider: SSMProvider,
@@ -71,17 +74,18 @@ export class RuntimeConfigSource {
         return this.fallback(`could not read ${this.parameterName} (${errorName(error)})`, degraded);
       }
     }
-    if (text === undefined) {
-      return {
-        config: this.shippedConfig(),
-        source: 'default',
-        problem: 'no config has been pushed',
-        degraded,
-      };
-    }
+    if (text === undefined) return this.missing(degraded);
     const version = hash(text);
-    if (this.lastGood?.hash === version)
+    if (this.lastGood?.hash === version) {
+      if (this.toldMissing !== undefined) {
+        // Back: a later disappearance is told again.
+        this.toldMissing = undefined;
+        await this.state
+          .put(STATE_NAME, { lastGoodHash: version, lastGoodText: text })
+          .catch((error: unknown) => degraded.push(`state:${errorName(error)}`));
+      }
       return { config: this.lastGood.config, source: 'parameter', degraded };
+    }
     let config: CompiledConfig;
     try {
       config = parseConfigJson(configTextOf(text), this.parameterName);
@@ -95,6 +99,58 @@ export class RuntimeConfigSource {
       .put(STATE_NAME, { lastGoodHash: version, lastGoodText: text })
       .catch((error: unknown) => degraded.push(`state:${errorName(error)}`));
     return { config, source: 'parameter', degraded };
+  }
+
+  /** No parameter: never pushed (the shipped config), or deleted after a push (the last good one
+   * stays in force: the feed keeps accepting what the pushed config allowed). Ops told once. */
+  private async missing(degraded: string[]): Promise<ConfigInForce> {
+    let stored: Record<string, unknown> | undefined;
+    if (!this.lastGood) {
+      try {
+        stored = await this.state.get(STATE_NAME);
+      } catch (error) {
+        degraded.push(`state:${errorName(error)}`);
+      }
+    }
+    const pushed = this.lastGood !== undefined || typeof stored?.lastGoodText === 'string';
+    const problem = pushed
+      ? `${this.parameterName} is missing (deleted after a push?): the last good config stays in force`
+      : 'no config has been pushed';
+    const inForce = pushed
+      ? await this.fallback(problem, degraded, async () => stored)
+      : { config: this.shippedConfig(), source: 'default' as const, problem, degraded };
+    const marker = pushed ? (this.lastGood?.hash ?? String(stored?.lastGoodHash)) : 'none';
+    if (this.toldMissing === marker) return inForce;
+    if (stored === undefined && this.lastGood) {
+      try {
+        stored = await this.state.get(STATE_NAME);
+      } catch (error) {
+        degraded.push(`state:${errorName(error)}`);
+      }
+    }
+    if (stored?.missingTold === marker) {
+      this.toldMissing = marker;
+      return inForce;
+    }
+    try {
+      await (pushed
+        ? this.ops.notify(
+            'config parameter missing: last good config kept',
+            `The config parameter ${this.parameterName} is missing: deleted, or the function points at another name. The functions keep the last good config that was pushed. Push the config again (queuewatch config push).`,
+          )
+        : this.ops.notify(
+            'no config pushed: the shipped config is in force',
+            `Nothing has been pushed to ${this.parameterName}: the functions run on the config shipped with this deploy. Push the force's config (queuewatch config push) to change thresholds and routing without a deploy.`,
+          ));
+      this.toldMissing = marker;
+      await this.state
+        .put(STATE_NAME, { ...stored, missingTold: marker })
+        .catch((error: unknown) => degraded.push(`state:${errorName(error)}`));
+    } catch (error) {
+      // Not told: the next run tries again.
+      degraded.push(`ops:${errorName(error)}`);
+    }
+    return inForce;
   }
 
   private shippedConfig(): CompiledConfig {

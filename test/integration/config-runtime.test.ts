@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeConfigSource, shippedConfigFile } from '#shared/adapters/config-source.ts';
@@ -39,14 +39,21 @@ afterAll(async () => {
   await Promise.all([moto?.stop(), dynamo?.close()]);
 });
 
-const source = (name: string, ops: MemoryOpsNotifier) =>
+const source = (name: string, ops: MemoryOpsNotifier, store = state) =>
   new RuntimeConfigSource(
     new SSMProvider({ awsSdkV3Client: ssm }),
     name,
     shippedConfigFile(shippedConfigJsonPath()),
-    state,
+    store,
     ops,
     0,
+  );
+let stores = 0;
+/** A state table of its own, for a test that counts what ops are told. */
+const freshState = async () =>
+  new DynamoStateStore(
+    DynamoDBDocumentClient.from(dynamo.client),
+    (await createTables(dynamo.client, `cfgown${stores++}`)).state,
   );
 
 describe('config at runtime', () => {
@@ -88,5 +95,49 @@ describe('config at runtime', () => {
     expect(ops.messages[0]?.subject).toMatch(/last good config kept/);
     expect(coldStart.source).toBe('last-good');
     expect(coldStart.config.file.sms.maxPerRun).toBe(7);
+  });
+
+  it('tells ops once, across containers, that nothing has been pushed', async () => {
+    const own = await freshState();
+    const ops = new MemoryOpsNotifier();
+    const name = '/queuewatch/never/config';
+
+    await source(name, ops, own).current();
+    await source(name, ops, own).current();
+    const warm = source(name, ops, own);
+    await warm.current();
+    await warm.current();
+
+    expect(ops.messages.map((m) => m.subject)).toEqual(['no config pushed: the shipped config is in force']);
+  });
+
+  it('keeps the last good config when the parameter is deleted after a push, tells ops once, and again after it comes back and goes again', async () => {
+    const own = await freshState();
+    const name = '/queuewatch/deleted/config';
+    const tuned = join(dir, 'deleted.yaml');
+    writeFileSync(tuned, readFileSync(DEFAULT_CONFIG_PATH, 'utf8').replace('maxPerRun: 20', 'maxPerRun: 7'));
+    await pushConfig(tuned, { stage: 'deleted', endpoint: moto.endpoint });
+    const ops = new MemoryOpsNotifier();
+    const watcher = source(name, ops, own);
+    expect((await watcher.current()).config.file.sms.maxPerRun).toBe(7);
+
+    await ssm.send(new DeleteParameterCommand({ Name: name }));
+    const gone = await watcher.current();
+    const goneAgain = await watcher.current();
+    // A container started after the delete finds the last good config in the state table.
+    const cold = await source(name, ops, own).current();
+
+    for (const inForce of [gone, goneAgain, cold]) {
+      expect(inForce.source).toBe('last-good');
+      expect(inForce.config.file.sms.maxPerRun).toBe(7);
+      expect(inForce.problem).toMatch(/^\/queuewatch\/deleted\/config is missing/);
+    }
+    expect(ops.messages.map((m) => m.subject)).toEqual(['config parameter missing: last good config kept']);
+
+    await pushConfig(tuned, { stage: 'deleted', endpoint: moto.endpoint });
+    expect((await watcher.current()).source).toBe('parameter');
+    await ssm.send(new DeleteParameterCommand({ Name: name }));
+    expect((await watcher.current()).source).toBe('last-good');
+    expect(ops.messages).toHaveLength(2);
   });
 });

@@ -270,10 +270,16 @@ describe('the ingest function (functions/ingest.ts)', () => {
     const ingestedAt = await lastIngest(doc, tables.state);
     expect(ingestedAt).toBeGreaterThanOrEqual(now);
 
-    // One ops summary for the batch: counts and case references, no content of any message.
+    // One ops summary for the batch: counts and case references, no content of any message; and,
+    // as nothing has been pushed to the parameter, one notice that the shipped config is in force.
     const opsMessages = await drainOpsQueue();
-    expect(opsMessages).toHaveLength(1);
-    const opsText = opsMessages[0]?.Body ?? '';
+    expect(opsMessages).toHaveLength(2);
+    expect(opsMessages.map((m) => m.Body)).toContainEqual(
+      expect.stringMatching(
+        /^Nothing has been pushed to \/queuewatch\/ingest-test\/config: the functions run on the config shipped/,
+      ),
+    );
+    const opsText = opsMessages.find((m) => m.Body?.includes('rejected'))?.Body ?? '';
     expect(opsText).toMatch(/rejected 6 of 11 feed messages/);
     expect(opsText).toMatch(/unknown-category: 1 \(cases DA-100-0000006\)/);
     expect(opsText).toMatch(/future-stage: 1 \(cases DA-100-0000007\)/);
