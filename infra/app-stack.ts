@@ -127,8 +127,10 @@ export class AppStack extends Stack {
       // The ledger's records are read by key, shard by shard (BatchGetItem), or in one pass (Scan)
       // while the ledger is small (WHOLE_LEDGER_MAX_ENTRIES) or the legacy index is read.
       .bindTable(data.tables.ledger, LEDGER_TABLE, 'readWrite', { scan: true })
-      .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
-      .bindTable(data.tables.state, STATE_TABLE, 'readWrite')
+      // The disclosure log is written in batches.
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'append')
+      // Pending disclosures, what ops were told, the last good config: read and put by name.
+      .bindTable(data.tables.state, STATE_TABLE, { actions: ['GetItem', 'PutItem'] })
       .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
@@ -187,9 +189,10 @@ export class AppStack extends Stack {
     });
     this.signals
       // Queries each district's days, and writes a day's count item the first time it reads it.
-      .bindTable(data.tables.flow, FLOW_TABLE, 'readWrite')
-      .bindTable(data.tables.state, STATE_TABLE, 'readWrite')
-      .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
+      .bindTable(data.tables.flow, FLOW_TABLE, { actions: ['Query', 'UpdateItem'] })
+      // The signals' states (read together, put one by one) and the last good config.
+      .bindTable(data.tables.state, STATE_TABLE, { actions: ['GetItem', 'BatchGetItem', 'PutItem'] })
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'append')
       .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
@@ -239,9 +242,10 @@ export class AppStack extends Stack {
       environment: { CASE_SYSTEM_URL: loadConfig(adminConfigPath).file.linkBase },
     });
     this.ack
-      .bindTable(data.tables.acklinks, ACK_LINKS_TABLE, 'write')
+      // A link is read, and marked used; the scan creates them.
+      .bindTable(data.tables.acklinks, ACK_LINKS_TABLE, { actions: ['GetItem', 'UpdateItem'] })
       .bindTable(data.tables.ledger, LEDGER_TABLE, 'write', { leadingKeys: [ackId('*', '*')] })
-      .bindTable(data.tables.audit, AUDIT_TABLE, 'write');
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'append');
     this.ackEndpoint = new AckEndpoint(this, 'AckEndpoint', {
       stage,
       production,
@@ -303,7 +307,7 @@ export class AppStack extends Stack {
       .bindTable(data.tables.mirror, mirror, { queryIndex: openIndex })
       // Read only: the digest counts alerts and acknowledgements, it never changes them.
       .bindTable(data.tables.ledger, LEDGER_TABLE, 'read', { scan: true })
-      .bindTable(data.tables.audit, AUDIT_TABLE, 'write')
+      .bindTable(data.tables.audit, AUDIT_TABLE, 'append')
       // The feed's last ingest, which digests went out, the trend's snapshots, the last good config.
       .bindTable(data.tables.state, STATE_TABLE, 'write')
       .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')

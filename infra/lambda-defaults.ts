@@ -27,13 +27,34 @@ import { heapLimitMb } from './limits.ts';
  * - `write`: conditional PutItem and UpdateItem, with GetItem to compare against the stored item.
  *   No delete and no BatchWriteItem (which can delete).
  * - `readWrite`: both, plus DeleteItem and BatchWriteItem.
+ * - `append`: PutItem and BatchWriteItem on the table alone: adding to a log (the disclosure log is
+ *   written in batches; IAM cannot tell a batch's puts from its deletes).
  * - `{ queryIndex }`: Query on that one index and nothing else.
+ * - `{ actions }`: exactly these DynamoDB actions on the table and its indexes, for a function whose
+ *   calls fit none of the above (the deploy test checks every call a function makes is granted).
  */
-export type TableAccess = 'read' | 'write' | 'readWrite' | { queryIndex: string };
+export type TableAccess =
+  | 'read'
+  | 'write'
+  | 'readWrite'
+  | 'append'
+  | { queryIndex: string }
+  | { actions: readonly DynamoAction[] };
+
+export type DynamoAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem';
 
 const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
 const WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 const READ_WRITE = [...new Set([...READ, ...WRITE, 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])];
+const APPEND = ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'];
+const READ_ONLY_ACTIONS = new Set<DynamoAction>(['GetItem', 'BatchGetItem', 'Query']);
 
 const KMS_DECRYPT = ['kms:Decrypt', 'kms:DescribeKey'];
 const KMS_ENCRYPT = ['kms:Encrypt', 'kms:GenerateDataKey'];
@@ -176,7 +197,7 @@ export class QueuewatchFunction extends Construct {
     access: TableAccess,
     options: { scan?: boolean; leadingKeys?: readonly string[] } = {},
   ): this {
-    if (options.scan && (access === 'write' || typeof access === 'object')) {
+    if (options.scan && (access === 'write' || access === 'append' || typeof access === 'object')) {
       throw new Error(`table '${definition.id}': scan needs read or readWrite access`);
     }
     if (options.leadingKeys && (options.scan || typeof access === 'object')) {
@@ -187,6 +208,17 @@ export class QueuewatchFunction extends Construct {
     this.function.addEnvironment(envName, table.tableName);
 
     const indexArn = (name: string) => `${table.tableArn}/index/${name}`;
+    if (typeof access === 'object' && 'actions' in access) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: access.actions.map((a) => `dynamodb:${a}`),
+          resources: [table.tableArn, ...definition.indexes.map((i) => indexArn(i.indexName))],
+        }),
+      );
+      const writes = access.actions.some((a) => !READ_ONLY_ACTIONS.has(a));
+      this.useKey(writes ? [...KMS_DECRYPT, ...KMS_ENCRYPT] : KMS_DECRYPT);
+      return this;
+    }
     if (typeof access === 'object') {
       if (!definition.indexes.some((i) => i.indexName === access.queryIndex)) {
         throw new Error(`table '${definition.id}' has no index '${access.queryIndex}'`);
@@ -198,11 +230,11 @@ export class QueuewatchFunction extends Construct {
       return this;
     }
     const actions = [
-      ...(access === 'read' ? READ : access === 'write' ? WRITE : READ_WRITE),
+      ...(access === 'read' ? READ : access === 'write' ? WRITE : access === 'append' ? APPEND : READ_WRITE),
       ...(options.scan ? ['dynamodb:Scan'] : []),
     ];
     const resources =
-      access === 'write'
+      access === 'write' || access === 'append'
         ? [table.tableArn]
         : [table.tableArn, ...definition.indexes.map((i) => indexArn(i.indexName))];
     this.role.addToPrincipalPolicy(

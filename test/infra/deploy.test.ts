@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListTopicsCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -22,6 +23,7 @@ import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { TABLES } from '#shared/adapters/tables.ts';
 import { messageAttributes } from '#shared/delivery/sns-message.ts';
 import type { CaseRecord } from '#shared/domain/case.ts';
+import { allows, type Call, recordCalls, roleStatements } from '#test/support/granted.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { drainQueue, subscribeQueue } from '#test/support/sqs.ts';
 
@@ -44,6 +46,7 @@ const seen: {
   scanModified?: [string | undefined, string | undefined];
 } = {};
 const work = mkdtempSync(join(tmpdir(), 'qw-deploy-'));
+const recording = join(work, 'moto-recording.jsonl');
 
 type Template = {
   Resources: Record<
@@ -59,8 +62,64 @@ const clientConfig = () => ({
   credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
 });
 
+/** The AWS calls `work` makes, as moto saw them. */
+const callsOf = (work: () => Promise<unknown>) =>
+  recordCalls(moto.endpoint, recording, { region: REGION, account: ACCOUNT }, work);
+
+/** The calls the deployed function's role does not allow (moto does not enforce IAM: AWS would
+ * refuse each of these). */
+async function refused(name: string, calls: readonly Call[]): Promise<string[]> {
+  const lambda = new LambdaClient(clientConfig());
+  const iam = new IAMClient({ ...clientConfig(), region: 'us-east-1' });
+  try {
+    const { Role } = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: `queuewatch-${STAGE}-${name}` }),
+    );
+    const statements = await roleStatements(iam, String(Role));
+    return [...new Set(calls.filter((c) => !allows(statements, c)).map((c) => `${c.action} ${c.resource}`))];
+  } finally {
+    lambda.destroy();
+    iam.destroy();
+  }
+}
+
+/** Runs a deployed function's bundle with node, as Lambda would (require(), its environment), with
+ * `script` calling `handler` and writing `RESULT <json>`; returns that JSON. */
+async function runBundle(name: string, script: string, extraEnv: Record<string, string> = {}) {
+  const lambda = new LambdaClient(clientConfig());
+  try {
+    const vars =
+      (
+        await lambda.send(
+          new GetFunctionConfigurationCommand({ FunctionName: `queuewatch-${STAGE}-${name}` }),
+        )
+      ).Environment?.Variables ?? {};
+    const fn = Object.values(template('app').Resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === `queuewatch-${STAGE}-${name}`,
+    );
+    const dir = join(outDir, String(fn?.Metadata?.['aws:asset:path']));
+    const full = `const { handler } = (await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(join(dir, 'index.js'))});
+      const context = { awsRequestId: 'e2e-${name}', functionName: 'queuewatch-${STAGE}-${name}', getRemainingTimeInMillis: () => 60000 };
+      ${script}`;
+    const { stdout } = await run('node', ['--input-type=module', '-e', full], {
+      cwd: dir,
+      env: { ...env, ...vars, DEFAULT_CONFIG_FILE: join(dir, 'queuewatch.json'), ...extraEnv },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return JSON.parse(
+      stdout
+        .split('\n')
+        .find((l) => l.startsWith('RESULT '))
+        ?.slice(7) ?? '{}',
+    );
+  } finally {
+    lambda.destroy();
+  }
+}
+
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await startMoto({ recordTo: recording });
   // Inside the project, so the bundle finds the AWS SDK the Lambda runtime would provide.
   outDir = join(root, `cdk.out.deploy-test-${process.pid}`);
   env = {
@@ -249,14 +308,17 @@ describe('deploying to moto_server', () => {
     const script = `const { handler } = (await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(join(assetDir, 'index.js'))});
       const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, { awsRequestId: 'e2e-run', functionName: 'queuewatch-${STAGE}-scan', getRemainingTimeInMillis: () => 300000 });
       process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');`;
-    const { stdout } = await run('node', ['--input-type=module', '-e', script], {
-      cwd: assetDir,
-      env: {
-        ...env,
-        ...vars,
-        DEFAULT_CONFIG_FILE: join(assetDir, 'queuewatch.json'),
-      },
-      maxBuffer: 16 * 1024 * 1024,
+    let stdout = '';
+    const scanCalls = await callsOf(async () => {
+      ({ stdout } = await run('node', ['--input-type=module', '-e', script], {
+        cwd: assetDir,
+        env: {
+          ...env,
+          ...vars,
+          DEFAULT_CONFIG_FILE: join(assetDir, 'queuewatch.json'),
+        },
+        maxBuffer: 16 * 1024 * 1024,
+      }));
     });
     const result = JSON.parse(
       stdout
@@ -268,6 +330,16 @@ describe('deploying to moto_server', () => {
     expect(result.open).toBe(1);
     expect(result.levels.breach).toBe(1);
     expect(result.failures).toBe(0);
+    // Every call it made is one its role allows: on AWS, a call left out of the grants fails.
+    expect(scanCalls.map((c) => c.action)).toEqual(
+      expect.arrayContaining([
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchWriteItem',
+        'sns:Publish',
+      ]),
+    );
+    expect(await refused('scan', scanCalls)).toEqual([]);
 
     // With the function's environment (its own NODE_OPTIONS) but without its mirror table, the
     // bundle fails as it loads, and its stack trace names our source files and lines, not the
@@ -347,10 +419,13 @@ describe('deploying to moto_server', () => {
       const shown = await handler(request('GET'), context);
       const pressed = await handler(request('POST', 'acknowledge=yes'), context);
       process.stdout.write('RESULT ' + JSON.stringify({ shown: shown.statusCode, pressed: pressed.statusCode, page: shown.body }) + '\\n');`;
-    const ack = await run('node', ['--input-type=module', '-e', ackScript], {
-      cwd: ackDir,
-      env: { ...env, ...ackVars },
-      maxBuffer: 16 * 1024 * 1024,
+    let ack = { stdout: '' };
+    const ackCalls = await callsOf(async () => {
+      ack = await run('node', ['--input-type=module', '-e', ackScript], {
+        cwd: ackDir,
+        env: { ...env, ...ackVars },
+        maxBuffer: 16 * 1024 * 1024,
+      });
     });
     const pages = JSON.parse(
       ack.stdout
@@ -362,6 +437,8 @@ describe('deploying to moto_server', () => {
     expect(pages.page).toContain('DA-E2E-0000001');
     const acks = await doc.send(new ScanCommand({ TableName: vars.LEDGER_TABLE }));
     expect(acks.Items?.map((i) => i.group)).toContain('acks/district-supervisor/D01');
+    expect(ackCalls.length).toBeGreaterThan(0);
+    expect(await refused('ack', ackCalls)).toEqual([]);
 
     // An engineer's check from the CLI, with the real handler against the same stack: the breach
     // was just sent, so this run finds nothing due.
@@ -377,5 +454,66 @@ describe('deploying to moto_server', () => {
     const summary = JSON.parse(cli.stdout.trim().split('\n').at(-1) ?? '{}');
     expect(cli.stdout).toMatch(/^running the scan once against AWS/);
     expect(summary).toMatchObject({ open: 1, sent: 0, failures: 0 });
+  });
+  it('runs the bundled ingest, signals and digest functions, and their roles allow every call each makes', async () => {
+    const entered = new Date(Date.now() - 2 * HOUR).toISOString();
+    const body = JSON.stringify({
+      changeType: 'created',
+      case: {
+        caseRef: 'DA-E2E-0000002',
+        category: 'domestic-abuse',
+        riskLevel: 'medium',
+        district: 'D02',
+        stage: 'awaiting-risk-assessment',
+        stageEnteredAt: entered,
+        childrenInvolved: false,
+        sourceUpdatedAt: entered,
+      },
+    });
+    const sqsEvent = {
+      Records: [
+        {
+          messageId: 'e2e-feed-1',
+          receiptHandle: 'r',
+          body,
+          attributes: {},
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:queuewatch-${STAGE}-ingest`,
+          awsRegion: REGION,
+        },
+      ],
+    };
+    let ingested: { batchItemFailures?: unknown[] } = {};
+    const ingestCalls = await callsOf(async () => {
+      ingested = await runBundle(
+        'ingest',
+        `const r = await handler(${JSON.stringify(sqsEvent)}, context); process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n');`,
+      );
+    });
+    expect(ingested).toEqual({ batchItemFailures: [] });
+    expect(ingestCalls.map((c) => c.action)).toContain('dynamodb:UpdateItem');
+    expect(await refused('ingest', ingestCalls)).toEqual([]);
+
+    let signalled: { mode?: string } = {};
+    const signalsCalls = await callsOf(async () => {
+      signalled = await runBundle(
+        'signals',
+        `const r = await handler({ mode: 'all' }, context); process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n');`,
+      );
+    });
+    expect(signalled.mode).toBe('all');
+    expect(signalsCalls.map((c) => c.action)).toContain('dynamodb:Query');
+    expect(await refused('signals', signalsCalls)).toEqual([]);
+
+    const digestCalls = await callsOf(() =>
+      runBundle(
+        'digest',
+        `const r = await handler({}, context); process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n');`,
+      ),
+    );
+    expect(digestCalls.map((c) => c.action)).toContain('sns:Publish');
+    expect(await refused('digest', digestCalls)).toEqual([]);
   });
 });

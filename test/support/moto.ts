@@ -25,12 +25,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startMoto(): Promise<Moto> {
+/** `recordTo`: the file moto's request recorder writes to (see recording.ts). */
+export async function startMoto(options: { recordTo?: string } = {}): Promise<Moto> {
   const which = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' });
   if (which.status !== 0) throw new Error(MOTO_HINT);
   const port = await freePort();
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...(options.recordTo ? { MOTO_RECORDER_FILEPATH: options.recordTo } : {}) },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
