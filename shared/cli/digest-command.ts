@@ -15,6 +15,7 @@ import { selectGroups, storedDigests, syntheticDigests, UnknownDigestError } fro
 import type { Gathered } from '../digest/run-digest.ts';
 import { LOCAL_CREDENTIALS, tableNames } from '../local/embedded-dynamo.ts';
 import { groupId } from '../scan/ports.ts';
+import { callService } from './errors.ts';
 import { plural, print, UsageError } from './output.ts';
 
 export interface DigestOptions {
@@ -115,13 +116,23 @@ export async function digestCommand(options: DigestOptions): Promise<void> {
     const doc = DynamoDBDocumentClient.from(client);
     const names = tableNames(prefix);
     const state = names.state;
-    const { gathered, day } = await storedDigests(config, nowMs, {
-      source: await mirrorOpenCases(doc, names.mirror),
-      ledger: new DynamoLedger(doc, names.ledger),
-      feed: { lastIngestAt: () => lastIngest(doc, state) },
-      store: new DynamoDigestStore(doc, state),
-      groups,
-    });
+    // A missing table or an unreachable server is said as every table command says it (exit 4).
+    const { gathered, day } = await callService(
+      {
+        service: 'DynamoDB',
+        resource: `${names.mirror}, ${names.ledger} or ${names.state}`,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.region ? { region: options.region } : {}),
+      },
+      async () =>
+        storedDigests(config, nowMs, {
+          source: await mirrorOpenCases(doc, names.mirror),
+          ledger: new DynamoLedger(doc, names.ledger),
+          feed: { lastIngestAt: () => lastIngest(doc, state) },
+          store: new DynamoDigestStore(doc, state),
+          groups,
+        }),
+    );
     const header = [
       `daily picture for ${day} as of ${new Date(nowMs).toISOString()}: ${plural(gathered.digests.length, 'digest')} (not sent)`,
       `tables ${prefix}-*${options.endpoint ? ` at ${options.endpoint}` : ''}: ${gathered.read.open} open cases read`,

@@ -299,6 +299,23 @@ describe('the daily digest through DynamoDB and SNS', () => {
     });
   });
 
+  it('says which tables are missing, as the other table commands do (exit 4, not an internal error)', async () => {
+    const result = await runCli([
+      'digest',
+      '--endpoint',
+      dynamo.endpoint,
+      '--prefix',
+      'nope',
+      '--to',
+      'senior-officer',
+    ]);
+
+    expect(result.status).toBe(4);
+    expect(result.stderr).toBe(
+      `queuewatch: DynamoDB at ${dynamo.endpoint} has no table nope-mirror, nope-ledger or nope-state: create the tables with \`npx queuewatch import FILE --endpoint URL --create-tables\`, or name another with --prefix or --table\n`,
+    );
+  });
+
   it('runs as the deployed function does, wired from its environment, the next morning', async () => {
     const clientConfig = { endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS };
     const ssm = new SSMClient(clientConfig);
