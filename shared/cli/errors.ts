@@ -161,9 +161,10 @@ export function reportError(error: unknown): number {
     return EXIT.unavailable;
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const debug = Boolean(process.env.QUEUEWATCH_DEBUG);
   write(
-    `internal error (a bug): ${message}\n  re-run with QUEUEWATCH_DEBUG=1 for the stack trace, and report it`,
+    `internal error (a bug): ${message}\n  ${debug ? 'report it with the stack trace below' : 're-run with QUEUEWATCH_DEBUG=1 for the stack trace, and report it'}`,
   );
-  if (process.env.QUEUEWATCH_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   return EXIT.internal;
 }
