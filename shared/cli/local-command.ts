@@ -2,9 +2,11 @@
 // the real scan handler on its schedule over simulated time (48 hours in about a minute).
 
 import { TABLE_ENV } from '../adapters/tables.ts';
+import type { CompiledConfig } from '../config/compile.ts';
 import { loadConfig } from '../config/load.ts';
 import { tableName } from '../delivery/names.ts';
 import { optionalEnv } from '../lambda/env.ts';
+import { groupKeysOf } from '../scan/ledger-keys.ts';
 import { plural, print, UsageError } from './output.ts';
 import { configParameterName } from './targets.ts';
 
@@ -43,6 +45,8 @@ export async function localCommand(options: LocalOptions): Promise<void> {
   const { simulate } = await import('../local/simulate.ts');
   const config = loadConfig(options.config);
   const once = options.once ?? false;
+  const show = once || options.show === 'all' ? 'all' : new Set(options.show.split(',').map((s) => s.trim()));
+  if (show !== 'all') checkShown(config, show);
   await simulate({
     config,
     startMs: options.start,
@@ -52,7 +56,7 @@ export async function localCommand(options: LocalOptions): Promise<void> {
     hours: once ? 0 : options.hours,
     everyMinutes: Math.max(1, options.every),
     seconds: once ? 0 : options.seconds,
-    show: once || options.show === 'all' ? 'all' : new Set(options.show.split(',').map((s) => s.trim())),
+    show,
     emails: options.emails ?? false,
     write: print,
   });
@@ -91,4 +95,22 @@ async function runOnAws(stage: string | undefined): Promise<void> {
       `sent ${m.kind} to ${m.groups.join(', ')}: ${m.levels.join(', ') || 'resolved'}, ${plural(m.caseRefs.length, 'case')} listed (${m.messageId})`,
     );
   print(JSON.stringify(summariseRun(result)));
+}
+
+/** Each `--show` pair names an audience of the config and a district (or a place that audience is
+ * alerted at): a misspelt one would otherwise print nothing, and look like a quiet run. */
+function checkShown(config: CompiledConfig, pairs: ReadonlySet<string>): void {
+  const places = new Set(groupKeysOf(config).map((k) => `${k.audience}@${k.place}`));
+  for (const pair of pairs) {
+    const [audience = '', where = '', extra] = pair.split('@');
+    const known =
+      extra === undefined &&
+      config.file.audiences[audience] !== undefined &&
+      (config.file.districts[where] !== undefined || places.has(pair));
+    if (!known) {
+      throw new UsageError(
+        `--show: ${pair} is not an audience@district of the config (audiences: ${Object.keys(config.file.audiences).join(', ')}; districts: ${Object.keys(config.file.districts).join(', ')}), nor 'all'`,
+      );
+    }
+  }
 }

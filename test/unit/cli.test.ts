@@ -414,6 +414,16 @@ describe.concurrent('queuewatch exit statuses and output', { timeout: 120_000 },
     expect(result.stdout).toContain('from 2026-11-30 08:00 UTC\n');
   });
 
+  it('local --show refuses a pair that names no audience and district (it would print nothing)', async () => {
+    const result = await runCli(['local', '--show', 'district-supervisor@D01,nobody@D99', '--hours', '0']);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      /^queuewatch: --show: nobody@D99 is not an audience@district of the config \(audiences: district-supervisor, /,
+    );
+    expect(result.stdout).toBe('');
+  });
+
   it('config check warns about cases only the ceiling covers, and fails on warnings with --strict', async () => {
     const path = tmp.file(
       'no-adult-rules.yaml',
