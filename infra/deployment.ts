@@ -2,9 +2,10 @@
 // a file named with `-c deployConfig=PATH`, checked against the admin config its subscriptions'
 // filter policies are built from. Never the committed example: its contacts are fictional.
 
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import {
   type DeploymentCheck,
@@ -28,6 +29,18 @@ const sameFile = (a: string, b: string) => {
   }
 };
 
+/** Whether a file holds the example's settings unchanged (a copy made and never filled in). */
+const exampleCopy = (path: string, example: string) => {
+  try {
+    return isDeepStrictEqual(
+      JSON.parse(readFileSync(path, 'utf8')),
+      JSON.parse(readFileSync(example, 'utf8')),
+    );
+  } catch {
+    return false; // unreadable or not JSON: the deployment check says what is wrong with it
+  }
+};
+
 /** The deployment config to use: an explicit path (context `deployConfig`), else deploy.config.json.
  * Refuses, saying what to do, when there is none or when it is the committed example (a synth must
  * never subscribe the example's fictional contacts). */
@@ -42,6 +55,14 @@ export function deployConfigPath(override?: string, root = PROJECT_ROOT): string
       {
         path: '',
         message: `this is the example, and its contacts are fictional: copy it to ${DEPLOY_CONFIG_FILE} and put your stage, subscribers and opsEmails in it`,
+      },
+    ]);
+  }
+  if (existsSync(path) && exampleCopy(path, join(root, EXAMPLE_DEPLOY_CONFIG_FILE))) {
+    throw new DeploymentConfigError(path, [
+      {
+        path: '',
+        message: `this is an unchanged copy of ${EXAMPLE_DEPLOY_CONFIG_FILE}, and its contacts are fictional: put your stage, subscribers and opsEmails in it (a deployment with these would alert nobody)`,
       },
     ]);
   }

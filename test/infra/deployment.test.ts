@@ -41,6 +41,17 @@ describe('deployment config', () => {
     expect(() => deployConfigPath(join(root, 'deploy.config.example.json'), root)).toThrow(
       /deploy\.config\.example\.json: this is the example, and its contacts are fictional: copy it to deploy\.config\.json/,
     );
+    // A copy never filled in is the example still, under either name (whitespace aside).
+    const example = JSON.parse(readFileSync(EXAMPLE_DEPLOY_CONFIG_PATH, 'utf8'));
+    writeFileSync(join(root, 'deploy.config.json'), JSON.stringify(example));
+    expect(() => deployConfigPath(undefined, root)).toThrow(
+      /deploy\.config\.json: this is an unchanged copy of deploy\.config\.example\.json, and its contacts are fictional/,
+    );
+    writeFileSync(join(root, 'mine.json'), JSON.stringify(example, null, 4));
+    expect(() => deployConfigPath(join(root, 'mine.json'), root)).toThrow(/unchanged copy/);
+    // Filled in (here only the stage changed): used.
+    writeFileSync(join(root, 'deploy.config.json'), JSON.stringify({ ...example, stage: 'north' }));
+    expect(deployConfigPath(undefined, root)).toBe(join(root, 'deploy.config.json'));
     writeFileSync(join(root, 'deploy.config.json'), '{}');
     expect(deployConfigPath(undefined, root)).toBe(join(root, 'deploy.config.json'));
     expect(deployConfigPath('/elsewhere/x.json', root)).toBe('/elsewhere/x.json');
