@@ -77,7 +77,9 @@ export async function importCommand(file: string, options: ImportOptions, nowMs:
     const onSigint = () => {
       interrupts += 1;
       if (interrupts > 1) process.exit(EXIT.interrupted);
-      process.stderr.write('\nstopping: finishing the writes in flight (Ctrl-C again to quit at once)\n');
+      process.stderr.write(
+        '\nstopping: the writes under way finish, no new ones start (Ctrl-C again to quit at once)\n',
+      );
       controller.abort();
     };
     process.on('SIGINT', onSigint);

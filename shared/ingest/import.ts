@@ -239,7 +239,15 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
   const thisRun = emptyCounts();
   const totalLines = await countLines(file);
 
-  const requests = pLimit(Math.max(1, concurrency));
+  // Every request waits its turn here; once the signal is given, a request not yet started is not
+  // started: the chunks in flight stop where they are (not done, so not past the checkpoint; a
+  // resume applies them again, their written lines then unchanged) and the import ends soon after.
+  const limit = pLimit(Math.max(1, concurrency));
+  const requests: Limited = (call) =>
+    limit(() => {
+      if (signal?.aborted) throw new ChunkStopped();
+      return call();
+    });
   const writer = new MirrorWriter(client, tableName, options.flow);
   const tasks: ChunkTask[] = [];
   const pending = new Set<Promise<void>>();
@@ -459,7 +467,7 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
         progress();
       })
       .catch((error: unknown) => {
-        failure ??= error;
+        if (!(error instanceof ChunkStopped)) failure ??= error;
       })
       .finally(() => {
         pending.delete(run);
@@ -502,6 +510,8 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
   if (signal?.aborted) interrupted = true;
   if (chunk.length > 0 && !interrupted && failure === undefined) dispatch(chunk);
   while (pending.size > 0) await Promise.race(pending);
+  // Stopped after the whole file was read, with chunks left unfinished.
+  if (tasks.some((t) => !t.done)) interrupted = true;
   await commit(true);
   // The whole file read: the progress ends at its last line (a JSON array's closing `]` and blank
   // lines at the end hold no record).
@@ -537,6 +547,14 @@ export async function importCases(options: ImportOptions): Promise<ImportReport>
 
 const rate = (n: number, ms: number) => (ms > 0 ? Math.round((n * 1000) / ms) : 0);
 
+/** A call to the mirror, run in its turn among the import's concurrent requests. */
+type Limited = <T>(call: () => Promise<T>) => Promise<T>;
+
+/** A chunk's request not started because the import was told to stop. */
+class ChunkStopped extends Error {
+  override name = 'ChunkStopped';
+}
+
 /** Committed so far plus the chunks that finished ahead of an earlier one still in flight. */
 function liveCounts(committed: ImportCounts, tasks: ChunkTask[]): ImportCounts {
   const counts = structuredClone(committed);
@@ -569,7 +587,7 @@ async function readVersions(
   client: DynamoDBDocumentClient,
   tableName: string,
   refs: string[],
-  requests: ReturnType<typeof pLimit>,
+  requests: Limited,
 ): Promise<Map<string, Stored>> {
   const found = new Map<string, Stored>();
   let keys: Array<Record<string, unknown>> = refs.map((caseRef) => ({ caseRef }));

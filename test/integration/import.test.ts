@@ -297,6 +297,34 @@ describe('importCases', () => {
     expect(() => readFileSync(second.checkpointFile)).toThrow(); // removed once complete
   });
 
+  it('stops soon when told to after the whole file is read: the chunks in flight start no new writes, and a resume finishes', async () => {
+    const f = fixture('stop-late.jsonl', 600, 200);
+    const table = await freshTable();
+    const controller = new AbortController();
+    let writesAfterStop = 0;
+
+    // Every chunk is in flight at once (12 chunks of 50, 16 allowed): reading ends before the stop.
+    const first = await importCases(
+      options(f, table, {
+        chunkSize: 50,
+        concurrency: 16,
+        signal: controller.signal,
+        onProgress: () => {
+          if (controller.signal.aborted) writesAfterStop += 1;
+          controller.abort();
+        },
+      }),
+    );
+
+    expect(first.interrupted).toBe(true);
+    expect(first.committedLine).toBeLessThan(f.lines.length);
+    expect(writesAfterStop).toBeLessThan(12 - 1);
+    expect(JSON.parse(readFileSync(first.checkpointFile, 'utf8')).line).toBe(first.committedLine);
+    const second = await importCases(options(f, table, { chunkSize: 50, concurrency: 16, resume: true }));
+    expect(second).toMatchObject({ interrupted: false, resumedAfterLine: first.committedLine });
+    expect(await tableState(table)).toEqual(memoryState(await expectedMirror(f.lines)));
+  });
+
   it('resumes from another working directory: the rejects file is the same file, however it is named', async () => {
     const f = fixture('resume-elsewhere.jsonl', 600, 200);
     const table = await freshTable();
