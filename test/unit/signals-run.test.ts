@@ -238,7 +238,7 @@ describe('the signals run', { timeout: 60_000 }, () => {
     };
     const failed = await h.run(at(fall + 15, 7), 'daily', { publisher: failing });
     expect(failed.failed).toEqual([
-      { signal: 'child-referrals', district: 'D07', error: 'ThrottledException' },
+      { signal: 'child-referrals', district: 'D07', step: 'publish', error: 'ThrottledException' },
     ]);
     expect(h.states.states.size).toBe(0);
     const retried = await h.run(at(fall + 15, 7) + 60_000, 'daily');
