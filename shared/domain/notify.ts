@@ -215,7 +215,7 @@ export function renderEmail(m: GroupMessage, maxBytes = 200 * 1024): { subject: 
   tail.push(
     '',
     `Open the cases in the case system (sign-in required): ${m.linkBase}`,
-    'This message carries case references only. Do not forward it outside the force.',
+    'This message carries no personal data (case references, categories, risk levels, stages, ages and districts only). Do not forward it outside the force.',
   );
 
   let budget = maxBytes - [...head, ...tail, subject].reduce((n, l) => n + lineBytes(l), 0);

@@ -202,7 +202,9 @@ describe('renderEmail', () => {
       `  ${ref(2)}  domestic-abuse  high  awaiting-risk-assessment  59d  NEW  ${LINK}/${ref(2)}`,
     );
     expect(caseLines).toHaveLength(9);
-    expect(body).toContain('This message carries case references only.');
+    expect(body).toContain(
+      'This message carries no personal data (case references, categories, risk levels, stages, ages and districts only).',
+    );
   });
 
   it('offers the acknowledgement link and says what acknowledging does and does not do', () => {
