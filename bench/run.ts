@@ -515,7 +515,8 @@ async function alertStorm(
  * were grouped per audience and place: 4,523 messages, 3,274 of them SMS. */
 const FIRST_WAVE_48H = { messages: 4523, sms: 3274 };
 
-// 8. What people receive: the README's 48-hour local run, counted per audience.
+// 8. What people receive: the local run's simulation over 48 hours from Friday 2026-11-27 06:00 UTC
+// (a weekend in them; `npm start` starts on a Monday, so its counts differ), counted per audience.
 async function whatPeopleReceive(quick: boolean): Promise<Row> {
   const hours = quick ? 4 : 48;
   log(`what people receive: the local run over ${hours} simulated hours`);
