@@ -3,8 +3,15 @@
 // recovery line when it clears. Only districts, counts and shares: never a case or a person.
 
 import type { CompiledConfig } from '../config/compile.ts';
-import { formatDate, formatLondonLong, formatLondonWeekdayClock } from '../domain/calendar.ts';
+import {
+  DAY_MS,
+  formatDate,
+  formatLondonLong,
+  formatLondonWeekdayClock,
+  isoDateOfEpochDay,
+} from '../domain/calendar.ts';
 import { formatAge } from '../domain/duration.ts';
+import { londonDay } from '../domain/flow.ts';
 import { fitsOneSegment } from '../domain/notify.ts';
 import type { SignalStatus } from './evaluate.ts';
 
@@ -16,7 +23,15 @@ export interface RenderedSignal {
 }
 
 /** "Mon 06:12" in London. */
-const when = (iso: string) => formatLondonWeekdayClock(Date.parse(iso));
+/** When a transition was, in London: `Sun 20:27` within the last six days, else `5 Oct 20:27` (a
+ * weekday alone would read as this week's). */
+const when = (iso: string, nowMs: number) => {
+  const at = Date.parse(iso);
+  const clock = formatLondonWeekdayClock(at);
+  return nowMs - at < 6 * DAY_MS
+    ? clock
+    : `${formatDate(isoDateOfEpochDay(londonDay(at)), 'short')} ${clock.slice(4)}`;
+};
 /** "19 Nov" for an ISO date (a London day). */
 const day = (isoDate: string) => formatDate(isoDate, 'short');
 const pct = (share: number) => `${Math.round(share * 100)}%`;
@@ -70,10 +85,10 @@ function seen(status: SignalStatus, config: CompiledConfig, event: SignalEvent, 
     }
     default: {
       if (event === 'cleared') {
-        return [`case movements again${status.last ? ` (latest ${when(status.last)})` : ''}`];
+        return [`case movements again${status.last ? ` (latest ${when(status.last, nowMs)})` : ''}`];
       }
       const quiet = status.last
-        ? ` since ${when(status.last)} (${quietFor(nowMs - Date.parse(status.last))})`
+        ? ` since ${when(status.last, nowMs)} (${quietFor(nowMs - Date.parse(status.last))})`
         : '';
       const expected =
         status.expected !== undefined ? `; normally ~${Math.max(1, Math.round(status.expected))} by now` : '';

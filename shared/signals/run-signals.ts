@@ -237,7 +237,9 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
     if (status.state === 'raised' && !inhibited) {
       if (!previous.raised) event = 'raised';
       else if (due(previous, repeatMs, nowMs)) event = 'repeat';
-    } else if (status.state !== 'raised' && previous.raised) {
+    } else if (status.state === 'normal' && previous.raised) {
+      // Cleared only when judged normal again: a series gone too sparse to judge, or learning
+      // anew, has not recovered (a flow stopped for weeks ends sparse), so it stays raised.
       event = 'cleared';
     }
     if (!event) return;

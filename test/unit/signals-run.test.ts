@@ -13,7 +13,12 @@ import { fitsOneSegment } from '#shared/domain/notify.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { judgeDaily, judgeFlowStopped, type ProfileCache } from '#shared/signals/evaluate.ts';
 import { renderSignal } from '#shared/signals/messages.ts';
-import { readHistory, runSignals, type SignalsMode } from '#shared/signals/run-signals.ts';
+import {
+  readHistory,
+  runSignals,
+  type SignalsMode,
+  type SignalsResult,
+} from '#shared/signals/run-signals.ts';
 import { configWith, defaultConfig } from '#test/support/fixtures.ts';
 import { NORMAL_DAY, synthesiseFlow } from '#test/support/flow-traffic.ts';
 
@@ -243,6 +248,40 @@ describe('the signals run', { timeout: 60_000 }, () => {
     expect(h.states.states.size).toBe(0);
     const retried = await h.run(at(fall + 15, 7) + 60_000, 'daily');
     expect(retried.sent.map((s) => s.event)).toEqual(['raised']);
+  });
+});
+
+describe('a flow stopped for good', { timeout: 120_000 }, () => {
+  it('stays raised, never a false "case movements again", and dates a transition weeks old', async () => {
+    const h = harness();
+    const stop = START + 63; // a Monday
+    await synthesiseFlow(h.flow, {
+      districts: ['D04', 'D05'],
+      fromDay: START,
+      toDay: stop + 55,
+      seed: 3,
+      nowMs: at(stop + 56, 7),
+      plan: (district, day) =>
+        district === 'D04' && day >= stop ? { ...NORMAL_DAY, stopAtHour: 0 } : NORMAL_DAY,
+    });
+    const events: string[] = [];
+    let last: SignalsResult | undefined;
+    for (let day = stop; day <= stop + 55; day++) {
+      last = await h.run(at(day, 12), 'flow');
+      for (const s of last.sent) if (s.district === 'D04') events.push(`${day - stop} ${s.event} ${s.sms}`);
+    }
+    const stopped = last?.statuses.find((s) => s.kind === 'flow-stopped' && s.district === 'D04');
+
+    // The profile has learnt the dead weeks: judged too sparse now, not normal ...
+    expect(stopped?.state).toBe('sparse');
+    // ... and so never cleared: raised once, then repeated while it was judged raised.
+    expect(events.filter((e) => / (raised|cleared) /.test(e)).map((e) => e.split(' ')[1])).toEqual([
+      'raised',
+    ]);
+    expect(events.some((e) => e.includes('case movements again'))).toBe(false);
+    // A repeat a week on names the last movement's date, not a weekday that reads as this week's.
+    const weekOn = events.find((e) => Number(e.split(' ')[0]) >= 7 && e.includes(' repeat '));
+    expect(weekOn).toMatch(/no case movements since \d{1,2} (Sep|Oct) \d\d:\d\d \(/);
   });
 });
 
