@@ -308,8 +308,11 @@ export class AppStack extends Stack {
       // Read only: the digest counts alerts and acknowledgements, it never changes them.
       .bindTable(data.tables.ledger, LEDGER_TABLE, 'read', { scan: true })
       .bindTable(data.tables.audit, AUDIT_TABLE, 'append')
-      // The feed's last ingest, which digests went out, the trend's snapshots, the last good config.
-      .bindTable(data.tables.state, STATE_TABLE, 'write')
+      // The feed's last ingest, which digests went out, the trend's snapshots, the last good config,
+      // and the silence signals' states (read together).
+      .bindTable(data.tables.state, STATE_TABLE, {
+        actions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'],
+      })
       .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');

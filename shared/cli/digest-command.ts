@@ -9,6 +9,7 @@ import { DynamoDigestStore } from '../adapters/digest-store.ts';
 import { lastIngest } from '../adapters/ingest-state.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
 import { mirrorOpenCases } from '../adapters/mirror-reader.ts';
+import { DynamoSignalStates } from '../adapters/signal-state.ts';
 import { loadConfig } from '../config/load.ts';
 import type { DigestGroup } from '../digest/picture.ts';
 import { selectGroups, storedDigests, syntheticDigests, UnknownDigestError } from '../digest/preview.ts';
@@ -130,6 +131,7 @@ export async function digestCommand(options: DigestOptions): Promise<void> {
           ledger: new DynamoLedger(doc, names.ledger),
           feed: { lastIngestAt: () => lastIngest(doc, state) },
           store: new DynamoDigestStore(doc, state),
+          signals: new DynamoSignalStates(doc, state),
           groups,
         }),
     );

@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import { logger, metrics } from '../lambda/observability.ts';
 import type { AuditLog, ConfigInForce, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../scan/retry.ts';
+import type { SignalStateStore } from '../signals/ports.ts';
 import { DIGEST_METRICS } from './metrics.ts';
 import type { DigestStore, FeedHealth } from './ports.ts';
 import { type DigestResult, runDigest } from './run-digest.ts';
@@ -23,6 +24,8 @@ export interface DigestDeps {
   audit: AuditLog;
   /** The stack's feed-silence threshold, so the digest calls the feed quiet when the alarm does. */
   feedQuietAfterMs?: number;
+  /** The silence signals' states, so a digest leads with any raised for its place. */
+  signals?: Pick<SignalStateStore, 'load'>;
 }
 
 export interface DigestHandlerOptions {
@@ -75,6 +78,7 @@ export function createDigestHandler(deps: DigestDeps, options: DigestHandlerOpti
       audit: deps.audit,
       retry,
       ...(deps.feedQuietAfterMs !== undefined ? { feedQuietAfterMs: deps.feedQuietAfterMs } : {}),
+      ...(deps.signals ? { signals: deps.signals } : {}),
     });
     metrics.addMetric(DIGEST_METRICS.sent, MetricUnit.Count, result.sent.length);
     metrics.addMetric(DIGEST_METRICS.overdue, MetricUnit.Count, result.overdue.length);

@@ -12,6 +12,7 @@ import { generateQueue } from '../generate/queue.ts';
 import type { LedgerStore, OpenCaseSource } from '../scan/ports.ts';
 import { groupId } from '../scan/ports.ts';
 import { runScan } from '../scan/run-scan.ts';
+import type { SignalStateStore } from '../signals/ports.ts';
 import { type DigestGroup, digestGroups } from './picture.ts';
 import type { DigestStore, FeedHealth } from './ports.ts';
 import { type Gathered, gatherDigests } from './run-digest.ts';
@@ -99,6 +100,7 @@ export async function storedDigests(
     store: Pick<DigestStore, 'history'>;
     groups: readonly DigestGroup[];
     feedQuietAfterMs?: number;
+    signals?: Pick<SignalStateStore, 'load'>;
   },
 ): Promise<{ gathered: Gathered; day: string }> {
   const day = currentSlot(config.file.digest.at, nowMs).day;
@@ -113,6 +115,7 @@ export async function storedDigests(
     history: days,
     groups: deps.groups,
     ...(deps.feedQuietAfterMs !== undefined ? { feedQuietAfterMs: deps.feedQuietAfterMs } : {}),
+    ...(deps.signals ? { signals: deps.signals } : {}),
   });
   return { gathered, day };
 }

@@ -49,10 +49,22 @@ export interface DigestPicture {
     acknowledged: number;
   }>;
   feed: { lastIngestAt: number | undefined; quietAfterMs: number };
+  /** Silence signals raised for this place (its districts, or the whole feed), as the signals
+   * function left them: referrals that stop or fall show nothing in the queue. */
+  signals: RaisedSignal[];
   trend: Trend;
   /** Items in the mirror that could not be read (anywhere in the force): not counted. */
   unreadable: number;
   linkBase: string;
+}
+
+export interface RaisedSignal {
+  /** What is watched, as the signal's messages name it ("child referrals", "case movements"). */
+  label: string;
+  /** The district (id and name), or undefined for the whole feed. */
+  district?: { id: string; name: string };
+  /** When it was raised (ISO). */
+  raisedAt?: string;
 }
 
 export interface RenderedDigest {
@@ -116,7 +128,13 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
 
   // A long place name gives way, never the date or the count.
   const lead = '[queuewatch] Daily picture for ';
-  const tail = `, ${formatDay(p.day)}: ${past > 0 ? `${plural(past, 'case')} past limits` : 'none past limits'}`;
+  // Never an all-clear in the subject while the figures may be stale or a silence signal stands.
+  const cases = past > 0 ? `${plural(past, 'case')} past limits` : 'none past limits';
+  const alarms = [
+    ...(feedQuiet ? ['FEED QUIET'] : []),
+    ...(p.signals.length > 0 ? [`${plural(p.signals.length, 'signal')} raised`] : []),
+  ];
+  const tail = `, ${formatDay(p.day)}: ${alarms.length > 0 ? `${alarms.join(', ')}, ${past} past limits` : cases}`;
   const room = SUBJECT_MAX - lead.length - tail.length;
   const place = p.placeName.length <= room ? p.placeName : `${p.placeName.slice(0, room - 3)}...`;
   const subject = `${lead}${place}${tail}`;
@@ -141,6 +159,11 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
         ? 'WARNING: no case change from the case system has ever been recorded: these figures may not reflect the queue.'
         : `WARNING: no case change has come from the case system for ${formatAge(feedAgeMs)}: these figures may be out of date.`,
     );
+  }
+  for (const s of p.signals) {
+    const where = s.district ? `${s.district.id} ${s.district.name}` : 'every district (the whole feed)';
+    const since = s.raisedAt ? ` since ${formatLondon(Date.parse(s.raisedAt))}` : '';
+    parts.push(`SIGNAL RAISED: ${s.label} in ${where} below normal${since}: nothing in the queue shows it.`);
   }
   if (p.unreadable > 0) {
     parts.push(
@@ -168,10 +191,27 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
       `${plural(unacked, 'alert')} about cases still waiting ${unacked === 1 ? 'has' : 'have'} not been acknowledged: nobody has said they own ${unacked === 1 ? 'it' : 'them'}.`,
     );
   }
+  const todo = [
+    ...(feedQuiet
+      ? [
+          'check that the case system is sending its changes: until it does, these figures may not reflect the queue',
+        ]
+      : []),
+    ...(p.signals.length > 0
+      ? [
+          `find out why ${p.signals.length === 1 ? 'the signal above is' : 'the signals above are'} raised: referrals that stop or fall leave no case waiting`,
+        ]
+      : []),
+    ...(past > 0 || unacked > 0 || p.due.count > 0
+      ? [
+          'check that each case past its limits, or about to be, has someone acting on it, escalations and the oldest first',
+        ]
+      : []),
+  ];
   parts.push(
     '',
-    past > 0 || unacked > 0 || p.due.count > 0
-      ? `What to do: check that each case past its limits, or about to be, has someone acting on it, escalations and the oldest first. The cases are in the case system (sign-in required): ${p.linkBase}`
+    todo.length > 0
+      ? `What to do: ${todo.join('; ')}. The cases are in the case system (sign-in required): ${p.linkBase}`
       : `Nothing needs doing today. The case system (sign-in required): ${p.linkBase}`,
   );
 

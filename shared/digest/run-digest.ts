@@ -7,6 +7,7 @@
 
 import pLimit from 'p-limit';
 import type { CompiledConfig } from '../config/compile.ts';
+import { FEED_STOPPED_ID, FLOW_STOPPED_ID } from '../config/signals-schema.ts';
 import { LEVELS } from '../domain/levels.ts';
 import { byCodeUnit } from '../domain/order.ts';
 import type { AuditEntry, AuditLog, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
@@ -14,6 +15,8 @@ import { groupId } from '../scan/ports.ts';
 import type { ReadStats } from '../scan/read-cases.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from '../scan/retry.ts';
 import { loadLedger, readAllOpenCases } from '../scan/whole.ts';
+import { seriesName } from '../signals/evaluate.ts';
+import type { SignalStateStore } from '../signals/ports.ts';
 import { trendFor, withSnapshot } from './history.ts';
 import {
   type AlertCount,
@@ -25,7 +28,14 @@ import {
   PictureBook,
 } from './picture.ts';
 import type { DigestHistory, DigestMark, DigestStore, DistrictSnapshot, FeedHealth } from './ports.ts';
-import { type DigestPicture, LIST_LIMIT, OLDEST_LIMIT, type RenderedDigest, renderDigest } from './render.ts';
+import {
+  type DigestPicture,
+  LIST_LIMIT,
+  OLDEST_LIMIT,
+  type RaisedSignal,
+  type RenderedDigest,
+  renderDigest,
+} from './render.ts';
 import { currentSlot, DIGEST_OVERDUE_AFTER_MS, type DigestSlot } from './schedule.ts';
 
 /** The feed-silence alarm's default: a feed quiet this long makes the digest say its figures may be
@@ -44,6 +54,8 @@ export interface GatherInput {
   history: DigestHistory;
   groups: readonly DigestGroup[];
   feedQuietAfterMs?: number;
+  /** The silence signals' states (the state table), to say which stand raised; none: not read. */
+  signals?: Pick<SignalStateStore, 'load'>;
 }
 
 export interface DigestDraft {
@@ -65,7 +77,7 @@ export interface Gathered {
 export class DigestInputError extends Error {
   override name = 'DigestInputError';
   constructor(
-    readonly input: 'open-cases' | 'ledger' | 'feed' | 'history' | 'marks',
+    readonly input: 'open-cases' | 'ledger' | 'feed' | 'history' | 'marks' | 'signals',
     options?: ErrorOptions,
   ) {
     super(`could not read the ${input} for the daily picture`, options);
@@ -86,10 +98,13 @@ export async function gatherDigests(input: GatherInput): Promise<Gathered> {
     add: (e) => book.add(e),
     held: () => {},
   });
-  const [read, ledger, lastIngestAt] = await Promise.all([
+  const [read, ledger, lastIngestAt, raised] = await Promise.all([
     reading,
     inputCall('ledger', () => loadLedger(input.ledger, config)),
     inputCall('feed', () => input.feed.lastIngestAt()),
+    input.signals
+      ? inputCall('signals', () => raisedSignals(config, input.signals as Pick<SignalStateStore, 'load'>))
+      : [],
   ]);
   if (!read.complete) {
     // The read keeps only the error's name: carry it on.
@@ -105,6 +120,7 @@ export async function gatherDigests(input: GatherInput): Promise<Gathered> {
     const picture = pictureOf(input, group, book, counts, snapshot, {
       lastIngestAt,
       unreadable,
+      raised,
     });
     return { group, picture, rendered: renderDigest(picture) };
   });
@@ -122,7 +138,7 @@ function pictureOf(
   book: PictureBook,
   counts: AlertCount[],
   snapshot: Record<string, DistrictSnapshot>,
-  extra: { lastIngestAt: number | undefined; unreadable: number },
+  extra: { lastIngestAt: number | undefined; unreadable: number; raised: RaisedSignal[] },
 ): DigestPicture {
   const { config, nowMs } = input;
   const districts = group.districts.map((id) => ({
@@ -170,10 +186,56 @@ function pictureOf(
       lastIngestAt: extra.lastIngestAt,
       quietAfterMs: input.feedQuietAfterMs ?? DEFAULT_FEED_QUIET_AFTER_MS,
     },
+    // The place's own districts' signals, and the whole feed's.
+    signals: extra.raised.filter((s) => !s.district || inPlace.has(s.district.id)),
     trend: trendFor(group.districts, input.day, snapshot, input.history),
     unreadable: extra.unreadable,
     linkBase: config.file.linkBase,
   };
+}
+
+/** Every series the config's signals judge, and the ones whose state stands raised. */
+async function raisedSignals(
+  config: CompiledConfig,
+  states: Pick<SignalStateStore, 'load'>,
+): Promise<RaisedSignal[]> {
+  const signals = config.signals;
+  if (!signals.configured) return [];
+  const districts = Object.keys(config.file.districts);
+  const labelled = [
+    ...[...signals.rates, ...signals.proportions].map((s) => ({
+      id: s.id,
+      label: s.label,
+      perDistrict: true,
+    })),
+    ...(signals.flowStopped.districts
+      ? [{ id: FLOW_STOPPED_ID, label: 'case movements', perDistrict: true }]
+      : []),
+    ...(signals.flowStopped.feed
+      ? [{ id: FEED_STOPPED_ID, label: 'case movements', perDistrict: false }]
+      : []),
+  ];
+  const keys: Array<{ id: string; label: string; district?: string }> = labelled.flatMap((s) =>
+    s.perDistrict
+      ? districts.map((district) => ({ id: s.id, label: s.label, district }))
+      : [{ id: s.id, label: s.label }],
+  );
+  const loaded = await states.load(
+    keys.map((k) => seriesName({ signal: k.id, ...(k.district ? { district: k.district } : {}) })),
+  );
+  return keys.flatMap((k) => {
+    const state = loaded.get(seriesName({ signal: k.id, ...(k.district ? { district: k.district } : {}) }));
+    if (!state?.raised) return [];
+    return [
+      {
+        label: k.label,
+        ...(k.district
+          ? { district: { id: k.district, name: config.file.districts[k.district]?.name ?? '' } }
+          : {}),
+        ...(state.raisedAt ? { raisedAt: state.raisedAt } : {}),
+      },
+    ];
+  });
 }
 
 export interface DigestInput {
@@ -187,6 +249,8 @@ export interface DigestInput {
   publisher: Publisher;
   audit: AuditLog;
   feedQuietAfterMs?: number;
+  /** The silence signals' states, so a digest leads with any raised for its place. */
+  signals?: Pick<SignalStateStore, 'load'>;
   /** How long a claim holds before another run may send that digest (default 5 minutes). */
   leaseMs?: number;
   /** Retries of store and audit writes that fail for a passing reason. */
@@ -305,6 +369,7 @@ export async function runDigest(input: DigestInput): Promise<DigestResult> {
       history,
       groups: due,
       ...(input.feedQuietAfterMs !== undefined ? { feedQuietAfterMs: input.feedQuietAfterMs } : {}),
+      ...(input.signals ? { signals: input.signals } : {}),
     });
   } catch (error) {
     const stage = error instanceof DigestInputError ? error.input : 'open-cases';

@@ -13,6 +13,7 @@ import { lastIngest } from '../adapters/ingest-state.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
 import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
+import { DynamoSignalStates } from '../adapters/signal-state.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
 import type { CompiledConfig } from '../config/compile.ts';
@@ -67,6 +68,7 @@ export function awsDigestDeps(
     ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
     feed: { lastIngestAt: () => lastIngest(doc, stateTable) },
     store: new DynamoDigestStore(doc, stateTable),
+    signals: new DynamoSignalStates(doc, stateTable),
     publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
     ...(quiet !== undefined ? { feedQuietAfterMs: quiet } : {}),

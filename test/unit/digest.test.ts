@@ -8,6 +8,7 @@ import { MemoryDigestStore } from '#shared/adapters/digest-store.ts';
 import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
 import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { MemorySignalStates } from '#shared/adapters/signal-state.ts';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { messageAttributes, SNS_MAX_BYTES, snsMessageBytes } from '#shared/delivery/sns-message.ts';
 import { createDigestHandler, DigestIncompleteError } from '#shared/digest/handler.ts';
@@ -396,6 +397,53 @@ describe('all clear', () => {
     expect(rendered.body).toContain('No case is waiting past its limits.');
     expect(rendered.body).toContain('OLDEST CASES (time in their current stage) (0)\n  No open case.');
     expect(rendered.caseRefs).toEqual([]);
+  });
+
+  it('is never given while the feed is quiet: its subject and what to do say to check the feed', async () => {
+    for (const lastIngestAt of [NOW - 3 * 24 * HOUR, undefined]) {
+      const gathered = await gatherDigests(
+        gatherInput({
+          source: sourceOf([]),
+          ledger: new MemoryLedger(),
+          feed: { lastIngestAt: async () => lastIngestAt },
+        }),
+      );
+      const { rendered } = digestFor(gathered, 'senior-officer@force');
+
+      expect(rendered.subject).toMatch(/: FEED QUIET, 0 past limits$/);
+      expect(rendered.body).not.toContain('Nothing needs doing');
+      expect(rendered.body).toContain(
+        'What to do: check that the case system is sending its changes: until it does, these figures may not reflect the queue.',
+      );
+    }
+  });
+
+  it('is never given while a silence signal stands raised for the place: the digest leads with it', async () => {
+    const signals = new MemorySignalStates();
+    await signals.save('child-referrals#D07', {
+      raised: true,
+      raisedAt: '2026-11-19T07:00:00.000Z',
+      sentAt: '2026-11-26T07:00:00.000Z',
+    });
+    await signals.save('flow-stopped#D01', { raised: false, clearedAt: '2026-11-20T07:00:00.000Z' });
+    const gathered = await gatherDigests(
+      gatherInput({ source: sourceOf([]), ledger: new MemoryLedger(), signals }),
+    );
+
+    const millbrook = digestFor(gathered, 'director-childrens-services@la-millbrook').rendered;
+    expect(millbrook.subject).toMatch(/: 1 signal raised, 0 past limits$/);
+    expect(millbrook.body.split('\n')[2]).toBe(
+      'SIGNAL RAISED: child referrals in D07 Millbrook below normal since 19 Nov 2026, 07:00 London time: nothing in the queue shows it.',
+    );
+    expect(millbrook.body).not.toContain('Nothing needs doing');
+    expect(millbrook.body).toContain('What to do: find out why the signal above is raised');
+    // The force's senior officer sees it too (D07 is in the force); another authority's director does not.
+    expect(digestFor(gathered, 'senior-officer@force').rendered.body).toContain(
+      'SIGNAL RAISED: child referrals in D07',
+    );
+    const northgate = digestFor(gathered, 'director-childrens-services@la-northgate').rendered;
+    expect(northgate.body).not.toContain('SIGNAL RAISED');
+    expect(northgate.body).toContain('Nothing needs doing today.');
   });
 });
 
