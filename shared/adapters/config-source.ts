@@ -41,10 +41,9 @@ export function shippedConfigFile(path: string | undefined): () => CompiledConfi
 export class RuntimeConfigSource {
   private lastGood: { hash: string; config: CompiledConfig } | undefined;
   private shipped: CompiledConfig | undefined;
-  /** The bad push ops were last told about (memory, for when the state table is down). */
-  private toldBad: string | undefined;
-  /** The missing parameter ops were last told about: the last good config's hash, or `none`. */
-  private toldMissing: string | undefined;
+  /** What ops were last told about (memory, for when the state table is down): the bad push
+   * (its hash), and the missing parameter (the last good config's hash, or `none`). */
+  private readonly told: { lastBadHash?: string; missingTold?: string } = {};
 
   constructor(
     private readonly provider: SSMProvider,
@@ -77,9 +76,9 @@ export class RuntimeConfigSource {
     if (text === undefined) return this.missing(degraded);
     const version = hash(text);
     if (this.lastGood?.hash === version) {
-      if (this.toldMissing !== undefined) {
+      if (this.told.missingTold !== undefined) {
         // Back: a later disappearance is told again.
-        this.toldMissing = undefined;
+        this.told.missingTold = undefined;
         await this.state
           .put(STATE_NAME, { lastGoodHash: version, lastGoodText: text })
           .catch((error: unknown) => degraded.push(`state:${errorName(error)}`));
@@ -104,53 +103,70 @@ export class RuntimeConfigSource {
   /** No parameter: never pushed (the shipped config), or deleted after a push (the last good one
    * stays in force: the feed keeps accepting what the pushed config allowed). Ops told once. */
   private async missing(degraded: string[]): Promise<ConfigInForce> {
+    const gone = `${this.parameterName} is missing (deleted after a push?): the last good config stays in force`;
+    // A container that holds the last good config and has told ops already reads nothing more.
+    if (this.lastGood && this.told.missingTold === this.lastGood.hash) {
+      return { config: this.lastGood.config, source: 'last-good', problem: gone, degraded };
+    }
     let stored: Record<string, unknown> | undefined;
-    if (!this.lastGood) {
-      try {
-        stored = await this.state.get(STATE_NAME);
-      } catch (error) {
-        degraded.push(`state:${errorName(error)}`);
-      }
+    try {
+      stored = await this.state.get(STATE_NAME);
+    } catch (error) {
+      degraded.push(`state:${errorName(error)}`);
     }
     const pushed = this.lastGood !== undefined || typeof stored?.lastGoodText === 'string';
-    const problem = pushed
-      ? `${this.parameterName} is missing (deleted after a push?): the last good config stays in force`
-      : 'no config has been pushed';
-    const inForce = pushed
-      ? await this.fallback(problem, degraded, async () => stored)
-      : { config: this.shippedConfig(), source: 'default' as const, problem, degraded };
-    const marker = pushed ? (this.lastGood?.hash ?? String(stored?.lastGoodHash)) : 'none';
-    if (this.toldMissing === marker) return inForce;
-    if (stored === undefined && this.lastGood) {
-      try {
-        stored = await this.state.get(STATE_NAME);
-      } catch (error) {
-        degraded.push(`state:${errorName(error)}`);
-      }
+    if (!pushed) {
+      await this.tellOnce(
+        'missingTold',
+        'none',
+        stored,
+        'no config pushed: the shipped config is in force',
+        `Nothing has been pushed to ${this.parameterName}: the functions run on the config shipped with this deploy. Push the force's config (queuewatch config push) to change thresholds and routing without a deploy.`,
+        degraded,
+      );
+      return {
+        config: this.shippedConfig(),
+        source: 'default',
+        problem: 'no config has been pushed',
+        degraded,
+      };
     }
-    if (stored?.missingTold === marker) {
-      this.toldMissing = marker;
-      return inForce;
+    const inForce = await this.fallback(gone, degraded, async () => stored);
+    await this.tellOnce(
+      'missingTold',
+      this.lastGood?.hash ?? String(stored?.lastGoodHash),
+      stored,
+      'config parameter missing: last good config kept',
+      `The config parameter ${this.parameterName} is missing: deleted, or the function points at another name. The functions keep the last good config that was pushed. Push the config again (queuewatch config push).`,
+      degraded,
+    );
+    return inForce;
+  }
+
+  /** Tells ops once per `marker` of `field`: remembered in memory and in the state item, so neither
+   * this container nor a new one tells again; not told (ops down), the next run tries again. */
+  private async tellOnce(
+    field: 'lastBadHash' | 'missingTold',
+    marker: string,
+    stored: Record<string, unknown> | undefined,
+    subject: string,
+    text: string,
+    degraded: string[],
+  ): Promise<void> {
+    if (this.told[field] === marker || stored?.[field] === marker) {
+      this.told[field] = marker;
+      return;
     }
     try {
-      await (pushed
-        ? this.ops.notify(
-            'config parameter missing: last good config kept',
-            `The config parameter ${this.parameterName} is missing: deleted, or the function points at another name. The functions keep the last good config that was pushed. Push the config again (queuewatch config push).`,
-          )
-        : this.ops.notify(
-            'no config pushed: the shipped config is in force',
-            `Nothing has been pushed to ${this.parameterName}: the functions run on the config shipped with this deploy. Push the force's config (queuewatch config push) to change thresholds and routing without a deploy.`,
-          ));
-      this.toldMissing = marker;
-      await this.state
-        .put(STATE_NAME, { ...stored, missingTold: marker })
-        .catch((error: unknown) => degraded.push(`state:${errorName(error)}`));
+      await this.ops.notify(subject, text);
     } catch (error) {
-      // Not told: the next run tries again.
       degraded.push(`ops:${errorName(error)}`);
+      return;
     }
-    return inForce;
+    this.told[field] = marker;
+    await this.state
+      .put(STATE_NAME, { ...stored, [field]: marker })
+      .catch((error: unknown) => degraded.push(`state:${errorName(error)}`));
   }
 
   private shippedConfig(): CompiledConfig {
@@ -189,22 +205,14 @@ export class RuntimeConfigSource {
     } catch (error) {
       degraded.push(`state:${errorName(error)}`);
     }
-    const alreadyTold = this.toldBad === badVersion || stored?.lastBadHash === badVersion;
-    if (!alreadyTold) {
-      try {
-        await this.ops.notify(
-          'invalid config pushed: last good config kept',
-          `${problem}\n\nThe scan keeps alerting with the last good config. Fix it and push again (queuewatch config push).`,
-        );
-        this.toldBad = badVersion;
-        await this.state
-          .put(STATE_NAME, { ...stored, lastBadHash: badVersion })
-          .catch((error: unknown) => degraded.push(`state:${errorName(error)}`));
-      } catch (error) {
-        // Not told: the next run tries again.
-        degraded.push(`ops:${errorName(error)}`);
-      }
-    }
+    await this.tellOnce(
+      'lastBadHash',
+      badVersion,
+      stored,
+      'invalid config pushed: last good config kept',
+      `${problem}\n\nThe scan keeps alerting with the last good config. Fix it and push again (queuewatch config push).`,
+      degraded,
+    );
     return this.fallback(problem, degraded, async () => stored);
   }
 }
