@@ -214,6 +214,32 @@ describe('judging a count series', () => {
     expect(verdict.days.filter((d) => d.state === 'skipped').map((d) => d.day)).toEqual([...holidays]);
   });
 
+  it('raises a low series that stops, where its fall alone would leave it "too sparse to judge"', () => {
+    // About one a day (a district's high-risk referrals), then nothing for eight weeks: in 20
+    // seeds, the CUSUM alone left 10 of them sparse, never raised.
+    const stopsRaised: number[] = [];
+    for (let seed = 1; seed <= 20; seed++) {
+      const c = [...counts(100 + seed, 10, 0, 0.86), ...Array.from({ length: 56 }, () => 0)];
+      const verdict = judgeCounts({ firstDay: start, counts: c, skip: noSkip }, DEFAULT_SETTINGS);
+      const episode = verdict.episodes.find((e) => e.raised >= start + 70);
+      if (episode) stopsRaised.push(episode.raised - (start + 70));
+      // Raised, it stays raised (its nothing-days kept out of normal), and never reads as sparse.
+      if (episode) expect(verdict.state).toBe('raised');
+    }
+    expect(stopsRaised.length).toBeGreaterThanOrEqual(19);
+    expect(Math.max(...stopsRaised)).toBeLessThanOrEqual(24);
+  });
+
+  it('clears a stop once the counts come back, and dates it from its first day of nothing', () => {
+    const c = [...counts(8, 10, 0, 2), ...Array.from({ length: 21 }, () => 0), ...counts(9, 6, 0, 2)];
+    const verdict = judgeCounts({ firstDay: start, counts: c, skip: noSkip }, DEFAULT_SETTINGS);
+    const [episode] = verdict.episodes.filter((e) => e.raised >= start + 70);
+    expect(episode?.start).toBeLessThanOrEqual(start + 70);
+    expect(episode?.raised).toBeLessThan(start + 70 + 14);
+    expect(episode?.cleared).toBeGreaterThan(start + 91);
+    expect(verdict.state).toBe('normal');
+  });
+
   it('calls a series too sparse to judge below half a count a day', () => {
     const verdict = judgeCounts(
       { firstDay: start, counts: counts(6, 12, 0, 0.2), skip: noSkip },

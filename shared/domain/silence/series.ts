@@ -5,6 +5,7 @@
 // the counts it really changes.
 
 import {
+  type CountFit,
   type CountSample,
   clampShare,
   fitCounts,
@@ -114,6 +115,19 @@ export interface CountVerdict {
  * months to tell from chance, and an alarm after months helps nobody. */
 export const MIN_COUNT_LEVEL = 0.5;
 
+/**
+ * A stop: days in a row with nothing at all, as unlikely under the normal that stood when they
+ * began as one chance run in ten times the design's false-alarm days. The CUSUM alone can miss a
+ * low series stopping: its zero days join the baseline before the evidence reaches the limit, the
+ * level sinks below MIN_COUNT_LEVEL and the series is "too sparse to judge" (a district's few
+ * high-risk referrals a week, stopped, read as sparse for ever).
+ */
+const STOP_ODDS_FACTOR = 10;
+
+/** The chance of a day with nothing at a normal mean (negative binomial `size`, or Poisson). */
+const logChanceOfNothing = (mean: number, size: number | undefined) =>
+  size === undefined || !Number.isFinite(size) ? -mean : size * Math.log(size / (size + mean));
+
 export function judgeCounts(
   series: CountSeries,
   settings: DetectorSettings,
@@ -127,6 +141,9 @@ export function judgeCounts(
   let limit: number | undefined;
   let learning = true;
   const have = Array.from({ length: 7 }, () => 0);
+  // The run of days with nothing, and the normal that stood when it began.
+  let nothing: { from: number; fit: CountFit; logChance: number } | undefined;
+  const stopLogChance = -Math.log(STOP_ODDS_FACTOR * settings.falseAlarmDays);
 
   series.counts.forEach((count, i) => {
     const day = series.firstDay + i;
@@ -152,6 +169,42 @@ export function judgeCounts(
       baseline.last(LEVEL_DAYS, (_, d) => d < day - LEVEL_GUARD_DAYS),
     );
     level = fit.level;
+    if (count > 0) nothing = undefined;
+    else {
+      nothing ??= { from: day, fit, logChance: 0 };
+      nothing.logChance += logChanceOfNothing(nothing.fit.means[weekday] as number, nothing.fit.size);
+    }
+    if (
+      nothing &&
+      !cusum.raised &&
+      nothing.fit.level >= MIN_COUNT_LEVEL &&
+      nothing.logChance <= stopLogChance
+    ) {
+      // Raised as a stop, against the normal from before it: the run's days leave the baseline.
+      const before = nothing.fit;
+      limit = countDecisionLimit(
+        {
+          level: before.level,
+          size: before.size,
+          samples: before.samples,
+          fall: settings.fall,
+          falseAlarmDays: settings.falseAlarmDays,
+        },
+        simulation,
+      );
+      cusum = { score: limit, raised: true, lastZero: nothing.from - 1 };
+      episodes.push({ start: nothing.from, raised: day });
+      baseline.judged(day, sample, true, nothing.from);
+      days.push({
+        day,
+        state: 'judged',
+        expected: before.means[weekday] as number,
+        score: limit,
+        limit,
+        event: 'raised',
+      });
+      return;
+    }
     if (fit.level < MIN_COUNT_LEVEL && !cusum.raised) {
       days.push({ day, state: 'sparse' });
       baseline.learn(day, sample);
