@@ -219,9 +219,10 @@ export class DynamoLedger implements LedgerStore, AckStore {
       if (id.startsWith('groups/')) {
         const parsed = storedGroup.safeParse(item);
         if (!parsed.success) {
-          // Taken as never sent, under the key its id gives and the version it holds: the group's
-          // waiting alerts are due (sent once more, not never), and its next message writes the
-          // record anew. Left out, its claims would all be lost and the group never told again.
+          // Taken as never sent, under the key its id gives and the version it holds: its reminders
+          // then count from when its cases were told (the case records), and its next message
+          // writes the record anew. Left out, its claims would all fail and the group never be
+          // told again.
           unreadable();
           const key = groupKeyOf(id);
           if (key) into.groups.groups.set(id, { id, ...key, version: versionOf(item), lastSentAt: {} });
@@ -249,10 +250,9 @@ export class DynamoLedger implements LedgerStore, AckStore {
     }
     if (!into.cases) return;
     const cases = into.cases;
-    // A record whose cases cannot be read, counted; when its key and version can be, taken as
-    // empty, so the next message to its group writes it anew (conditional on that version) and its
-    // cases are news once, not at every run.
-    // Its key is taken from its id, and its version as it is (DAMAGED_VERSION when not a number).
+    // A record whose cases cannot be read, counted, and taken as empty under the key its id gives
+    // and the version it holds (DAMAGED_VERSION when that is not a number), so the next message to
+    // its group writes it anew and its cases are news once, not at every run.
     const damaged = () => {
       unreadable();
       const key = caseShardKeyOf(id);

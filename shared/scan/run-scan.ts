@@ -236,7 +236,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     result.failures.push({
       stage: 'read',
       error: 'LedgerGroupUnreadable',
-      consequence: `${snapshot.unreadable} alert-ledger group record${snapshot.unreadable === 1 ? '' : 's'} (or acknowledgement${snapshot.unreadable === 1 ? '' : 's'}) could not be read: a group whose record could not be read is taken as never told, so what it has waiting is sent again, and its next message writes the record anew; an acknowledgement that could not be read is taken as none (its group is reminded)`,
+      consequence: `${snapshot.unreadable} alert-ledger group record${snapshot.unreadable === 1 ? '' : 's'} (or acknowledgement${snapshot.unreadable === 1 ? '' : 's'}) could not be read: a group whose record could not be read is still claimed and told, its reminders counted from when its cases were told, and its next message writes the record anew; an acknowledgement that could not be read is taken as none (its group is reminded)`,
     });
   }
   if (ledgerUnreadable > 0) {
