@@ -61,6 +61,8 @@ export interface DigestPicture {
 export interface RaisedSignal {
   /** What is watched, as the signal's messages name it ("child referrals", "case movements"). */
   label: string;
+  /** A rate or share that fell, or case movements that stopped. */
+  kind: 'fall' | 'stop';
   /** The district (id and name), or undefined for the whole feed. */
   district?: { id: string; name: string };
   /** When it was raised (ISO). */
@@ -162,8 +164,10 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
   }
   for (const s of p.signals) {
     const where = s.district ? `${s.district.id} ${s.district.name}` : 'every district (the whole feed)';
-    const since = s.raisedAt ? ` since ${formatLondon(Date.parse(s.raisedAt))}` : '';
-    parts.push(`SIGNAL RAISED: ${s.label} in ${where} below normal${since}: nothing in the queue shows it.`);
+    const when = s.raisedAt ? ` ${formatLondon(Date.parse(s.raisedAt))}` : '';
+    const what =
+      s.kind === 'stop' ? `${s.label} in ${where} have stopped` : `${s.label} in ${where} below normal`;
+    parts.push(`SIGNAL RAISED${when}: ${what}; nothing in the queue shows it.`);
   }
   if (p.unreadable > 0) {
     parts.push(

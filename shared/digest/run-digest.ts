@@ -202,33 +202,35 @@ async function raisedSignals(
   const signals = config.signals;
   if (!signals.configured) return [];
   const districts = Object.keys(config.file.districts);
-  const labelled = [
+  const labelled: Array<{ id: string; label: string; kind: RaisedSignal['kind']; perDistrict: boolean }> = [
     ...[...signals.rates, ...signals.proportions].map((s) => ({
       id: s.id,
       label: s.label,
+      kind: 'fall' as const,
       perDistrict: true,
     })),
     ...(signals.flowStopped.districts
-      ? [{ id: FLOW_STOPPED_ID, label: 'case movements', perDistrict: true }]
+      ? [{ id: FLOW_STOPPED_ID, label: 'case movements', kind: 'stop' as const, perDistrict: true }]
       : []),
     ...(signals.flowStopped.feed
-      ? [{ id: FEED_STOPPED_ID, label: 'case movements', perDistrict: false }]
+      ? [{ id: FEED_STOPPED_ID, label: 'case movements', kind: 'stop' as const, perDistrict: false }]
       : []),
   ];
-  const keys: Array<{ id: string; label: string; district?: string }> = labelled.flatMap((s) =>
+  const keys = labelled.flatMap((s) =>
     s.perDistrict
-      ? districts.map((district) => ({ id: s.id, label: s.label, district }))
-      : [{ id: s.id, label: s.label }],
+      ? districts.map((district) => ({ ...s, district: district as string | undefined }))
+      : [{ ...s, district: undefined as string | undefined }],
   );
-  const loaded = await states.load(
-    keys.map((k) => seriesName({ signal: k.id, ...(k.district ? { district: k.district } : {}) })),
-  );
+  const nameOf = (k: (typeof keys)[number]) =>
+    seriesName({ signal: k.id, ...(k.district ? { district: k.district } : {}) });
+  const loaded = await states.load(keys.map(nameOf));
   return keys.flatMap((k) => {
-    const state = loaded.get(seriesName({ signal: k.id, ...(k.district ? { district: k.district } : {}) }));
+    const state = loaded.get(nameOf(k));
     if (!state?.raised) return [];
     return [
       {
         label: k.label,
+        kind: k.kind,
         ...(k.district
           ? { district: { id: k.district, name: config.file.districts[k.district]?.name ?? '' } }
           : {}),

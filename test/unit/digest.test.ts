@@ -426,23 +426,28 @@ describe('all clear', () => {
       sentAt: '2026-11-26T07:00:00.000Z',
     });
     await signals.save('flow-stopped#D01', { raised: false, clearedAt: '2026-11-20T07:00:00.000Z' });
+    await signals.save('flow-stopped#D07', { raised: true, raisedAt: '2026-11-26T15:15:00.000Z' });
     const gathered = await gatherDigests(
       gatherInput({ source: sourceOf([]), ledger: new MemoryLedger(), signals }),
     );
 
     const millbrook = digestFor(gathered, 'director-childrens-services@la-millbrook').rendered;
-    expect(millbrook.subject).toMatch(/: 1 signal raised, 0 past limits$/);
     expect(millbrook.body.split('\n')[2]).toBe(
-      'SIGNAL RAISED: child referrals in D07 Millbrook below normal since 19 Nov 2026, 07:00 London time: nothing in the queue shows it.',
+      'SIGNAL RAISED 19 Nov 2026, 07:00 London time: child referrals in D07 Millbrook below normal; nothing in the queue shows it.',
     );
+    expect(millbrook.body.split('\n')[3]).toBe(
+      'SIGNAL RAISED 26 Nov 2026, 15:15 London time: case movements in D07 Millbrook have stopped; nothing in the queue shows it.',
+    );
+    expect(millbrook.subject).toMatch(/: 2 signals raised, 0 past limits$/);
     expect(millbrook.body).not.toContain('Nothing needs doing');
-    expect(millbrook.body).toContain('What to do: find out why the signal above is raised');
+    expect(millbrook.body).toContain('What to do: find out why the signals above are raised');
     // The force's senior officer sees it too (D07 is in the force); another authority's director does not.
     expect(digestFor(gathered, 'senior-officer@force').rendered.body).toContain(
-      'SIGNAL RAISED: child referrals in D07',
+      ': child referrals in D07 Millbrook below normal;',
     );
     const northgate = digestFor(gathered, 'director-childrens-services@la-northgate').rendered;
     expect(northgate.body).not.toContain('SIGNAL RAISED');
+    expect(northgate.subject).toMatch(/: none past limits$/);
     expect(northgate.body).toContain('Nothing needs doing today.');
   });
 });
