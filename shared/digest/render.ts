@@ -195,7 +195,7 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
       `${plural(unacked, 'alert')} about cases still waiting ${unacked === 1 ? 'has' : 'have'} not been acknowledged: nobody has said they own ${unacked === 1 ? 'it' : 'them'}.`,
     );
   }
-  const todo = [
+  const steps = [
     ...(feedQuiet
       ? [
           'check that the case system is sending its changes: until it does, these figures may not reflect the queue',
@@ -214,8 +214,8 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
   ];
   parts.push(
     '',
-    todo.length > 0
-      ? `What to do: ${todo.join('; ')}. The cases are in the case system (sign-in required): ${p.linkBase}`
+    steps.length > 0
+      ? `What to do: ${steps.join('; ')}. The cases are in the case system (sign-in required): ${p.linkBase}`
       : `Nothing needs doing today. The case system (sign-in required): ${p.linkBase}`,
   );
 
