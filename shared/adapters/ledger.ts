@@ -43,7 +43,7 @@ const storedCase = z.object({ l: z.enum(['w', 'b', 'e']), e: z.number(), n: z.nu
 export function packEntries(cases: ReadonlyMap<string, CaseEntry>): string {
   const out: string[] = [];
   for (const [caseRef, c] of cases) {
-    out.push(`${caseRef},${LEVEL_CODE[c.level]},${Date.parse(c.episode)},${c.notifiedAt}`);
+    out.push(`${caseRef},${LEVEL_CODE[c.level]},${c.episodeMs},${c.notifiedAt}`);
   }
   return out.join(';');
 }
@@ -71,7 +71,7 @@ export function unpackEntries(packed: string): { cases: Map<string, CaseEntry>; 
       unreadable += 1;
       continue;
     }
-    cases.set(caseRef, { level, episode: new Date(e).toISOString(), notifiedAt: n });
+    cases.set(caseRef, { level, episodeMs: e, notifiedAt: n });
   }
   return { cases, unreadable };
 }
@@ -276,7 +276,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
       for (const [caseRef, c] of Object.entries(firstRelease)) {
         map.set(caseRef, {
           level: CODE_LEVEL[c.l] as Level,
-          episode: new Date(c.e).toISOString(),
+          episodeMs: c.e,
           notifiedAt: c.n,
         });
       }

@@ -42,6 +42,8 @@ export interface Evaluation {
   /** The level under the absolute ceiling, which applies to every open case ('none' when the
    * ceiling is itself the winning rule: then `ruleLevel` is the ceiling's). */
   ceilingLevel: LevelOrNone;
+  /** When the case entered its current stage (ms since epoch): its stageEnteredAt. */
+  startMs: number;
   /** Time in the current stage at `now`, ms (0 if the stage starts in the future). */
   ageMs: number;
   rule: AgeingRule;
@@ -82,6 +84,7 @@ export function evaluateCase(record: CaseView, config: AgeingConfig, nowMs: numb
     level: reached < 0 ? 'none' : (LEVELS[reached] as Level),
     ruleLevel: own < 0 ? 'none' : (LEVELS[own] as Level),
     ceilingLevel: capped < 0 ? 'none' : (LEVELS[capped] as Level),
+    startMs,
     ageMs: Math.max(0, nowMs - startMs),
     rule,
   };

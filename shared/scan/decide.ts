@@ -77,7 +77,7 @@ export interface GroupPlan {
   resolvedLevels: Set<Level>;
   /** What the group learnt of as news this run, and what left it, by case: a case moving
    * district appears in both (for an audience whose place spans both districts) and is neither. */
-  news: Map<string, { level: Level; episode: string; line: AlertLine; district: string; shard: number }>;
+  news: Map<string, { level: Level; episodeMs: number; line: AlertLine; district: string; shard: number }>;
   left: Map<string, { entry: CaseEntry; district: string; shard: number }>;
   /** Set by finish(): every case that is news to the group (listed or only counted). */
   newRefs: string[];
@@ -215,13 +215,14 @@ export class GroupBook {
         this.change(plan, gone.district, gone.shard, caseRef, null);
         const news = plan.news.get(caseRef);
         if (news) {
-          const still = news.episode === gone.entry.episode && rankOf(news.level) <= rankOf(gone.entry.level);
+          const still =
+            news.episodeMs === gone.entry.episodeMs && rankOf(news.level) <= rankOf(gone.entry.level);
           if (still) {
             const section = plan.sections[news.level];
             section.newCount -= 1;
             const at = section.newLines.indexOf(news.line);
             if (at >= 0) section.newLines.splice(at, 1);
-            const entry = { level: news.level, episode: news.episode, notifiedAt: gone.entry.notifiedAt };
+            const entry = { level: news.level, episodeMs: news.episodeMs, notifiedAt: gone.entry.notifiedAt };
             keep(section.oldLines, waitingLine(plan, news.line, entry));
             plan.news.delete(caseRef);
             this.change(plan, news.district, news.shard, caseRef, entry);
@@ -273,11 +274,26 @@ export class GroupBook {
   }
 }
 
+interface SlotRecord {
+  id: string;
+  stored: CaseShard | undefined;
+  seen: Set<string>;
+}
+
+interface Slot {
+  plan: GroupPlan;
+  /** By ledger shard number. */
+  records: Array<SlotRecord | undefined>;
+}
+
 /** One shard of a run: its cases join their groups as they stream past, against the shard's own
  * ledger records; at the end, what the records hold and the shard no longer does has left. */
 export class ShardDecider {
   /** Ledger entries whose case was seen (alerting or held) in this shard, per record. */
   private readonly seen = new Map<string, Set<string>>();
+  /** Per audience and district: its group, and its ledger records as met (a shard is most often
+   * one district, so this is a handful of entries looked up once per case and audience). */
+  private readonly slots = new Map<string, Slot>();
 
   constructor(
     private readonly book: GroupBook,
@@ -295,37 +311,62 @@ export class ShardDecider {
     refs.add(caseRef);
   }
 
+  /** The group an audience hears of a district's cases in (the district and its local authority
+   * joined to it once), and that district's ledger records for the audience. */
+  private slot(audience: string, district: string): Slot {
+    const key = `${audience}#${district}`;
+    let slot = this.slots.get(key);
+    if (!slot) {
+      const plan = this.book.planFor(audience, this.config.placeOf(audience, district));
+      plan.districts.add(district);
+      plan.localAuthorities.add(this.config.localAuthorityOf(district));
+      slot = { plan, records: [] };
+      this.slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  private record(slot: Slot, audience: string, district: string, shard: number): SlotRecord {
+    let record = slot.records[shard];
+    if (!record) {
+      const id = caseShardId(audience, district, shard);
+      let seen = this.seen.get(id);
+      if (!seen) {
+        seen = new Set();
+        this.seen.set(id, seen);
+      }
+      record = { id, stored: this.records.shards.get(id), seen };
+      slot.records[shard] = record;
+    }
+    return record;
+  }
+
   /** An open case, evaluated: it joins the group of each audience it reaches. */
   add(evaluation: Evaluation): void {
     if (evaluation.level === 'none') return;
     const { record } = evaluation;
-    const shard = ledgerShardOf(record.caseRef);
+    const { caseRef, district } = record;
+    const shard = ledgerShardOf(caseRef);
     let line: AlertLine | undefined;
     for (const [audience, level] of audienceLevels(evaluation, this.config)) {
-      const plan = this.book.planFor(audience, this.config.placeOf(audience, record.district));
-      const shardId = caseShardId(audience, record.district, shard);
-      this.markSeen(shardId, record.caseRef);
-      const stored = this.records.shards.get(shardId);
-      const entry = stored?.cases.get(record.caseRef);
+      const slot = this.slot(audience, district);
+      const plan = slot.plan;
+      const { id: shardId, stored, seen } = this.record(slot, audience, district, shard);
+      seen.add(caseRef);
+      const entry = stored?.cases.get(caseRef);
       const isNew =
-        entry === undefined || entry.episode !== record.stageEnteredAt || rankOf(level) > rankOf(entry.level);
+        entry === undefined || entry.episodeMs !== evaluation.startMs || rankOf(level) > rankOf(entry.level);
       line ??= alertLine(evaluation);
       const section = plan.sections[level];
       section.count += 1;
       if (isNew) {
         section.newCount += 1;
         keep(section.newLines, line);
-        plan.news.set(record.caseRef, {
-          level,
-          episode: record.stageEnteredAt,
-          line,
-          district: record.district,
-          shard,
-        });
+        plan.news.set(caseRef, { level, episodeMs: evaluation.startMs, line, district, shard });
         this.book.remember(shardId, stored);
-        this.book.change(plan, record.district, shard, record.caseRef, {
+        this.book.change(plan, district, shard, caseRef, {
           level,
-          episode: record.stageEnteredAt,
+          episodeMs: evaluation.startMs,
           notifiedAt: this.nowMs,
         });
       } else {
@@ -333,14 +374,12 @@ export class ShardDecider {
         // A lower level than notified (a re-grade): remember it, so a rise again is news.
         if (level !== entry.level) {
           this.book.remember(shardId, stored);
-          this.book.change(plan, record.district, shard, record.caseRef, { ...entry, level });
+          this.book.change(plan, district, shard, caseRef, { ...entry, level });
         }
         this.book.waiting(plan, level, entry);
       }
-      plan.districts.add(record.district);
-      plan.localAuthorities.add(this.config.localAuthorityOf(record.district));
       plan.categories.add(record.category);
-      plan.oldestAgeMs = Math.max(plan.oldestAgeMs, evaluation.ageMs);
+      if (evaluation.ageMs > plan.oldestAgeMs) plan.oldestAgeMs = evaluation.ageMs;
     }
   }
 

@@ -20,8 +20,8 @@ export interface OpenCaseSource {
 export interface CaseEntry {
   /** The level last notified. */
   level: Level;
-  /** The stageEnteredAt of the stage that was notified: a new stage is a new episode. */
-  episode: string;
+  /** When the notified stage was entered (ms; its stageEnteredAt): a new stage is a new episode. */
+  episodeMs: number;
   /** When this level (of this episode) was first notified (ms). */
   notifiedAt: number;
 }
