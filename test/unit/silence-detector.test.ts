@@ -111,6 +111,36 @@ describe('the count baseline', () => {
     expect(fit.means[6]).toBeCloseTo(4, 6);
   });
 
+  it('leaves a day far above its weekday’s median (a backlog cleared at go-live) out of the means, level and over-dispersion', () => {
+    const steady = [
+      [10, 11, 9, 10],
+      [10, 10, 10, 10],
+      [12, 8, 10, 10],
+      [10, 10, 10, 10],
+      [10, 10, 10, 10],
+      [5, 5, 5, 5],
+      [3, 3, 3, 3],
+    ];
+    const recent = (monday: number) =>
+      Array.from({ length: 28 }, (_, i) => ({
+        weekday: i % 7,
+        value: i === 21 ? monday : (steady[i % 7]?.[3] ?? 0),
+      }));
+    const spiked = steady.map((values, w) => (w === 0 ? [10, 11, 9, 110] : values));
+    const fit = fitCounts(spiked, recent(110));
+    expect(fit.means[0]).toBeCloseTo(10, 6);
+    expect(fit.means[5]).toBeCloseTo(5, 6);
+    expect(fit.size).toBeUndefined();
+    expect(fit.samples).toBe(3);
+    // At the fence (three times the median, plus three) a day is still normal, and counts.
+    const high = fitCounts(
+      steady.map((values, w) => (w === 0 ? [10, 11, 9, 34] : values)),
+      [],
+    );
+    expect(high.means[0]).toBeCloseTo(16, 6);
+    expect(high.samples).toBe(4);
+  });
+
   it('rounds over-dispersion to a small set of values', () => {
     expect(roundedInverseSize(0.004)).toBe(0);
     expect(roundedInverseSize(0.09)).toBe(0.1);
@@ -396,6 +426,17 @@ describe('seeded trials of the targets', () => {
       expect(trial.missed).toBe(0);
       expect(trial.median).toBeLessThanOrEqual(7);
       expect(mean(trial.delays as number[])).toBeLessThanOrEqual(7);
+    },
+    TRIAL_TIMEOUT,
+  );
+
+  it(
+    'raises a halving after a go-live backlog (100 extra cases the day before) as soon as one without',
+    () => {
+      const shape = { name: '10/day', level: 10, weekdays: [1, 1, 1, 1, 1, 0.6, 0.5] };
+      const trial = countFallTrial({ trials: 40, seed: 6, shape, spike: 100, horizonDays: 75 });
+      expect(trial.missed).toBe(0);
+      expect(trial.median).toBeLessThanOrEqual(7);
     },
     TRIAL_TIMEOUT,
   );

@@ -36,10 +36,33 @@ export interface CountSample {
 export const LEVEL_DAYS = 28;
 export const LEVEL_GUARD_DAYS = 7;
 
+/** A day above this many times its weekday's median (plus OUTLIER_ALLOWANCE) is left out of a
+ * count fit: a backlog cleared on a go-live day, or a bulk import, says nothing about the normal
+ * rate, and left in it would raise the weekday's mean, the recent level and the over-dispersion
+ * for the weeks it stays in the baseline, so that a fall after it is learnt as normal. Normal
+ * days that far above the median are rare (under 1 in 200 for a Poisson day at 0.7, far fewer at
+ * higher rates), and the simulations that set the decision limits fit the same way. */
+export const OUTLIER_FACTOR = 3;
+export const OUTLIER_ALLOWANCE = 3;
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The highest count a weekday's fit keeps, from the median of its values. */
+export const outlierFence = (values: readonly number[]): number =>
+  OUTLIER_FACTOR * median(values) + OUTLIER_ALLOWANCE;
+
 /**
  * Fits a count baseline: the shape of the week from the last values of each weekday (the same
  * weekday of the trailing weeks), the level from the most recent LEVEL_DAYS values, and one
- * over-dispersion for the series from how much each weekday varies beyond Poisson.
+ * over-dispersion for the series from how much each weekday varies beyond Poisson. Days far above
+ * their weekday's median are left out of all three (see OUTLIER_FACTOR).
  */
 export function fitCounts(
   byWeekday: ReadonlyArray<ReadonlyArray<number>>,
@@ -49,7 +72,10 @@ export function fitCounts(
   let excess = 0;
   let scale = 0;
   let samples = Number.POSITIVE_INFINITY;
-  for (const values of byWeekday) {
+  const fences = byWeekday.map(outlierFence);
+  for (const [weekday, all] of byWeekday.entries()) {
+    const fence = fences[weekday] as number;
+    const values = all.filter((v) => v <= fence);
     const n = values.length;
     samples = Math.min(samples, n);
     const mean = n > 0 ? values.reduce((a, b) => a + b, 0) / n : 0;
@@ -69,6 +95,7 @@ export function fitCounts(
     let observed = 0;
     let shape = 0;
     for (const r of recent) {
+      if (r.value > (fences[r.weekday] ?? Number.POSITIVE_INFINITY)) continue;
       observed += r.value;
       shape += (weekdayMeans[r.weekday] as number) / overall;
     }

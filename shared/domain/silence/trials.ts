@@ -161,6 +161,8 @@ export function countFallTrial(
     shape?: TrafficShape;
     /** The factor the rate falls by (0.5: halved). */
     factor?: number;
+    /** Extra cases on the day before the fall (a backlog cleared on a new system's go-live day). */
+    spike?: number;
     baselineDays?: number;
     horizonDays?: number;
   },
@@ -174,11 +176,13 @@ export function countFallTrial(
     const random = createRandom(options.seed + k);
     // Start the fall on a different weekday each trial.
     const change = baselineDays + (k % 7);
-    const counts = Array.from({ length: change + horizon }, (_, i) =>
-      random.negativeBinomial(
-        meanOn(shape, TRIAL_START + i) * (i >= change ? (options.factor ?? 0.5) : 1),
-        shape.size,
-      ),
+    const counts = Array.from(
+      { length: change + horizon },
+      (_, i) =>
+        random.negativeBinomial(
+          meanOn(shape, TRIAL_START + i) * (i >= change ? (options.factor ?? 0.5) : 1),
+          shape.size,
+        ) + (i === change - 1 ? (options.spike ?? 0) : 0),
     );
     const verdict = judgeCounts({ firstDay: TRIAL_START, counts, skip: isBankHoliday }, settings);
     delays.push(raisedFrom(verdict.days, TRIAL_START + change));
