@@ -40,7 +40,9 @@ export function ceilingOnlyGaps(config: CompiledConfig): CeilingOnlyGap[] {
     const groups = new Map<string, number[]>();
     keys.forEach((key, i) => {
       const id = dims.map((d) => key[d]).join('|');
-      groups.set(id, [...(groups.get(id) ?? []), i]);
+      const members = groups.get(id);
+      if (members) members.push(i);
+      else groups.set(id, [i]);
     });
     for (const members of groups.values()) {
       if (!members.every((i) => uncovered[i]) || members.every((i) => reported.has(i))) continue;
