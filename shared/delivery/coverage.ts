@@ -73,9 +73,49 @@ function alertedPlaces(config: CompiledConfig): Map<string, Map<string, Set<Leve
   return found;
 }
 
+/** Every (audience, place, level) a silence signal can go to: each signal in each district (the
+ * whole-feed signal to every place of the feed), at the signal's level, as the signals run sends
+ * them. */
+function signalledPlaces(config: CompiledConfig, into: Map<string, Map<string, Set<Level>>>): void {
+  const { file, signals } = config;
+  if (!signals.configured) return;
+  const districts = Object.keys(file.districts);
+  const add = (audience: string, district: string, level: Level) => {
+    const scope = file.audiences[audience]?.scope;
+    if (!scope) return;
+    const place =
+      scope === 'district'
+        ? district
+        : scope === 'local-authority'
+          ? config.localAuthorityOf(district)
+          : FORCE;
+    const places = into.get(audience) ?? new Map<string, Set<Level>>();
+    into.set(audience, places);
+    const levels = places.get(place) ?? new Set<Level>();
+    places.set(place, levels);
+    levels.add(level);
+  };
+  const perDistrict: Array<{ id: string; level: Level }> = [...signals.rates, ...signals.proportions];
+  if (signals.flowStopped.districts)
+    perDistrict.push({ id: 'flow-stopped', level: signals.flowStopped.districtLevel });
+  for (const { id, level } of perDistrict) {
+    for (const district of districts) {
+      for (const audience of signals.audiencesFor(id, district)) add(audience, district, level);
+    }
+  }
+  if (signals.flowStopped.feed) {
+    for (const audience of signals.audiencesFor('feed-stopped', undefined)) {
+      for (const district of districts) add(audience, district, signals.flowStopped.feedLevel);
+    }
+  }
+}
+
 export function coverageOf(deployment: Deployment, config: CompiledConfig): Coverage {
   const { file } = config;
   const alerted = alertedPlaces(config);
+  // Audiences no case alert reaches, before the signals' places join them.
+  const caseAudiences = new Set(alerted.keys());
+  signalledPlaces(config, alerted);
   const rows: CoverageRow[] = [];
   const neverAlerted: string[] = [];
   const signalsOnly: string[] = [];
@@ -83,11 +123,9 @@ export function coverageOf(deployment: Deployment, config: CompiledConfig): Cove
   const signalled = new Set((file.signals?.routes ?? []).flatMap((route) => route.audiences));
 
   for (const [audience, { scope }] of Object.entries(file.audiences)) {
+    if (!caseAudiences.has(audience)) (signalled.has(audience) ? signalsOnly : neverAlerted).push(audience);
     const places = alerted.get(audience);
-    if (!places) {
-      (signalled.has(audience) ? signalsOnly : neverAlerted).push(audience);
-      continue;
-    }
+    if (!places) continue;
     // Places in the config's order, so the table reads like the config.
     const allPlaces =
       scope === 'district'
@@ -125,8 +163,9 @@ export function coverageOf(deployment: Deployment, config: CompiledConfig): Cove
     const parts = [...gapsByLevels].map(([levels, where]) =>
       scope === 'force' ? `${levels} (force-wide)` : `${levels} in ${where.join(', ')}`,
     );
+    const what = caseAudiences.has(audience) ? '' : 'its silence signals at ';
     if (parts.length > 0)
-      gaps.push({ audience, message: `${audience}: nobody receives ${parts.join('; ')}` });
+      gaps.push({ audience, message: `${audience}: nobody receives ${what}${parts.join('; ')}` });
   }
   return { rows, neverAlerted, signalsOnly, gaps };
 }

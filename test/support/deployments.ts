@@ -8,7 +8,9 @@ import type { ConfigFile } from '#shared/config/schema.ts';
  * every place its scope has, so nothing goes unreceived. */
 export function fullCoverageDeployment(config: ConfigFile, stage = 'covered'): Record<string, unknown> {
   const routed = (audience: string) =>
-    audience === config.fallbackAudience || config.routes.some((r) => r.audiences.includes(audience));
+    audience === config.fallbackAudience ||
+    config.routes.some((r) => r.audiences.includes(audience)) ||
+    (config.signals?.routes ?? []).some((r) => r.audiences.includes(audience));
   const audiences = Object.entries(config.audiences).filter(([audience]) => routed(audience));
   const subscribers = audiences.flatMap(([audience, { scope }]) => {
     if (scope === 'district') {

@@ -205,8 +205,9 @@ describe('coverage', () => {
     });
     expect(row('district-supervisor', 'D02')).toMatchObject({ inboxes: 1, nobodyAt: ['warning', 'breach'] });
     expect(row('district-supervisor', 'D03')).toMatchObject({ phones: 0, inboxes: 0 });
-    // The inspector is only ever alerted at escalation (the shipped routes), so that is all it needs.
-    expect(row('duty-inspector', 'D01')).toMatchObject({ alertedAt: ['escalation'], nobodyAt: [] });
+    // The inspector hears of cases only at escalation (the shipped routes), and of falling referrals
+    // (a silence signal, sent at breach): its subscriber, taking every level, receives both.
+    expect(row('duty-inspector', 'D01')).toMatchObject({ alertedAt: ['breach', 'escalation'], nobodyAt: [] });
     expect(row('senior-officer', 'force')).toMatchObject({
       placeName: 'Metro Example Police',
       nobodyAt: ['warning', 'breach', 'escalation'],
@@ -215,6 +216,11 @@ describe('coverage', () => {
     // Ops hears of the flow and the feed stopping (signal routes), never of a case.
     expect(neverAlerted).toEqual([]);
     expect(signalsOnly).toEqual(['ops']);
+    // Which no subscriber here receives: the flow and the feed stopping would reach nobody.
+    expect(row('ops', 'force')).toMatchObject({ alertedAt: ['breach', 'escalation'], phones: 0, inboxes: 0 });
+    expect(gaps.find((g) => g.audience === 'ops')?.message).toBe(
+      'ops: nobody receives its silence signals at breach, escalation (force-wide)',
+    );
     expect(gaps.find((g) => g.audience === 'district-supervisor')?.message).toBe(
       'district-supervisor: nobody receives warning, breach in D02; warning, breach, escalation in D03, D04, D05, D06, D07, D08, D09, D10',
     );
@@ -230,6 +236,8 @@ describe('coverage', () => {
         'match: { rule: sh-va-high, category: vulnerable-adult, level: escalation }',
         'match: { rule: sh-va-high, category: vulnerable-adult, level: escalation, district: [D01, D02] }',
       ],
+      // Its silence signal too (falling child referrals), or it would be expected everywhere.
+      ['match: { signal: child-referrals }', 'match: { signal: child-referrals, district: [D01, D02] }'],
     );
     const { rows } = coverageOf(deploymentSchema.parse({ stage: 'dev' }), narrowed);
     expect(rows.filter((r) => r.audience === 'mash-manager').map((r) => r.place)).toEqual([

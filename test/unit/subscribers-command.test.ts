@@ -109,7 +109,10 @@ describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
     const covered = await check(fullCoverageDeployment(defaultConfig().file), '--strict');
 
     expect(partial.status).toBe(1);
-    expect(partial.stdout).toMatch(/\nwarnings \(8\):\n/);
+    expect(partial.stdout).toMatch(/\nwarnings \(9\):\n/);
+    expect(partial.stdout).toContain(
+      '  ops: nobody receives its silence signals at breach, escalation (force-wide)\n',
+    );
     expect(covered.status).toBe(0);
     expect(covered.stdout).toMatch(/\nevery audience is received wherever the config alerts it\n$/);
   });
