@@ -43,7 +43,7 @@ export class AckEndpoint extends Construct {
   readonly accessLogs: LogGroup;
   /** The page's address as deployed, without a trailing slash: https://{api id}.execute-api.{region}.amazonaws.com */
   readonly url: string;
-  readonly alarms: Record<'errors' | 'failures' | 'unaudited' | 'refusalBurst', Alarm>;
+  readonly alarms: Record<'errors' | 'apiErrors' | 'failures' | 'unaudited' | 'refusalBurst', Alarm>;
   readonly alarmNames: string[] = [];
 
   constructor(scope: Construct, id: string, props: AckEndpointProps) {
@@ -124,6 +124,15 @@ export class AckEndpoint extends Construct {
         'ack-errors',
         'The acknowledgement function failed: people opening alert links may see an error page.',
         props.fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+      ),
+      // The function's own errors are above; this also sees the page failing when the function never
+      // runs (throttled, deleted, or its invoke permission lost): people get an error page.
+      apiErrors: alarm(
+        'ack-api-errors',
+        'The acknowledgement page answered with a server error (5xx): people opening alert links could not ' +
+          'acknowledge. If ack-errors has not fired too, the function is not being reached: check its ' +
+          'throttles, its reserved concurrency and its permission to be invoked by the API.',
+        this.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' }),
       ),
       failures: alarm(
         'ack-failures',

@@ -17,6 +17,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { alarmName } from '#shared/delivery/names.ts';
 import { METRICS_NAMESPACE } from '#shared/lambda/observability.ts';
+import { OPS_REPORT_FAILURES } from '#shared/scan/ports.ts';
 import { HEARTBEAT_METRIC } from '#shared/signals/run-signals.ts';
 import { lazyServiceName } from './force.ts';
 
@@ -38,6 +39,10 @@ export function queuewatchMetric(
   });
 }
 
+/** How long a feed message may wait in the ingest queue before the ingest-backlog alarm fires: a
+ * working ingest takes seconds, and the shortest limits in the shipped config are 30 minutes. */
+export const INGEST_BACKLOG_MINUTES = 15;
+
 /** Five-minute periods without a heartbeat before the scan-heartbeat alarm fires: three (15
  * minutes), or more for a slower schedule, so a run on time never looks missed. */
 export function heartbeatPeriods(scheduleMinutes: number): number {
@@ -54,6 +59,7 @@ export interface AlarmsProps {
   signals: IFunction;
   /** Minutes between the signals' checks for stopped flow. */
   flowCheckMinutes: number;
+  ingestQueue: IQueue;
   ingestDeadLetterQueue: IQueue;
   scheduleMinutes: number;
   feedSilenceHours: number;
@@ -66,12 +72,14 @@ export class QueuewatchAlarms extends Construct {
     | 'ingestErrors'
     | 'ingestRetries'
     | 'ingestDeadLetters'
+    | 'ingestBacklog'
     | 'rejectedMessages'
     | 'feedSilence'
     | 'alertDeliveryFailures'
     | 'signalsErrors'
     | 'flowSignalsHeartbeat'
-    | 'dailySignalsHeartbeat',
+    | 'dailySignalsHeartbeat'
+    | 'opsReportFailures',
     Alarm
   >;
   /** Every alarm's name as written (not a reference), for widgets that list them. */
@@ -89,6 +97,7 @@ export class QueuewatchAlarms extends Construct {
         comparison: ComparisonOperator;
         evaluationPeriods?: number;
         missing?: TreatMissingData;
+        threshold?: number;
       },
     ) => {
       const name = alarmName(props.stage, alarmId);
@@ -97,7 +106,7 @@ export class QueuewatchAlarms extends Construct {
         alarmName: name,
         alarmDescription: description,
         metric,
-        threshold: 1,
+        threshold: options.threshold ?? 1,
         comparisonOperator: options.comparison,
         evaluationPeriods: options.evaluationPeriods ?? 1,
         treatMissingData: options.missing ?? TreatMissingData.NOT_BREACHING,
@@ -159,6 +168,17 @@ export class QueuewatchAlarms extends Construct {
         }),
         atLeastOne,
       ),
+      // Nothing fails when the ingest function is not running at all (its event source disabled, the
+      // function deleted or throttled): the messages just wait, and new cases never reach the mirror.
+      ingestBacklog: alarm(
+        'ingest-backlog',
+        `A feed message has waited over ${INGEST_BACKLOG_MINUTES} minutes in the ingest queue: the mirror is ` +
+          'behind, so new and changed cases are not being watched. Check that the ingest function is ' +
+          "running (its SQS trigger enabled, not throttled) and its errors; the queue's age of oldest " +
+          'message shows the backlog.',
+        props.ingestQueue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }),
+        { ...atLeastOne, threshold: INGEST_BACKLOG_MINUTES * 60 },
+      ),
       rejectedMessages: alarm(
         'rejected-messages',
         'The feed sent messages that can never be valid; they are in the rejects table with their reason.',
@@ -191,6 +211,14 @@ export class QueuewatchAlarms extends Construct {
         'No successful morning run of the signals in a day: falling referral rates and shares are not being judged.',
         queuewatchMetric(HEARTBEAT_METRIC.daily, Duration.days(1)),
         noneAt(1),
+      ),
+      opsReportFailures: alarm(
+        'ops-report-failures',
+        'A report to ops could not be sent (the ops topic refused it or was unreachable), so ops were not told ' +
+          'of something the scan, the ingest or the signals found. The log of the function that could not send ' +
+          'it has an error line saying so, with what the report was about.',
+        queuewatchMetric(OPS_REPORT_FAILURES, fiveMinutes),
+        atLeastOne,
       ),
       alertDeliveryFailures: alarm(
         'alert-delivery-failures',

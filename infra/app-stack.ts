@@ -271,6 +271,7 @@ export class AppStack extends Stack {
       ingest: this.ingest.function,
       signals: this.signals.function,
       flowCheckMinutes,
+      ingestQueue: data.ingestQueue,
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
       scheduleMinutes,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,

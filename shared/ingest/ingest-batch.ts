@@ -17,7 +17,7 @@ import {
   DependencyError,
   failureFields,
 } from '../lambda/dependency.ts';
-import type { OpsNotifier } from '../scan/ports.ts';
+import { OPS_REPORT_FAILURES, type OpsNotifier } from '../scan/ports.ts';
 import { MAX_BODY_CHARS, parseChange, type Rejection, schemaFieldsOf } from './change.ts';
 import type { ApplyOutcome } from './ordering.ts';
 import type { IngestLogger, IngestMetrics, IngestStateStore, MirrorStore, RejectStore } from './ports.ts';
@@ -159,7 +159,7 @@ export function startIngestBatch(received: number, deps: IngestDeps, nowMs: numb
       await callDependency('sns:ops', () => deps.ops.notify(report.subject, report.text)).catch(
         (error: unknown) => {
           dependencyFailed(error);
-          deps.metrics.addMetric('OpsReportFailures', 'Count', 1);
+          deps.metrics.addMetric(OPS_REPORT_FAILURES, 'Count', 1);
           logger.error('could not report rejected messages to ops', failureFields(error));
         },
       );

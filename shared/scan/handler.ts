@@ -8,16 +8,17 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { LEVELS } from '../domain/levels.ts';
 import { logger, metrics } from '../lambda/observability.ts';
-import type {
-  AckLinks,
-  AuditEntry,
-  AuditLog,
-  ConfigInForce,
-  LedgerStore,
-  OpenCaseSource,
-  OpsNotifier,
-  Publisher,
-  StateStore,
+import {
+  type AckLinks,
+  type AuditEntry,
+  type AuditLog,
+  type ConfigInForce,
+  type LedgerStore,
+  OPS_REPORT_FAILURES,
+  type OpenCaseSource,
+  type OpsNotifier,
+  type Publisher,
+  type StateStore,
 } from './ports.ts';
 import { OpsReporter, reportsFor } from './report.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from './retry.ts';
@@ -179,7 +180,7 @@ export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = 
     for (const failure of result.failures) logger.error('scan step failed', { ...failure });
     const opsFailed = await reporter.send(reportsFor(result), nowMs);
     if (opsFailed.length > 0) {
-      metrics.addMetric('OpsReportFailures', MetricUnit.Count, opsFailed.length);
+      metrics.addMetric(OPS_REPORT_FAILURES, MetricUnit.Count, opsFailed.length);
       logger.error('could not tell ops', { failed: opsFailed });
     }
     if (result.failures.length > 0) {

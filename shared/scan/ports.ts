@@ -220,6 +220,10 @@ export interface ConfigInForce {
 }
 
 /** System-health messages to the ops topic: plain text, no case data beyond counts and references. */
+/** The metric counted whenever a report to ops could not be sent: the alarm on it is then the only
+ * way ops hear of what the report was about. */
+export const OPS_REPORT_FAILURES = 'OpsReportFailures';
+
 export interface OpsNotifier {
   notify(subject: string, text: string): Promise<void>;
 }

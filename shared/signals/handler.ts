@@ -7,7 +7,13 @@ import type { Context } from 'aws-lambda';
 import * as z from '../domain/zod.ts';
 import { failureFields } from '../lambda/dependency.ts';
 import { logger, metrics } from '../lambda/observability.ts';
-import type { AuditLog, ConfigInForce, OpsNotifier, Publisher } from '../scan/ports.ts';
+import {
+  type AuditLog,
+  type ConfigInForce,
+  OPS_REPORT_FAILURES,
+  type OpsNotifier,
+  type Publisher,
+} from '../scan/ports.ts';
 import type { RetryPolicy } from '../scan/retry.ts';
 import type { ProfileCache } from './evaluate.ts';
 import type { FlowReader, SignalStateStore } from './ports.ts';
@@ -65,6 +71,12 @@ export function publishSignalMetrics(result: SignalsResult, durationMs: number):
   metrics.addMetric('SignalsRunDuration', MetricUnit.Milliseconds, durationMs);
 }
 
+/** A report to ops that could not be sent: logged, and counted for its alarm. */
+function opsReportFailed(error: unknown): void {
+  metrics.addMetric(OPS_REPORT_FAILURES, MetricUnit.Count, 1);
+  logger.error('ops notification failed', failureFields(error));
+}
+
 export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Date.now) {
   // Kept across warm runs: each flow profile is fitted once a London day.
   const profiles: ProfileCache = new Map();
@@ -116,7 +128,7 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
           `${result.invalidFlowItems} flow items could not be read`,
           `The signals run ${result.runId} left out ${result.invalidFlowItems} items of the flow table it could not read as transitions; the counts it judged may be low.`,
         )
-        .catch((error: unknown) => logger.error('ops notification failed', failureFields(error)));
+        .catch((error: unknown) => opsReportFailed(error));
     }
     for (const disclosure of result.unaudited) {
       logger.error('disclosure not yet in the disclosure log', { disclosure });
@@ -139,7 +151,7 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
           `${count} signal step${count === 1 ? '' : 's'} failed`,
           `Run ${result.runId}: ${count} step${count === 1 ? '' : 's'} failed after retries; every other signal was judged and sent.\n${lines.join('\n')}`,
         )
-        .catch((error: unknown) => logger.error('ops notification failed', failureFields(error)));
+        .catch((error: unknown) => opsReportFailed(error));
       throw new SignalsDeliveryError(
         `${result.failed.length} signal steps failed and ${result.unaudited.length} disclosures are not logged; what was not sent remains due`,
       );

@@ -195,6 +195,19 @@ describe('acknowledgement page in the stack', () => {
       expect(alarm.OKActions).toEqual(opsTopic());
     });
 
+    it('fires on a server error from the page, which also sees a function that is never reached', () => {
+      expect(alarmNamed('queuewatch-test-ack-api-errors')).toMatchObject({
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5xx',
+        Dimensions: [{ Name: 'ApiId', Value: { Ref: expect.stringMatching(/Api/) } }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: opsTopic(),
+      });
+    });
+
     it.each([
       ['queuewatch-test-ack-failures', ACK_METRICS.failures, 1],
       ['queuewatch-test-ack-unaudited', ACK_METRICS.unaudited, 1],

@@ -95,6 +95,31 @@ describe('alarms', () => {
     });
   });
 
+  it('fires when a feed message has waited 15 minutes in the ingest queue (an ingest that is not running fails nothing)', () => {
+    const queue = new RegExp(logicalId(s.data, s.data.ingestQueue));
+    expect(alarm('ingest-backlog')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::ImportValue': expect.stringMatching(queue) } }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 15 * 60,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fires when a report to ops could not be sent', () => {
+    expect(alarm('ops-report-failures')).toMatchObject({
+      Namespace: 'Queuewatch',
+      MetricName: 'OpsReportFailures',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
   it('fires on a single rejected message', () => {
     expect(alarm('rejected-messages')).toMatchObject({
       Namespace: 'Queuewatch',

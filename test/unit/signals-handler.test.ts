@@ -2,11 +2,12 @@
 // message always recorded (in the disclosure log, or in full in the function's log), ops told, the
 // run failed once everything else has settled, and nothing sent twice for want of a log write.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
 import { MemoryAuditLog, MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import { MemorySignalStates } from '#shared/adapters/signal-state.ts';
 import { DAY_MS, epochDay, londonLocalToUtc } from '#shared/domain/calendar.ts';
+import { metrics } from '#shared/lambda/observability.ts';
 import type { AuditEntry, OutgoingMessage } from '#shared/scan/ports.ts';
 import { createSignalsHandler, type SignalsDeps } from '#shared/signals/handler.ts';
 import type { SignalState } from '#shared/signals/ports.ts';
@@ -132,6 +133,22 @@ describe('the signals handler, when a step fails', { timeout: 60_000 }, () => {
     expect(second.error).toBeUndefined();
     expect(flowStoppedIn(h.published)).toEqual(['D01', 'D02', 'D02']);
     expect((second.result as SignalsResult).failed).toEqual([]);
+  });
+
+  it('a report to ops that cannot be sent is counted for its alarm, and the run still fails as it should', async () => {
+    const h = harness(await stoppedFlow());
+    h.failing.publish.add('D01');
+    h.deps.ops = new MemoryOpsNotifier(() => {
+      throw fail('KMSDisabledException');
+    });
+    const counted = vi.spyOn(metrics, 'addMetric');
+    try {
+      const first = await run(h, at(LAST, 17), 'run-1');
+      expect(first.error?.name).toBe('SignalsDeliveryError');
+      expect(counted).toHaveBeenCalledWith('OpsReportFailures', 'Count', 1);
+    } finally {
+      counted.mockRestore();
+    }
   });
 
   it('a flow that cannot be read fails the run with the error kind only', async () => {
