@@ -20,7 +20,7 @@ import {
   type Publisher,
   type StateStore,
 } from './ports.ts';
-import { OpsReporter, reportsFor } from './report.ts';
+import { OpsReporter } from './report.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from './retry.ts';
 import { runScan, type ScanResult, WHOLE_LEDGER_MAX_ENTRIES } from './run-scan.ts';
 import { summariseRun } from './summary.ts';
@@ -178,7 +178,7 @@ export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = 
     publishRunMetrics(result, performance.now() - started);
     logger.info('scan run', { ...summariseRun(result), pendingAudits, configSource: inForce.source });
     for (const failure of result.failures) logger.error('scan step failed', { ...failure });
-    const opsFailed = await reporter.send(reportsFor(result), nowMs);
+    const opsFailed = await reporter.send(result, nowMs);
     if (opsFailed.length > 0) {
       metrics.addMetric(OPS_REPORT_FAILURES, MetricUnit.Count, opsFailed.length);
       logger.error('could not tell ops', { failed: opsFailed });

@@ -1,5 +1,6 @@
 // What the scan tells ops, in words that say what happened and what happens next: items it could
-// not read, stages that failed, an SMS budget too small for the run, disclosures not yet in the log.
+// not read, stages that failed, an SMS budget too small for the run, disclosures not yet in the log,
+// open cases that fell away all at once.
 // Each kind of report is sent when it changes (or hourly while it lasts), not every five minutes;
 // the state table remembers what was said, and memory does when the state table is down. A failure
 // to tell ops is logged and counted, and never stops the scan.
@@ -11,7 +12,7 @@ import type { ScanResult } from './run-scan.ts';
 
 export interface OpsReport {
   /** What kind of report: one is kept per kind. */
-  kind: 'invalid' | 'failures' | 'sms-budget' | 'calendar';
+  kind: 'invalid' | 'failures' | 'sms-budget' | 'calendar' | 'open-drop';
   /** Changes when the report should be sent again. */
   fingerprint: string;
   subject: string;
@@ -20,6 +21,12 @@ export interface OpsReport {
 
 const REPEAT_WHILE_ONGOING_MS = 3_600_000;
 const STATE_NAME = 'ops-reports';
+const KINDS = ['invalid', 'failures', 'sms-budget', 'calendar', 'open-drop'] as const;
+
+/** Open cases fall away this much in one run (from at least OPEN_DROP_MIN) only when something is
+ * wrong with reading them, or someone closed them in bulk: either way ops should know. */
+export const OPEN_DROP_FACTOR = 0.5;
+export const OPEN_DROP_MIN = 20;
 
 const listProblems = (problems: Problems) => {
   const lines = problems.listed
@@ -29,9 +36,31 @@ const listProblems = (problems: Problems) => {
   return lines.join('\n');
 };
 
-/** The reports a run calls for. */
-export function reportsFor(result: ScanResult): OpsReport[] {
+/** The reports a run calls for; `previousOpen`: the open cases the last complete run read. */
+export function reportsFor(result: ScanResult, previousOpen?: number): OpsReport[] {
   const reports: OpsReport[] = [];
+  const dropped =
+    result.readComplete &&
+    previousOpen !== undefined &&
+    previousOpen >= OPEN_DROP_MIN &&
+    result.open < previousOpen * OPEN_DROP_FACTOR;
+  reports.push(
+    dropped
+      ? {
+          kind: 'open-drop',
+          fingerprint: `${previousOpen}>${result.open}`,
+          subject: `open cases fell from ${previousOpen} to ${result.open} in one run`,
+          text: [
+            `Run ${result.runId} at ${result.at} read ${result.open} open cases; the run before read ${previousOpen}.`,
+            'If nobody closed that many at once, the mirror is not giving the scan every open case: an index',
+            'migration step taken before its backfill was complete ("openCasesIndex": "migrating" deployed',
+            'before `queuewatch migrate open-index` said the new index holds every open case), or items',
+            'removed from the mirror. A case the scan does not read gets no alerts, and one it had alerted on',
+            'is listed as resolved within 4 hours. Compare `queuewatch status` with the case system.',
+          ].join('\n'),
+        }
+      : { kind: 'open-drop', fingerprint: '', subject: '', text: '' },
+  );
   const held = result.invalid.total + result.unevaluated.total;
   reports.push({
     kind: 'invalid',
@@ -98,6 +127,8 @@ export function reportsFor(result: ScanResult): OpsReport[] {
 
 export class OpsReporter {
   private readonly said = new Map<string, { fingerprint: string; at: number }>();
+  /** The open cases the last complete run read (kept with what was said): a sudden fall is news. */
+  private lastOpen: number | undefined;
   /** Whether what was said has been read from the state table (once per container: after that,
    * this container is the only writer, as the scan runs one at a time). */
   private loaded = false;
@@ -107,11 +138,11 @@ export class OpsReporter {
     private readonly state: StateStore,
   ) {}
 
-  /** Sends each report whose content changed, or that still holds an hour after it was sent. An
-   * empty fingerprint means "nothing to report" for that kind: it is remembered (so a recurrence is
-   * reported again) and, for unreadable items, the recovery is said once. Returns the names of what
-   * failed (ops topic, state table), for the logs. */
-  async send(reports: OpsReport[], nowMs: number): Promise<string[]> {
+  /** Sends each report a run calls for whose content changed, or that still holds an hour after it
+   * was sent. An empty fingerprint means "nothing to report" for that kind: it is remembered (so a
+   * recurrence is reported again) and, for unreadable items, the recovery is said once. Returns the
+   * names of what failed (ops topic, state table), for the logs. */
+  async send(result: ScanResult, nowMs: number): Promise<string[]> {
     const failed: string[] = [];
     let stored: Record<string, unknown> | undefined;
     if (!this.loaded) {
@@ -122,10 +153,12 @@ export class OpsReporter {
         failed.push(`state:${errorName(error)}`);
       }
     }
-    for (const kind of ['invalid', 'failures', 'sms-budget', 'calendar'] as const) {
+    for (const kind of KINDS) {
       const remembered = rememberedIn(stored, kind);
       if (remembered && !this.said.has(kind)) this.said.set(kind, remembered);
     }
+    if (this.lastOpen === undefined && typeof stored?.lastOpen === 'number') this.lastOpen = stored.lastOpen;
+    const reports = reportsFor(result, this.lastOpen);
     let changed = false;
     for (const report of reports) {
       const before = this.said.get(report.kind);
@@ -144,9 +177,19 @@ export class OpsReporter {
       this.said.set(report.kind, { fingerprint: report.fingerprint, at: nowMs });
       changed = true;
     }
+    // A fall not yet told stays measured from before it, so the next run tells it.
+    const drop = reports.find((r) => r.kind === 'open-drop')?.fingerprint ?? '';
+    const told = drop === '' || this.said.get('open-drop')?.fingerprint === drop;
+    if (result.readComplete && told && result.open !== this.lastOpen) {
+      this.lastOpen = result.open;
+      changed = true;
+    }
     if (changed) {
       await this.state
-        .put(STATE_NAME, Object.fromEntries(this.said))
+        .put(STATE_NAME, {
+          ...Object.fromEntries(this.said),
+          ...(this.lastOpen !== undefined ? { lastOpen: this.lastOpen } : {}),
+        })
         .catch((error: unknown) => failed.push(`state:${errorName(error)}`));
     }
     return failed;

@@ -12,9 +12,11 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
+import { MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { DynamoOpenCaseSource, mirrorOpenCases } from '#shared/adapters/mirror-reader.ts';
 import { backfillOpenShards } from '#shared/adapters/open-index-migration.ts';
+import { DynamoStateStore } from '#shared/adapters/state-store.ts';
 import {
   createTableInput,
   LEGACY_OPEN_INDEX_NAME,
@@ -28,6 +30,7 @@ import { loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, isOpenStage } from '#shared/domain/case.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import { createScanHandler } from '#shared/scan/handler.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';
@@ -221,6 +224,47 @@ async function migrate(table: string): Promise<{ code: number; out: string; err:
 }
 
 describe('queuewatch migrate open-index on other mirrors', () => {
+  it('tells ops when the scan is switched to the new index before its backfill: its open cases fall away at once', async () => {
+    const tables = await migratingTables();
+    const queue = [...generateQueue({ seed: 7, open: 200, closed: 50, nowMs: NOW, districts, backlog: 100 })];
+    for (const record of queue) {
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
+    }
+    const openCount = queue.filter((c) => isOpenStage(c.stage)).length;
+    const ops = new MemoryOpsNotifier();
+    const state = new DynamoStateStore(doc, tables.state);
+    // One container, then another: what the last run read is kept in the state table.
+    const handler = (legacy: boolean, at: number) =>
+      createScanHandler(
+        {
+          config: async () => ({ config, source: 'parameter' }),
+          source: new DynamoOpenCaseSource(doc, tables.mirror, { pageSize: 200, legacy }),
+          ledger: new DynamoLedger(doc, tables.ledger),
+          publisher: new Recorder(),
+          audit: new DynamoAuditLog(doc, tables.audit),
+          ops,
+          state,
+        },
+        { clock: () => at },
+      );
+
+    const before = await handler(true, NOW)({}, { awsRequestId: 'step-1' });
+    expect(before.open).toBe(openCount);
+    // (The first run also tells ops its SMS budget was reached: a backlog's first alerts.)
+    const fell = () => ops.messages.filter((m) => m.subject.startsWith('open cases fell'));
+    expect(fell()).toEqual([]);
+    // Step 3 deployed while step 2 has not run: the new index is empty.
+    const early = await handler(false, NOW + 5 * 60_000)({}, { awsRequestId: 'step-3-early' });
+    expect(early.open).toBe(0);
+    expect(fell().map((m) => m.subject)).toEqual([`open cases fell from ${openCount} to 0 in one run`]);
+    expect(fell()[0]?.text).toContain(
+      'before `queuewatch migrate open-index` said the new index holds every open case',
+    );
+    // Said once, not at every run while it lasts: a fall from nothing is none.
+    await handler(false, NOW + 10 * 60_000)({}, { awsRequestId: 'step-3-later' });
+    expect(fell()).toHaveLength(1);
+  });
+
   it('says there is nothing to migrate on a mirror with only the index by district (exit 0)', async () => {
     const tables = await createTables(dynamo.client, `only-new-${++n}`);
 
