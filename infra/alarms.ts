@@ -17,7 +17,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { alarmName } from '#shared/delivery/names.ts';
 import { METRICS_NAMESPACE } from '#shared/lambda/observability.ts';
-import { OPS_REPORT_FAILURES } from '#shared/scan/ports.ts';
+import { CONFIG_NOT_IN_FORCE, OPS_REPORT_FAILURES } from '#shared/scan/ports.ts';
 import { HEARTBEAT_METRIC } from '#shared/signals/run-signals.ts';
 import { lazyServiceName } from './force.ts';
 
@@ -79,7 +79,8 @@ export class QueuewatchAlarms extends Construct {
     | 'signalsErrors'
     | 'flowSignalsHeartbeat'
     | 'dailySignalsHeartbeat'
-    | 'opsReportFailures',
+    | 'opsReportFailures'
+    | 'configNotInForce',
     Alarm
   >;
   /** Every alarm's name as written (not a reference), for widgets that list them. */
@@ -218,6 +219,17 @@ export class QueuewatchAlarms extends Construct {
           'of something the scan, the ingest or the signals found. The log of the function that could not send ' +
           'it has an error line saying so, with what the report was about.',
         queuewatchMetric(OPS_REPORT_FAILURES, fiveMinutes),
+        atLeastOne,
+      ),
+      // Ops are told what was wrong once; this stays raised until a good config is pushed, so an admin
+      // who believes a tightened threshold is live can see that it is not.
+      configNotInForce: alarm(
+        'config-not-in-force',
+        'The config pushed to SSM is not the one the scan runs on: the push was refused (it fails validation) ' +
+          'or its parameter was deleted. Alerting goes on with the last good config; what was wrong went to ' +
+          'ops when it began. `queuewatch config show --stage <stage>` shows what is in force; fix the ' +
+          'config and push it again.',
+        queuewatchMetric(CONFIG_NOT_IN_FORCE, fiveMinutes),
         atLeastOne,
       ),
       alertDeliveryFailures: alarm(

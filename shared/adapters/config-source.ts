@@ -106,7 +106,13 @@ export class RuntimeConfigSource {
     const gone = `${this.parameterName} is missing (deleted after a push?): the last good config stays in force`;
     // A container that holds the last good config and has told ops already reads nothing more.
     if (this.lastGood && this.told.missingTold === this.lastGood.hash) {
-      return { config: this.lastGood.config, source: 'last-good', problem: gone, degraded };
+      return {
+        config: this.lastGood.config,
+        source: 'last-good',
+        problem: gone,
+        pushNotInForce: true,
+        degraded,
+      };
     }
     let stored: Record<string, unknown> | undefined;
     try {
@@ -131,7 +137,7 @@ export class RuntimeConfigSource {
         degraded,
       };
     }
-    const inForce = await this.fallback(gone, degraded, async () => stored);
+    const inForce = { ...(await this.fallback(gone, degraded, async () => stored)), pushNotInForce: true };
     await this.tellOnce(
       'missingTold',
       this.lastGood?.hash ?? String(stored?.lastGoodHash),
@@ -213,6 +219,6 @@ export class RuntimeConfigSource {
       `${problem}\n\nThe scan keeps alerting with the last good config. Fix it and push again (queuewatch config push).`,
       degraded,
     );
-    return this.fallback(problem, degraded, async () => stored);
+    return { ...(await this.fallback(problem, degraded, async () => stored)), pushNotInForce: true };
   }
 }

@@ -12,6 +12,7 @@ import {
   type AckLinks,
   type AuditEntry,
   type AuditLog,
+  CONFIG_NOT_IN_FORCE,
   type ConfigInForce,
   type LedgerStore,
   OPS_REPORT_FAILURES,
@@ -157,6 +158,7 @@ export function createScanHandler(deps: ScanDeps, options: ScanHandlerOptions = 
         source: inForce.source,
         problem: inForce.problem,
       });
+    if (inForce.pushNotInForce) metrics.addMetric(CONFIG_NOT_IN_FORCE, MetricUnit.Count, 1);
     if (inForce.degraded?.length)
       logger.error('a dependency failed while reading the config', { failed: inForce.degraded });
     const result = await runScan({

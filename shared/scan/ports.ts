@@ -215,15 +215,22 @@ export interface ConfigInForce {
   source: 'parameter' | 'last-good' | 'default';
   /** Why the parameter's config is not in force, if it is not. */
   problem?: string;
+  /** A config was pushed and is not the one in force: the push was refused, or the parameter was
+   * deleted after it (not merely: nothing pushed yet, or the parameter unreadable for a moment). */
+  pushNotInForce?: boolean;
   /** Dependencies that failed while the config was found (names only), for the logs. */
   degraded?: string[];
 }
 
-/** System-health messages to the ops topic: plain text, no case data beyond counts and references. */
 /** The metric counted whenever a report to ops could not be sent: the alarm on it is then the only
  * way ops hear of what the report was about. */
 export const OPS_REPORT_FAILURES = 'OpsReportFailures';
 
+/** Counted at every run while a pushed config is not in force (see ConfigInForce.pushNotInForce),
+ * so its alarm stays raised until a good config is pushed. */
+export const CONFIG_NOT_IN_FORCE = 'PushedConfigNotInForce';
+
+/** System-health messages to the ops topic: plain text, no case data beyond counts and references. */
 export interface OpsNotifier {
   notify(subject: string, text: string): Promise<void>;
 }

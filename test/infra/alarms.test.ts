@@ -120,6 +120,19 @@ describe('alarms', () => {
     });
   });
 
+  it('stays raised while a pushed config is not the one in force', () => {
+    expect(alarm('config-not-in-force')).toMatchObject({
+      Namespace: 'Queuewatch',
+      MetricName: 'PushedConfigNotInForce',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('fires on a single rejected message', () => {
     expect(alarm('rejected-messages')).toMatchObject({
       Namespace: 'Queuewatch',

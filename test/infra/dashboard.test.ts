@@ -81,9 +81,10 @@ describe('the dashboard', () => {
     const names = Object.values(s.appTemplate.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a.Properties as { AlarmName: string }).AlarmName,
     );
-    // The scan's and ingest's ten (with the ingest backlog and reports to ops that failed), the daily
-    // digest's three, the acknowledgement page's five, the signals' three.
-    expect(names).toHaveLength(21);
+    // The scan's and ingest's eleven (with the ingest backlog, reports to ops that failed and a pushed
+    // config not in force), the daily digest's three, the acknowledgement page's five, the signals'
+    // three.
+    expect(names).toHaveLength(22);
     expect(titled('Alarms').properties.alarms?.sort()).toEqual(
       names
         .map(

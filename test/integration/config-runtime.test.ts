@@ -62,6 +62,8 @@ describe('config at runtime', () => {
 
     expect(inForce.source).toBe('default');
     expect(inForce.problem).toMatch(/no config has been pushed/);
+    // Nothing pushed is not a push that failed: no alarm for it.
+    expect(inForce.pushNotInForce).toBeUndefined();
   });
 
   it('reads a pushed config, and keeps the last good one when a bad one is pushed', async () => {
@@ -86,7 +88,10 @@ describe('config at runtime', () => {
     const coldStart = await source(name, new MemoryOpsNotifier()).current();
 
     expect(good.source).toBe('parameter');
+    expect(good.pushNotInForce).toBeUndefined();
     expect(good.config.file.sms.maxPerRun).toBe(7);
+    // The bad push is not in force for as long as it stays (its alarm stays raised).
+    expect([afterBadPush, again, coldStart].map((c) => c.pushNotInForce)).toEqual([true, true, true]);
     expect(afterBadPush.source).toBe('last-good');
     expect(afterBadPush.config.file.sms.maxPerRun).toBe(7);
     expect(afterBadPush.problem).toMatch(/linkBase/);
@@ -131,6 +136,7 @@ describe('config at runtime', () => {
       expect(inForce.source).toBe('last-good');
       expect(inForce.config.file.sms.maxPerRun).toBe(7);
       expect(inForce.problem).toMatch(/^\/queuewatch\/deleted\/config is missing/);
+      expect(inForce.pushNotInForce).toBe(true);
     }
     expect(ops.messages.map((m) => m.subject)).toEqual(['config parameter missing: last good config kept']);
 

@@ -85,6 +85,24 @@ describe('the scan handler', () => {
     addMetric.mockRestore();
   });
 
+  it('counts every run on a last good config while a push is not in force, and none on a pushed one', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const kept = deps([item], {
+      config: async () => ({
+        config,
+        source: 'last-good',
+        problem: 'linkBase is missing',
+        pushNotInForce: true,
+      }),
+    });
+    await createScanHandler(kept.built, options)({}, context);
+    expect(addMetric).toHaveBeenCalledWith('PushedConfigNotInForce', 'Count', 1);
+    addMetric.mockClear();
+    await createScanHandler(deps([item]).built, options)({}, context);
+    expect(addMetric).not.toHaveBeenCalledWith('PushedConfigNotInForce', 'Count', 1);
+    addMetric.mockRestore();
+  });
+
   it('publishes the oldest age per category in seconds, with its unit', async () => {
     const calls: unknown[][] = [];
     const single = vi.spyOn(metrics, 'singleMetric').mockImplementation(
