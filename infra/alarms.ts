@@ -16,6 +16,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { alarmName } from '#shared/delivery/names.ts';
+import { SMS_SPEND_WARN_SHARE } from '#shared/delivery/subscriptions.ts';
 import { METRICS_NAMESPACE } from '#shared/lambda/observability.ts';
 import { CONFIG_NOT_IN_FORCE, OPS_REPORT_FAILURES } from '#shared/scan/ports.ts';
 import { HEARTBEAT_METRIC } from '#shared/signals/run-signals.ts';
@@ -63,6 +64,8 @@ export interface AlarmsProps {
   ingestDeadLetterQueue: IQueue;
   scheduleMinutes: number;
   feedSilenceHours: number;
+  /** The account's monthly SMS spend limit (USD), if the deployment gives it. */
+  smsSpendLimitUsd?: number;
 }
 
 export class QueuewatchAlarms extends Construct {
@@ -83,6 +86,8 @@ export class QueuewatchAlarms extends Construct {
     | 'configNotInForce',
     Alarm
   >;
+  /** Only when the deployment gives the account's SMS spend limit. */
+  readonly smsSpend?: Alarm;
   /** Every alarm's name as written (not a reference), for widgets that list them. */
   readonly alarmNames: string[] = [];
 
@@ -245,5 +250,24 @@ export class QueuewatchAlarms extends Construct {
         atLeastOne,
       ),
     };
+    if (props.smsSpendLimitUsd !== undefined) {
+      const warnAt = Math.round(props.smsSpendLimitUsd * SMS_SPEND_WARN_SHARE * 100) / 100;
+      // The whole account's spend in the region (the metric has no dimension): SNS stops sending
+      // every SMS within minutes of reaching the limit.
+      this.smsSpend = alarm(
+        'sms-spend',
+        `SMS spend this month has reached USD ${warnAt}, ${SMS_SPEND_WARN_SHARE * 100}% of the account's limit ` +
+          `(USD ${props.smsSpendLimitUsd}): at the limit SNS stops sending every SMS, and alerts reach phones no ` +
+          'more until the month ends. Ask AWS to raise the limit (and set smsSpendLimitUsd to match), or ' +
+          'lower sms.maxPerRun.',
+        new Metric({
+          namespace: 'AWS/SNS',
+          metricName: 'SMSMonthToDateSpentUSD',
+          statistic: 'Maximum',
+          period: Duration.hours(1),
+        }),
+        { ...atLeastOne, threshold: warnAt },
+      );
+    }
   }
 }

@@ -275,6 +275,9 @@ export class AppStack extends Stack {
       ingestDeadLetterQueue: data.ingestDeadLetterQueue,
       scheduleMinutes,
       feedSilenceHours: props.feedSilenceHours ?? DEFAULT_FEED_SILENCE_HOURS,
+      ...(props.deployment.smsSpendLimitUsd !== undefined
+        ? { smsSpendLimitUsd: props.deployment.smsSpendLimitUsd }
+        : {}),
     });
 
     // The daily picture. It runs every quarter of an hour and sends each digest on the first run at

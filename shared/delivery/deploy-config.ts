@@ -180,6 +180,13 @@ export function checkDeployment(
       message: 'no opsEmails: the alarms (a stopped scan, a silent feed, failed deliveries) go to nobody',
     });
   }
+  if (deployment.smsSpendLimitUsd === undefined && deployment.subscribers.some((s) => s.protocol === 'sms')) {
+    warnings.push({
+      id: 'no-sms-spend-limit',
+      message:
+        "no smsSpendLimitUsd: nothing warns before the account's SMS spend limit (USD 1 a month on a new account) stops every SMS; set it to the limit set in SNS",
+    });
+  }
   // With no subscribers at all, one warning says it; a line per audience would only repeat it.
   if (deployment.subscribers.length > 0) {
     for (const gap of coverage.gaps) warnings.push({ id: `uncovered-${gap.audience}`, message: gap.message });

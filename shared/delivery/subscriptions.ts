@@ -60,6 +60,9 @@ export const subscriberSchema = z.discriminatedUnion(
 
 export type Subscriber = z.infer<typeof subscriberSchema>;
 
+/** The share of the SMS spend limit at which the sms-spend alarm fires. */
+export const SMS_SPEND_WARN_SHARE = 0.8;
+
 /** One force's deployment (a deployment config holds one, or several under `forces`). */
 export const deploymentSchema = z
   .object({
@@ -94,6 +97,9 @@ export const deploymentSchema = z
     subscribers: z.array(subscriberSchema).default([]),
     /** Email addresses for system-health alerts (the ops topic). */
     opsEmails: z.array(emailAddressSchema).default([]),
+    /** The account's monthly SMS spend limit in the region (USD), as set in SNS: an alarm fires at
+     * SMS_SPEND_WARN_SHARE of it, before SNS stops sending every SMS. */
+    smsSpendLimitUsd: z.number().positive('must be the limit in US dollars, above 0').optional(),
   })
   .strict()
   .superRefine((deployment, ctx) => {

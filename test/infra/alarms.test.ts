@@ -191,6 +191,24 @@ describe('alarms', () => {
     expect((silence?.Period ?? 0) * (silence?.EvaluationPeriods ?? 0)).toBe(12 * 3600);
   });
 
+  it('warns at 80% of the SMS spend limit the deployment gives, and has no spend alarm without one', () => {
+    expect(alarms.has('queuewatch-test-sms-spend')).toBe(false);
+    const spend = alarmsOf(synthesize({ ...DEPLOYMENT, smsSpendLimitUsd: 50 })).get(
+      'queuewatch-test-sms-spend',
+    );
+    expect(spend).toMatchObject({
+      Namespace: 'AWS/SNS',
+      MetricName: 'SMSMonthToDateSpentUSD',
+      Statistic: 'Maximum',
+      Threshold: 40,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(spend?.Dimensions).toBeUndefined();
+    expect(spend?.AlarmDescription).toMatch(
+      /^SMS spend this month has reached USD 40, 80% of the account's limit/,
+    );
+  });
+
   it('fires when SNS fails to deliver an alert', () => {
     expect(alarm('alert-delivery-failures')).toMatchObject({
       Namespace: 'AWS/SNS',

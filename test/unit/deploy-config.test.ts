@@ -173,6 +173,33 @@ describe('what production needs', () => {
   });
 });
 
+describe('the SMS spend limit', () => {
+  const phone = {
+    protocol: 'sms',
+    endpoint: '+447700900123',
+    audience: 'district-supervisor',
+    district: 'D01',
+  };
+  const ids = (raw: Record<string, unknown>) =>
+    checkDeployment({ stage: 'dev', opsEmails: ['ops@example.org'], ...raw }, config).warnings.map(
+      (w) => w.id,
+    );
+
+  it('is asked for when a subscriber takes SMS: at the limit SNS stops sending every SMS', () => {
+    expect(ids({ subscribers: [phone] })).toContain('no-sms-spend-limit');
+    expect(ids({ subscribers: [phone], smsSpendLimitUsd: 50 })).not.toContain('no-sms-spend-limit');
+    expect(
+      ids({ subscribers: [{ ...phone, protocol: 'email', endpoint: 'd01@example.org' }] }),
+    ).not.toContain('no-sms-spend-limit');
+  });
+
+  it('is a positive number of dollars', () => {
+    expect(problemsOf({ stage: 'dev', smsSpendLimitUsd: 0 })).toEqual([
+      'smsSpendLimitUsd: must be the limit in US dollars, above 0',
+    ]);
+  });
+});
+
 describe('coverage', () => {
   it('counts phones and inboxes per audience and place, and the levels nobody receives', () => {
     const deployment = deploymentSchema.parse({

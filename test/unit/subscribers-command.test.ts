@@ -109,7 +109,10 @@ describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
     const covered = await check(fullCoverageDeployment(defaultConfig().file), '--strict');
 
     expect(partial.status).toBe(1);
-    expect(partial.stdout).toMatch(/\nwarnings \(9\):\n/);
+    expect(partial.stdout).toMatch(/\nwarnings \(10\):\n/);
+    expect(partial.stdout).toContain(
+      "  no smsSpendLimitUsd: nothing warns before the account's SMS spend limit",
+    );
     expect(partial.stdout).toContain(
       '  ops: nobody receives its silence signals at breach, escalation (force-wide)\n',
     );
