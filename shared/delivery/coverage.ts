@@ -41,32 +41,38 @@ export function placeOf(subscriber: Subscriber, scope: CoverageRow['scope']): st
   return FORCE;
 }
 
+type Places = Map<string, Map<string, Set<Level>>>;
+
+/** Notes that an audience can hear at a level of a case or signal in a district: at the district,
+ * its local authority or the force, by the audience's scope. */
+function addPlace(
+  config: CompiledConfig,
+  into: Places,
+  audience: string,
+  district: string,
+  level: Level,
+): void {
+  if (!config.file.audiences[audience]) return;
+  const place = config.placeOf(audience, district);
+  const places = into.get(audience) ?? new Map<string, Set<Level>>();
+  into.set(audience, places);
+  const levels = places.get(place) ?? new Set<Level>();
+  places.set(place, levels);
+  levels.add(level);
+}
+
 /** Every (audience, place, level) the config can alert, found by routing every combination of case
  * attributes the config allows (a few thousand), the ceiling's audiences included. */
-function alertedPlaces(config: CompiledConfig): Map<string, Map<string, Set<Level>>> {
-  const { file } = config;
-  const found = new Map<string, Map<string, Set<Level>>>();
-  const add = (audience: string, district: string, level: Level) => {
-    const scope = file.audiences[audience]?.scope;
-    if (!scope) return;
-    const place =
-      scope === 'district'
-        ? district
-        : scope === 'local-authority'
-          ? config.localAuthorityOf(district)
-          : FORCE;
-    const places = found.get(audience) ?? new Map<string, Set<Level>>();
-    found.set(audience, places);
-    const levels = places.get(place) ?? new Set<Level>();
-    places.set(place, levels);
-    levels.add(level);
-  };
-  for (const key of openCaseKeys(file)) {
+function alertedPlaces(config: CompiledConfig): Places {
+  const found: Places = new Map();
+  for (const key of openCaseKeys(config.file)) {
     const ownRuleIsCeiling = config.ruleFor(key) === config.ceiling;
     for (const level of LEVELS) {
-      for (const audience of config.audiencesFor(key, level)) add(audience, key.district, level);
+      for (const audience of config.audiencesFor(key, level))
+        addPlace(config, found, audience, key.district, level);
       if (!ownRuleIsCeiling) {
-        for (const audience of config.ceilingAudiencesFor(key, level)) add(audience, key.district, level);
+        for (const audience of config.ceilingAudiencesFor(key, level))
+          addPlace(config, found, audience, key.district, level);
       }
     }
   }
@@ -76,36 +82,23 @@ function alertedPlaces(config: CompiledConfig): Map<string, Map<string, Set<Leve
 /** Every (audience, place, level) a silence signal can go to: each signal in each district (the
  * whole-feed signal to every place of the feed), at the signal's level, as the signals run sends
  * them. */
-function signalledPlaces(config: CompiledConfig, into: Map<string, Map<string, Set<Level>>>): void {
+function signalledPlaces(config: CompiledConfig, into: Places): void {
   const { file, signals } = config;
   if (!signals.configured) return;
   const districts = Object.keys(file.districts);
-  const add = (audience: string, district: string, level: Level) => {
-    const scope = file.audiences[audience]?.scope;
-    if (!scope) return;
-    const place =
-      scope === 'district'
-        ? district
-        : scope === 'local-authority'
-          ? config.localAuthorityOf(district)
-          : FORCE;
-    const places = into.get(audience) ?? new Map<string, Set<Level>>();
-    into.set(audience, places);
-    const levels = places.get(place) ?? new Set<Level>();
-    places.set(place, levels);
-    levels.add(level);
-  };
   const perDistrict: Array<{ id: string; level: Level }> = [...signals.rates, ...signals.proportions];
   if (signals.flowStopped.districts)
     perDistrict.push({ id: 'flow-stopped', level: signals.flowStopped.districtLevel });
   for (const { id, level } of perDistrict) {
     for (const district of districts) {
-      for (const audience of signals.audiencesFor(id, district)) add(audience, district, level);
+      for (const audience of signals.audiencesFor(id, district))
+        addPlace(config, into, audience, district, level);
     }
   }
   if (signals.flowStopped.feed) {
     for (const audience of signals.audiencesFor('feed-stopped', undefined)) {
-      for (const district of districts) add(audience, district, signals.flowStopped.feedLevel);
+      for (const district of districts)
+        addPlace(config, into, audience, district, signals.flowStopped.feedLevel);
     }
   }
 }

@@ -76,17 +76,19 @@ describe('the CUSUM step', () => {
 });
 
 describe('the count baseline', () => {
+  /** Four weeks of Poisson-like counts, Monday first. */
+  const steady = [
+    [10, 11, 9, 10],
+    [10, 10, 10, 10],
+    [12, 8, 10, 10],
+    [10, 10, 10, 10],
+    [10, 10, 10, 10],
+    [5, 5, 5, 5],
+    [3, 3, 3, 3],
+  ];
+
   it('fits a mean per weekday and no over-dispersion for Poisson-like counts', () => {
-    const byWeekday = [
-      [10, 11, 9, 10],
-      [10, 10, 10, 10],
-      [12, 8, 10, 10],
-      [10, 10, 10, 10],
-      [10, 10, 10, 10],
-      [5, 5, 5, 5],
-      [3, 3, 3, 3],
-    ];
-    const fit = fitCounts(byWeekday, []);
+    const fit = fitCounts(steady, []);
     expect(fit.means.map((m) => Math.round(m * 100) / 100)).toEqual([10, 10, 10, 10, 10, 5, 3]);
     expect(fit.size).toBeUndefined();
     expect(fit.samples).toBe(4);
@@ -112,15 +114,6 @@ describe('the count baseline', () => {
   });
 
   it('leaves a day far above its weekday’s median (a backlog cleared at go-live) out of the means, level and over-dispersion', () => {
-    const steady = [
-      [10, 11, 9, 10],
-      [10, 10, 10, 10],
-      [12, 8, 10, 10],
-      [10, 10, 10, 10],
-      [10, 10, 10, 10],
-      [5, 5, 5, 5],
-      [3, 3, 3, 3],
-    ];
     const recent = (monday: number) =>
       Array.from({ length: 28 }, (_, i) => ({
         weekday: i % 7,
