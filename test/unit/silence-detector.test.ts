@@ -113,7 +113,7 @@ describe('the count baseline', () => {
     expect(fit.means[6]).toBeCloseTo(4, 6);
   });
 
-  it('leaves a day far above its weekday’s median (a backlog cleared at go-live) out of the means, level and over-dispersion', () => {
+  it('leaves a day far above its weekday’s median and above a whole week (a backlog cleared at go-live) out of the means, level and over-dispersion', () => {
     const recent = (monday: number) =>
       Array.from({ length: 28 }, (_, i) => ({
         weekday: i % 7,
@@ -125,13 +125,14 @@ describe('the count baseline', () => {
     expect(fit.means[5]).toBeCloseTo(5, 6);
     expect(fit.size).toBeUndefined();
     expect(fit.samples).toBe(3);
-    // At the fence (three times the median, plus three) a day is still normal, and counts.
-    const high = fitCounts(
-      steady.map((values, w) => (w === 0 ? [10, 11, 9, 34] : values)),
+    // Three times the median and more, but less than a whole normal week: a batch keyed on one
+    // day (a week's cases moved within it), or siblings referred together. It counts.
+    const batch = fitCounts(
+      steady.map((values, w) => (w === 0 ? [10, 11, 9, 60] : values)),
       [],
     );
-    expect(high.means[0]).toBeCloseTo(16, 6);
-    expect(high.samples).toBe(4);
+    expect(batch.means[0]).toBeCloseTo(22.5, 6);
+    expect(batch.samples).toBe(4);
   });
 
   it('rounds over-dispersion to a small set of values', () => {

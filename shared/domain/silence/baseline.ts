@@ -36,12 +36,13 @@ export interface CountSample {
 export const LEVEL_DAYS = 28;
 export const LEVEL_GUARD_DAYS = 7;
 
-/** A day above this many times its weekday's median (plus OUTLIER_ALLOWANCE) is left out of a
- * count fit: a backlog cleared on a go-live day, or a bulk import, says nothing about the normal
- * rate, and left in it would raise the weekday's mean, the recent level and the over-dispersion
- * for the weeks it stays in the baseline, so that a fall after it is learnt as normal. Normal
- * days that far above the median are rare (under 1 in 200 for a Poisson day at 0.7, far fewer at
- * higher rates), and the simulations that set the decision limits fit the same way. */
+/** A day above this many times its weekday's median (plus OUTLIER_ALLOWANCE), and above a whole
+ * normal week, is left out of a count fit: a backlog cleared on a go-live day, or a bulk import,
+ * says nothing about the normal rate, and left in it would raise the weekday's mean, the recent
+ * level and the over-dispersion for the weeks it stays in the baseline, so that a fall after it is
+ * learnt as normal. Normal days that far above both are rare, and the simulations that set the
+ * decision limits fit the same way. A batch of several weeks' cases keyed at once is left out too:
+ * such a district's normal is learnt low. */
 export const OUTLIER_FACTOR = 3;
 export const OUTLIER_ALLOWANCE = 3;
 
@@ -72,7 +73,14 @@ export function fitCounts(
   let excess = 0;
   let scale = 0;
   let samples = Number.POSITIVE_INFINITY;
-  const fences = byWeekday.map(outlierFence);
+  // Left out only when also above a whole normal week (the sum of the weekday means): a batch keyed
+  // on one day moves a week's cases within it, where a backlog adds to it; and a heavy-tailed day
+  // (siblings referred together) stays in.
+  const week = byWeekday.reduce(
+    (sum, values) => sum + (values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : 0),
+    0,
+  );
+  const fences = byWeekday.map((values) => Math.max(outlierFence(values), week));
   for (const [weekday, all] of byWeekday.entries()) {
     const fence = fences[weekday] as number;
     const values = all.filter((v) => v <= fence);
