@@ -55,7 +55,8 @@ function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** The highest count a weekday's fit keeps, from the median of its values. */
+/** The highest count a weekday's fit keeps by its own median (a day must also be above a whole
+ * normal week to be left out: see fitCounts). */
 export const outlierFence = (values: readonly number[]): number =>
   OUTLIER_FACTOR * median(values) + OUTLIER_ALLOWANCE;
 
@@ -63,7 +64,8 @@ export const outlierFence = (values: readonly number[]): number =>
  * Fits a count baseline: the shape of the week from the last values of each weekday (the same
  * weekday of the trailing weeks), the level from the most recent LEVEL_DAYS values, and one
  * over-dispersion for the series from how much each weekday varies beyond Poisson. Days far above
- * their weekday's median are left out of all three (see OUTLIER_FACTOR).
+ * their weekday's median and above a whole normal week are left out of all three (see
+ * OUTLIER_FACTOR).
  */
 export function fitCounts(
   byWeekday: ReadonlyArray<ReadonlyArray<number>>,
