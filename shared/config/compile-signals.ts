@@ -52,6 +52,8 @@ export interface CompiledSignals {
   rates: RateSignal[];
   proportions: ProportionSignal[];
   flowStopped: { districts: boolean; feed: boolean; districtLevel: Level; feedLevel: Level };
+  /** The level a signal is sent at (its subscribers' `levels` filters see it). */
+  levelOf(signal: string): Level;
   /** Audiences of a signal in a district (undefined: the whole feed); never empty. */
   audiencesFor(signal: string, district: string | undefined): readonly string[];
   /** The routes (by index) that match; for `signals show`. */
@@ -106,6 +108,7 @@ const NONE: CompiledSignals = {
   rates: [],
   proportions: [],
   flowStopped: { districts: false, feed: false, districtLevel: 'breach', feedLevel: 'escalation' },
+  levelOf: () => 'breach',
   audiencesFor: () => [],
   matchingRoutes: () => [],
   ids: [],
@@ -259,6 +262,12 @@ export function compileSignals(file: ConfigFile, issues: Issue[]): CompiledSigna
       districtLevel: signals.flowStopped.districtLevel,
       feedLevel: signals.flowStopped.feedLevel,
     },
+    levelOf: (signal) =>
+      signal === FLOW_STOPPED_ID
+        ? signals.flowStopped.districtLevel
+        : signal === FEED_STOPPED_ID
+          ? signals.flowStopped.feedLevel
+          : ([...rates, ...proportions].find((x) => x.id === signal)?.level ?? 'breach'),
     audiencesFor: (signal, district) => {
       const found = new Set<string>();
       for (const i of matchingRoutes(signal, district))

@@ -3,6 +3,7 @@
 // nobody receives. The synth warns about the gaps; `queuewatch subscribers check` prints the table.
 
 import { type CompiledConfig, openCaseKeys } from '../config/compile.ts';
+import { FEED_STOPPED_ID } from '../config/signals-schema.ts';
 import { LEVELS, type Level } from '../domain/levels.ts';
 import type { Deployment, Subscriber } from './subscriptions.ts';
 
@@ -83,22 +84,17 @@ function alertedPlaces(config: CompiledConfig): Places {
  * whole-feed signal to every place of the feed), at the signal's level, as the signals run sends
  * them. */
 function signalledPlaces(config: CompiledConfig, into: Places): void {
-  const { file, signals } = config;
-  if (!signals.configured) return;
-  const districts = Object.keys(file.districts);
-  const perDistrict: Array<{ id: string; level: Level }> = [...signals.rates, ...signals.proportions];
-  if (signals.flowStopped.districts)
-    perDistrict.push({ id: 'flow-stopped', level: signals.flowStopped.districtLevel });
-  for (const { id, level } of perDistrict) {
-    for (const district of districts) {
-      for (const audience of signals.audiencesFor(id, district))
-        addPlace(config, into, audience, district, level);
-    }
-  }
-  if (signals.flowStopped.feed) {
-    for (const audience of signals.audiencesFor('feed-stopped', undefined)) {
-      for (const district of districts)
-        addPlace(config, into, audience, district, signals.flowStopped.feedLevel);
+  const { signals } = config;
+  const districts = Object.keys(config.file.districts);
+  for (const signal of signals.ids) {
+    const level = signals.levelOf(signal);
+    // The whole-feed signal is routed as no district, and sent to every place of the feed.
+    const routedAt = signal === FEED_STOPPED_ID ? [undefined] : districts;
+    for (const routed of routedAt) {
+      for (const audience of signals.audiencesFor(signal, routed)) {
+        for (const district of routed ? [routed] : districts)
+          addPlace(config, into, audience, district, level);
+      }
     }
   }
 }

@@ -37,7 +37,7 @@ const listProblems = (problems: Problems) => {
 };
 
 /** The reports a run calls for; `previousOpen`: the open cases the last complete run read. */
-export function reportsFor(result: ScanResult, previousOpen?: number): OpsReport[] {
+function reportsFor(result: ScanResult, previousOpen?: number): OpsReport[] {
   const reports: OpsReport[] = [];
   const dropped =
     result.readComplete &&

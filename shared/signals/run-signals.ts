@@ -197,11 +197,6 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
 
   const states = await input.states.load(statuses.map(seriesName));
   const allDistricts = Object.keys(config.file.districts);
-  const levelOf = (s: SignalStatus): Level => {
-    if (s.kind === 'flow-stopped') return signals.flowStopped.districtLevel;
-    if (s.kind === 'feed-stopped') return signals.flowStopped.feedLevel;
-    return [...signals.rates, ...signals.proportions].find((x) => x.id === s.signal)?.level ?? 'breach';
-  };
 
   const retry = input.retry ?? DEFAULT_RETRY;
   const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
@@ -246,7 +241,7 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
 
     const audiences = signals.audiencesFor(status.signal, status.district);
     const rendered = renderSignal(status, event, config, nowMs);
-    const level = levelOf(status);
+    const level = signals.levelOf(status.signal);
     const district = status.district ?? allDistricts;
     const localAuthority = status.district
       ? config.localAuthorityOf(status.district)

@@ -346,15 +346,23 @@ describe('signal messages', () => {
 });
 
 describe('signals status', { timeout: 60_000 }, () => {
-  it('says plainly which signals are learning and until when, and what is raised and why', async () => {
+  /** Ten weeks of D07's flow (its child referrals falling to 10% from `childFallFrom`, if given),
+   * and D01's, whose flow began ten days before the end. */
+  async function d07AndNewD01(options: { childFallFrom?: number } = {}) {
     const h = harness();
+    const fallFrom = options.childFallFrom;
     await synthesiseFlow(h.flow, {
       districts: ['D07'],
       fromDay: START,
       toDay: START + 70,
       seed: 8,
       nowMs: at(START + 71, 7),
-      plan: (_, day) => (day >= START + 63 ? { ...NORMAL_DAY, childShare: 0.1 } : NORMAL_DAY),
+      ...(fallFrom !== undefined
+        ? {
+            plan: (_: string, day: number) =>
+              day >= fallFrom ? { ...NORMAL_DAY, childShare: 0.1 } : NORMAL_DAY,
+          }
+        : {}),
     });
     await synthesiseFlow(h.flow, {
       districts: ['D01'],
@@ -363,6 +371,11 @@ describe('signals status', { timeout: 60_000 }, () => {
       seed: 9,
       nowMs: at(START + 71, 7),
     });
+    return h;
+  }
+
+  it('says plainly which signals are learning and until when, and what is raised and why', async () => {
+    const h = await d07AndNewD01({ childFallFrom: START + 63 });
     const { statuses } = await h.run(at(START + 71, 7), 'all');
     const lines = describeStatuses(config, statuses);
     expect(lines.find((l) => l.startsWith('D01'))).toMatch(
@@ -376,21 +389,7 @@ describe('signals status', { timeout: 60_000 }, () => {
   });
 
   it('as of a past instant, judges the flow up to it: no later transition, no district whose flow began later', async () => {
-    const h = harness();
-    await synthesiseFlow(h.flow, {
-      districts: ['D07'],
-      fromDay: START,
-      toDay: START + 70,
-      seed: 8,
-      nowMs: at(START + 71, 7),
-    });
-    await synthesiseFlow(h.flow, {
-      districts: ['D01'],
-      fromDay: START + 60,
-      toDay: START + 70,
-      seed: 9,
-      nowMs: at(START + 71, 7),
-    });
+    const h = await d07AndNewD01();
     const asOf = at(START + 50, 12);
     const view = async (display: boolean) => {
       const { history } = await readHistory({ config, nowMs: asOf, mode: 'all', flow: h.flow }, { display });

@@ -57,7 +57,7 @@ function median(values: readonly number[]): number {
 
 /** The highest count a weekday's fit keeps by its own median (a day must also be above a whole
  * normal week to be left out: see fitCounts). */
-export const outlierFence = (values: readonly number[]): number =>
+const outlierFence = (values: readonly number[]): number =>
   OUTLIER_FACTOR * median(values) + OUTLIER_ALLOWANCE;
 
 /**
