@@ -37,7 +37,9 @@ export function detectFormat(path: string, firstChunk: string): CaseFileFormat {
   const ext = extname(path).toLowerCase();
   // trimStart also drops a byte-order mark (U+FEFF counts as white space).
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
-  if (ext === '.json') return firstChunk.trimStart().startsWith('[') ? 'json' : 'jsonl';
+  // A .json file of one object a line is JSON Lines; an empty one is an empty (so refused) array, not
+  // an empty feed: nothing in it says it holds no cases.
+  if (ext === '.json') return /^\s*(\[|$)/.test(firstChunk) ? 'json' : 'jsonl';
   if (ext === '.csv') return 'csv';
   const first = firstChunk.trimStart()[0];
   return first === '[' ? 'json' : first === '{' ? 'jsonl' : 'csv';
@@ -109,17 +111,20 @@ function cannotRead(path: string, error: unknown): CaseFileError {
   );
 }
 
-/** The file's bytes, chunk by chunk; a read error mid-way becomes a CaseFileError. */
-async function* bytesOf(path: string): AsyncGenerator<Buffer> {
+/** The file's bytes from `start`, chunk by chunk; a read error mid-way becomes a CaseFileError. */
+async function* bytesOf(path: string, start = 0): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) yield chunk;
+    for await (const chunk of createReadStream(path, { start }) as AsyncIterable<Buffer>) yield chunk;
   } catch (error) {
     throw cannotRead(path, error);
   }
 }
 
-/** A piece of the file ending at a record boundary: its text, or only that it was too long. */
-type Piece = { line: number; text: string } | { line: number; oversize: true; lines: number };
+/** A piece of the file ending at a record boundary: its text, or only that it was too long; for a
+ * JSON array, `unclosed` when the item was ended where the next one begins (see `readJsonArray`). */
+type Piece = ({ line: number; text: string } | { line: number; oversize: true; lines: number }) & {
+  unclosed?: true;
+};
 
 /** Collects the bytes of one piece, keeping at most `limit` of them. */
 class PieceBuffer {
@@ -200,27 +205,54 @@ async function* readJsonLines(path: string): AsyncGenerator<RawRecord> {
 
 // ---- JSON array ----
 
+/** An item of a JSON array still open at the end of the file: the file is cut short, or a `{` or `[`
+ * in the item has no match (then the array's own `]` is read as part of it). */
+class UnclosedItem extends CaseFileError {
+  constructor(
+    path: string,
+    /** Where the item starts: its first byte, its line, and its column when only spaces or tabs
+     * come before it on its line (else undefined). */
+    readonly at: { offset: number; line: number; indent: number | undefined },
+  ) {
+    super(
+      `${path} is not valid JSON (truncated, or a { or [ in the item from line ${at.line} has no match: the array is never closed)`,
+    );
+  }
+}
+
+/** Where to read an array from, part-way: at `offset` (just past a comma between items), on `line`. */
+type ArrayResume = { offset: number; line: number };
+
 /** The items of a top-level JSON array, split by bracket depth outside strings, each handed on as
  * text (or as too long) with its number. Only the array's frame is checked here; an item's own
- * syntax is JSON.parse's, per item. Throws CaseFileError when the frame is broken. */
-async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
+ * syntax is JSON.parse's, per item. Throws CaseFileError when the frame is broken, UnclosedItem
+ * when an item is still open at the end. An item open at one of `cuts` (the offset of a comma
+ * found by `cutFor`) is ended there, as `unclosed`. From `resume`, reads the rest of an array. */
+async function* arrayItemsOf(
+  path: string,
+  cuts: ReadonlySet<number> = new Set(),
+  resume?: ArrayResume,
+): AsyncGenerator<Piece> {
   const buffer = new PieceBuffer(MAX_RECORD_BYTES);
-  let opened = false; // past the `[`
+  let opened = resume !== undefined; // past the `[`
   let closed = false; // past the `]`
   let inItem = false;
-  let item = 0;
+  let item = resume ? 1 : 0;
   // The file line the current item starts on (a rejects file names lines, as for the other formats).
-  let line = 1;
-  let itemLine = 1;
+  let line = resume?.line ?? 1;
+  let itemAt: UnclosedItem['at'] = { offset: 0, line: 1, indent: undefined };
   let depth = 0;
   let inString = false;
   let escaped = false;
-  let atFileStart = true;
+  let atFileStart = resume === undefined;
+  let base = resume?.offset ?? 0; // the offset of the chunk's first byte
+  // Spaces and tabs only since the line began: the column of its first other byte.
+  let column: number | undefined = resume ? undefined : 0;
   const piece = (): Piece => {
     const text = buffer.take();
-    return text === undefined ? { line: itemLine, oversize: true, lines: 1 } : { line: itemLine, text };
+    return text === undefined ? { line: itemAt.line, oversize: true, lines: 1 } : { line: itemAt.line, text };
   };
-  for await (const chunk of bytesOf(path)) {
+  for await (const chunk of bytesOf(path, base)) {
     let i = 0;
     if (atFileStart) {
       atFileStart = false;
@@ -229,14 +261,23 @@ async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
     let itemStart = inItem ? i : -1;
     for (; i < chunk.length; i++) {
       const byte = chunk[i] as number;
-      if (byte === NEWLINE) line += 1;
+      const lineColumn = column;
+      if (byte === NEWLINE) {
+        line += 1;
+        column = 0;
+      } else if (column !== undefined) column = byte === 0x20 || byte === 0x09 ? column + 1 : undefined;
       if (inItem) {
         if (inString) {
           if (escaped) escaped = false;
           else if (byte === 0x5c) escaped = true;
           else if (byte === QUOTE) inString = false;
         } else if (byte === QUOTE) inString = true;
-        else if (byte === 0x7b || byte === 0x5b) depth += 1;
+        else if (cuts.size > 0 && cuts.has(base + i)) {
+          buffer.add(chunk, itemStart, i);
+          yield { ...piece(), unclosed: true };
+          inItem = false;
+          itemStart = -1;
+        } else if (byte === 0x7b || byte === 0x5b) depth += 1;
         else if ((byte === 0x7d || byte === 0x5d) && depth > 0) depth -= 1;
         else if (depth === 0 && (byte === COMMA || byte === 0x5d)) {
           buffer.add(chunk, itemStart, i);
@@ -262,19 +303,24 @@ async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
         closed = byte === 0x5d;
       } else {
         item += 1;
-        itemLine = line;
+        itemAt = { offset: base + i, line, indent: lineColumn };
         inItem = true;
         depth = 0;
         inString = false;
         escaped = false;
         itemStart = i;
         i -= 1; // look at this byte again as the item's first
+        column = lineColumn; // and count its column once
       }
     }
     if (inItem && itemStart !== -1) buffer.add(chunk, itemStart, chunk.length);
+    base += chunk.length;
+  }
+  if (inItem) {
+    buffer.take();
+    throw new UnclosedItem(path, itemAt);
   }
   if (!closed) {
-    buffer.take();
     throw new CaseFileError(
       opened
         ? `${path} is not valid JSON (truncated: the array is never closed)`
@@ -286,13 +332,104 @@ async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
 const isJsonSpace = (byte: number) =>
   byte === 0x20 || byte === 0x09 || byte === NEWLINE || byte === CARRIAGE_RETURN;
 
+/** Checks the whole array's frame, from `resume` if given: undefined when it holds, else the error
+ * (an UnclosedItem, or another CaseFileError). */
+async function frameError(
+  path: string,
+  cuts: ReadonlySet<number>,
+  resume?: ArrayResume,
+): Promise<CaseFileError | undefined> {
+  try {
+    for await (const _ of arrayItemsOf(path, cuts, resume)) {
+      // only the frame is checked
+    }
+    return undefined;
+  } catch (error) {
+    if (error instanceof CaseFileError) return error;
+    throw error;
+  }
+}
+
+/** Most unclosed items one file may have before it is refused as a whole. */
+const MAX_UNCLOSED_ITEMS = 20;
+/** Most places tried as the end of one unclosed item. */
+const MAX_CUT_TRIALS = 20;
+
+/** Where an item that is never closed can be ended, so that the items after it are read: a comma
+ * that ends a line, before a line starting at the same column as the item's own first byte (as the
+ * next item does in a file written one item a line, or pretty-printed; what is nested in an item
+ * starts further in), provided the rest of the file from there is a well-framed end of the array
+ * (or is, up to another unclosed item). A file cut short has no such place (its end is inside an
+ * item), so it is still refused whole. */
+async function cutFor(
+  path: string,
+  unclosed: UnclosedItem,
+  cuts: ReadonlySet<number>,
+): Promise<number | undefined> {
+  const { offset, line: startLine, indent } = unclosed.at;
+  if (indent === undefined) return undefined;
+  let line = startLine;
+  let column: number | undefined = indent;
+  let inString = false;
+  let escaped = false;
+  let comma: { offset: number; line: number } | undefined; // the last byte outside strings, if a comma
+  let trials = 0;
+  let base = offset;
+  for await (const chunk of bytesOf(path, offset)) {
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i] as number;
+      const lineColumn = column;
+      if (byte === NEWLINE) {
+        line += 1;
+        column = 0;
+      } else if (column !== undefined) column = byte === 0x20 || byte === 0x09 ? column + 1 : undefined;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (byte === 0x5c) escaped = true;
+        else if (byte === QUOTE) inString = false;
+        continue;
+      }
+      if (isJsonSpace(byte)) continue;
+      if (comma && lineColumn === indent) {
+        if (trials++ >= MAX_CUT_TRIALS) return undefined;
+        const rest = await frameError(path, cuts, { offset: comma.offset + 1, line: comma.line });
+        if (rest === undefined || rest instanceof UnclosedItem) return comma.offset;
+      }
+      comma = byte === COMMA ? { offset: base + i, line } : undefined;
+      if (byte === QUOTE) inString = true;
+    }
+    base += chunk.length;
+  }
+  return undefined;
+}
+
 async function* readJsonArray(path: string): AsyncGenerator<RawRecord> {
   // Check the array's frame first, so a truncated or broken file is refused before any of it is
-  // used (an import never loads half of a file that is cut short).
-  for await (const _ of arrayItemsOf(path)) {
-    // only the frame is checked on this pass
+  // used (an import never loads half of a file that is cut short). An item that is never closed
+  // (a `{` with no `}`) would take the rest of the file with it: where the next item can be told
+  // apart, it is ended there and reported, and the items after it are read.
+  const cuts = new Set<number>();
+  for (let error = await frameError(path, cuts); error !== undefined; error = await frameError(path, cuts)) {
+    if (!(error instanceof UnclosedItem)) throw error;
+    const cut = cuts.size < MAX_UNCLOSED_ITEMS ? await cutFor(path, error, cuts) : undefined;
+    if (cut === undefined) {
+      throw cuts.size < MAX_UNCLOSED_ITEMS
+        ? error
+        : new CaseFileError(
+            `${path} is not valid JSON: more than ${MAX_UNCLOSED_ITEMS} of its items are never closed`,
+          );
+    }
+    cuts.add(cut);
   }
-  for await (const piece of arrayItemsOf(path)) {
+  for await (const piece of arrayItemsOf(path, cuts)) {
+    if (piece.unclosed) {
+      yield {
+        line: piece.line,
+        code: 'unreadable',
+        error: 'not valid JSON (a { or [ in it is never closed)',
+      };
+      continue;
+    }
     if ('oversize' in piece) {
       yield tooLong('item', piece);
       continue;

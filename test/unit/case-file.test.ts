@@ -290,6 +290,102 @@ describe('readCaseFile: JSON array edges', () => {
     ]);
   });
 
+  it('ends an item whose { is never closed where the next item starts its line, reports it, and reads the rest', async () => {
+    // Pretty-printed, with two items each missing a closing brace: the second with a nested
+    // array of objects, whose own `{` are deeper in and so never taken for the next item.
+    const item = (n: number) => `  ${JSON.stringify(aCase({ caseRef: ref(n) }))}`;
+    const unclosed = (n: number, extra = '') =>
+      `  ${JSON.stringify(aCase({ caseRef: ref(n) })).slice(0, -1)}${extra}`;
+    const path = tmp.file(
+      'unclosed.json',
+      [
+        '[',
+        `${item(1)},`,
+        `${unclosed(2)},`,
+        `${item(3)},`,
+        `${unclosed(4, ', "history": [\n    {"at": 1},\n    {"at": 2}\n  ]')},`,
+        `${item(5)}`,
+        ']',
+      ].join('\n'),
+    );
+
+    expect(await readAll(path)).toEqual([
+      { line: 2, raw: aCase({ caseRef: ref(1) }) },
+      { line: 3, code: 'unreadable', error: 'not valid JSON (a { or [ in it is never closed)' },
+      { line: 4, raw: aCase({ caseRef: ref(3) }) },
+      { line: 5, code: 'unreadable', error: 'not valid JSON (a { or [ in it is never closed)' },
+      { line: 9, raw: aCase({ caseRef: ref(5) }) },
+    ]);
+  });
+
+  it('ends an unclosed item at the next place the rest of the array reads whole from, past lines nested at its column', async () => {
+    // The item from line 2 lacks its `}`, and its list's objects start at its own column: ending it
+    // before `{"at": 2}` would leave `]` closing the array early, so it ends before the next case.
+    const path = tmp.file(
+      'unclosed-nested.json',
+      [
+        '[',
+        `  {"caseRef": "${ref(1)}", "history": [`,
+        '  {"at": 1},',
+        '  {"at": 2}],',
+        `  ${JSON.stringify(aCase({ caseRef: ref(2) }))}`,
+        ']',
+      ].join('\n'),
+    );
+
+    expect(await readAll(path)).toEqual([
+      { line: 2, code: 'unreadable', error: 'not valid JSON (a { or [ in it is never closed)' },
+      { line: 5, raw: aCase({ caseRef: ref(2) }) },
+    ]);
+  });
+
+  it('refuses the whole file when more than 20 of its items are never closed', async () => {
+    const unclosed = (n: number) => `  {"caseRef": "${ref(n)}"`;
+    const lines = Array.from({ length: 21 }, (_, i) => `${unclosed(i + 1)},`);
+    const path = tmp.file(
+      'many-unclosed.json',
+      ['[', ...lines, `  {"caseRef": "${ref(22)}"}`, ']'].join('\n'),
+    );
+
+    const error = await failureOf(path);
+
+    expect(error).toBeInstanceOf(CaseFileError);
+    expect((error as Error).message).toBe(
+      `${path} is not valid JSON: more than 20 of its items are never closed`,
+    );
+    // One fewer is read, each reported.
+    const fewer = tmp.file(
+      'fewer-unclosed.json',
+      ['[', ...lines.slice(1), `  {"caseRef": "${ref(22)}"}`, ']'].join('\n'),
+    );
+    const records = await readAll(fewer);
+    expect(records).toHaveLength(21);
+    expect(records.filter((r) => 'error' in r)).toHaveLength(20);
+  });
+
+  it.each([
+    ['its last item is never closed', `[\n  {"caseRef": "${ref(1)}"},\n  {"caseRef": "${ref(2)}"\n]\n`, 3],
+    [
+      'it is cut short after an unclosed item',
+      `[\n  {"caseRef": "${ref(1)}",\n  {"caseRef": "${ref(2)}"}`,
+      3,
+    ],
+    [
+      'its items share a line',
+      `[{"caseRef": "${ref(1)}"}, {"caseRef": "${ref(2)}", {"caseRef": "${ref(3)}"}]`,
+      1,
+    ],
+  ])('refuses the whole file, naming the open item by line, when %s', async (name, text, line) => {
+    const path = tmp.file(`open-item-${name.replaceAll(' ', '-')}.json`, text);
+
+    const error = await failureOf(path);
+
+    expect(error).toBeInstanceOf(CaseFileError);
+    expect((error as Error).message).toBe(
+      `${path} is not valid JSON (truncated, or a { or [ in the item from line ${line} has no match: the array is never closed)`,
+    );
+  });
+
   it('reads an empty array as no records', async () => {
     expect(await readAll(tmp.file('empty-array.json', ' [ ] '))).toEqual([]);
   });
@@ -524,13 +620,19 @@ describe('readCaseFile: the file itself', () => {
     expect((error as Error).message).toBe(`cannot read ${tmp.dir}/no-such-file.jsonl: no such file`);
   });
 
-  it('reads an empty JSON Lines file as no records, and refuses an empty CSV file (no header row)', async () => {
-    const path = tmp.file('empty.csv', '\n');
+  it('reads an empty JSON Lines file as no records, and refuses an empty CSV or .json file', async () => {
+    const csv = tmp.file('empty.csv', '\n');
+    const json = tmp.file('empty.json', ' \n');
 
     expect(await readAll(tmp.file('empty.jsonl', ''))).toEqual([]);
-    const error = await readAll(path).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CaseFileError);
-    expect((error as Error).message).toBe(`${path} is empty: a CSV file of cases begins with its header row`);
+    const csvError = await failureOf(csv);
+    expect(csvError).toBeInstanceOf(CaseFileError);
+    expect((csvError as Error).message).toBe(
+      `${csv} is empty: a CSV file of cases begins with its header row`,
+    );
+    const jsonError = await failureOf(json);
+    expect(jsonError).toBeInstanceOf(CaseFileError);
+    expect((jsonError as Error).message).toBe(`${json} is empty: expected a JSON array of case records`);
   });
 });
 
@@ -540,6 +642,8 @@ describe('detectFormat', () => {
     ['cases.ndjson', '{', 'jsonl'],
     ['cases.json', '  [\n{', 'json'],
     ['cases.json', '{"caseRef"', 'jsonl'],
+    ['cases.json', '', 'json'],
+    ['cases.json', ' \n', 'json'],
     ['cases.CSV', 'caseRef,', 'csv'],
     ['cases.txt', '[', 'json'],
     ['cases', '{', 'jsonl'],

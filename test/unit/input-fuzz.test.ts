@@ -406,6 +406,8 @@ describe('fuzzing the case-file readers', () => {
     TIMEOUT,
   );
 
+  const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
   /** Items that keep the array's frame whole: balanced, every string closed. */
   const frameSafeJunkArb: fc.Arbitrary<GenLine> = fc
     .oneof(
@@ -436,7 +438,6 @@ describe('fuzzing the case-file readers', () => {
     'reads a JSON array: every item by the file line it starts on, an empty or huge one reported, nothing quoted',
     async () => {
       const newlines = (bytes: Buffer) => bytes.filter((b) => b === 0x0a).length;
-      const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
       await fc.assert(
         fc.asyncProperty(
           fc.array(fc.tuple(itemArb, spaceArb, spaceArb), { minLength: 6, maxLength: 24 }),
@@ -485,22 +486,41 @@ describe('fuzzing the case-file readers', () => {
     TIMEOUT,
   );
 
+  /** Items one a line (`[`, then `  item,` lines, then `]`), some with their closing `}` taken off
+   * (drawn as true in `unclosed`): the layout in which the reader ends an unclosed item where the
+   * next one starts. */
+  const oneALine = (items: readonly GenLine[], unclosed: readonly boolean[]) => {
+    const open = items.map((item, i) => unclosed[i] === true && item.bytes.at(-1) === 0x7d);
+    const bytes = items.map((item, i) => (open[i] ? item.bytes.subarray(0, -1) : item.bytes));
+    const text = Buffer.concat([
+      Buffer.from('[\n'),
+      ...bytes.flatMap((b, i) => [Buffer.from('  '), b, Buffer.from(i < bytes.length - 1 ? ',\n' : '\n')]),
+      Buffer.from(']\n'),
+    ]);
+    return { text, open, bytes };
+  };
+  const someItemsArb = fc.array(
+    itemArb.filter((i): i is GenLine => i !== null),
+    { minLength: 1, maxLength: 6 },
+  );
+
   it(
-    'refuses a JSON array cut short anywhere before its end, having read nothing',
+    'refuses a JSON array cut short anywhere before its end, having read nothing, even where it can end an unclosed item',
     async () => {
       await fc.assert(
         fc.asyncProperty(
-          fc.array(
-            itemArb.filter((i): i is GenLine => i !== null),
-            { minLength: 1, maxLength: 6 },
-          ),
+          someItemsArb,
           fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
-          async (items, cut) => {
-            const text = Buffer.concat([
-              Buffer.from('['),
-              ...items.flatMap((item, i) => (i > 0 ? [Buffer.from(','), item.bytes] : [item.bytes])),
-              Buffer.from(']'),
-            ]);
+          fc.boolean(),
+          fc.array(fc.boolean(), { maxLength: 6 }),
+          async (items, cut, linewise, unclosed) => {
+            const text = linewise
+              ? oneALine(items, unclosed).text.subarray(0, -1) // without the last line's `\n`
+              : Buffer.concat([
+                  Buffer.from('['),
+                  ...items.flatMap((item, i) => (i > 0 ? [Buffer.from(','), item.bytes] : [item.bytes])),
+                  Buffer.from(']'),
+                ]);
             const path = writeTemp('json', text.subarray(0, 1 + Math.floor((text.length - 1) * cut)));
             const seen: RawRecord[] = [];
 
@@ -514,6 +534,51 @@ describe('fuzzing the case-file readers', () => {
           },
         ),
         runs(30),
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'reads a JSON array one item a line with unclosed items: each reported by its line, every other item read',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          // Each item starting its line: a blank one would be taken in by an unclosed item before it.
+          fc.array(
+            itemArb.filter(
+              (i): i is GenLine => i !== null && i.bytes.length > 0 && !isSpace(i.bytes[0] as number),
+            ),
+            { minLength: 2, maxLength: 12 },
+          ),
+          fc.array(fc.boolean(), { maxLength: 12 }),
+          async (items, unclosed) => {
+            const { text, open, bytes } = oneALine(items, unclosed);
+            const path = writeTemp('json', text);
+
+            const outcome = await readAll(path, 'json').catch((e: unknown) => e);
+
+            if (open.at(-1)) {
+              // The last item has no next one to end it at: as if the file were cut short.
+              expect(outcome).toBeInstanceOf(CaseFileError);
+              expect((outcome as Error).message).toContain(`the item from line ${items.length + 1}`);
+              expect((outcome as Error).message).not.toContain(MARK);
+              return;
+            }
+            const expected = bytes.map((b, i) =>
+              open[i]
+                ? { line: i + 2, code: 'unreadable' as const, error: '' }
+                : (expectedRecord(i + 2, b, 'empty-item') as RawRecord),
+            );
+            expect(comparable(outcome as RawRecord[])).toEqual(comparable(expected));
+            checkValidation(
+              outcome as RawRecord[],
+              new Map(items.map((item, i) => [i, open[i] ? { kind: 'junk' as const } : item.expect])),
+              true,
+            );
+          },
+        ),
+        runs(40),
       );
     },
     TIMEOUT,
