@@ -220,6 +220,46 @@ class UnclosedItem extends CaseFileError {
   }
 }
 
+/** A walk over JSON text byte by byte: its line, its column while only spaces and tabs have come on
+ * the line, and whether it is inside a string. */
+class JsonCursor {
+  /** The column of the byte last stepped over; undefined when anything but spaces and tabs came
+   * before it on its line. */
+  at: number | undefined;
+  private inString = false;
+  private escaped = false;
+
+  constructor(
+    public line: number,
+    private column: number | undefined,
+  ) {}
+
+  /** Steps over `byte`: true when it belongs to a string opened before it (its closing quote too). */
+  step(byte: number): boolean {
+    this.at = this.column;
+    if (byte === NEWLINE) {
+      this.line += 1;
+      this.column = 0;
+    } else if (this.column !== undefined) {
+      this.column = byte === 0x20 || byte === 0x09 ? this.column + 1 : undefined;
+    }
+    if (this.inString) {
+      if (this.escaped) this.escaped = false;
+      else if (byte === 0x5c) this.escaped = true;
+      else if (byte === QUOTE) this.inString = false;
+      return true;
+    }
+    if (byte === QUOTE) this.inString = true;
+    return false;
+  }
+
+  /** Undoes the step over `byte` (not a newline, outside a string), to step over it again. */
+  unstep(byte: number): void {
+    this.column = this.at;
+    if (byte === QUOTE) this.inString = false;
+  }
+}
+
 /** Where to read an array from, part-way: at `offset` (just past a comma between items), on `line`. */
 type ArrayResume = { offset: number; line: number };
 
@@ -238,16 +278,12 @@ async function* arrayItemsOf(
   let closed = false; // past the `]`
   let inItem = false;
   let item = resume ? 1 : 0;
-  // The file line the current item starts on (a rejects file names lines, as for the other formats).
-  let line = resume?.line ?? 1;
+  const cursor = new JsonCursor(resume?.line ?? 1, resume ? undefined : 0);
+  // Where the current item starts: a rejects file names its line, as for the other formats.
   let itemAt: UnclosedItem['at'] = { offset: 0, line: 1, indent: undefined };
   let depth = 0;
-  let inString = false;
-  let escaped = false;
   let atFileStart = resume === undefined;
   let base = resume?.offset ?? 0; // the offset of the chunk's first byte
-  // Spaces and tabs only since the line began: the column of its first other byte.
-  let column: number | undefined = resume ? undefined : 0;
   const piece = (): Piece => {
     const text = buffer.take();
     return text === undefined ? { line: itemAt.line, oversize: true, lines: 1 } : { line: itemAt.line, text };
@@ -261,18 +297,11 @@ async function* arrayItemsOf(
     let itemStart = inItem ? i : -1;
     for (; i < chunk.length; i++) {
       const byte = chunk[i] as number;
-      const lineColumn = column;
-      if (byte === NEWLINE) {
-        line += 1;
-        column = 0;
-      } else if (column !== undefined) column = byte === 0x20 || byte === 0x09 ? column + 1 : undefined;
+      const inString = cursor.step(byte);
       if (inItem) {
         if (inString) {
-          if (escaped) escaped = false;
-          else if (byte === 0x5c) escaped = true;
-          else if (byte === QUOTE) inString = false;
-        } else if (byte === QUOTE) inString = true;
-        else if (cuts.size > 0 && cuts.has(base + i)) {
+          // part of a string
+        } else if (cuts.size > 0 && cuts.has(base + i)) {
           buffer.add(chunk, itemStart, i);
           yield { ...piece(), unclosed: true };
           inItem = false;
@@ -299,18 +328,16 @@ async function* arrayItemsOf(
       } else if (byte === COMMA || byte === 0x5d) {
         // An empty item: `[1,,2]`, or a trailing comma.
         item += 1;
-        yield { line, text: '' };
+        yield { line: cursor.line, text: '' };
         closed = byte === 0x5d;
       } else {
         item += 1;
-        itemAt = { offset: base + i, line, indent: lineColumn };
+        itemAt = { offset: base + i, line: cursor.line, indent: cursor.at };
         inItem = true;
         depth = 0;
-        inString = false;
-        escaped = false;
         itemStart = i;
         i -= 1; // look at this byte again as the item's first
-        column = lineColumn; // and count its column once
+        cursor.unstep(byte);
       }
     }
     if (inItem && itemStart !== -1) buffer.add(chunk, itemStart, chunk.length);
@@ -368,35 +395,20 @@ async function cutFor(
 ): Promise<number | undefined> {
   const { offset, line: startLine, indent } = unclosed.at;
   if (indent === undefined) return undefined;
-  let line = startLine;
-  let column: number | undefined = indent;
-  let inString = false;
-  let escaped = false;
+  const cursor = new JsonCursor(startLine, indent);
   let comma: { offset: number; line: number } | undefined; // the last byte outside strings, if a comma
   let trials = 0;
   let base = offset;
   for await (const chunk of bytesOf(path, offset)) {
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i] as number;
-      const lineColumn = column;
-      if (byte === NEWLINE) {
-        line += 1;
-        column = 0;
-      } else if (column !== undefined) column = byte === 0x20 || byte === 0x09 ? column + 1 : undefined;
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (byte === 0x5c) escaped = true;
-        else if (byte === QUOTE) inString = false;
-        continue;
-      }
-      if (isJsonSpace(byte)) continue;
-      if (comma && lineColumn === indent) {
+      if (cursor.step(byte) || isJsonSpace(byte)) continue;
+      if (comma && cursor.at === indent) {
         if (trials++ >= MAX_CUT_TRIALS) return undefined;
         const rest = await frameError(path, cuts, { offset: comma.offset + 1, line: comma.line });
         if (rest === undefined || rest instanceof UnclosedItem) return comma.offset;
       }
-      comma = byte === COMMA ? { offset: base + i, line } : undefined;
-      if (byte === QUOTE) inString = true;
+      comma = byte === COMMA ? { offset: base + i, line: cursor.line } : undefined;
     }
     base += chunk.length;
   }
