@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps, Stage, TimeZone } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Schedule as ScheduledRun, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
@@ -27,6 +28,7 @@ import {
 } from '#shared/adapters/tables.ts';
 import { configFileJson, loadConfig } from '#shared/config/load.ts';
 import { dashboardName, ruleName, scheduleName } from '#shared/delivery/names.ts';
+import { expectedSubscriptionsOf } from '#shared/delivery/subscription-health.ts';
 import type { Deployment } from '#shared/delivery/subscriptions.ts';
 import { ackId } from '#shared/scan/ledger-keys.ts';
 import { ACK_MEMORY_MB, ACK_TIMEOUT, AckEndpoint } from './ack-endpoint.ts';
@@ -320,6 +322,23 @@ export class AppStack extends Stack {
       .bindTopic(data.alertTopic, 'ALERT_TOPIC_ARN')
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
+    // Each run also checks that the subscriptions the data stack made still deliver: it counts the
+    // topics' subscriptions (pending, missing) and which phones opted out of SMS (an account-wide
+    // list, so no resource narrows it).
+    this.digest.function.addEnvironment(
+      'EXPECTED_SUBSCRIPTIONS',
+      JSON.stringify(expectedSubscriptionsOf(props.deployment)),
+    );
+    this.digest.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sns:ListSubscriptionsByTopic'],
+        resources: [data.alertTopic.topicArn, data.opsTopic.topicArn],
+      }),
+    );
+    this.digest.grantAccountWide(
+      ['sns:ListPhoneNumbersOptedOut'],
+      'the account-wide list of phone numbers opted out of SMS, which has no resource',
+    );
     this.digestSchedule = new Rule(this, 'DigestSchedule', {
       ruleName: ruleName(stage, 'digest'),
       description: `Runs the daily digest every ${DIGEST_EVERY_MINUTES} minutes; it sends when the config's London time has come`,

@@ -1,6 +1,7 @@
 // The daily picture's own alarms: it failed, it is overdue (a digest that fell due three hours ago has
 // not gone: "no picture by mid-morning"), or it has stopped running at all (so nothing could even
-// say it is overdue). Each notifies the ops topic, and again when it recovers.
+// say it is overdue); and the subscription check each of its runs makes: a subscription the stack
+// made that delivers nothing. Each notifies the ops topic, and again when it recovers.
 
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -26,7 +27,10 @@ export interface DigestAlarmsProps {
 }
 
 export class DigestAlarms extends Construct {
-  readonly alarms: Record<'digestErrors' | 'digestOverdue' | 'digestHeartbeat', Alarm>;
+  readonly alarms: Record<
+    'digestErrors' | 'digestOverdue' | 'digestHeartbeat' | 'subscriptionsNotReceiving',
+    Alarm
+  >;
   readonly alarmNames: string[] = [];
 
   constructor(scope: Construct, id: string, props: DigestAlarmsProps) {
@@ -84,6 +88,20 @@ export class DigestAlarms extends Construct {
         queuewatchMetric(DIGEST_METRICS.heartbeat, period),
         ComparisonOperator.LESS_THAN_THRESHOLD,
         DIGEST_HEARTBEAT_PERIODS,
+        TreatMissingData.BREACHING,
+      ),
+      subscriptionsNotReceiving: alarm(
+        'subscriptions-not-receiving',
+        'A subscription this stack made delivers nothing: an inbox that has not confirmed the email AWS sent, ' +
+          'a phone opted out of SMS from this account (a reply of STOP), or a subscription deleted since the ' +
+          'deploy (an unsubscribe link, perhaps opened by a mail gateway). The digest function checks every ' +
+          'quarter of an hour; its log line "subscriptions that deliver nothing" says which kinds on which ' +
+          'topic. Also raised when no check has succeeded for an hour ("subscription check failed").',
+        queuewatchMetric(DIGEST_METRICS.subscriptionsNotReceiving, Duration.hours(1), {
+          statistic: 'Maximum',
+        }),
+        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        1,
         TreatMissingData.BREACHING,
       ),
     };

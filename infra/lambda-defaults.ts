@@ -92,6 +92,8 @@ export class QueuewatchFunction extends Construct {
   private readonly key: IKey;
   private kmsStatement?: PolicyStatement;
   private readonly kmsActions = new Set<string>();
+  /** What each account-wide grant is and why (see grantAccountWide). */
+  private readonly accountWide: string[] = [];
 
   constructor(scope: Construct, id: string, props: QueuewatchFunctionProps) {
     super(scope, id);
@@ -179,12 +181,25 @@ export class QueuewatchFunction extends Construct {
         'Pinned to Node.js 22, the runtime the bundle and its dependencies are tested on; moving to a newer ' +
         'runtime is a deliberate, tested change rather than something a synth should do.',
     });
+    this.acknowledgeWildcards();
+  }
+
+  /** Grants actions that act on no resource (account-wide lists), for the reason given. */
+  grantAccountWide(actions: readonly string[], why: string): this {
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: ['*'] }));
+    this.accountWide.push(`${actions.join(', ')}: ${why}`);
+    this.acknowledgeWildcards();
+    return this;
+  }
+
+  private acknowledgeWildcards(): void {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only the X-Ray statement that active tracing adds (xray:PutTraceSegments, PutTelemetryRecords) uses ' +
-        'Resource *: X-Ray has no resource-level permissions. Every other statement names its resource ' +
-        '(the infra tests assert this).',
+        'Resource * only where no resource can be named: the X-Ray statement that active tracing adds ' +
+        '(xray:PutTraceSegments, PutTelemetryRecords; X-Ray has no resource-level permissions)' +
+        this.accountWide.map((a) => `; ${a}`).join('') +
+        '. Every other statement names its resource (the infra tests assert this).',
     });
   }
 

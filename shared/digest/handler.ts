@@ -6,6 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import {
+  describeSubscriptionHealth,
+  type ExpectedSubscriptions,
+  type SubscriptionDirectory,
+  subscriptionHealth,
+} from '../delivery/subscription-health.ts';
 import { logger, metrics } from '../lambda/observability.ts';
 import type { AuditLog, ConfigInForce, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../scan/retry.ts';
@@ -26,6 +32,8 @@ export interface DigestDeps {
   feedQuietAfterMs?: number;
   /** The silence signals' states, so a digest leads with any raised for its place. */
   signals?: Pick<SignalStateStore, 'load'>;
+  /** The topics' subscriptions and how many the stack made: each run checks that they receive. */
+  subscriptions?: { directory: SubscriptionDirectory; expected: ExpectedSubscriptions };
 }
 
 export interface DigestHandlerOptions {
@@ -80,6 +88,7 @@ export function createDigestHandler(deps: DigestDeps, options: DigestHandlerOpti
       ...(deps.feedQuietAfterMs !== undefined ? { feedQuietAfterMs: deps.feedQuietAfterMs } : {}),
       ...(deps.signals ? { signals: deps.signals } : {}),
     });
+    if (deps.subscriptions) await checkSubscriptions(deps.subscriptions);
     metrics.addMetric(DIGEST_METRICS.sent, MetricUnit.Count, result.sent.length);
     metrics.addMetric(DIGEST_METRICS.overdue, MetricUnit.Count, result.overdue.length);
     metrics.addMetric(DIGEST_METRICS.failures, MetricUnit.Count, result.failures.length);
@@ -101,4 +110,26 @@ export function createDigestHandler(deps: DigestDeps, options: DigestHandlerOpti
     metrics.addMetric(DIGEST_METRICS.heartbeat, MetricUnit.Count, 1);
     return result;
   };
+}
+
+/** Counts the subscriptions the stack made that deliver nothing, for the subscriptions alarm, and
+ * says which kinds in the log. A check that fails is logged and publishes no count: an hour without
+ * one raises the alarm too. It never holds the digests back. */
+async function checkSubscriptions({ directory, expected }: NonNullable<DigestDeps['subscriptions']>) {
+  try {
+    const [alert, ops] = await Promise.all([directory.list('alert'), directory.list('ops')]);
+    const health = subscriptionHealth(expected, { alert, ops });
+    metrics.addMetric(DIGEST_METRICS.subscriptionsNotReceiving, MetricUnit.Count, health.notReceiving);
+    if (health.notReceiving > 0) {
+      logger.warn('subscriptions that deliver nothing', {
+        notReceiving: health.notReceiving,
+        problems: describeSubscriptionHealth(health),
+        counts: health.counts,
+      });
+    }
+  } catch (error) {
+    logger.error('subscription check failed', {
+      error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+    });
+  }
 }

@@ -8,4 +8,6 @@ export const DIGEST_METRICS = {
   /** Digests still not sent three hours after they fell due. */
   overdue: 'DigestsOverdue',
   failures: 'DigestFailures',
+  /** Per run that could check them: the subscriptions the stack made that deliver nothing. */
+  subscriptionsNotReceiving: 'SubscriptionsNotReceiving',
 } as const;

@@ -15,8 +15,10 @@ import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { DynamoSignalStates } from '../adapters/signal-state.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
+import { SnsSubscriptionDirectory } from '../adapters/sns-subscriptions.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
 import type { CompiledConfig } from '../config/compile.ts';
+import { type ExpectedSubscriptions, expectedSubscriptionsSchema } from '../delivery/subscription-health.ts';
 import type { DigestDeps } from '../digest/handler.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 
@@ -27,6 +29,26 @@ function feedQuietAfterMs(env: NodeJS.ProcessEnv): number | undefined {
   if (!/^\d+$/.test(text) || Number(text) < 1)
     throw new RangeError('environment variable FEED_SILENCE_HOURS must be a whole number of hours');
   return Number(text) * 3_600_000;
+}
+
+/** EXPECTED_SUBSCRIPTIONS, when set: how many subscriptions the stack made, by topic and protocol
+ * (JSON, `{"alert":{"sms":2,"email":5},"ops":{"email":1}}`). */
+function expectedSubscriptions(env: NodeJS.ProcessEnv): ExpectedSubscriptions | undefined {
+  const text = optionalEnv('EXPECTED_SUBSCRIPTIONS', env);
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const checked = expectedSubscriptionsSchema.safeParse(parsed);
+  if (!checked.success) {
+    throw new RangeError(
+      'environment variable EXPECTED_SUBSCRIPTIONS must be JSON like {"alert":{"sms":2,"email":5},"ops":{"email":1}}',
+    );
+  }
+  return checked.data;
 }
 
 export interface DigestClients {
@@ -49,6 +71,8 @@ export function awsDigestDeps(
     marshallOptions: { removeUndefinedValues: true },
   });
   const sns = clients.sns;
+  const alertTopicArn = requireEnv('ALERT_TOPIC_ARN', env);
+  const opsTopicArn = requireEnv('OPS_TOPIC_ARN', env);
   const stateTable = requireEnv('STATE_TABLE', env);
   const state = new DynamoStateStore(doc, stateTable);
   // Like the scan, the digest goes out on the last good config when a pushed one cannot be read.
@@ -57,9 +81,10 @@ export function awsDigestDeps(
     requireEnv('CONFIG_PARAMETER', env),
     shipped,
     state,
-    new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env)),
+    new SnsOpsNotifier(sns, opsTopicArn),
   );
   const quiet = feedQuietAfterMs(env);
+  const expected = expectedSubscriptions(env);
   return {
     config: () => configSource.current(),
     source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env), {
@@ -69,8 +94,16 @@ export function awsDigestDeps(
     feed: { lastIngestAt: () => lastIngest(doc, stateTable) },
     store: new DynamoDigestStore(doc, stateTable),
     signals: new DynamoSignalStates(doc, stateTable),
-    publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
+    publisher: new SnsPublisher(sns, alertTopicArn),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
     ...(quiet !== undefined ? { feedQuietAfterMs: quiet } : {}),
+    ...(expected
+      ? {
+          subscriptions: {
+            directory: new SnsSubscriptionDirectory(sns, { alert: alertTopicArn, ops: opsTopicArn }),
+            expected,
+          },
+        }
+      : {}),
   };
 }

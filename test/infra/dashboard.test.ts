@@ -82,9 +82,9 @@ describe('the dashboard', () => {
       (a) => (a.Properties as { AlarmName: string }).AlarmName,
     );
     // The scan's and ingest's eleven (with the ingest backlog, reports to ops that failed and a pushed
-    // config not in force), the daily digest's three, the acknowledgement page's five, the signals'
-    // three.
-    expect(names).toHaveLength(22);
+    // config not in force), the daily digest's four (with its subscription check), the
+    // acknowledgement page's five, the signals' three.
+    expect(names).toHaveLength(23);
     expect(titled('Alarms').properties.alarms?.sort()).toEqual(
       names
         .map(

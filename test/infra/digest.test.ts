@@ -1,6 +1,6 @@
 // The daily digest function in the app stack: its schedule (every quarter of an hour, the London
 // time being decided by the function from the config in force), its environment, exactly its
-// grants (read only on the ledger, never the mirror table itself), and its three alarms.
+// grants (read only on the ledger, never the mirror table itself), and its four alarms.
 
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,19 @@ describe('the daily digest function', () => {
       DEFAULT_CONFIG_FILE: '/var/task/queuewatch.json',
       FEED_SILENCE_HOURS: '8',
     });
+  });
+
+  it('is told how many subscriptions the data stack made on each topic, to check that they deliver', () => {
+    const count = (protocol: string) =>
+      DEPLOYMENT.subscribers.filter((sub) => sub.protocol === protocol).length;
+    expect(JSON.parse(String(fn.Environment.Variables.EXPECTED_SUBSCRIPTIONS))).toEqual({
+      alert: { sms: count('sms'), email: count('email') },
+      ops: { email: DEPLOYMENT.opsEmails.length },
+    });
+    const subscriptions = Object.values(s.dataTemplate.findResources('AWS::SNS::Subscription'));
+    expect(subscriptions).toHaveLength(count('sms') + count('email') + DEPLOYMENT.opsEmails.length);
+    expect(count('sms')).toBeGreaterThan(0);
+    expect(count('email')).toBeGreaterThan(0);
     expect(Object.keys(fn.Environment.Variables)).not.toContain('REJECTS_TABLE');
   });
 
@@ -119,12 +132,14 @@ describe('the daily digest function', () => {
       ledger: [...READ, 'dynamodb:Scan'].sort(),
       audit: APPEND,
       state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      alertTopic: ['sns:Publish'],
-      opsTopic: ['sns:Publish'],
+      // Publish, and list the subscriptions, to check that they still deliver.
+      alertTopic: ['sns:ListSubscriptionsByTopic', 'sns:Publish'],
+      opsTopic: ['sns:ListSubscriptionsByTopic', 'sns:Publish'],
       configParameter: ['ssm:GetParameter'],
       key: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
       logs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      // The account's phone numbers opted out of SMS: a list with no resource.
+      '*': ['sns:ListPhoneNumbersOptedOut', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
     });
   });
 
@@ -185,6 +200,25 @@ describe('the daily digest function', () => {
         AlarmActions: opsTopic(),
       });
       expect(alarm('digest-overdue').AlarmDescription).toMatch(/3 hours ago/);
+    });
+
+    it('fires when a subscription the stack made delivers nothing, or no check succeeded for an hour', () => {
+      expect(alarm('subscriptions-not-receiving')).toMatchObject({
+        Namespace: 'Queuewatch',
+        MetricName: 'SubscriptionsNotReceiving',
+        Dimensions: [{ Name: 'service', Value: 'queuewatch-test' }],
+        Statistic: 'Maximum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: opsTopic(),
+        OKActions: opsTopic(),
+      });
+      expect(alarm('subscriptions-not-receiving').AlarmDescription).toMatch(
+        /subscriptions that deliver nothing/,
+      );
     });
 
     it('fires when no digest run has succeeded for an hour, counting missing heartbeats as breaching', () => {

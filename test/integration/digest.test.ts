@@ -3,7 +3,13 @@
 // with the stack's own filter policies. A director's inbox receives its local authority's digest and
 // no other; the senior officer's the force's; a phone and an audience with no digest nothing.
 
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  CreateTopicCommand,
+  ListSubscriptionsByTopicCommand,
+  SNSClient,
+  SubscribeCommand,
+  UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -18,6 +24,7 @@ import { SnsPublisher } from '#shared/adapters/sns-publisher.ts';
 import { DynamoStateStore } from '#shared/adapters/state-store.ts';
 import type { TableId } from '#shared/adapters/tables.ts';
 import { loadConfig } from '#shared/config/load.ts';
+import { describeSubscriptionHealth, subscriptionHealth } from '#shared/delivery/subscription-health.ts';
 import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
 import { createDigestHandler } from '#shared/digest/handler.ts';
 import { digestGroups } from '#shared/digest/picture.ts';
@@ -348,5 +355,81 @@ describe('the daily digest through DynamoDB and SNS', () => {
     const history = await new DynamoStateStore(doc, tables.state).get(DIGEST_HISTORY_NAME);
     expect(Object.keys(history?.days ?? {})).toEqual(['2026-11-27', '2026-11-28']);
     ssm.destroy();
+  });
+});
+
+describe('the subscription check on SNS', () => {
+  it('counts, from the topics as SNS holds them, a phone opted out of SMS and an inbox unsubscribed since', async () => {
+    const topic = async (name: string) =>
+      (await sns.send(new CreateTopicCommand({ Name: name }))).TopicArn as string;
+    const [alert, ops] = await Promise.all([topic('queuewatch-subs-alerts'), topic('queuewatch-subs-ops')]);
+    const subscribe = (TopicArn: string, Protocol: string, Endpoint: string) =>
+      sns.send(new SubscribeCommand({ TopicArn, Protocol, Endpoint, ReturnSubscriptionArn: true }));
+    await subscribe(alert, 'sms', '+447700900123');
+    // moto_server keeps a fixed list of numbers opted out of SMS; this drama number is on it.
+    await subscribe(alert, 'sms', '+447700900149');
+    await subscribe(alert, 'email', 'd01-supervisors@example.org');
+    const leaving = await subscribe(alert, 'email', 'd02-supervisors@example.org');
+    await subscribe(ops, 'email', 'duty@example.org');
+    // As a mail gateway opening the unsubscribe link would.
+    await sns.send(new UnsubscribeCommand({ SubscriptionArn: leaving.SubscriptionArn }));
+    const listed = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: alert }));
+    expect(listed.Subscriptions).toHaveLength(3);
+    const ssm = new SSMClient({
+      endpoint: moto.endpoint,
+      region: 'eu-west-2',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    // Wired from the environment, as the deployed function is.
+    const deps = awsDigestDeps(
+      {
+        MIRROR_TABLE: tables.mirror,
+        LEDGER_TABLE: tables.ledger,
+        AUDIT_TABLE: tables.audit,
+        STATE_TABLE: tables.state,
+        ALERT_TOPIC_ARN: alert,
+        OPS_TOPIC_ARN: ops,
+        CONFIG_PARAMETER: '/queuewatch/it/config',
+        DEFAULT_CONFIG_FILE: shippedConfigJsonPath(),
+        EXPECTED_SUBSCRIPTIONS: JSON.stringify({ alert: { sms: 2, email: 2 }, ops: { email: 1 } }),
+      },
+      { dynamodb: dynamo.client, sns, ssm },
+    );
+    const check = deps.subscriptions;
+    if (!check) throw new Error('EXPECTED_SUBSCRIPTIONS should turn the check on');
+
+    const health = subscriptionHealth(check.expected, {
+      alert: await check.directory.list('alert'),
+      ops: await check.directory.list('ops'),
+    });
+
+    expect(health.notReceiving).toBe(2);
+    expect(health.counts).toEqual([
+      { topic: 'alert', protocol: 'sms', expected: 2, receiving: 1, pending: 0, optedOut: 1, missing: 0 },
+      { topic: 'alert', protocol: 'email', expected: 2, receiving: 1, pending: 0, optedOut: 0, missing: 1 },
+      { topic: 'ops', protocol: 'email', expected: 1, receiving: 1, pending: 0, optedOut: 0, missing: 0 },
+    ]);
+    // Counts and kinds only: no endpoint leaves the check.
+    expect(JSON.stringify([health, describeSubscriptionHealth(health)])).not.toMatch(/@example|\+44/);
+    ssm.destroy();
+  });
+
+  it('refuses an EXPECTED_SUBSCRIPTIONS that is not the counts, naming the variable', () => {
+    const env = {
+      MIRROR_TABLE: 'm',
+      LEDGER_TABLE: 'l',
+      AUDIT_TABLE: 'a',
+      STATE_TABLE: 's',
+      ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-2:123456789012:a',
+      OPS_TOPIC_ARN: 'arn:aws:sns:eu-west-2:123456789012:o',
+      CONFIG_PARAMETER: '/queuewatch/it/config',
+      DEFAULT_CONFIG_FILE: shippedConfigJsonPath(),
+    };
+    for (const value of ['{"alert":{"sms":1}}', 'three']) {
+      expect(() => awsDigestDeps({ ...env, EXPECTED_SUBSCRIPTIONS: value })).toThrow(
+        /^environment variable EXPECTED_SUBSCRIPTIONS must be JSON like/,
+      );
+    }
+    expect(awsDigestDeps(env).subscriptions).toBeUndefined();
   });
 });

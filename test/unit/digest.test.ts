@@ -11,7 +11,8 @@ import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { MemorySignalStates } from '#shared/adapters/signal-state.ts';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import { messageAttributes, SNS_MAX_BYTES, snsMessageBytes } from '#shared/delivery/sns-message.ts';
-import { createDigestHandler, DigestIncompleteError } from '#shared/digest/handler.ts';
+import type { SubscriptionDirectory } from '#shared/delivery/subscription-health.ts';
+import { createDigestHandler, type DigestDeps, DigestIncompleteError } from '#shared/digest/handler.ts';
 import { DIGEST_METRICS } from '#shared/digest/metrics.ts';
 import { digestGroups, levelChanges, pastLimits } from '#shared/digest/picture.ts';
 import type { DigestHistory } from '#shared/digest/ports.ts';
@@ -23,7 +24,7 @@ import { evaluateCase } from '#shared/domain/engine.ts';
 import { LEVELS, rankOf } from '#shared/domain/levels.ts';
 import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
-import { metrics } from '#shared/lambda/observability.ts';
+import { logger, metrics } from '#shared/lambda/observability.ts';
 import type { OpenCaseSource, OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
 import {
@@ -832,7 +833,7 @@ describe('personal data', () => {
 });
 
 describe('the digest handler', () => {
-  const deps = (overrides: { publisher?: Publisher } = {}) => ({
+  const deps = (overrides: Partial<Pick<DigestDeps, 'publisher' | 'subscriptions'>> = {}): DigestDeps => ({
     config: async () => ({ config, source: 'parameter' as const }),
     source: sourceOf([]),
     ledger: new MemoryLedger(),
@@ -840,6 +841,7 @@ describe('the digest handler', () => {
     store: new MemoryDigestStore(),
     publisher: overrides.publisher ?? new CallbackPublisher(),
     audit: new MemoryAuditLog(),
+    ...(overrides.subscriptions ? { subscriptions: overrides.subscriptions } : {}),
   });
   const context = { awsRequestId: 'req-1' };
 
@@ -878,6 +880,75 @@ describe('the digest handler', () => {
     expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.overdue, 'Count', digestGroups(config).length);
     expect(addMetric).not.toHaveBeenCalledWith(DIGEST_METRICS.heartbeat, 'Count', 1);
     addMetric.mockRestore();
+  });
+});
+
+describe('the digest handler’s subscription check', () => {
+  const context = { awsRequestId: 'req-subs' };
+  const expected = { alert: { sms: 1, email: 2 }, ops: { email: 1 } };
+  const handlerWith = (list: SubscriptionDirectory['list']) =>
+    createDigestHandler(
+      {
+        config: async () => ({ config, source: 'parameter' as const }),
+        source: sourceOf([]),
+        ledger: new MemoryLedger(),
+        feed: { lastIngestAt: async () => NOW },
+        store: new MemoryDigestStore(),
+        publisher: new CallbackPublisher(),
+        audit: new MemoryAuditLog(),
+        subscriptions: { directory: { list }, expected },
+      },
+      { clock: () => NOW, retry: NO_RETRY },
+    );
+
+  it('counts the subscriptions that deliver nothing each run, and says which kinds in the log', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+
+    await handlerWith(async (topic) =>
+      topic === 'alert'
+        ? [
+            { protocol: 'sms', pending: false, optedOut: false },
+            { protocol: 'email', pending: true, optedOut: false },
+          ]
+        : [{ protocol: 'email', pending: false, optedOut: false }],
+    )(undefined, context);
+
+    expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.subscriptionsNotReceiving, 'Count', 2);
+    expect(warn).toHaveBeenCalledWith(
+      'subscriptions that deliver nothing',
+      expect.objectContaining({
+        notReceiving: 2,
+        problems: [
+          expect.stringMatching(/^alert topic, inboxes: 1 of 2 not confirmed/),
+          expect.stringMatching(/^alert topic, inboxes: 1 of 2 missing/),
+        ],
+      }),
+    );
+    addMetric.mockRestore();
+    warn.mockRestore();
+  });
+
+  it('publishes no count when the check fails, so the alarm sees it, and still sends the digests', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+
+    const result = await handlerWith(async () => {
+      throw Object.assign(new Error('not allowed'), { name: 'AuthorizationErrorException' });
+    })(undefined, context);
+
+    expect(result.sent).toHaveLength(digestGroups(config).length);
+    expect(addMetric).not.toHaveBeenCalledWith(
+      DIGEST_METRICS.subscriptionsNotReceiving,
+      'Count',
+      expect.anything(),
+    );
+    expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.heartbeat, 'Count', 1);
+    expect(error).toHaveBeenCalledWith('subscription check failed', {
+      error: { name: 'AuthorizationErrorException', message: 'not allowed' },
+    });
+    addMetric.mockRestore();
+    error.mockRestore();
   });
 });
 
