@@ -23,7 +23,7 @@ import type {
 } from './ports.ts';
 
 /** Why a group hears from us this run, most urgent first: the order the SMS budget serves them.
- * A new warning waits out its audience's quiet hours, as reminders do. */
+ * A new warning waits out its audience's quiet hours, as reminders and resolved lines alone do. */
 export const TRIGGERS = [
   'new-escalation',
   'new-breach',
@@ -268,8 +268,11 @@ export class GroupBook {
     if (repeatDue('breach')) return 'repeat-breach';
     if (newTop === 'warning' && !quiet) return 'new-warning';
     if (repeatDue('warning')) return 'repeat-warning';
+    // Resolved lines alone are no news to wake anyone with: they wait out quiet hours too (and a
+    // message sent for them would carry the new warnings that are waiting).
     const lastMessage = plan.state?.lastMessageAt ?? 0;
-    if (plan.resolvedCount > 0 && this.nowMs - lastMessage >= RESOLVED_ALONE_AFTER_MS) return 'resolved-only';
+    if (!quiet && plan.resolvedCount > 0 && this.nowMs - lastMessage >= RESOLVED_ALONE_AFTER_MS)
+      return 'resolved-only';
     return undefined;
   }
 }

@@ -334,6 +334,25 @@ describe('quiet hours', () => {
     },
   );
 
+  it('holds resolved lines alone too, so nothing carries a waiting new warning into the night', async () => {
+    const h = harness(quietConfig);
+    const evening = Date.parse('2026-01-15T21:30:00Z');
+    const night = Date.parse('2026-01-16T02:00:00Z'); // four and a half hours after the last message
+    const morning = Date.parse('2026-01-16T07:00:00Z');
+    h.set([daHigh('DA-000-0000001', evening - 5 * HOUR)]);
+    await h.run(evening);
+    // The first case moves on; a second reaches warning in the night.
+    h.set([daHigh('DA-000-0000002', night - 5 * HOUR)]);
+
+    const atNight = await h.run(night);
+    const atSeven = await h.run(morning);
+
+    expect(to(SUPERVISOR, atNight.messages)).toEqual([]);
+    expect(to(SUPERVISOR, atSeven.messages).map((m) => [m.trigger, m.caseRefs, m.resolved])).toEqual([
+      ['new-warning', ['DA-000-0000002'], ['DA-000-0000001']],
+    ]);
+  });
+
   it('still sends a new breach at night at once', async () => {
     const h = harness(quietConfig);
     const night = Date.parse('2026-01-15T23:30:00Z');
