@@ -6,7 +6,7 @@
 // The digest function compares what SNS holds with what the stack made, by counts alone (no
 // endpoint leaves the function: they are staff's contact details).
 
-import { z } from 'zod';
+import * as z from '../domain/zod.ts';
 import type { Deployment } from './subscriptions.ts';
 
 export const TOPICS = ['alert', 'ops'] as const;
@@ -14,7 +14,7 @@ export type TopicName = (typeof TOPICS)[number];
 export const PROTOCOLS = ['sms', 'email'] as const;
 export type SubscriptionProtocolName = (typeof PROTOCOLS)[number];
 
-const count = z.number().int().nonnegative();
+const count = z.int().check(z.nonnegative());
 /** How many subscriptions the stack made on each topic, by protocol (the ops topic has inboxes only). */
 export const expectedSubscriptionsSchema = z.strictObject({
   alert: z.strictObject({ sms: count, email: count }),
