@@ -122,6 +122,7 @@ export async function digestCommand(options: DigestOptions): Promise<void> {
       {
         service: 'DynamoDB',
         resource: `${names.mirror}, ${names.ledger} or ${names.state}`,
+        naming: { local: '--prefix', aws: '--prefix' },
         ...(options.endpoint ? { endpoint: options.endpoint } : {}),
         ...(options.region ? { region: options.region } : {}),
       },

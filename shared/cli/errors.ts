@@ -19,7 +19,12 @@ export interface ServiceTarget {
   region?: string;
   /** The table or parameter, for "does not exist" messages. */
   resource?: string;
+  /** The command's options that name another table, for those messages (default: its --stage,
+   * --prefix and --table, as most table commands have). */
+  naming?: { local: string; aws: string };
 }
+
+const TABLE_NAMING = { local: '--prefix or --table', aws: '--stage (or --prefix, --table)' };
 
 const NETWORK_CODES: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -95,8 +100,8 @@ export function describeServiceFailure(error: unknown, target: ServiceTarget): S
     return new ServiceError(
       `${where} has no table ${target.resource ?? ''}`.trimEnd() +
         (target.endpoint
-          ? ': create the tables with `npx queuewatch import FILE --endpoint URL --create-tables`, or name another with --prefix or --table'
-          : ': check --stage (or --prefix, --table) and --region'),
+          ? `: create the tables with \`npx queuewatch import FILE --endpoint URL --create-tables\`, or name another with ${(target.naming ?? TABLE_NAMING).local}`
+          : `: check ${(target.naming ?? TABLE_NAMING).aws} and --region`),
       options,
     );
   }

@@ -319,7 +319,7 @@ describe('the daily digest through DynamoDB and SNS', () => {
 
     expect(result.status).toBe(4);
     expect(result.stderr).toBe(
-      `queuewatch: DynamoDB at ${dynamo.endpoint} has no table nope-mirror, nope-ledger or nope-state: create the tables with \`npx queuewatch import FILE --endpoint URL --create-tables\`, or name another with --prefix or --table\n`,
+      `queuewatch: DynamoDB at ${dynamo.endpoint} has no table nope-mirror, nope-ledger or nope-state: create the tables with \`npx queuewatch import FILE --endpoint URL --create-tables\`, or name another with --prefix\n`,
     );
   });
 
