@@ -4,11 +4,13 @@
 // big for an SSM parameter.
 
 import { MIRROR_TABLE } from '../adapters/tables.ts';
-import type { CompiledConfig } from '../config/compile.ts';
+import type { CompiledConfig, CompiledRule } from '../config/compile.ts';
 import { ceilingOnlyGaps, describeGap } from '../config/coverage.ts';
 import { configFileJson, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
 import { describeTier, parameterTier, storedConfigValue } from '../config/stored.ts';
+import { alertedLevels } from '../delivery/coverage.ts';
 import { COVERED_UNTIL } from '../domain/bank-holidays.ts';
+import { LEVELS } from '../domain/levels.ts';
 import { EXIT, plural, print } from './output.ts';
 import { type TargetOptions, tableTarget } from './targets.ts';
 
@@ -29,6 +31,8 @@ export function configWarnings(config: CompiledConfig, nowMs: number): string[] 
     );
   }
   warnings.push(...mixedClockWarnings(config));
+  warnings.push(...ceilingWarnings(config));
+  warnings.push(...deliveryWarnings(config));
   const monthsLeft = (Date.parse(`${COVERED_UNTIL}T00:00:00Z`) - nowMs) / (30 * 86_400_000);
   if (monthsLeft < 12) {
     warnings.push(
@@ -72,6 +76,100 @@ function mixedClockWarnings(config: CompiledConfig): string[] {
         `rule '${rule.id}': ${earlierName} ${earlier.text} can come after ${laterName} ${later.text} (${earlier.text} can take up to ${Math.round(longest / DAY_MS)} days over weekends and bank holidays), and then ${laterName} waits for it: make ${laterName} later, or put both on the same clock`,
       );
     }
+  }
+  return warnings;
+}
+
+/** The ceiling escalating after more than this is no ceiling for the queue this project watches (cases
+ * left for three months). */
+const CEILING_ESCALATE_AT_MOST_MS = 90 * DAY_MS;
+
+/** A rule's limit past the ceiling's escalation (often a typo: 36d for 36h): the ceiling's
+ * audiences hear of its cases, at escalation, before the rule's own do; and a ceiling too late to
+ * catch a forgotten case. */
+function ceilingWarnings(config: CompiledConfig): string[] {
+  const { ceiling } = config;
+  const warnings: string[] = [];
+  if (ceiling.escalate.kind === 'elapsed' && ceiling.escalate.ms > CEILING_ESCALATE_AT_MOST_MS) {
+    warnings.push(
+      `the ceiling rule '${ceiling.id}' escalates only after ${ceiling.escalate.text}: a case no other rule alerts on in time can wait over ${CEILING_ESCALATE_AT_MOST_MS / DAY_MS} days before anyone senior hears of it`,
+    );
+  }
+  // Working days take at least a day each; the ceiling's escalation, on working days, up to the
+  // longest stretch the calendar gives them.
+  const shortest = (limit: CompiledRule['warn']) =>
+    limit.kind === 'elapsed' ? limit.ms : limit.days * DAY_MS;
+  const ceilingAt =
+    ceiling.escalate.kind === 'elapsed'
+      ? ceiling.escalate.ms
+      : longestWorkingDays(config, ceiling.escalate.days);
+  for (const rule of config.rules) {
+    if (rule === ceiling) continue;
+    const past = (['warn', 'breach', 'escalate'] as const).find((name) => shortest(rule[name]) > ceilingAt);
+    if (past === undefined) continue;
+    warnings.push(
+      `rule '${rule.id}': ${past} ${rule[past].text} comes after the ceiling's escalate ${ceiling.escalate.text}, so its cases are escalated to the ceiling's audiences before this rule's own hear of them: is ${rule[past].text} meant?`,
+    );
+  }
+  return warnings;
+}
+
+/** SMS reminders more often than this are more than a person can act on. */
+const SMS_REMINDER_AT_LEAST_MS = 3_600_000;
+/** Quiet hours that leave less than this a day may hold reminders and new warnings back for good. */
+const OUTSIDE_QUIET_AT_LEAST_MINUTES = 60;
+/** An acknowledgement pausing reminders for longer than this mutes a case that still waits. */
+const PAUSE_AT_MOST_MS = 7 * DAY_MS;
+/** Acknowledgement links valid for longer than this outlive any alert they came with. */
+const LINK_VALID_AT_MOST_MS = 30 * DAY_MS;
+
+/** What each audience would receive that nobody can act on, or never receive: SMS reminders more
+ * than hourly, quiet hours with (almost) no day left, SMS only for levels the audience never hears,
+ * an acknowledgement that mutes for weeks. */
+function deliveryWarnings(config: CompiledConfig): string[] {
+  const warnings: string[] = [];
+  const alerted = alertedLevels(config);
+  for (const audience of Object.keys(config.file.audiences)) {
+    const policy = config.policy(audience);
+    const where = `audience '${audience}'`;
+    const quiet = policy.quietHours;
+    for (const level of LEVELS) {
+      const every = policy.repeatMs[level];
+      if (!policy.smsFor.has(level) || every >= SMS_REMINDER_AT_LEAST_MS) continue;
+      if (!alerted.get(audience)?.has(level)) continue;
+      const perHour = Math.floor(SMS_REMINDER_AT_LEAST_MS / every);
+      warnings.push(
+        `${where} is reminded by SMS every ${policy.repeat[level].text} at ${level}${quiet ? '' : ', day and night (no quietHours)'}: up to ${perHour} SMS an hour to each of its phones while a case waits unacknowledged; remind less often, or take ${level} by email (smsFor)`,
+      );
+    }
+    if (quiet) {
+      const minutesOutside = (quiet.from - quiet.to + 1440) % 1440;
+      if (minutesOutside < OUTSIDE_QUIET_AT_LEAST_MINUTES) {
+        warnings.push(
+          `${where}: quietHours ${quiet.text} leave ${minutesOutside} minutes a day outside them, and its reminders and new warnings go out only in a run that falls there: give it a shorter quiet period`,
+        );
+      }
+    }
+    const heard = alerted.get(audience);
+    const smsFor = config.file.audiences[audience]?.smsFor;
+    if (heard && heard.size > 0 && smsFor && smsFor.length > 0 && !smsFor.some((l) => heard.has(l))) {
+      warnings.push(
+        `${where} takes SMS for ${smsFor.join(', ')} only, but is alerted at ${LEVELS.filter((l) => heard.has(l)).join(', ')}: it never gets an SMS (to mean email only, say smsFor: [])`,
+      );
+    }
+  }
+  const { acknowledge } = config;
+  for (const level of LEVELS) {
+    if (acknowledge.pauseMs[level] > PAUSE_AT_MOST_MS) {
+      warnings.push(
+        `acknowledge.pause.${level}: one acknowledgement pauses ${level} reminders for ${config.file.acknowledge.pause[level]}: a case still waiting goes unmentioned that long`,
+      );
+    }
+  }
+  if (acknowledge.linkValidForMs > LINK_VALID_AT_MOST_MS) {
+    warnings.push(
+      `acknowledge.linkValidFor ${config.file.acknowledge.linkValidFor}: an acknowledgement link works for over ${LINK_VALID_AT_MOST_MS / DAY_MS} days, long after the alert it came with`,
+    );
   }
   return warnings;
 }

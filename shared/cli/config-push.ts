@@ -17,6 +17,7 @@ import {
   storedConfigValue,
 } from '../config/stored.ts';
 import { ssmClient } from './aws.ts';
+import { configWarnings } from './config-check.ts';
 import { callService, type ServiceTarget } from './errors.ts';
 import { EXIT, plural, print, UsageError } from './output.ts';
 import { configParameterName, stagePrefix, type TableTarget } from './targets.ts';
@@ -124,6 +125,8 @@ export async function pushConfigCommand(file: string | undefined, options: PushO
   const path = file ?? DEFAULT_CONFIG_PATH;
   const next = loadConfig(path);
   parameterOf(options);
+  // What `config check` would warn of is said here too: a push is where it takes effect.
+  for (const warning of configWarnings(next, Date.now())) warn(`warning: ${warning}`);
   const mirror = mirrorOf(options);
   const { checkMirror, configInForce, describeMirrorCheck, REMOVAL_ADVICE } = await import(
     './config-removals.ts'

@@ -80,6 +80,18 @@ function alertedPlaces(config: CompiledConfig): Places {
   return found;
 }
 
+/** The levels each audience is alerted at, anywhere (ageing alerts only: the silence signals go to
+ * their audiences by SMS and email whatever `smsFor` says). */
+export function alertedLevels(config: CompiledConfig): Map<string, Set<Level>> {
+  const out = new Map<string, Set<Level>>();
+  for (const [audience, places] of alertedPlaces(config)) {
+    const levels = new Set<Level>();
+    for (const atPlace of places.values()) for (const level of atPlace) levels.add(level);
+    out.set(audience, levels);
+  }
+  return out;
+}
+
 /** Every (audience, place, level) a silence signal can go to: each signal in each district (the
  * whole-feed signal to every place of the feed), at the signal's level, as the signals run sends
  * them. */

@@ -80,6 +80,24 @@ describe('queuewatch config push', () => {
     );
   });
 
+  it('says what config check would warn of, and pushes all the same', async () => {
+    const noisy = tmp.file(
+      'noisy.yaml',
+      configTextWith([
+        'repeat: { warning: never, breach: never, escalation: never }',
+        'repeat: { warning: never, breach: never, escalation: 5m }',
+      ]),
+    );
+
+    const pushed = await config('push', noisy, '--stage', 'noisy');
+
+    expect(pushed.status).toBe(0);
+    expect(pushed.stderr).toMatch(
+      /^queuewatch: warning: audience 'director-childrens-services' is reminded by SMS every 5m at escalation, day and night/,
+    );
+    expect(pushed.stdout).toMatch(/^pushed .* to \/queuewatch\/noisy\/config \(version 1\)/);
+  });
+
   it('needs --stage (or --parameter): there is no default stage', async () => {
     const result = await config('push', DEFAULT_CONFIG_PATH);
 

@@ -23,6 +23,77 @@ describe('levels on two clocks', () => {
   });
 });
 
+describe('what people would receive and cannot act on, or never receive', () => {
+  it('warns of SMS reminders more often than hourly, day and night', () => {
+    const config = configWith([
+      'repeat: { warning: never, breach: never, escalation: never }',
+      'repeat: { warning: never, breach: never, escalation: 5m }',
+    ]);
+
+    expect(configWarnings(config, NOW)).toEqual([
+      "audience 'director-childrens-services' is reminded by SMS every 5m at escalation, day and night (no quietHours): up to 12 SMS an hour to each of its phones while a case waits unacknowledged; remind less often, or take escalation by email (smsFor)",
+    ]);
+  });
+
+  it('warns of quiet hours that leave less than an hour a day', () => {
+    const config = configWith([
+      'quietHours: { from: "23:00", to: "07:00" }',
+      'quietHours: { from: "08:00", to: "07:59" }',
+    ]);
+
+    expect(configWarnings(config, NOW)).toEqual([
+      "audience 'duty-inspector': quietHours 08:00 to 07:59 leave 1 minutes a day outside them, and its reminders and new warnings go out only in a run that falls there: give it a shorter quiet period",
+    ]);
+  });
+
+  it('warns of SMS only for levels an audience is never alerted at, but not of email only', () => {
+    const director = 'repeat: { warning: never, breach: never, escalation: never }';
+    const smsForWarning = configWith([director, `${director}\n    smsFor: [warning]`]);
+    const emailOnly = configWith([director, `${director}\n    smsFor: []`]);
+
+    expect(configWarnings(smsForWarning, NOW)).toEqual([
+      "audience 'director-childrens-services' takes SMS for warning only, but is alerted at escalation: it never gets an SMS (to mean email only, say smsFor: [])",
+    ]);
+    expect(configWarnings(emailOnly, NOW)).toEqual([]);
+  });
+
+  it('warns of an acknowledgement that mutes for weeks, and links that outlive their alert', () => {
+    const config = configWith([
+      'linkValidFor: 24h\n  pause: { warning: 24h, breach: 8h, escalation: 4h }',
+      'linkValidFor: 10000d\n  pause: { warning: 24h, breach: 8h, escalation: 365d }',
+    ]);
+
+    expect(configWarnings(config, NOW)).toEqual([
+      'acknowledge.pause.escalation: one acknowledgement pauses escalation reminders for 365d: a case still waiting goes unmentioned that long',
+      'acknowledge.linkValidFor 10000d: an acknowledgement link works for over 30 days, long after the alert it came with',
+    ]);
+  });
+});
+
+describe('limits against the ceiling', () => {
+  it('warns of a rule limit past the ceiling’s escalation (a typo for hours, say)', () => {
+    const config = configWith([
+      '    warn: 4h\n    breach: 24h\n    escalate: 36h',
+      '    warn: 4h\n    breach: 24h\n    escalate: 36d',
+    ]);
+
+    expect(configWarnings(config, NOW)).toEqual([
+      "rule 'child-high': escalate 36d comes after the ceiling's escalate 30d, so its cases are escalated to the ceiling's audiences before this rule's own hear of them: is 36d meant?",
+    ]);
+  });
+
+  it('warns of a ceiling that escalates after more than 90 days', () => {
+    const config = configWith([
+      '    breach: 30d\n    escalate: 30d',
+      '    breach: 30d\n    escalate: 99999d',
+    ]);
+
+    expect(configWarnings(config, NOW)).toEqual([
+      "the ceiling rule 'ceiling' escalates only after 99999d: a case no other rule alerts on in time can wait over 90 days before anyone senior hears of it",
+    ]);
+  });
+});
+
 describe('cases only the ceiling covers', () => {
   it('finds none in the shipped config', () => {
     expect(ceilingOnlyGaps(defaultConfig())).toEqual([]);
