@@ -31,6 +31,11 @@ export function configWarnings(config: CompiledConfig, nowMs: number): string[] 
     );
   }
   warnings.push(...mixedClockWarnings(config));
+  if (!config.signals.configured) {
+    warnings.push(
+      'no signals section: nothing watches for referrals that fall or flow that stops (silence detection is off); the shipped config has one to start from',
+    );
+  }
   warnings.push(...ceilingWarnings(config));
   warnings.push(...deliveryWarnings(config));
   const monthsLeft = (Date.parse(`${COVERED_UNTIL}T00:00:00Z`) - nowMs) / (30 * 86_400_000);
@@ -198,6 +203,7 @@ export function summariseConfig(config: CompiledConfig, source: string, nowMs: n
     `repeat: warning every ${config.repeat.warning.text}, breach every ${config.repeat.breach.text}, escalation every ${config.repeat.escalation.text}`,
     `fallback audience: ${file.fallbackAudience} (${plural(config.fallbackCount, 'case/level combination')} ${config.fallbackCount === 1 ? 'reaches' : 'reach'} no route and ${config.fallbackCount === 1 ? 'goes' : 'go'} there)`,
     `alert SMS per run: at most ${file.sms.maxPerRun} (past it, a summary SMS per set of levels)`,
+    `signals: ${config.signals.configured ? `${config.signals.ids.join(', ') || 'none'}` : 'none (no signals section)'}`,
   );
   const warnings = configWarnings(config, nowMs);
   if (warnings.length > 0) lines.push('', ...warnings.map((w) => `warning: ${w}`));

@@ -170,8 +170,15 @@ describe('cases only the ceiling covers', () => {
     );
 
     expect(ceilingOnlyGaps(config).map(describeGap)).toEqual(['category=domestic-abuse']);
-    expect(summariseConfig(config, 'one.yaml', NOW)).toContain(
-      'force: Synthetic Force; 1 category, 1 district in 1 local authority',
+    const summary = summariseConfig(config, 'one.yaml', NOW);
+    expect(summary).toContain('force: Synthetic Force; 1 category, 1 district in 1 local authority');
+    // With no signals section, nothing watches for silence: said in the summary and warned.
+    expect(summary).toContain('\nsignals: none (no signals section)\n');
+    expect(configWarnings(config, NOW)).toContain(
+      'no signals section: nothing watches for referrals that fall or flow that stops (silence detection is off); the shipped config has one to start from',
+    );
+    expect(summariseConfig(defaultConfig(), 'shipped.yaml', NOW)).toContain(
+      '\nsignals: referrals, high-risk-da-referrals, child-referrals, flow-stopped, feed-stopped\n',
     );
   });
 });
