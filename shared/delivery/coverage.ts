@@ -33,6 +33,9 @@ export interface Coverage {
   signalsOnly: string[];
   /** Per audience with gaps, one line grouping its places by the levels nobody receives. */
   gaps: Array<{ audience: string; message: string }>;
+  /** Subscribers (by index) whose `levels` take none of the levels their audience is alerted or
+   * signalled at in their place: they receive no alert at all. */
+  unheard: Array<{ index: number; alertedAt: Level[] }>;
 }
 
 /** The place a subscriber's filter policy matches: its district, local authority, or the force. */
@@ -168,5 +171,13 @@ export function coverageOf(deployment: Deployment, config: CompiledConfig): Cove
     if (parts.length > 0)
       gaps.push({ audience, message: `${audience}: nobody receives ${what}${parts.join('; ')}` });
   }
-  return { rows, neverAlerted, signalsOnly, gaps };
+  const unheard: Coverage['unheard'] = [];
+  deployment.subscribers.forEach((s, index) => {
+    const scope = file.audiences[s.audience]?.scope;
+    const place = scope ? placeOf(s, scope) : undefined;
+    const levels = place === undefined ? undefined : alerted.get(s.audience)?.get(place);
+    if (!s.levels || !levels || s.levels.some((l) => levels.has(l))) return;
+    unheard.push({ index, alertedAt: LEVELS.filter((l) => levels.has(l)) });
+  });
+  return { rows, neverAlerted, signalsOnly, gaps, unheard };
 }

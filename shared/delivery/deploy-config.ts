@@ -199,6 +199,16 @@ export function checkDeployment(
       });
     }
   });
+  const digestAudiences = new Set(config.file.digest?.audiences ?? []);
+  for (const { index, alertedAt } of coverage.unheard) {
+    const s = deployment.subscribers[index];
+    if (!s) continue;
+    const digest = s.protocol === 'email' && digestAudiences.has(s.audience) ? ' but the daily digest' : '';
+    warnings.push({
+      id: `unheard-subscriber-${index}`,
+      message: `subscribers[${index}]: levels ${(s.levels ?? []).join(', ')}, but audience '${s.audience}' is alerted there at ${alertedAt.join(', ')} only, so this subscriber receives nothing${digest}`,
+    });
+  }
   return { deployment, coverage, warnings };
 }
 

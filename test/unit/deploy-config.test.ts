@@ -306,6 +306,47 @@ describe('coverage', () => {
     );
   });
 
+  it('warns about a subscriber whose levels take none its audience is alerted at there, naming it', () => {
+    const covered = fullCoverageDeployment(config.file) as { subscribers: unknown[] };
+    const { warnings } = checkDeployment(
+      {
+        ...covered,
+        smsSpendLimitUsd: 50,
+        subscribers: [
+          ...covered.subscribers,
+          // Directors hear of escalations only; a phone and an inbox that take warnings alone.
+          {
+            protocol: 'sms',
+            endpoint: '+447700900999',
+            audience: 'director-childrens-services',
+            localAuthority: 'la-northgate',
+            levels: ['warning'],
+          },
+          {
+            protocol: 'email',
+            endpoint: 'dcs-warnings@example.org',
+            audience: 'director-childrens-services',
+            localAuthority: 'la-northgate',
+            levels: ['warning', 'breach'],
+          },
+        ],
+      },
+      config,
+    );
+    const count = covered.subscribers.length;
+
+    expect(warnings).toEqual([
+      {
+        id: `unheard-subscriber-${count}`,
+        message: `subscribers[${count}]: levels warning, but audience 'director-childrens-services' is alerted there at escalation only, so this subscriber receives nothing`,
+      },
+      {
+        id: `unheard-subscriber-${count + 1}`,
+        message: `subscribers[${count + 1}]: levels warning, breach, but audience 'director-childrens-services' is alerted there at escalation only, so this subscriber receives nothing but the daily digest`,
+      },
+    ]);
+  });
+
   it('has nothing to warn about when every routed audience is received everywhere', () => {
     const { warnings, coverage } = checkDeployment(fullCoverageDeployment(config.file), config);
     expect(warnings).toEqual([]);
