@@ -57,6 +57,20 @@ function keyPathAt(doc: Document, offset: number): Array<string | number> | unde
   return found;
 }
 
+/** The yaml library's error codes, in words, for those people run into (the code follows, for a
+ * search); never quoting the text, which may hold anything. */
+const YAML_PROBLEMS: Record<string, string> = {
+  TAB_AS_INDENT: 'a tab in the indentation (YAML indents with spaces only)',
+  MISSING_CHAR: 'something is missing: a closing bracket, brace or quote, or a comma',
+  BAD_INDENT: 'indentation that does not line up with the lines around it',
+  UNEXPECTED_TOKEN: 'a character where none can go (a stray one, or a missing comma or colon)',
+  BLOCK_AS_IMPLICIT_KEY: 'a key that runs over more than one line (a missing colon or quote?)',
+  MULTILINE_IMPLICIT_KEY: 'a key that runs over more than one line (a missing colon or quote?)',
+  BAD_DQ_ESCAPE: 'a backslash in double quotes that is not an escape (use single quotes)',
+  MULTIPLE_DOCS: 'more than one document (a line of ---)',
+  BAD_SCALAR_START: 'a value starting with a character YAML reserves (@ or `): quote it',
+};
+
 /** The YAML document's value, and the line a key path starts on. */
 function readYaml(text: string, source: string) {
   const lineCounter = new LineCounter();
@@ -75,11 +89,12 @@ function readYaml(text: string, source: string) {
         },
       ]);
     }
+    const code = first?.code ?? '';
     const what =
-      first?.code === 'RESOURCE_EXHAUSTION' ? 'nested too deeply to read' : 'not valid YAML or JSON';
-    throw new ConfigError([
-      { path: '', message: `${source}${line ? ` line ${line}` : ''}: ${what} (${first?.code})` },
-    ]);
+      code === 'RESOURCE_EXHAUSTION'
+        ? 'nested too deeply to read'
+        : `not valid YAML or JSON${YAML_PROBLEMS[code] ? `: ${YAML_PROBLEMS[code]}` : ''}`;
+    throw new ConfigError([{ path: '', message: `${source}${line ? ` line ${line}` : ''}: ${what} (${code})` }]);
   }
   const lineOf = (path: string): number | undefined => {
     const parts = parsePath(path);

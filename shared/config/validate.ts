@@ -144,10 +144,12 @@ export class ConfigReadError extends ConfigError {
   override name = 'ConfigReadError';
 }
 
-/** A config file's text; a failure to read it is a ConfigReadError naming the file. */
+/** A config file's text; a failure to read it is a ConfigReadError naming the file, and a file that
+ * is not UTF-8 text an invalid config. */
 export function readConfigFile(path: string): string {
+  let text: string;
   try {
-    return readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigReadError(
@@ -155,4 +157,14 @@ export function readConfigFile(path: string): string {
       { cause: error },
     );
   }
+  // UTF-16 (what some Windows editors save as "Unicode") has a NUL in every other byte of ASCII.
+  if (text.includes('\u0000')) {
+    throw new ConfigError([
+      {
+        path: '',
+        message: `${path} is not UTF-8 text (it has NUL bytes: saved as UTF-16, "Unicode"?): save it as UTF-8`,
+      },
+    ]);
+  }
+  return text;
 }

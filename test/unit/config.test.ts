@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import { type CaseKey, ConfigError, type ConfigIssue } from '#shared/config/compile.ts';
@@ -385,7 +387,44 @@ describe('config errors', () => {
     const issues = issuesOf(text);
 
     expect(issues).toHaveLength(1);
-    expect(issues[0]?.message).toMatch(/^test.yaml line \d+: not valid YAML or JSON \([A-Z_]+\)$/);
+    expect(issues[0]?.message).toMatch(/^test.yaml line \d+: not valid YAML or JSON(: .+)? \([A-Z_]+\)$/);
+  });
+
+  it('says in words what is wrong with the YAML people most often get wrong, with the parser’s code', () => {
+    const tabbed = configTextWith([
+      '  district-supervisor:\n    scope: district',
+      '  district-supervisor:\n\tscope: district',
+    ]);
+    const line = lineOf(tabbed, '\tscope: district');
+
+    expect(issuesOf(tabbed)).toEqual([
+      {
+        path: '',
+        message: `test.yaml line ${line}: not valid YAML or JSON: a tab in the indentation (YAML indents with spaces only) (TAB_AS_INDENT)`,
+      },
+    ]);
+  });
+
+  it('says a file saved as UTF-16 is not UTF-8, rather than failing to read its value', () => {
+    const tmp = tempDir();
+    try {
+      const path = join(tmp.dir, 'unicode.yaml');
+      writeFileSync(path, Buffer.from(`\uFEFF${defaultConfigText()}`, 'utf16le'));
+
+      expect(() => loadConfig(path)).toThrow(
+        expect.objectContaining({
+          name: 'ConfigError',
+          issues: [
+            {
+              path: '',
+              message: `${path} is not UTF-8 text (it has NUL bytes: saved as UTF-16, "Unicode"?): save it as UTF-8`,
+            },
+          ],
+        }),
+      );
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('names a key given twice, and its line', () => {
