@@ -11,7 +11,15 @@ const id = z.string().check(z.regex(ID_PATTERN, 'must be a lower-case id like ch
 /** A value or a non-empty list of them, refused in words that say what a value may be (`expected`:
  * 'one of high, medium, standard'), not zod's "Invalid input". */
 export const oneOrMany = <T extends z.ZodMiniType>(item: T, expected: string) =>
-  z.union([item, z.array(item).check(z.minLength(1))], { error: `must be ${expected}, or a list of them` });
+  z.union([item, z.array(item).check(z.minLength(1))], {
+    // Quote the value that is wrong when it is a short word (a typo), as an unknown name is quoted.
+    error: (issue) => {
+      const bad = [issue.input].flat().find((v) => !z.safeParse(item, v).success);
+      return typeof bad === 'string' && /^[\w-]{1,40}$/.test(bad)
+        ? `'${bad}' is not ${expected} (give one, or a list of them)`
+        : `must be ${expected}, or a list of them`;
+    },
+  });
 export const oneOfThese = (values: readonly string[]) => `one of ${values.join(', ')}`;
 export const AN_ID = 'a lower-case id';
 export const A_NAME = 'a name';

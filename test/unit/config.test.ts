@@ -309,13 +309,22 @@ describe('config errors', () => {
     expect(issuesOf(text)).toEqual([
       {
         path: 'rules[4] (la-decision).match.stage',
-        message: `must be one of awaiting-supervisor-review, awaiting-risk-assessment, awaiting-referral, referred, referral-acknowledged, closed, or a list of them (test.yaml line ${lineOf(text, 'match: { stage: refered }')})`,
+        message: `'refered' is not one of awaiting-supervisor-review, awaiting-risk-assessment, awaiting-referral, referred, referral-acknowledged, closed (give one, or a list of them) (test.yaml line ${lineOf(text, 'match: { stage: refered }')})`,
       },
     ]);
     expect(issuesOf(level).map((i) => i.message)).toEqual([
       expect.stringMatching(
-        /^must be one of warning, breach, escalation, or a list of them \(test\.yaml line \d+\)$/,
+        /^'escalate' is not one of warning, breach, escalation \(give one, or a list of them\) \(test\.yaml line \d+\)$/,
       ),
+    ]);
+    // In a list, the value that is wrong; a value that is no word is not quoted.
+    const inList = configTextWith(['match: { stage: referred }', 'match: { stage: [referred, refered] }']);
+    const number = configTextWith(['match: { stage: referred }', 'match: { stage: 42 }']);
+    expect(issuesOf(inList).map((i) => i.message)).toEqual([
+      expect.stringMatching(/^'refered' is not one of /),
+    ]);
+    expect(issuesOf(number).map((i) => i.message)).toEqual([
+      expect.stringMatching(/^must be one of awaiting-supervisor-review, .*, closed, or a list of them /),
     ]);
   });
 
