@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Document, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { type CompiledConfig, ConfigError, type ConfigIssue } from './compile.ts';
-import { asConfigError, configFromValue, readConfigFile } from './validate.ts';
+import { asConfigError, configFromValue, labelledPath, readConfigFile } from './validate.ts';
 
 export { ConfigReadError, formatPath, zodIssues } from './validate.ts';
 
@@ -81,11 +81,20 @@ function readYaml(text: string, source: string) {
     const line = first ? lineCounter.linePos(first.pos[0]).line : undefined;
     const repeated = first?.code === 'DUPLICATE_KEY' ? keyPathAt(doc, first.pos[0]) : undefined;
     if (repeated !== undefined) {
-      // Worded as the functions' JSON reader words it (json.ts).
+      // Worded as the functions' JSON reader words it (json.ts), and placed as every other issue
+      // is: a rule named by its id too, the file and line last.
+      const [top, index] = repeated;
+      const rule = top === 'rules' && typeof index === 'number' ? index : undefined;
+      const rules =
+        rule === undefined
+          ? []
+          : Array.from({ length: rule + 1 }, (_, i) =>
+              i === rule ? { id: doc.getIn(['rules', i, 'id']) } : {},
+            );
       throw new ConfigError([
         {
-          path: formatPath(repeated),
-          message: `${source}${line ? ` line ${line}` : ''}: the key ${repeated.at(-1)} is given more than once (only one value can count)`,
+          path: labelledPath({ rules }, formatPath(repeated)),
+          message: `the key ${repeated.at(-1)} is given more than once (only one value can count) (${source}${line ? ` line ${line}` : ''})`,
         },
       ]);
     }
@@ -94,7 +103,9 @@ function readYaml(text: string, source: string) {
       code === 'RESOURCE_EXHAUSTION'
         ? 'nested too deeply to read'
         : `not valid YAML or JSON${YAML_PROBLEMS[code] ? `: ${YAML_PROBLEMS[code]}` : ''}`;
-    throw new ConfigError([{ path: '', message: `${source}${line ? ` line ${line}` : ''}: ${what} (${code})` }]);
+    throw new ConfigError([
+      { path: '', message: `${source}${line ? ` line ${line}` : ''}: ${what} (${code})` },
+    ]);
   }
   const lineOf = (path: string): number | undefined => {
     const parts = parsePath(path);

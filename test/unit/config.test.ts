@@ -442,7 +442,21 @@ describe('config errors', () => {
     expect(issuesOf(text)).toEqual([
       {
         path: 'force',
-        message: `test.yaml line ${lineOf(text, 'force: Other')}: the key force is given more than once (only one value can count)`,
+        message: `the key force is given more than once (only one value can count) (test.yaml line ${lineOf(text, 'force: Other')})`,
+      },
+    ]);
+  });
+
+  it('names a rule by its id too when a key of it is given twice, as every other issue does', () => {
+    const text = configTextWith([
+      '    warn: 4h\n    breach: 24h',
+      '    warn: 4h\n    warn: 5h\n    breach: 24h',
+    ]);
+
+    expect(issuesOf(text)).toEqual([
+      {
+        path: 'rules[1] (child-high).warn',
+        message: `the key warn is given more than once (only one value can count) (test.yaml line ${lineOf(text, 'warn: 5h')})`,
       },
     ]);
   });
@@ -453,8 +467,8 @@ describe('config errors', () => {
       '  D03: { name: Southwick, localAuthority: la-southwick }\n  D03: { name: Other, localAuthority: la-southwick }',
     ]);
     expect(issuesOf(district).map((i) => i.path)).toEqual(['districts.D03']);
-    expect(issuesOf(district)[0]?.message).toContain(
-      `line ${lineOf(district, 'D03: { name: Other')}: the key D03 is given more than once`,
+    expect(issuesOf(district)[0]?.message).toBe(
+      `the key D03 is given more than once (only one value can count) (test.yaml line ${lineOf(district, 'D03: { name: Other')})`,
     );
 
     const inList = configTextWith(['version: 1', 'version: 1\nnotes:\n  - a: 1\n    a: 2']);
