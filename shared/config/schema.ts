@@ -4,13 +4,18 @@
 import { ID_PATTERN, RISK_LEVELS, STAGES } from '../domain/case.ts';
 import { LEVELS } from '../domain/levels.ts';
 import * as z from '../domain/zod.ts';
-import { A_NAME, AN_ID, oneOfThese, oneOrMany, signalsSchema } from './signals-schema.ts';
+import { A_NAME, AN_ID, oneOf, oneOfThese, oneOrMany, signalsSchema } from './signals-schema.ts';
 
 const id = z.string().check(z.regex(ID_PATTERN, 'must be a lower-case id like district-supervisor'));
-const limitText = z.string({ error: 'must be a limit like 30m, 4h, 7d or 1wd' });
+/** A bare number is the commonest slip: say that its unit is missing. */
+const withUnit = (usual: string) => (issue: { input?: unknown }) =>
+  typeof issue.input === 'number'
+    ? `${issue.input} has no unit: write it as ${issue.input}m, ${issue.input}h, ${issue.input}d or ${issue.input}wd`
+    : usual;
+const limitText = z.string({ error: withUnit('must be a limit like 30m, 4h, 7d or 1wd') });
 
 /** A repeat interval: a limit, or `never` (the level is sent once, when it is reached). */
-const repeatText = z.string({ error: 'must be a limit like 4h or 1wd, or never' });
+const repeatText = z.string({ error: withUnit('must be a limit like 4h or 1wd, or never') });
 /** A London wall-clock time, HH:MM (24-hour). */
 const clockTime = z
   .string({ error: 'must be a time like 22:00 (London time, 24-hour)' })
@@ -71,14 +76,14 @@ export const configSchema = z.strictObject({
     id,
     z.strictObject({
       description: z.string().check(z.maxLength(200)),
-      scope: z.enum(['district', 'local-authority', 'force']),
+      scope: oneOf(['district', 'local-authority', 'force']),
       /** This audience's repeat intervals, per level, over the top-level `repeat`. */
       repeat: z.optional(perLevel(repeatText)),
       /** London times between which reminders and new warnings to this audience wait (new
        * breaches and escalations still go at once). */
       quietHours: z.optional(z.strictObject({ from: clockTime, to: clockTime })),
       /** The levels whose news or reminders warrant an SMS; the rest go by email (default: all). */
-      smsFor: z.optional(z.array(z.enum(LEVELS))),
+      smsFor: z.optional(z.array(oneOf(LEVELS))),
     }),
   ),
   routes: z

@@ -10,17 +10,29 @@ import * as z from '../domain/zod.ts';
 const id = z.string().check(z.regex(ID_PATTERN, 'must be a lower-case id like child-referrals'));
 /** A value or a non-empty list of them, refused in words that say what a value may be (`expected`:
  * 'one of high, medium, standard'), not zod's "Invalid input". */
+/** A value quoted in an error only when it is a short word (a typo), as an unknown name is quoted:
+ * a config is the admin's own text, but never echo more than a word of it. */
+const quotable = (value: unknown): value is string =>
+  typeof value === 'string' && /^[\w-]{1,40}$/.test(value);
 export const oneOrMany = <T extends z.ZodMiniType>(item: T, expected: string) =>
   z.union([item, z.array(item).check(z.minLength(1))], {
-    // Quote the value that is wrong when it is a short word (a typo), as an unknown name is quoted.
     error: (issue) => {
       const bad = [issue.input].flat().find((v) => !z.safeParse(item, v).success);
-      return typeof bad === 'string' && /^[\w-]{1,40}$/.test(bad)
+      return quotable(bad)
         ? `'${bad}' is not ${expected} (give one, or a list of them)`
         : `must be ${expected}, or a list of them`;
     },
   });
 export const oneOfThese = (values: readonly string[]) => `one of ${values.join(', ')}`;
+/** One of these values, the wrong one quoted (config schemas only: never for a case record, whose
+ * errors must not echo its input). */
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, {
+    error: (issue) =>
+      quotable(issue.input)
+        ? `'${issue.input}' is not ${oneOfThese(values)}`
+        : `must be ${oneOfThese(values)}`,
+  });
 export const AN_ID = 'a lower-case id';
 export const A_NAME = 'a name';
 /** Which transitions a signal counts: any of these keys, a value or a list each. */
@@ -48,7 +60,7 @@ const fall = z._default(
 );
 
 /** The alert level subscribers filter on. */
-const level = z.enum(LEVELS);
+const level = oneOf(LEVELS);
 
 const rateSchema = z.strictObject({
   id,

@@ -328,6 +328,24 @@ describe('config errors', () => {
     ]);
   });
 
+  it('quotes a misspelt scope or smsFor level, and says which values it takes', () => {
+    const text = configTextWith(
+      ['  duty-inspector:\n    scope: district', '  duty-inspector:\n    scope: distrct'],
+      ['smsFor: [escalation]', 'smsFor: [escalaton]'],
+    );
+
+    expect(issuesOf(text)).toEqual([
+      {
+        path: 'audiences.duty-inspector.scope',
+        message: `'distrct' is not one of district, local-authority, force (test.yaml line ${lineOf(text, 'scope: distrct')})`,
+      },
+      {
+        path: 'audiences.senior-officer.smsFor[0]',
+        message: `'escalaton' is not one of warning, breach, escalation (test.yaml line ${lineOf(text, 'smsFor: [escalaton]')})`,
+      },
+    ]);
+  });
+
   it('reports a limit that is not one once, not again as out of order', () => {
     const words = configTextWith([
       '    warn: 72h\n    breach: 7d\n    escalate: 14d',
@@ -346,14 +364,18 @@ describe('config errors', () => {
     ]);
   });
 
-  it('says a limit of the wrong type is wrong, not missing', () => {
+  it('says a limit of the wrong type is wrong, not missing, and a bare number that its unit is', () => {
     const text = configTextWith(['warn: 72h', 'warn: 72']);
+    const listed = configTextWith(['warn: 72h', 'warn: [72h]']);
 
     expect(issuesOf(text)).toEqual([
       {
         path: 'rules[8] (da-standard).warn',
-        message: `must be a limit like 30m, 4h, 7d or 1wd (test.yaml line ${lineOf(text, 'warn: 72\n')})`,
+        message: `72 has no unit: write it as 72m, 72h, 72d or 72wd (test.yaml line ${lineOf(text, 'warn: 72\n')})`,
       },
+    ]);
+    expect(issuesOf(listed).map((i) => i.message)).toEqual([
+      expect.stringMatching(/^must be a limit like 30m, 4h, 7d or 1wd \(test\.yaml line \d+\)$/),
     ]);
   });
 
