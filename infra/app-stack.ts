@@ -323,8 +323,8 @@ export class AppStack extends Stack {
       .bindTopic(data.opsTopic, 'OPS_TOPIC_ARN')
       .bindParameter(configParameterName(stage), 'CONFIG_PARAMETER');
     // Each run also checks that the subscriptions the data stack made still deliver: it counts the
-    // topics' subscriptions (pending, missing) and which phones opted out of SMS (an account-wide
-    // list, so no resource narrows it).
+    // topics' subscriptions (pending, missing) and asks of each of its phones whether it opted out
+    // of SMS (a call that names no resource).
     this.digest.function.addEnvironment(
       'EXPECTED_SUBSCRIPTIONS',
       JSON.stringify(expectedSubscriptionsOf(props.deployment)),
@@ -336,8 +336,8 @@ export class AppStack extends Stack {
       }),
     );
     this.digest.grantAccountWide(
-      ['sns:ListPhoneNumbersOptedOut'],
-      'the account-wide list of phone numbers opted out of SMS, which has no resource',
+      ['sns:CheckIfPhoneNumberIsOptedOut'],
+      'whether one of the force’s own phone numbers opted out of SMS: the call names a number, not a resource',
     );
     this.digestSchedule = new Rule(this, 'DigestSchedule', {
       ruleName: ruleName(stage, 'digest'),

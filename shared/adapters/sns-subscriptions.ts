@@ -1,9 +1,10 @@
 // What SNS holds for a topic's subscriptions: each one's protocol, whether it awaits confirmation,
-// and (for a phone) whether the number opted out of SMS from the account. Endpoints are compared
-// here and never handed on.
+// and (for a phone) whether the number opted out of SMS from the account. Each of the topic's own
+// numbers is asked about (never the account's whole opted-out list, which would hold other forces'
+// numbers in an account shared by several). Endpoints are compared here and never handed on.
 
 import {
-  paginateListPhoneNumbersOptedOut,
+  CheckIfPhoneNumberIsOptedOutCommand,
   paginateListSubscriptionsByTopic,
   type SNSClient,
 } from '@aws-sdk/client-sns';
@@ -36,19 +37,19 @@ export class SnsSubscriptionDirectory implements SubscriptionDirectory {
         listed.push({ protocol: s.Protocol ?? '', pending: arn === PENDING, endpoint: s.Endpoint });
       }
     }
-    const optedOut = listed.some((s) => s.protocol === 'sms') ? await this.optedOutNumbers() : new Set();
-    return listed.map(({ endpoint, ...s }) => ({
-      ...s,
-      optedOut: s.protocol === 'sms' && endpoint !== undefined && optedOut.has(endpoint),
-    }));
+    const out: ListedSubscription[] = [];
+    // One at a time: a force has tens of phones, and the call's rate is limited account-wide.
+    for (const { endpoint, ...s } of listed) {
+      out.push({
+        ...s,
+        optedOut: s.protocol === 'sms' && endpoint !== undefined && (await this.optedOut(endpoint)),
+      });
+    }
+    return out;
   }
 
-  /** Every number opted out of SMS from this account (the account's list, a page at a time). */
-  private async optedOutNumbers(): Promise<Set<string>> {
-    const numbers = new Set<string>();
-    for await (const page of paginateListPhoneNumbersOptedOut({ client: this.client }, {})) {
-      for (const n of page.phoneNumbers ?? []) numbers.add(n);
-    }
-    return numbers;
+  private async optedOut(phoneNumber: string): Promise<boolean> {
+    const response = await this.client.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber }));
+    return response.isOptedOut === true;
   }
 }

@@ -138,8 +138,8 @@ describe('the daily digest function', () => {
       configParameter: ['ssm:GetParameter'],
       key: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
       logs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      // The account's phone numbers opted out of SMS: a list with no resource.
-      '*': ['sns:ListPhoneNumbersOptedOut', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      // Whether one of its own phone numbers opted out of SMS: a call with no resource.
+      '*': ['sns:CheckIfPhoneNumberIsOptedOut', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
     });
   });
 

@@ -139,7 +139,9 @@ describe('the disclosure log by thread', () => {
 
     for (const caseRef of [first.caseRef, second.caseRef, moving.caseRef]) {
       const listings = await listingsOf(tables.audit, DAYS, caseRef);
-      expect(listings.length).toBeGreaterThan(4);
+      // At least the supervisor's three and the MARAC coordinator's first (whose resolved line for
+      // the first case waits out the coordinator's quiet hours, 20:00 to 08:00).
+      expect(listings.length).toBeGreaterThanOrEqual(4);
       expect(await answerFor(tables.audit, caseRef)).toEqual(listings);
     }
     // The supervisor's three messages listed both cases: each has one item in that thread where it

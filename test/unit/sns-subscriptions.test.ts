@@ -1,9 +1,10 @@
 // How a topic's subscriptions, as SNS lists them, are read: pending confirmation (which moto_server
-// never shows: it confirms every subscription at once), being deleted, and phones opted out of SMS.
-// The SNS client is a stand-in answering the two list calls; the integration test reads moto_server.
+// never shows: it confirms every subscription at once), being deleted, and phones opted out of SMS,
+// asked number by number. The SNS client's send is stood in for; the integration test reads
+// moto_server.
 
 import {
-  ListPhoneNumbersOptedOutCommand,
+  CheckIfPhoneNumberIsOptedOutCommand,
   ListSubscriptionsByTopicCommand,
   SNSClient,
 } from '@aws-sdk/client-sns';
@@ -12,26 +13,22 @@ import { SnsSubscriptionDirectory } from '#shared/adapters/sns-subscriptions.ts'
 
 const ARN = 'arn:aws:sns:eu-west-2:123456789012:alerts';
 
-function client(pages: { subscriptions: unknown[][]; optedOut: string[][] }) {
+function client(pages: unknown[][], optedOut: readonly string[]) {
   const calls: string[] = [];
   const sns = new SNSClient({ region: 'eu-west-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  // The paginators want a real client: only its send is stood in for.
+  // The paginator wants a real client: only its send is stood in for.
   vi.spyOn(sns, 'send').mockImplementation((async (command: unknown) => {
     if (command instanceof ListSubscriptionsByTopicCommand) {
       const page = Number(command.input.NextToken ?? 0);
       calls.push(`subscriptions ${page}`);
       return {
-        Subscriptions: pages.subscriptions[page],
-        ...(page + 1 < pages.subscriptions.length ? { NextToken: String(page + 1) } : {}),
+        Subscriptions: pages[page],
+        ...(page + 1 < pages.length ? { NextToken: String(page + 1) } : {}),
       };
     }
-    if (command instanceof ListPhoneNumbersOptedOutCommand) {
-      const page = Number(command.input.nextToken ?? 0);
-      calls.push(`opted out ${page}`);
-      return {
-        phoneNumbers: pages.optedOut[page],
-        ...(page + 1 < pages.optedOut.length ? { nextToken: String(page + 1) } : {}),
-      };
+    if (command instanceof CheckIfPhoneNumberIsOptedOutCommand) {
+      calls.push('opted out?');
+      return { isOptedOut: optedOut.includes(command.input.phoneNumber ?? '') };
     }
     throw new Error('unexpected command');
   }) as never);
@@ -46,9 +43,9 @@ const sub = (Protocol: string, Endpoint: string, SubscriptionArn = `${ARN}:${End
 });
 
 describe('SnsSubscriptionDirectory', () => {
-  it('reads every page: pending inboxes, phones on the opted-out list, and leaves out one being deleted', async () => {
-    const { sns, calls } = client({
-      subscriptions: [
+  it('reads every page: pending inboxes, opted-out phones, and leaves out one being deleted', async () => {
+    const { sns, calls } = client(
+      [
         [sub('email', 'd01@example.org'), sub('email', 'd02@example.org', 'PendingConfirmation')],
         [
           sub('sms', '+447700900123'),
@@ -56,8 +53,8 @@ describe('SnsSubscriptionDirectory', () => {
           sub('email', 'old@example.org', 'Deleted'),
         ],
       ],
-      optedOut: [['+447700900999'], ['+447700900456']],
-    });
+      ['+447700900456'],
+    );
 
     const listed = await new SnsSubscriptionDirectory(sns, { alert: ARN, ops: `${ARN}-ops` }).list('alert');
 
@@ -67,11 +64,12 @@ describe('SnsSubscriptionDirectory', () => {
       { protocol: 'sms', pending: false, optedOut: false },
       { protocol: 'sms', pending: false, optedOut: true },
     ]);
-    expect(calls).toEqual(['subscriptions 0', 'subscriptions 1', 'opted out 0', 'opted out 1']);
+    // Only its own phones are asked about.
+    expect(calls).toEqual(['subscriptions 0', 'subscriptions 1', 'opted out?', 'opted out?']);
   });
 
-  it('does not read the opted-out list for a topic without phones', async () => {
-    const { sns, calls } = client({ subscriptions: [[sub('email', 'duty@example.org')]], optedOut: [] });
+  it('asks nothing about phones for a topic of inboxes', async () => {
+    const { sns, calls } = client([[sub('email', 'duty@example.org')]], []);
 
     await new SnsSubscriptionDirectory(sns, { alert: ARN, ops: `${ARN}-ops` }).list('ops');
 
