@@ -38,6 +38,7 @@ export function configWarnings(config: CompiledConfig, nowMs: number): string[] 
   }
   warnings.push(...ceilingWarnings(config));
   warnings.push(...deliveryWarnings(config));
+  warnings.push(...nonWorkingRunWarnings(config.file.calendar.extraNonWorkingDays));
   const monthsLeft = (Date.parse(`${COVERED_UNTIL}T00:00:00Z`) - nowMs) / (30 * 86_400_000);
   if (monthsLeft < 12) {
     warnings.push(
@@ -115,6 +116,38 @@ function ceilingWarnings(config: CompiledConfig): string[] {
     warnings.push(
       `rule '${rule.id}': ${past} ${rule[past].text} comes after the ceiling's escalate ${ceiling.escalate.text}, so its cases are escalated to the ceiling's audiences before this rule's own hear of them: is ${rule[past].text} meant?`,
     );
+  }
+  return warnings;
+}
+
+/** More weekdays than this in a row marked non-working is no closure a force has: a slip. */
+const NON_WORKING_RUN_AT_MOST = 10;
+
+/** Runs of weekdays all marked non-working longer than two working weeks: no working-day limit can
+ * fall due inside one, so every case on such a limit waits the whole run out unalerted by it. */
+export function nonWorkingRunWarnings(days: readonly string[]): string[] {
+  const marked = new Set(days.map((d) => Date.parse(`${d}T00:00:00Z`) / DAY_MS));
+  const weekday = (day: number) => (((day + 3) % 7) + 7) % 7 < 5; // 1970-01-01 was a Thursday
+  const dateOf = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+  const warnings: string[] = [];
+  const sorted = [...marked].filter(weekday).sort((a, b) => a - b);
+  let start = 0;
+  while (start < sorted.length) {
+    // Extend the run while the next weekday after its end is marked too (weekends in between).
+    let end = start;
+    for (;;) {
+      let next = (sorted[end] as number) + 1;
+      while (!weekday(next)) next += 1;
+      if (sorted[end + 1] !== next) break;
+      end += 1;
+    }
+    const length = end - start + 1;
+    if (length > NON_WORKING_RUN_AT_MOST) {
+      warnings.push(
+        `calendar.extraNonWorkingDays marks ${length} weekdays in a row non-working (${dateOf(sorted[start] as number)} to ${dateOf(sorted[end] as number)}): no working-day limit can fall due in them, so cases on such limits wait the whole run out; is that meant?`,
+      );
+    }
+    start = end + 1;
   }
   return warnings;
 }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { configWarnings, summariseConfig } from '#shared/cli/config-check.ts';
+import { configWarnings, nonWorkingRunWarnings, summariseConfig } from '#shared/cli/config-check.ts';
 import { ceilingOnlyGaps, describeGap } from '#shared/config/coverage.ts';
 import { parseConfig } from '#shared/config/load.ts';
 import { configWith, defaultConfig } from '#test/support/fixtures.ts';
@@ -66,6 +66,39 @@ describe('what people would receive and cannot act on, or never receive', () => 
     expect(configWarnings(config, NOW)).toEqual([
       'acknowledge.pause.escalation: one acknowledgement pauses escalation reminders for 365d: a case still waiting goes unmentioned that long',
       'acknowledge.linkValidFor 10000d: an acknowledgement link works for over 30 days, long after the alert it came with',
+    ]);
+  });
+});
+
+describe('non-working days', () => {
+  const weekdays = (from: string, count: number) => {
+    const out: string[] = [];
+    for (let t = Date.parse(`${from}T00:00:00Z`); out.length < count; t += 86_400_000) {
+      const day = new Date(t).getUTCDay();
+      if (day !== 0 && day !== 6) out.push(new Date(t).toISOString().slice(0, 10));
+    }
+    return out;
+  };
+
+  it('warns of more than ten weekdays in a row marked non-working, across weekends', () => {
+    expect(nonWorkingRunWarnings(weekdays('2027-01-04', 11))).toEqual([
+      'calendar.extraNonWorkingDays marks 11 weekdays in a row non-working (2027-01-04 to 2027-01-18): no working-day limit can fall due in them, so cases on such limits wait the whole run out; is that meant?',
+    ]);
+  });
+
+  it('says nothing of a Christmas closure, or of scattered days', () => {
+    expect(nonWorkingRunWarnings(weekdays('2027-12-27', 5))).toEqual([]);
+    expect(nonWorkingRunWarnings([...weekdays('2027-01-04', 10), ...weekdays('2027-01-20', 10)])).toEqual([]);
+  });
+
+  it('is part of config check', () => {
+    const config = configWith([
+      'extraNonWorkingDays: []',
+      `extraNonWorkingDays: [${weekdays('2027-03-01', 30).join(', ')}]`,
+    ]);
+
+    expect(configWarnings(config, NOW)).toEqual([
+      expect.stringMatching(/^calendar\.extraNonWorkingDays marks 30 weekdays in a row/),
     ]);
   });
 });
