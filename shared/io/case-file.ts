@@ -25,7 +25,8 @@ export type ReadErrorCode = (typeof READ_ERROR_CODES)[number];
 
 export type RawRecord = { line: number; raw: unknown } | { line: number; error: string; code: ReadErrorCode };
 
-/** The file as a whole cannot be read as cases (missing, not an array, a broken CSV header). */
+/** The file as a whole cannot be read as cases (missing, empty, not an array or one whose frame is
+ * broken, a broken CSV header). */
 export class CaseFileError extends Error {
   override name = 'CaseFileError';
 }
@@ -111,20 +112,17 @@ function cannotRead(path: string, error: unknown): CaseFileError {
   );
 }
 
-/** The file's bytes from `start`, chunk by chunk; a read error mid-way becomes a CaseFileError. */
-async function* bytesOf(path: string, start = 0): AsyncGenerator<Buffer> {
+/** The file's bytes, chunk by chunk; a read error mid-way becomes a CaseFileError. */
+async function* bytesOf(path: string): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of createReadStream(path, { start }) as AsyncIterable<Buffer>) yield chunk;
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) yield chunk;
   } catch (error) {
     throw cannotRead(path, error);
   }
 }
 
-/** A piece of the file ending at a record boundary: its text, or only that it was too long; for a
- * JSON array, `unclosed` when the item was ended where the next one begins (see `readJsonArray`). */
-type Piece = ({ line: number; text: string } | { line: number; oversize: true; lines: number }) & {
-  unclosed?: true;
-};
+/** A piece of the file ending at a record boundary: its text, or only that it was too long. */
+type Piece = { line: number; text: string } | { line: number; oversize: true; lines: number };
 
 /** Collects the bytes of one piece, keeping at most `limit` of them. */
 class PieceBuffer {
@@ -205,90 +203,27 @@ async function* readJsonLines(path: string): AsyncGenerator<RawRecord> {
 
 // ---- JSON array ----
 
-/** An item of a JSON array still open at the end of the file: the file is cut short, or a `{` or `[`
- * in the item has no match (then the array's own `]` is read as part of it). */
-class UnclosedItem extends CaseFileError {
-  constructor(
-    path: string,
-    /** Where the item starts: its first byte, its line, and its column when only spaces or tabs
-     * come before it on its line (else undefined). */
-    readonly at: { offset: number; line: number; indent: number | undefined },
-  ) {
-    super(
-      `${path} is not valid JSON (truncated, or a { or [ in the item from line ${at.line} has no match: the array is never closed)`,
-    );
-  }
-}
-
-/** A walk over JSON text byte by byte: its line, its column while only spaces and tabs have come on
- * the line, and whether it is inside a string. */
-class JsonCursor {
-  /** The column of the byte last stepped over; undefined when anything but spaces and tabs came
-   * before it on its line. */
-  at: number | undefined;
-  private inString = false;
-  private escaped = false;
-
-  constructor(
-    public line: number,
-    private column: number | undefined,
-  ) {}
-
-  /** Steps over `byte`: true when it belongs to a string opened before it (its closing quote too). */
-  step(byte: number): boolean {
-    this.at = this.column;
-    if (byte === NEWLINE) {
-      this.line += 1;
-      this.column = 0;
-    } else if (this.column !== undefined) {
-      this.column = byte === 0x20 || byte === 0x09 ? this.column + 1 : undefined;
-    }
-    if (this.inString) {
-      if (this.escaped) this.escaped = false;
-      else if (byte === 0x5c) this.escaped = true;
-      else if (byte === QUOTE) this.inString = false;
-      return true;
-    }
-    if (byte === QUOTE) this.inString = true;
-    return false;
-  }
-
-  /** Undoes the step over `byte` (not a newline, outside a string), to step over it again. */
-  unstep(byte: number): void {
-    this.column = this.at;
-    if (byte === QUOTE) this.inString = false;
-  }
-}
-
-/** Where to read an array from, part-way: at `offset` (just past a comma between items), on `line`. */
-type ArrayResume = { offset: number; line: number };
-
 /** The items of a top-level JSON array, split by bracket depth outside strings, each handed on as
  * text (or as too long) with its number. Only the array's frame is checked here; an item's own
- * syntax is JSON.parse's, per item. Throws CaseFileError when the frame is broken, UnclosedItem
- * when an item is still open at the end. An item open at one of `cuts` (the offset of a comma
- * found by `cutFor`) is ended there, as `unclosed`. From `resume`, reads the rest of an array. */
-async function* arrayItemsOf(
-  path: string,
-  cuts: ReadonlySet<number> = new Set(),
-  resume?: ArrayResume,
-): AsyncGenerator<Piece> {
+ * syntax is JSON.parse's, per item. Throws CaseFileError when the frame is broken. */
+async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
   const buffer = new PieceBuffer(MAX_RECORD_BYTES);
-  let opened = resume !== undefined; // past the `[`
+  let opened = false; // past the `[`
   let closed = false; // past the `]`
   let inItem = false;
-  let item = resume ? 1 : 0;
-  const cursor = new JsonCursor(resume?.line ?? 1, resume ? undefined : 0);
-  // Where the current item starts: a rejects file names its line, as for the other formats.
-  let itemAt: UnclosedItem['at'] = { offset: 0, line: 1, indent: undefined };
+  let item = 0;
+  // The file line the current item starts on (a rejects file names lines, as for the other formats).
+  let line = 1;
+  let itemLine = 1;
   let depth = 0;
-  let atFileStart = resume === undefined;
-  let base = resume?.offset ?? 0; // the offset of the chunk's first byte
+  let inString = false;
+  let escaped = false;
+  let atFileStart = true;
   const piece = (): Piece => {
     const text = buffer.take();
-    return text === undefined ? { line: itemAt.line, oversize: true, lines: 1 } : { line: itemAt.line, text };
+    return text === undefined ? { line: itemLine, oversize: true, lines: 1 } : { line: itemLine, text };
   };
-  for await (const chunk of bytesOf(path, base)) {
+  for await (const chunk of bytesOf(path)) {
     let i = 0;
     if (atFileStart) {
       atFileStart = false;
@@ -297,16 +232,14 @@ async function* arrayItemsOf(
     let itemStart = inItem ? i : -1;
     for (; i < chunk.length; i++) {
       const byte = chunk[i] as number;
-      const inString = cursor.step(byte);
+      if (byte === NEWLINE) line += 1;
       if (inItem) {
         if (inString) {
-          // part of a string
-        } else if (cuts.size > 0 && cuts.has(base + i)) {
-          buffer.add(chunk, itemStart, i);
-          yield { ...piece(), unclosed: true };
-          inItem = false;
-          itemStart = -1;
-        } else if (byte === 0x7b || byte === 0x5b) depth += 1;
+          if (escaped) escaped = false;
+          else if (byte === 0x5c) escaped = true;
+          else if (byte === QUOTE) inString = false;
+        } else if (byte === QUOTE) inString = true;
+        else if (byte === 0x7b || byte === 0x5b) depth += 1;
         else if ((byte === 0x7d || byte === 0x5d) && depth > 0) depth -= 1;
         else if (depth === 0 && (byte === COMMA || byte === 0x5d)) {
           buffer.add(chunk, itemStart, i);
@@ -328,30 +261,33 @@ async function* arrayItemsOf(
       } else if (byte === COMMA || byte === 0x5d) {
         // An empty item: `[1,,2]`, or a trailing comma.
         item += 1;
-        yield { line: cursor.line, text: '' };
+        yield { line, text: '' };
         closed = byte === 0x5d;
       } else {
         item += 1;
-        itemAt = { offset: base + i, line: cursor.line, indent: cursor.at };
+        itemLine = line;
         inItem = true;
         depth = 0;
+        inString = false;
+        escaped = false;
         itemStart = i;
         i -= 1; // look at this byte again as the item's first
-        cursor.unstep(byte);
       }
     }
     if (inItem && itemStart !== -1) buffer.add(chunk, itemStart, chunk.length);
-    base += chunk.length;
-  }
-  if (inItem) {
-    buffer.take();
-    throw new UnclosedItem(path, itemAt);
   }
   if (!closed) {
+    buffer.take();
+    // An item still open at the end took the rest of the file: the file is cut short, or a { or [ in
+    // that item has no match (the array's own ] was read as part of it). Which, and so where the
+    // items after it begin, cannot be told for sure (a nested list can look like the array's end),
+    // so the whole file is refused, naming the item to look at.
     throw new CaseFileError(
-      opened
-        ? `${path} is not valid JSON (truncated: the array is never closed)`
-        : `${path} is empty: expected a JSON array of case records`,
+      !opened
+        ? `${path} is empty: expected a JSON array of case records`
+        : inItem
+          ? `${path} is not valid JSON (truncated, or a { or [ in the item from line ${itemLine} has no match: the array is never closed)`
+          : `${path} is not valid JSON (truncated: the array is never closed)`,
     );
   }
 }
@@ -359,89 +295,13 @@ async function* arrayItemsOf(
 const isJsonSpace = (byte: number) =>
   byte === 0x20 || byte === 0x09 || byte === NEWLINE || byte === CARRIAGE_RETURN;
 
-/** Checks the whole array's frame, from `resume` if given: undefined when it holds, else the error
- * (an UnclosedItem, or another CaseFileError). */
-async function frameError(
-  path: string,
-  cuts: ReadonlySet<number>,
-  resume?: ArrayResume,
-): Promise<CaseFileError | undefined> {
-  try {
-    for await (const _ of arrayItemsOf(path, cuts, resume)) {
-      // only the frame is checked
-    }
-    return undefined;
-  } catch (error) {
-    if (error instanceof CaseFileError) return error;
-    throw error;
-  }
-}
-
-/** Most unclosed items one file may have before it is refused as a whole. */
-const MAX_UNCLOSED_ITEMS = 20;
-/** Most places tried as the end of one unclosed item. */
-const MAX_CUT_TRIALS = 20;
-
-/** Where an item that is never closed can be ended, so that the items after it are read: a comma
- * that ends a line, before a line starting at the same column as the item's own first byte (as the
- * next item does in a file written one item a line, or pretty-printed; what is nested in an item
- * starts further in), provided the rest of the file from there is a well-framed end of the array
- * (or is, up to another unclosed item). A file cut short has no such place (its end is inside an
- * item), so it is still refused whole. */
-async function cutFor(
-  path: string,
-  unclosed: UnclosedItem,
-  cuts: ReadonlySet<number>,
-): Promise<number | undefined> {
-  const { offset, line: startLine, indent } = unclosed.at;
-  if (indent === undefined) return undefined;
-  const cursor = new JsonCursor(startLine, indent);
-  let comma: { offset: number; line: number } | undefined; // the last byte outside strings, if a comma
-  let trials = 0;
-  let base = offset;
-  for await (const chunk of bytesOf(path, offset)) {
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i] as number;
-      if (cursor.step(byte) || isJsonSpace(byte)) continue;
-      if (comma && cursor.at === indent) {
-        if (trials++ >= MAX_CUT_TRIALS) return undefined;
-        const rest = await frameError(path, cuts, { offset: comma.offset + 1, line: comma.line });
-        if (rest === undefined || rest instanceof UnclosedItem) return comma.offset;
-      }
-      comma = byte === COMMA ? { offset: base + i, line: cursor.line } : undefined;
-    }
-    base += chunk.length;
-  }
-  return undefined;
-}
-
 async function* readJsonArray(path: string): AsyncGenerator<RawRecord> {
   // Check the array's frame first, so a truncated or broken file is refused before any of it is
-  // used (an import never loads half of a file that is cut short). An item that is never closed
-  // (a `{` with no `}`) would take the rest of the file with it: where the next item can be told
-  // apart, it is ended there and reported, and the items after it are read.
-  const cuts = new Set<number>();
-  for (let error = await frameError(path, cuts); error !== undefined; error = await frameError(path, cuts)) {
-    if (!(error instanceof UnclosedItem)) throw error;
-    const cut = cuts.size < MAX_UNCLOSED_ITEMS ? await cutFor(path, error, cuts) : undefined;
-    if (cut === undefined) {
-      throw cuts.size < MAX_UNCLOSED_ITEMS
-        ? error
-        : new CaseFileError(
-            `${path} is not valid JSON: more than ${MAX_UNCLOSED_ITEMS} of its items are never closed`,
-          );
-    }
-    cuts.add(cut);
+  // used (an import never loads half of a file that is cut short).
+  for await (const _ of arrayItemsOf(path)) {
+    // only the frame is checked on this pass
   }
-  for await (const piece of arrayItemsOf(path, cuts)) {
-    if (piece.unclosed) {
-      yield {
-        line: piece.line,
-        code: 'unreadable',
-        error: 'not valid JSON (a { or [ in it is never closed)',
-      };
-      continue;
-    }
+  for await (const piece of arrayItemsOf(path)) {
     if ('oversize' in piece) {
       yield tooLong('item', piece);
       continue;
