@@ -92,9 +92,10 @@ export class DigestAlarms extends Construct {
       ),
       subscriptionsNotReceiving: alarm(
         'subscriptions-not-receiving',
-        'A subscription this stack made delivers nothing: an inbox that has not confirmed the email AWS sent, ' +
-          'a phone opted out of SMS from this account (a reply of STOP), or a subscription deleted since the ' +
-          'deploy (an unsubscribe link, perhaps opened by a mail gateway). The digest function checks every ' +
+        'A subscription on the alert or ops topic delivers nothing: an inbox that has not confirmed the email ' +
+          'AWS sent, a phone opted out of SMS from this account (a reply of STOP), or fewer subscriptions than ' +
+          'the stack made (one deleted since the deploy: an unsubscribe link, perhaps opened by a mail ' +
+          'gateway). Counted by kind against what the stack made. The digest function checks every ' +
           'quarter of an hour; its log line "subscriptions that deliver nothing" says which kinds on which ' +
           'topic. Also raised when no check has succeeded for an hour ("subscription check failed").',
         queuewatchMetric(DIGEST_METRICS.subscriptionsNotReceiving, Duration.hours(1), {

@@ -92,7 +92,10 @@ export function subscriptionHealth(
       });
     }
   }
-  // A subscription added by hand never makes up for one the stack made that receives nothing.
+  // By count alone (no endpoint is known here): a pending or opted-out subscription counts whoever
+  // made it (one added by hand delivers nothing either), at most as many as the stack made; a
+  // missing one shows only when fewer are listed than were made, so a confirmed one added by hand
+  // hides one of the stack's that was deleted.
   const notReceiving = counts.reduce(
     (sum, c) => sum + Math.min(c.expected, c.pending + c.optedOut + c.missing),
     0,

@@ -39,6 +39,8 @@ export interface DigestDeps {
 export interface DigestHandlerOptions {
   clock?: () => number;
   retry?: RetryPolicy;
+  /** How long the subscription check may take (default SUBSCRIPTION_CHECK_BUDGET_MS). */
+  subscriptionCheckBudgetMs?: number;
 }
 
 /** A run that could not send every digest due: raised after it settled, so the Errors alarm fires
@@ -88,7 +90,7 @@ export function createDigestHandler(deps: DigestDeps, options: DigestHandlerOpti
       ...(deps.feedQuietAfterMs !== undefined ? { feedQuietAfterMs: deps.feedQuietAfterMs } : {}),
       ...(deps.signals ? { signals: deps.signals } : {}),
     });
-    if (deps.subscriptions) await checkSubscriptions(deps.subscriptions);
+    if (deps.subscriptions) await checkSubscriptions(deps.subscriptions, options.subscriptionCheckBudgetMs);
     metrics.addMetric(DIGEST_METRICS.sent, MetricUnit.Count, result.sent.length);
     metrics.addMetric(DIGEST_METRICS.overdue, MetricUnit.Count, result.overdue.length);
     metrics.addMetric(DIGEST_METRICS.failures, MetricUnit.Count, result.failures.length);
@@ -112,12 +114,29 @@ export function createDigestHandler(deps: DigestDeps, options: DigestHandlerOpti
   };
 }
 
+/** The longest the subscription check may take: well inside the function's timeout, so a slow or
+ * throttled SNS never costs a run its digests' metrics and heartbeat. */
+export const SUBSCRIPTION_CHECK_BUDGET_MS = 30_000;
+
 /** Counts the subscriptions the stack made that deliver nothing, for the subscriptions alarm, and
- * says which kinds in the log. A check that fails is logged and publishes no count: an hour without
- * one raises the alarm too. It never holds the digests back. */
-async function checkSubscriptions({ directory, expected }: NonNullable<DigestDeps['subscriptions']>) {
+ * says which kinds in the log. A check that fails or runs out of time is logged and publishes no
+ * count: an hour without one raises the alarm too. It never holds the digests back. */
+async function checkSubscriptions(
+  { directory, expected }: NonNullable<DigestDeps['subscriptions']>,
+  budgetMs = SUBSCRIPTION_CHECK_BUDGET_MS,
+) {
+  let timer: NodeJS.Timeout | undefined;
+  const outOfTime = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`took over ${budgetMs / 1000} s`), { name: 'CheckTimedOut' })),
+      budgetMs,
+    );
+  });
   try {
-    const [alert, ops] = await Promise.all([directory.list('alert'), directory.list('ops')]);
+    const [alert, ops] = await Promise.race([
+      Promise.all([directory.list('alert'), directory.list('ops')]),
+      outOfTime,
+    ]);
     const health = subscriptionHealth(expected, { alert, ops });
     metrics.addMetric(DIGEST_METRICS.subscriptionsNotReceiving, MetricUnit.Count, health.notReceiving);
     if (health.notReceiving > 0) {
@@ -131,5 +150,7 @@ async function checkSubscriptions({ directory, expected }: NonNullable<DigestDep
     logger.error('subscription check failed', {
       error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
     });
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -886,7 +886,7 @@ describe('the digest handler', () => {
 describe('the digest handler’s subscription check', () => {
   const context = { awsRequestId: 'req-subs' };
   const expected = { alert: { sms: 1, email: 2 }, ops: { email: 1 } };
-  const handlerWith = (list: SubscriptionDirectory['list']) =>
+  const handlerWith = (list: SubscriptionDirectory['list'], budgetMs?: number) =>
     createDigestHandler(
       {
         config: async () => ({ config, source: 'parameter' as const }),
@@ -898,7 +898,11 @@ describe('the digest handler’s subscription check', () => {
         audit: new MemoryAuditLog(),
         subscriptions: { directory: { list }, expected },
       },
-      { clock: () => NOW, retry: NO_RETRY },
+      {
+        clock: () => NOW,
+        retry: NO_RETRY,
+        ...(budgetMs !== undefined ? { subscriptionCheckBudgetMs: budgetMs } : {}),
+      },
     );
 
   it('counts the subscriptions that deliver nothing each run, and says which kinds in the log', async () => {
@@ -946,6 +950,26 @@ describe('the digest handler’s subscription check', () => {
     expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.heartbeat, 'Count', 1);
     expect(error).toHaveBeenCalledWith('subscription check failed', {
       error: { name: 'AuthorizationErrorException', message: 'not allowed' },
+    });
+    addMetric.mockRestore();
+    error.mockRestore();
+  });
+
+  it('gives up on a check that outlasts its budget, publishing no count, and ends the run as usual', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+
+    const result = await handlerWith(() => new Promise(() => undefined), 50)(undefined, context);
+
+    expect(result.sent).toHaveLength(digestGroups(config).length);
+    expect(addMetric).not.toHaveBeenCalledWith(
+      DIGEST_METRICS.subscriptionsNotReceiving,
+      'Count',
+      expect.anything(),
+    );
+    expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.heartbeat, 'Count', 1);
+    expect(error).toHaveBeenCalledWith('subscription check failed', {
+      error: { name: 'CheckTimedOut', message: 'took over 0.05 s' },
     });
     addMetric.mockRestore();
     error.mockRestore();
