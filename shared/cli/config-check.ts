@@ -9,7 +9,7 @@ import { ceilingOnlyGaps, describeGap } from '../config/coverage.ts';
 import { configFileJson, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
 import { describeTier, parameterTier, storedConfigValue } from '../config/stored.ts';
 import { alertedLevels } from '../delivery/coverage.ts';
-import { COVERED_UNTIL } from '../domain/bank-holidays.ts';
+import { COVERED_UNTIL, ENGLAND_AND_WALES_BANK_HOLIDAYS } from '../domain/bank-holidays.ts';
 import { LEVELS } from '../domain/levels.ts';
 import { EXIT, plural, print } from './output.ts';
 import { type TargetOptions, tableTarget } from './targets.ts';
@@ -50,18 +50,22 @@ export function configWarnings(config: CompiledConfig, nowMs: number): string[] 
 
 const DAY_MS = 86_400_000;
 
-/** The longest N working days take, in ms, from any day the bank-holiday list covers (weekends,
- * bank holidays and the config's own non-working days together). */
-function longestWorkingDays(config: CompiledConfig, days: number): number {
+/** The shortest and longest N working days take, in ms, from any day the bank-holiday list covers
+ * (weekends, bank holidays and the config's own non-working days together). */
+function workingDaysSpan(config: CompiledConfig, days: number): { shortest: number; longest: number } {
   const { calendar } = config;
   const from = Date.parse(`${calendar.coverage.from}T12:00:00Z`);
   const until = Date.parse(`${calendar.coverage.until}T12:00:00Z`) - 120 * DAY_MS;
   let longest = days * DAY_MS;
+  let shortest = Number.POSITIVE_INFINITY;
   for (let t = from; t <= until; t += DAY_MS) {
-    longest = Math.max(longest, calendar.addWorkingDays(t, days) - t);
+    const span = calendar.addWorkingDays(t, days) - t;
+    longest = Math.max(longest, span);
+    shortest = Math.min(shortest, span);
   }
-  return longest;
+  return { shortest: Math.min(shortest, longest), longest };
 }
+const longestWorkingDays = (config: CompiledConfig, days: number) => workingDaysSpan(config, days).longest;
 
 /** A level on working days before one on elapsed time can come after it: working days stretch
  * over weekends and bank holidays (compile refuses the opposite, and what is always out of order).
@@ -101,10 +105,10 @@ function ceilingWarnings(config: CompiledConfig): string[] {
       `the ceiling rule '${ceiling.id}' escalates only after ${ceiling.escalate.text}: a case no other rule alerts on in time can wait over ${CEILING_ESCALATE_AT_MOST_MS / DAY_MS} days before anyone senior hears of it`,
     );
   }
-  // Working days take at least a day each; the ceiling's escalation, on working days, up to the
-  // longest stretch the calendar gives them.
+  // A rule's working days at their shortest (23wd never take under 30 days); the ceiling's, on
+  // working days, at their longest.
   const shortest = (limit: CompiledRule['warn']) =>
-    limit.kind === 'elapsed' ? limit.ms : limit.days * DAY_MS;
+    limit.kind === 'elapsed' ? limit.ms : workingDaysSpan(config, limit.days).shortest;
   const ceilingAt =
     ceiling.escalate.kind === 'elapsed'
       ? ceiling.escalate.ms
@@ -123,31 +127,44 @@ function ceilingWarnings(config: CompiledConfig): string[] {
 /** More weekdays than this in a row marked non-working is no closure a force has: a slip. */
 const NON_WORKING_RUN_AT_MOST = 10;
 
-/** Runs of weekdays all marked non-working longer than two working weeks: no working-day limit can
- * fall due inside one, so every case on such a limit waits the whole run out unalerted by it. */
+/** Runs of non-working weekdays longer than two working weeks that the config's own days are part
+ * of (bank holidays join them: a closure across Christmas counts the bank holidays in it): no
+ * working-day limit can fall due inside one, so every case on such a limit waits the whole run out
+ * unalerted by it. */
 export function nonWorkingRunWarnings(days: readonly string[]): string[] {
-  const marked = new Set(days.map((d) => Date.parse(`${d}T00:00:00Z`) / DAY_MS));
+  const toDay = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY_MS;
   const weekday = (day: number) => (((day + 3) % 7) + 7) % 7 < 5; // 1970-01-01 was a Thursday
   const dateOf = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+  const own = new Set(days.map(toDay).filter(weekday));
+  const off = new Set([...own, ...ENGLAND_AND_WALES_BANK_HOLIDAYS.map(([date]) => toDay(date))]);
+  const nextWeekday = (day: number) => {
+    let next = day + 1;
+    while (!weekday(next)) next += 1;
+    return next;
+  };
   const warnings: string[] = [];
-  const sorted = [...marked].filter(weekday).sort((a, b) => a - b);
-  let start = 0;
-  while (start < sorted.length) {
-    // Extend the run while the next weekday after its end is marked too (weekends in between).
-    let end = start;
-    for (;;) {
-      let next = (sorted[end] as number) + 1;
-      while (!weekday(next)) next += 1;
-      if (sorted[end + 1] !== next) break;
-      end += 1;
+  const seen = new Set<number>();
+  for (const start of [...own].sort((a, b) => a - b)) {
+    if (seen.has(start)) continue;
+    // Back to the run's first day, then forward to its last, weekends skipped.
+    let first = start;
+    for (let before = first - 1; ; before -= 1) {
+      if (!weekday(before)) continue;
+      if (!off.has(before)) break;
+      first = before;
     }
-    const length = end - start + 1;
+    let last = first;
+    let length = 1;
+    for (let next = nextWeekday(last); off.has(next); next = nextWeekday(next)) {
+      last = next;
+      length += 1;
+    }
+    for (let d = first; d <= last; d += 1) seen.add(d);
     if (length > NON_WORKING_RUN_AT_MOST) {
       warnings.push(
-        `calendar.extraNonWorkingDays marks ${length} weekdays in a row non-working (${dateOf(sorted[start] as number)} to ${dateOf(sorted[end] as number)}): no working-day limit can fall due in them, so cases on such limits wait the whole run out; is that meant?`,
+        `calendar.extraNonWorkingDays makes ${length} weekdays in a row non-working (${dateOf(first)} to ${dateOf(last)}, bank holidays included): no working-day limit can fall due in them, so cases on such limits wait the whole run out; is that meant?`,
       );
     }
-    start = end + 1;
   }
   return warnings;
 }
@@ -167,6 +184,7 @@ const LINK_VALID_AT_MOST_MS = 30 * DAY_MS;
 function deliveryWarnings(config: CompiledConfig): string[] {
   const warnings: string[] = [];
   const alerted = alertedLevels(config);
+  const signalled = new Set((config.file.signals?.routes ?? []).flatMap((route) => route.audiences));
   for (const audience of Object.keys(config.file.audiences)) {
     const policy = config.policy(audience);
     const where = `audience '${audience}'`;
@@ -191,8 +209,10 @@ function deliveryWarnings(config: CompiledConfig): string[] {
     const heard = alerted.get(audience);
     const smsFor = config.file.audiences[audience]?.smsFor;
     if (heard && heard.size > 0 && smsFor && smsFor.length > 0 && !smsFor.some((l) => heard.has(l))) {
+      // smsFor governs case alerts only: the silence signals go by SMS and email whatever it says.
+      const signals = signalled.has(audience) ? ' (its silence signals still go by SMS)' : '';
       warnings.push(
-        `${where} takes SMS for ${smsFor.join(', ')} only, but is alerted at ${LEVELS.filter((l) => heard.has(l)).join(', ')}: it never gets an SMS (to mean email only, say smsFor: [])`,
+        `${where} takes SMS for ${smsFor.join(', ')} only, but its case alerts come at ${LEVELS.filter((l) => heard.has(l)).join(', ')}: none of them goes by SMS${signals}; if email only is meant, say smsFor: []`,
       );
     }
   }

@@ -52,7 +52,7 @@ describe('what people would receive and cannot act on, or never receive', () => 
     const emailOnly = configWith([director, `${director}\n    smsFor: []`]);
 
     expect(configWarnings(smsForWarning, NOW)).toEqual([
-      "audience 'director-childrens-services' takes SMS for warning only, but is alerted at escalation: it never gets an SMS (to mean email only, say smsFor: [])",
+      "audience 'director-childrens-services' takes SMS for warning only, but its case alerts come at escalation: none of them goes by SMS (its silence signals still go by SMS); if email only is meant, say smsFor: []",
     ]);
     expect(configWarnings(emailOnly, NOW)).toEqual([]);
   });
@@ -81,14 +81,26 @@ describe('non-working days', () => {
   };
 
   it('warns of more than ten weekdays in a row marked non-working, across weekends', () => {
-    expect(nonWorkingRunWarnings(weekdays('2027-01-04', 11))).toEqual([
-      'calendar.extraNonWorkingDays marks 11 weekdays in a row non-working (2027-01-04 to 2027-01-18): no working-day limit can fall due in them, so cases on such limits wait the whole run out; is that meant?',
+    expect(nonWorkingRunWarnings(weekdays('2027-02-01', 11))).toEqual([
+      'calendar.extraNonWorkingDays makes 11 weekdays in a row non-working (2027-02-01 to 2027-02-15, bank holidays included): no working-day limit can fall due in them, so cases on such limits wait the whole run out; is that meant?',
+    ]);
+  });
+
+  it('counts the bank holidays a closure runs across', () => {
+    // 2027-12-20 to 2027-12-24 and 2027-12-29 to 2028-01-07 marked: with Christmas, Boxing Day and
+    // New Year's bank holidays (27 and 28 December, 3 January) between, 14 weekdays in a row.
+    const marked = [...weekdays('2027-12-20', 5), ...weekdays('2027-12-29', 3), ...weekdays('2028-01-04', 4)];
+
+    expect(nonWorkingRunWarnings(marked)).toEqual([
+      expect.stringMatching(
+        /^calendar\.extraNonWorkingDays makes 15 weekdays in a row non-working \(2027-12-20 to 2028-01-07,/,
+      ),
     ]);
   });
 
   it('says nothing of a Christmas closure, or of scattered days', () => {
     expect(nonWorkingRunWarnings(weekdays('2027-12-27', 5))).toEqual([]);
-    expect(nonWorkingRunWarnings([...weekdays('2027-01-04', 10), ...weekdays('2027-01-20', 10)])).toEqual([]);
+    expect(nonWorkingRunWarnings([...weekdays('2027-02-01', 10), ...weekdays('2027-02-17', 10)])).toEqual([]);
   });
 
   it('is part of config check', () => {
@@ -98,7 +110,7 @@ describe('non-working days', () => {
     ]);
 
     expect(configWarnings(config, NOW)).toEqual([
-      expect.stringMatching(/^calendar\.extraNonWorkingDays marks 30 weekdays in a row/),
+      expect.stringMatching(/^calendar\.extraNonWorkingDays makes 30 weekdays in a row/),
     ]);
   });
 });
@@ -112,6 +124,14 @@ describe('limits against the ceiling', () => {
 
     expect(configWarnings(config, NOW)).toEqual([
       "rule 'child-high': escalate 36d comes after the ceiling's escalate 30d, so its cases are escalated to the ceiling's audiences before this rule's own hear of them: is 36d meant?",
+    ]);
+  });
+
+  it('counts working days at their shortest: 25wd always comes after 30 days', () => {
+    const config = configWith(['    breach: 72h\n    escalate: 5wd', '    breach: 72h\n    escalate: 25wd']);
+
+    expect(configWarnings(config, NOW)).toEqual([
+      "rule 'child-standard': escalate 25wd comes after the ceiling's escalate 30d, so its cases are escalated to the ceiling's audiences before this rule's own hear of them: is 25wd meant?",
     ]);
   });
 
