@@ -261,7 +261,7 @@ export async function diffConfigCommand(
   options: ParameterOptions,
 ): Promise<number> {
   const path = file ?? DEFAULT_CONFIG_PATH;
-  loadConfig(path);
+  for (const warning of configWarnings(loadConfig(path), Date.now())) warn(`warning: ${warning}`);
   const inForce = await fetchInForce(options);
   if (!inForce) {
     print(`${NOTHING_PUSHED(parameterOf(options))}; pushing ${path} would change what is in force`);

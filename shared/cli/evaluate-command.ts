@@ -4,6 +4,7 @@
 import { type EvaluateReport, evaluateRecords } from '../app/evaluate.ts';
 import { loadConfig } from '../config/load.ts';
 import { readCaseFile } from '../io/case-file.ts';
+import { configWarnings } from './config-check.ts';
 import { plural, print } from './output.ts';
 
 export function formatReport(report: EvaluateReport, full: boolean): string {
@@ -48,6 +49,9 @@ export interface EvaluateOptions {
 
 export async function evaluateCommand(options: EvaluateOptions, nowMs: number): Promise<void> {
   const config = loadConfig(options.config);
+  // A preview of a config is where its warnings matter most: said as `config check` says them.
+  for (const warning of configWarnings(config, nowMs))
+    process.stderr.write(`queuewatch: warning: ${warning}\n`);
   const report = await evaluateRecords(readCaseFile(options.cases), config, options.at ?? nowMs);
   print(options.json ? JSON.stringify(report, null, 2) : formatReport(report, options.full ?? false));
 }

@@ -223,6 +223,26 @@ describe('queuewatch config diff', () => {
       '  ~ sms.maxPerRun: 20 -> 7',
       '',
     ]);
+    expect(same.stderr).toBe('');
+  });
+
+  it('says what config check would warn of, on stderr, beside the differences', async () => {
+    await config('push', DEFAULT_CONFIG_PATH, '--stage', 'diff-warn');
+    const noisy = tmp.file(
+      'noisy-diff.yaml',
+      configTextWith([
+        'repeat: { warning: never, breach: never, escalation: never }',
+        'repeat: { warning: never, breach: never, escalation: 5m }',
+      ]),
+    );
+
+    const differs = await config('diff', noisy, '--stage', 'diff-warn');
+
+    expect(differs.status).toBe(1);
+    expect(differs.stderr).toMatch(
+      /^queuewatch: warning: audience 'director-childrens-services' is reminded by SMS every 5m at escalation/,
+    );
+    expect(differs.stdout).toMatch(/: 1 difference\n/);
   });
 
   it('exits 1 when nothing has been pushed: pushing would change what is in force', async () => {

@@ -91,6 +91,25 @@ describe.concurrent('queuewatch', { timeout: 60_000 }, () => {
     expect(piiMarkerIn(result.stdout + result.stderr)).toBeUndefined();
   });
 
+  it('evaluate says what config check would warn of, on stderr, and previews all the same', async () => {
+    const { path } = await generatedQueue();
+    const noisy = tmp.file(
+      'noisy.yaml',
+      configTextWith([
+        'repeat: { warning: never, breach: never, escalation: never }',
+        'repeat: { warning: never, breach: never, escalation: 5m }',
+      ]),
+    );
+
+    const result = await runCli(['evaluate', '--cases', path, '--at', AT, '-c', noisy]);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(
+      /^queuewatch: warning: audience 'director-childrens-services' is reminded by SMS every 5m at escalation/,
+    );
+    expect(result.stdout).toMatch(/^as of 2026-11-27T09:00:00.000Z: 440 records/);
+  });
+
   it('evaluate exits non-zero with one line when the case file is missing', async () => {
     const result = await runCli(['evaluate', '--cases', `${tmp.dir}/missing.jsonl`, '--at', AT]);
 
