@@ -1,5 +1,5 @@
-// The stateful stack: the customer-managed key, the tables, the alert and ops topics with their
-// subscriptions, and the ingest queue. Functions live in the app stack, so redeploying code never
+// The stateful stack: the customer-managed keys (one for the data, one for the ops topic), the
+// tables, the alert and ops topics with their subscriptions, and the ingest queue. Functions live in the app stack, so redeploying code never
 // touches data.
 
 import { createHash } from 'node:crypto';
@@ -12,7 +12,14 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { MIRROR_TABLE, MIRROR_TABLE_MIGRATING, TABLES, type TableId } from '#shared/adapters/tables.ts';
 import type { ConfigFile } from '#shared/config/schema.ts';
-import { keyAlias, lambdaLogGroupName, prefixPattern, queueName, topicName } from '#shared/delivery/names.ts';
+import {
+  keyAlias,
+  lambdaLogGroupName,
+  opsKeyAlias,
+  prefixPattern,
+  queueName,
+  topicName,
+} from '#shared/delivery/names.ts';
 import { type Deployment, filterPolicyFor } from '#shared/delivery/subscriptions.ts';
 import { declareForce } from './force.ts';
 import { INGEST_MAX_RECEIVE_COUNT, INGEST_VISIBILITY_TIMEOUT } from './limits.ts';
@@ -30,6 +37,9 @@ const endpointId = (protocol: string, endpoint: string) =>
 
 export class DataStack extends Stack {
   readonly key: Key;
+  /** The ops topic's key alone: a data key disabled or scheduled for deletion stops the tables, the
+   * alert topic and the queues, and the alarms that say so must still reach ops. */
+  readonly opsKey: Key;
   readonly tables: Record<TableId, Table>;
   readonly alertTopic: Topic;
   readonly opsTopic: Topic;
@@ -51,29 +61,38 @@ export class DataStack extends Stack {
       pendingWindow: Duration.days(production ? 30 : 7),
       removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    // CloudWatch alarms publish to the encrypted ops topic (AWS's documented statement for it).
-    this.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'CloudWatchAlarmsPublishToEncryptedTopics',
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
-    // SNS delivers from our encrypted topics to encrypted subscribers (such as SQS queues).
-    this.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'SnsUsesKeyForOurTopics',
-        principals: [new ServicePrincipal('sns.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'aws:SourceArn': this.formatArn({ service: 'sns', resource: ours }),
+    this.opsKey = new Key(this, 'OpsKey', {
+      alias: opsKeyAlias(stage),
+      description: `queuewatch ${stage}: the ops topic (apart, so that alarms outlive the data key)`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(production ? 30 : 7),
+      removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    for (const key of [this.key, this.opsKey]) {
+      // CloudWatch alarms publish to the encrypted ops topic (AWS's documented statement for it).
+      key.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'CloudWatchAlarmsPublishToEncryptedTopics',
+          principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+        }),
+      );
+      // SNS delivers from our encrypted topics to encrypted subscribers (such as SQS queues).
+      key.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'SnsUsesKeyForOurTopics',
+          principals: [new ServicePrincipal('sns.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: {
+            ArnLike: {
+              'aws:SourceArn': this.formatArn({ service: 'sns', resource: ours }),
+            },
           },
-        },
-      }),
-    );
+        }),
+      );
+    }
     // The functions' log groups are encrypted with this key too: logs hold case references.
     this.key.addToResourcePolicy(
       new PolicyStatement({
@@ -126,7 +145,7 @@ export class DataStack extends Stack {
     this.opsTopic = new Topic(this, 'OpsTopic', {
       topicName: topicName(stage, 'ops'),
       displayName: `queuewatch ${stage} ops`,
-      masterKey: this.key,
+      masterKey: this.opsKey,
       enforceSSL: true,
     });
     // A topic policy replaces SNS's default one, so CloudWatch alarms need their own grant.

@@ -92,6 +92,8 @@ export class QueuewatchFunction extends Construct {
   private readonly key: IKey;
   private kmsStatement?: PolicyStatement;
   private readonly kmsActions = new Set<string>();
+  /** Topics' own keys already granted (see bindTopic). */
+  private readonly topicKeys = new Set<IKey>();
   /** What each account-wide grant is and why (see grantAccountWide). */
   private readonly accountWide: string[] = [];
 
@@ -267,13 +269,22 @@ export class QueuewatchFunction extends Construct {
     return this;
   }
 
-  /** Sets `envName` to the topic's ARN and grants sns:Publish on it (and its key). */
+  /** Sets `envName` to the topic's ARN and grants sns:Publish on it (and its key: the function's
+   * own, or the topic's when it has one of its own, as the ops topic has). */
   bindTopic(topic: ITopic, envName: string): this {
     this.function.addEnvironment(envName, topic.topicArn);
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
     );
-    if (topic.masterKey) this.useKey(['kms:Decrypt', 'kms:GenerateDataKey']);
+    const key = topic.masterKey;
+    if (key === undefined) return this;
+    if (key === this.key) this.useKey(['kms:Decrypt', 'kms:GenerateDataKey']);
+    else if (!this.topicKeys.has(key)) {
+      this.topicKeys.add(key);
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }),
+      );
+    }
     return this;
   }
 

@@ -25,6 +25,8 @@ export const topicName = (stage: string, topic: 'alerts' | 'ops') => `${prefix(s
 export const queueName = (stage: string, queue: 'ingest' | 'ingest-dlq') => `${prefix(stage)}-${queue}`;
 
 export const keyAlias = (stage: string) => `alias/${prefix(stage)}`;
+/** The ops topic's own key: the alarms must not fail with the data key they may be reporting on. */
+export const opsKeyAlias = (stage: string) => `alias/${prefix(stage)}-ops`;
 
 /** The SSM parameter the force's functions read the pushed admin config from. */
 export const configParameterName = (stage: string) => `/${PROJECT}/${stage}/config`;

@@ -141,6 +141,8 @@ describe('app stack', () => {
         opsTopic: ['sns:Publish'],
         configParameter: ['ssm:GetParameter'],
         key: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        // The ops topic's own key, apart from the data key.
+        opsKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
         scanLogs: LOGS,
         '*': XRAY,
       });
@@ -201,6 +203,8 @@ describe('app stack', () => {
           'sqs:ReceiveMessage',
         ],
         key: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        // The ops topic's own key, apart from the data key.
+        opsKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
         ingestLogs: LOGS,
         '*': XRAY,
       });

@@ -119,13 +119,24 @@ describe('data stack', () => {
   });
 
   describe('topics and queues', () => {
-    it('encrypts both topics with the customer-managed key', () => {
-      const topics = dev.dataTemplate.findResources('AWS::SNS::Topic');
-      expect(Object.values(topics).map((t) => t.Properties.TopicName)).toEqual([
-        'queuewatch-test-alerts',
-        'queuewatch-test-ops',
+    it('encrypts the alert topic with the data key and the ops topic with a key of its own', () => {
+      const topics = Object.values(dev.dataTemplate.findResources('AWS::SNS::Topic'));
+      expect(topics.map((t) => [t.Properties.TopicName, t.Properties.KmsMasterKeyId])).toEqual([
+        ['queuewatch-test-alerts', keyArn(dev)],
+        // Apart, so that the alarms saying the data key is disabled still reach ops.
+        ['queuewatch-test-ops', { 'Fn::GetAtt': [logicalId(dev.data, dev.data.opsKey), 'Arn'] }],
       ]);
-      for (const topic of Object.values(topics)) expect(topic.Properties.KmsMasterKeyId).toEqual(keyArn(dev));
+      dev.dataTemplate.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/queuewatch-test-ops',
+        TargetKeyId: { 'Fn::GetAtt': [logicalId(dev.data, dev.data.opsKey), 'Arn'] },
+      });
+      const opsKey = dev.dataTemplate.toJSON().Resources[logicalId(dev.data, dev.data.opsKey)];
+      expect(opsKey.Properties.EnableKeyRotation).toBe(true);
+      // CloudWatch alarms and SNS may use it, as they may the data key.
+      const sids = (opsKey.Properties.KeyPolicy.Statement as Array<{ Sid?: string }>).map((st) => st.Sid);
+      expect(sids).toEqual(
+        expect.arrayContaining(['CloudWatchAlarmsPublishToEncryptedTopics', 'SnsUsesKeyForOurTopics']),
+      );
     });
 
     it('gives the alert topic no display name, which SNS would put in front of every SMS', () => {

@@ -137,6 +137,8 @@ describe('the daily digest function', () => {
       opsTopic: ['sns:ListSubscriptionsByTopic', 'sns:Publish'],
       configParameter: ['ssm:GetParameter'],
       key: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      // The ops topic's own key, apart from the data key.
+      opsKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
       logs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       // Whether one of its own phone numbers opted out of SMS: a call with no resource.
       '*': ['sns:CheckIfPhoneNumberIsOptedOut', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],

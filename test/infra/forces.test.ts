@@ -205,7 +205,7 @@ describe('two forces in one account and region', () => {
     const shared = [...all(northNames)].filter((n) => all(southNames).has(n));
     expect(shared).toEqual([]);
     expect(new Set(northNames.parameter)).toEqual(new Set(['/queuewatch/north/config']));
-    expect(northNames.keyAlias).toEqual(['alias/queuewatch-north']);
+    expect(northNames.keyAlias).toEqual(['alias/queuewatch-north', 'alias/queuewatch-north-ops']);
     expect(northNames.dashboard).toEqual(['queuewatch-north']);
   });
 

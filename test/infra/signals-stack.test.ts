@@ -75,6 +75,8 @@ describe('the signals function', () => {
       opsTopic: ['sns:Publish'],
       configParameter: ['ssm:GetParameter'],
       key: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      // The ops topic's own key, apart from the data key.
+      opsKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
       signalsLogs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
     });

@@ -154,6 +154,7 @@ export function dataNames(s: QueuewatchStacks) {
     acklinks: logicalId(data, data.tables.acklinks),
     flow: logicalId(data, data.tables.flow),
     key: logicalId(data, data.key),
+    opsKey: logicalId(data, data.opsKey),
     alertTopic: logicalId(data, data.alertTopic),
     opsTopic: logicalId(data, data.opsTopic),
     ingestQueue: logicalId(data, data.ingestQueue),
