@@ -25,6 +25,15 @@ afterAll(async () => {
 });
 
 const config = (...args: string[]) => runCli(['config', ...args, '--endpoint', moto.endpoint]);
+/** A valid config that `config check` warns of: a director reminded by SMS every 5 minutes. */
+const noisyConfig = (name: string) =>
+  tmp.file(
+    name,
+    configTextWith([
+      'repeat: { warning: never, breach: never, escalation: never }',
+      'repeat: { warning: never, breach: never, escalation: 5m }',
+    ]),
+  );
 
 describe('queuewatch config push', () => {
   it('pushes a valid config, says which tier its size needs, and refuses an invalid one', async () => {
@@ -81,15 +90,7 @@ describe('queuewatch config push', () => {
   });
 
   it('says what config check would warn of, and pushes all the same', async () => {
-    const noisy = tmp.file(
-      'noisy.yaml',
-      configTextWith([
-        'repeat: { warning: never, breach: never, escalation: never }',
-        'repeat: { warning: never, breach: never, escalation: 5m }',
-      ]),
-    );
-
-    const pushed = await config('push', noisy, '--stage', 'noisy');
+    const pushed = await config('push', noisyConfig('noisy.yaml'), '--stage', 'noisy');
 
     expect(pushed.status).toBe(0);
     expect(pushed.stderr).toMatch(
@@ -228,15 +229,8 @@ describe('queuewatch config diff', () => {
 
   it('says what config check would warn of, on stderr, beside the differences', async () => {
     await config('push', DEFAULT_CONFIG_PATH, '--stage', 'diff-warn');
-    const noisy = tmp.file(
-      'noisy-diff.yaml',
-      configTextWith([
-        'repeat: { warning: never, breach: never, escalation: never }',
-        'repeat: { warning: never, breach: never, escalation: 5m }',
-      ]),
-    );
 
-    const differs = await config('diff', noisy, '--stage', 'diff-warn');
+    const differs = await config('diff', noisyConfig('noisy-diff.yaml'), '--stage', 'diff-warn');
 
     expect(differs.status).toBe(1);
     expect(differs.stderr).toMatch(

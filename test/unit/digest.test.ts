@@ -933,47 +933,40 @@ describe('the digest handler’s subscription check', () => {
     warn.mockRestore();
   });
 
-  it('publishes no count when the check fails, so the alarm sees it, and still sends the digests', async () => {
-    const addMetric = vi.spyOn(metrics, 'addMetric');
-    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+  it.each([
+    [
+      'fails',
+      async () => {
+        throw Object.assign(new Error('not allowed'), { name: 'AuthorizationErrorException' });
+      },
+      { name: 'AuthorizationErrorException', message: 'not allowed' },
+    ],
+    // One that never answers, against a budget of 50 ms.
+    [
+      'outlasts its budget',
+      () => new Promise<never>(() => undefined),
+      { name: 'CheckTimedOut', message: 'took over 0.05 s' },
+    ],
+  ] as const)(
+    'publishes no count when the check %s, so the alarm sees it, and ends the run as usual',
+    async (_, list, logged) => {
+      const addMetric = vi.spyOn(metrics, 'addMetric');
+      const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
 
-    const result = await handlerWith(async () => {
-      throw Object.assign(new Error('not allowed'), { name: 'AuthorizationErrorException' });
-    })(undefined, context);
+      const result = await handlerWith(list, 50)(undefined, context);
 
-    expect(result.sent).toHaveLength(digestGroups(config).length);
-    expect(addMetric).not.toHaveBeenCalledWith(
-      DIGEST_METRICS.subscriptionsNotReceiving,
-      'Count',
-      expect.anything(),
-    );
-    expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.heartbeat, 'Count', 1);
-    expect(error).toHaveBeenCalledWith('subscription check failed', {
-      error: { name: 'AuthorizationErrorException', message: 'not allowed' },
-    });
-    addMetric.mockRestore();
-    error.mockRestore();
-  });
-
-  it('gives up on a check that outlasts its budget, publishing no count, and ends the run as usual', async () => {
-    const addMetric = vi.spyOn(metrics, 'addMetric');
-    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
-
-    const result = await handlerWith(() => new Promise(() => undefined), 50)(undefined, context);
-
-    expect(result.sent).toHaveLength(digestGroups(config).length);
-    expect(addMetric).not.toHaveBeenCalledWith(
-      DIGEST_METRICS.subscriptionsNotReceiving,
-      'Count',
-      expect.anything(),
-    );
-    expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.heartbeat, 'Count', 1);
-    expect(error).toHaveBeenCalledWith('subscription check failed', {
-      error: { name: 'CheckTimedOut', message: 'took over 0.05 s' },
-    });
-    addMetric.mockRestore();
-    error.mockRestore();
-  });
+      expect(result.sent).toHaveLength(digestGroups(config).length);
+      expect(addMetric).not.toHaveBeenCalledWith(
+        DIGEST_METRICS.subscriptionsNotReceiving,
+        'Count',
+        expect.anything(),
+      );
+      expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.heartbeat, 'Count', 1);
+      expect(error).toHaveBeenCalledWith('subscription check failed', { error: logged });
+      addMetric.mockRestore();
+      error.mockRestore();
+    },
+  );
 });
 
 describe('queuewatch digest', { timeout: 60_000 }, () => {
