@@ -10,6 +10,7 @@ import { configFileJson, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.
 import { describeTier, parameterTier, storedConfigValue } from '../config/stored.ts';
 import { alertedLevels } from '../delivery/coverage.ts';
 import { COVERED_UNTIL, ENGLAND_AND_WALES_BANK_HOLIDAYS } from '../domain/bank-holidays.ts';
+import { epochDay, isoDateOfEpochDay, isWeekday } from '../domain/calendar.ts';
 import { LEVELS } from '../domain/levels.ts';
 import { EXIT, plural, print } from './output.ts';
 import { type TargetOptions, tableTarget } from './targets.ts';
@@ -132,14 +133,11 @@ const NON_WORKING_RUN_AT_MOST = 10;
  * working-day limit can fall due inside one, so every case on such a limit waits the whole run out
  * unalerted by it. */
 export function nonWorkingRunWarnings(days: readonly string[]): string[] {
-  const toDay = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY_MS;
-  const weekday = (day: number) => (((day + 3) % 7) + 7) % 7 < 5; // 1970-01-01 was a Thursday
-  const dateOf = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
-  const own = new Set(days.map(toDay).filter(weekday));
-  const off = new Set([...own, ...ENGLAND_AND_WALES_BANK_HOLIDAYS.map(([date]) => toDay(date))]);
+  const own = new Set(days.map(epochDay).filter(isWeekday));
+  const off = new Set([...own, ...ENGLAND_AND_WALES_BANK_HOLIDAYS.map(([date]) => epochDay(date))]);
   const nextWeekday = (day: number) => {
     let next = day + 1;
-    while (!weekday(next)) next += 1;
+    while (!isWeekday(next)) next += 1;
     return next;
   };
   const warnings: string[] = [];
@@ -149,7 +147,7 @@ export function nonWorkingRunWarnings(days: readonly string[]): string[] {
     // Back to the run's first day, then forward to its last, weekends skipped.
     let first = start;
     for (let before = first - 1; ; before -= 1) {
-      if (!weekday(before)) continue;
+      if (!isWeekday(before)) continue;
       if (!off.has(before)) break;
       first = before;
     }
@@ -162,7 +160,7 @@ export function nonWorkingRunWarnings(days: readonly string[]): string[] {
     for (let d = first; d <= last; d += 1) seen.add(d);
     if (length > NON_WORKING_RUN_AT_MOST) {
       warnings.push(
-        `calendar.extraNonWorkingDays makes ${length} weekdays in a row non-working (${dateOf(first)} to ${dateOf(last)}, bank holidays included): no working-day limit can fall due in them, so cases on such limits wait the whole run out; is that meant?`,
+        `calendar.extraNonWorkingDays makes ${length} weekdays in a row non-working (${isoDateOfEpochDay(first)} to ${isoDateOfEpochDay(last)}, bank holidays included): no working-day limit can fall due in them, so cases on such limits wait the whole run out; is that meant?`,
       );
     }
   }

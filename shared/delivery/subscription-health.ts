@@ -9,9 +9,9 @@
 import * as z from '../domain/zod.ts';
 import type { Deployment } from './subscriptions.ts';
 
-export const TOPICS = ['alert', 'ops'] as const;
+const TOPICS = ['alert', 'ops'] as const;
 export type TopicName = (typeof TOPICS)[number];
-export const PROTOCOLS = ['sms', 'email'] as const;
+const PROTOCOLS = ['sms', 'email'] as const;
 export type SubscriptionProtocolName = (typeof PROTOCOLS)[number];
 
 const count = z.int().check(z.nonnegative());

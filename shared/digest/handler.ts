@@ -116,7 +116,7 @@ export function createDigestHandler(deps: DigestDeps, options: DigestHandlerOpti
 
 /** The longest the subscription check may take: well inside the function's timeout, so a slow or
  * throttled SNS never costs a run its digests' metrics and heartbeat. */
-export const SUBSCRIPTION_CHECK_BUDGET_MS = 30_000;
+const SUBSCRIPTION_CHECK_BUDGET_MS = 30_000;
 
 /** Counts the subscriptions the stack made that deliver nothing, for the subscriptions alarm, and
  * says which kinds in the log. A check that fails or runs out of time is logged and publishes no

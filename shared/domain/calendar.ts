@@ -23,6 +23,9 @@ export function isoDateOfEpochDay(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** Whether a day (days since 1970-01-01, a Thursday) is Monday to Friday. */
+export const isWeekday = (day: number): boolean => (((day + 3) % 7) + 7) % 7 < 5;
+
 /** UK summer time as the Summer Time Order 2002 has it (and the EU rule in force since 1996): from
  * 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October. Coded rather
  * than asked of `Intl`, whose first use loads ICU's data at about 20 ms of every function's cold
@@ -224,11 +227,7 @@ export function createWorkingCalendar(extraNonWorkingDays: readonly string[] = [
   const targets = new Map<number, number>();
   let uncoveredAnswers = 0;
 
-  const workingDay = (day: number): boolean => {
-    // 1970-01-01 was a Thursday: weekday 0 = Monday.
-    const weekday = (((day + 3) % 7) + 7) % 7;
-    return weekday < 5 && !holidays.has(day);
-  };
+  const workingDay = (day: number): boolean => isWeekday(day) && !holidays.has(day);
 
   const nthWorkingDayAfter = (day: number, n: number): number => {
     const key = day * 128 + n;
