@@ -3,7 +3,7 @@
 // their bundles. JSON.parse keeps the last of two equal keys without a word, so the text is also
 // scanned for them; every other check is the YAML reader's own (validate.ts).
 
-import { repeatedKeys } from '../domain/json-keys.ts';
+import { jsonErrorAt, repeatedKeys } from '../domain/json-keys.ts';
 import type { CompiledConfig, ConfigIssue } from './compile.ts';
 import { ConfigError } from './compile.ts';
 import {
@@ -25,8 +25,8 @@ export function parseConfigJson(text: string, source = 'config'): CompiledConfig
       value = JSON.parse(text);
     } catch (error) {
       // Not the engine's message: it quotes the text around the fault.
-      const at = /position (\d+)/.exec(error instanceof Error ? error.message : '');
-      const where = at ? ` ${lineAndColumn(text, Number(at[1]))}` : '';
+      const at = jsonErrorAt(text, error);
+      const where = at ? ` line ${at.line} column ${at.column}` : '';
       throw new ConfigError([{ path: '', message: `${source}${where}: not valid JSON` }], { cause: error });
     }
     const repeated = duplicateKeys(text);
@@ -40,11 +40,6 @@ export function parseConfigJson(text: string, source = 'config'): CompiledConfig
 /** Loads a config's JSON file (the default a function ships with). */
 export function loadConfigJson(path: string): CompiledConfig {
   return parseConfigJson(readConfigFile(path), path);
-}
-
-function lineAndColumn(text: string, position: number): string {
-  const before = text.slice(0, position).split('\n');
-  return `line ${before.length} column ${(before.at(-1)?.length ?? 0) + 1}`;
 }
 
 /** Every key repeated within one object of a JSON text, by path (see repeatedKeys). */

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type CompiledConfig, ConfigError } from '../config/compile.ts';
 import { DEFAULT_CONFIG_PATH, formatPath, loadConfig, zodIssues } from '../config/load.ts';
+import { jsonErrorAt, jsonLines, repeatedKeys } from '../domain/json-keys.ts';
 import { type Coverage, coverageOf } from './coverage.ts';
 import { prefixPattern } from './names.ts';
 import { type Deployment, deploymentSchema, productionIssues } from './subscriptions.ts';
@@ -48,6 +49,8 @@ export class DeploymentConfigError extends Error {
 export interface DeploymentWarning {
   id: string;
   message: string;
+  /** The entry it is about, like `subscribers[2]`, when it is about one. */
+  path?: string;
 }
 
 export interface DeploymentCheck {
@@ -195,6 +198,7 @@ export function checkDeployment(
     if (coverage.neverAlerted.includes(s.audience)) {
       warnings.push({
         id: `unrouted-subscriber-${i}`,
+        path: `subscribers[${i}]`,
         message: `subscribers[${i}]: no route alerts audience '${s.audience}', so this subscriber receives nothing`,
       });
     }
@@ -206,6 +210,7 @@ export function checkDeployment(
     const digest = s.protocol === 'email' && digestAudiences.has(s.audience) ? ' but the daily digest' : '';
     warnings.push({
       id: `unheard-subscriber-${index}`,
+      path: `subscribers[${index}]`,
       message: `subscribers[${index}]: levels ${(s.levels ?? []).join(', ')}, but audience '${s.audience}' is alerted there at ${alertedAt.join(', ')} only, so this subscriber receives nothing${digest}`,
     });
   }
@@ -215,11 +220,48 @@ export function checkDeployment(
 /** Reads a deployment config file and checks it; a missing or malformed file is a
  * DeploymentConfigError naming the file (never quoting its content). */
 export function loadDeploymentFile(path: string, config: CompiledConfig): DeploymentCheck {
-  return checkDeployment(readDeploymentJson(path), config, path);
+  const { checked, lineOf } = checkFile(path, (raw) => checkDeployment(raw, config, path));
+  return { ...checked, warnings: placedWarnings(checked.warnings, '', lineOf) };
 }
 
-/** A deployment config file's JSON; a DeploymentConfigError naming the file when there is none. */
-function readDeploymentJson(path: string): unknown {
+/** Reads a deployment config file and runs `check` on its JSON. Every problem comes back in one
+ * DeploymentConfigError, in the file's order, each with the line of its key; a key given twice in
+ * one object is one of them (JSON.parse would keep the last without a word). */
+function checkFile<T>(
+  path: string,
+  check: (raw: unknown) => T,
+): { checked: T; lineOf: (path: string) => number | undefined } {
+  const text = readDeploymentText(path);
+  const raw = parseDeploymentJson(path, text);
+  const issues: DeploymentIssue[] = repeatedKeys(text).map(({ path: at, key }) => ({
+    path: formatPath([...at, key]),
+    message: `the key ${key} is given more than once (only one value can count)`,
+  }));
+  let checked: T | undefined;
+  try {
+    checked = check(raw);
+  } catch (error) {
+    if (!(error instanceof DeploymentConfigError)) throw error;
+    issues.push(...error.issues);
+  }
+  // A file written on one line (by a script) has nothing a line number would point to.
+  const lineOf = text.trimEnd().includes('\n') ? jsonLines(text) : () => undefined;
+  if (issues.length > 0 || checked === undefined)
+    throw new DeploymentConfigError(path, placed(issues, lineOf));
+  return { checked, lineOf };
+}
+
+/** Issues with the line of their key added, in the order of those lines: problems of the whole
+ * file first, those of a key the file leaves out last, each group in the order it came. */
+function placed(issues: DeploymentIssue[], lineOf: (path: string) => number | undefined): DeploymentIssue[] {
+  return issues
+    .map((issue) => ({ issue, line: issue.path ? lineOf(issue.path) : 0 }))
+    .sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER))
+    .map(({ issue, line }) => (line ? { ...issue, message: `${issue.message} (line ${line})` } : issue));
+}
+
+/** A deployment config file's text; a DeploymentConfigError naming the file when there is none. */
+function readDeploymentText(path: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -228,6 +270,11 @@ function readDeploymentJson(path: string): unknown {
     const message = code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? 'unknown error'})`;
     throw new DeploymentConfigError(path, [{ path: '', message }], { cause: error });
   }
+  return text;
+}
+
+/** A deployment config file's JSON; a DeploymentConfigError saying where it stops being JSON. */
+function parseDeploymentJson(path: string, text: string): unknown {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -235,7 +282,7 @@ function readDeploymentJson(path: string): unknown {
     // JSON.parse's message quotes the text around the fault, which may be a phone number.
     throw new DeploymentConfigError(
       path,
-      [{ path: '', message: `not valid JSON${jsonErrorPlace(text, error)}` }],
+      [{ path: '', message: `not valid JSON${placeOf(jsonErrorAt(text, error))}` }],
       {
         cause: error,
       },
@@ -263,7 +310,26 @@ export interface ForcesOptions {
 /** Reads a deployment config file of either shape and checks each force against its admin config:
  * every problem of every force at once, as one DeploymentConfigError naming the file and each key. */
 export function loadForcesFile(path: string, options: ForcesOptions = {}): ForceCheck[] {
-  return checkForces(readDeploymentJson(path), { ...options, source: path, baseDir: dirname(path) });
+  const { checked, lineOf } = checkFile(path, (raw) =>
+    checkForces(raw, { ...options, source: path, baseDir: dirname(path) }),
+  );
+  return checked.map((force) => ({
+    ...force,
+    warnings: placedWarnings(force.warnings, force.where, lineOf),
+  }));
+}
+
+/** Warnings about one entry of the file (a subscriber) with the line of that entry added. */
+function placedWarnings(
+  warnings: DeploymentWarning[],
+  where: string,
+  lineOf: (path: string) => number | undefined,
+): DeploymentWarning[] {
+  return warnings.map((warning) => {
+    const line =
+      warning.path === undefined ? undefined : lineOf([where, warning.path].filter(Boolean).join('.'));
+    return line === undefined ? warning : { ...warning, message: `${warning.message} (line ${line})` };
+  });
 }
 
 /**
@@ -390,9 +456,5 @@ function inFileOrder(issues: DeploymentIssue[]): DeploymentIssue[] {
     .map(({ issue }) => issue);
 }
 
-function jsonErrorPlace(text: string, error: unknown): string {
-  const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
-  if (position === undefined) return '';
-  const before = text.slice(0, Number(position)).split('\n');
-  return ` (line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1})`;
-}
+const placeOf = (at: { line: number; column: number } | undefined) =>
+  at ? ` (line ${at.line}, column ${at.column})` : '';

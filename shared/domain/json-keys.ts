@@ -10,16 +10,93 @@ export function repeatedKeys(
   maxDepth = 32,
 ): Array<{ path: Array<string | number>; key: string }> {
   const found: Array<{ path: Array<string | number>; key: string }> = [];
+  walkEntries(text, maxDepth, (path, key, _at, repeated) => {
+    if (repeated) found.push({ path, key: key as string });
+  });
+  return found;
+}
+
+/** Where each key and list item of a JSON text starts: a function from a key path written as
+ * `subscribers[2].endpoint` to its 1-based line. A path the text does not have (a key left out)
+ * gives the line of the nearest entry holding it; undefined only when not even the first key of
+ * the path is there. The text must be valid JSON; containers deeper than `maxDepth` are skipped. */
+export function jsonLines(text: string, maxDepth = 32): (path: string) => number | undefined {
+  const starts = new Map<string, number>();
+  walkEntries(text, maxDepth, (path, key, at, repeated) => {
+    const written = writePath([...path, key]);
+    // A repeated key counts where JSON.parse takes it from: its last place.
+    if (repeated || !starts.has(written)) starts.set(written, at);
+  });
+  return (path) => {
+    for (let p = path; p !== ''; p = p.replace(/(?:\.[^.[]*|\[\d+\])$|^[^.[]*$/, '')) {
+      const at = starts.get(p);
+      if (at !== undefined) return lineAt(text, at);
+    }
+    return undefined;
+  };
+}
+
+/** A key path as the config and deployment checks write it: `a.b[2].c`. */
+function writePath(path: ReadonlyArray<string | number>): string {
+  let out = '';
+  for (const part of path) out = typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part;
+  return out;
+}
+
+/** Where JSON.parse stopped reading a text, from its error (whose message also quotes the text
+ * around the fault, so never show that); undefined when the error does not say. */
+export function jsonErrorAt(text: string, error: unknown): { line: number; column: number } | undefined {
+  const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  if (position === undefined) return undefined;
+  const offset = Number(position);
+  const lineStart = offset > 0 ? text.lastIndexOf('\n', offset - 1) + 1 : 0;
+  return { line: lineAt(text, offset), column: offset - lineStart + 1 };
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line += 1;
+  return line;
+}
+
+/** Calls `visit` for each key of an object and each item of a list in a valid JSON text, in text
+ * order: the path of the container, the key or index, the offset where it starts, and whether the
+ * key was given before in the same object. Iterative; containers deeper than `maxDepth` are
+ * skipped. */
+function walkEntries(
+  text: string,
+  maxDepth: number,
+  visit: (path: Array<string | number>, key: string | number, at: number, repeated: boolean) => void,
+): void {
   const open: Container[] = [];
   let tooDeep = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
+    if (c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === ':') continue;
+    const inside = tooDeep === 0 ? open.at(-1) : undefined;
+    if (c === '}' || c === ']') {
+      if (tooDeep > 0) tooDeep -= 1;
+      else open.pop();
+      continue;
+    }
+    if (c === ',') {
+      if (inside?.keys) inside.key = undefined;
+      else if (inside) {
+        inside.index += 1;
+        inside.awaiting = true;
+      }
+      continue;
+    }
+    // A value's first character: in a list, where an item starts.
+    if (inside && !inside.keys && inside.awaiting) {
+      inside.awaiting = false;
+      visit(inside.path, inside.index, i, false);
+    }
     if (c === '"') {
       const end = stringEnd(text, i);
-      const inside = open.at(-1);
-      if (tooDeep === 0 && inside?.keys && inside.key === undefined) {
+      if (inside?.keys && inside.key === undefined) {
         const key = JSON.parse(text.slice(i, end)) as string;
-        if (inside.keys.has(key)) found.push({ path: inside.path, key });
+        visit(inside.path, key, i, inside.keys.has(key));
         inside.keys.add(key);
         inside.key = key;
       }
@@ -29,19 +106,16 @@ export function repeatedKeys(
         tooDeep += 1;
         continue;
       }
-      const parent = open.at(-1);
-      const path = parent ? [...parent.path, parent.keys ? (parent.key ?? '') : parent.index] : [];
-      open.push({ path, keys: c === '{' ? new Set() : undefined, key: undefined, index: 0 });
-    } else if (c === '}' || c === ']') {
-      if (tooDeep > 0) tooDeep -= 1;
-      else open.pop();
-    } else if (c === ',' && tooDeep === 0) {
-      const inside = open.at(-1);
-      if (inside?.keys) inside.key = undefined;
-      else if (inside) inside.index += 1;
+      const path = inside ? [...inside.path, inside.keys ? (inside.key ?? '') : inside.index] : [];
+      open.push({
+        path,
+        keys: c === '{' ? new Set() : undefined,
+        key: undefined,
+        index: 0,
+        awaiting: c === '[',
+      });
     }
   }
-  return found;
 }
 
 /** The first key repeated in a parsed value's text that `matters` (by the path of the object
@@ -91,6 +165,8 @@ interface Container {
   /** The key whose value comes next (objects), or the index of the current item (arrays). */
   key: string | undefined;
   index: number;
+  /** A list whose next item has not started yet (after its `[` or a comma). */
+  awaiting: boolean;
 }
 
 /** The index just past the string starting at `start` (its opening quote). */

@@ -10,6 +10,7 @@ import {
   checkForces,
   DeploymentConfigError,
   loadDeploymentFile,
+  loadForcesFile,
 } from '#shared/delivery/deploy-config.ts';
 import { deploymentSchema, maskContact } from '#shared/delivery/subscriptions.ts';
 import { fullCoverageDeployment, otherForceConfigText } from '#test/support/deployments.ts';
@@ -338,10 +339,12 @@ describe('coverage', () => {
     expect(warnings).toEqual([
       {
         id: `unheard-subscriber-${count}`,
+        path: `subscribers[${count}]`,
         message: `subscribers[${count}]: levels warning, but audience 'director-childrens-services' is alerted there at escalation only, so this subscriber receives nothing`,
       },
       {
         id: `unheard-subscriber-${count + 1}`,
+        path: `subscribers[${count + 1}]`,
         message: `subscribers[${count + 1}]: levels warning, breach, but audience 'director-childrens-services' is alerted there at escalation only, so this subscriber receives nothing but the daily digest`,
       },
     ]);
@@ -369,6 +372,88 @@ describe('the file', () => {
     }
     expect(message).toMatch(/broken\.json: not valid JSON \(line 3, column \d+\)$/);
     expect(message).not.toContain('duty@');
+  });
+
+  /** The problems of a file, as `path: message` lines, through the loader the CLI and CDK use. */
+  const fileProblems = (name: string, text: string): string[] => {
+    try {
+      loadForcesFile(tmp.file(name, text));
+    } catch (error) {
+      if (error instanceof DeploymentConfigError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+      throw error;
+    }
+    return [];
+  };
+
+  it('places each problem on its line, in the order of the file, a key left out by its entry', () => {
+    const text = JSON.stringify(
+      {
+        stage: 'dev',
+        subscribers: [
+          supervisor('D01'),
+          { protocol: 'email', endpoint: 'inspector@example.org', audience: 'duty-inspector' },
+          supervisor('D99'),
+        ],
+        opsEmails: ['ops@example.org', 'OPS@example.org'],
+      },
+      null,
+      2,
+    );
+    const lines = text.split('\n');
+    const lineOf = (fragment: string, from = 0) =>
+      lines.findIndex((l, i) => i >= from && l.includes(fragment)) + 1;
+    const secondEntry = lineOf('{', lineOf('"district": "D01"'));
+    expect(fileProblems('placed.json', text)).toEqual([
+      `subscribers[1].district: audience 'duty-inspector' is per district: set district (one of D01, D02, D03, D04, D05, D06, D07, D08, D09, D10) (line ${secondEntry})`,
+      `subscribers[2].district: unknown district 'D99' (known: D01, D02, D03, D04, D05, D06, D07, D08, D09, D10) (line ${lineOf('"D99"')})`,
+      `opsEmails[1]: same address as opsEmails[0] (line ${lineOf('"OPS@example.org"')})`,
+    ]);
+  });
+
+  it('refuses a key given twice in one entry, which JSON.parse would keep the last of', () => {
+    const text = [
+      '{',
+      '  "stage": "dev",',
+      '  "subscribers": [',
+      '    { "protocol": "email", "endpoint": "a@example.org", "audience": "district-supervisor",',
+      '      "district": "D01", "levels": ["breach", "escalation"], "levels": ["warning"] }',
+      '  ],',
+      '  "opsEmails": ["ops@example.org"]',
+      '}',
+    ].join('\n');
+    expect(fileProblems('twice.json', text)).toEqual([
+      'subscribers[0].levels: the key levels is given more than once (only one value can count) (line 5)',
+    ]);
+    // The same file without the repeat passes.
+    expect(fileProblems('once.json', text.replace(', "levels": ["warning"]', ''))).toEqual([]);
+  });
+
+  it('gives no line in a file written on one line, and keeps the check order there', () => {
+    expect(
+      fileProblems('one-line.json', JSON.stringify({ stage: 'dev', subscribers: [supervisor('D99')] })),
+    ).toEqual([
+      "subscribers[0].district: unknown district 'D99' (known: D01, D02, D03, D04, D05, D06, D07, D08, D09, D10)",
+    ]);
+  });
+
+  it("adds the subscriber's line to a warning about it, in each force of a list", () => {
+    const deaf = { ...supervisor('D02'), audience: 'duty-inspector', levels: ['warning'] };
+    const force = (stage: string) => ({
+      stage,
+      subscribers: [supervisor('D01'), deaf],
+      opsEmails: [`ops-${stage}@example.org`],
+    });
+    const text = JSON.stringify({ forces: [force('one'), force('two')] }, null, 2);
+    const lines = text.split('\n');
+    const deafLines = lines.flatMap((l, i) => (l.includes('"duty-inspector"') ? [i + 1] : []));
+    const entryLine = (audienceLine: number) =>
+      lines.slice(0, audienceLine).findLastIndex((l) => l.trim() === '{') + 1;
+    const checks = loadForcesFile(tmp.file('forces-warned.json', text));
+    const unheard = checks.map((c) => c.warnings.find((w) => w.id === 'unheard-subscriber-1')?.message);
+    expect(unheard).toEqual(
+      deafLines.map((l) => expect.stringMatching(new RegExp(`receives nothing \\(line ${entryLine(l)}\\)$`))),
+    );
+    expect(new Set(unheard).size).toBe(2);
   });
 
   it('checks the committed example against the shipped config', () => {
