@@ -94,8 +94,6 @@ export class MirrorWriter implements MirrorStore {
     nowMs: number,
     mayReplace: boolean,
   ): Promise<ApplyOutcome> {
-    const item = toMirrorItem(change.record, nowMs, change.sourceSequence);
-    const update = mirrorUpdate(item);
     const condition = newerThanStoredCondition(change);
     // A failed condition is explained by the stored item, which DynamoDB returns with the failure
     // (so the function needs no read permission); servers that do not return it (dynalite) get a
@@ -104,22 +102,13 @@ export class MirrorWriter implements MirrorStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       let returned: Record<string, unknown> | undefined;
       try {
-        const response = await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { caseRef: change.record.caseRef },
-            UpdateExpression: update.UpdateExpression,
-            ConditionExpression: condition.ConditionExpression,
-            ExpressionAttributeNames: update.ExpressionAttributeNames,
-            ExpressionAttributeValues: {
-              ...update.ExpressionAttributeValues,
-              ...condition.ExpressionAttributeValues,
-            },
-            ReturnValues: 'ALL_OLD',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
+        const old = await this.writeIf(
+          change,
+          nowMs,
+          condition.ConditionExpression,
+          {},
+          condition.ExpressionAttributeValues,
         );
-        const old = response.Attributes;
         // An old item with a stage this version does not know made an unknown transition: none.
         const oldStage = old ? stageSchema.safeParse(old.stage) : undefined;
         if (!oldStage || oldStage.success) {
@@ -155,9 +144,8 @@ export class MirrorWriter implements MirrorStore {
     nowMs: number,
     read: Record<string, unknown>,
   ): Promise<{ outcome: ApplyOutcome; replaced: boolean }> {
-    const update = mirrorUpdate(toMirrorItem(change.record, nowMs, change.sourceSequence));
-    const names: Record<string, string> = { ...update.ExpressionAttributeNames };
-    const values: Record<string, unknown> = { ...update.ExpressionAttributeValues };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
     const checks = ['attribute_exists(caseRef)'];
     UNCHANGED_SINCE_READ.forEach((name, i) => {
       names[`#u${i}`] = name;
@@ -169,19 +157,9 @@ export class MirrorWriter implements MirrorStore {
       }
     });
     try {
-      const response = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { caseRef: change.record.caseRef },
-          UpdateExpression: update.UpdateExpression,
-          ConditionExpression: checks.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
+      const old = await this.writeIf(change, nowMs, checks.join(' AND '), names, values);
       // A malformed item with a known stage made that stage the one left; otherwise no transition.
-      const stage = knownStage(response.Attributes?.stage);
+      const stage = knownStage(old?.stage);
       if (stage) await this.recordFlow(transitionOf({ stage }, change.record, nowMs), nowMs);
       return { outcome: 'updated', replaced: true };
     } catch (error) {
@@ -189,6 +167,31 @@ export class MirrorWriter implements MirrorStore {
     }
     // Changed meanwhile: applied as usual (and not replaced again, should it be malformed still).
     return { outcome: await this.applyOrdered(change, nowMs, false), replaced: false };
+  }
+
+  /** Writes `change` whole if `condition` holds, returning the item it replaced (undefined: there
+   * was none). A failed condition is thrown, carrying the stored item where the server returns it. */
+  private async writeIf(
+    change: VersionedRecord,
+    nowMs: number,
+    condition: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<Record<string, unknown> | undefined> {
+    const update = mirrorUpdate(toMirrorItem(change.record, nowMs, change.sourceSequence));
+    const response = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { caseRef: change.record.caseRef },
+        UpdateExpression: update.UpdateExpression,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { ...update.ExpressionAttributeNames, ...names },
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ...values },
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return response.Attributes;
   }
 
   /** The stored case and version (undefined when there is no item). */
