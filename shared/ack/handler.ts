@@ -58,10 +58,28 @@ function observe(outcome: AckOutcome): void {
       }
       return;
     }
-    case 'failed':
+    case 'failed': {
+      const { ifStored, ...fields } = outcome;
       count(ACK_METRICS.failures);
-      logger.error('acknowledgement could not be stored; nothing changed', { ...outcome });
+      logger.error(
+        outcome.released
+          ? 'acknowledgement could not be stored; nothing changed, and the link still works'
+          : 'acknowledgement could not be stored, and its link could not be given back: the person was told to wait for the next message',
+        fields,
+      );
+      if (ifStored) {
+        // Cut off by the deadline, so it may be stored after all, with no entry in the disclosure log.
+        count(ACK_METRICS.unaudited);
+        logger.error(
+          'acknowledgement cut off by its deadline: it may still be stored, and is not in the disclosure log',
+          {
+            disclosure: ifStored,
+            error: outcome.error,
+          },
+        );
+      }
       return;
+    }
     case 'refused':
       count(ACK_METRICS.refused);
       logger.warn('acknowledgement link refused', { ...outcome });

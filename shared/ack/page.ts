@@ -49,10 +49,18 @@ const escapeHtml = (text: string) =>
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** A pause or validity for people: "4 hours", "1 hour", "2d". */
+/** A pause or validity for people, exactly (never rounded down): "4 hours", "1 hour 30 minutes",
+ * "3 days", "2 days 6 hours". */
 function duration(ms: number): string {
-  const hours = ms / 3_600_000;
-  return Number.isInteger(hours) && hours <= 48 ? plural(hours, 'hour') : formatAge(ms);
+  const minutes = Math.round(ms / 60_000);
+  const hours = Math.floor(minutes / 60);
+  const [days, restHours] = hours > 48 ? [Math.floor(hours / 24), hours % 24] : [0, hours];
+  const parts = [
+    days > 0 ? plural(days, 'day') : '',
+    restHours > 0 ? plural(restHours, 'hour') : '',
+    minutes % 60 > 0 ? plural(minutes % 60, 'minute') : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(' ') : plural(0, 'minute');
 }
 
 /** A link to the case system, only if it is a web address (it comes from the config). */
@@ -182,16 +190,23 @@ export function refusedPage(caseSystemUrl: string | undefined): Page {
   ]);
 }
 
-/** The acknowledgement could not be stored; nothing changed and the link still works. */
-export function failedPage(): Page {
+/** The acknowledgement could not be stored; nothing changed. `released`: the link was given back
+ * and still works; otherwise it cannot be used again, and the page says so. */
+export function failedPage(released = true, caseSystemUrl?: string): Page {
   return page(
     503,
     'Not acknowledged',
-    [
-      '<h1>Not acknowledged yet</h1>',
-      '<p>Your acknowledgement could not be recorded just now, so nothing has changed. Please go back and press the button again in a minute.</p>',
-    ],
-    { 'Retry-After': '60' },
+    released
+      ? [
+          '<h1>Not acknowledged yet</h1>',
+          '<p>Your acknowledgement could not be recorded just now, so nothing has changed. Please go back and press the button again in a minute.</p>',
+        ]
+      : [
+          '<h1>Not acknowledged</h1>',
+          '<p>Your acknowledgement could not be recorded, and this link cannot be used again. Reminders continue as before, and the next one carries a new link.</p>',
+          `<p>${caseSystemLink(caseSystemUrl, 'Open the case system')}</p>`,
+        ],
+    released ? { 'Retry-After': '60' } : {},
   );
 }
 

@@ -50,10 +50,12 @@ export interface AckLinkStore {
   /** The link stored under this hash, if any (strongly consistent); throws AckLinkUnreadableError
    * for an item that is not a valid link. */
   get(tokenHash: string): Promise<AckLinkRecord | undefined>;
-  /** Marks the link used at `nowMs`, only if it exists, is unused and has not expired: one
-   * conditional write, so two presses can never both acknowledge. False if it did not hold. */
-  consume(tokenHash: string, nowMs: number): Promise<boolean>;
-  /** Undoes `consume` (only the use made at `usedAtMs`) when the acknowledgement could not be
-   * stored, so the person can press again. */
-  release(tokenHash: string, usedAtMs: number): Promise<void>;
+  /** Marks the link used at `nowMs` by the press `use` (an id of its own), only if it exists, has
+   * not expired and is unused or already used by that same press: one conditional write, so two
+   * presses can never both acknowledge, while a retried write of one press (its reply lost) still
+   * finds it was that press's. False if it did not hold. */
+  consume(tokenHash: string, nowMs: number, use: string): Promise<boolean>;
+  /** Undoes `consume` (only the press `use`) when the acknowledgement could not be stored, so the
+   * person can press again. */
+  release(tokenHash: string, use: string): Promise<void>;
 }

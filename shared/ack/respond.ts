@@ -6,6 +6,8 @@
 // (never anything the request says) and writes it to the disclosure log. The token is the
 // capability; there is no session or cookie for another site to ride on.
 
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { LEVELS, LEVELS_HIGHEST_FIRST } from '../domain/levels.ts';
 import type { AckStore, AuditEntry, AuditLog, GroupAck } from '../scan/ports.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from '../scan/retry.ts';
@@ -17,7 +19,7 @@ import {
   type Page,
   refusedPage,
 } from './page.ts';
-import { type AckLinkRecord, type AckLinkStore, AckLinkUnreadableError } from './ports.ts';
+import type { AckLinkRecord, AckLinkStore } from './ports.ts';
 import { isTokenShaped, linkRef, tokenHash } from './token.ts';
 
 export interface AckDeps {
@@ -27,7 +29,15 @@ export interface AckDeps {
   /** The case system's address for the refusal page, which knows nothing of the link. */
   caseSystemUrl?: string;
   retry?: RetryPolicy;
+  /** How long a press may take from its start (ms): the link used up and the acknowledgement
+   * stored by `ackMs`; the link given back, or the disclosure log written, by `afterMs`. */
+  budget?: { ackMs: number; afterMs: number };
 }
+
+/** Inside the function's 10 s time-out (infra/ack-endpoint.ts), with time left to log: a stalled
+ * call must never leave a press unanswered, its link used up with nothing stored, or its outcome
+ * unlogged. */
+export const ACK_BUDGET = { ackMs: 5_000, afterMs: 8_000 };
 
 export interface AckRequest {
   method: string;
@@ -40,7 +50,7 @@ export interface AckRequest {
 }
 
 /** Why a link was refused: logged and counted, never shown. */
-export type Refusal = 'malformed' | 'unknown' | 'expired' | 'used' | 'unreadable';
+export type Refusal = 'malformed' | 'unknown' | 'expired' | 'used';
 
 interface About {
   /** The link in logs: a prefix of its hash. */
@@ -54,7 +64,15 @@ export type AckOutcome =
   | ({ kind: 'shown' } & About)
   | ({ kind: 'unconfirmed'; why: 'no-button' | 'cross-site' } & About)
   | ({ kind: 'acknowledged'; cases: number; unaudited?: AuditEntry; auditError?: string } & About)
-  | ({ kind: 'failed'; error: string; released: boolean } & About)
+  | ({
+      kind: 'failed';
+      error: string;
+      /** The link was given back: the person can press again. */
+      released: boolean;
+      /** The disclosure-log entry of an acknowledgement cut off by the deadline, which may still
+       * be stored after the answer: for the function's log. */
+      ifStored?: AuditEntry;
+    } & About)
   | { kind: 'refused'; link: string; method: string; reason: Refusal }
   | { kind: 'method-not-allowed'; method: string };
 
@@ -78,14 +96,12 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
   });
   if (!isTokenShaped(request.token)) return refuse('malformed');
 
+  const started = performance.now();
+  const budget = deps.budget ?? ACK_BUDGET;
   const hash = tokenHash(request.token);
-  let record: AckLinkRecord | undefined;
-  try {
-    record = await deps.links.get(hash);
-  } catch (error) {
-    if (error instanceof AckLinkUnreadableError) return refuse('unreadable');
-    throw error;
-  }
+  // A stored link that cannot be read (damaged, or written by another version) is a failure, not a
+  // refusal: thrown, so that the person is told to try again and ops are alarmed.
+  const record = await by(() => deps.links.get(hash), started, budget.ackMs);
   if (!record) return refuse('unknown');
   if (record.usedAtMs !== undefined) return refuse('used');
   if (record.expiresAtMs <= nowMs) return refuse('expired');
@@ -105,30 +121,65 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
   }
 
   // Used up first, so a second press (or a race) can never acknowledge twice.
-  if (!(await deps.links.consume(hash, nowMs))) return refuse('used');
+  const use = randomUUID();
   const ack = groupAck(record, nowMs);
   const retry = deps.retry ?? DEFAULT_RETRY;
   try {
-    await withRetry(() => deps.acks.acknowledge(ack), retry);
+    if (!(await by(() => deps.links.consume(hash, nowMs, use), started, budget.ackMs))) return refuse('used');
+    await by(() => withRetry(() => deps.acks.acknowledge(ack), retry), started, budget.ackMs);
   } catch (error) {
-    // Nothing was acknowledged: give the link back so the person can press again.
-    const released = await withRetry(() => deps.links.release(hash, nowMs), retry).then(
+    // Not acknowledged (as far as can be known): give the link back so the person can press again.
+    const released = await by(
+      () => withRetry(() => deps.links.release(hash, use), retry),
+      started,
+      budget.afterMs,
+    ).then(
       () => true,
       () => false,
     );
-    return { page: failedPage(), outcome: { kind: 'failed', error: errorName(error), released, ...about } };
+    return {
+      page: failedPage(released, deps.caseSystemUrl),
+      outcome: {
+        kind: 'failed',
+        error: errorName(error),
+        released,
+        ...about,
+        ...(error instanceof DeadlineError ? { ifStored: auditEntry(record, nowMs) } : {}),
+      },
+    };
   }
 
   const entry = auditEntry(record, nowMs);
-  const acknowledged: AckOutcome = { kind: 'acknowledged', cases: entry.caseRefs.length, ...about };
+  const acknowledged: AckOutcome = { kind: 'acknowledged', cases: coveredCount(record), ...about };
   try {
-    await withRetry(() => deps.audit.record(entry), retry);
+    await by(() => withRetry(() => deps.audit.record(entry), retry), started, budget.afterMs);
   } catch (error) {
     // The acknowledgement stands; the entry goes to the function's log for ops to write later.
     acknowledged.unaudited = entry;
     acknowledged.auditError = errorName(error);
   }
   return { page: acknowledgedPage(record, nowMs, ack.until), outcome: acknowledged };
+}
+
+/** A dependency call cut off at the press's deadline. */
+class DeadlineError extends Error {
+  override name = 'DeadlineExceeded';
+}
+
+/** `call`, failed with a DeadlineError when it has not settled `ms` after `started` (a
+ * `performance.now()`). The call itself runs on, so a write it makes may still land. */
+async function by<T>(call: () => Promise<T>, started: number, ms: number): Promise<T> {
+  const left = ms - (performance.now() - started);
+  if (left <= 0) throw new DeadlineError(`no time left of ${ms} ms`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`not done within ${ms} ms`)), left);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(call), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Why a POST does not count as a press of the button, if it does not. */
@@ -154,6 +205,9 @@ export function groupAck(record: AckLinkRecord, nowMs: number): GroupAck {
  * link), when, and which cases. */
 export function auditEntry(record: AckLinkRecord, nowMs: number): AuditEntry {
   const levels = LEVELS.filter((l) => record.sections[l] !== undefined);
+  const sent = new Date(record.sentAtMs).toISOString();
+  const covered = coveredCount(record);
+  const unlisted = covered - LEVELS.reduce((n, l) => n + (record.sections[l]?.lines.length ?? 0), 0);
   return {
     sentAt: new Date(nowMs).toISOString(),
     messageId: `ack:${record.tokenHash.slice(0, 12)}`,
@@ -165,6 +219,13 @@ export function auditEntry(record: AckLinkRecord, nowMs: number): AuditEntry {
     level: levels,
     caseRefs: LEVELS_HIGHEST_FIRST.flatMap((l) => record.sections[l]?.lines.map((c) => c.caseRef) ?? []),
     resolvedCaseRefs: [],
-    reason: `acknowledged by the ${record.channel === 'sms' ? 'SMS' : 'email'} link of the message sent ${new Date(record.sentAtMs).toISOString()}`,
+    reason: `acknowledged by the ${record.channel === 'sms' ? 'SMS' : 'email'} link of the message sent ${sent}${unlisted > 0 ? `, covering ${covered} cases: the ${covered - unlisted} listed here and ${unlisted} more the message counted without listing (its own entry in this log has them)` : ''}`,
   };
 }
+
+/** The cases a link's acknowledgement covers: every case each of its levels counted, listed or not. */
+const coveredCount = (record: AckLinkRecord) =>
+  LEVELS.reduce(
+    (n, l) => n + Math.max(record.sections[l]?.count ?? 0, record.sections[l]?.lines.length ?? 0),
+    0,
+  );

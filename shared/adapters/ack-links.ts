@@ -1,7 +1,7 @@
 // Acknowledgement links in DynamoDB: one item per token, keyed by the token's hash, with what it
 // acknowledges (case lines stored compactly as tuples), removed by TTL a day after the link expires
 // (until then a late press is refused as expired, not unknown, which tells ops more). Use is one
-// conditional write.
+// conditional write, which records the press that made it (`usedBy`).
 
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AckLinkRecord, type AckLinkStore, AckLinkUnreadableError } from '../ack/ports.ts';
@@ -43,6 +43,7 @@ function storedLinkSchema() {
     remindedAt: z.optional(z.array(z.enum(LEVELS))),
     linkBase: z.string(),
     usedAtMs: z.optional(z.number()),
+    usedBy: z.optional(z.string()),
   });
 }
 let storedLink: ReturnType<typeof storedLinkSchema> | undefined;
@@ -96,7 +97,7 @@ export class DynamoAckLinkStore implements AckLinkStore {
         `stored link is not valid at ${parsed.error.issues.map((i) => i.path.join('.') || '(item)').join(', ')}`,
       );
     }
-    const { sections, usedAtMs, ...rest } = parsed.data;
+    const { sections, usedAtMs, usedBy: _press, ...rest } = parsed.data;
     const out: AckLinkRecord = { ...rest, sections: {} };
     for (const level of LEVELS) {
       const s = sections[level];
@@ -117,16 +118,17 @@ export class DynamoAckLinkStore implements AckLinkStore {
     return out;
   }
 
-  async consume(tokenHash: string, nowMs: number): Promise<boolean> {
+  async consume(tokenHash: string, nowMs: number, use: string): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { tokenHash },
-          UpdateExpression: 'SET usedAtMs = :now',
+          UpdateExpression: 'SET usedAtMs = :now, usedBy = :use',
+          // A retry of this same write (its reply lost) finds the link used by this press: still ours.
           ConditionExpression:
-            'attribute_exists(tokenHash) AND attribute_not_exists(usedAtMs) AND expiresAtMs > :now',
-          ExpressionAttributeValues: { ':now': nowMs },
+            'attribute_exists(tokenHash) AND (attribute_not_exists(usedAtMs) OR usedBy = :use) AND expiresAtMs > :now',
+          ExpressionAttributeValues: { ':now': nowMs, ':use': use },
         }),
       );
       return true;
@@ -136,15 +138,15 @@ export class DynamoAckLinkStore implements AckLinkStore {
     }
   }
 
-  async release(tokenHash: string, usedAtMs: number): Promise<void> {
+  async release(tokenHash: string, use: string): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { tokenHash },
-          UpdateExpression: 'REMOVE usedAtMs',
-          ConditionExpression: 'usedAtMs = :usedAt',
-          ExpressionAttributeValues: { ':usedAt': usedAtMs },
+          UpdateExpression: 'REMOVE usedAtMs, usedBy',
+          ConditionExpression: 'usedBy = :use',
+          ExpressionAttributeValues: { ':use': use },
         }),
       );
     } catch (error) {

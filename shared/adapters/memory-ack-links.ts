@@ -7,6 +7,8 @@ const copy = (r: AckLinkRecord): AckLinkRecord => structuredClone(r);
 
 export class MemoryAckLinkStore implements AckLinkStore {
   readonly links = new Map<string, AckLinkRecord>();
+  /** Which press used each used link. */
+  private readonly usedBy = new Map<string, string>();
 
   async put(record: AckLinkRecord): Promise<boolean> {
     if (this.links.has(record.tokenHash)) return false;
@@ -20,15 +22,20 @@ export class MemoryAckLinkStore implements AckLinkStore {
     return stored ? copy(stored) : undefined;
   }
 
-  async consume(tokenHash: string, nowMs: number): Promise<boolean> {
+  async consume(tokenHash: string, nowMs: number, use: string): Promise<boolean> {
     const stored = this.links.get(tokenHash);
-    if (!stored || stored.usedAtMs !== undefined || stored.expiresAtMs <= nowMs) return false;
+    if (!stored || stored.expiresAtMs <= nowMs) return false;
+    if (stored.usedAtMs !== undefined) return this.usedBy.get(tokenHash) === use;
     stored.usedAtMs = nowMs;
+    this.usedBy.set(tokenHash, use);
     return true;
   }
 
-  async release(tokenHash: string, usedAtMs: number): Promise<void> {
+  async release(tokenHash: string, use: string): Promise<void> {
     const stored = this.links.get(tokenHash);
-    if (stored?.usedAtMs === usedAtMs) delete stored.usedAtMs;
+    if (stored && this.usedBy.get(tokenHash) === use) {
+      delete stored.usedAtMs;
+      this.usedBy.delete(tokenHash);
+    }
   }
 }

@@ -10,7 +10,10 @@ import { DynamoLedger } from '../adapters/ledger.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 
 export function awsAckDeps(env: NodeJS.ProcessEnv = process.env): AckDeps {
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  // A stalled request is cut off and retried by the client well inside the press's deadline
+  // (respond.ts ACK_BUDGET), instead of holding its socket until the function times out.
+  const client = new DynamoDBClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
+  const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
   const caseSystemUrl = optionalEnv('CASE_SYSTEM_URL', env);

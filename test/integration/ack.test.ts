@@ -26,6 +26,7 @@ import {
   createTables,
   type EmbeddedDynamo,
   LOCAL_CREDENTIALS,
+  localDynamoClient,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
@@ -286,11 +287,43 @@ describe('the link table (dynalite)', () => {
     expect(await store.get(hash)).toEqual(record(hash));
     expect(await store.get(tokenHash(newToken()))).toBeUndefined();
     expect(stored.Items?.find((i) => i.tokenHash === hash)?.expiresAt).toBe((T0 + 24 * HOUR) / 1000 + 86_400);
-    expect(await store.consume(stale, T0 + 24 * HOUR)).toBe(false); // expired
-    expect(await store.consume(tokenHash(newToken()), T0)).toBe(false); // unknown
-    expect(await store.consume(hash, T0 + MINUTE)).toBe(true);
-    expect(await store.consume(hash, T0 + 2 * MINUTE)).toBe(false); // used
+    expect(await store.consume(stale, T0 + 24 * HOUR, 'press-1')).toBe(false); // expired
+    expect(await store.consume(tokenHash(newToken()), T0, 'press-1')).toBe(false); // unknown
+    expect(await store.consume(hash, T0 + MINUTE, 'press-1')).toBe(true);
+    expect(await store.consume(hash, T0 + 2 * MINUTE, 'press-2')).toBe(false); // used by another press
     expect((await store.get(hash))?.usedAtMs).toBe(T0 + MINUTE);
+  });
+
+  it("takes a retried write of the same press (its reply lost on the way) as that press's own use", async () => {
+    const tables = await createTables(dynamo.client, 'lostreply');
+    const client = localDynamoClient(dynamo.endpoint);
+    let lose = true;
+    // The first UpdateItem reaches the table, but its reply is lost: the SDK retries the same write.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (lose && context.commandName === 'UpdateItemCommand') {
+          lose = false;
+          throw Object.assign(new Error('socket hang up'), {
+            name: 'TimeoutError',
+            code: 'ECONNRESET',
+            $metadata: {},
+          });
+        }
+        return result;
+      },
+      { step: 'deserialize' },
+    );
+    const store = new DynamoAckLinkStore(
+      DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+      tables.acklinks,
+    );
+    const hash = tokenHash(newToken());
+    await store.put(record(hash));
+
+    expect(await store.consume(hash, T0 + MINUTE, 'press-1')).toBe(true);
+    expect(lose).toBe(false);
+    expect(await store.consume(hash, T0 + MINUTE, 'press-2')).toBe(false);
   });
 
   it('gives a link back only for the use it was asked to undo', async () => {
@@ -301,15 +334,15 @@ describe('the link table (dynalite)', () => {
     const store = new DynamoAckLinkStore(doc, tables.acklinks);
     const hash = tokenHash(newToken());
     await store.put(record(hash));
-    await store.consume(hash, T0 + MINUTE);
+    await store.consume(hash, T0 + MINUTE, 'press-1');
 
-    await store.release(hash, T0 + 2 * MINUTE); // not this use: nothing happens
+    await store.release(hash, 'press-2'); // not this use: nothing happens
     const stillUsed = (await store.get(hash))?.usedAtMs;
-    await store.release(hash, T0 + MINUTE);
+    await store.release(hash, 'press-1');
 
     expect(stillUsed).toBe(T0 + MINUTE);
     expect((await store.get(hash))?.usedAtMs).toBeUndefined();
-    expect(await store.consume(hash, T0 + 3 * MINUTE)).toBe(true);
+    expect(await store.consume(hash, T0 + 3 * MINUTE, 'press-3')).toBe(true);
   });
 
   it('refuses to read an item that is not a valid link, naming the field and not its value', async () => {

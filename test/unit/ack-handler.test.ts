@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAckHandler } from '#shared/ack/handler.ts';
 import { requestFromEvent } from '#shared/ack/http-event.ts';
 import { ACK_METRICS } from '#shared/ack/metrics.ts';
+import { AckLinkUnreadableError } from '#shared/ack/ports.ts';
 import { linkRef, newToken } from '#shared/ack/token.ts';
 import { MemoryAckLinkStore } from '#shared/adapters/memory-ack-links.ts';
 import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
@@ -93,6 +94,26 @@ describe('the handler', () => {
       reason: 'unknown',
     });
     expect(JSON.stringify(warn.mock.calls)).not.toContain(token);
+  });
+
+  it('answers a stored link that cannot be read as a failure (503, counted for the alarm), not as an old link', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const links = new MemoryAckLinkStore();
+    links.get = async () => {
+      throw new AckLinkUnreadableError('stored link is not valid at sections.breach.lines');
+    };
+
+    const page = await createAckHandler(
+      { ...deps(), links },
+      { clock: () => 0 },
+    )({ method: 'POST', token: TOKEN, body: 'acknowledge=yes' });
+
+    expect(page.statusCode).toBe(503);
+    expect(page.body).not.toContain('not valid any more');
+    expect(addMetric).toHaveBeenCalledWith(ACK_METRICS.failures, 'Count', 1);
+    expect(addMetric).not.toHaveBeenCalledWith(ACK_METRICS.refused, 'Count', 1);
+    expect(JSON.stringify(error.mock.calls)).toContain('AckLinkUnreadableError');
   });
 
   it('answers a failing table with a plain page saying nothing changed, and counts it for the alarm', async () => {

@@ -198,8 +198,8 @@ describe('acknowledgement links', () => {
       ...taken,
       put: async (record) => (refusals-- > 0 ? false : taken.put(record)),
       get: (hash) => taken.get(hash),
-      consume: (hash, now) => taken.consume(hash, now),
-      release: (hash, at) => taken.release(hash, at),
+      consume: (hash, now, use) => taken.consume(hash, now, use),
+      release: (hash, use) => taken.release(hash, use),
     };
     const full: AckLinkStore = { ...flaky, put: async () => false };
 
@@ -419,6 +419,109 @@ describe('the page', () => {
     });
     expect(again.outcome.kind).toBe('acknowledged');
     expect(h.audit.entries).toHaveLength(1);
+  });
+
+  it('answers a press whose acknowledgement stalls by its deadline, gives the link back, and hands the entry to the log', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
+    const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
+    const stalled: AckStore = { acknowledge: () => new Promise(() => undefined) };
+
+    const failed = await respond(
+      { method: 'POST', token, body: 'acknowledge=yes' },
+      { ...h.deps, acks: stalled, budget: { ackMs: 50, afterMs: 100 } },
+      T0 + MINUTE,
+    );
+    const again = await h.press(token, T0 + 2 * MINUTE);
+
+    expect(failed.page.statusCode).toBe(503);
+    expect(failed.page.body).toContain('press the button again');
+    expect(failed.outcome).toMatchObject({
+      kind: 'failed',
+      error: 'DeadlineExceeded',
+      released: true,
+      // It may still land: its disclosure-log entry goes to the function's log.
+      ifStored: { kind: 'acknowledgement', caseRefs: ['DA-000-0000001'] },
+    });
+    expect(again.outcome.kind).toBe('acknowledged');
+  });
+
+  it('says the link cannot be used again when it could not be given back, never "press again"', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
+    const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
+    const down = (name: string) => async () => {
+      throw Object.assign(new Error('down'), { name });
+    };
+    const links = new MemoryAckLinkStore();
+    for (const [hash, link] of h.links.links) links.links.set(hash, structuredClone(link));
+    links.release = down('InternalServerError');
+
+    const failed = await respond(
+      { method: 'POST', token, body: 'acknowledge=yes' },
+      { ...h.deps, links, acks: { acknowledge: down('ProvisionedThroughputExceededException') } },
+      T0 + MINUTE,
+    );
+
+    expect(failed.outcome).toMatchObject({ kind: 'failed', released: false });
+    expect(failed.page.statusCode).toBe(503);
+    expect(failed.page.body).toContain('this link cannot be used again');
+    expect(failed.page.body).not.toContain('press the button again');
+    expect(failed.page.body).toContain('<a href="https://qw.example.police.uk/q">Open the case system</a>');
+    expect(
+      (await respond({ method: 'GET', token }, { ...h.deps, links }, T0 + 2 * MINUTE)).page.statusCode,
+    ).toBe(404);
+  });
+
+  it('answers a press whose disclosure-log write stalls by its deadline, the acknowledgement kept and its entry handed back', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
+    const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
+
+    const { page, outcome } = await respond(
+      { method: 'POST', token, body: 'acknowledge=yes' },
+      {
+        ...h.deps,
+        audit: { record: () => new Promise(() => undefined) },
+        budget: { ackMs: 50, afterMs: 100 },
+      },
+      T0 + MINUTE,
+    );
+
+    expect(page.statusCode).toBe(200);
+    expect(h.ledger.acks.size).toBe(1);
+    expect(outcome).toMatchObject({
+      kind: 'acknowledged',
+      auditError: 'DeadlineExceeded',
+      unaudited: { kind: 'acknowledgement', caseRefs: ['DA-000-0000001'] },
+    });
+  });
+
+  it('says in the disclosure log how many cases the acknowledgement covers when the message counted more than it listed', async () => {
+    const h = harness();
+    const refs = Array.from({ length: 305 }, (_, i) => `DA-000-${String(i + 1).padStart(7, '0')}`);
+    h.set(refs.map((ref) => daHigh(ref, T0 - 50 * HOUR)));
+    const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'email');
+
+    const { outcome } = await h.press(token, T0 + MINUTE);
+
+    expect(outcome).toMatchObject({ kind: 'acknowledged', cases: 305 });
+    const [entry] = h.audit.entries;
+    expect(entry?.caseRefs).toHaveLength(300);
+    expect(entry?.reason).toMatch(/covering 305 cases: the 300 listed here and 5 more the message counted/);
+  });
+
+  it('shows a pause that is not a whole number of hours exactly, never rounded down', async () => {
+    const h = harness(
+      configWith([
+        'pause: { warning: 24h, breach: 8h, escalation: 4h }',
+        'pause: { warning: 24h, breach: 8h, escalation: 90m }',
+      ]),
+    );
+    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
+    const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
+
+    expect((await h.get(token, T0 + MINUTE)).page.body).toContain('pause: 1 hour 30 minutes at escalation');
   });
 
   it('keeps an acknowledgement the disclosure log could not take, and hands its entry back for the log', async () => {
