@@ -195,7 +195,7 @@ export class QueuewatchAlarms extends Construct {
         'feed-silence',
         `No case change ingested for ${props.feedSilenceHours} hours: the feed may be broken, and the ` +
           'mirror (and every alert) is going stale.',
-        queuewatchMetric('IngestedMessages', silencePeriod),
+        queuewatchMetric('ChangedCases', silencePeriod),
         noneAt(props.feedSilenceHours),
       ),
       signalsErrors: alarm(

@@ -302,13 +302,16 @@ export class QueuewatchDashboard extends Construct {
       note(
         [
           '## The feed',
-          '**Case changes applied** to the mirror per hour: none for ' +
+          '**Case changes applied** to the mirror per hour (repeats and stale messages are not changes): none for ' +
             `${props.feedSilenceHours} hours fires *feed-silence* (a broken feed makes every alert stale). ` +
             '**Waiting in the ingest queue** and the age of the oldest: a backlog that grows means ingest ' +
             'is not keeping up or is failing.',
         ].join('\n\n'),
       ),
-      graph('Case changes applied per hour', 9, [perHour('IngestedMessages', 'applied')]),
+      graph('Case changes applied per hour', 9, [
+        perHour('ChangedCases', 'changed'),
+        perHour('IngestedMessages', 'messages applied (with repeats and stale ones)'),
+      ]),
       graph(
         'Ingest queue',
         9,

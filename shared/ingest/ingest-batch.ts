@@ -135,7 +135,11 @@ export function startIngestBatch(received: number, deps: IngestDeps, nowMs: numb
 
   const finish = async (): Promise<IngestSummary> => {
     const applied = Object.values(summary.applied).reduce((sum, n) => sum + n, 0);
+    // What the mirror really changed: a repeat, a stale replay or a conflicting copy is a message,
+    // not a change, so a source stuck resending old state still looks silent.
+    const changed = summary.applied.created + summary.applied.updated + summary.applied.replaced;
     deps.metrics.addMetric('IngestedMessages', 'Count', applied);
+    deps.metrics.addMetric('ChangedCases', 'Count', changed);
     deps.metrics.addMetric('RejectedMessages', 'Count', summary.rejected.length);
     deps.metrics.addMetric('RetriedMessages', 'Count', summary.retried.length);
     deps.metrics.addMetric('ReplacedMalformedItems', 'Count', summary.replacedMalformed.length);
@@ -147,7 +151,7 @@ export function startIngestBatch(received: number, deps: IngestDeps, nowMs: numb
     });
 
     // Neither loses a message: the changes are applied and the rejects stored, so the batch stands.
-    if (applied > 0) {
+    if (changed > 0) {
       await callDependency('dynamodb:state', () => deps.state.recordIngest(nowMs)).catch((error: unknown) => {
         dependencyFailed(error);
         deps.metrics.addMetric('IngestStateFailures', 'Count', 1);

@@ -34,6 +34,7 @@ export interface RejectStore {
 }
 
 export interface IngestStateStore {
+  /** Records the time of the last batch that changed a case in the mirror (not one of repeats). */
   recordIngest(atMs: number): Promise<void>;
 }
 

@@ -168,11 +168,11 @@ describe('alarms', () => {
     expect(alarm('ingest-retries').AlarmDescription).toMatch(/names the dependency/);
   });
 
-  it('fires when nothing has been ingested for six hours, so a dead feed is loud', () => {
+  it('fires when no case has changed for six hours, so a dead feed (or one resending old state) is loud', () => {
     const silence = alarm('feed-silence');
     expect(silence).toMatchObject({
       Namespace: 'Queuewatch',
-      MetricName: 'IngestedMessages',
+      MetricName: 'ChangedCases',
       Dimensions: service,
       Statistic: 'Sum',
       Threshold: 1,

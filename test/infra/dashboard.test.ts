@@ -176,6 +176,7 @@ describe('the dashboard', () => {
       expect.objectContaining({ value: 300_000, label: 'timeout' }),
     ]);
     expect(seriesOf(titled('Case changes applied per hour'))).toEqual([
+      'Queuewatch/ChangedCases Sum@3600',
       'Queuewatch/IngestedMessages Sum@3600',
     ]);
     expect(seriesOf(titled('Ingest queue'))).toEqual([

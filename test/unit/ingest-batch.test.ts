@@ -107,7 +107,12 @@ describe('ingestSqsBatch', () => {
     expect(h.rejects.find((r) => r.messageId === 'm4')?.reason).toBe(
       "case: district is not one of the config's districts",
     );
-    expect(h.metrics).toMatchObject({ IngestedMessages: 3, RejectedMessages: 3, RetriedMessages: 0 });
+    expect(h.metrics).toMatchObject({
+      IngestedMessages: 3,
+      ChangedCases: 2,
+      RejectedMessages: 3,
+      RetriedMessages: 0,
+    });
     expect(h.ingests).toEqual([NOW]);
     expect(h.ops.messages).toHaveLength(1);
     expect(h.ops.messages[0]?.text).toMatch(/unknown-district: 1 \(cases DA-000-0000004\)/);
@@ -236,6 +241,28 @@ describe('ingestSqsBatch', () => {
       },
     ]);
     expect(h.metrics.DependencyFailures).toBe(1);
+  });
+
+  it('counts a batch of repeats and stale replays as messages, not changes: the feed still looks silent', async () => {
+    const h = harness();
+    const stored = aCase('DA-000-0000001', { sourceUpdatedAt: '2026-03-29T05:00:00Z' });
+    await ingestSqsBatch(event(sqsRecord('m0', body('created', stored))), h.deps, NOW - 3_600_000);
+    h.ingests.length = 0;
+    for (const name of Object.keys(h.metrics)) delete h.metrics[name];
+
+    const { summary } = await ingestSqsBatch(
+      event(
+        sqsRecord('m1', body('updated', stored)), // the same version again
+        sqsRecord('m2', body('updated', aCase('DA-000-0000001'))), // older than stored
+      ),
+      h.deps,
+      NOW,
+    );
+
+    expect(summary.applied).toMatchObject({ unchanged: 1, stale: 1 });
+    expect(h.metrics).toMatchObject({ IngestedMessages: 2, ChangedCases: 0 });
+    // The last case change stays where it was, so the digest and the feed-silence alarm see the quiet.
+    expect(h.ingests).toEqual([]);
   });
 
   it('names the dependency that failed in every log line, and counts each failure', async () => {
