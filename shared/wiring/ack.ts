@@ -7,12 +7,11 @@ import type { AckDeps } from '../ack/respond.ts';
 import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
+import { ACK_CLIENT_TIMEOUTS } from '../lambda/clients.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 
 export function awsAckDeps(env: NodeJS.ProcessEnv = process.env): AckDeps {
-  // A stalled request is cut off and retried by the client well inside the press's deadline
-  // (respond.ts ACK_BUDGET), instead of holding its socket until the function times out.
-  const client = new DynamoDBClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
+  const client = new DynamoDBClient(ACK_CLIENT_TIMEOUTS);
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -20,6 +20,7 @@ import { DynamoStateStore } from '../adapters/state-store.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import { type ExpectedSubscriptions, expectedSubscriptionsSchema } from '../delivery/subscription-health.ts';
 import type { DigestDeps } from '../digest/handler.ts';
+import { CLIENT_TIMEOUTS } from '../lambda/clients.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 
 /** FEED_SILENCE_HOURS, when set: a whole number of hours. */
@@ -60,9 +61,9 @@ export interface DigestClients {
 export function awsDigestDeps(
   env: NodeJS.ProcessEnv = process.env,
   clients: DigestClients = {
-    dynamodb: new DynamoDBClient({}),
-    sns: new SNSClient({}),
-    ssm: new SSMClient({}),
+    dynamodb: new DynamoDBClient(CLIENT_TIMEOUTS),
+    sns: new SNSClient(CLIENT_TIMEOUTS),
+    ssm: new SSMClient(CLIENT_TIMEOUTS),
   },
   /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
   shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),

@@ -19,6 +19,7 @@ import { DynamoRejectStore } from '../adapters/rejects.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { IngestDeps } from '../ingest/ingest-batch.ts';
+import { CLIENT_TIMEOUTS } from '../lambda/clients.ts';
 import {
   callDependency,
   DEPENDENCY_FAILURES_METRIC,
@@ -35,11 +36,11 @@ export function awsIngestDeps(
   /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
   shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),
 ): () => Promise<IngestDeps> {
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_TIMEOUTS), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const stateTable = requireEnv('STATE_TABLE', env);
-  const ops = new SnsOpsNotifier(new SNSClient({}), requireEnv('OPS_TOPIC_ARN', env));
+  const ops = new SnsOpsNotifier(new SNSClient(CLIENT_TIMEOUTS), requireEnv('OPS_TOPIC_ARN', env));
   const state = new DynamoStateStore(doc, stateTable);
   // The config source also reads and writes the state table and may tell ops: name those calls.
   const labelledState: StateStore = {
@@ -50,7 +51,7 @@ export function awsIngestDeps(
     notify: (subject, text) => callDependency('sns:ops', () => ops.notify(subject, text)),
   };
   const config = new RuntimeConfigSource(
-    new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
+    new SSMProvider({ awsSdkV3Client: new SSMClient(CLIENT_TIMEOUTS) }),
     requireEnv('CONFIG_PARAMETER', env),
     shipped,
     labelledState,

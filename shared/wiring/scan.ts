@@ -17,6 +17,7 @@ import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
 import type { CompiledConfig } from '../config/compile.ts';
+import { CLIENT_TIMEOUTS } from '../lambda/clients.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import type { ScanDeps } from '../scan/handler.ts';
 
@@ -29,9 +30,9 @@ export interface ScanClients {
 export function awsScanDeps(
   env: NodeJS.ProcessEnv = process.env,
   clients: ScanClients = {
-    dynamodb: new DynamoDBClient({}),
-    sns: new SNSClient({}),
-    ssm: new SSMClient({}),
+    dynamodb: new DynamoDBClient(CLIENT_TIMEOUTS),
+    sns: new SNSClient(CLIENT_TIMEOUTS),
+    ssm: new SSMClient(CLIENT_TIMEOUTS),
   },
   /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
   shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),

@@ -14,6 +14,7 @@ import { DynamoSignalStates } from '../adapters/signal-state.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
 import type { CompiledConfig } from '../config/compile.ts';
+import { CLIENT_TIMEOUTS } from '../lambda/clients.ts';
 import { optionalEnv, requireEnv } from '../lambda/env.ts';
 import type { SignalsDeps } from '../signals/handler.ts';
 
@@ -22,14 +23,14 @@ export function awsSignalsDeps(
   /** The config to fall back on: by default the JSON file the stack ships (DEFAULT_CONFIG_FILE). */
   shipped: () => CompiledConfig = shippedConfigFile(optionalEnv('DEFAULT_CONFIG_FILE', env)),
 ): SignalsDeps {
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_TIMEOUTS), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sns = new SNSClient({});
+  const sns = new SNSClient(CLIENT_TIMEOUTS);
   const stateTable = requireEnv('STATE_TABLE', env);
   const ops = new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env));
   const configSource = new RuntimeConfigSource(
-    new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
+    new SSMProvider({ awsSdkV3Client: new SSMClient(CLIENT_TIMEOUTS) }),
     requireEnv('CONFIG_PARAMETER', env),
     shipped,
     new DynamoStateStore(doc, stateTable),
