@@ -7,7 +7,7 @@
 import type { CompiledConfig } from '../config/compile.ts';
 import { type AlertLine, alertLine } from '../domain/alert-line.ts';
 import type { CaseView, RiskLevel } from '../domain/case.ts';
-import { type Evaluation, evaluateCase, type LevelOrNone } from '../domain/engine.ts';
+import { audienceLevels, type Evaluation, evaluateCase, type LevelOrNone } from '../domain/engine.ts';
 import { LEVELS, type Level, rankOf } from '../domain/levels.ts';
 import { byCodeUnit } from '../domain/order.ts';
 import { ackId } from '../scan/ledger-keys.ts';
@@ -145,12 +145,21 @@ export function levelChanges(
 
 const BREACH_RANK = rankOf('breach');
 
+/** What an open case is now, for the alert ledger: the episode it is in (when it entered its stage)
+ * and the audiences it alerts at a level above none. */
+export interface CaseNow {
+  episodeMs: number;
+  audiences: ReadonlyMap<string, Level>;
+}
+
+const ALERTS_NOBODY: ReadonlyMap<string, Level> = new Map();
+
 interface DistrictBook {
   tally: Tally;
   breached: Kept<ChangeLine>;
   due: Kept<ChangeLine>;
   oldest: Kept<DigestLine>;
-  openRefs: Set<string>;
+  open: Map<string, CaseNow>;
 }
 
 /** What one pass over the open cases gathers, per district. */
@@ -170,7 +179,7 @@ export class PictureBook {
         breached: new Kept(highestFirst),
         due: new Kept(soonestFirst),
         oldest: new Kept(oldestFirst),
-        openRefs: new Set(),
+        open: new Map(),
       };
       this.books.set(district, book);
     }
@@ -188,7 +197,10 @@ export class PictureBook {
     tally.ages[band] = (tally.ages[band] ?? 0) + 1;
     tally.levels[level] += 1;
     tally.oldestAgeMs = Math.max(tally.oldestAgeMs, ageMs);
-    book.openRefs.add(record.caseRef);
+    book.open.set(record.caseRef, {
+      episodeMs: evaluation.startMs,
+      audiences: level === 'none' ? ALERTS_NOBODY : audienceLevels(evaluation, this.config),
+    });
 
     const line: DigestLine = { ...alertLine(evaluation), district: record.district, level };
     book.oldest.add(line);
@@ -211,8 +223,9 @@ export class PictureBook {
     return this.books.get(district)?.tally ?? emptyTally();
   }
 
-  isOpen(district: string, caseRef: string): boolean {
-    return this.books.get(district)?.openRefs.has(caseRef) ?? false;
+  /** An open case as it is now; undefined when it is not open. */
+  caseNow(district: string, caseRef: string): CaseNow | undefined {
+    return this.books.get(district)?.open.get(caseRef);
   }
 
   /** The place's lists, merged from its districts, `limit` lines each (oldest: `oldestLimit`). */
@@ -277,12 +290,20 @@ export interface AlertCount {
 export const isAcknowledged = (entry: CaseEntry, ack: GroupAck | undefined, nowMs: number): boolean =>
   ack !== undefined && (ack.until[entry.level] ?? 0) > nowMs && entry.notifiedAt <= ack.asOf;
 
-/** Every alert in the ledger about a case still open, per audience and district. Entries for
- * audiences or districts the config no longer has, or for cases no longer open, are left out. */
+/** Whether a ledger entry is about a case still waiting for that audience: the case is open, in the
+ * episode the entry was sent about (a new stage is a new clock), and alerts the audience now. The
+ * scan drops any other entry only when it next messages the group (hours later, or after quiet
+ * hours): until then it is as good as resolved, and counts as no alert. */
+export const isStillAlerting = (entry: CaseEntry, audience: string, now: CaseNow | undefined): boolean =>
+  now !== undefined && now.episodeMs === entry.episodeMs && now.audiences.has(audience);
+
+/** Every alert in the ledger about a case still waiting for its audience, per audience and district.
+ * Entries for audiences or districts the config no longer has, and entries the case no longer
+ * stands behind (see isStillAlerting), are left out. */
 export function alertCounts(
   config: CompiledConfig,
   ledger: LedgerSnapshot,
-  isOpen: (district: string, caseRef: string) => boolean,
+  caseNow: (district: string, caseRef: string) => CaseNow | undefined,
   nowMs: number,
 ): AlertCount[] {
   const counts = new Map<string, AlertCount>();
@@ -292,7 +313,7 @@ export function alertCounts(
     const ack = ledger.acks.get(ackId(audience, config.placeOf(audience, district)));
     const key = `${audience}|${district}`;
     for (const [caseRef, entry] of shard.cases) {
-      if (!isOpen(district, caseRef)) continue;
+      if (!isStillAlerting(entry, audience, caseNow(district, caseRef))) continue;
       let count = counts.get(key);
       if (!count) {
         count = { audience, district, unacked: { warning: 0, breach: 0, escalation: 0 }, acknowledged: 0 };

@@ -20,7 +20,7 @@ import { renderDigest } from '#shared/digest/render.ts';
 import { type GatherInput, gatherDigests, runDigest } from '#shared/digest/run-digest.ts';
 import { currentSlot, DIGEST_OVERDUE_AFTER_MS } from '#shared/digest/schedule.ts';
 import { type CaseRecord, caseFields } from '#shared/domain/case.ts';
-import { evaluateCase } from '#shared/domain/engine.ts';
+import { audienceLevels, type Evaluation, evaluateCase } from '#shared/domain/engine.ts';
 import { LEVELS, rankOf } from '#shared/domain/levels.ts';
 import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
@@ -340,6 +340,90 @@ describe('unacknowledged alerts', () => {
     expect(acknowledged?.acknowledged).toBe(supervisorCases.length);
     expect(after.rendered.body).not.toContain('district-supervisor, D01 Northgate:');
     expect(after.rendered.body).toContain(`${supervisorCases.length} more alerts are acknowledged`);
+  });
+
+  // One high-risk domestic abuse case, scanned on one ledger at each instant given, as the mirror
+  // holds it then.
+  const daCase = (
+    stage: CaseRecord['stage'],
+    stageEnteredAt: number,
+    riskLevel: CaseRecord['riskLevel'],
+    updatedAt = stageEnteredAt,
+  ) =>
+    ({
+      caseRef: 'DA-001-0000101',
+      category: 'domestic-abuse',
+      riskLevel,
+      district: 'D01',
+      stage,
+      stageEnteredAt: new Date(stageEnteredAt).toISOString(),
+      childrenInvolved: false,
+      sourceUpdatedAt: new Date(updatedAt).toISOString(),
+    }) satisfies CaseRecord;
+  const scanAt = async (ledger: MemoryLedger, record: CaseRecord, nowMs: number) => {
+    const source = sourceOf([{ ...toMirrorItem(record, nowMs) }]);
+    await runScan({
+      config,
+      nowMs,
+      runId: `scan-${nowMs}`,
+      source,
+      ledger,
+      publisher: new CallbackPublisher(),
+      audit: new MemoryAuditLog(),
+      retry: NO_RETRY,
+    });
+    return source;
+  };
+  const unackedOf = (picture: { alerts: Array<{ unacked: Record<string, number> }> }) =>
+    picture.alerts.reduce((n, a) => n + LEVELS.reduce((m, l) => m + (a.unacked[l] ?? 0), 0), 0);
+
+  it('counts no alert about a case that moved to a new stage, though the scan has not yet said so', async () => {
+    const ledger = new MemoryLedger();
+    const escalatedAt = at('2026-11-27T04:00:00Z');
+    const assessing = daCase('awaiting-risk-assessment', escalatedAt - 53 * HOUR, 'high');
+    await scanAt(ledger, assessing, escalatedAt);
+    expect(ledger.casesOf('district-supervisor')).toEqual(['DA-001-0000101']);
+    // At 05:30 it moves on to awaiting referral: a new clock, within its limits. The scan runs every
+    // five minutes and keeps the ledger entries until it next messages the groups.
+    const movedAt = at('2026-11-27T05:30:00Z');
+    const referring = daCase('awaiting-referral', movedAt, 'high');
+    let source = sourceOf([]);
+    for (let t = movedAt; t <= at('2026-11-27T06:55:00Z'); t += 5 * MINUTE)
+      source = await scanAt(ledger, referring, t);
+    expect(ledger.casesOf('district-supervisor')).toEqual(['DA-001-0000101']);
+
+    const { picture, rendered } = digestFor(
+      await gatherDigests(gatherInput({ source, ledger })),
+      'director-childrens-services@la-northgate',
+    );
+
+    expect(unackedOf(picture)).toBe(0);
+    expect(rendered.body).toContain('UNACKNOWLEDGED ALERTS (0)');
+    expect(rendered.body).not.toContain('have not been acknowledged');
+    expect(rendered.body).toContain('Nothing needs doing today.');
+  });
+
+  it('counts no alert to an audience a re-graded case no longer alerts', async () => {
+    const ledger = new MemoryLedger();
+    const escalatedAt = at('2026-11-27T04:00:00Z');
+    const entered = escalatedAt - 53 * HOUR;
+    await scanAt(ledger, daCase('awaiting-risk-assessment', entered, 'high'), escalatedAt);
+    const told = ['district-supervisor', 'duty-inspector', 'marac-coordinator'].filter(
+      (a) => ledger.casesOf(a).length > 0,
+    );
+    // Re-graded to medium risk at 06:50 (same stage, same clock): at 57h a warning, to the supervisor only.
+    const regraded = daCase('awaiting-risk-assessment', entered, 'medium', at('2026-11-27T06:50:00Z'));
+    const source = await scanAt(ledger, regraded, at('2026-11-27T06:55:00Z'));
+    const alertedNow = [...audienceLevels(evaluateCase(regraded, config, NOW) as Evaluation, config).keys()];
+
+    const { picture } = digestFor(
+      await gatherDigests(gatherInput({ source, ledger })),
+      'director-childrens-services@la-northgate',
+    );
+
+    expect(told.length).toBeGreaterThan(alertedNow.length);
+    expect(picture.alerts.map((a) => a.audience).sort()).toEqual(alertedNow.sort());
+    expect(unackedOf(picture)).toBe(alertedNow.length);
   });
 
   it('leaves out alerts about cases that are no longer open', async () => {
