@@ -281,14 +281,16 @@ export interface AlertCount {
   district: string;
   /** Cases still waiting whose alert nobody acknowledged, by the level last sent. */
   unacked: Record<Level, number>;
-  /** Cases still waiting whose alert an acknowledgement covers (reminders paused). */
+  /** Cases still waiting whose alert an acknowledgement covers (someone owns them). */
   acknowledged: number;
 }
 
-/** Whether an acknowledgement covers a case's alert: the same test the scan applies before a
- * reminder (shared/scan/decide.ts): acknowledged after the case was notified, and not yet expired. */
-export const isAcknowledged = (entry: CaseEntry, ack: GroupAck | undefined, nowMs: number): boolean =>
-  ack !== undefined && (ack.until[entry.level] ?? 0) > nowMs && entry.notifiedAt <= ack.asOf;
+/** Whether an acknowledgement covers a case's alert: someone acknowledged a message sent at or after
+ * the case was notified at this level. Whether its pause on reminders has run out does not matter:
+ * an acknowledgement means "I own this", and an audience that is never reminded (a director) only
+ * gets the escalation pause. A rise to a higher level is notified anew, so needs a new one. */
+export const isAcknowledged = (entry: CaseEntry, ack: GroupAck | undefined): boolean =>
+  ack !== undefined && entry.notifiedAt <= ack.asOf;
 
 /** Whether a ledger entry is about a case still waiting for that audience: the case is open, in the
  * episode the entry was sent about (a new stage is a new clock), and alerts the audience now. The
@@ -304,7 +306,6 @@ export function alertCounts(
   config: CompiledConfig,
   ledger: LedgerSnapshot,
   caseNow: (district: string, caseRef: string) => CaseNow | undefined,
-  nowMs: number,
 ): AlertCount[] {
   const counts = new Map<string, AlertCount>();
   for (const shard of ledger.shards.values()) {
@@ -319,7 +320,7 @@ export function alertCounts(
         count = { audience, district, unacked: { warning: 0, breach: 0, escalation: 0 }, acknowledged: 0 };
         counts.set(key, count);
       }
-      if (isAcknowledged(entry, ack, nowMs)) count.acknowledged += 1;
+      if (isAcknowledged(entry, ack)) count.acknowledged += 1;
       else count.unacked[entry.level] += 1;
     }
   }

@@ -266,7 +266,7 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
   }
   if (acknowledged > 0) {
     parts.push(
-      `  ${plural(acknowledged, 'more alert')} ${isAre(acknowledged)} acknowledged: someone owns ${acknowledged === 1 ? 'it' : 'them'}, reminders paused.`,
+      `  ${plural(acknowledged, 'more alert')} ${isAre(acknowledged)} acknowledged: someone has said they own ${acknowledged === 1 ? 'it' : 'them'}.`,
     );
   }
 

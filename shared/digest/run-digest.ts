@@ -114,7 +114,7 @@ export async function gatherDigests(input: GatherInput): Promise<Gathered> {
     throw new DigestInputError('open-cases', { cause });
   }
   const snapshot = book.snapshot();
-  const counts = alertCounts(config, ledger, (d, ref) => book.caseNow(d, ref), nowMs);
+  const counts = alertCounts(config, ledger, (d, ref) => book.caseNow(d, ref));
   const unreadable = read.invalid.total + read.failed.total;
   const digests = input.groups.map((group) => {
     const picture = pictureOf(input, group, book, counts, snapshot, {

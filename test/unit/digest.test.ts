@@ -426,6 +426,40 @@ describe('unacknowledged alerts', () => {
     expect(unackedOf(picture)).toBe(alertedNow.length);
   });
 
+  it('counts an acknowledged alert as acknowledged after its pause on reminders has run out', async () => {
+    const records = queue();
+    const { ledger, source } = await scanned(records);
+    const director = (picture: {
+      alerts: Array<{ audience: string; unacked: Record<string, number>; acknowledged: number }>;
+    }) => picture.alerts.find((a) => a.audience === 'director-childrens-services');
+    const morning = digestFor(
+      await gatherDigests(gatherInput({ source, ledger })),
+      'director-childrens-services@la-northgate',
+    );
+    const told = LEVELS.reduce((n, l) => n + (director(morning.picture)?.unacked[l] ?? 0), 0);
+    expect(told).toBeGreaterThan(0);
+    expect(morning.rendered.body).toContain(`director-childrens-services, Northgate City Council: ${told} (`);
+
+    // "It is recorded that you own these cases": a director is never reminded, so only the
+    // escalation pause is set, and it runs out 4 hours later.
+    await ledger.acknowledge({
+      audience: 'director-childrens-services',
+      place: 'la-northgate',
+      asOf: NOW,
+      at: NOW + MINUTE,
+      until: { escalation: NOW + MINUTE + 4 * HOUR },
+    });
+    const nextMorning = digestFor(
+      await gatherDigests(gatherInput({ source, ledger, nowMs: NOW + 5 * HOUR })),
+      'director-childrens-services@la-northgate',
+    );
+    const after = director(nextMorning.picture);
+
+    expect(LEVELS.reduce((n, l) => n + (after?.unacked[l] ?? 0), 0)).toBe(0);
+    expect(after?.acknowledged).toBe(told);
+    expect(nextMorning.rendered.body).not.toContain('director-childrens-services, Northgate City Council:');
+  });
+
   it('leaves out alerts about cases that are no longer open', async () => {
     const records = queue();
     const { ledger } = await scanned(records);
