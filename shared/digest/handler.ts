@@ -96,6 +96,14 @@ export function createDigestHandler(deps: DigestDeps, options: DigestHandlerOpti
     metrics.addMetric(DIGEST_METRICS.failures, MetricUnit.Count, result.failures.length);
     logger.info('digest run', { ...summariseDigest(result), configSource: inForce.source });
     if (result.historyUnreadable) logger.warn('the digest history could not be read: the trend starts again');
+    const unreadable = result.unreadableLedgerItems;
+    if (unreadable !== undefined)
+      metrics.addMetric(DIGEST_METRICS.unreadableAlertRecords, MetricUnit.Count, unreadable);
+    if (unreadable !== undefined && unreadable > 0) {
+      logger.warn('alert-ledger records could not be read: the digests count fewer unacknowledged alerts', {
+        unreadableLedgerItems: unreadable,
+      });
+    }
     for (const { disclosure, ...failure } of result.failures) {
       logger.error('digest step failed', { ...failure });
       // Every disclosure the log could not take is in the function's logs, so none is lost.

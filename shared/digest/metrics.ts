@@ -8,6 +8,9 @@ export const DIGEST_METRICS = {
   /** Digests still not sent three hours after they fell due. */
   overdue: 'DigestsOverdue',
   failures: 'DigestFailures',
+  /** Per run that read the alert ledger: its records that could not be read (their alerts are not
+   * counted in the digests). */
+  unreadableAlertRecords: 'DigestUnreadableAlertRecords',
   /** Per run that could check them: the subscriptions the stack made that deliver nothing. */
   subscriptionsNotReceiving: 'SubscriptionsNotReceiving',
 } as const;

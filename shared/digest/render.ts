@@ -55,6 +55,9 @@ export interface DigestPicture {
   trend: Trend;
   /** Items in the mirror that could not be read (anywhere in the force): not counted. */
   unreadable: number;
+  /** Alert-ledger records that could not be read (anywhere in the force): the alerts they hold are
+   * not counted, so the unacknowledged count may be low. */
+  unreadableAlertRecords: number;
   linkBase: string;
 }
 
@@ -174,6 +177,11 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
       `${plural(p.unreadable, 'record')} in the mirror could not be read and ${isAre(p.unreadable)} not counted here.`,
     );
   }
+  const alertRecordsUnread =
+    p.unreadableAlertRecords > 0
+      ? `${plural(p.unreadableAlertRecords, 'alert record')} could not be read: the alerts ${p.unreadableAlertRecords === 1 ? 'it holds are' : 'they hold are'} not counted, so the unacknowledged count may be low.`
+      : undefined;
+  if (alertRecordsUnread) parts.push(alertRecordsUnread);
   parts.push(
     past === 0
       ? 'No case is waiting past its limits.'
@@ -258,8 +266,18 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
   );
 
   parts.push('', `UNACKNOWLEDGED ALERTS (${unacked})`);
+  if (alertRecordsUnread) parts.push(`  ${alertRecordsUnread}`);
   const withUnacked = p.alerts.filter((a) => LEVELS_HIGHEST_FIRST.some((l) => a.unacked[l] > 0));
-  if (withUnacked.length === 0) parts.push('  None: every alert about a case still waiting is acknowledged.');
+  // "Every alert is acknowledged" only when there were alerts, and every record of them was read.
+  if (withUnacked.length === 0) {
+    parts.push(
+      acknowledged === 0
+        ? `  None: ${alertRecordsUnread ? 'no alert about a case still waiting could be read' : 'no alert about a case still waiting'}.`
+        : alertRecordsUnread
+          ? '  None among the alerts that could be read.'
+          : '  None: every alert about a case still waiting is acknowledged.',
+    );
+  }
   for (const a of withUnacked) {
     const n = LEVELS_HIGHEST_FIRST.reduce((m, l) => m + a.unacked[l], 0);
     parts.push(`  ${a.audience}, ${a.placeName}: ${n} (${levelsText(a.unacked)})`);

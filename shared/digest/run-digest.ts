@@ -120,6 +120,7 @@ export async function gatherDigests(input: GatherInput): Promise<Gathered> {
     const picture = pictureOf(input, group, book, counts, snapshot, {
       lastIngestAt,
       unreadable,
+      unreadableAlertRecords: ledger.unreadable,
       raised,
     });
     return { group, picture, rendered: renderDigest(picture) };
@@ -138,7 +139,12 @@ function pictureOf(
   book: PictureBook,
   counts: AlertCount[],
   snapshot: Record<string, DistrictSnapshot>,
-  extra: { lastIngestAt: number | undefined; unreadable: number; raised: RaisedSignal[] },
+  extra: {
+    lastIngestAt: number | undefined;
+    unreadable: number;
+    unreadableAlertRecords: number;
+    raised: RaisedSignal[];
+  },
 ): DigestPicture {
   const { config, nowMs } = input;
   const districts = group.districts.map((id) => ({
@@ -190,6 +196,7 @@ function pictureOf(
     signals: extra.raised.filter((s) => !s.district || inPlace.has(s.district.id)),
     trend: trendFor(group.districts, input.day, snapshot, input.history),
     unreadable: extra.unreadable,
+    unreadableAlertRecords: extra.unreadableAlertRecords,
     linkBase: config.file.linkBase,
   };
 }
@@ -293,6 +300,9 @@ export interface DigestResult {
   overdue: string[];
   /** Whether the history could not be read (the trend starts again). */
   historyUnreadable: boolean;
+  /** Alert-ledger records the digests could not read (their alerts are not counted); absent when
+   * the run read no ledger (nothing due, or it stopped before). */
+  unreadableLedgerItems?: number;
   failures: DigestFailure[];
 }
 
@@ -381,6 +391,7 @@ export async function runDigest(input: DigestInput): Promise<DigestResult> {
     });
     return finish();
   }
+  result.unreadableLedgerItems = gathered.unreadableLedgerItems;
 
   // Today's counts, taken once (the first run of the day that reads the queue), for next week.
   if (history[slot.day] === undefined) {

@@ -99,6 +99,12 @@ const digestFor = (gathered: Awaited<ReturnType<typeof gatherDigests>>, group: s
   return found;
 };
 
+/** A ledger whose case records could not be read: none of them comes back, and each is counted. */
+const unreadableCases = (ledger: MemoryLedger, unreadable: number) => ({
+  loadGroups: ledger.loadGroups.bind(ledger),
+  loadCaseShards: async () => ({ shards: new Map(), unreadable }),
+});
+
 describe('when the digest falls due', () => {
   it('is 07:00 London time in winter (GMT) and in summer (BST)', () => {
     expect(currentSlot('07:00', at('2026-11-27T07:00:00Z'))).toEqual({
@@ -458,6 +464,33 @@ describe('unacknowledged alerts', () => {
     expect(LEVELS.reduce((n, l) => n + (after?.unacked[l] ?? 0), 0)).toBe(0);
     expect(after?.acknowledged).toBe(told);
     expect(nextMorning.rendered.body).not.toContain('director-childrens-services, Northgate City Council:');
+  });
+
+  it('says when alert records could not be read, and never that every alert is acknowledged', async () => {
+    const records = queue();
+    const { ledger, source } = await scanned(records);
+    const gathered = await gatherDigests(gatherInput({ source, ledger: unreadableCases(ledger, 3) }));
+    const { picture, rendered } = digestFor(gathered, 'director-childrens-services@la-northgate');
+    const line =
+      '3 alert records could not be read: the alerts they hold are not counted, so the unacknowledged count may be low.';
+
+    expect(gathered.unreadableLedgerItems).toBe(3);
+    expect(pastLimits(picture.total)).toBeGreaterThan(0);
+    expect(rendered.body).toContain(`\n${line}\n`);
+    expect(rendered.body).toContain(
+      `UNACKNOWLEDGED ALERTS (0)\n  ${line}\n  None: no alert about a case still waiting could be read.`,
+    );
+    expect(rendered.body).not.toContain('every alert');
+  });
+
+  it('says there is no alert, rather than that every alert is acknowledged, when none was sent', async () => {
+    const gathered = await gatherDigests(gatherInput({ source: sourceOf([]), ledger: new MemoryLedger() }));
+    const { rendered } = digestFor(gathered, 'senior-officer@force');
+
+    expect(rendered.body).toContain(
+      'UNACKNOWLEDGED ALERTS (0)\n  None: no alert about a case still waiting.',
+    );
+    expect(rendered.body).not.toContain('every alert');
   });
 
   it('leaves out alerts about cases that are no longer open', async () => {
@@ -977,6 +1010,24 @@ describe('the digest handler', () => {
     expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.overdue, 'Count', 0);
     expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.heartbeat, 'Count', 1);
     addMetric.mockRestore();
+  });
+
+  it('counts and logs the alert records it could not read, naming no case', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const warn = vi.spyOn(logger, 'warn');
+    const { ledger, source } = await scanned(queue({ open: 100 }));
+
+    const result = await createDigestHandler(
+      { ...deps(), source, ledger: unreadableCases(ledger, 2) },
+      { clock: () => NOW, retry: NO_RETRY },
+    )({}, context);
+
+    expect(result.unreadableLedgerItems).toBe(2);
+    expect(addMetric).toHaveBeenCalledWith(DIGEST_METRICS.unreadableAlertRecords, 'Count', 2);
+    const logged = warn.mock.calls.filter(([message]) => String(message).includes('alert-ledger records'));
+    expect(logged).toEqual([[expect.any(String), { unreadableLedgerItems: 2 }]]);
+    addMetric.mockRestore();
+    warn.mockRestore();
   });
 
   it('raises after a failed send, with no heartbeat, and counts what is overdue', async () => {
