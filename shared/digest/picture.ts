@@ -1,8 +1,9 @@
 // What the daily picture says, gathered in one pass over the open cases: counts by district, risk
-// level, age band and level; which cases reached breach or escalation in the last 24 hours and which
-// will in the next 24 (following the engine's `next` level, so no deadline is worked out twice); the
-// oldest cases; and, from the alert ledger, the alerts nobody has acknowledged. Pure: `now` is a
-// parameter, and only references, categories, risk levels, stages, ages and districts are kept.
+// level, age band and level; which cases reached breach or escalation since yesterday's digest fell
+// due and which will in the next 24 hours (following the engine's `next` level, so no deadline is
+// worked out twice); the oldest cases; and, from the alert ledger, the alerts nobody has
+// acknowledged about cases still waiting. Pure: `now` is a parameter, and only references,
+// categories, risk levels, stages, ages and districts are kept.
 
 import type { CompiledConfig } from '../config/compile.ts';
 import { type AlertLine, alertLine } from '../domain/alert-line.ts';
@@ -28,7 +29,8 @@ export const AGE_BANDS = [
 
 export const ageBandOf = (ageMs: number): number => AGE_BANDS.findIndex((band) => ageMs < band.belowMs);
 
-/** The window either side of now: "since yesterday" and "in the next 24 hours". */
+/** The window ahead: "in the next 24 hours". ("Since yesterday" starts when yesterday's digest fell
+ * due: see sinceYesterdayMs.) */
 export const WINDOW_MS = DAY_MS;
 
 /** Lines kept per district and list: more than any digest shows, so a place's list, merged from its
@@ -162,13 +164,15 @@ interface DistrictBook {
   open: Map<string, CaseNow>;
 }
 
-/** What one pass over the open cases gathers, per district. */
+/** What one pass over the open cases gathers, per district: what reached breach or escalation after
+ * `sinceMs` and up to now, and what will in the next WINDOW_MS. */
 export class PictureBook {
   private readonly books = new Map<string, DistrictBook>();
 
   constructor(
     private readonly config: CompiledConfig,
     private readonly nowMs: number,
+    private readonly sinceMs: number,
   ) {}
 
   private book(district: string): DistrictBook {
@@ -205,7 +209,7 @@ export class PictureBook {
     const line: DigestLine = { ...alertLine(evaluation), district: record.district, level };
     book.oldest.add(line);
     if (level !== 'none' && rankOf(level) >= BREACH_RANK) {
-      const reached = levelChanges(record, this.config, this.nowMs - WINDOW_MS, this.nowMs).filter(
+      const reached = levelChanges(record, this.config, this.sinceMs, this.nowMs).filter(
         (c) => rankOf(c.level) >= BREACH_RANK,
       );
       const highest = reached.at(-1);

@@ -36,7 +36,7 @@ import {
   type RenderedDigest,
   renderDigest,
 } from './render.ts';
-import { currentSlot, DIGEST_OVERDUE_AFTER_MS, type DigestSlot } from './schedule.ts';
+import { currentSlot, DIGEST_OVERDUE_AFTER_MS, type DigestSlot, sinceYesterdayMs } from './schedule.ts';
 
 /** The feed-silence alarm's default: a feed quiet this long makes the digest say its figures may be
  * stale. The deployed function is told the stack's own setting (FEED_SILENCE_HOURS). */
@@ -93,7 +93,7 @@ const inputCall = <T>(input: DigestInputError['input'], call: () => Promise<T>):
  * DigestInputError when any of them cannot be read whole. */
 export async function gatherDigests(input: GatherInput): Promise<Gathered> {
   const { config, nowMs } = input;
-  const book = new PictureBook(config, nowMs);
+  const book = new PictureBook(config, nowMs, sinceYesterdayMs(config.file.digest.at, nowMs));
   const reading = readAllOpenCases(input.source, config, nowMs, {
     add: (e) => book.add(e),
     held: () => {},

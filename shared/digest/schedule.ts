@@ -37,6 +37,17 @@ export function currentSlot(at: string, nowMs: number): DigestSlot {
   return { day: new Date(localMidnight).toISOString().slice(0, 10), dueAtMs };
 }
 
+/** The slot before `slot`: yesterday's, on the London day before (23 or 25 hours earlier across a
+ * clock change). */
+export const previousSlot = (at: string, slot: DigestSlot): DigestSlot => currentSlot(at, slot.dueAtMs - 1);
+
+/** Where "since yesterday" starts for a picture taken at `nowMs`: when the previous slot fell due.
+ * Each day's window runs from the previous slot's due time to when its digest is taken, so no hour
+ * falls between two days' windows across the clock changes or after a late digest (a late one's
+ * late hours are listed again the next day, never missed). */
+export const sinceYesterdayMs = (at: string, nowMs: number): number =>
+  previousSlot(at, currentSlot(at, nowMs)).dueAtMs;
+
 /** The London date `days` before (or after, when negative) a YYYY-MM-DD date. */
 export function dayBefore(day: string, days: number): string {
   const ms = Date.parse(`${day}T00:00:00Z`);

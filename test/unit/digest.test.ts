@@ -254,6 +254,55 @@ describe('the daily picture of a seeded queue', () => {
     if (due.length > 50) expect(rendered.body).toContain(`and ${due.length - 50} more: see the case system`);
   });
 
+  describe('since yesterday: from when yesterday’s digest fell due', () => {
+    // Medium-risk domestic abuse breaches at 72h (and escalates at 5 days, long after).
+    const breachingAt = (breachMs: number) =>
+      ({
+        caseRef: 'DA-001-0000201',
+        category: 'domestic-abuse',
+        riskLevel: 'medium',
+        district: 'D01',
+        stage: 'awaiting-risk-assessment',
+        stageEnteredAt: new Date(breachMs - 72 * HOUR).toISOString(),
+        childrenInvolved: false,
+        sourceUpdatedAt: new Date(breachMs - 72 * HOUR).toISOString(),
+      }) satisfies CaseRecord;
+    const breachedAt = async (record: CaseRecord, nowMs: number) => {
+      const gathered = await gatherDigests(
+        gatherInput({
+          source: sourceOf([{ ...toMirrorItem(record, nowMs) }]),
+          ledger: new MemoryLedger(),
+          nowMs,
+        }),
+      );
+      return digestFor(gathered, 'senior-officer@force').picture.breached.lines.map((l) => l.atMs);
+    };
+
+    it('lists a breach in the 25-hour autumn day once: the hour after the clocks go back is no gap', async () => {
+      // 07:00 London is 06:00 UTC on Sat 24 Oct 2026 (BST) and 07:00 UTC on Sun 25 Oct (GMT).
+      const record = breachingAt(at('2026-10-24T06:30:00Z'));
+
+      expect(await breachedAt(record, at('2026-10-24T06:00:00Z'))).toEqual([]);
+      expect(await breachedAt(record, at('2026-10-25T07:00:00Z'))).toEqual([at('2026-10-24T06:30:00Z')]);
+    });
+
+    it('lists a breach in the 23-hour spring day once, not on both days', async () => {
+      // 07:00 London is 07:00 UTC on Sat 28 Mar 2026 (GMT) and 06:00 UTC on Sun 29 Mar (BST).
+      const record = breachingAt(at('2026-03-28T06:30:00Z'));
+
+      expect(await breachedAt(record, at('2026-03-28T07:00:00Z'))).toEqual([at('2026-03-28T06:30:00Z')]);
+      expect(await breachedAt(record, at('2026-03-29T06:00:00Z'))).toEqual([]);
+    });
+
+    it('leaves no gap after a late digest: the next day’s starts when yesterday’s fell due', async () => {
+      const record = breachingAt(at('2026-11-26T08:00:00Z'));
+
+      // Thursday's digest went out on time at 07:00; Friday's only at 10:00.
+      expect(await breachedAt(record, at('2026-11-26T07:00:00Z'))).toEqual([]);
+      expect(await breachedAt(record, at('2026-11-27T10:00:00Z'))).toEqual([at('2026-11-26T08:00:00Z')]);
+    });
+  });
+
   it('keeps the subject under 100 characters by shortening a long place name, never the count', async () => {
     const { ledger, source } = await scanned(records);
     const gathered = await gatherDigests(gatherInput({ source, ledger }));
