@@ -67,14 +67,19 @@ export const sumSnapshots = (snapshots: DistrictSnapshot[]): DistrictSnapshot =>
 export interface Trend {
   /** The day compared with (7 days before the digest's day). */
   weekAgo: string;
+  /** The place's counts now: over the districts compared when there is `before`, else all of them. */
   now: DistrictSnapshot;
   /** Absent when there is no snapshot from that day for any of the place's districts. */
   before?: DistrictSnapshot;
+  /** The place's districts with no figures from a week ago (new to the config since), left out of
+   * `now` and `before` so the two sum the same districts. Empty when there is no `before`. */
+  notCompared: string[];
   /** Per district, when the place has more than one: now, and a week before where known. */
   districts: Array<{ district: string; now: DistrictSnapshot; before?: DistrictSnapshot }>;
 }
 
-/** A place's counts now against the snapshot of 7 days before `day`. */
+/** A place's counts now against the snapshot of 7 days before `day`, over the districts known on
+ * both days: a district added since would otherwise read as a rise of all its cases. */
 export function trendFor(
   districts: readonly string[],
   day: string,
@@ -85,10 +90,12 @@ export function trendFor(
   const past = history[weekAgo] ?? {};
   const known = districts.filter((d) => past[d] !== undefined);
   const nowOf = (d: string) => now[d] ?? emptySnapshot();
+  const compared = known.length > 0;
   return {
     weekAgo,
-    now: sumSnapshots(districts.map(nowOf)),
-    ...(known.length > 0 ? { before: sumSnapshots(known.map((d) => past[d] as DistrictSnapshot)) } : {}),
+    now: sumSnapshots((compared ? known : districts).map(nowOf)),
+    ...(compared ? { before: sumSnapshots(known.map((d) => past[d] as DistrictSnapshot)) } : {}),
+    notCompared: compared ? districts.filter((d) => past[d] === undefined) : [],
     districts:
       districts.length > 1
         ? districts.map((d) => ({

@@ -348,8 +348,15 @@ function trendLines(trend: Trend, districts: Array<{ id: string; name: string }>
     `  Oldest case: ${formatAge(now.oldestAgeMs)} (a week ago: ${formatAge(before.oldestAgeMs)}).`,
   ];
   const names = new Map(districts.map((d) => [d.id, d.name]));
+  const nameOf = (id: string) => names.get(id) ?? id;
+  if (trend.notCompared.length > 0) {
+    const left = trend.notCompared.map(nameOf).join(', ');
+    lines.push(
+      `  These figures leave out ${left}: no figures from a week ago, so ${trend.notCompared.length === 1 ? 'it is' : 'they are'} not compared.`,
+    );
+  }
   for (const d of trend.districts) {
-    const name = names.get(d.district) ?? d.district;
+    const name = nameOf(d.district);
     lines.push(
       d.before
         ? `  ${name}: ${d.now.open} open, ${change(d.now.open, d.before.open)}; ${pastOf(d.now)} past limits, ${change(pastOf(d.now), pastOf(d.before))}.`

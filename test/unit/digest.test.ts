@@ -15,7 +15,7 @@ import type { SubscriptionDirectory } from '#shared/delivery/subscription-health
 import { createDigestHandler, type DigestDeps, DigestIncompleteError } from '#shared/digest/handler.ts';
 import { DIGEST_METRICS } from '#shared/digest/metrics.ts';
 import { digestGroups, levelChanges, pastLimits } from '#shared/digest/picture.ts';
-import type { DigestHistory } from '#shared/digest/ports.ts';
+import type { DigestHistory, DistrictSnapshot } from '#shared/digest/ports.ts';
 import { renderDigest } from '#shared/digest/render.ts';
 import { type GatherInput, gatherDigests, runDigest } from '#shared/digest/run-digest.ts';
 import { currentSlot, DIGEST_OVERDUE_AFTER_MS } from '#shared/digest/schedule.ts';
@@ -704,6 +704,39 @@ describe('the trend against last week', () => {
     expect(rendered.body).toContain(`  Past their limits: ${past}, up ${past - 2} from 2.`);
     expect(rendered.body).toContain(`  D01 Northgate: ${d01} open, up ${d01 - 3} from 3;`);
     expect(rendered.body).toMatch(/ {2}Oldest case: \d+d \(a week ago: 40d\)\./);
+  });
+
+  it('compares only the districts with figures from a week ago, and names the ones left out', async () => {
+    // D02 joins Northgate's local authority this week: it has no snapshot from a week ago.
+    const twoDistricts = configWith([
+      'D02: { name: Eastmoor, localAuthority: la-eastmoor }',
+      'D02: { name: Eastmoor, localAuthority: la-northgate }',
+    ]);
+    const records = queue({ open: 300 });
+    const { ledger, source } = await scanned(records, NOW, twoDistricts);
+    const d01 = records.filter((r) => r.district === 'D01');
+    const d02 = records.filter((r) => r.district === 'D02');
+    const gathered = await gatherDigests(
+      gatherInput({ config: twoDistricts, source, ledger, groups: digestGroups(twoDistricts), history: {} }),
+    );
+    const d01Now = gathered.snapshot.D01 as DistrictSnapshot;
+    const history: DigestHistory = { '2026-11-20': { D01: d01Now } };
+    const { picture, rendered } = digestFor(
+      await gatherDigests(
+        gatherInput({ config: twoDistricts, source, ledger, groups: digestGroups(twoDistricts), history }),
+      ),
+      'director-childrens-services@la-northgate',
+    );
+
+    expect(d02.length).toBeGreaterThan(0);
+    expect(picture.trend.now.open).toBe(d01.length);
+    expect(picture.trend.notCompared).toEqual(['D02']);
+    expect(rendered.body).toContain(`  Open cases: ${d01.length}, no change from a week ago.`);
+    expect(rendered.body).toContain(
+      '  These figures leave out D02 Eastmoor: no figures from a week ago, so it is not compared.',
+    );
+    expect(rendered.body).toContain(`  D02 Eastmoor: ${d02.length} open,`);
+    expect(rendered.body).not.toContain(`up ${d02.length} from ${d01.length}`);
   });
 
   it('keeps a snapshot a day, so a digest a week later shows the trend', async () => {
