@@ -29,6 +29,8 @@ export function formatCoverage(check: DeploymentCheck, source: string, configSou
     '',
     ...table(coverage),
   ];
+  const digest = digestLine(coverage);
+  if (digest) lines.push('', digest);
   if (coverage.signalsOnly.length > 0) {
     lines.push(
       '',
@@ -42,6 +44,20 @@ export function formatCoverage(check: DeploymentCheck, source: string, configSou
   if (warnings.length === 0) lines.push('every audience is received wherever the config alerts it');
   else lines.push(`warnings (${warnings.length}):`, ...warnings.map((w) => `  ${w.message}`));
   return lines.join('\n');
+}
+
+/** Where each daily digest is received: it goes to inboxes only, so a place with none gets nothing. */
+function digestLine(coverage: Coverage): string | undefined {
+  const { at, rows } = coverage.digest;
+  if (rows.length === 0) return undefined;
+  const audiences = [...new Set(rows.map((r) => r.audience))].map((audience) => {
+    const own = rows.filter((r) => r.audience === audience);
+    const received = own.filter((r) => r.inboxes > 0).length;
+    return own[0]?.scope === 'force'
+      ? `${audience}, ${received > 0 ? 'an inbox' : 'no inbox'} (force-wide)`
+      : `${audience}, inboxes in ${received} of ${plural(own.length, 'place')}`;
+  });
+  return `daily digest at ${at} London time (inboxes only): ${audiences.join('; ')}`;
 }
 
 function table(coverage: Coverage): string[] {
@@ -131,6 +147,7 @@ function coverageJson(check: DeploymentCheck) {
     coverage: check.coverage.rows,
     neverAlerted: check.coverage.neverAlerted,
     signalsOnly: check.coverage.signalsOnly,
+    digest: check.coverage.digest,
     warnings: check.warnings.map((w) => w.message),
   };
 }

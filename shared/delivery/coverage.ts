@@ -1,6 +1,7 @@
 // Who would receive what: for each audience and place (district, local authority or the force) the
 // admin config can alert, how many phones and inboxes the deployment subscribes, and which levels
-// nobody receives. The synth warns about the gaps; `queuewatch subscribers check` prints the table.
+// nobody receives; and for each daily digest, how many inboxes receive it. The synth warns about the
+// gaps; `queuewatch subscribers check` prints the table.
 
 import { type CompiledConfig, openCaseKeys } from '../config/compile.ts';
 import { FEED_STOPPED_ID } from '../config/signals-schema.ts';
@@ -25,8 +26,23 @@ export interface CoverageRow {
   nobodyAt: Level[];
 }
 
+/** One daily digest (an audience at one place, as the digest groups them) and who receives it. */
+export interface DigestCoverageRow {
+  audience: string;
+  scope: CoverageRow['scope'];
+  place: string;
+  placeName: string;
+  /** The audience's email subscribers at the place. The digest goes to inboxes only (phones never
+   * receive it), and carries every level, so an inbox receives it whatever its `levels`. */
+  inboxes: number;
+}
+
 export interface Coverage {
   rows: CoverageRow[];
+  /** The daily digests (`digest.at`, London time; `digest.audiences`), each with its inboxes. */
+  digest: { at: string; rows: DigestCoverageRow[] };
+  /** Per digest audience with places no inbox receives its digest in, one line naming them. */
+  digestGaps: Array<{ audience: string; message: string }>;
   /** Audiences that no route (nor the fallback) ever alerts, nor any silence signal's route. */
   neverAlerted: string[];
   /** Audiences that hear only of silence signals (`signals.routes`): no case alert reaches them. */
@@ -114,6 +130,41 @@ function signalledPlaces(config: CompiledConfig, into: Places): void {
   }
 }
 
+/** Each daily digest and its inboxes: every digest audience at each place its scope gives the
+ * force's districts, in the districts' order, as the digest groups its recipients
+ * (`digestGroups`, shared/digest/picture.ts: delivery may not import the digest, which imports it). */
+function digestCoverage(deployment: Deployment, config: CompiledConfig): Coverage['digest'] {
+  const rows: DigestCoverageRow[] = [];
+  for (const audience of config.file.digest.audiences) {
+    const scope = config.file.audiences[audience]?.scope;
+    if (!scope) continue;
+    const places = new Set(Object.keys(config.file.districts).map((d) => config.placeOf(audience, d)));
+    for (const place of places) {
+      const inboxes = deployment.subscribers.filter(
+        (s) => s.protocol === 'email' && s.audience === audience && placeOf(s, scope) === place,
+      ).length;
+      rows.push({ audience, scope, place, placeName: config.placeName(audience, place), inboxes });
+    }
+  }
+  return { at: config.file.digest.at, rows };
+}
+
+/** Per digest audience, the places whose digest no inbox receives: it is published, marked sent,
+ * and reaches nobody. */
+function digestGapsOf(digest: Coverage['digest']): Coverage['digestGaps'] {
+  const unreceived = new Map<string, DigestCoverageRow[]>();
+  for (const row of digest.rows) {
+    if (row.inboxes === 0) unreceived.set(row.audience, [...(unreceived.get(row.audience) ?? []), row]);
+  }
+  return [...unreceived].map(([audience, rows]) => {
+    const where = rows[0]?.scope === 'force' ? '(force-wide)' : `in ${rows.map((r) => r.place).join(', ')}`;
+    return {
+      audience,
+      message: `daily digest for ${audience}: nobody receives it ${where}: it goes to email subscribers only, never to phones`,
+    };
+  });
+}
+
 export function coverageOf(deployment: Deployment, config: CompiledConfig): Coverage {
   const { file } = config;
   const alerted = alertedPlaces(config);
@@ -179,5 +230,6 @@ export function coverageOf(deployment: Deployment, config: CompiledConfig): Cove
     if (!s.levels || !levels || s.levels.some((l) => levels.has(l))) return;
     unheard.push({ index, alertedAt: LEVELS.filter((l) => levels.has(l)) });
   });
-  return { rows, neverAlerted, signalsOnly, gaps, unheard };
+  const digest = digestCoverage(deployment, config);
+  return { rows, digest, digestGaps: digestGapsOf(digest), neverAlerted, signalsOnly, gaps, unheard };
 }

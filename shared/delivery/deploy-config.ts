@@ -193,6 +193,8 @@ export function checkDeployment(
   // With no subscribers at all, one warning says it; a line per audience would only repeat it.
   if (deployment.subscribers.length > 0) {
     for (const gap of coverage.gaps) warnings.push({ id: `uncovered-${gap.audience}`, message: gap.message });
+    for (const gap of coverage.digestGaps)
+      warnings.push({ id: `undelivered-digest-${gap.audience}`, message: gap.message });
   }
   deployment.subscribers.forEach((s, i) => {
     if (coverage.neverAlerted.includes(s.audience)) {

@@ -172,6 +172,21 @@ describe('a deployment that reaches nobody', () => {
   });
 });
 
+describe('a daily digest that reaches nobody', () => {
+  it('is a CDK warning naming the digest audience and the places with no inbox', () => {
+    const stacks = buildQueuewatch(testApp(), { deployment: DEPLOYMENT, entries: STAND_IN_ENTRIES });
+
+    // Northgate's director has an inbox (taking escalations only: the digest still reaches it).
+    expect(
+      Annotations.fromStack(stacks.data)
+        .findWarning('*', Match.stringLikeRegexp('^daily digest for '))
+        .map((w) => w.entry.data),
+    ).toEqual([
+      'daily digest for director-childrens-services: nobody receives it in la-eastmoor, la-southwick, la-westbrook, la-kingsford, la-ashworth, la-millbrook, la-harrowfield, la-stonebridge, la-riverside: it goes to email subscribers only, never to phones [ack: queuewatch:undelivered-digest-director-childrens-services]',
+    ]);
+  });
+});
+
 describe('cdk synth', () => {
   it('prints every problem of a deployment config and exits non-zero, without a stack trace', async () => {
     const dir = scratch();

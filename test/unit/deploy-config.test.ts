@@ -13,6 +13,7 @@ import {
   loadForcesFile,
 } from '#shared/delivery/deploy-config.ts';
 import { deploymentSchema, maskContact } from '#shared/delivery/subscriptions.ts';
+import { digestGroups } from '#shared/digest/picture.ts';
 import { fullCoverageDeployment, otherForceConfigText } from '#test/support/deployments.ts';
 import { configWith, defaultConfig, REPO_ROOT, tempDir } from '#test/support/fixtures.ts';
 
@@ -300,6 +301,8 @@ describe('coverage', () => {
       'uncovered-marac-coordinator',
       'uncovered-triage-supervisor',
       'uncovered-senior-officer',
+      'undelivered-digest-director-childrens-services',
+      'undelivered-digest-senior-officer',
       'unrouted-subscriber-2',
     ]);
     expect(warnings.at(-1)?.message).toBe(
@@ -354,6 +357,81 @@ describe('coverage', () => {
     const { warnings, coverage } = checkDeployment(fullCoverageDeployment(config.file), config);
     expect(warnings).toEqual([]);
     expect(coverage.rows.every((r) => r.nobodyAt.length === 0)).toBe(true);
+  });
+});
+
+describe('the daily digest', () => {
+  type Entry = { protocol: string; audience: string; localAuthority?: string; levels?: string[] };
+  const covered = fullCoverageDeployment(config.file) as { subscribers: Entry[] };
+  /** Full coverage, with the senior officer and Northgate's director on a phone instead of an inbox,
+   * and Eastmoor's director on an inbox that takes escalations only. */
+  const phonesForTwo = {
+    ...covered,
+    smsSpendLimitUsd: 50,
+    subscribers: covered.subscribers.map((s, i) => {
+      const director = s.audience === 'director-childrens-services';
+      if (s.audience === 'senior-officer' || (director && s.localAuthority === 'la-northgate'))
+        return { ...s, protocol: 'sms', endpoint: `+4477009001${String(i).padStart(2, '0')}` };
+      if (director && s.localAuthority === 'la-eastmoor') return { ...s, levels: ['escalation'] };
+      return s;
+    }),
+  };
+
+  it('warns about each digest audience with places no inbox receives it in: phones never do', () => {
+    const { warnings, coverage } = checkDeployment(phonesForTwo, config);
+
+    // The phones receive every alert their audience is sent: no gap but the digest's.
+    expect(coverage.gaps).toEqual([]);
+    expect(warnings).toEqual([
+      {
+        id: 'undelivered-digest-director-childrens-services',
+        message:
+          'daily digest for director-childrens-services: nobody receives it in la-northgate: it goes to email subscribers only, never to phones',
+      },
+      {
+        id: 'undelivered-digest-senior-officer',
+        message:
+          'daily digest for senior-officer: nobody receives it (force-wide): it goes to email subscribers only, never to phones',
+      },
+    ]);
+  });
+
+  it('counts the inboxes of each digest as the digest groups its recipients, whatever their levels', () => {
+    const { coverage } = checkDeployment(phonesForTwo, config);
+
+    expect(coverage.digest.at).toBe('07:00');
+    expect(coverage.digest.rows.map((r) => `${r.audience}@${r.place}`)).toEqual(
+      digestGroups(config).map((g) => `${g.audience}@${g.place}`),
+    );
+    const inboxes = (audience: string, place: string) =>
+      coverage.digest.rows.find((r) => r.audience === audience && r.place === place)?.inboxes;
+    expect(inboxes('director-childrens-services', 'la-northgate')).toBe(0);
+    // The digest carries every level, so an inbox taking escalations only receives it.
+    expect(inboxes('director-childrens-services', 'la-eastmoor')).toBe(1);
+    expect(inboxes('senior-officer', 'force')).toBe(0);
+  });
+
+  it('finds the digests of a district-scoped audience per district', () => {
+    const perDistrict = configWith([
+      'audiences: [director-childrens-services, senior-officer]',
+      'audiences: [district-supervisor]',
+    ]);
+    const { coverage, warnings } = checkDeployment(
+      { stage: 'dev', subscribers: [supervisor('D01'), supervisor('D02', { levels: ['warning'] })] },
+      perDistrict,
+    );
+
+    expect(coverage.digest.rows.map((r) => `${r.audience}@${r.place}`)).toEqual(
+      digestGroups(perDistrict).map((g) => `${g.audience}@${g.place}`),
+    );
+    expect(warnings.find((w) => w.id === 'undelivered-digest-district-supervisor')?.message).toBe(
+      'daily digest for district-supervisor: nobody receives it in D03, D04, D05, D06, D07, D08, D09, D10: it goes to email subscribers only, never to phones',
+    );
+  });
+
+  it('says nothing of the digest with no subscribers at all: the one warning says it', () => {
+    const { warnings } = checkDeployment({ stage: 'dev', opsEmails: ['ops@example.org'] }, config);
+    expect(warnings.map((w) => w.id)).toEqual(['no-subscribers']);
   });
 });
 

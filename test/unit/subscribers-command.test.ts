@@ -69,6 +69,13 @@ describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
       'hear of silence signals only, no case alert (see `queuewatch signals show`): ops',
     );
     expect(lines).not.toContainEqual(expect.stringMatching(/^not alerted by any route/));
+    // The digest goes to inboxes only: PARTIAL has none for its audiences.
+    expect(lines).toContain(
+      'daily digest at 07:00 London time (inboxes only): director-childrens-services, inboxes in 0 of 10 places; senior-officer, no inbox (force-wide)',
+    );
+    expect(lines).toContain(
+      '  daily digest for senior-officer: nobody receives it (force-wide): it goes to email subscribers only, never to phones',
+    );
     expect(lines).toContain(
       '  district-supervisor: nobody receives warning, breach in D02; warning, breach, escalation in D03, D04, D05, D06, D07, D08, D09, D10',
     );
@@ -109,7 +116,7 @@ describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
     const covered = await check(fullCoverageDeployment(defaultConfig().file), '--strict');
 
     expect(partial.status).toBe(1);
-    expect(partial.stdout).toMatch(/\nwarnings \(10\):\n/);
+    expect(partial.stdout).toMatch(/\nwarnings \(12\):\n/);
     expect(partial.stdout).toContain(
       "  no smsSpendLimitUsd: nothing warns before the account's SMS spend limit",
     );
@@ -118,6 +125,40 @@ describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
     );
     expect(covered.status).toBe(0);
     expect(covered.stdout).toMatch(/\nevery audience is received wherever the config alerts it\n$/);
+  });
+
+  it('with --strict, exits 1 when a digest audience has only phones: the digest goes to inboxes only', async () => {
+    // Every audience received everywhere, but Northgate's director and the senior officer by phone.
+    const covered = fullCoverageDeployment(defaultConfig().file) as {
+      subscribers: Array<{ audience: string; localAuthority?: string }>;
+    };
+    const phones = {
+      ...covered,
+      smsSpendLimitUsd: 50,
+      subscribers: covered.subscribers.map((s, i) =>
+        s.audience === 'senior-officer' ||
+        (s.audience === 'director-childrens-services' && s.localAuthority === 'la-northgate')
+          ? { ...s, protocol: 'sms', endpoint: `+4477009002${String(i).padStart(2, '0')}` }
+          : s,
+      ),
+    };
+    const [plain, strict] = await Promise.all([check(phones), check(phones, '--strict')]);
+
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toMatch(
+      /^director-childrens-services +la-northgate Northgate City Council +1 +0 +escalation +-$/m,
+    );
+    expect(plain.stdout).toContain(
+      'daily digest at 07:00 London time (inboxes only): director-childrens-services, inboxes in 9 of 10 places; senior-officer, no inbox (force-wide)',
+    );
+    expect(plain.stdout).toContain(
+      [
+        'warnings (2):',
+        '  daily digest for director-childrens-services: nobody receives it in la-northgate: it goes to email subscribers only, never to phones',
+        '  daily digest for senior-officer: nobody receives it (force-wide): it goes to email subscribers only, never to phones',
+      ].join('\n'),
+    );
+    expect(strict.status).toBe(1);
   });
 
   it('checks each force of a file of several against its own admin config, or one with --force', async () => {
