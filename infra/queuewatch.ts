@@ -45,7 +45,7 @@ export function buildQueuewatch(app: App, options: QueuewatchOptions): Queuewatc
   const compiled = loadConfig(adminConfigPath);
   const adminConfig = compiled.file;
   // Every problem at once, before any construct exists (a DeploymentConfigError lists them).
-  const checked = checkDeployment(deployment, compiled, `deployment '${deployment.stage}'`);
+  const checked = checkDeployment(deployment, compiled, `deployment '${deployment.stage}'`, adminConfigPath);
   const name = prefix(deployment.stage);
   const env = options.env ?? {};
   const tags = { project: 'queuewatch', stage: deployment.stage };

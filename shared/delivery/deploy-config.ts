@@ -155,6 +155,7 @@ export function checkDeployment(
   raw: unknown,
   config: CompiledConfig,
   source = 'deployment config',
+  configSource = 'the admin config',
 ): DeploymentCheck {
   if (!isRecord(raw)) {
     throw new DeploymentConfigError(source, [{ path: '', message: 'must be a JSON object' }]);
@@ -216,7 +217,51 @@ export function checkDeployment(
       message: `subscribers[${index}]: levels ${(s.levels ?? []).join(', ')}, but audience '${s.audience}' is alerted there at ${alertedAt.join(', ')} only, so this subscriber receives nothing${digest}`,
     });
   }
+  const late = signalsTooLate(deployment, config, 'signalsAt' in raw, source, configSource);
+  if (late) warnings.push(late);
   return { deployment, coverage, warnings };
+}
+
+/** How long before the digest falls due the morning signals run must start: the digest runs each
+ * quarter of an hour and reads the signals' states once, when it goes out, so a whole cycle covers
+ * the run itself (at most 5 minutes) and either schedule firing late. */
+export const SIGNALS_BEFORE_DIGEST_MINUTES = 15;
+
+const minutesOf = (hhmm: string): number => {
+  const [hours = 0, minutes = 0] = hhmm.split(':').map(Number);
+  return hours * 60 + minutes;
+};
+const clockOf = (minutes: number): string =>
+  `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+
+/** A warning when the morning signals run (the deployment's `signalsAt`) does not start a digest
+ * cycle before the daily digest (the admin config's `digest.at`) on the same London day: the
+ * digest would show the rates and shares as the previous morning judged them, a fall a day late
+ * and a cleared signal still raised. Both are London times; the signals judge the day that ended
+ * at midnight, so a run after the digest, or before midnight, is a day late too. */
+function signalsTooLate(
+  deployment: Deployment,
+  config: CompiledConfig,
+  given: boolean,
+  source: string,
+  configSource: string,
+): DeploymentWarning | undefined {
+  const { digest } = config.file;
+  const { signals } = config;
+  const judgedDaily = signals.configured && signals.rates.length + signals.proportions.length > 0;
+  if (digest.audiences.length === 0 || !judgedDaily) return undefined;
+  const latest = minutesOf(digest.at) - SIGNALS_BEFORE_DIGEST_MINUTES;
+  if (minutesOf(deployment.signalsAt) <= latest) return undefined;
+  const signalsAt = `signalsAt ${deployment.signalsAt}${given ? '' : ' (the default)'} in ${source}`;
+  const fix =
+    latest >= 0
+      ? `set signalsAt to ${clockOf(latest)} or earlier, or digest.at later`
+      : `set digest.at to ${clockOf(SIGNALS_BEFORE_DIGEST_MINUTES)} or later and signalsAt between midnight and ${SIGNALS_BEFORE_DIGEST_MINUTES} minutes before it`;
+  return {
+    id: 'signals-after-digest',
+    path: 'signalsAt',
+    message: `${signalsAt} is not at least ${SIGNALS_BEFORE_DIGEST_MINUTES} minutes before digest.at ${digest.at} in ${configSource}: the daily digest reads the signals once, when it goes out, so what the morning signals run judges would reach it a day late (a fall shown the next day, a cleared signal still shown as raised); ${fix}`,
+  };
 }
 
 /** Reads a deployment config file and checks it; a missing or malformed file is a
@@ -426,7 +471,7 @@ export function checkForces(
       }
     }
     try {
-      const check = checkDeployment(entry.raw, adminConfig, source);
+      const check = checkDeployment(entry.raw, adminConfig, source, adminConfigPath);
       checks.push({ ...check, where: entry.where, adminConfigPath, adminConfig });
     } catch (error) {
       if (!(error instanceof DeploymentConfigError)) throw error;

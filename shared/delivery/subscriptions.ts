@@ -87,11 +87,14 @@ export const deploymentSchema = z
      * "Migrating to the sharded index"): `legacy` adds the sharded index and keeps reading the old
      * one; `migrating` reads the sharded one, the old one still there; absent, only the sharded. */
     openCasesIndex: z.enum(['legacy', 'migrating']).optional(),
-    /** London time of the morning run that judges referral rates and shares (HH:MM). */
+    /** London time of the morning run that judges referral rates and shares (HH:MM): after the
+     * day it judges ends at midnight, and well before the daily digest (the admin config's
+     * `digest.at`, default 07:00), which shows what that run judged (checkDeployment warns when it
+     * is not). */
     signalsAt: z
       .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a London time like 07:00')
-      .default('07:00'),
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a London time like 06:30')
+      .default('06:30'),
     /** Minutes between checks for stopped flow. */
     flowCheckMinutes: z.number().int().min(5).max(60).default(15),
     subscribers: z.array(subscriberSchema).default([]),

@@ -187,6 +187,25 @@ describe('a daily digest that reaches nobody', () => {
   });
 });
 
+describe('a morning signals run too late for the digest', () => {
+  it('is a CDK warning naming signalsAt, digest.at and the admin config', () => {
+    const stacks = buildQueuewatch(testApp(), {
+      deployment: { ...DEPLOYMENT, signalsAt: '07:00' },
+      entries: STAND_IN_ENTRIES,
+    });
+
+    expect(
+      Annotations.fromStack(stacks.data)
+        .findWarning('*', Match.stringLikeRegexp('^signalsAt '))
+        .map((w) => w.entry.data),
+    ).toEqual([
+      expect.stringMatching(
+        /^signalsAt 07:00 in deployment 'test' is not at least 15 minutes before digest\.at 07:00 in \/.*config\/queuewatch\.yaml: .* \[ack: queuewatch:signals-after-digest\]$/,
+      ),
+    ]);
+  });
+});
+
 describe('cdk synth', () => {
   it('prints every problem of a deployment config and exits non-zero, without a stack trace', async () => {
     const dir = scratch();

@@ -82,13 +82,13 @@ describe('the signals function', () => {
     });
   });
 
-  it('judges rates and shares each morning at 07:00 London time, and stopped flow every 15 minutes', () => {
+  it('judges rates and shares each morning at 06:30 London time, before the 07:00 digest, and stopped flow every 15 minutes', () => {
     const fn = { 'Fn::GetAtt': [logicalId(s.app, s.app.signals.function), 'Arn'] };
     expect(schedules()).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
           Name: 'queuewatch-test-signals-daily',
-          ScheduleExpression: 'cron(0 7 * * ? *)',
+          ScheduleExpression: 'cron(30 6 * * ? *)',
           ScheduleExpressionTimezone: 'Europe/London',
           State: 'ENABLED',
           Target: expect.objectContaining({
@@ -107,11 +107,11 @@ describe('the signals function', () => {
   });
 
   it('follows the deployment’s morning time and check interval', () => {
-    const other = synthesize({ ...DEPLOYMENT, signalsAt: '06:30', flowCheckMinutes: 10 });
+    const other = synthesize({ ...DEPLOYMENT, signalsAt: '05:45', flowCheckMinutes: 10 });
     const expressions = schedules(other)
       .map((p) => p.ScheduleExpression)
       .sort();
-    expect(expressions).toEqual(['cron(30 6 * * ? *)', 'rate(10 minutes)']);
+    expect(expressions).toEqual(['cron(45 5 * * ? *)', 'rate(10 minutes)']);
   });
 
   it('is invoked by roles that may invoke exactly it, assumable only by this account’s schedules', () => {

@@ -435,6 +435,78 @@ describe('the daily digest', () => {
   });
 });
 
+describe('the morning signals run and the daily digest', () => {
+  const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
+  const covered = { ...fullCoverageDeployment(config.file), smsSpendLimitUsd: 50 };
+  const late = (raw: Record<string, unknown>, admin = config) =>
+    checkDeployment({ ...covered, ...raw }, admin, 'deploy.json', 'queuewatch.yaml').warnings.filter(
+      (w) => w.id === 'signals-after-digest',
+    );
+
+  it('ship a signals run a whole digest cycle (15 minutes) before the digest, after the day it judges ends', () => {
+    const { signalsAt } = deploymentSchema.parse({ stage: 'dev' });
+    expect(minutes(signalsAt)).toBeGreaterThan(0);
+    expect(minutes(signalsAt) + 15).toBeLessThanOrEqual(minutes(config.file.digest.at));
+    expect(late({})).toEqual([]);
+  });
+
+  it('warn when signalsAt is less than 15 minutes before digest.at, naming both keys and files', () => {
+    expect(late({ signalsAt: '07:00' })).toEqual([
+      {
+        id: 'signals-after-digest',
+        path: 'signalsAt',
+        message:
+          'signalsAt 07:00 in deploy.json is not at least 15 minutes before digest.at 07:00 in queuewatch.yaml: the daily digest reads the signals once, when it goes out, so what the morning signals run judges would reach it a day late (a fall shown the next day, a cleared signal still shown as raised); set signalsAt to 06:45 or earlier, or digest.at later',
+      },
+    ]);
+    expect(late({ signalsAt: '06:45' })).toEqual([]);
+    expect(late({ signalsAt: '06:46' })).toHaveLength(1);
+  });
+
+  it('warn when the signals run after the digest, or before midnight: it shows the morning before', () => {
+    expect(late({ signalsAt: '08:00' })).toHaveLength(1);
+    expect(late({ signalsAt: '23:50' })).toHaveLength(1);
+    expect(late({ signalsAt: '00:00' })).toEqual([]);
+  });
+
+  it('warn when an admin moves digest.at onto the default signals run', () => {
+    const earlier = configWith(['at: "07:00"', 'at: "06:30"']);
+    expect(late({}, earlier).map((w) => w.message)).toEqual([
+      expect.stringMatching(
+        /^signalsAt 06:30 \(the default\) in deploy\.json is not at least 15 minutes before digest\.at 06:30 in queuewatch\.yaml: .*; set signalsAt to 06:15 or earlier, or digest\.at later$/,
+      ),
+    ]);
+    const midnight = configWith(['at: "07:00"', 'at: "00:10"']);
+    expect(late({}, midnight).map((w) => w.message)).toEqual([
+      expect.stringMatching(
+        /; set digest\.at to 00:15 or later and signalsAt between midnight and 15 minutes before it$/,
+      ),
+    ]);
+  });
+
+  it('say nothing when no digest is sent', () => {
+    const noDigest = configWith([
+      'audiences: [director-childrens-services, senior-officer]',
+      'audiences: []',
+    ]);
+    expect(late({ signalsAt: '07:00' }, noDigest)).toEqual([]);
+  });
+
+  it("name the deployment config and the force's admin config files, and the line of signalsAt", () => {
+    const text = JSON.stringify({ ...covered, signalsAt: '07:30' }, null, 2);
+    const path = tmp.file('late-signals.json', text);
+    const [force] = loadForcesFile(path);
+    const line = text.split('\n').findIndex((l) => l.includes('"signalsAt"')) + 1;
+    expect(force?.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^signalsAt 07:30 in ${path} is not at least 15 minutes before digest\\.at 07:00 in ${DEFAULT_CONFIG_PATH}: .* \\(line ${line}\\)$`,
+        ),
+      ),
+    ]);
+  });
+});
+
 describe('the file', () => {
   it('names a missing file, and a malformed one by line and column without quoting it', () => {
     expect(() => loadDeploymentFile(`${tmp.dir}/nope.json`, config)).toThrow(/nope\.json: no such file$/);
