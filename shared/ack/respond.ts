@@ -219,7 +219,7 @@ export function auditEntry(record: AckLinkRecord, nowMs: number): AuditEntry {
     level: levels,
     caseRefs: LEVELS_HIGHEST_FIRST.flatMap((l) => record.sections[l]?.lines.map((c) => c.caseRef) ?? []),
     resolvedCaseRefs: [],
-    reason: `acknowledged by the ${record.channel === 'sms' ? 'SMS' : 'email'} link of the message sent ${sent}${unlisted > 0 ? `, covering ${covered} cases: the ${covered - unlisted} listed here and ${unlisted} more the message counted without listing (its own entry in this log has them)` : ''}`,
+    reason: `acknowledged by the ${record.channel === 'sms' ? 'SMS' : 'email'} link of the message sent ${sent}${unlisted > 0 ? `, covering ${covered} cases: the ${covered - unlisted} listed here and ${unlisted} more the message counted without listing` : ''}`,
   };
 }
 
