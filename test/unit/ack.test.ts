@@ -393,58 +393,52 @@ describe('the page', () => {
     expect(outcome).toEqual({ kind: 'method-not-allowed', method: 'DELETE' });
   });
 
-  it('gives the link back when the acknowledgement cannot be stored, so the person can press again', async () => {
-    const h = harness();
-    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
-    const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
-    const down: AckStore = {
-      acknowledge: async () => {
-        throw Object.assign(new Error('down'), { name: 'ProvisionedThroughputExceededException' });
-      },
-    };
-
-    const failed = await respond(
-      { method: 'POST', token, body: 'acknowledge=yes' },
-      { ...h.deps, acks: down },
-      T0 + MINUTE,
-    );
-    const again = await h.press(token, T0 + 2 * MINUTE);
-
-    expect(failed.page.statusCode).toBe(503);
-    expect(failed.page.body).toContain('nothing has changed');
-    expect(failed.outcome).toMatchObject({
-      kind: 'failed',
+  const refused: AckStore = {
+    acknowledge: async () => {
+      throw Object.assign(new Error('down'), { name: 'ProvisionedThroughputExceededException' });
+    },
+  };
+  const stalled: AckStore = { acknowledge: () => new Promise(() => undefined) };
+  it.each([
+    {
+      what: 'cannot be stored',
+      acks: refused,
       error: 'ProvisionedThroughputExceededException',
-      released: true,
-    });
-    expect(again.outcome.kind).toBe('acknowledged');
-    expect(h.audit.entries).toHaveLength(1);
-  });
-
-  it('answers a press whose acknowledgement stalls by its deadline, gives the link back, and hands the entry to the log', async () => {
-    const h = harness();
-    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
-    const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
-    const stalled: AckStore = { acknowledge: () => new Promise(() => undefined) };
-
-    const failed = await respond(
-      { method: 'POST', token, body: 'acknowledge=yes' },
-      { ...h.deps, acks: stalled, budget: { ackMs: 50, afterMs: 100 } },
-      T0 + MINUTE,
-    );
-    const again = await h.press(token, T0 + 2 * MINUTE);
-
-    expect(failed.page.statusCode).toBe(503);
-    expect(failed.page.body).toContain('press the button again');
-    expect(failed.outcome).toMatchObject({
-      kind: 'failed',
+      ifStored: undefined,
+    },
+    // Cut off by the deadline, it may still land: its disclosure-log entry goes to the function's log.
+    {
+      what: 'stalls past its deadline',
+      acks: stalled,
       error: 'DeadlineExceeded',
-      released: true,
-      // It may still land: its disclosure-log entry goes to the function's log.
       ifStored: { kind: 'acknowledgement', caseRefs: ['DA-000-0000001'] },
-    });
-    expect(again.outcome.kind).toBe('acknowledged');
-  });
+    },
+  ])(
+    'gives the link back when the acknowledgement $what, so the person can press again',
+    async ({ acks, error, ifStored }) => {
+      const h = harness();
+      h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
+      const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
+
+      const failed = await respond(
+        { method: 'POST', token, body: 'acknowledge=yes' },
+        { ...h.deps, acks, budget: { ackMs: 50, afterMs: 100 } },
+        T0 + MINUTE,
+      );
+      const again = await h.press(token, T0 + 2 * MINUTE);
+
+      expect(failed.page.statusCode).toBe(503);
+      expect(failed.page.body).toContain('nothing has changed. Please go back and press the button again');
+      expect(failed.outcome).toMatchObject({ kind: 'failed', error, released: true });
+      expect(failed.outcome).toEqual(
+        ifStored
+          ? expect.objectContaining({ ifStored: expect.objectContaining(ifStored) })
+          : expect.not.objectContaining({ ifStored: expect.anything() }),
+      );
+      expect(again.outcome.kind).toBe('acknowledged');
+      expect(h.audit.entries).toHaveLength(1);
+    },
+  );
 
   it('says the link cannot be used again when it could not be given back, never "press again"', async () => {
     const h = harness();
@@ -471,30 +465,6 @@ describe('the page', () => {
     expect(
       (await respond({ method: 'GET', token }, { ...h.deps, links }, T0 + 2 * MINUTE)).page.statusCode,
     ).toBe(404);
-  });
-
-  it('answers a press whose disclosure-log write stalls by its deadline, the acknowledgement kept and its entry handed back', async () => {
-    const h = harness();
-    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
-    const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
-
-    const { page, outcome } = await respond(
-      { method: 'POST', token, body: 'acknowledge=yes' },
-      {
-        ...h.deps,
-        audit: { record: () => new Promise(() => undefined) },
-        budget: { ackMs: 50, afterMs: 100 },
-      },
-      T0 + MINUTE,
-    );
-
-    expect(page.statusCode).toBe(200);
-    expect(h.ledger.acks.size).toBe(1);
-    expect(outcome).toMatchObject({
-      kind: 'acknowledged',
-      auditError: 'DeadlineExceeded',
-      unaudited: { kind: 'acknowledgement', caseRefs: ['DA-000-0000001'] },
-    });
   });
 
   it('says in the disclosure log how many cases the acknowledgement covers when the message counted more than it listed', async () => {
@@ -524,32 +494,41 @@ describe('the page', () => {
     expect((await h.get(token, T0 + MINUTE)).page.body).toContain('pause: 1 hour 30 minutes at escalation');
   });
 
-  it('keeps an acknowledgement the disclosure log could not take, and hands its entry back for the log', async () => {
-    const h = harness();
-    h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
-    const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
-
-    const { page, outcome } = await respond(
-      { method: 'POST', token, body: 'acknowledge=yes' },
-      {
-        ...h.deps,
-        audit: {
-          record: async () => {
-            throw Object.assign(new Error('down'), { name: 'InternalServerError' });
-          },
-        },
+  it.each([
+    {
+      what: 'could not take',
+      record: async () => {
+        throw Object.assign(new Error('down'), { name: 'InternalServerError' });
       },
-      T0 + MINUTE,
-    );
+      error: 'InternalServerError',
+    },
+    {
+      what: 'did not answer by its deadline',
+      record: () => new Promise<void>(() => undefined),
+      error: 'DeadlineExceeded',
+    },
+  ])(
+    'keeps an acknowledgement the disclosure log $what, and hands its entry back for the log',
+    async ({ record, error }) => {
+      const h = harness();
+      h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
+      const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
 
-    expect(page.statusCode).toBe(200);
-    expect(h.ledger.acks.size).toBe(1);
-    expect(outcome).toMatchObject({
-      kind: 'acknowledged',
-      auditError: 'InternalServerError',
-      unaudited: { kind: 'acknowledgement', caseRefs: ['DA-000-0000001'] },
-    });
-  });
+      const { page, outcome } = await respond(
+        { method: 'POST', token, body: 'acknowledge=yes' },
+        { ...h.deps, audit: { record }, budget: { ackMs: 50, afterMs: 100 } },
+        T0 + MINUTE,
+      );
+
+      expect(page.statusCode).toBe(200);
+      expect(h.ledger.acks.size).toBe(1);
+      expect(outcome).toMatchObject({
+        kind: 'acknowledged',
+        auditError: error,
+        unaudited: { kind: 'acknowledgement', caseRefs: ['DA-000-0000001'] },
+      });
+    },
+  );
 });
 
 describe('what an acknowledgement does to reminders', () => {
