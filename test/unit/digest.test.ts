@@ -105,6 +105,39 @@ const unreadableCases = (ledger: MemoryLedger, unreadable: number) => ({
   loadCaseShards: async () => ({ shards: new Map(), unreadable }),
 });
 
+// One domestic abuse case, scanned on one ledger at each instant given, as the mirror
+// holds it then.
+const daCase = (
+  stage: CaseRecord['stage'],
+  stageEnteredAt: number,
+  riskLevel: CaseRecord['riskLevel'],
+  updatedAt = stageEnteredAt,
+) =>
+  ({
+    caseRef: 'DA-001-0000101',
+    category: 'domestic-abuse',
+    riskLevel,
+    district: 'D01',
+    stage,
+    stageEnteredAt: new Date(stageEnteredAt).toISOString(),
+    childrenInvolved: false,
+    sourceUpdatedAt: new Date(updatedAt).toISOString(),
+  }) satisfies CaseRecord;
+const scanAt = async (ledger: MemoryLedger, record: CaseRecord, nowMs: number) => {
+  const source = sourceOf([{ ...toMirrorItem(record, nowMs) }]);
+  await runScan({
+    config,
+    nowMs,
+    runId: `scan-${nowMs}`,
+    source,
+    ledger,
+    publisher: new CallbackPublisher(),
+    audit: new MemoryAuditLog(),
+    retry: NO_RETRY,
+  });
+  return source;
+};
+
 describe('when the digest falls due', () => {
   it('is 07:00 London time in winter (GMT) and in summer (BST)', () => {
     expect(currentSlot('07:00', at('2026-11-27T07:00:00Z'))).toEqual({
@@ -397,38 +430,6 @@ describe('unacknowledged alerts', () => {
     expect(after.rendered.body).toContain(`${supervisorCases.length} more alerts are acknowledged`);
   });
 
-  // One high-risk domestic abuse case, scanned on one ledger at each instant given, as the mirror
-  // holds it then.
-  const daCase = (
-    stage: CaseRecord['stage'],
-    stageEnteredAt: number,
-    riskLevel: CaseRecord['riskLevel'],
-    updatedAt = stageEnteredAt,
-  ) =>
-    ({
-      caseRef: 'DA-001-0000101',
-      category: 'domestic-abuse',
-      riskLevel,
-      district: 'D01',
-      stage,
-      stageEnteredAt: new Date(stageEnteredAt).toISOString(),
-      childrenInvolved: false,
-      sourceUpdatedAt: new Date(updatedAt).toISOString(),
-    }) satisfies CaseRecord;
-  const scanAt = async (ledger: MemoryLedger, record: CaseRecord, nowMs: number) => {
-    const source = sourceOf([{ ...toMirrorItem(record, nowMs) }]);
-    await runScan({
-      config,
-      nowMs,
-      runId: `scan-${nowMs}`,
-      source,
-      ledger,
-      publisher: new CallbackPublisher(),
-      audit: new MemoryAuditLog(),
-      retry: NO_RETRY,
-    });
-    return source;
-  };
   const unackedOf = (picture: { alerts: Array<{ unacked: Record<string, number> }> }) =>
     picture.alerts.reduce((n, a) => n + LEVELS.reduce((m, l) => m + (a.unacked[l] ?? 0), 0), 0);
 
