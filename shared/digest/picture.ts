@@ -1,9 +1,10 @@
 // What the daily picture says, gathered in one pass over the open cases: counts by district, risk
 // level, age band and level; which cases reached breach or escalation since yesterday's digest fell
-// due and which will in the next 24 hours (following the engine's `next` level, so no deadline is
-// worked out twice); the oldest cases; and, from the alert ledger, the alerts nobody has
-// acknowledged about cases still waiting. Pure: `now` is a parameter, and only references,
-// categories, risk levels, stages, ages and districts are kept.
+// due (the clock's crossing, checked against when the scan first told of it) and which will in the
+// next 24 hours (following the engine's `next` level, so no deadline is worked out twice); the
+// oldest cases; and, from the alert ledger, the alerts nobody has acknowledged about cases still
+// waiting. Pure: `now` is a parameter, and only references, categories, risk levels, stages, ages
+// and districts are kept.
 
 import type { CompiledConfig } from '../config/compile.ts';
 import { type AlertLine, alertLine } from '../domain/alert-line.ts';
@@ -146,6 +147,58 @@ export function levelChanges(
 }
 
 const BREACH_RANK = rankOf('breach');
+/** The levels past a case's limits. */
+const PAST_LIMITS_HIGHEST_FIRST = ['escalation', 'breach'] as const;
+
+/** The scan runs at least hourly (`scheduleMinutes` is at most 60), so a level a case's clock
+ * reaches is first told within about this long. A first alert later than this after the clock's
+ * crossing (or with no crossing at all under the case's present risk level) is not explained by the
+ * clock: the case was re-graded up, reached the mirror late, or the scan was not running. */
+export const TOLD_WITHIN_MS = 3_600_000;
+
+/** When the scan first told anyone (any audience) that a case, in one episode (one stage's clock),
+ * was at breach or above, and at escalation. From the ledger's entries, each of which keeps its
+ * level's first notification only: after an escalation, when the breach was told is gone. */
+export interface FirstTold {
+  episodeMs: number;
+  breach?: number;
+  escalation?: number;
+}
+
+/** First-told times of the cases the ledger says were told of breach or above after `sinceMs` (and
+ * up to `nowMs`): only those cases, so it grows with a day's alerts, not with the queue. Each time is
+ * the earliest over every audience, told before `sinceMs` or not, so an audience told late (added
+ * to the config since, say) does not make an old breach new. */
+export function firstToldSince(
+  ledger: Pick<LedgerSnapshot, 'shards'>,
+  sinceMs: number,
+  nowMs: number,
+): Map<string, FirstTold[]> {
+  const told = new Map<string, FirstTold[]>();
+  const atBreach = (entry: CaseEntry) => rankOf(entry.level) >= BREACH_RANK;
+  for (const shard of ledger.shards.values()) {
+    for (const [caseRef, entry] of shard.cases) {
+      if (!atBreach(entry) || entry.notifiedAt <= sinceMs || entry.notifiedAt > nowMs) continue;
+      const episodes = told.get(caseRef) ?? [];
+      if (!episodes.some((e) => e.episodeMs === entry.episodeMs))
+        episodes.push({ episodeMs: entry.episodeMs });
+      told.set(caseRef, episodes);
+    }
+  }
+  if (told.size === 0) return told;
+  for (const shard of ledger.shards.values()) {
+    for (const [caseRef, entry] of shard.cases) {
+      if (!atBreach(entry)) continue;
+      const first = told.get(caseRef)?.find((e) => e.episodeMs === entry.episodeMs);
+      if (!first) continue;
+      for (const level of PAST_LIMITS_HIGHEST_FIRST) {
+        if (rankOf(entry.level) < rankOf(level)) continue;
+        first[level] = Math.min(first[level] ?? Number.POSITIVE_INFINITY, entry.notifiedAt);
+      }
+    }
+  }
+  return told;
+}
 
 /** What an open case is now, for the alert ledger: the episode it is in (when it entered its stage)
  * and the audiences it alerts at a level above none. */
@@ -165,7 +218,8 @@ interface DistrictBook {
 }
 
 /** What one pass over the open cases gathers, per district: what reached breach or escalation after
- * `sinceMs` and up to now, and what will in the next WINDOW_MS. */
+ * `sinceMs` and up to now, and what will in the next WINDOW_MS. `told` (see firstToldSince) is what
+ * the alert ledger says was first told since `sinceMs`; without it, only the clock is followed. */
 export class PictureBook {
   private readonly books = new Map<string, DistrictBook>();
 
@@ -173,6 +227,7 @@ export class PictureBook {
     private readonly config: CompiledConfig,
     private readonly nowMs: number,
     private readonly sinceMs: number,
+    private readonly told: ReadonlyMap<string, readonly FirstTold[]> = new Map(),
   ) {}
 
   private book(district: string): DistrictBook {
@@ -209,11 +264,8 @@ export class PictureBook {
     const line: DigestLine = { ...alertLine(evaluation), district: record.district, level };
     book.oldest.add(line);
     if (level !== 'none' && rankOf(level) >= BREACH_RANK) {
-      const reached = levelChanges(record, this.config, this.sinceMs, this.nowMs).filter(
-        (c) => rankOf(c.level) >= BREACH_RANK,
-      );
-      const highest = reached.at(-1);
-      if (highest) book.breached.add({ ...line, reaches: highest.level, atMs: highest.atMs });
+      const reached = this.reachedSince(evaluation, level);
+      if (reached) book.breached.add({ ...line, reaches: reached.level, atMs: reached.atMs });
     }
     if (evaluation.next && evaluation.next.at <= this.nowMs + WINDOW_MS) {
       const coming = levelChanges(record, this.config, this.nowMs, this.nowMs + WINDOW_MS).find(
@@ -221,6 +273,31 @@ export class PictureBook {
       );
       if (coming) book.due.add({ ...line, reaches: coming.level, atMs: coming.atMs });
     }
+  }
+
+  /** The highest level from breach up to `now` the case reached after `sinceMs`, and when. Where the
+   * scan first told of that level, the clock's crossing stands only if it came at most
+   * TOLD_WITHIN_MS before the telling (the scan's next run); otherwise the clock, replayed at today's
+   * risk level, is wrong (a re-grade, a late arrival) and the telling is when it happened. Where
+   * nobody was told since `sinceMs`, the clock's crossing stands (the scan may not have run since). */
+  private reachedSince(evaluation: Evaluation, now: Level): { level: Level; atMs: number } | undefined {
+    const { record } = evaluation;
+    const told = this.told.get(record.caseRef)?.find((t) => t.episodeMs === evaluation.startMs);
+    let replayed: Array<{ level: Level; atMs: number }> | undefined;
+    for (const level of PAST_LIMITS_HIGHEST_FIRST) {
+      if (rankOf(level) > rankOf(now)) continue;
+      const atOrAbove = (c: { level: Level }) => rankOf(c.level) >= rankOf(level);
+      const toldAt = told?.[level];
+      if (toldAt !== undefined) {
+        const crossed = levelChanges(record, this.config, toldAt - TOLD_WITHIN_MS, toldAt).find(atOrAbove);
+        const atMs = crossed?.atMs ?? toldAt;
+        return atMs > this.sinceMs ? { level, atMs } : undefined;
+      }
+      replayed ??= levelChanges(record, this.config, this.sinceMs, this.nowMs);
+      const crossed = replayed.find(atOrAbove);
+      if (crossed) return { level, atMs: crossed.atMs };
+    }
+    return undefined;
   }
 
   tally(district: string): Tally {

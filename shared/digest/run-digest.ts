@@ -1,9 +1,9 @@
-// The daily picture's use case. `gatherDigests` reads everything once (the open cases, the alert
-// ledger, the feed's health) and renders each audience's digest for each place; `runDigest` sends
-// the ones due: once a day per audience and place, at the config's London time or on the first run
-// after it, each claimed before it is published (a retried or overlapping run never sends it twice;
-// a failed publish leaves it due for the next run), each written to the disclosure log, and today's
-// counts kept for next week's trend.
+// The daily picture's use case. `gatherDigests` reads everything once (the alert ledger, then the
+// open cases, and the feed's health) and renders each audience's digest for each place;
+// `runDigest` sends the ones due: once a day per audience and place, at the config's London time or
+// on the first run after it, each claimed before it is published (a retried or overlapping run never
+// sends it twice; a failed publish leaves it due for the next run), each written to the disclosure
+// log, and today's counts kept for next week's trend.
 
 import pLimit from 'p-limit';
 import type { CompiledConfig } from '../config/compile.ts';
@@ -25,6 +25,7 @@ import {
   type DigestGroup,
   digestGroups,
   emptyTally,
+  firstToldSince,
   PictureBook,
 } from './picture.ts';
 import type { DigestHistory, DigestMark, DigestStore, DistrictSnapshot, FeedHealth } from './ports.ts';
@@ -93,14 +94,21 @@ const inputCall = <T>(input: DigestInputError['input'], call: () => Promise<T>):
  * DigestInputError when any of them cannot be read whole. */
 export async function gatherDigests(input: GatherInput): Promise<Gathered> {
   const { config, nowMs } = input;
-  const book = new PictureBook(config, nowMs, sinceYesterdayMs(config.file.digest.at, nowMs));
-  const reading = readAllOpenCases(input.source, config, nowMs, {
-    add: (e) => book.add(e),
-    held: () => {},
-  });
-  const [read, ledger, lastIngestAt, raised] = await Promise.all([
-    reading,
-    inputCall('ledger', () => loadLedger(input.ledger, config)),
+  const sinceMs = sinceYesterdayMs(config.file.digest.at, nowMs);
+  // The ledger before the cases: what it says was first told since yesterday is looked up as each
+  // case streams past, so no line is kept for every case past its limits. The price: the two reads
+  // follow each other instead of overlapping.
+  const ledgerThenCases = async () => {
+    const ledger = await inputCall('ledger', () => loadLedger(input.ledger, config));
+    const book = new PictureBook(config, nowMs, sinceMs, firstToldSince(ledger, sinceMs, nowMs));
+    const read = await readAllOpenCases(input.source, config, nowMs, {
+      add: (e) => book.add(e),
+      held: () => {},
+    });
+    return { ledger, book, read };
+  };
+  const [{ ledger, book, read }, lastIngestAt, raised] = await Promise.all([
+    ledgerThenCases(),
     inputCall('feed', () => input.feed.lastIngestAt()),
     input.signals
       ? inputCall('signals', () => raisedSignals(config, input.signals as Pick<SignalStateStore, 'load'>))

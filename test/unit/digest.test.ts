@@ -64,9 +64,14 @@ const sourceOf = (records: Array<Record<string, unknown>>): OpenCaseSource => ({
   },
 });
 
-/** A queue with one scan run behind it, so the alert ledger holds what that run sent. */
-async function scanned(records: CaseRecord[], nowMs = NOW, withConfig: CompiledConfig = config) {
-  const ledger = new MemoryLedger();
+/** A queue with one scan run behind it, so the alert ledger holds what that run sent (and what
+ * earlier runs on the same ledger sent). */
+async function scanned(
+  records: CaseRecord[],
+  nowMs = NOW,
+  withConfig: CompiledConfig = config,
+  ledger = new MemoryLedger(),
+) {
   const source = sourceOf(records.map((r) => ({ ...toMirrorItem(caseFields(r), nowMs) })));
   await runScan({
     config: withConfig,
@@ -251,7 +256,16 @@ describe('the daily picture of a seeded queue', () => {
   });
 
   it('lists what breached since yesterday and what falls due in the next 24 hours, as the engine says', async () => {
-    const { ledger, source } = await scanned(records);
+    // Scanned when yesterday's digest fell due, as the mirror held the queue then, and again now: a
+    // case first told of now but past its limits yesterday would be news to the digest.
+    const yesterday = records
+      .filter((r) => Date.parse(r.stageEnteredAt) <= NOW - DAY)
+      .map((r) => ({
+        ...r,
+        sourceUpdatedAt: new Date(Math.min(Date.parse(r.sourceUpdatedAt), NOW - DAY)).toISOString(),
+      }));
+    const { ledger: told } = await scanned(yesterday, NOW - DAY);
+    const { ledger, source } = await scanned(records, NOW, config, told);
     const gathered = await gatherDigests(gatherInput({ source, ledger }));
     const { picture, rendered } = digestFor(gathered, 'senior-officer@force');
     const breached = records.filter((r) => {
@@ -392,6 +406,114 @@ describe('the daily picture of a seeded queue', () => {
     expect(body(never).split('\n')[2]).toMatch(
       /^WARNING: no case change from the case system has ever been recorded/,
     );
+  });
+});
+
+describe('breached since yesterday, by what the scan told', () => {
+  // "Since yesterday" starts at 07:00 on Thursday 26 Nov (yesterday's digest fell due then).
+  const SINCE = NOW - DAY;
+  const breachedOf = async (source: OpenCaseSource, ledger: MemoryLedger) => {
+    const { picture, rendered } = digestFor(
+      await gatherDigests(gatherInput({ source, ledger })),
+      'senior-officer@force',
+    );
+    return {
+      lines: picture.breached.lines.map((l) => ({ caseRef: l.caseRef, reaches: l.reaches, atMs: l.atMs })),
+      rendered,
+    };
+  };
+  const toldAt = (ledger: MemoryLedger, audience: string) =>
+    [...ledger.shards.values()]
+      .filter((s) => s.audience === audience)
+      .flatMap((s) => [...s.cases.values()].map((e) => ({ level: e.level, notifiedAt: e.notifiedAt })));
+
+  it('lists a case re-graded up past escalation when the scan first told of it, though its clock passed before yesterday', async () => {
+    const ledger = new MemoryLedger();
+    const entered = NOW - 80 * HOUR;
+    // At 07:00 yesterday, medium risk at 56h: a warning.
+    await scanAt(ledger, daCase('awaiting-risk-assessment', entered, 'medium'), SINCE);
+    // Re-graded to high at 05:50 (same clock): at 06:00, 78h against the high-risk limits, an escalation.
+    const regraded = daCase('awaiting-risk-assessment', entered, 'high', at('2026-11-27T05:50:00Z'));
+    const source = await scanAt(ledger, regraded, at('2026-11-27T06:00:00Z'));
+    expect(toldAt(ledger, 'duty-inspector')).toEqual([
+      { level: 'escalation', notifiedAt: at('2026-11-27T06:00:00Z') },
+    ]);
+
+    const { lines, rendered } = await breachedOf(source, ledger);
+
+    expect(lines).toEqual([
+      { caseRef: 'DA-001-0000101', reaches: 'escalation', atMs: at('2026-11-27T06:00:00Z') },
+    ]);
+    expect(rendered.body).toContain('Since yesterday, 1 case reached breach or escalation.');
+    expect(rendered.body).toContain('BREACHED SINCE YESTERDAY (1)');
+    expect(rendered.body).toMatch(/ {2}DA-001-0000101 .*escalated 1h ago/);
+  });
+
+  it('gives a case re-graded up the time the scan told of it, not when today’s limits would have passed', async () => {
+    const ledger = new MemoryLedger();
+    const entered = NOW - 60 * HOUR;
+    await scanAt(ledger, daCase('awaiting-risk-assessment', entered, 'medium'), SINCE);
+    // Against the high-risk limits it would have escalated at 48h, 19:00 yesterday; it was medium then.
+    const regraded = daCase('awaiting-risk-assessment', entered, 'high', at('2026-11-27T05:50:00Z'));
+    const source = await scanAt(ledger, regraded, at('2026-11-27T06:00:00Z'));
+
+    const { lines, rendered } = await breachedOf(source, ledger);
+
+    expect(lines).toEqual([
+      { caseRef: 'DA-001-0000101', reaches: 'escalation', atMs: at('2026-11-27T06:00:00Z') },
+    ]);
+    expect(rendered.body).toMatch(/ {2}DA-001-0000101 .*escalated 1h ago/);
+  });
+
+  it('lists a case that reached the mirror late, already past escalation, when the scan first told of it', async () => {
+    const ledger = new MemoryLedger();
+    // A backfill: a case waiting 80h arrives at 05:55, and the 06:00 scan is the first to see it.
+    const late = daCase('awaiting-risk-assessment', NOW - 80 * HOUR, 'high', at('2026-11-27T05:55:00Z'));
+    const source = await scanAt(ledger, late, at('2026-11-27T06:00:00Z'));
+
+    const { lines } = await breachedOf(source, ledger);
+
+    expect(lines).toEqual([
+      { caseRef: 'DA-001-0000101', reaches: 'escalation', atMs: at('2026-11-27T06:00:00Z') },
+    ]);
+  });
+
+  it('keeps the clock’s time when the scan told of it at its next run, and lists no crossing twice', async () => {
+    // High risk, escalating at 48h: at 03:02 today, told by the 03:05 scan.
+    const ledger = new MemoryLedger();
+    const escalatesAt = at('2026-11-27T03:02:00Z');
+    const today = daCase('awaiting-risk-assessment', escalatesAt - 48 * HOUR, 'high');
+    await scanAt(ledger, today, at('2026-11-27T03:00:00Z'));
+    const source = await scanAt(ledger, today, at('2026-11-27T03:05:00Z'));
+    expect((await breachedOf(source, ledger)).lines).toEqual([
+      { caseRef: 'DA-001-0000101', reaches: 'escalation', atMs: escalatesAt },
+    ]);
+
+    // Escalating at 06:58 yesterday, told by the 07:05 scan after yesterday's digest fell due: that
+    // digest listed it, so today's does not.
+    const before = new MemoryLedger();
+    const yesterday = daCase('awaiting-risk-assessment', at('2026-11-26T06:58:00Z') - 48 * HOUR, 'high');
+    await scanAt(before, yesterday, at('2026-11-26T06:55:00Z'));
+    const later = await scanAt(before, yesterday, at('2026-11-26T07:05:00Z'));
+    expect(toldAt(before, 'duty-inspector')).toEqual([
+      { level: 'escalation', notifiedAt: at('2026-11-26T07:05:00Z') },
+    ]);
+    expect((await breachedOf(later, before)).lines).toEqual([]);
+  });
+
+  it('takes the first audience told, so an audience told late (added to the config since) lists nothing', async () => {
+    const ledger = new MemoryLedger();
+    // High risk, escalated 32h ago (Thursday 23:00), told then; no re-grade.
+    const record = daCase('awaiting-risk-assessment', NOW - 80 * HOUR, 'high');
+    const source = await scanAt(ledger, record, at('2026-11-25T23:05:00Z'));
+    // The duty inspector is first told at 06:00 today, as if added to the escalation's audiences since.
+    const inspector = [...ledger.shards.values()].find((s) => s.audience === 'duty-inspector');
+    if (!inspector) throw new Error('the duty inspector was not told');
+    const entry = inspector.cases.get('DA-001-0000101');
+    if (!entry) throw new Error('no entry');
+    inspector.cases.set('DA-001-0000101', { ...entry, notifiedAt: at('2026-11-27T06:00:00Z') });
+
+    expect((await breachedOf(source, ledger)).lines).toEqual([]);
   });
 });
 
