@@ -1,7 +1,8 @@
 // The daily picture end to end on real local servers: the mirror, the alert ledger, the state table
 // and the disclosure log on dynalite, delivery through SNS on moto_server to SQS queues subscribed
 // with the stack's own filter policies. A director's inbox receives its local authority's digest and
-// no other; the senior officer's the force's; a phone and an audience with no digest nothing.
+// no other; the senior officer's the force's; a phone and an audience with no digest nothing. A case
+// re-graded up is listed as breached since yesterday from what the DynamoDB ledger says was told.
 
 import {
   CreateTopicCommand,
@@ -28,7 +29,7 @@ import { describeSubscriptionHealth, subscriptionHealth } from '#shared/delivery
 import { filterPolicyFor, type Subscriber } from '#shared/delivery/subscriptions.ts';
 import { createDigestHandler } from '#shared/digest/handler.ts';
 import { digestGroups } from '#shared/digest/picture.ts';
-import { type DigestInput, runDigest } from '#shared/digest/run-digest.ts';
+import { type DigestInput, gatherDigests, runDigest } from '#shared/digest/run-digest.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
 import {
   createTables,
@@ -355,6 +356,57 @@ describe('the daily digest through DynamoDB and SNS', () => {
     const history = await new DynamoStateStore(doc, tables.state).get(DIGEST_HISTORY_NAME);
     expect(Object.keys(history?.days ?? {})).toEqual(['2026-11-27', '2026-11-28']);
     ssm.destroy();
+  });
+});
+
+describe('breached since yesterday, from the alert ledger in DynamoDB', () => {
+  it('lists a case re-graded up past escalation at the scan that first told of it', async () => {
+    const own = await createTables(dynamo.client, 'regrade');
+    const ledger = new DynamoLedger(doc, own.ledger);
+    const source = new DynamoOpenCaseSource(doc, own.mirror);
+    const entered = NOW - 80 * 60 * MINUTE;
+    const record = (riskLevel: 'medium' | 'high', updatedAt: number) => ({
+      caseRef: 'DA-001-0000301',
+      category: 'domestic-abuse',
+      riskLevel,
+      district: 'D01',
+      stage: 'awaiting-risk-assessment' as const,
+      stageEnteredAt: new Date(entered).toISOString(),
+      childrenInvolved: false,
+      sourceUpdatedAt: new Date(updatedAt).toISOString(),
+    });
+    const scanAt = (nowMs: number) =>
+      runScan({
+        config,
+        nowMs,
+        runId: `scan-${nowMs}`,
+        source,
+        ledger,
+        publisher: new CallbackPublisher(),
+        audit: new MemoryAuditLog(),
+      });
+    // Medium risk at 07:00 yesterday (a warning); re-graded to high at 05:50, escalated by the 06:00 scan.
+    await seedMirror(doc, own.mirror, [record('medium', entered)], NOW - 24 * 60 * MINUTE);
+    await scanAt(NOW - 24 * 60 * MINUTE);
+    await seedMirror(doc, own.mirror, [record('high', NOW - 70 * MINUTE)], NOW - 70 * MINUTE);
+    await scanAt(NOW - 60 * MINUTE);
+
+    const gathered = await gatherDigests({
+      config,
+      nowMs: NOW,
+      day: '2026-11-27',
+      source,
+      ledger,
+      feed: { lastIngestAt: async () => NOW - 70 * MINUTE },
+      history: {},
+      groups: digestGroups(config).filter((g) => g.audience === 'senior-officer'),
+    });
+    const [digest] = gathered.digests;
+
+    expect(digest?.picture.breached.lines.map((l) => [l.caseRef, l.reaches, l.atMs])).toEqual([
+      ['DA-001-0000301', 'escalation', NOW - 60 * MINUTE],
+    ]);
+    expect(digest?.rendered.body).toMatch(/ {2}DA-001-0000301 .*escalated 1h ago/);
   });
 });
 
