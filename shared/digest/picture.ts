@@ -79,6 +79,9 @@ export interface DigestLine extends AlertLine {
 export interface ChangeLine extends DigestLine {
   reaches: Level;
   atMs: number;
+  /** `atMs` is when the scan first alerted anyone of it, the case's clock not explaining it (a
+   * re-grade up, a late arrival in the mirror, a scan not running): not when its limit passed. */
+  firstAlerted?: true;
 }
 
 /** A list as a digest shows it: how many in all, and the lines kept (the rest are counted). */
@@ -265,7 +268,7 @@ export class PictureBook {
     book.oldest.add(line);
     if (level !== 'none' && rankOf(level) >= BREACH_RANK) {
       const reached = this.reachedSince(evaluation, level);
-      if (reached) book.breached.add({ ...line, reaches: reached.level, atMs: reached.atMs });
+      if (reached) book.breached.add({ ...line, ...reached });
     }
     if (evaluation.next && evaluation.next.at <= this.nowMs + WINDOW_MS) {
       const coming = levelChanges(record, this.config, this.nowMs, this.nowMs + WINDOW_MS).find(
@@ -280,7 +283,10 @@ export class PictureBook {
    * TOLD_WITHIN_MS before the telling (the scan's next run); otherwise the clock, replayed at today's
    * risk level, is wrong (a re-grade, a late arrival) and the telling is when it happened. Where
    * nobody was told since `sinceMs`, the clock's crossing stands (the scan may not have run since). */
-  private reachedSince(evaluation: Evaluation, now: Level): { level: Level; atMs: number } | undefined {
+  private reachedSince(
+    evaluation: Evaluation,
+    now: Level,
+  ): Pick<ChangeLine, 'reaches' | 'atMs' | 'firstAlerted'> | undefined {
     const { record } = evaluation;
     const told = this.told.get(record.caseRef)?.find((t) => t.episodeMs === evaluation.startMs);
     let replayed: Array<{ level: Level; atMs: number }> | undefined;
@@ -290,12 +296,12 @@ export class PictureBook {
       const toldAt = told?.[level];
       if (toldAt !== undefined) {
         const crossed = levelChanges(record, this.config, toldAt - TOLD_WITHIN_MS, toldAt).find(atOrAbove);
-        const atMs = crossed?.atMs ?? toldAt;
-        return atMs > this.sinceMs ? { level, atMs } : undefined;
+        if (crossed) return crossed.atMs > this.sinceMs ? { reaches: level, atMs: crossed.atMs } : undefined;
+        return toldAt > this.sinceMs ? { reaches: level, atMs: toldAt, firstAlerted: true } : undefined;
       }
       replayed ??= levelChanges(record, this.config, this.sinceMs, this.nowMs);
       const crossed = replayed.find(atOrAbove);
-      if (crossed) return { level, atMs: crossed.atMs };
+      if (crossed) return { reaches: level, atMs: crossed.atMs };
     }
     return undefined;
   }

@@ -255,7 +255,12 @@ export function renderDigest(p: DigestPicture, maxBytes = DIGEST_MAX_BYTES): Ren
   list(
     'BREACHED SINCE YESTERDAY',
     p.breached,
-    (l) => `${PAST_TENSE[l.reaches]} ${ago(p.atMs - l.atMs)}`,
+    // A case its clock does not explain (re-graded up, late to the mirror) says when it was first
+    // alerted: "escalated 1h ago" would be untrue of a case that waited 80 days unseen.
+    (l) =>
+      l.firstAlerted
+        ? `first alerted at ${l.reaches} ${ago(p.atMs - l.atMs)}`
+        : `${PAST_TENSE[l.reaches]} ${ago(p.atMs - l.atMs)}`,
     'None.',
   );
   list(

@@ -403,10 +403,10 @@ describe('breached since yesterday, from the alert ledger in DynamoDB', () => {
     });
     const [digest] = gathered.digests;
 
-    expect(digest?.picture.breached.lines.map((l) => [l.caseRef, l.reaches, l.atMs])).toEqual([
-      ['DA-001-0000301', 'escalation', NOW - 60 * MINUTE],
-    ]);
-    expect(digest?.rendered.body).toMatch(/ {2}DA-001-0000301 .*escalated 1h ago/);
+    expect(digest?.picture.breached.lines.map((l) => [l.caseRef, l.reaches, l.atMs, l.firstAlerted])).toEqual(
+      [['DA-001-0000301', 'escalation', NOW - 60 * MINUTE, true]],
+    );
+    expect(digest?.rendered.body).toMatch(/ {2}DA-001-0000301 .*first alerted at escalation 1h ago\n/);
   });
 });
 

@@ -418,7 +418,12 @@ describe('breached since yesterday, by what the scan told', () => {
       'senior-officer@force',
     );
     return {
-      lines: picture.breached.lines.map((l) => ({ caseRef: l.caseRef, reaches: l.reaches, atMs: l.atMs })),
+      lines: picture.breached.lines.map((l) => ({
+        caseRef: l.caseRef,
+        reaches: l.reaches,
+        atMs: l.atMs,
+        ...(l.firstAlerted ? { firstAlerted: true } : {}),
+      })),
       rendered,
     };
   };
@@ -442,11 +447,16 @@ describe('breached since yesterday, by what the scan told', () => {
     const { lines, rendered } = await breachedOf(source, ledger);
 
     expect(lines).toEqual([
-      { caseRef: 'DA-001-0000101', reaches: 'escalation', atMs: at('2026-11-27T06:00:00Z') },
+      {
+        caseRef: 'DA-001-0000101',
+        reaches: 'escalation',
+        atMs: at('2026-11-27T06:00:00Z'),
+        firstAlerted: true,
+      },
     ]);
     expect(rendered.body).toContain('Since yesterday, 1 case reached breach or escalation.');
     expect(rendered.body).toContain('BREACHED SINCE YESTERDAY (1)');
-    expect(rendered.body).toMatch(/ {2}DA-001-0000101 .*escalated 1h ago/);
+    expect(rendered.body).toMatch(/ {2}DA-001-0000101 .*first alerted at escalation 1h ago\n/);
   });
 
   it('gives a case re-graded up the time the scan told of it, not when today’s limits would have passed', async () => {
@@ -460,9 +470,14 @@ describe('breached since yesterday, by what the scan told', () => {
     const { lines, rendered } = await breachedOf(source, ledger);
 
     expect(lines).toEqual([
-      { caseRef: 'DA-001-0000101', reaches: 'escalation', atMs: at('2026-11-27T06:00:00Z') },
+      {
+        caseRef: 'DA-001-0000101',
+        reaches: 'escalation',
+        atMs: at('2026-11-27T06:00:00Z'),
+        firstAlerted: true,
+      },
     ]);
-    expect(rendered.body).toMatch(/ {2}DA-001-0000101 .*escalated 1h ago/);
+    expect(rendered.body).toMatch(/ {2}DA-001-0000101 .*first alerted at escalation 1h ago\n/);
   });
 
   it('lists a case that reached the mirror late, already past escalation, when the scan first told of it', async () => {
@@ -474,7 +489,12 @@ describe('breached since yesterday, by what the scan told', () => {
     const { lines } = await breachedOf(source, ledger);
 
     expect(lines).toEqual([
-      { caseRef: 'DA-001-0000101', reaches: 'escalation', atMs: at('2026-11-27T06:00:00Z') },
+      {
+        caseRef: 'DA-001-0000101',
+        reaches: 'escalation',
+        atMs: at('2026-11-27T06:00:00Z'),
+        firstAlerted: true,
+      },
     ]);
   });
 
@@ -485,9 +505,9 @@ describe('breached since yesterday, by what the scan told', () => {
     const today = daCase('awaiting-risk-assessment', escalatesAt - 48 * HOUR, 'high');
     await scanAt(ledger, today, at('2026-11-27T03:00:00Z'));
     const source = await scanAt(ledger, today, at('2026-11-27T03:05:00Z'));
-    expect((await breachedOf(source, ledger)).lines).toEqual([
-      { caseRef: 'DA-001-0000101', reaches: 'escalation', atMs: escalatesAt },
-    ]);
+    const { lines, rendered } = await breachedOf(source, ledger);
+    expect(lines).toEqual([{ caseRef: 'DA-001-0000101', reaches: 'escalation', atMs: escalatesAt }]);
+    expect(rendered.body).toMatch(/ {2}DA-001-0000101 .*escalated 3h ago\n/);
 
     // Escalating at 06:58 yesterday, told by the 07:05 scan after yesterday's digest fell due: that
     // digest listed it, so today's does not.
