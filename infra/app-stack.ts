@@ -96,10 +96,16 @@ export class AppStack extends Stack {
     const { stage, production, scheduleMinutes, openCasesIndex } = props.deployment;
     declareForce(this, stage);
     // The open-cases index the functions read: the sharded one, or (migrating from the first
-    // release, before the backfill) the old one; OPEN_CASES_INDEX tells their readers which.
+    // release) the old one; while migrating, either, the old one until the backfill is recorded
+    // complete in the state table. OPEN_CASES_INDEX tells their readers which.
     const mirror = openCasesIndex ? MIRROR_TABLE_MIGRATING : MIRROR_TABLE;
-    const openIndex = openCasesIndex === 'legacy' ? LEGACY_OPEN_INDEX_NAME : OPEN_SHARDS_INDEX_NAME;
-    const indexEnvironment = { OPEN_CASES_INDEX: openCasesIndex === 'legacy' ? 'legacy' : 'sharded' };
+    const openIndex =
+      openCasesIndex === 'legacy'
+        ? LEGACY_OPEN_INDEX_NAME
+        : openCasesIndex === 'migrating'
+          ? [OPEN_SHARDS_INDEX_NAME, LEGACY_OPEN_INDEX_NAME]
+          : OPEN_SHARDS_INDEX_NAME;
+    const indexEnvironment = { OPEN_CASES_INDEX: openCasesIndex ?? 'sharded' };
     const { data } = props;
     const entries = props.entries ?? FUNCTION_ENTRIES;
     const adminConfigPath = props.adminConfigPath ?? SHIPPED_ADMIN_CONFIG_PATH;

@@ -29,7 +29,7 @@ import { heapLimitMb } from './limits.ts';
  * - `readWrite`: both, plus DeleteItem and BatchWriteItem.
  * - `append`: PutItem and BatchWriteItem on the table alone: adding to a log (the disclosure log is
  *   written in batches; IAM cannot tell a batch's puts from its deletes).
- * - `{ queryIndex }`: Query on that one index and nothing else.
+ * - `{ queryIndex }`: Query on that index (or those indexes) and nothing else.
  * - `{ actions }`: exactly these DynamoDB actions on the table and its indexes, for a function whose
  *   calls fit none of the above (the deploy test checks every call a function makes is granted).
  */
@@ -38,7 +38,7 @@ export type TableAccess =
   | 'write'
   | 'readWrite'
   | 'append'
-  | { queryIndex: string }
+  | { queryIndex: string | readonly string[] }
   | { actions: readonly DynamoAction[] };
 
 export type DynamoAction =
@@ -237,11 +237,14 @@ export class QueuewatchFunction extends Construct {
       return this;
     }
     if (typeof access === 'object') {
-      if (!definition.indexes.some((i) => i.indexName === access.queryIndex)) {
-        throw new Error(`table '${definition.id}' has no index '${access.queryIndex}'`);
+      const names = typeof access.queryIndex === 'string' ? [access.queryIndex] : access.queryIndex;
+      for (const name of names) {
+        if (!definition.indexes.some((i) => i.indexName === name)) {
+          throw new Error(`table '${definition.id}' has no index '${name}'`);
+        }
       }
       this.role.addToPrincipalPolicy(
-        new PolicyStatement({ actions: ['dynamodb:Query'], resources: [indexArn(access.queryIndex)] }),
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: names.map(indexArn) }),
       );
       this.useKey(KMS_DECRYPT);
       return this;

@@ -3,22 +3,58 @@
 // on AWS, and says whether the old index can go.
 
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { LEGACY_OPEN_INDEX_NAME, MIRROR_TABLE, OPEN_SHARDS_INDEX_NAME } from '../adapters/tables.ts';
+import type { MigrationReport } from '../adapters/open-index-migration.ts';
+import {
+  LEGACY_OPEN_INDEX_NAME,
+  MIRROR_TABLE,
+  OPEN_SHARDS_INDEX_NAME,
+  STATE_TABLE,
+} from '../adapters/tables.ts';
 import { loadConfig } from '../config/load.ts';
 import { byCodeUnit } from '../domain/order.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { callService, ServiceError, type ServiceTarget } from './errors.ts';
-import { EXIT, plural, print } from './output.ts';
+import { EXIT, plural, print, UsageError } from './output.ts';
 import { type TargetOptions, tableTarget } from './targets.ts';
 
 export interface MigrateOptions extends TargetOptions {
   config?: string;
+  /** The state table the completed backfill is recorded in (default: beside the mirror). */
+  stateTable?: string;
   json?: boolean;
+}
+
+/** The districts to migrate to: the file given, else on a stage the config pushed to it (a force
+ * with districts of its own), else the shipped one. */
+async function districtsFor(options: MigrateOptions): Promise<string[]> {
+  if (options.config !== undefined) return Object.keys(loadConfig(options.config).file.districts);
+  if (options.stage !== undefined && options.endpoint === undefined) {
+    const { configInForce } = await import('./config-removals.ts');
+    const { config } = await configInForce({
+      stage: options.stage,
+      ...(options.region ? { region: options.region } : {}),
+    });
+    return Object.keys(config.file.districts);
+  }
+  return Object.keys(loadConfig().file.districts);
+}
+
+/** Where the completed backfill is recorded: --state-table, else the state table beside the
+ * mirror (by --stage or --prefix); a usage error when the mirror was named by --table alone. */
+function stateTarget(options: MigrateOptions): string {
+  if (options.stateTable !== undefined) return options.stateTable;
+  if (options.table !== undefined) {
+    throw new UsageError(
+      'name the state table the completed backfill is recorded in (the scan switches index when it finds it there): --state-table NAME, or name the mirror by --stage or --prefix instead of --table',
+    );
+  }
+  return tableTarget(options, STATE_TABLE.id).tableName;
 }
 
 export async function migrateOpenIndexCommand(options: MigrateOptions): Promise<void> {
   const target = tableTarget(options, MIRROR_TABLE.id);
-  const config = loadConfig(options.config);
+  const stateTable = stateTarget(options);
+  const districts = await districtsFor(options);
   const client = dynamoClient(target);
   const service: ServiceTarget = { service: 'DynamoDB', resource: target.tableName, ...target };
   try {
@@ -41,29 +77,59 @@ export async function migrateOpenIndexCommand(options: MigrateOptions): Promise<
       }
       return;
     }
-    const { backfillOpenShards } = await import('../adapters/open-index-migration.ts');
+    const { backfillOpenShards, recordBackfilled } = await import('../adapters/open-index-migration.ts');
+    const doc = documentClient(client);
     const report = await callService(service, () =>
-      backfillOpenShards(documentClient(client), target.tableName, Object.keys(config.file.districts), {
-        onProgress: (done) => process.stderr.write(`\r${plural(done, 'open case')} looked at`),
+      backfillOpenShards(doc, target.tableName, districts, {
+        onProgress: (done) => {
+          process.stderr.write(`\r${plural(done, 'open case')} looked at`);
+        },
       }),
     );
     process.stderr.write('\n');
-    if (options.json) print(JSON.stringify({ table: target.tableName, ...report }, null, 2));
-    else {
-      print(
-        `${target.tableName}: ${plural(report.legacyOpen, 'open case')} in the old index; ${report.backfilled} given their district key now, ${report.alreadyDone} had it already`,
-      );
-      const unknown = Object.entries(report.unknownDistricts).sort(([a], [b]) => byCodeUnit(a, b));
-      print(
-        report.complete
-          ? `the index by district holds all ${plural(report.shardedOpen, 'open case')}: set "openCasesIndex": "migrating" in the deployment config and deploy`
-          : unknown.length > 0
-            ? `the index by district holds ${plural(report.shardedOpen, 'open case')}: not all of them, because the config has no district ${unknown.map(([d, count]) => `${d} (${plural(count, 'open case')})`).join(', ')}; add ${unknown.length > 1 ? 'those districts' : 'that district'} to the config (or correct those cases at the source), then run this again`
-            : `the index by district holds ${plural(report.shardedOpen, 'open case')}: not yet all of them (a case changed meanwhile); run this again`,
+    if (report.complete) {
+      const { DynamoStateStore } = await import('../adapters/state-store.ts');
+      await callService({ service: 'DynamoDB', resource: stateTable, ...target }, () =>
+        recordBackfilled(new DynamoStateStore(doc, stateTable), report, Date.now()),
       );
     }
+    if (options.json) print(JSON.stringify({ table: target.tableName, stateTable, ...report }, null, 2));
+    else print(describeReport(target.tableName, stateTable, report).join('\n'));
     if (!report.complete) process.exitCode = EXIT.failed;
   } finally {
     client.destroy();
   }
+}
+
+/** What a backfill found, and what to do next, in words. */
+function describeReport(table: string, stateTable: string, report: MigrationReport): string[] {
+  const lines = [
+    `${table}: ${plural(report.legacyOpen, 'open case')} in the old index; ${report.backfilled} given their district key now, ${report.alreadyDone} had it already (or closed or moved meanwhile)`,
+  ];
+  if (report.complete) {
+    lines.push(
+      `the index by district holds every open case (${plural(report.shardedOpen, 'open case')}), recorded in ${stateTable}: a scan deployed with "openCasesIndex": "migrating" reads it from its next run (until then it reads the old index); set that in the deployment config and deploy, if not yet done`,
+    );
+    return lines;
+  }
+  lines.push(
+    'the index by district does not yet hold every open case, so the scan keeps reading the old index:',
+  );
+  const unknown = Object.entries(report.unknownDistricts).sort(([a], [b]) => byCodeUnit(a, b));
+  if (unknown.length > 0) {
+    lines.push(
+      `  the config has no district ${unknown.map(([d, count]) => `${d} (${plural(count, 'open case')})`).join(', ')}: add ${unknown.length > 1 ? 'those districts' : 'that district'} to the config (or correct those cases at the source), then run this again`,
+    );
+  }
+  if (report.malformedCount > 0) {
+    lines.push(
+      `  ${plural(report.malformedCount, 'open case')} cannot be given a district key: ${report.malformed.map((m) => `${m.caseRef} (${m.reason})`).join(', ')}${report.malformedCount > report.malformed.length ? `, and ${report.malformedCount - report.malformed.length} more` : ''}; correct them at the source (the next change the feed sends is written over them), then run this again`,
+    );
+  }
+  if (report.missingCount > 0) {
+    lines.push(
+      `  ${plural(report.missingCount, 'open case')} still without a key (changed meanwhile): ${report.missing.join(', ')}${report.missingCount > report.missing.length ? `, and ${report.missingCount - report.missing.length} more` : ''}; run this again`,
+    );
+  }
+  return lines;
 }

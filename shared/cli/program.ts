@@ -321,11 +321,18 @@ function migrateCommand(): Command {
   migrate.addCommand(
     addTableOptions(
       new Command('open-index').description(
-        "Give every open case in a first-release mirror its district key for the open-cases index by district, then count both indexes (README: 'Migrating to the sharded index')",
+        "Give every open case in a first-release mirror its district key for the open-cases index by district, compare both indexes case by case, and record the backfill complete for the scan to switch (README: 'Migrating to the sharded index')",
       ),
       'mirror',
     )
-      .option('-c, --config <file>', 'config whose districts to count (default: the shipped config)')
+      .option(
+        '-c, --config <file>',
+        'config whose districts to migrate to (default: with --stage, the config pushed to it; else the shipped config)',
+      )
+      .option(
+        '--state-table <name>',
+        'the state table to record the completed backfill in (default: beside the mirror, by --stage or --prefix)',
+      )
       .option('--json', 'print JSON')
       .action(async (options: import('./migrate-command.ts').MigrateOptions) => {
         const { migrateOpenIndexCommand } = await import('./migrate-command.ts');

@@ -11,6 +11,10 @@ import type { ShardRef } from '../domain/shards.ts';
 
 /** The open cases, shard by shard: pages of raw items (validated by the scan, not trusted). */
 export interface OpenCaseSource {
+  /** Called once at the start of a run, before shards(): a source that decides per run what to read
+   * (a mirror switching indexes) decides here, and says why when it reads other than deployed to.
+   * Never throws: a source that cannot decide reads what holds every open case. */
+  prepare?(): Promise<{ note?: string }>;
   /** The shards to read for a config's districts (a source that is not sharded gives ALL_SHARDS). */
   shards(districts: readonly string[]): readonly ShardRef[];
   pages(shard: ShardRef): AsyncIterable<readonly Record<string, unknown>[]>;

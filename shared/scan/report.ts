@@ -1,6 +1,6 @@
 // What the scan tells ops, in words that say what happened and what happens next: items it could
 // not read, stages that failed, an SMS budget too small for the run, disclosures not yet in the log,
-// open cases that fell away all at once.
+// open cases that fell away all at once, a migration still waiting for its backfill.
 // Each kind of report is sent when it changes (or hourly while it lasts), not every five minutes;
 // the state table remembers what was said, and memory does when the state table is down. A failure
 // to tell ops is logged and counted, and never stops the scan.
@@ -12,7 +12,7 @@ import type { ScanResult } from './run-scan.ts';
 
 export interface OpsReport {
   /** What kind of report: one is kept per kind. */
-  kind: 'invalid' | 'failures' | 'sms-budget' | 'calendar' | 'open-drop';
+  kind: 'invalid' | 'failures' | 'sms-budget' | 'calendar' | 'open-drop' | 'open-index';
   /** Changes when the report should be sent again. */
   fingerprint: string;
   subject: string;
@@ -21,7 +21,7 @@ export interface OpsReport {
 
 const REPEAT_WHILE_ONGOING_MS = 3_600_000;
 const STATE_NAME = 'ops-reports';
-const KINDS = ['invalid', 'failures', 'sms-budget', 'calendar', 'open-drop'] as const;
+const KINDS = ['invalid', 'failures', 'sms-budget', 'calendar', 'open-drop', 'open-index'] as const;
 
 /** Open cases fall away this much in one run (from at least OPEN_DROP_MIN) only when something is
  * wrong with reading them, or someone closed them in bulk: either way ops should know. */
@@ -53,10 +53,10 @@ function reportsFor(result: ScanResult, previousOpen?: number): OpsReport[] {
           text: [
             `Run ${result.runId} at ${result.at} read ${result.open} open cases; the run before read ${previousOpen}.`,
             'If nobody closed that many at once, the mirror is not giving the scan every open case: an index',
-            'migration step taken before its backfill was complete ("openCasesIndex": "migrating" deployed',
-            'before `queuewatch migrate open-index` said the new index holds every open case), or items',
-            'removed from the mirror. A case the scan does not read gets no alerts, and one it had alerted on',
-            'is listed as resolved within 4 hours. Compare `queuewatch status` with the case system.',
+            'migration step taken before its backfill was complete ("openCasesIndex" removed before',
+            '`queuewatch migrate open-index` said the new index holds every open case), or items removed',
+            'from the mirror. A case the scan does not read gets no alerts, and one it had alerted on is',
+            'listed as resolved within 4 hours. Compare `queuewatch status` with the case system.',
           ].join('\n'),
         }
       : { kind: 'open-drop', fingerprint: '', subject: '', text: '' },
@@ -122,6 +122,16 @@ function reportsFor(result: ScanResult, previousOpen?: number): OpsReport[] {
         }
       : { kind: 'calendar', fingerprint: '', subject: '', text: '' },
   );
+  reports.push(
+    result.openIndexNote
+      ? {
+          kind: 'open-index',
+          fingerprint: 'old-index',
+          subject: 'the scan still reads the old open-cases index',
+          text: `Run ${result.runId} at ${result.at}: ${result.openIndexNote}.`,
+        }
+      : { kind: 'open-index', fingerprint: '', subject: '', text: '' },
+  );
   return reports;
 }
 
@@ -167,6 +177,13 @@ export class OpsReporter {
         if (previous === '') continue;
         if (report.kind === 'invalid') {
           await this.notify('mirror items readable again', 'The scan reads every open item again.', failed);
+        }
+        if (report.kind === 'open-index') {
+          await this.notify(
+            'the scan reads the open-cases index by district now',
+            `From run ${result.runId} at ${result.at}, the backfill is recorded complete and the scan reads the index by district. When a few runs have gone well, deploy without "openCasesIndex" to drop the old index (README: "Migrating to the sharded index", step 4).`,
+            failed,
+          );
         }
       } else {
         const due = previous !== report.fingerprint || nowMs - (before?.at ?? 0) >= REPEAT_WHILE_ONGOING_MS;

@@ -135,6 +135,9 @@ export interface ScanResult {
   /** Ledger entries once this run's changes are recorded: what the next run will find (a run after
    * a deploy reads none and may write tens of thousands). */
   ledgerEntriesAfter: number;
+  /** Why the run read another open-cases index than it was deployed to (a migration waiting for its
+   * backfill): for ops. */
+  openIndexNote?: string;
 }
 
 interface Claimed {
@@ -161,6 +164,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
   // Read and decide: the groups' states first, then shard by shard (a few at once), each shard's
   // ledger records beside its cases as they stream past. Memory follows the shards in flight and
   // what the groups need, not the queue.
+  const prepared = (await input.source.prepare?.()) ?? {};
   const snapshot = await ledger.loadGroups(groupKeysOf(config));
   const uncoveredBefore = config.calendar.uncoveredAnswers;
   const book = new GroupBook(config, snapshot, nowMs, runId);
@@ -231,6 +235,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     calendarUncovered: config.calendar.uncoveredAnswers - uncoveredBefore,
     ledgerEntries,
     ledgerEntriesAfter: ledgerEntries,
+    ...(prepared.note ? { openIndexNote: prepared.note } : {}),
   };
   if (snapshot.unreadable > 0) {
     result.failures.push({

@@ -18,6 +18,8 @@ export async function readAllOpenCases(
   sink: CaseSink,
 ): Promise<ReadStats> {
   const stats = emptyReadStats();
+  // A source switching indexes decides what it reads (the scan reports why; here it only reads).
+  await source.prepare?.();
   for (const shard of source.shards([...config.vocabulary.districts])) {
     addReadStats(stats, await readOpenCases(source.pages(shard), config, nowMs, sink));
   }

@@ -11,7 +11,7 @@ import { RuntimeConfigSource, shippedConfigFile } from '../adapters/config-sourc
 import { DynamoDigestStore } from '../adapters/digest-store.ts';
 import { lastIngest } from '../adapters/ingest-state.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
-import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
+import { DynamoOpenCaseSource, openIndexOptions } from '../adapters/mirror-reader.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { DynamoSignalStates } from '../adapters/signal-state.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
@@ -89,7 +89,7 @@ export function awsDigestDeps(
   return {
     config: () => configSource.current(),
     source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env), {
-      legacy: optionalEnv('OPEN_CASES_INDEX', env) === 'legacy',
+      ...openIndexOptions(optionalEnv('OPEN_CASES_INDEX', env), state),
     }),
     ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
     feed: { lastIngestAt: () => lastIngest(doc, stateTable) },

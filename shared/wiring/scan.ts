@@ -12,7 +12,7 @@ import { DynamoAckLinkStore } from '../adapters/ack-links.ts';
 import { DynamoAuditLog } from '../adapters/audit-log.ts';
 import { RuntimeConfigSource, shippedConfigFile } from '../adapters/config-source.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
-import { DynamoOpenCaseSource } from '../adapters/mirror-reader.ts';
+import { DynamoOpenCaseSource, openIndexOptions } from '../adapters/mirror-reader.ts';
 import { SnsOpsNotifier } from '../adapters/ops-notifier.ts';
 import { SnsPublisher } from '../adapters/sns-publisher.ts';
 import { DynamoStateStore } from '../adapters/state-store.ts';
@@ -57,7 +57,7 @@ export function awsScanDeps(
   return {
     config: () => configSource.current(),
     source: new DynamoOpenCaseSource(doc, requireEnv('MIRROR_TABLE', env), {
-      legacy: optionalEnv('OPEN_CASES_INDEX', env) === 'legacy',
+      ...openIndexOptions(optionalEnv('OPEN_CASES_INDEX', env), state),
     }),
     ledger: new DynamoLedger(doc, requireEnv('LEDGER_TABLE', env)),
     publisher: new SnsPublisher(clients.sns, requireEnv('ALERT_TOPIC_ARN', env)),

@@ -14,7 +14,7 @@ import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
-import { DynamoOpenCaseSource, mirrorOpenCases } from '#shared/adapters/mirror-reader.ts';
+import { DynamoOpenCaseSource, mirrorOpenCases, openIndexOptions } from '#shared/adapters/mirror-reader.ts';
 import { backfillOpenShards } from '#shared/adapters/open-index-migration.ts';
 import { DynamoStateStore } from '#shared/adapters/state-store.ts';
 import {
@@ -207,14 +207,27 @@ describe('migrating to the sharded open-cases index', () => {
   });
 });
 
-/** Runs `queuewatch migrate open-index` in process against `table`, capturing what it prints. */
-async function migrate(table: string): Promise<{ code: number; out: string; err: string }> {
+/** Runs `queuewatch migrate open-index` in process against `table`, recording a complete backfill
+ * in `stateTable`, capturing what it prints. */
+async function migrate(
+  table: string,
+  stateTable = 'unused-state',
+): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((c) => out.push(String(c)) > 0);
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((c) => err.push(String(c)) > 0);
   try {
-    const code = await main(['migrate', 'open-index', '--endpoint', dynamo.endpoint, '--table', table]);
+    const code = await main([
+      'migrate',
+      'open-index',
+      '--endpoint',
+      dynamo.endpoint,
+      '--table',
+      table,
+      '--state-table',
+      stateTable,
+    ]);
     process.exitCode = undefined;
     return { code, out: out.join(''), err: err.join('') };
   } finally {
@@ -224,7 +237,7 @@ async function migrate(table: string): Promise<{ code: number; out: string; err:
 }
 
 describe('queuewatch migrate open-index on other mirrors', () => {
-  it('tells ops when the scan is switched to the new index before its backfill: its open cases fall away at once', async () => {
+  it('tells ops when the scan reads only the new index before its backfill (the old one dropped too soon): its open cases fall away at once', async () => {
     const tables = await migratingTables();
     const queue = [...generateQueue({ seed: 7, open: 200, closed: 50, nowMs: NOW, districts, backlog: 100 })];
     for (const record of queue) {
@@ -258,7 +271,7 @@ describe('queuewatch migrate open-index on other mirrors', () => {
     expect(early.open).toBe(0);
     expect(fell().map((m) => m.subject)).toEqual([`open cases fell from ${openCount} to 0 in one run`]);
     expect(fell()[0]?.text).toContain(
-      'before `queuewatch migrate open-index` said the new index holds every open case',
+      '`queuewatch migrate open-index` said the new index holds every open case',
     );
     // Said once, not at every run while it lasts: a fall from nothing is none.
     await handler(false, NOW + 10 * 60_000)({}, { awsRequestId: 'step-3-later' });
@@ -301,5 +314,113 @@ describe('queuewatch migrate open-index on other mirrors', () => {
 
     expect(code).toBe(1);
     expect(out).toMatch(/the config has no district D77 \(1 open case\)/);
+  });
+
+  it('keeps a scan deployed as migrating on the old index until the backfill is recorded complete, telling ops, then switches', async () => {
+    // The deployment that migrates, and a twin sharded from the start, fed alike.
+    const tables = await migratingTables();
+    const twin = await createTables(dynamo.client, `t${n}`);
+    const queue = [...generateQueue({ seed: 21, open: 200, closed: 60, nowMs: NOW, districts, backlog: 80 })];
+    await Promise.all(
+      queue.flatMap((record) => [
+        doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) })),
+        doc.send(new PutCommand({ TableName: twin.mirror, Item: toMirrorItem(record, NOW - HOUR) })),
+      ]),
+    );
+    const open = queue.filter((c) => isOpenStage(c.stage));
+    // A backfill that stopped part way: only some open cases have their district key.
+    for (const record of open.slice(0, 120)) {
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(record, NOW - HOUR) }));
+    }
+    const ops = new MemoryOpsNotifier();
+    const state = new DynamoStateStore(doc, tables.state);
+    const run = (at: number, runId: string) =>
+      createScanHandler(
+        {
+          config: async () => ({ config, source: 'parameter' }),
+          source: new DynamoOpenCaseSource(doc, tables.mirror, {
+            pageSize: 200,
+            ...openIndexOptions('migrating', state),
+          }),
+          ledger: new DynamoLedger(doc, tables.ledger),
+          publisher: new Recorder(),
+          audit: new DynamoAuditLog(doc, tables.audit),
+          ops,
+          state,
+        },
+        { clock: () => at },
+      )({}, { awsRequestId: runId });
+    const told = (subject: string) => ops.messages.filter((m) => m.subject.startsWith(subject));
+
+    // Step 3 deployed before the backfill finished: the scan reads the old index, which holds them all.
+    for (const [at, runId] of [
+      [NOW, 'run-1'],
+      [NOW + 5 * HOUR, 'run-2'],
+    ] as const) {
+      const result = await run(at, runId);
+      const twinResult = await scan(twin, new Recorder(), at, false, runId);
+      expect(result.open).toBe(open.length);
+      expect(result.resolved).toBe(0);
+      expect(received(result)).toEqual(received(twinResult));
+    }
+    // Told at the first run, and again an hour or more later while it lasts.
+    expect(told('the scan still reads the old open-cases index')).toHaveLength(2);
+    expect(told('the scan still reads the old open-cases index')[0]?.text).toContain(
+      'queuewatch migrate open-index',
+    );
+    expect(told('open cases fell')).toEqual([]);
+
+    // The backfill completes and is recorded: the next run reads the index by district.
+    const { code, out } = await migrate(tables.mirror, tables.state);
+    expect(code).toBe(0);
+    expect(out).toMatch(/holds every open case \(\d+ open cases\), recorded in/);
+    const after = await run(NOW + 6 * HOUR, 'run-3');
+    const twinAfter = await scan(twin, new Recorder(), NOW + 6 * HOUR, false, 'run-3');
+    expect(after.open).toBe(open.length);
+    expect(received(after)).toEqual(received(twinAfter));
+    expect(told('the scan reads the open-cases index by district now')).toHaveLength(1);
+  });
+
+  it('does not call a migration complete while an open case cannot be given a key, and goes on with the rest', async () => {
+    const tables = await migratingTables();
+    const queue = [...generateQueue({ seed: 22, open: 30, nowMs: NOW, districts })].filter((c) =>
+      isOpenStage(c.stage),
+    );
+    for (const record of queue) {
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
+    }
+    const { district: _none, ...noDistrict } = firstReleaseItem({
+      ...(queue[0] as CaseRecord),
+      caseRef: 'DA-961-0000001',
+    });
+    await doc.send(new PutCommand({ TableName: tables.mirror, Item: noDistrict }));
+
+    const { code, out } = await migrate(tables.mirror, tables.state);
+
+    expect(code).toBe(1);
+    expect(out).toMatch(/1 open case cannot be given a district key: DA-961-0000001 \(it has no district\)/);
+    // Every other open case has its key; nothing is recorded, so a migrating scan stays on the old index.
+    expect(await openIndexRefs(doc, tables.mirror, districts)).toEqual(queue.map((c) => c.caseRef).sort());
+    expect(await new DynamoStateStore(doc, tables.state).get('open-index-backfilled')).toBeUndefined();
+  });
+
+  it('compares the indexes case by case: a case opened while it runs does not make it look incomplete', async () => {
+    const tables = await migratingTables();
+    const queue = [...generateQueue({ seed: 23, open: 30, nowMs: NOW, districts })].filter((c) =>
+      isOpenStage(c.stage),
+    );
+    for (const record of queue) {
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
+    }
+    const arrived = { ...(queue[0] as CaseRecord), caseRef: 'DA-962-0000001' };
+
+    const report = await backfillOpenShards(doc, tables.mirror, districts, {
+      // The feed, on the new code, writes a new case with both keys while the backfill runs.
+      onProgress: async () => {
+        await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(arrived, NOW) }));
+      },
+    });
+
+    expect(report).toMatchObject({ complete: true, missingCount: 0, malformedCount: 0 });
   });
 });
