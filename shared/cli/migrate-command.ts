@@ -2,7 +2,7 @@
 // open-cases index to the index by district (README: "Migrating to the sharded index"), locally or
 // on AWS, and says whether the old index can go.
 
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb';
 import type { MigrationReport } from '../adapters/open-index-migration.ts';
 import {
   LEGACY_OPEN_INDEX_NAME,
@@ -66,6 +66,12 @@ export async function migrateOpenIndexCommand(options: MigrateOptions): Promise<
     if (!indexes.has(OPEN_SHARDS_INDEX_NAME)) {
       throw new ServiceError(
         `${target.tableName} has no ${OPEN_SHARDS_INDEX_NAME} index (the index by district) to migrate to: deploy step 1 of "Migrating to the sharded index" first ("openCasesIndex": "legacy"), wait until the index is built, then run this again`,
+      );
+    }
+    const building = notYetReadable(Table);
+    if (building) {
+      throw new ServiceError(
+        `${target.tableName}'s ${OPEN_SHARDS_INDEX_NAME} index is ${building} (DynamoDB is still building it after step 1): run this again when it is ACTIVE`,
       );
     }
     if (!indexes.has(LEGACY_OPEN_INDEX_NAME)) {
@@ -132,4 +138,13 @@ function describeReport(table: string, stateTable: string, report: MigrationRepo
     );
   }
   return lines;
+}
+
+/** The status of the index by district when it is there but cannot be relied on yet (CREATING,
+ * or still backfilling from the table), else undefined. */
+export function notYetReadable(table: TableDescription | undefined): string | undefined {
+  const index = (table?.GlobalSecondaryIndexes ?? []).find((i) => i.IndexName === OPEN_SHARDS_INDEX_NAME);
+  if (!index) return undefined;
+  if (index.IndexStatus !== undefined && index.IndexStatus !== 'ACTIVE') return index.IndexStatus;
+  return index.Backfilling ? 'ACTIVE but still backfilling' : undefined;
 }
