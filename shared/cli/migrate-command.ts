@@ -85,13 +85,23 @@ export async function migrateOpenIndexCommand(options: MigrateOptions): Promise<
     }
     const { backfillOpenShards, recordBackfilled } = await import('../adapters/open-index-migration.ts');
     const doc = documentClient(client);
+    let looked = 0;
+    // Interrupted, it says what it did and that running it again is safe, rather than nothing.
+    const onSigint = () => {
+      process.stderr.write(
+        `\ninterrupted after ${plural(looked, 'open case')}: nothing is recorded until a run completes, and the scan keeps reading the old index; run this again (it is safe to repeat)\n`,
+      );
+      process.exit(EXIT.interrupted);
+    };
+    process.once('SIGINT', onSigint);
     const report = await callService(service, () =>
       backfillOpenShards(doc, target.tableName, districts, {
         onProgress: (done) => {
+          looked = done;
           process.stderr.write(`\r${plural(done, 'open case')} looked at`);
         },
       }),
-    );
+    ).finally(() => process.off('SIGINT', onSigint));
     process.stderr.write('\n');
     if (report.complete) {
       const { DynamoStateStore } = await import('../adapters/state-store.ts');

@@ -37,7 +37,7 @@ Exit status (every command):
   4    a service could not be reached or refused: connection refused, no AWS credentials or
        region, access denied, no such table or parameter
   70   internal error (a bug): re-run with QUEUEWATCH_DEBUG=1 for the stack trace and report it
-  130  interrupted (import: re-run with --resume)`;
+  130  interrupted (import: re-run with --resume; migrate: run it again)`;
 
 /** A mistake in how the command was called; exit status 2. */
 export class UsageError extends Error {

@@ -7,8 +7,10 @@
 // dynalite cannot add an index to a table that exists, so the table is created as the CDK app
 // leaves it after the first step (both indexes), and filled as the first release wrote it.
 
+import { spawn } from 'node:child_process';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
@@ -33,6 +35,7 @@ import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/
 import { createScanHandler } from '#shared/scan/handler.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { REPO_ROOT } from '#test/support/fixtures.ts';
 import { openIndexRefs } from '#test/support/open-index.ts';
 
 const config = loadConfig();
@@ -423,4 +426,48 @@ describe('queuewatch migrate open-index on other mirrors', () => {
 
     expect(report).toMatchObject({ complete: true, missingCount: 0, malformedCount: 0 });
   });
+
+  it('says what it did when interrupted, records nothing, and exits 130', async () => {
+    const tables = await migratingTables();
+    const queue = [...generateQueue({ seed: 24, open: 6000, nowMs: NOW, districts })].filter((c) =>
+      isOpenStage(c.stage),
+    );
+    const put = pLimit(32);
+    await Promise.all(
+      queue.map((record) =>
+        put(() => doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }))),
+      ),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/queuewatch.js',
+        'migrate',
+        'open-index',
+        '--endpoint',
+        dynamo.endpoint,
+        '--table',
+        tables.mirror,
+        '--state-table',
+        tables.state,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'eu-west-2' },
+      },
+    );
+    let err = '';
+    // Interrupted as soon as it has looked at its first page, with thousands still to go.
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      if (err.includes('looked at')) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    expect(code).toBe(130);
+    expect(err).toMatch(
+      /interrupted after [\d,]+ open cases: nothing is recorded until a run completes.*run this again/,
+    );
+    expect(await new DynamoStateStore(doc, tables.state).get('open-index-backfilled')).toBeUndefined();
+  }, 60_000);
 });
