@@ -63,15 +63,15 @@ function observe(outcome: AckOutcome): void {
       count(ACK_METRICS.failures);
       logger.error(
         outcome.released
-          ? 'acknowledgement could not be stored; nothing changed, and the link still works'
-          : 'acknowledgement could not be stored, and its link could not be given back: the person was told to wait for the next message',
+          ? 'acknowledgement failed; the link still works, and the person was told to press again'
+          : 'acknowledgement failed, and its link could not be given back: the person was told to wait for the next message',
         fields,
       );
       if (ifStored) {
-        // Cut off by the deadline, so it may be stored after all, with no entry in the disclosure log.
+        // Its outcome is not known, so it may be stored, with no entry in the disclosure log.
         count(ACK_METRICS.unaudited);
         logger.error(
-          'acknowledgement cut off by its deadline: it may still be stored, and is not in the disclosure log',
+          'acknowledgement whose outcome is not known: it may be stored, and is not in the disclosure log',
           {
             disclosure: ifStored,
             error: outcome.error,

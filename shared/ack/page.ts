@@ -52,7 +52,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** A pause or validity for people, exactly (never rounded down): "4 hours", "1 hour 30 minutes",
  * "3 days", "2 days 6 hours". */
 function duration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
+  const minutes = Math.ceil(ms / 60_000);
   const hours = Math.floor(minutes / 60);
   const [days, restHours] = hours > 48 ? [Math.floor(hours / 24), hours % 24] : [0, hours];
   const parts = [
@@ -190,13 +190,26 @@ export function refusedPage(caseSystemUrl: string | undefined): Page {
   ]);
 }
 
-/** The acknowledgement could not be stored; nothing changed. `released`: the link was given back
- * and still works; otherwise it cannot be used again, and the page says so. */
-export function failedPage(released = true, caseSystemUrl?: string): Page {
-  return page(
-    503,
-    'Not acknowledged',
-    released
+/** The acknowledgement failed. `released`: the link was given back and still works; `unknown`: it
+ * may have been stored after all (its call timed out, or the service failed after it may have
+ * written). Each page says only what is known, and what to do. */
+export function failedPage(
+  { released, unknown }: { released: boolean; unknown: boolean } = { released: true, unknown: false },
+  caseSystemUrl?: string,
+): Page {
+  const caseSystem = `<p>${caseSystemLink(caseSystemUrl, 'Open the case system')}</p>`;
+  const content = unknown
+    ? released
+      ? [
+          '<h1>Not confirmed</h1>',
+          '<p>Your acknowledgement could not be confirmed: it may or may not have been recorded. To be sure, please go back and press the button again in a minute. Pressing twice does no harm.</p>',
+        ]
+      : [
+          '<h1>Not confirmed</h1>',
+          '<p>Your acknowledgement could not be confirmed: it may or may not have been recorded, and this link cannot be used again. If it was not recorded, reminders continue as before, and the next one carries a new link.</p>',
+          caseSystem,
+        ]
+    : released
       ? [
           '<h1>Not acknowledged yet</h1>',
           '<p>Your acknowledgement could not be recorded just now, so nothing has changed. Please go back and press the button again in a minute.</p>',
@@ -204,8 +217,12 @@ export function failedPage(released = true, caseSystemUrl?: string): Page {
       : [
           '<h1>Not acknowledged</h1>',
           '<p>Your acknowledgement could not be recorded, and this link cannot be used again. Reminders continue as before, and the next one carries a new link.</p>',
-          `<p>${caseSystemLink(caseSystemUrl, 'Open the case system')}</p>`,
-        ],
+          caseSystem,
+        ];
+  return page(
+    503,
+    unknown ? 'Not confirmed' : 'Not acknowledged',
+    content,
     released ? { 'Retry-After': '60' } : {},
   );
 }

@@ -29,15 +29,20 @@ export interface AckDeps {
   /** The case system's address for the refusal page, which knows nothing of the link. */
   caseSystemUrl?: string;
   retry?: RetryPolicy;
-  /** How long a press may take from its start (ms): the link used up and the acknowledgement
-   * stored by `ackMs`; the link given back, or the disclosure log written, by `afterMs`. */
-  budget?: { ackMs: number; afterMs: number };
+  /** How long a press may take from its start (ms): no new try to store the acknowledgement after
+   * `ackMs`, nor to give the link back or write the disclosure log after `afterMs`; whatever a
+   * call does, the link's use and the acknowledgement are given up at `afterMs`, and the press is
+   * answered by `hardMs`. */
+  budget?: { ackMs: number; afterMs: number; hardMs: number };
 }
 
-/** Inside the function's 10 s time-out (infra/ack-endpoint.ts), with time left to log: a stalled
+/** Inside the function's 10 s time-out (infra/ack-endpoint.ts), with time left to log. The
+ * function's DynamoDB client tries each call once and gives it up within 2.5 s
+ * (shared/lambda/clients.ts), so a try started before its deadline settles (its outcome known)
+ * before the press is answered; `hardMs` only answers a call that even that did not end. A stalled
  * call must never leave a press unanswered, its link used up with nothing stored, or its outcome
  * unlogged. */
-export const ACK_BUDGET = { ackMs: 5_000, afterMs: 8_000 };
+export const ACK_BUDGET = { ackMs: 4_000, afterMs: 6_500, hardMs: 8_500 };
 
 export interface AckRequest {
   method: string;
@@ -69,8 +74,9 @@ export type AckOutcome =
       error: string;
       /** The link was given back: the person can press again. */
       released: boolean;
-      /** The disclosure-log entry of an acknowledgement cut off by the deadline, which may still
-       * be stored after the answer: for the function's log. */
+      /** The disclosure-log entry of an acknowledgement whose outcome is not known (its call timed
+       * out, or the service failed after it may have written): it may be stored, so it goes to
+       * the function's log. Absent when it is known that nothing was stored. */
       ifStored?: AuditEntry;
     } & About)
   | { kind: 'refused'; link: string; method: string; reason: Refusal }
@@ -98,10 +104,16 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
 
   const started = performance.now();
   const budget = deps.budget ?? ACK_BUDGET;
+  const retry = deps.retry ?? DEFAULT_RETRY;
+  const until = (ms: number): RetryPolicy => ({ ...retry, stopAt: started + ms });
+  // Backstops: the link's use and the acknowledgement are answered by `afterMs`, leaving time to
+  // give the link back; everything by `hardMs`.
+  const first = <T>(call: () => Promise<T>) => by(call, started, budget.afterMs);
+  const hard = <T>(call: () => Promise<T>) => by(call, started, budget.hardMs);
   const hash = tokenHash(request.token);
   // A stored link that cannot be read (damaged, or written by another version) is a failure, not a
   // refusal: thrown, so that the person is told to try again and ops are alarmed.
-  const record = await by(() => deps.links.get(hash), started, budget.ackMs);
+  const record = await first(() => deps.links.get(hash));
   if (!record) return refuse('unknown');
   if (record.usedAtMs !== undefined) return refuse('used');
   if (record.expiresAtMs <= nowMs) return refuse('expired');
@@ -123,28 +135,29 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
   // Used up first, so a second press (or a race) can never acknowledge twice.
   const use = randomUUID();
   const ack = groupAck(record, nowMs);
-  const retry = deps.retry ?? DEFAULT_RETRY;
+  let acknowledging = false;
   try {
-    if (!(await by(() => deps.links.consume(hash, nowMs, use), started, budget.ackMs))) return refuse('used');
-    await by(() => withRetry(() => deps.acks.acknowledge(ack), retry), started, budget.ackMs);
+    if (!(await first(() => deps.links.consume(hash, nowMs, use)))) return refuse('used');
+    acknowledging = true;
+    await first(() => withRetry(() => deps.acks.acknowledge(ack), until(budget.ackMs)));
   } catch (error) {
-    // Not acknowledged (as far as can be known): give the link back so the person can press again.
-    const released = await by(
-      () => withRetry(() => deps.links.release(hash, use), retry),
-      started,
-      budget.afterMs,
+    // Give the link back (only this press's use of it), so the person can press again; a use whose
+    // outcome was not known is undone too, if it landed.
+    const released = await hard(() =>
+      withRetry(() => deps.links.release(hash, use), until(budget.afterMs)),
     ).then(
       () => true,
       () => false,
     );
+    const unknown = acknowledging && outcomeUnknown(error);
     return {
-      page: failedPage(released, deps.caseSystemUrl),
+      page: failedPage({ released, unknown }, deps.caseSystemUrl),
       outcome: {
         kind: 'failed',
         error: errorName(error),
         released,
         ...about,
-        ...(error instanceof DeadlineError ? { ifStored: auditEntry(record, nowMs) } : {}),
+        ...(unknown ? { ifStored: auditEntry(record, nowMs) } : {}),
       },
     };
   }
@@ -152,13 +165,24 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
   const entry = auditEntry(record, nowMs);
   const acknowledged: AckOutcome = { kind: 'acknowledged', cases: coveredCount(record), ...about };
   try {
-    await by(() => withRetry(() => deps.audit.record(entry), retry), started, budget.afterMs);
+    await hard(() => withRetry(() => deps.audit.record(entry), until(budget.afterMs)));
   } catch (error) {
     // The acknowledgement stands; the entry goes to the function's log for ops to write later.
     acknowledged.unaudited = entry;
     acknowledged.auditError = errorName(error);
   }
   return { page: acknowledgedPage(record, nowMs, ack.until), outcome: acknowledged };
+}
+
+/** Whether a failed write may have been made after all: the call was cut off (by its client or the
+ * deadline) or the service failed (5xx) or the connection broke, rather than answering that it did
+ * not write (a throttle, a refused request). */
+function outcomeUnknown(error: unknown): boolean {
+  if (error instanceof DeadlineError) return true;
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (name === 'TimeoutError') return true;
+  const status = $metadata?.httpStatusCode;
+  return status === undefined || status >= 500;
 }
 
 /** A dependency call cut off at the press's deadline. */

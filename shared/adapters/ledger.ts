@@ -195,6 +195,11 @@ function caseShardKeyOf(id: string): { audience: string; district: string; shard
     : undefined;
 }
 
+/** How long an acknowledgement is kept after its last pause ends: it still says someone owns the
+ * cases it covers (the daily digest counts them acknowledged for as long as they wait), so as long
+ * as the ledger keeps the cases' own records (30 days from their last change). One item per group. */
+const ACK_KEPT_S = 30 * 86_400;
+
 export class DynamoLedger implements LedgerStore, AckStore {
   /** Full reads of the table so far. */
   fullReads = 0;
@@ -460,7 +465,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
               asOf: merged.asOf,
               at: merged.at,
               until: encodeLevels(merged.until),
-              expiresAt: Math.floor(until / 1000) + 86_400,
+              expiresAt: Math.floor(until / 1000) + ACK_KEPT_S,
             },
             ...(stored
               ? {

@@ -6,6 +6,9 @@ export interface RetryPolicy {
   attempts: number;
   /** First wait; each next one doubles (0 in tests: they never sleep on real time). */
   baseDelayMs: number;
+  /** No attempt starts after this `performance.now()` time: a caller with a deadline gets the last
+   * attempt's error instead of one more try it has no time to wait for. */
+  stopAt?: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200 };
@@ -15,8 +18,9 @@ export async function withRetry<T>(call: () => Promise<T>, policy: RetryPolicy =
     try {
       return await call();
     } catch (error) {
-      if (attempt >= policy.attempts) throw error;
       const wait = policy.baseDelayMs * 2 ** (attempt - 1);
+      if (attempt >= policy.attempts) throw error;
+      if (policy.stopAt !== undefined && performance.now() + wait >= policy.stopAt) throw error;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }

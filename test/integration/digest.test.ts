@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DIGEST_HISTORY_NAME, DynamoDigestStore } from '#shared/adapters/digest-store.ts';
@@ -356,6 +356,17 @@ describe('the daily digest through DynamoDB and SNS', () => {
     const history = await new DynamoStateStore(doc, tables.state).get(DIGEST_HISTORY_NAME);
     expect(Object.keys(history?.days ?? {})).toEqual(['2026-11-27', '2026-11-28']);
     ssm.destroy();
+  });
+});
+
+describe('an acknowledgement in the ledger', () => {
+  it('is kept for as long as the cases it covers may wait, not a day after its pause ends', async () => {
+    const { Items = [] } = await doc.send(new ScanCommand({ TableName: tables.ledger }));
+    const ack = Items.find((i) => i.audience === 'district-supervisor' && i.place === 'D01' && 'until' in i);
+
+    // Its pauses end 8 hours after NOW; the table's TTL must leave it there long after (the digest
+    // counts its cases acknowledged while they wait, and the ledger keeps theirs for 30 days).
+    expect(ack?.expiresAt).toBeGreaterThanOrEqual(Math.floor((NOW + 8 * 60 * MINUTE) / 1000) + 30 * 86_400);
   });
 });
 

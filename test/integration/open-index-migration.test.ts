@@ -9,7 +9,7 @@
 
 import { spawn } from 'node:child_process';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
@@ -429,13 +429,24 @@ describe('queuewatch migrate open-index on other mirrors', () => {
 
   it('says what it did when interrupted, records nothing, and exits 130', async () => {
     const tables = await migratingTables();
-    const queue = [...generateQueue({ seed: 24, open: 6000, nowMs: NOW, districts })].filter((c) =>
+    const queue = [...generateQueue({ seed: 24, open: 1800, nowMs: NOW, districts })].filter((c) =>
       isOpenStage(c.stage),
     );
-    const put = pLimit(32);
+    const put = pLimit(8);
+    const batches = Array.from({ length: Math.ceil(queue.length / 25) }, (_, i) =>
+      queue.slice(i * 25, i * 25 + 25),
+    );
     await Promise.all(
-      queue.map((record) =>
-        put(() => doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }))),
+      batches.map((batch) =>
+        put(() =>
+          doc.send(
+            new BatchWriteCommand({
+              RequestItems: {
+                [tables.mirror]: batch.map((record) => ({ PutRequest: { Item: firstReleaseItem(record) } })),
+              },
+            }),
+          ),
+        ),
       ),
     );
     const child = spawn(
@@ -469,5 +480,5 @@ describe('queuewatch migrate open-index on other mirrors', () => {
       /interrupted after [\d,]+ open cases: nothing is recorded until a run completes.*run this again/,
     );
     expect(await new DynamoStateStore(doc, tables.state).get('open-index-backfilled')).toBeUndefined();
-  }, 60_000);
+  }, 120_000);
 });
