@@ -83,6 +83,14 @@ export async function migrateOpenIndexCommand(options: MigrateOptions): Promise<
       }
       return;
     }
+    // The state table is where a complete backfill is recorded: found before the work, not after.
+    const stateService: ServiceTarget = {
+      service: 'DynamoDB',
+      resource: stateTable,
+      ...target,
+      naming: { local: '--state-table', aws: '--state-table (or --stage)' },
+    };
+    await callService(stateService, () => client.send(new DescribeTableCommand({ TableName: stateTable })));
     const { backfillOpenShards, recordBackfilled } = await import('../adapters/open-index-migration.ts');
     const doc = documentClient(client);
     let looked = 0;
@@ -105,7 +113,7 @@ export async function migrateOpenIndexCommand(options: MigrateOptions): Promise<
     process.stderr.write('\n');
     if (report.complete) {
       const { DynamoStateStore } = await import('../adapters/state-store.ts');
-      await callService({ service: 'DynamoDB', resource: stateTable, ...target }, () =>
+      await callService(stateService, () =>
         recordBackfilled(new DynamoStateStore(doc, stateTable), report, Date.now()),
       );
     }

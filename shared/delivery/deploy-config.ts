@@ -11,7 +11,7 @@ import { DEFAULT_CONFIG_PATH, formatPath, loadConfig, zodIssues } from '../confi
 import { jsonErrorAt, jsonLines, repeatedKeys } from '../domain/json-keys.ts';
 import { type Coverage, coverageOf } from './coverage.ts';
 import { prefixPattern } from './names.ts';
-import { type Deployment, deploymentSchema, productionIssues } from './subscriptions.ts';
+import { type Deployment, deploymentSchema, maskContact, productionIssues } from './subscriptions.ts';
 
 export interface DeploymentIssue {
   /** Key path in the file, like `subscribers[2].endpoint`; empty for the file as a whole. */
@@ -26,13 +26,22 @@ const NO_FORCE = 'no force ';
 export const isUnknownForce = (issue: DeploymentIssue) =>
   issue.path === '' && issue.message.startsWith(NO_FORCE);
 
+/** A contact detail written where a key goes (`"+447700900123": ...`) would be quoted whole by the
+ * path and by "unknown key": masked there as everywhere else. */
+const CONTACT_LIKE = /[^\s'"@…[\].][^\s'"@…[\]]*@[^\s'"…[\]]+|\+?\d[\d ]{6,}\d/g;
+const maskContacts = (text: string) => text.replace(CONTACT_LIKE, (found) => maskContact(found));
+
 export class DeploymentConfigError extends Error {
   override name = 'DeploymentConfigError';
+  readonly issues: DeploymentIssue[];
+  /** The issues as found, for this module to place and prefix (never shown, never serialised). */
+  readonly #found: DeploymentIssue[];
   constructor(
     readonly source: string,
-    readonly issues: DeploymentIssue[],
+    found: DeploymentIssue[],
     options?: ErrorOptions,
   ) {
+    const issues = found.map((i) => ({ path: maskContacts(i.path), message: maskContacts(i.message) }));
     const n = issues.length;
     const [only] = issues;
     super(
@@ -43,6 +52,12 @@ export class DeploymentConfigError extends Error {
             .join('\n')}`,
       options,
     );
+    this.issues = issues;
+    this.#found = found;
+  }
+
+  static found(error: DeploymentConfigError): DeploymentIssue[] {
+    return error.#found;
   }
 }
 
@@ -289,7 +304,7 @@ function checkFile<T>(
     checked = check(raw);
   } catch (error) {
     if (!(error instanceof DeploymentConfigError)) throw error;
-    issues.push(...error.issues);
+    issues.push(...DeploymentConfigError.found(error));
   }
   // A file written on one line (by a script) has nothing a line number would point to.
   const lineOf = text.trimEnd().includes('\n') ? jsonLines(text) : () => undefined;
@@ -317,7 +332,8 @@ function readDeploymentText(path: string): string {
     const message = code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? 'unknown error'})`;
     throw new DeploymentConfigError(path, [{ path: '', message }], { cause: error });
   }
-  return text;
+  // A byte-order mark (some Windows editors write one) is not part of the JSON.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** A deployment config file's JSON; a DeploymentConfigError saying where it stops being JSON. */
@@ -475,7 +491,8 @@ export function checkForces(
       checks.push({ ...check, where: entry.where, adminConfigPath, adminConfig });
     } catch (error) {
       if (!(error instanceof DeploymentConfigError)) throw error;
-      for (const problem of error.issues) issues.push({ ...problem, path: at(entry.where, problem.path) });
+      for (const problem of DeploymentConfigError.found(error))
+        issues.push({ ...problem, path: at(entry.where, problem.path) });
     }
   }
   if (issues.length > 0) throw new DeploymentConfigError(source, issues);

@@ -27,10 +27,11 @@ export function jsonLines(text: string, maxDepth = 32): (path: string) => number
     // A repeated key counts where JSON.parse takes it from: its last place.
     if (repeated || !starts.has(written)) starts.set(written, at);
   });
+  const lineOf = lineFinder(text);
   return (path) => {
     for (let p = path; p !== ''; p = p.replace(/(?:\.[^.[]*|\[\d+\])$|^[^.[]*$/, '')) {
       const at = starts.get(p);
-      if (at !== undefined) return lineAt(text, at);
+      if (at !== undefined) return lineOf(at);
     }
     return undefined;
   };
@@ -54,9 +55,24 @@ export function jsonErrorAt(text: string, error: unknown): { line: number; colum
 }
 
 function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line += 1;
-  return line;
+  return lineFinder(text)(offset);
+}
+
+/** The 1-based line of an offset, by a table of where each line starts (built once, searched for
+ * each offset: a file with thousands of problems is placed in one pass). */
+function lineFinder(text: string): (offset: number) => number {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((starts[mid] ?? 0) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low + 1;
+  };
 }
 
 /** Calls `visit` for each key of an object and each item of a list in a valid JSON text, in text

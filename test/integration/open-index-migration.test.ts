@@ -313,7 +313,7 @@ describe('queuewatch migrate open-index on other mirrors', () => {
     const stray = { ...(queue[0] as CaseRecord), caseRef: 'DA-960-0000001', district: 'D77' };
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(stray) }));
 
-    const { code, out } = await migrate(tables.mirror);
+    const { code, out } = await migrate(tables.mirror, tables.state);
 
     expect(code).toBe(1);
     expect(out).toMatch(/the config has no district D77 \(1 open case\)/);
@@ -425,6 +425,20 @@ describe('queuewatch migrate open-index on other mirrors', () => {
     });
 
     expect(report).toMatchObject({ complete: true, missingCount: 0, malformedCount: 0 });
+  });
+
+  it('names --state-table when the state table is missing, before doing any work (exit 4)', async () => {
+    const tables = await migratingTables();
+    const queue = [...generateQueue({ seed: 25, open: 10, nowMs: NOW, districts })];
+    for (const record of queue) {
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
+    }
+
+    const { code, err } = await migrate(tables.mirror, 'no-such-state');
+
+    expect(code).toBe(4);
+    expect(err).toMatch(/has no table no-such-state: .*--state-table/);
+    expect(await openIndexRefs(doc, tables.mirror, districts)).toEqual([]);
   });
 
   it('says what it did when interrupted, records nothing, and exits 130', async () => {

@@ -578,6 +578,33 @@ describe('the file', () => {
     expect(fileProblems('once.json', text.replace(', "levels": ["warning"]', ''))).toEqual([]);
   });
 
+  it('masks a phone number or address written where a key goes, in the path and the message', () => {
+    const text = [
+      '{',
+      '  "stage": "dev",',
+      '  "+447700900123": 1,',
+      '  "+447700900123": 2,',
+      '  "subscribers": [{ "duty@example.org": "x", "protocol": "email", "endpoint": "a@example.org",',
+      '    "audience": "district-supervisor", "district": "D01" }]',
+      '}',
+    ].join('\n');
+
+    const problems = fileProblems('contact-keys.json', text);
+
+    expect(problems.join('\n')).not.toMatch(/447700900123|duty@example\.org/);
+    expect(problems).toContain(
+      '+44…23: the key +44…23 is given more than once (only one value can count) (line 4)',
+    );
+    expect(problems).toContain("subscribers[0].d…@e….org: unknown key 'd…@e….org' (line 5)");
+  });
+
+  it('reads a file saved with a byte-order mark', () => {
+    const text = `\uFEFF${JSON.stringify({ stage: 'dev', subscribers: [supervisor('D99')] }, null, 2)}`;
+    expect(fileProblems('bom.json', text)).toEqual([
+      "subscribers[0].district: unknown district 'D99' (known: D01, D02, D03, D04, D05, D06, D07, D08, D09, D10) (line 8)",
+    ]);
+  });
+
   it('gives no line in a file written on one line, and keeps the check order there', () => {
     expect(
       fileProblems('one-line.json', JSON.stringify({ stage: 'dev', subscribers: [supervisor('D99')] })),
