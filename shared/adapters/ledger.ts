@@ -364,9 +364,28 @@ export class DynamoLedger implements LedgerStore, AckStore {
       );
       return version;
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      // Refused: by another run's write, or by this one's own, made by an attempt whose reply was
+      // lost and then retried by the client. Its own claim is this run's to use.
+      const stored = await this.storedGroup(key);
+      const own = stored?.claim as Partial<Claim> | undefined;
+      return stored?.version === version && own?.runId === claim.runId && own?.leaseUntil === claim.leaseUntil
+        ? version
+        : undefined;
     }
+  }
+
+  /** A group's record as stored now (strongly consistent), to tell a write of this run's from
+   * another's after a refused condition. */
+  private async storedGroup(key: GroupKey): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { group: groupStateId(key.audience, key.place) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item;
   }
 
   async writeShard(
@@ -428,8 +447,10 @@ export class DynamoLedger implements LedgerStore, AckStore {
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      // This run's own release, retried after a lost reply, finds the version it wrote and no claim.
+      const stored = await this.storedGroup(state);
+      return stored?.version === claimedVersion + 1 && stored.claim === undefined;
     }
   }
 
