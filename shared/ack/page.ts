@@ -190,7 +190,8 @@ export function refusedPage(caseSystemUrl: string | undefined): Page {
   ]);
 }
 
-/** The acknowledgement failed. `released`: the link was given back and still works; `unknown`: it
+/** The acknowledgement failed. `released`: the link was given back and still works (otherwise it
+ * may or may not: giving it back failed, or was cut off); `unknown`: it
  * may have been stored after all (its call timed out, or the service failed after it may have
  * written). Each page says only what is known, and what to do. */
 export function failedPage(
@@ -206,7 +207,7 @@ export function failedPage(
         ]
       : [
           '<h1>Not confirmed</h1>',
-          '<p>Your acknowledgement could not be confirmed: it may or may not have been recorded, and this link cannot be used again. If it was not recorded, reminders continue as before, and the next one carries a new link.</p>',
+          '<p>Your acknowledgement could not be confirmed: it may or may not have been recorded, and this link may not work again. If it was not recorded, reminders continue as before, and the next one carries a new link.</p>',
           caseSystem,
         ]
     : released
@@ -216,7 +217,7 @@ export function failedPage(
         ]
       : [
           '<h1>Not acknowledged</h1>',
-          '<p>Your acknowledgement could not be recorded, and this link cannot be used again. Reminders continue as before, and the next one carries a new link.</p>',
+          '<p>Your acknowledgement could not be recorded, and this link may not work again. Reminders continue as before, and the next one carries a new link.</p>',
           caseSystem,
         ];
   return page(

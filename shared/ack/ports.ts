@@ -56,6 +56,7 @@ export interface AckLinkStore {
    * finds it was that press's. False if it did not hold. */
   consume(tokenHash: string, nowMs: number, use: string): Promise<boolean>;
   /** Undoes `consume` (only the press `use`) when the acknowledgement could not be stored, so the
-   * person can press again. */
+   * person can press again; the press is cancelled too, so that its use, if it arrives later, is
+   * refused. */
   release(tokenHash: string, use: string): Promise<void>;
 }

@@ -37,11 +37,11 @@ export interface AckDeps {
 }
 
 /** Inside the function's 10 s time-out (infra/ack-endpoint.ts), with time left to log. The
- * function's DynamoDB client tries each call once and gives it up within 2.5 s
- * (shared/lambda/clients.ts), so a try started before its deadline settles (its outcome known)
- * before the press is answered; `hardMs` only answers a call that even that did not end. A stalled
- * call must never leave a press unanswered, its link used up with nothing stored, or its outcome
- * unlogged. */
+ * function's DynamoDB client tries each call once and gives up one with no reply within 2.5 s
+ * (shared/lambda/clients.ts), so a try started before its deadline has usually settled before the
+ * press is answered; `hardMs` answers whatever a call does. A stalled call must never leave a
+ * press unanswered, its link used up with nothing stored, or an acknowledgement that may be stored
+ * without its entry in the disclosure log or the function's log. */
 export const ACK_BUDGET = { ackMs: 4_000, afterMs: 6_500, hardMs: 8_500 };
 
 export interface AckRequest {
@@ -135,11 +135,23 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
   // Used up first, so a second press (or a race) can never acknowledge twice.
   const use = randomUUID();
   const ack = groupAck(record, nowMs);
-  let acknowledging = false;
+  // Whether any try to store the acknowledgement may have written, whatever the last one said.
+  let maybeStored = false;
+  const acknowledgeOnce = async () => {
+    try {
+      await deps.acks.acknowledge(ack);
+    } catch (error) {
+      if (outcomeUnknown(error)) maybeStored = true;
+      throw error;
+    }
+  };
   try {
     if (!(await first(() => deps.links.consume(hash, nowMs, use)))) return refuse('used');
-    acknowledging = true;
-    await first(() => withRetry(() => deps.acks.acknowledge(ack), until(budget.ackMs)));
+    await first(() => withRetry(acknowledgeOnce, until(budget.ackMs))).catch((error: unknown) => {
+      // Cut off by the backstop while a try was still going: it may yet write.
+      if (error instanceof DeadlineError) maybeStored = true;
+      throw error;
+    });
   } catch (error) {
     // Give the link back (only this press's use of it), so the person can press again; a use whose
     // outcome was not known is undone too, if it landed.
@@ -149,7 +161,7 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
       () => true,
       () => false,
     );
-    const unknown = acknowledging && outcomeUnknown(error);
+    const unknown = maybeStored;
     return {
       page: failedPage({ released, unknown }, deps.caseSystemUrl),
       outcome: {

@@ -126,8 +126,10 @@ export class DynamoAckLinkStore implements AckLinkStore {
           Key: { tokenHash },
           UpdateExpression: 'SET usedAtMs = :now, usedBy = :use',
           // A retry of this same write (its reply lost) finds the link used by this press: still ours.
+          // A press whose use was given back (cancelled) cannot use the link after all, however late
+          // its write arrives.
           ConditionExpression:
-            'attribute_exists(tokenHash) AND (attribute_not_exists(usedAtMs) OR usedBy = :use) AND expiresAtMs > :now',
+            'attribute_exists(tokenHash) AND (attribute_not_exists(usedAtMs) OR usedBy = :use) AND expiresAtMs > :now AND NOT contains(cancelledUses, :use)',
           ExpressionAttributeValues: { ':now': nowMs, ':use': use },
         }),
       );
@@ -139,6 +141,21 @@ export class DynamoAckLinkStore implements AckLinkStore {
   }
 
   async release(tokenHash: string, use: string): Promise<void> {
+    // First the press is cancelled, so that its use, if still on its way, is refused when it arrives;
+    // then its use is removed, if it has arrived.
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tokenHash },
+          UpdateExpression: 'ADD cancelledUses :use',
+          ConditionExpression: 'attribute_exists(tokenHash)',
+          ExpressionAttributeValues: { ':use': new Set([use]) },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error; // no such link: nothing to give back
+      });
     try {
       await this.client.send(
         new UpdateCommand({

@@ -9,20 +9,24 @@
 // write and reads as refused. DynamoDB, SNS and SSM answer in tens of milliseconds, so the limits
 // are far above that, and only a call that has stopped is given up.
 
-/** For the scheduled functions and ingest: 30 s without a reply is a call that has stopped. */
+/** For the scheduled functions and ingest: 10 s without a reply is a call that has stopped. With
+ * the SDK's own tries (DynamoDB's 4), a call that keeps stalling is given up within about 40 s:
+ * inside ingest's 60 s time-out, the digest's 2 minutes, and three tries of the scan's own within
+ * its 5 minutes. */
 export const CLIENT_TIMEOUTS = {
   requestHandler: {
     connectionTimeout: 3_000,
-    requestTimeout: 30_000,
+    requestTimeout: 10_000,
     throwOnRequestTimeout: true,
-    socketTimeout: 30_000,
+    socketTimeout: 10_000,
   },
 } as const;
 
 /** For the acknowledgement page, whose every press must be answered within seconds: each call is
- * tried once (respond.ts retries what is safe to, within the press's budget, ACK_BUDGET) and given
- * up within 2.5 s, so that a call started before a deadline has settled before the press is
- * answered, and no retry of it lands afterwards. */
+ * tried once (respond.ts retries what is safe to, within the press's budget, ACK_BUDGET), and one
+ * that gets no reply is given up within 2.5 s. A reply that trickles in slower still is cut off by
+ * the press's backstop; a write it makes may then land after the answer, which the page allows
+ * for ("may or may not have been recorded"). */
 export const ACK_CLIENT_TIMEOUTS = {
   maxAttempts: 1,
   requestHandler: {

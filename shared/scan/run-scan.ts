@@ -546,7 +546,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
         stage: 'record',
         group: groupId(plan.audience, plan.place),
         error: errorName(error),
-        consequence: `its claim holds until the lease ends (${Math.round(leaseMs / 60_000)} min); then the next run carries on`,
+        consequence: `its release may not have been recorded (a reply lost after it was, or another run's write since, reads the same): if not, its claim holds until the lease ends (${Math.round(leaseMs / 60_000)} min); either way the next run carries on`,
       });
     }
   }

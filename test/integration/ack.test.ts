@@ -345,6 +345,25 @@ describe('the link table (dynalite)', () => {
     expect(await store.consume(hash, T0 + 3 * MINUTE, 'press-3')).toBe(true);
   });
 
+  it('refuses a use that arrives after the press was given back, however late it arrives', async () => {
+    const tables = await createTables(dynamo.client, 'cancelled');
+    const doc = DynamoDBDocumentClient.from(dynamo.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const store = new DynamoAckLinkStore(doc, tables.acklinks);
+    const hash = tokenHash(newToken());
+    await store.put(record(hash));
+
+    // The press timed out and was given back before its use reached the table.
+    await store.release(hash, 'press-1');
+    const late = await store.consume(hash, T0 + MINUTE, 'press-1');
+
+    expect(late).toBe(false);
+    expect((await store.get(hash))?.usedAtMs).toBeUndefined();
+    // The person's next press uses it as usual.
+    expect(await store.consume(hash, T0 + 2 * MINUTE, 'press-2')).toBe(true);
+  });
+
   it('refuses to read an item that is not a valid link, naming the field and not its value', async () => {
     const tables = await createTables(dynamo.client, 'damaged');
     const doc = DynamoDBDocumentClient.from(dynamo.client, {

@@ -72,10 +72,10 @@ describe('a dependency that stops answering', () => {
   }, 30_000);
 
   it('uses the same limits, wider, in the scheduled functions and ingest', () => {
-    // 30 s: far above any reply DynamoDB, SNS or SSM gives, so only a stopped call is retried.
+    // 10 s: far above any reply DynamoDB, SNS or SSM gives, so only a stopped call is retried.
     expect(CLIENT_TIMEOUTS.requestHandler).toMatchObject({
-      requestTimeout: 30_000,
-      socketTimeout: 30_000,
+      requestTimeout: 10_000,
+      socketTimeout: 10_000,
       throwOnRequestTimeout: true,
     });
   });

@@ -407,6 +407,17 @@ describe('the page', () => {
     },
   };
   const stalled: AckStore = { acknowledge: () => new Promise(() => undefined) };
+  const failsThenRefused = (): AckStore => {
+    let tries = 0;
+    return {
+      acknowledge: async () => {
+        tries += 1;
+        throw tries === 1
+          ? serviceError('InternalServerError', 500)
+          : serviceError('ProvisionedThroughputExceededException', 400);
+      },
+    };
+  };
   const pressAgain = 'press the button again in a minute';
   it.each([
     // Refused: known not to be stored.
@@ -415,6 +426,13 @@ describe('the page', () => {
     // asked to press again to be sure, and the disclosure-log entry goes to the function's log.
     { what: 'fails in the service', acks: failedAfter, error: 'InternalServerError', unknown: true },
     { what: 'never answers', acks: stalled, error: 'DeadlineExceeded', unknown: true },
+    // An earlier try may have written, though the last was refused: still not known.
+    {
+      what: 'fails in the service, then is refused',
+      acks: failsThenRefused(),
+      error: 'ProvisionedThroughputExceededException',
+      unknown: true,
+    },
   ])(
     'gives the link back when the acknowledgement $what, saying only what is known',
     async ({ acks, error, unknown }) => {
@@ -424,7 +442,12 @@ describe('the page', () => {
 
       const failed = await respond(
         { method: 'POST', token, body: 'acknowledge=yes' },
-        { ...h.deps, acks, budget: { ackMs: 50, afterMs: 100, hardMs: 150 } },
+        {
+          ...h.deps,
+          acks,
+          retry: { attempts: 2, baseDelayMs: 0 },
+          budget: { ackMs: 50, afterMs: 100, hardMs: 150 },
+        },
         T0 + MINUTE,
       );
       const again = await h.press(token, T0 + 2 * MINUTE);
@@ -447,7 +470,7 @@ describe('the page', () => {
     },
   );
 
-  it('says the link cannot be used again when it could not be given back, never "press again"', async () => {
+  it('says the link may not work again when it could not be given back, never "press again"', async () => {
     const h = harness();
     h.set([daHigh('DA-000-0000001', T0 - 50 * HOUR)]);
     const token = tokenIn(to(SUPERVISOR, await h.run(T0))[0], 'sms');
@@ -466,7 +489,7 @@ describe('the page', () => {
 
     expect(failed.outcome).toMatchObject({ kind: 'failed', released: false });
     expect(failed.page.statusCode).toBe(503);
-    expect(failed.page.body).toContain('this link cannot be used again');
+    expect(failed.page.body).toContain('this link may not work again');
     expect(failed.page.body).not.toContain('press the button again');
     expect(failed.page.body).toContain('<a href="https://qw.example.police.uk/q">Open the case system</a>');
     expect(
