@@ -26,10 +26,10 @@ import {
   createTables,
   type EmbeddedDynamo,
   LOCAL_CREDENTIALS,
-  localDynamoClient,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
+import { lossyClient } from '#test/support/lost-reply.ts';
 import { type Moto, startMoto } from '#test/support/moto.ts';
 import { drainQueue, subscribeQueue } from '#test/support/sqs.ts';
 
@@ -296,24 +296,8 @@ describe('the link table (dynalite)', () => {
 
   it("takes a retried write of the same press (its reply lost on the way) as that press's own use", async () => {
     const tables = await createTables(dynamo.client, 'lostreply');
-    const client = localDynamoClient(dynamo.endpoint);
-    let lose = true;
     // The first UpdateItem reaches the table, but its reply is lost: the SDK retries the same write.
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        if (lose && context.commandName === 'UpdateItemCommand') {
-          lose = false;
-          throw Object.assign(new Error('socket hang up'), {
-            name: 'TimeoutError',
-            code: 'ECONNRESET',
-            $metadata: {},
-          });
-        }
-        return result;
-      },
-      { step: 'deserialize' },
-    );
+    const { client, lost } = lossyClient(dynamo.endpoint, 'UpdateItemCommand', true);
     const store = new DynamoAckLinkStore(
       DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
       tables.acklinks,
@@ -322,7 +306,7 @@ describe('the link table (dynalite)', () => {
     await store.put(record(hash));
 
     expect(await store.consume(hash, T0 + MINUTE, 'press-1')).toBe(true);
-    expect(lose).toBe(false);
+    expect(lost()).toBe(true);
     expect(await store.consume(hash, T0 + MINUTE, 'press-2')).toBe(false);
   });
 

@@ -8,13 +8,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
-import {
-  createTables,
-  type EmbeddedDynamo,
-  localDynamoClient,
-  startDynalite,
-} from '#shared/local/embedded-dynamo.ts';
+import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { groupStateId } from '#shared/scan/ledger-keys.ts';
+import { lossyClient } from '#test/support/lost-reply.ts';
 
 let dynamo: EmbeddedDynamo;
 beforeAll(async () => {
@@ -24,41 +20,11 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-/** A client whose next reply to `command` is lost after the write went in, once per `lose()`. */
-function lossyClient(command: string): { client: DynamoDBClient; lose: () => void; lost: () => boolean } {
-  const client = localDynamoClient(dynamo.endpoint);
-  let armed = false;
-  let lostOne = false;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args);
-      if (armed && context.commandName === command) {
-        armed = false;
-        lostOne = true;
-        throw Object.assign(new Error('socket hang up'), {
-          name: 'TimeoutError',
-          code: 'ECONNRESET',
-          $metadata: {},
-        });
-      }
-      return result;
-    },
-    { step: 'deserialize' },
-  );
-  return {
-    client,
-    lose: () => {
-      armed = true;
-    },
-    lost: () => lostOne,
-  };
-}
-
 describe('a ledger write whose reply is lost', () => {
   it("is this run's own claim, and its own release, when the client's retry finds them", async () => {
     const tables = await createTables(dynamo.client, 'lostreply');
-    const claims = lossyClient('UpdateItemCommand');
-    const releases = lossyClient('PutItemCommand');
+    const claims = lossyClient(dynamo.endpoint, 'UpdateItemCommand');
+    const releases = lossyClient(dynamo.endpoint, 'PutItemCommand');
     const doc = (client: DynamoDBClient) =>
       DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     const key = { audience: 'district-supervisor', place: 'D01' };
