@@ -9,8 +9,7 @@
 
 import { spawn } from 'node:child_process';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import pLimit from 'p-limit';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAuditLog } from '#shared/adapters/audit-log.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
@@ -32,6 +31,7 @@ import { loadConfig } from '#shared/config/load.ts';
 import { type CaseRecord, isOpenStage } from '#shared/domain/case.ts';
 import { generateQueue } from '#shared/generate/queue.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import { seedMirror } from '#shared/local/seed.ts';
 import { createScanHandler } from '#shared/scan/handler.ts';
 import type { OutgoingMessage, Publisher } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
@@ -73,9 +73,18 @@ async function migratingTables() {
 }
 
 /** An item as the first release wrote it: in the old index only. */
-function firstReleaseItem(record: CaseRecord) {
-  const { [OPEN_SHARD_ATTRIBUTE]: _dropped, ...item } = toMirrorItem(record, NOW - HOUR);
+function firstReleaseItem(record: CaseRecord, nowMs = NOW - HOUR) {
+  const { [OPEN_SHARD_ATTRIBUTE]: _dropped, ...item } = toMirrorItem(record, nowMs);
   return item;
+}
+
+/** Writes `records` into `table` as the first release wrote them, and into `twin`, if given, as a
+ * mirror sharded from the start has them. */
+async function seed(table: string, records: readonly CaseRecord[], twin?: string): Promise<void> {
+  await Promise.all([
+    seedMirror(doc, table, records, NOW - HOUR, { item: firstReleaseItem }),
+    ...(twin ? [seedMirror(doc, twin, records, NOW - HOUR)] : []),
+  ]);
 }
 
 function scan(
@@ -118,10 +127,7 @@ describe('migrating to the sharded open-cases index', () => {
     const tables = await migratingTables();
     const twin = await createTables(dynamo.client, `t${n}`);
     const queue = [...generateQueue({ seed: 5, open: 120, closed: 40, nowMs: NOW, districts })];
-    for (const record of queue) {
-      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
-      await doc.send(new PutCommand({ TableName: twin.mirror, Item: toMirrorItem(record, NOW - HOUR) }));
-    }
+    await seed(tables.mirror, queue, twin.mirror);
     const openCount = queue.filter((c) => isOpenStage(c.stage)).length;
 
     // Not yet backfilled: the index by district holds none of them; the old one holds them all.
@@ -140,12 +146,7 @@ describe('migrating to the sharded open-cases index', () => {
     const queue = [
       ...generateQueue({ seed: 12, open: 400, closed: 300, nowMs: NOW, districts, backlog: 200 }),
     ];
-    await Promise.all(
-      queue.flatMap((record) => [
-        doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) })),
-        doc.send(new PutCommand({ TableName: twin.mirror, Item: toMirrorItem(record, NOW - HOUR) })),
-      ]),
-    );
+    await seed(tables.mirror, queue, twin.mirror);
     const open = queue.filter((c) => isOpenStage(c.stage));
     expect(await openIndexRefs(doc, tables.mirror, districts)).toEqual([]);
 
@@ -243,9 +244,7 @@ describe('queuewatch migrate open-index on other mirrors', () => {
   it('tells ops when the scan reads only the new index before its backfill (the old one dropped too soon): its open cases fall away at once', async () => {
     const tables = await migratingTables();
     const queue = [...generateQueue({ seed: 7, open: 200, closed: 50, nowMs: NOW, districts, backlog: 100 })];
-    for (const record of queue) {
-      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
-    }
+    await seed(tables.mirror, queue);
     const openCount = queue.filter((c) => isOpenStage(c.stage)).length;
     const ops = new MemoryOpsNotifier();
     const state = new DynamoStateStore(doc, tables.state);
@@ -307,9 +306,7 @@ describe('queuewatch migrate open-index on other mirrors', () => {
   it('names a district the config does not have when its open cases keep the migration from completing', async () => {
     const tables = await migratingTables();
     const queue = [...generateQueue({ seed: 8, open: 10, nowMs: NOW, districts })];
-    for (const record of queue) {
-      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
-    }
+    await seed(tables.mirror, queue);
     const stray = { ...(queue[0] as CaseRecord), caseRef: 'DA-960-0000001', district: 'D77' };
     await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(stray) }));
 
@@ -324,12 +321,7 @@ describe('queuewatch migrate open-index on other mirrors', () => {
     const tables = await migratingTables();
     const twin = await createTables(dynamo.client, `t${n}`);
     const queue = [...generateQueue({ seed: 21, open: 200, closed: 60, nowMs: NOW, districts, backlog: 80 })];
-    await Promise.all(
-      queue.flatMap((record) => [
-        doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) })),
-        doc.send(new PutCommand({ TableName: twin.mirror, Item: toMirrorItem(record, NOW - HOUR) })),
-      ]),
-    );
+    await seed(tables.mirror, queue, twin.mirror);
     const open = queue.filter((c) => isOpenStage(c.stage));
     // A backfill that stopped part way: only some open cases have their district key.
     for (const record of open.slice(0, 120)) {
@@ -389,9 +381,7 @@ describe('queuewatch migrate open-index on other mirrors', () => {
     const queue = [...generateQueue({ seed: 22, open: 30, nowMs: NOW, districts })].filter((c) =>
       isOpenStage(c.stage),
     );
-    for (const record of queue) {
-      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
-    }
+    await seed(tables.mirror, queue);
     const { district: _none, ...noDistrict } = firstReleaseItem({
       ...(queue[0] as CaseRecord),
       caseRef: 'DA-961-0000001',
@@ -412,9 +402,7 @@ describe('queuewatch migrate open-index on other mirrors', () => {
     const queue = [...generateQueue({ seed: 23, open: 30, nowMs: NOW, districts })].filter((c) =>
       isOpenStage(c.stage),
     );
-    for (const record of queue) {
-      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
-    }
+    await seed(tables.mirror, queue);
     const arrived = { ...(queue[0] as CaseRecord), caseRef: 'DA-962-0000001' };
 
     const report = await backfillOpenShards(doc, tables.mirror, districts, {
@@ -430,9 +418,7 @@ describe('queuewatch migrate open-index on other mirrors', () => {
   it('names --state-table when the state table is missing, before doing any work (exit 4)', async () => {
     const tables = await migratingTables();
     const queue = [...generateQueue({ seed: 25, open: 10, nowMs: NOW, districts })];
-    for (const record of queue) {
-      await doc.send(new PutCommand({ TableName: tables.mirror, Item: firstReleaseItem(record) }));
-    }
+    await seed(tables.mirror, queue);
 
     const { code, err } = await migrate(tables.mirror, 'no-such-state');
 
@@ -446,23 +432,7 @@ describe('queuewatch migrate open-index on other mirrors', () => {
     const queue = [...generateQueue({ seed: 24, open: 1800, nowMs: NOW, districts })].filter((c) =>
       isOpenStage(c.stage),
     );
-    const put = pLimit(8);
-    const batches = Array.from({ length: Math.ceil(queue.length / 25) }, (_, i) =>
-      queue.slice(i * 25, i * 25 + 25),
-    );
-    await Promise.all(
-      batches.map((batch) =>
-        put(() =>
-          doc.send(
-            new BatchWriteCommand({
-              RequestItems: {
-                [tables.mirror]: batch.map((record) => ({ PutRequest: { Item: firstReleaseItem(record) } })),
-              },
-            }),
-          ),
-        ),
-      ),
-    );
+    await seed(tables.mirror, queue);
     const child = spawn(
       process.execPath,
       [
