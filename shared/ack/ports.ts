@@ -4,6 +4,7 @@
 
 import type { AlertLine } from '../domain/alert-line.ts';
 import type { Level } from '../domain/levels.ts';
+import type { CallOptions } from '../scan/ports.ts';
 
 /** One acknowledgement link: everything it acknowledges and the page shows, bound at send time. */
 export interface AckLinkRecord {
@@ -49,14 +50,14 @@ export interface AckLinkStore {
   put(record: AckLinkRecord): Promise<boolean>;
   /** The link stored under this hash, if any (strongly consistent); throws AckLinkUnreadableError
    * for an item that is not a valid link. */
-  get(tokenHash: string): Promise<AckLinkRecord | undefined>;
+  get(tokenHash: string, options?: CallOptions): Promise<AckLinkRecord | undefined>;
   /** Marks the link used at `nowMs` by the press `use` (an id of its own), only if it exists, has
    * not expired and is unused or already used by that same press: one conditional write, so two
    * presses can never both acknowledge, while a retried write of one press (its reply lost) still
    * finds it was that press's. False if it did not hold. */
-  consume(tokenHash: string, nowMs: number, use: string): Promise<boolean>;
+  consume(tokenHash: string, nowMs: number, use: string, options?: CallOptions): Promise<boolean>;
   /** Undoes `consume` (only the press `use`) when the acknowledgement could not be stored, so the
    * person can press again; the press is cancelled too, so that its use, if it arrives later, is
    * refused. */
-  release(tokenHash: string, use: string): Promise<void>;
+  release(tokenHash: string, use: string, options?: CallOptions): Promise<void>;
 }

@@ -108,12 +108,12 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
   const until = (ms: number): RetryPolicy => ({ ...retry, stopAt: started + ms });
   // Backstops: the link's use and the acknowledgement are answered by `afterMs`, leaving time to
   // give the link back; everything by `hardMs`.
-  const first = <T>(call: () => Promise<T>) => by(call, started, budget.afterMs);
-  const hard = <T>(call: () => Promise<T>) => by(call, started, budget.hardMs);
+  const first = <T>(call: (signal: AbortSignal) => Promise<T>) => by(call, started, budget.afterMs);
+  const hard = <T>(call: (signal: AbortSignal) => Promise<T>) => by(call, started, budget.hardMs);
   const hash = tokenHash(request.token);
   // A stored link that cannot be read (damaged, or written by another version) is a failure, not a
   // refusal: thrown, so that the person is told to try again and ops are alarmed.
-  const record = await first(() => deps.links.get(hash));
+  const record = await first((signal) => deps.links.get(hash, { signal }));
   if (!record) return refuse('unknown');
   if (record.usedAtMs !== undefined) return refuse('used');
   if (record.expiresAtMs <= nowMs) return refuse('expired');
@@ -137,26 +137,28 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
   const ack = groupAck(record, nowMs);
   // Whether any try to store the acknowledgement may have written, whatever the last one said.
   let maybeStored = false;
-  const acknowledgeOnce = async () => {
+  const acknowledgeOnce = async (signal: AbortSignal) => {
     try {
-      await deps.acks.acknowledge(ack);
+      await deps.acks.acknowledge(ack, { signal });
     } catch (error) {
       if (outcomeUnknown(error)) maybeStored = true;
       throw error;
     }
   };
   try {
-    if (!(await first(() => deps.links.consume(hash, nowMs, use)))) return refuse('used');
-    await first(() => withRetry(acknowledgeOnce, until(budget.ackMs))).catch((error: unknown) => {
-      // Cut off by the backstop while a try was still going: it may yet write.
-      if (error instanceof DeadlineError) maybeStored = true;
-      throw error;
-    });
+    if (!(await first((signal) => deps.links.consume(hash, nowMs, use, { signal })))) return refuse('used');
+    await first((signal) => withRetry(() => acknowledgeOnce(signal), until(budget.ackMs))).catch(
+      (error: unknown) => {
+        // Cut off by the backstop while a try was still going: it may yet write.
+        if (error instanceof DeadlineError) maybeStored = true;
+        throw error;
+      },
+    );
   } catch (error) {
     // Give the link back (only this press's use of it), so the person can press again; a use whose
     // outcome was not known is undone too, if it landed.
-    const released = await hard(() =>
-      withRetry(() => deps.links.release(hash, use), until(budget.afterMs)),
+    const released = await hard((signal) =>
+      withRetry(() => deps.links.release(hash, use, { signal }), until(budget.afterMs)),
     ).then(
       () => true,
       () => false,
@@ -177,7 +179,7 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
   const entry = auditEntry(record, nowMs);
   const acknowledged: AckOutcome = { kind: 'acknowledged', cases: coveredCount(record), ...about };
   try {
-    await hard(() => withRetry(() => deps.audit.record(entry), until(budget.afterMs)));
+    await hard((signal) => withRetry(() => deps.audit.record(entry, { signal }), until(budget.afterMs)));
   } catch (error) {
     // The acknowledgement stands; the entry goes to the function's log for ops to write later.
     acknowledged.unaudited = entry;
@@ -203,16 +205,23 @@ class DeadlineError extends Error {
 }
 
 /** `call`, failed with a DeadlineError when it has not settled `ms` after `started` (a
- * `performance.now()`). The call itself runs on, so a write it makes may still land. */
-async function by<T>(call: () => Promise<T>, started: number, ms: number): Promise<T> {
+ * `performance.now()`). Its signal is then aborted, so that it starts no further request once the
+ * press is answered (a Lambda function frozen after answering would otherwise send it whenever it
+ * next runs); a request already sent may still land. */
+async function by<T>(call: (signal: AbortSignal) => Promise<T>, started: number, ms: number): Promise<T> {
   const left = ms - (performance.now() - started);
   if (left <= 0) throw new DeadlineError(`no time left of ${ms} ms`);
+  const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(`not done within ${ms} ms`)), left);
+    timer = setTimeout(() => {
+      const error = new DeadlineError(`not done within ${ms} ms`);
+      reject(error);
+      controller.abort(error);
+    }, left);
   });
   try {
-    return await Promise.race([Promise.resolve().then(call), deadline]);
+    return await Promise.race([Promise.resolve().then(() => call(controller.signal)), deadline]);
   } finally {
     clearTimeout(timer);
   }

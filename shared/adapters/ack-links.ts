@@ -7,6 +7,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import { type AckLinkRecord, type AckLinkStore, AckLinkUnreadableError } from '../ack/ports.ts';
 import { LEVELS, type Level } from '../domain/levels.ts';
 import * as z from '../domain/zod.ts';
+import type { CallOptions } from '../scan/ports.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 /** How long an item outlives its link. */
@@ -85,9 +86,10 @@ export class DynamoAckLinkStore implements AckLinkStore {
     }
   }
 
-  async get(tokenHash: string): Promise<AckLinkRecord | undefined> {
+  async get(tokenHash: string, options?: CallOptions): Promise<AckLinkRecord | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { tokenHash }, ConsistentRead: true }),
+      { abortSignal: options?.signal },
     );
     if (!Item) return undefined;
     storedLink ??= storedLinkSchema();
@@ -118,7 +120,7 @@ export class DynamoAckLinkStore implements AckLinkStore {
     return out;
   }
 
-  async consume(tokenHash: string, nowMs: number, use: string): Promise<boolean> {
+  async consume(tokenHash: string, nowMs: number, use: string, options?: CallOptions): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
@@ -132,6 +134,7 @@ export class DynamoAckLinkStore implements AckLinkStore {
             'attribute_exists(tokenHash) AND (attribute_not_exists(usedAtMs) OR usedBy = :use) AND expiresAtMs > :now AND NOT contains(cancelledUses, :use)',
           ExpressionAttributeValues: { ':now': nowMs, ':use': use },
         }),
+        { abortSignal: options?.signal },
       );
       return true;
     } catch (error) {
@@ -140,7 +143,7 @@ export class DynamoAckLinkStore implements AckLinkStore {
     }
   }
 
-  async release(tokenHash: string, use: string): Promise<void> {
+  async release(tokenHash: string, use: string, options?: CallOptions): Promise<void> {
     // First the press is cancelled, so that its use, if still on its way, is refused when it arrives;
     // then its use is removed, if it has arrived.
     await this.client
@@ -152,6 +155,7 @@ export class DynamoAckLinkStore implements AckLinkStore {
           ConditionExpression: 'attribute_exists(tokenHash)',
           ExpressionAttributeValues: { ':use': new Set([use]) },
         }),
+        { abortSignal: options?.signal },
       )
       .catch((error: unknown) => {
         if (!isConditionFailure(error)) throw error; // no such link: nothing to give back
@@ -165,6 +169,7 @@ export class DynamoAckLinkStore implements AckLinkStore {
           ConditionExpression: 'usedBy = :use',
           ExpressionAttributeValues: { ':use': use },
         }),
+        { abortSignal: options?.signal },
       );
     } catch (error) {
       // Already released: nothing to undo.

@@ -22,7 +22,7 @@ import pLimit from 'p-limit';
 import { LEVELS } from '../domain/levels.ts';
 import { byCodeUnit } from '../domain/order.ts';
 import * as z from '../domain/zod.ts';
-import type { AuditEntry, AuditLog } from '../scan/ports.ts';
+import type { AuditEntry, AuditLog, CallOptions } from '../scan/ports.ts';
 import { AUDIT_CASE_INDEX_NAME, AUDIT_THREAD_INDEX_NAME } from './tables.ts';
 
 const dayOf = (sentAt: string) => sentAt.slice(0, 10);
@@ -42,7 +42,7 @@ export class DynamoAuditLog implements AuditLog {
   /** Writes the message item and its per-case items, 25 to a request (a message with up to 24
    * items of its own is one request): a retried record writes the same keys, so nothing is
    * counted twice. */
-  async record(entry: AuditEntry): Promise<void> {
+  async record(entry: AuditEntry, options?: CallOptions): Promise<void> {
     const day = dayOf(entry.sentAt);
     const message = `${entry.sentAt}#${entry.messageId}`;
     const { thread, ...logged } = entry;
@@ -83,16 +83,17 @@ export class DynamoAuditLog implements AuditLog {
     const batches: Promise<void>[] = [];
     for (let i = 0; i < items.length; i += 25) {
       const batch = items.slice(i, i + 25);
-      batches.push(limit(() => this.writeBatch(batch)));
+      batches.push(limit(() => this.writeBatch(batch, options?.signal)));
     }
     await Promise.all(batches);
     this.itemsWritten += items.length;
   }
 
   /** One BatchWriteItem, retrying what DynamoDB leaves unprocessed (throttling) with backoff. */
-  private async writeBatch(items: readonly Record<string, unknown>[]): Promise<void> {
+  private async writeBatch(items: readonly Record<string, unknown>[], signal?: AbortSignal): Promise<void> {
     let requests = items.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
+      signal?.throwIfAborted();
       if (attempt > 8) {
         throw Object.assign(new Error(`${requests.length} disclosure records left unprocessed`), {
           name: 'AuditWriteIncomplete',
@@ -101,6 +102,7 @@ export class DynamoAuditLog implements AuditLog {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
       const response = await this.client.send(
         new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        { abortSignal: signal },
       );
       requests = (response.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
     }

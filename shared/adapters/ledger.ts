@@ -18,6 +18,7 @@ import * as z from '../domain/zod.ts';
 import { ackId, caseShardId, groupStateId } from '../scan/ledger-keys.ts';
 import type {
   AckStore,
+  CallOptions,
   CaseEntry,
   CaseShard,
   CaseShardsSnapshot,
@@ -457,11 +458,13 @@ export class DynamoLedger implements LedgerStore, AckStore {
   /** Adds an acknowledgement to the stored one for its audience and place (per level, the later
    * pause wins): read, merge, then write conditional on what was read, again if another write came
    * in between. */
-  async acknowledge(ack: GroupAck): Promise<void> {
+  async acknowledge(ack: GroupAck, options?: CallOptions): Promise<void> {
     const key = { group: ackId(ack.audience, ack.place) };
+    const abortSignal = options?.signal;
     for (let attempt = 0; attempt < 5; attempt++) {
       const response = await this.client.send(
         new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+        { abortSignal },
       );
       const parsed = response.Item ? storedAck.safeParse(response.Item) : undefined;
       const stored = parsed?.success
@@ -501,6 +504,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
                     ExpressionAttributeNames: { '#group': 'group' },
                   }),
           }),
+          { abortSignal },
         );
         return;
       } catch (error) {

@@ -112,7 +112,13 @@ export interface LedgerStore {
 /** Where acknowledgements are written (the acknowledgement function's side of the ledger). */
 export interface AckStore {
   /** Adds an acknowledgement to what is stored for its audience and place (see mergeAcks). */
-  acknowledge(ack: GroupAck): Promise<void>;
+  acknowledge(ack: GroupAck, options?: CallOptions): Promise<void>;
+}
+
+/** For a caller with a deadline: once `signal` is aborted, a store starts no request (a request
+ * under way is cut off; it may still have landed). */
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 
 /** Two acknowledgements of one audience at one place, as one: each level paused until the later of
@@ -209,7 +215,7 @@ export interface AuditThread {
 }
 
 export interface AuditLog {
-  record(entry: AuditEntry): Promise<void>;
+  record(entry: AuditEntry, options?: CallOptions): Promise<void>;
 }
 
 /** The config a run works to, and where it came from (the pushed parameter, the last good one or

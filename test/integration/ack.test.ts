@@ -11,6 +11,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenAckLinks } from '#shared/ack/links.ts';
 import { type AckLinkRecord, AckLinkUnreadableError } from '#shared/ack/ports.ts';
+import { respond } from '#shared/ack/respond.ts';
 import { newToken, tokenHash } from '#shared/ack/token.ts';
 import { DynamoAckLinkStore } from '#shared/adapters/ack-links.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
@@ -26,6 +27,7 @@ import {
   createTables,
   type EmbeddedDynamo,
   LOCAL_CREDENTIALS,
+  localDynamoClient,
   startDynalite,
 } from '#shared/local/embedded-dynamo.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
@@ -346,6 +348,53 @@ describe('the link table (dynalite)', () => {
     expect((await store.get(hash))?.usedAtMs).toBeUndefined();
     // The person's next press uses it as usual.
     expect(await store.consume(hash, T0 + 2 * MINUTE, 'press-2')).toBe(true);
+  });
+
+  it('starts no write once the press has been answered: a write still waiting to go is never sent', async () => {
+    const tables = await createTables(dynamo.client, 'answered');
+    const doc = DynamoDBDocumentClient.from(dynamo.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    // The ledger's client holds its first write back until the test lets it go: as a slow reply to
+    // the read before it, or a function frozen after answering, would leave it to go later.
+    const held = localDynamoClient(dynamo.endpoint);
+    let letGo!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    let heldWrite: Promise<unknown> | undefined;
+    held.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName !== 'PutItemCommand' || heldWrite) return next(args);
+        heldWrite = gate.then(() => next(args));
+        return heldWrite as ReturnType<typeof next>;
+      },
+      { step: 'initialize' },
+    );
+    const ledger = DynamoDBDocumentClient.from(held, { marshallOptions: { removeUndefinedValues: true } });
+    const token = newToken();
+    const links = new DynamoAckLinkStore(doc, tables.acklinks);
+    await links.put(record(tokenHash(token)));
+    await links.get(tokenHash(token)); // the connection made, so the press's own calls are quick
+
+    const answered = await respond(
+      { method: 'POST', token, body: 'acknowledge=yes' },
+      {
+        links,
+        acks: new DynamoLedger(ledger, tables.ledger),
+        audit: new MemoryAuditLog(),
+        budget: { ackMs: 250, afterMs: 500, hardMs: 1_000 },
+      },
+      T0 + MINUTE,
+    );
+    letGo();
+    await heldWrite?.catch(() => undefined);
+    const stored = await doc.send(new ScanCommand({ TableName: tables.ledger }));
+
+    expect(answered.outcome).toMatchObject({ kind: 'failed', error: 'DeadlineExceeded', released: true });
+    expect(answered.page.body).toContain('may or may not have been recorded');
+    expect(heldWrite).toBeDefined();
+    expect(stored.Items ?? []).toEqual([]);
   });
 
   it('refuses to read an item that is not a valid link, naming the field and not its value', async () => {
