@@ -101,6 +101,7 @@ export class MirrorWriter implements MirrorStore {
     // again (a few times: each round someone else won).
     for (let attempt = 0; attempt < 5; attempt++) {
       let returned: Record<string, unknown> | undefined;
+      let retried = false;
       try {
         const old = await this.writeIf(
           change,
@@ -118,11 +119,17 @@ export class MirrorWriter implements MirrorStore {
         return old ? 'updated' : 'created';
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        const raw = (error as { Item?: Record<string, AttributeValue> }).Item;
-        if (raw) returned = fromAttributeValues(raw);
+        returned = itemOfFailure(error);
+        retried = clientRetried(error);
       }
       returned ??= await this.readItem(change.record.caseRef);
       if (!returned) continue;
+      // The client tried again after an attempt whose reply was lost, and that attempt wrote: the
+      // change is this call's own, not a repeat (the flow is recorded from its priorStage).
+      if (retried && isOwnWrite(returned, change, nowMs)) {
+        await this.recordFlow(storedTransition(returned), nowMs);
+        return returned.priorStage === FROM_NEW ? 'created' : 'updated';
+      }
       const stored = readableVersion(returned);
       if (!stored && mayReplace) {
         const { outcome, replaced } = await this.replaceMalformed(change, nowMs, returned);
@@ -164,6 +171,15 @@ export class MirrorWriter implements MirrorStore {
       return { outcome: 'updated', replaced: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      // An attempt whose reply was lost wrote it, and the client's retry found it: replaced.
+      if (clientRetried(error)) {
+        const now = itemOfFailure(error) ?? (await this.readItem(change.record.caseRef));
+        if (now && isOwnWrite(now, change, nowMs)) {
+          const stage = knownStage(read.stage);
+          if (stage) await this.recordFlow(transitionOf({ stage }, change.record, nowMs), nowMs);
+          return { outcome: 'updated', replaced: true };
+        }
+      }
     }
     // Changed meanwhile: applied as usual (and not replaced again, should it be malformed still).
     return { outcome: await this.applyOrdered(change, nowMs, false), replaced: false };
@@ -240,6 +256,30 @@ export function readableVersion(item: Record<string, unknown>): VersionedRecord 
 export function knownStage(value: unknown): Stage | undefined {
   const parsed = stageSchema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
+}
+
+/** The stored item a failed condition carries, where the server returns it (not dynalite). */
+function itemOfFailure(error: unknown): Record<string, unknown> | undefined {
+  const raw = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return raw ? fromAttributeValues(raw) : undefined;
+}
+
+/** Whether the SDK client sent the request more than once: an earlier attempt (a reply lost on the
+ * way back) may have written. */
+function clientRetried(error: unknown): boolean {
+  return ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
+}
+
+/** Whether `item` is the write of `change` at `nowMs`: its version and content, stamped with this
+ * write's time. Asked only when the client retried: the same message applied twice in one batch
+ * (same content, same time) is refused on its first attempt, and stays a repeat. */
+function isOwnWrite(item: Record<string, unknown>, change: VersionedRecord, nowMs: number): boolean {
+  const stored = readableVersion(item);
+  return (
+    stored !== undefined &&
+    item.mirroredAt === new Date(nowMs).toISOString() &&
+    outcomeOver(stored, change) === 'unchanged'
+  );
 }
 
 /** What replacing a malformed item checks is still as read (its version, write time and stage). */
