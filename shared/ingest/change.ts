@@ -36,6 +36,7 @@ import {
   type CaseVocabulary,
   caseRecordSchema,
   checkCase,
+  FUTURE_TOLERANCE_MS,
   isAcceptedValue,
   isOpenStage,
   OPEN_STAGES,
@@ -132,11 +133,24 @@ export function validateRecord(
   }
   if (!seq.ok)
     return { ok: false, code: 'invalid-fields', reason: seq.reason, caseRef: checked.value.caseRef };
+  const order = stageAfterVersion(checked.value);
+  if (order) return { ok: false, code: 'implausible-date', reason: order, caseRef: checked.value.caseRef };
   return {
     ok: true,
     record: checked.value,
     ...(seq.value !== undefined ? { sourceSequence: seq.value } : {}),
   };
+}
+
+/** Why a record's stage cannot have begun when it says, if it cannot: entering a stage is a change
+ * of the case, so the source's last change (sourceUpdatedAt, the version the mirror orders by) is
+ * no earlier, give or take clock skew. A stage entered later is the two instants swapped or mixed
+ * up; stored, it would make an old case look new (its age runs from stageEnteredAt) and order its
+ * versions by the wrong instant. */
+function stageAfterVersion(record: CaseRecord): string | undefined {
+  if (Date.parse(record.stageEnteredAt) <= Date.parse(record.sourceUpdatedAt) + FUTURE_TOLERANCE_MS)
+    return undefined;
+  return `stageEnteredAt is after sourceUpdatedAt: a stage is entered by a change of the case, so it must be at most ${FUTURE_TOLERANCE_MS / 60_000} minutes after the source last changed it (are the two swapped?)`;
 }
 
 function parseSequence(value: unknown): { ok: true; value?: number } | { ok: false; reason: string } {

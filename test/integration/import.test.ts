@@ -69,8 +69,10 @@ function fixture(name: string, open: number, closed: number): Fixture {
   ];
   const lines: Array<{ text: string; code?: string }> = records.map((r) => ({ text: JSON.stringify(r) }));
   const at = (i: number) => records[i] as GeneratedRecord;
+  // An earlier version (ms < 0) entered its stage no later than it was written.
   const later = (r: GeneratedRecord, ms: number): GeneratedRecord => ({
     ...r,
+    ...(ms < 0 ? { stageEnteredAt: new Date(Date.parse(r.stageEnteredAt) + ms).toISOString() } : {}),
     sourceUpdatedAt: new Date(Date.parse(r.sourceUpdatedAt) + ms).toISOString(),
   });
   const insert = (index: number, text: string, code?: string) =>
@@ -113,6 +115,7 @@ function fixture(name: string, open: number, closed: number): Fixture {
       ...at(13),
       caseRef: 'DA-900-0000013',
       stageEnteredAt: '2026-11-27T08:00:00+01:00',
+      sourceUpdatedAt: '2026-11-27T08:30:00+01:00',
     }),
   });
 
@@ -242,6 +245,8 @@ describe('importCases', () => {
     const shift = (r: CaseRecord, ms: number): CaseRecord => ({
       ...r,
       riskLevel: 'medium',
+      // An earlier version entered its stage no later than it was written.
+      ...(ms < 0 ? { stageEnteredAt: new Date(Date.parse(r.stageEnteredAt) + ms).toISOString() } : {}),
       sourceUpdatedAt: new Date(Date.parse(r.sourceUpdatedAt) + ms).toISOString(),
     });
     const stored = [shift(newerThanFile, HOUR), shift(olderThanFile, -HOUR)];

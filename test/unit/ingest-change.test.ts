@@ -253,7 +253,40 @@ describe('parseChange', () => {
 
   it('accepts a stage entered within the clock-skew tolerance', () => {
     const parsed = parseChange(
-      message({}, { stageEnteredAt: new Date(NOW + FUTURE_TOLERANCE_MS - 1000).toISOString() }),
+      message(
+        {},
+        {
+          stageEnteredAt: new Date(NOW + FUTURE_TOLERANCE_MS - 1000).toISOString(),
+          sourceUpdatedAt: new Date(NOW).toISOString(),
+        },
+      ),
+      vocabulary,
+      NOW,
+    );
+    expect(parsed.ok).toBe(true);
+  });
+
+  it.each([
+    ['2026-03-29T05:00:00Z', '2026-03-29T04:00:00Z'],
+    ['2026-03-29T06:00:00+01:00', '2026-03-29T04:54:59Z'],
+  ])(
+    'rejects a stage entered after the source last changed the case (%s after %s), naming both fields, quoting neither',
+    (stageEnteredAt, sourceUpdatedAt) => {
+      const parsed = parseChange(message({}, { stageEnteredAt, sourceUpdatedAt }), vocabulary, NOW);
+
+      expect(parsed).toEqual({
+        ok: false,
+        code: 'implausible-date',
+        caseRef: 'DA-000-0000042',
+        reason:
+          'case: stageEnteredAt is after sourceUpdatedAt: a stage is entered by a change of the case, so it must be at most 5 minutes after the source last changed it (are the two swapped?)',
+      });
+    },
+  );
+
+  it('accepts a stage entered up to 5 minutes after sourceUpdatedAt, as clock skew between the two', () => {
+    const parsed = parseChange(
+      message({}, { stageEnteredAt: '2026-03-29T04:05:00Z', sourceUpdatedAt: '2026-03-29T05:00:00+01:00' }),
       vocabulary,
       NOW,
     );
@@ -279,6 +312,21 @@ describe('validateRecord (an import line)', () => {
   it('takes a sequence from a CSV cell of digits', () => {
     const checked = validateRecord({ ...goodCase, sourceSequence: '12' }, vocabulary, NOW);
     expect(checked).toMatchObject({ ok: true, sourceSequence: 12 });
+  });
+
+  it('rejects a line whose stage was entered after its sourceUpdatedAt, as the feed does', () => {
+    const checked = validateRecord(
+      { ...goodCase, stageEnteredAt: '2026-03-29T00:31:12Z', sourceUpdatedAt: '2026-03-29T00:30:00Z' },
+      vocabulary,
+      NOW,
+    );
+    expect(checked).toMatchObject({ ok: true });
+    const swapped = validateRecord(
+      { ...goodCase, stageEnteredAt: '2026-03-29T05:00:00Z', sourceUpdatedAt: '2026-03-29T00:30:00Z' },
+      vocabulary,
+      NOW,
+    );
+    expect(swapped).toMatchObject({ ok: false, code: 'implausible-date', caseRef: 'DA-000-0000042' });
   });
 
   it('rejects a sequence that is not a whole number, naming the case', () => {

@@ -106,16 +106,23 @@ const caseRefArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('ABC', '9-9', 'A'.repeat(40), 'Z-------') },
 );
 
-const caseArb = fc.record({
-  caseRef: caseRefArb,
-  category: fc.constantFrom(...CATEGORIES),
-  riskLevel: fc.constantFrom(...RISK_LEVELS),
-  district: fc.constantFrom(...DISTRICTS),
-  stage: fc.constantFrom(...STAGES),
-  stageEnteredAt: plausibleArb,
-  childrenInvolved: fc.boolean(),
-  sourceUpdatedAt: plausibleArb,
-});
+const caseArb = fc
+  .record({
+    caseRef: caseRefArb,
+    category: fc.constantFrom(...CATEGORIES),
+    riskLevel: fc.constantFrom(...RISK_LEVELS),
+    district: fc.constantFrom(...DISTRICTS),
+    stage: fc.constantFrom(...STAGES),
+    stageEnteredAt: plausibleArb,
+    childrenInvolved: fc.boolean(),
+    sourceUpdatedAt: plausibleArb,
+  })
+  // A valid record's stage was entered no later than the source last changed it.
+  .map((c) =>
+    Date.parse(c.stageEnteredAt) > Date.parse(c.sourceUpdatedAt)
+      ? { ...c, stageEnteredAt: c.sourceUpdatedAt, sourceUpdatedAt: c.stageEnteredAt }
+      : c,
+  );
 type GenCase = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
 
 /** A record as ordered JSON fragments, so that keys JSON.stringify cannot write (`__proto__`) and
