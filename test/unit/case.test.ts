@@ -88,6 +88,41 @@ describe('checkCase', () => {
     expect(reason).toBe('stageEnteredAt has no UTC offset (add Z or +01:00): a local time is ambiguous');
   });
 
+  it.each([
+    ['2026-03-29T02:30:00-00:00', '2026-03-29T02:30:00.000Z'],
+    ['2026-03-29T12:00:00+10:30', '2026-03-29T01:30:00.000Z'],
+    ['2026-03-28T21:30:00-05:00', '2026-03-29T02:30:00.000Z'],
+    ['2026-03-29T02:30:00.123456Z', '2026-03-29T02:30:00.123Z'],
+  ])('reads the instant %s as %s', (stageEnteredAt, stored) => {
+    const check = checkCase(aCase({ stageEnteredAt, sourceUpdatedAt: stageEnteredAt }), vocabulary(), NOW);
+
+    expect(check.ok && check.value.stageEnteredAt).toBe(stored);
+  });
+
+  it.each([
+    ['no seconds', '2026-03-29T02:30Z'],
+    ['a lower-case z', '2026-03-29T02:30:00z'],
+    ['a lower-case t', '2026-03-29t02:30:00Z'],
+    ['a space for the T', '2026-03-29 02:30:00Z'],
+    ['an offset without a colon', '2026-03-29T02:30:00+0100'],
+    ['an offset in hours only', '2026-03-29T02:30:00+01'],
+    ['a leap second', '2016-12-31T23:59:60Z'],
+    ['hour 24', '2026-03-29T24:00:00Z'],
+    ['a day the month lacks', '2026-02-29T02:30:00Z'],
+    ['the basic format', '20260329T023000Z'],
+    ['a week date', '2026-W13-7T02:30:00Z'],
+    ['a comma before the fraction', '2026-03-29T02:30:00,5Z'],
+    ['spaces around it', ' 2026-03-29T02:30:00Z '],
+  ])(
+    'refuses an instant with %s, naming the field and the form it takes, not the value',
+    (_what, instant) => {
+      const check = checkCase(aCase({ sourceUpdatedAt: instant }), vocabulary(), NOW);
+
+      expect(check).toMatchObject({ ok: false, code: 'invalid-fields', caseRef: 'DA-000-0000001' });
+      expect(reasonOf(check)).toBe('sourceUpdatedAt is not an ISO 8601 instant (e.g. 2026-03-29T00:30:00Z)');
+    },
+  );
+
   it('rejects a date without a time', () => {
     const reason = reasonOf(checkCase(aCase({ sourceUpdatedAt: '2026-03-29' }), vocabulary(), NOW));
 
