@@ -9,7 +9,7 @@ import type { CaseVocabulary } from '../domain/case.ts';
 import { EARLIEST_INSTANT, FUTURE_TOLERANCE_MS } from '../domain/case.ts';
 import { londonDay, type Transition, transitionId, transitionSchema } from '../domain/flow.ts';
 import { byCodeUnit } from '../domain/order.ts';
-import { type CaseFileFormat, readCaseFile } from '../io/case-file.ts';
+import { type CaseFileFormat, type RecordFields, readCaseFile } from '../io/case-file.ts';
 
 export interface FlowHistoryStore {
   recordHistory(transitions: readonly Transition[], nowMs: number): Promise<void>;
@@ -39,6 +39,16 @@ export interface FlowHistoryReport {
   districts: Record<string, { from: string; to: string; transitions: number }>;
 }
 
+const TRANSITION_KEYS = Object.keys(transitionSchema.shape);
+
+/** A transition's fields: one given twice in a record (`"to"` twice: which stage was entered?) is
+ * refused, not read as the last. */
+const TRANSITION_FIELDS: RecordFields = {
+  what: 'transition fields',
+  listed: TRANSITION_KEYS,
+  known: new Set(TRANSITION_KEYS),
+};
+
 export async function importFlowHistory(options: FlowHistoryOptions): Promise<FlowHistoryReport> {
   const rejectsFile = options.rejectsFile ?? `${options.file}.rejects.jsonl`;
   rmSync(rejectsFile, { force: true });
@@ -57,7 +67,7 @@ export async function importFlowHistory(options: FlowHistoryOptions): Promise<Fl
     appendFileSync(rejectsFile, `${JSON.stringify({ line, reason })}\n`);
   };
 
-  for await (const raw of readCaseFile(options.file, options.format)) {
+  for await (const raw of readCaseFile(options.file, options.format, TRANSITION_FIELDS)) {
     report.read += 1;
     options.onProgress?.(report.read);
     if ('error' in raw) {

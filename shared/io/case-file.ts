@@ -57,14 +57,14 @@ export function jsonErrorReason(error: unknown): string {
 /** A record's JSON text, read; one that gives a field of the record twice is refused: JSON.parse
  * would keep the last value without a word, and which one the source meant is a guess (as for a
  * CSV header). A repeated name the record does not use is dropped with the rest. */
-function recordOf(line: number, text: string): RawRecord {
+function recordOf(line: number, text: string, fields: RecordFields): RawRecord {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
     return { line, code: 'unreadable', error: jsonErrorReason(error) };
   }
-  const repeated = firstRepeatedKey(text, raw, (path, key) => path.length === 0 && KNOWN_COLUMNS.has(key));
+  const repeated = firstRepeatedKey(text, raw, (path, key) => path.length === 0 && fields.known.has(key));
   if (repeated) return { line, code: 'unreadable', error: repeatedFieldReason(repeated.key) };
   return { line, raw };
 }
@@ -89,7 +89,11 @@ async function firstChunkOf(path: string): Promise<string> {
 /** Streams the records of a case file. Throws CaseFileError only when the file cannot be read as
  * a whole (missing, unreadable, a JSON array that is not one, a CSV header that cannot be used); a
  * bad record is yielded with its reason and the rest go on. */
-export async function* readCaseFile(path: string, format?: CaseFileFormat): AsyncGenerator<RawRecord> {
+export async function* readCaseFile(
+  path: string,
+  format?: CaseFileFormat,
+  fields: RecordFields = CASE_RECORD_FIELDS,
+): AsyncGenerator<RawRecord> {
   let first: string;
   try {
     first = await firstChunkOf(path);
@@ -97,9 +101,9 @@ export async function* readCaseFile(path: string, format?: CaseFileFormat): Asyn
     throw cannotRead(path, error);
   }
   const kind = format ?? detectFormat(path, first);
-  if (kind === 'json') yield* readJsonArray(path);
-  else if (kind === 'csv') yield* readCsv(path);
-  else yield* readJsonLines(path);
+  if (kind === 'json') yield* readJsonArray(path, fields);
+  else if (kind === 'csv') yield* readCsv(path, fields);
+  else yield* readJsonLines(path, fields);
 }
 
 function cannotRead(path: string, error: unknown): CaseFileError {
@@ -189,7 +193,7 @@ const tooLong = (what: string, piece: { line: number; lines: number }): RawRecor
   error: `${what} is longer than ${MAX_RECORD_BYTES} bytes${piece.lines > 1 ? ` (it runs over ${piece.lines} lines)` : ''}`,
 });
 
-async function* readJsonLines(path: string): AsyncGenerator<RawRecord> {
+async function* readJsonLines(path: string, fields: RecordFields): AsyncGenerator<RawRecord> {
   for await (const piece of linesOf(path)) {
     if ('oversize' in piece) {
       yield tooLong('line', piece);
@@ -197,7 +201,7 @@ async function* readJsonLines(path: string): AsyncGenerator<RawRecord> {
     }
     const text = withoutBom(piece.text, piece.line);
     if (text.trim() === '') continue;
-    yield recordOf(piece.line, text);
+    yield recordOf(piece.line, text, fields);
   }
 }
 
@@ -295,7 +299,7 @@ async function* arrayItemsOf(path: string): AsyncGenerator<Piece> {
 const isJsonSpace = (byte: number) =>
   byte === 0x20 || byte === 0x09 || byte === NEWLINE || byte === CARRIAGE_RETURN;
 
-async function* readJsonArray(path: string): AsyncGenerator<RawRecord> {
+async function* readJsonArray(path: string, fields: RecordFields): AsyncGenerator<RawRecord> {
   // Check the array's frame first, so a truncated or broken file is refused before any of it is
   // used (an import never loads half of a file that is cut short).
   for await (const _ of arrayItemsOf(path)) {
@@ -310,7 +314,7 @@ async function* readJsonArray(path: string): AsyncGenerator<RawRecord> {
       yield { line: piece.line, code: 'unreadable', error: 'not valid JSON (an empty item)' };
       continue;
     }
-    yield recordOf(piece.line, piece.text);
+    yield recordOf(piece.line, piece.text, fields);
   }
 }
 
@@ -397,14 +401,28 @@ function cellsOf(text: string): { cells: string[] } | { problem: string } {
   }
 }
 
-/** Columns whose repetition would make a value ambiguous: the record's fields and the sequence. */
-const KNOWN_COLUMNS: ReadonlySet<string> = new Set([...CASE_FIELDS, 'sourceSequence']);
+/** The fields a file's records are read for: a field given twice (a JSON key, a CSV column) is
+ * refused, since which value counts would be a guess; other names are dropped with the rest. */
+export interface RecordFields {
+  /** What the records are, for the message about a header naming none of them. */
+  what: string;
+  /** Named in that message. */
+  listed: readonly string[];
+  known: ReadonlySet<string>;
+}
 
-/** Checks the header row and returns the column names. A header naming a case field twice is
+/** Case records: their fields, and the feed's sequence. */
+export const CASE_RECORD_FIELDS: RecordFields = {
+  what: 'case fields',
+  listed: CASE_FIELDS,
+  known: new Set([...CASE_FIELDS, 'sourceSequence']),
+};
+
+/** Checks the header row and returns the column names. A header naming a record field twice is
  * refused (which copy holds the value would be a guess); so is one with a forbidden name, and one
- * naming no case field at all (a file without a header row would otherwise reject every row).
+ * naming no record field at all (a file without a header row would otherwise reject every row).
  * Only known names are quoted: a "header" may be a data row of a file without one. */
-function csvColumns(path: string, piece: Piece): string[] {
+function csvColumns(path: string, piece: Piece, fields: RecordFields): string[] {
   const where = `${path} line ${piece.line}`;
   if ('oversize' in piece) {
     throw new CaseFileError(`${where}: the CSV header row is longer than ${MAX_RECORD_BYTES} bytes`);
@@ -419,7 +437,7 @@ function csvColumns(path: string, piece: Piece): string[] {
     if (FORBIDDEN_KEYS.has(name)) {
       throw new CaseFileError(`${where}: CSV header column ${i + 1} is named ${name}, which is not allowed`);
     }
-    if (!KNOWN_COLUMNS.has(name)) return;
+    if (!fields.known.has(name)) return;
     const earlier = seen.get(name);
     if (earlier !== undefined) {
       throw new CaseFileError(
@@ -430,7 +448,7 @@ function csvColumns(path: string, piece: Piece): string[] {
   });
   if (seen.size === 0) {
     throw new CaseFileError(
-      `${where}: the CSV header names none of the case fields (${CASE_FIELDS.join(', ')}); the first row must be the header`,
+      `${where}: the CSV header names none of the ${fields.what} (${fields.listed.join(', ')}); the first row must be the header`,
     );
   }
   return names;
@@ -451,12 +469,12 @@ function csvRecord(columns: readonly string[], cells: readonly string[]): Record
   return out;
 }
 
-async function* readCsv(path: string): AsyncGenerator<RawRecord> {
+async function* readCsv(path: string, fields: RecordFields): AsyncGenerator<RawRecord> {
   let columns: string[] | undefined;
   for await (const piece of csvRecordsOf(path)) {
     if (!('oversize' in piece) && withoutBom(piece.text, piece.line).trim() === '') continue;
     if (columns === undefined) {
-      columns = csvColumns(path, piece);
+      columns = csvColumns(path, piece, fields);
       continue;
     }
     if (piece.unclosed) {

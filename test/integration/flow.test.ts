@@ -368,6 +368,33 @@ describe('loading past flow', () => {
     expect((await store.since()).get('D03')).toBe(feb2);
   });
 
+  it('refuses a transition giving a field twice, by line and field, and loads the rest', async () => {
+    const tables = await fresh();
+    const store = new DynamoFlowStore(doc, tables.flow);
+    const jsonl = join(dir, 'repeated.jsonl');
+    const fields = (to: string) =>
+      `"caseRef":"DA-405-0000001","district":"D03","category":"domestic-abuse","riskLevel":"high","childrenInvolved":false,"from":"awaiting-referral","to":"${to}","at":"2026-02-02T10:00:00Z"`;
+    // JSON keeps the last "to" without a word: a referral read as a closure, or the reverse.
+    writeFileSync(jsonl, `{${fields('referred')}}\n{${fields('referred')},"to":"closed"}\n`);
+    const csv = join(dir, 'repeated.csv');
+    writeFileSync(
+      csv,
+      'caseRef,district,category,riskLevel,childrenInvolved,from,to,at,to\nDA-405-0000002,D03,domestic-abuse,high,false,new,referred,2026-02-02T10:00:00Z,closed\n',
+    );
+
+    const report = await importFlowHistory({ file: jsonl, store, vocabulary: config.vocabulary, nowMs: NOW });
+    const rejects = readFileSync(report.rejectsFile as string, 'utf8')
+      .trim()
+      .split('\n');
+    const fromCsv = importFlowHistory({ file: csv, store, vocabulary: config.vocabulary, nowMs: NOW });
+
+    expect(report).toMatchObject({ read: 2, stored: 1, rejected: 1 });
+    expect(rejects.map((l) => JSON.parse(l))).toEqual([
+      { line: 2, reason: 'to is given more than once: which value counts would be a guess' },
+    ]);
+    await expect(fromCsv).rejects.toThrow(/names to twice \(columns 7 and 9\)/);
+  });
+
   it('counts the transitions a mirror import makes, and a re-run counts nothing new (both strategies)', async () => {
     for (const strategy of ['conditional', 'exclusive'] as const) {
       const tables = await fresh();
