@@ -44,6 +44,13 @@ export function queuewatchMetric(
  * working ingest takes seconds, and the shortest limits in the shipped config are 30 minutes. */
 export const INGEST_BACKLOG_MINUTES = 15;
 
+/** Hours without a morning heartbeat before the daily-signals-heartbeat alarm fires. Its window
+ * slides: one of a day would fire whenever a run ended later than the one before (a later start,
+ * a longer replay), and every year when the London clocks go back, leaving two morning runs 25
+ * hours apart. So 25 hours, a run starting up to a quarter of an hour late (the schedule's maximum
+ * event age) and running up to its five-minute timeout, rounded up to the hour. */
+export const DAILY_SIGNALS_HEARTBEAT_HOURS = 26;
+
 /** Five-minute periods without a heartbeat before the scan-heartbeat alarm fires: three (15
  * minutes), or more for a slower schedule, so a run on time never looks missed. */
 export function heartbeatPeriods(scheduleMinutes: number): number {
@@ -214,9 +221,10 @@ export class QueuewatchAlarms extends Construct {
       ),
       dailySignalsHeartbeat: alarm(
         'daily-signals-heartbeat',
-        'No successful morning run of the signals in a day: falling referral rates and shares are not being judged.',
-        queuewatchMetric(HEARTBEAT_METRIC.daily, Duration.days(1)),
-        noneAt(1),
+        `No successful morning run of the signals for ${DAILY_SIGNALS_HEARTBEAT_HOURS} hours: falling referral ` +
+          'rates and shares are not being judged.',
+        queuewatchMetric(HEARTBEAT_METRIC.daily, silencePeriod),
+        noneAt(DAILY_SIGNALS_HEARTBEAT_HOURS),
       ),
       opsReportFailures: alarm(
         'ops-report-failures',

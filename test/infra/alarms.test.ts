@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SIGNALS_TIMEOUT } from '#infra/limits.ts';
 import { DEPLOYMENT, logicalId, type Synthesized, synthesize } from './support.ts';
 
 interface AlarmProperties {
@@ -189,6 +190,32 @@ describe('alarms', () => {
       'queuewatch-test-feed-silence',
     );
     expect((silence?.Period ?? 0) * (silence?.EvaluationPeriods ?? 0)).toBe(12 * 3600);
+  });
+
+  it('does not fire on a morning run that is on time: two runs are 25 hours apart when the clocks go back', () => {
+    const daily = alarm('daily-signals-heartbeat');
+    expect(daily).toMatchObject({
+      Namespace: 'Queuewatch',
+      MetricName: 'DailySignalsHeartbeat',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    // A sliding window: it fires when no heartbeat fell in the last Period x EvaluationPeriods, every
+    // bucket empty. 06:30 London is 05:30 UTC on Saturday 24 October 2026 and 06:30 UTC on Sunday
+    // 25 October; a run may start up to 15 minutes late (the schedule's maximum event age) and ends
+    // (its heartbeat) up to its timeout after that.
+    const window = daily.Period * daily.EvaluationPeriods;
+    expect(daily.DatapointsToAlarm ?? daily.EvaluationPeriods).toBe(daily.EvaluationPeriods);
+    const saturday = Date.parse('2026-10-24T05:30:00Z');
+    const sunday = Date.parse('2026-10-25T06:30:00Z');
+    const latest = 15 * 60 + SIGNALS_TIMEOUT.toSeconds();
+    expect(window).toBeGreaterThan((sunday - saturday) / 1000 + latest);
+    // A morning with no run still fires: around it, two heartbeats are at least 46 hours apart (two
+    // 23-hour days when the clocks go forward), less a first run that ended late.
+    expect(window).toBeLessThan(46 * 3600 - latest);
   });
 
   it('warns at 80% of the SMS spend limit the deployment gives, and has no spend alarm without one', () => {

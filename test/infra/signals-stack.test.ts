@@ -159,8 +159,8 @@ describe('the signals function', () => {
     });
     expect(alarms.get('queuewatch-test-daily-signals-heartbeat')).toMatchObject({
       MetricName: 'DailySignalsHeartbeat',
-      Period: 86_400,
-      EvaluationPeriods: 1,
+      Period: 3600,
+      EvaluationPeriods: 26,
       TreatMissingData: 'breaching',
     });
   });
