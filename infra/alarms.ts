@@ -21,6 +21,7 @@ import { METRICS_NAMESPACE } from '#shared/lambda/observability.ts';
 import { CONFIG_NOT_IN_FORCE, OPS_REPORT_FAILURES } from '#shared/scan/ports.ts';
 import { HEARTBEAT_METRIC } from '#shared/signals/run-signals.ts';
 import { lazyServiceName } from './force.ts';
+import { INGEST_TIMEOUT, INGEST_VISIBILITY_TIMEOUT, SCAN_TIMEOUT, SIGNALS_TIMEOUT } from './limits.ts';
 
 /** A queuewatch custom metric, as Powertools emits it (the service dimension on every metric: the
  * force's own, settled by the stack it is used in). Counts are summed; a gauge (a value per run)
@@ -43,6 +44,14 @@ export function queuewatchMetric(
 /** How long a feed message may wait in the ingest queue before the ingest-backlog alarm fires: a
  * working ingest takes seconds, and the shortest limits in the shipped config are 30 minutes. */
 export const INGEST_BACKLOG_MINUTES = 15;
+
+/** The window of an alarm on what every run reports (its errors, or a state such as the config in
+ * force): longer than from one run's end to the next's (the interval between runs, and the longest a
+ * run may take), with five minutes for the metric to arrive. A shorter one, missing data not
+ * breaching, goes back to OK between two failing runs and tells ops it has recovered. */
+export function perRunWindow(every: Duration, runTimeout: Duration): Duration {
+  return Duration.minutes(every.toMinutes() + Math.ceil(runTimeout.toSeconds() / 60) + 5);
+}
 
 /** Hours without a morning heartbeat before the daily-signals-heartbeat alarm fires. Its window
  * slides: one of a day would fire whenever a run ended later than the one before (a later start,
@@ -136,6 +145,10 @@ export class QueuewatchAlarms extends Construct {
     });
 
     const heartbeatWindow = heartbeatPeriods(props.scheduleMinutes);
+    const perScanRun = perRunWindow(Duration.minutes(props.scheduleMinutes), SCAN_TIMEOUT);
+    const perSignalsRun = perRunWindow(Duration.minutes(props.flowCheckMinutes), SIGNALS_TIMEOUT);
+    // A feed message that failed is received again once the queue's visibility timeout has passed.
+    const perIngestTry = perRunWindow(INGEST_VISIBILITY_TIMEOUT, INGEST_TIMEOUT);
     // Hourly buckets, all of them empty: alarms within the hour after the window passes, rather
     // than at the end of one long aligned period.
     const silencePeriod = Duration.hours(1);
@@ -144,7 +157,7 @@ export class QueuewatchAlarms extends Construct {
       scanErrors: alarm(
         'scan-errors',
         'The scan function failed. Alerts may not be going out: check its logs.',
-        props.scan.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        props.scan.metricErrors({ period: perScanRun, statistic: 'Sum' }),
         atLeastOne,
       ),
       scanHeartbeat: alarm(
@@ -158,7 +171,7 @@ export class QueuewatchAlarms extends Construct {
         'ingest-errors',
         'The ingest function failed (its log says which dependency, if one did): the whole batch goes back ' +
           'to SQS and is retried, reaching the dead-letter queue after 5 receives.',
-        props.ingest.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        props.ingest.metricErrors({ period: perIngestTry, statistic: 'Sum' }),
         atLeastOne,
       ),
       // A dependency failing for some messages does not fail the function (the batch reports those
@@ -168,7 +181,7 @@ export class QueuewatchAlarms extends Construct {
         'Feed messages failed for a passing reason (a table throttling or unreachable: the log line ' +
           '"feed message failed for now" names the dependency) and went back to SQS. The mirror is behind ' +
           'until they succeed; after 5 receives they reach the dead-letter queue.',
-        queuewatchMetric('RetriedMessages', fiveMinutes),
+        queuewatchMetric('RetriedMessages', perIngestTry),
         atLeastOne,
       ),
       ingestDeadLetters: alarm(
@@ -208,7 +221,7 @@ export class QueuewatchAlarms extends Construct {
       signalsErrors: alarm(
         'signals-errors',
         'The signals function failed: falls in referrals or stopped flow may not be raised. Check its logs.',
-        props.signals.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        props.signals.metricErrors({ period: perSignalsRun, statistic: 'Sum' }),
         atLeastOne,
       ),
       // Three checks in a row missing: the watcher of silence has itself gone silent.
@@ -242,7 +255,7 @@ export class QueuewatchAlarms extends Construct {
           'or its parameter was deleted. Alerting goes on with the last good config; what was wrong went to ' +
           'ops when it began. `queuewatch config show --stage <stage>` shows what is in force; fix the ' +
           'config and push it again.',
-        queuewatchMetric(CONFIG_NOT_IN_FORCE, fiveMinutes),
+        queuewatchMetric(CONFIG_NOT_IN_FORCE, perScanRun),
         atLeastOne,
       ),
       alertDeliveryFailures: alarm(

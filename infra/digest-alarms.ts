@@ -12,7 +12,8 @@ import { Construct } from 'constructs';
 import { alarmName } from '#shared/delivery/names.ts';
 import { DIGEST_METRICS } from '#shared/digest/metrics.ts';
 import { DIGEST_OVERDUE_AFTER_MS } from '#shared/digest/schedule.ts';
-import { queuewatchMetric } from './alarms.ts';
+import { perRunWindow, queuewatchMetric } from './alarms.ts';
+import { DIGEST_TIMEOUT } from './limits.ts';
 
 /** The digest function runs every quarter of an hour (see DIGEST_SCHEDULE). */
 export const DIGEST_EVERY_MINUTES = 15;
@@ -36,6 +37,7 @@ export class DigestAlarms extends Construct {
   constructor(scope: Construct, id: string, props: DigestAlarmsProps) {
     super(scope, id);
     const period = Duration.minutes(DIGEST_EVERY_MINUTES);
+    const perRun = perRunWindow(period, DIGEST_TIMEOUT);
     const action = new SnsAction(props.opsTopic);
     const alarm = (
       alarmId: string,
@@ -67,7 +69,7 @@ export class DigestAlarms extends Construct {
         'digest-errors',
         'The daily digest function failed (its log says which step): what it could not send stays due and ' +
           'the next run, a quarter of an hour later, tries again.',
-        props.digest.metricErrors({ period, statistic: 'Sum' }),
+        props.digest.metricErrors({ period: perRun, statistic: 'Sum' }),
         ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         1,
         TreatMissingData.NOT_BREACHING,
@@ -76,7 +78,7 @@ export class DigestAlarms extends Construct {
         'digest-overdue',
         `A daily digest fell due ${overdueHours} hours ago and has not been sent: directors and the senior ` +
           'officer have no picture of the queue this morning. The log line "daily digests overdue" names them.',
-        queuewatchMetric(DIGEST_METRICS.overdue, period, { statistic: 'Maximum' }),
+        queuewatchMetric(DIGEST_METRICS.overdue, perRun, { statistic: 'Maximum' }),
         ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         1,
         TreatMissingData.NOT_BREACHING,

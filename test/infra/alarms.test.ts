@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SIGNALS_TIMEOUT } from '#infra/limits.ts';
+import { DIGEST_EVERY_MINUTES } from '#infra/digest-alarms.ts';
+import {
+  DIGEST_TIMEOUT,
+  INGEST_TIMEOUT,
+  INGEST_VISIBILITY_TIMEOUT,
+  SCAN_TIMEOUT,
+  SIGNALS_TIMEOUT,
+} from '#infra/limits.ts';
 import { DEPLOYMENT, logicalId, type Synthesized, synthesize } from './support.ts';
 
 interface AlarmProperties {
@@ -127,7 +134,8 @@ describe('alarms', () => {
       MetricName: 'PushedConfigNotInForce',
       Dimensions: service,
       Statistic: 'Sum',
-      Period: 300,
+      // Each run reports it: a window past the next run's end keeps it raised between runs.
+      Period: 15 * 60,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
@@ -161,7 +169,8 @@ describe('alarms', () => {
       MetricName: 'RetriedMessages',
       Dimensions: service,
       Statistic: 'Sum',
-      Period: 300,
+      // Past the next try: a message is received again once the visibility timeout has passed.
+      Period: 12 * 60,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
@@ -216,6 +225,36 @@ describe('alarms', () => {
     // A morning with no run still fires: around it, two heartbeats are at least 46 hours apart (two
     // 23-hour days when the clocks go forward), less a first run that ended late.
     expect(window).toBeLessThan(46 * 3600 - latest);
+  });
+
+  it('stays raised while every run fails: an alarm on what each run reports looks back past the next run', () => {
+    // With missing data not breaching and a sliding window, an alarm whose window is shorter than
+    // the time from one run's end to the next's goes back to OK between two failing runs, and tells
+    // ops it has recovered. The next run ends at most one interval plus the run's own length later.
+    const slow = alarmsOf(synthesize({ ...DEPLOYMENT, scheduleMinutes: 15, flowCheckMinutes: 20 }));
+    const seconds = (d: { toSeconds(): number }) => d.toSeconds();
+    const perRun: Array<[Map<string, AlarmProperties>, string, number]> = [
+      [alarms, 'scan-errors', 5 * 60 + seconds(SCAN_TIMEOUT)],
+      [alarms, 'config-not-in-force', 5 * 60 + seconds(SCAN_TIMEOUT)],
+      [slow, 'scan-errors', 15 * 60 + seconds(SCAN_TIMEOUT)],
+      [slow, 'config-not-in-force', 15 * 60 + seconds(SCAN_TIMEOUT)],
+      // A failed feed message is received again when the queue's visibility timeout has passed.
+      [alarms, 'ingest-errors', seconds(INGEST_VISIBILITY_TIMEOUT) + seconds(INGEST_TIMEOUT)],
+      [alarms, 'ingest-retries', seconds(INGEST_VISIBILITY_TIMEOUT) + seconds(INGEST_TIMEOUT)],
+      [alarms, 'signals-errors', 15 * 60 + seconds(SIGNALS_TIMEOUT)],
+      [slow, 'signals-errors', 20 * 60 + seconds(SIGNALS_TIMEOUT)],
+      [alarms, 'digest-errors', DIGEST_EVERY_MINUTES * 60 + seconds(DIGEST_TIMEOUT)],
+      [alarms, 'digest-overdue', DIGEST_EVERY_MINUTES * 60 + seconds(DIGEST_TIMEOUT)],
+    ];
+    const short = perRun.flatMap(([from, name, between]) => {
+      const a = from.get(`queuewatch-test-${name}`);
+      if (!a) throw new Error(`no alarm ${name}`);
+      // One breaching datapoint anywhere in the window raises it.
+      const window =
+        a.Period * ((a.DatapointsToAlarm ?? a.EvaluationPeriods) === 1 ? a.EvaluationPeriods : 1);
+      return window > between ? [] : [`${name}: ${window} s window, ${between} s between two runs' ends`];
+    });
+    expect(short).toEqual([]);
   });
 
   it('warns at 80% of the SMS spend limit the deployment gives, and has no spend alarm without one', () => {

@@ -194,7 +194,8 @@ describe('the daily digest function', () => {
         MetricName: 'DigestsOverdue',
         Dimensions: [{ Name: 'service', Value: 'queuewatch-test' }],
         Statistic: 'Maximum',
-        Period: 900,
+        // Longer than from one run's end to the next's, so it stays raised while the digest is overdue.
+        Period: 22 * 60,
         EvaluationPeriods: 1,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
