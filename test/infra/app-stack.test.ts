@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_ENTRIES } from '#infra/app-stack.ts';
@@ -94,6 +96,22 @@ describe('app stack', () => {
         MaximumRetryAttempts: 0,
         MaximumEventAgeInSeconds: 300,
       });
+    });
+
+    it("deploys on a fresh account only once its Lambda concurrency allows what the stack reserves, as the README's Deploy says", () => {
+      // Lambda refuses a reservation that leaves fewer than 100 executions unreserved, and new
+      // accounts start with a quota below that: the app stack's deploy fails until it is raised.
+      const reserved = Object.values(s.appTemplate.findResources('AWS::Lambda::Function')).reduce(
+        (sum, f) => sum + Number(f.Properties.ReservedConcurrentExecutions ?? 0),
+        0,
+      );
+      expect(reserved).toBeGreaterThan(0);
+      const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+      const deploy = readme
+        .slice(readme.indexOf('\n## Deploy\n'), readme.indexOf('\n1. Copy `deploy.config'))
+        .replace(/\s+/g, ' ');
+      expect(deploy).toContain(`at least ${100 + reserved} concurrent executions`);
+      expect(deploy).toContain(`${reserved} more for each further force`);
     });
 
     it('has five minutes and 512 MB', () => {
