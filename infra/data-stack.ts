@@ -68,16 +68,17 @@ export class DataStack extends Stack {
       pendingWindow: Duration.days(production ? 30 : 7),
       removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    // CloudWatch alarms publish to the encrypted ops topic (AWS's documented statement for it). Only
+    // its key: every alarm notifies the ops topic, and none a topic under the data key.
+    this.opsKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToEncryptedTopics',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
     for (const key of [this.key, this.opsKey]) {
-      // CloudWatch alarms publish to the encrypted ops topic (AWS's documented statement for it).
-      key.addToResourcePolicy(
-        new PolicyStatement({
-          sid: 'CloudWatchAlarmsPublishToEncryptedTopics',
-          principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-        }),
-      );
       // SNS delivers from our encrypted topics to encrypted subscribers (such as SQS queues).
       key.addToResourcePolicy(
         new PolicyStatement({

@@ -34,6 +34,18 @@ describe('data stack', () => {
       });
     });
 
+    it('lets CloudWatch use the ops key alone: every alarm publishes to the ops topic, none to a topic under the data key', () => {
+      const services = (key: { node: { defaultChild?: unknown } }) =>
+        (
+          dev.dataTemplate.toJSON().Resources[logicalId(dev.data, key)].Properties.KeyPolicy
+            .Statement as Array<{
+            Principal: { Service?: string };
+          }>
+        ).map((st) => st.Principal.Service);
+      expect(services(dev.data.opsKey)).toContain('cloudwatch.amazonaws.com');
+      expect(services(dev.data.key)).not.toContain('cloudwatch.amazonaws.com');
+    });
+
     it('is kept and protected from quick deletion in production only', () => {
       prod.dataTemplate.hasResource('AWS::KMS::Key', {
         DeletionPolicy: 'Retain',
@@ -132,7 +144,7 @@ describe('data stack', () => {
       });
       const opsKey = dev.dataTemplate.toJSON().Resources[logicalId(dev.data, dev.data.opsKey)];
       expect(opsKey.Properties.EnableKeyRotation).toBe(true);
-      // CloudWatch alarms and SNS may use it, as they may the data key.
+      // CloudWatch alarms may use it (the data key: SNS only), and SNS.
       const sids = (opsKey.Properties.KeyPolicy.Statement as Array<{ Sid?: string }>).map((st) => st.Sid);
       expect(sids).toEqual(
         expect.arrayContaining(['CloudWatchAlarmsPublishToEncryptedTopics', 'SnsUsesKeyForOurTopics']),
