@@ -28,3 +28,17 @@ export async function withRetry<T>(call: () => Promise<T>, policy: RetryPolicy =
 
 /** An error's name, never its message (an SDK message can quote a value). */
 export const errorName = (error: unknown): string => (error instanceof Error ? error.name : typeof error);
+
+/** Whether a call that failed may still have been carried out: it got no answer (timed out, or the
+ * connection broke), the service failed inside it (5xx), or the client tried it more than once (an
+ * earlier try may have gone through whatever the last one said), rather than the service answering
+ * that it did not (a throttle, a refused request, on the first and only try). */
+export function mayHaveBeenCarriedOut(error: unknown): boolean {
+  const { name, $metadata } = (error ?? {}) as {
+    name?: string;
+    $metadata?: { httpStatusCode?: number; attempts?: number };
+  };
+  if (name === 'TimeoutError') return true;
+  const status = $metadata?.httpStatusCode;
+  return status === undefined || status >= 500 || ($metadata?.attempts ?? 1) > 1;
+}

@@ -35,7 +35,7 @@ import type {
 } from './ports.ts';
 import { groupId } from './ports.ts';
 import { addReadStats, emptyReadStats, type Problems, type ReadStats, readOpenCases } from './read-cases.ts';
-import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from './retry.ts';
+import { DEFAULT_RETRY, errorName, mayHaveBeenCarriedOut, type RetryPolicy, withRetry } from './retry.ts';
 
 export interface ScanInput {
   config: CompiledConfig;
@@ -376,7 +376,9 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     }
   }
 
-  // Publish: each message on its own; one that fails releases its claim and stays due.
+  // Publish: each message on its own; one that fails releases its claim and stays due. One that got
+  // no answer may have gone all the same: it is logged as possibly sent, so the disclosure log
+  // misses nothing that went out.
   await Promise.all(
     claimed.map((c) =>
       publishLimit(async () => {
@@ -384,11 +386,15 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
         try {
           c.messageId = await input.publisher.publish(c.outgoing);
         } catch (error) {
+          const mayHaveGone = mayHaveBeenCarriedOut(error);
+          if (mayHaveGone) orphans.push(unconfirmedEntry(c, runId, result.at));
           result.failures.push({
             stage: 'publish',
             group: groupId(c.plan.audience, c.plan.place),
             error: errorName(error),
-            consequence: 'not sent; it stays due and the next run sends it',
+            consequence: mayHaveGone
+              ? 'no answer from SNS: it may have been sent, and is logged as possibly sent; it stays due and the next run sends it (perhaps a second time)'
+              : 'not sent; it stays due and the next run sends it',
           });
           await release(c, false);
         }
@@ -576,6 +582,17 @@ function possiblySent(
   };
 }
 
+/** The disclosure of a message whose publish got no answer: SNS may have taken it. Logged as
+ * possibly sent, as a stopped run's claim is, and every case it lists gets an item of its own. */
+function unconfirmedEntry(c: Claimed, runId: string, sentAt: string): AuditEntry {
+  const { thread: _notRecorded, ...entry } = auditEntry(c, runId, sentAt);
+  return {
+    ...entry,
+    messageId: `unconfirmed-${runId}-${groupId(c.plan.audience, c.plan.place)}`,
+    reason: `possibly sent: SNS gave no answer to its publish (${entry.reason})`,
+  };
+}
+
 /** The districts and local authorities an audience at a place covers. */
 function whereIs(config: CompiledConfig, audience: string, place: string) {
   const known = config.file.audiences[audience] !== undefined;
@@ -678,31 +695,34 @@ async function sendSummary(
     categories: [],
     sms,
   };
-  try {
-    const messageId = await input.publisher.publish(message);
-    result.smsSent += 1;
-    const entry: AuditEntry = {
-      sentAt: result.at,
-      messageId,
-      runId: input.runId,
-      kind: 'summary',
-      audience: message.audience,
-      district: message.district,
-      localAuthority: message.localAuthority,
-      level: message.level,
-      caseRefs: [],
-      resolvedCaseRefs: [],
-      reason: `SMS budget of ${max} reached; ${starved.length} alerts went by email only`,
-    };
-    await withRetry(() => input.audit.record(entry), input.retry ?? DEFAULT_RETRY).catch((error: unknown) => {
+  const entryOf = (messageId: string, reason: string): AuditEntry => ({
+    sentAt: result.at,
+    messageId,
+    runId: input.runId,
+    kind: 'summary',
+    audience: message.audience,
+    district: message.district,
+    localAuthority: message.localAuthority,
+    level: message.level,
+    caseRefs: [],
+    resolvedCaseRefs: [],
+    reason,
+  });
+  const log = (entry: AuditEntry) =>
+    withRetry(() => input.audit.record(entry), input.retry ?? DEFAULT_RETRY).catch((error: unknown) => {
       result.unaudited.push(entry);
       result.failures.push({
         stage: 'audit',
         error: errorName(error),
         consequence:
-          'the summary SMS was sent, but is not in the disclosure log: the entry is kept and written again later',
+          'the summary SMS was sent (or may have been), but is not in the disclosure log: the entry is kept and written again later',
       });
     });
+  const reason = `SMS budget of ${max} reached; ${starved.length} alerts went by email only`;
+  try {
+    const messageId = await input.publisher.publish(message);
+    result.smsSent += 1;
+    await log(entryOf(messageId, reason));
     return {
       kind: 'summary',
       groups,
@@ -716,10 +736,19 @@ async function sendSummary(
       sms,
     };
   } catch (error) {
+    const mayHaveGone = mayHaveBeenCarriedOut(error);
+    if (mayHaveGone) {
+      await log(
+        entryOf(
+          `unconfirmed-${input.runId}-summary-${levels.join(',')}`,
+          `possibly sent: SNS gave no answer to its publish (${reason})`,
+        ),
+      );
+    }
     result.failures.push({
       stage: 'summary',
       error: errorName(error),
-      consequence: `${starved.length} alerts went by email as planned, but their phones were not told; they are recorded as sent and are not sent again`,
+      consequence: `${starved.length} alerts went by email as planned, but their phones ${mayHaveGone ? 'may not have been told (no answer from SNS: logged as possibly sent)' : 'were not told'}; they are recorded as sent and are not sent again`,
     });
     return undefined;
   }

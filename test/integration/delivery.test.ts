@@ -166,6 +166,69 @@ describe('SNS delivery', () => {
     sqs.destroy();
   });
 
+  it('logs a message SNS took but whose reply was lost as possibly sent, and sends it again next run', async () => {
+    const clientConfig = { endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS };
+    const sns = new SNSClient({ ...clientConfig, maxAttempts: 2 });
+    const sqs = new SQSClient(clientConfig);
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'queuewatch-test-lost-replies' }));
+    const queueUrl = await subscribeQueue(sns, sqs, TopicArn as string, 'lost-replies-d01-supervisor', {
+      audience: ['district-supervisor'],
+      district: ['D01'],
+    });
+    // Every reply to a publish to the D01 supervisor is lost after moto_server took the message (a
+    // dropped connection): the client tries again, and gives up.
+    let lost = 0;
+    sns.middlewareStack.add(
+      (next, context) => async (args) => {
+        const output = await next(args);
+        const input = args.input as { MessageAttributes?: Record<string, { StringValue?: string }> };
+        if (
+          context.commandName === 'PublishCommand' &&
+          input.MessageAttributes?.group?.StringValue === '["district-supervisor@D01"]'
+        ) {
+          lost += 1;
+          throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+        }
+        return output;
+      },
+      { step: 'deserialize', name: 'lostReply' },
+    );
+    const tables = await createTables(dynamo.client, 'lostreplies');
+    const doc = DynamoDBDocumentClient.from(dynamo.client);
+    for (const c of cases)
+      await doc.send(new PutCommand({ TableName: tables.mirror, Item: toMirrorItem(c, NOW) }));
+    const audit = new MemoryAuditLog();
+    const input = {
+      config,
+      source: new DynamoOpenCaseSource(doc, tables.mirror),
+      ledger: new DynamoLedger(doc, tables.ledger),
+      publisher: new SnsPublisher(sns, TopicArn as string),
+      audit,
+    };
+
+    const result = await runScan({ ...input, nowMs: NOW, runId: 'lost-reply-run' });
+
+    expect(lost).toBe(2);
+    const arrived = await drainQueue(sqs, queueUrl);
+    expect(arrived).toHaveLength(2);
+    expect(result.failures.map((f) => [f.stage, f.group])).toEqual([['publish', 'district-supervisor@D01']]);
+    // It went out (twice, as the client tried twice): the disclosure log says it may have.
+    const logged = audit.entries.filter((e) => e.audience === 'district-supervisor' && e.district === 'D01');
+    expect(logged).toEqual([
+      expect.objectContaining({
+        messageId: 'unconfirmed-lost-reply-run-district-supervisor@D01',
+        caseRefs: expect.arrayContaining(['CP-000-0000001', 'DA-000-0000002']),
+        reason: expect.stringMatching(/^possibly sent/),
+      }),
+    ]);
+    // Not recorded as sent: the next run sends it (at least once, never silently none).
+    sns.middlewareStack.remove('lostReply');
+    const next = await runScan({ ...input, nowMs: NOW + 60_000, runId: 'next-run' });
+    expect(next.messages.filter((m) => m.groups.includes('district-supervisor@D01'))).toHaveLength(1);
+    sns.destroy();
+    sqs.destroy();
+  });
+
   it("keeps two forces apart: a subscriber of one never receives the other's alerts", async () => {
     const clientConfig = { endpoint: moto.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS };
     const sns = new SNSClient(clientConfig);

@@ -663,3 +663,130 @@ describe('the ledger a run leaves', () => {
     expect(second.ledgerEntriesAfter).toBeLessThan(second.ledgerEntries);
   });
 });
+
+describe('a publish whose outcome is unknown', () => {
+  /** A publisher whose call for one group gets no answer (a time-out, a dropped connection), after
+   * SNS may have taken the message, or is refused by SNS outright. */
+  const unanswered = (group: string, error: Error, accepted: OutgoingMessage[]) => ({
+    async publish(message: OutgoingMessage) {
+      accepted.push(message);
+      if (message.groups.includes(group)) throw error;
+      return `id-${accepted.length}`;
+    },
+  });
+  const timedOut = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+  const refused = () =>
+    Object.assign(new Error('refused'), {
+      name: 'InvalidParameterException',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  it('logs a message that got no answer as possibly sent, keeps it due, and tells ops it may have gone', async () => {
+    const ledger = new MemoryLedger();
+    const audit = new MemoryAuditLog();
+    const items = [daHigh('DA-000-0000001', T0 - 25 * HOUR), daHigh('DA-000-0000002', T0 - 25 * HOUR, 'D02')];
+    const source: OpenCaseSource = {
+      shards: () => [ALL_SHARDS],
+      async *pages() {
+        yield items;
+      },
+    };
+    const accepted: OutgoingMessage[] = [];
+    const input = { config, source, ledger, audit, retry: { attempts: 1, baseDelayMs: 0 } };
+
+    const result = await runScan({
+      ...input,
+      nowMs: T0,
+      runId: 'lost-answer',
+      publisher: unanswered(SUPERVISOR, timedOut(), accepted),
+    });
+
+    expect(accepted.filter((m) => m.groups.includes(SUPERVISOR))).toHaveLength(1);
+    const logged = audit.entries.filter((e) => e.audience === 'district-supervisor' && e.district === 'D01');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
+      messageId: `unconfirmed-lost-answer-${SUPERVISOR}`,
+      caseRefs: ['DA-000-0000001'],
+      reason: expect.stringMatching(/^possibly sent/),
+    });
+    expect(logged[0]?.thread).toBeUndefined();
+    const failure = result.failures.find((f) => f.group === SUPERVISOR);
+    expect(failure).toMatchObject({ stage: 'publish', error: 'TimeoutError' });
+    expect(failure?.consequence).toMatch(/may have been sent/);
+    // Its neighbours went as usual; it stays due and the next run sends it.
+    expect(to('district-supervisor@D02', result.messages)).toHaveLength(1);
+    const next = await runScan({
+      ...input,
+      nowMs: T0 + 60_000,
+      runId: 'next',
+      publisher: new CallbackPublisher(),
+    });
+    expect(to(SUPERVISOR, next.messages).map((m) => m.newCaseRefs)).toEqual([['DA-000-0000001']]);
+  });
+
+  it('logs nothing for a message SNS refused: it was not sent', async () => {
+    const h = harness();
+    const audit = new MemoryAuditLog();
+    const accepted: OutgoingMessage[] = [];
+    const result = await runScan({
+      config,
+      nowMs: T0,
+      runId: 'refused',
+      source: {
+        shards: () => [ALL_SHARDS],
+        async *pages() {
+          yield [daHigh('DA-000-0000001', T0 - 25 * HOUR)];
+        },
+      },
+      ledger: h.ledger,
+      publisher: unanswered(SUPERVISOR, refused(), accepted),
+      audit,
+      retry: { attempts: 1, baseDelayMs: 0 },
+    });
+
+    expect(audit.entries.filter((e) => e.audience === 'district-supervisor' && e.district === 'D01')).toEqual(
+      [],
+    );
+    expect(result.failures.find((f) => f.group === SUPERVISOR)?.consequence).toMatch(/^not sent/);
+  });
+});
+
+describe('a summary SMS whose publish gets no answer', () => {
+  it('is logged as possibly sent', async () => {
+    const tight = configWith(['maxPerRun: 20', 'maxPerRun: 1']);
+    const audit = new MemoryAuditLog();
+    const result = await runScan({
+      config: tight,
+      nowMs: T0,
+      runId: 'summary-lost',
+      source: {
+        shards: () => [ALL_SHARDS],
+        async *pages() {
+          yield [
+            daHigh('DA-001-0000001', T0 - 30 * HOUR, 'D01'),
+            daHigh('DA-002-0000001', T0 - 30 * HOUR, 'D02'),
+          ];
+        },
+      },
+      ledger: new MemoryLedger(),
+      publisher: {
+        async publish(message: OutgoingMessage) {
+          if (message.kind === 'summary')
+            throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+          return `id-${message.groups.join()}`;
+        },
+      },
+      audit,
+      retry: { attempts: 1, baseDelayMs: 0 },
+    });
+
+    expect(result.failures.map((f) => f.stage)).toEqual(['summary']);
+    const summaries = audit.entries.filter((e) => e.kind === 'summary');
+    expect(summaries).toEqual([
+      expect.objectContaining({
+        messageId: expect.stringMatching(/^unconfirmed-summary-lost-/),
+        reason: expect.stringMatching(/^possibly sent/),
+      }),
+    ]);
+  });
+});

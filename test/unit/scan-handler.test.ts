@@ -132,7 +132,7 @@ describe('the scan handler', () => {
     await expect(run).rejects.toBeInstanceOf(ScanIncompleteError);
     const report = ops.messages.find((m) => /failed step/.test(m.subject));
     expect(report?.text).toMatch(
-      /publish for district-supervisor@D01: InternalErrorException\. not sent; it stays due/,
+      /publish for district-supervisor@D01: InternalErrorException\. no answer from SNS: it may have been sent, and is logged as possibly sent; it stays due/,
     );
     expect(report?.text).not.toContain('boom');
     expect(addMetric).not.toHaveBeenCalledWith('Heartbeat', 'Count', 1);
