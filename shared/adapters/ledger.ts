@@ -396,6 +396,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
   ): Promise<boolean> {
     const id = caseShardId(shard.audience, shard.district, shard.shard);
     const condition = versionCondition(expectedVersion);
+    const packed = packEntries(shard.cases);
     try {
       if (shard.cases.size === 0) {
         if (expectedVersion === undefined) return true;
@@ -413,7 +414,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
             district: shard.district,
             shard: shard.shard,
             version: nextVersion(expectedVersion),
-            packed: packEntries(shard.cases),
+            packed,
             expiresAt: Math.floor(expiresAtMs / 1000),
           },
           ...condition,
@@ -421,8 +422,16 @@ export class DynamoLedger implements LedgerStore, AckStore {
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      // Refused: by another run's write, or by this run's own, made by an attempt whose reply was
+      // lost and then retried by the client. Its own write (the record gone, or at the version and
+      // with the entries it wrote) is this run's, and the group is recorded as told.
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { group: id }, ConsistentRead: true }),
+      );
+      return shard.cases.size === 0
+        ? Item === undefined
+        : Item?.version === nextVersion(expectedVersion) && Item.packed === packed;
     }
   }
 

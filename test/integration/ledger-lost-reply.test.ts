@@ -1,15 +1,29 @@
-// A claim or a release whose write reached the ledger but whose reply was lost on the way back: the
-// SDK client tries the same write again, and its condition (the version it expects) now fails
-// against this run's own write. The run must take that write as its own, not as another run's:
-// a claim read as lost leaves the group locked by this run's own claim until the lease runs out
-// (alerts held back a run or more), and a release read as lost is reported as a failure.
+// A claim, a release or a case record whose write reached the ledger but whose reply was lost on the
+// way back: the SDK client tries the same write again, and its condition (the version it expects)
+// now fails against this run's own write. The run must take that write as its own, not as another
+// run's: a claim read as lost leaves the group locked by this run's own claim until the lease runs
+// out (alerts held back a run or more), a release read as lost is reported as a failure, and a case
+// record read as lost leaves its group recorded as not told (a reminder five minutes after the
+// message, and a failure reported for a message that was recorded).
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
-import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
+import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
+import { loadConfig } from '#shared/config/load.ts';
+import {
+  createTables,
+  type EmbeddedDynamo,
+  localDynamoClient,
+  startDynalite,
+} from '#shared/local/embedded-dynamo.ts';
 import { groupStateId } from '#shared/scan/ledger-keys.ts';
+import type { OutgoingMessage } from '#shared/scan/ports.ts';
+import { runScan } from '#shared/scan/run-scan.ts';
+import { aCase, iso } from '#test/support/fixtures.ts';
 import { lossyClient } from '#test/support/lost-reply.ts';
 
 let dynamo: EmbeddedDynamo;
@@ -69,5 +83,103 @@ describe('a ledger write whose reply is lost', () => {
 
     expect(first).toBeDefined();
     expect(second).toBeUndefined();
+  });
+
+  it("is this run's own case record, written or deleted, so the group is recorded as told: no reminder before its interval", async () => {
+    const tables = await createTables(dynamo.client, 'lostshard');
+    const HOUR = 3_600_000;
+    const T0 = Date.parse('2026-11-27T09:00:00Z');
+    const config = loadConfig();
+    const doc = (client: DynamoDBClient) =>
+      DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const seed = doc(dynamo.client);
+    const open = async (caseRef: string, enteredMs: number) =>
+      seed.send(
+        new PutCommand({
+          TableName: tables.mirror,
+          Item: toMirrorItem(
+            aCase({ caseRef, stageEnteredAt: iso(enteredMs), sourceUpdatedAt: iso(enteredMs) }),
+            T0,
+          ),
+        }),
+      );
+    // Loses the reply to the next write (put or delete) of a D01 supervisor's case record, after it went in.
+    const client = localDynamoClient(dynamo.endpoint);
+    let armed = false;
+    let lost = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        // The low-level client's input: attribute values marshalled ({ S: ... }).
+        const input = args.input as { Item?: { group?: { S?: string } }; Key?: { group?: { S?: string } } };
+        const id = input.Item?.group?.S ?? input.Key?.group?.S ?? '';
+        const write = context.commandName === 'PutItemCommand' || context.commandName === 'DeleteItemCommand';
+        if (armed && write && id.startsWith('district-supervisor#D01#')) {
+          armed = false;
+          lost += 1;
+          throw Object.assign(new Error('socket hang up'), {
+            name: 'TimeoutError',
+            code: 'ECONNRESET',
+            $metadata: {},
+          });
+        }
+        return result;
+      },
+      { step: 'deserialize' },
+    );
+    const sent: OutgoingMessage[] = [];
+    const run = (nowMs: number) =>
+      runScan({
+        config,
+        nowMs,
+        runId: `run-${nowMs}`,
+        source: new DynamoOpenCaseSource(seed, tables.mirror),
+        ledger: new DynamoLedger(doc(client), tables.ledger),
+        publisher: new CallbackPublisher((m) => sent.push(m)),
+        audit: new MemoryAuditLog(),
+        retry: { attempts: 3, baseDelayMs: 0 },
+      });
+    const toSupervisor = () => sent.filter((m) => m.groups.includes('district-supervisor@D01'));
+
+    // A breach, told; 8 hours on (the supervisor's breach interval) a second case reaches breach,
+    // and the reply to writing its record is lost.
+    await open('DA-000-0000001', T0 - 25 * HOUR);
+    await run(T0);
+    await open('DA-000-0000002', T0 - 16 * HOUR);
+    armed = true;
+    const second = await run(T0 + 8 * HOUR);
+    const after = toSupervisor().length;
+    const third = await run(T0 + 8 * HOUR + 5 * 60_000);
+
+    expect(lost).toBe(1);
+    expect(second.failures).toEqual([]);
+    expect(after).toBe(2);
+    // Recorded as told at T0 + 8 h: no breach reminder five minutes later.
+    expect(third.messages.filter((m) => m.groups.includes('district-supervisor@D01'))).toEqual([]);
+
+    // A delete whose reply is lost: both cases close, and the record's delete is retried.
+    await seed.send(
+      new PutCommand({
+        TableName: tables.mirror,
+        Item: toMirrorItem(
+          aCase({ caseRef: 'DA-000-0000001', stage: 'closed', sourceUpdatedAt: iso(T0 + 9 * HOUR) }),
+          T0 + 9 * HOUR,
+        ),
+      }),
+    );
+    await seed.send(
+      new PutCommand({
+        TableName: tables.mirror,
+        Item: toMirrorItem(
+          aCase({ caseRef: 'DA-000-0000002', stage: 'closed', sourceUpdatedAt: iso(T0 + 9 * HOUR) }),
+          T0 + 9 * HOUR,
+        ),
+      }),
+    );
+    armed = true;
+    const closing = await run(T0 + 13 * HOUR);
+    expect(lost).toBe(2);
+    expect(closing.failures).toEqual([]);
+    expect(toSupervisor().at(-1)?.email?.body).toMatch(/No longer waiting/);
   });
 });
