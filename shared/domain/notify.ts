@@ -99,11 +99,14 @@ function levelCounts(m: GroupMessage, withNew: boolean): string {
 
 /** The SMS to the phones whose alerts went by email only, past the run's SMS limit: the highest
  * level those alerts carried leads, so a phone can tell an escalation from a warning. One segment
- * for any limit and link the config allows (up to 1000 a run, 60 characters). */
+ * for any limit and link the config allows (up to 1000 a run, 60 characters); a link that needs
+ * UCS-2 (a host name with a character outside GSM-7) would make it two, and is left out. */
 export function renderSummarySms(levels: readonly Level[], maxPerRun: number, linkBase: string): string {
   const top = LEVELS_HIGHEST_FIRST.find((l) => levels.includes(l));
   const what = top ? `${top.toUpperCase()} alert` : 'alert';
-  return `QW ${what} went by email only: SMS limit (${maxPerRun} a run) reached. Check your email or ${linkBase}`;
+  const text = `QW ${what} went by email only: SMS limit (${maxPerRun} a run) reached. Check your email`;
+  const withLink = `${text} or ${linkBase}`;
+  return fitsOneSegment(withLink) ? withLink : text;
 }
 
 /** The SMS: the place, the counts per level, as many case references as fit (new ones first, then

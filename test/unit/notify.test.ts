@@ -2,7 +2,9 @@
 // that always fits one segment and an email that leads with what happened and what to do, built to
 // fit by bytes, carrying nothing but references, categories, risk levels, stages, ages and links.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG_PATH, parseConfig } from '#shared/config/load.ts';
 import {
   emptySection,
   type GroupMessage,
@@ -140,6 +142,20 @@ describe('renderSummarySms', () => {
     expect(renderSummarySms(['breach'], 20, LINK).startsWith('QW BREACH alert went by email only')).toBe(
       true,
     );
+  });
+
+  it('stays one segment when the case system address needs UCS-2 (a host name the config allows)', () => {
+    const link = 'https://qw.exampłe.police.uk/q';
+    const config = parseConfig(
+      readFileSync(DEFAULT_CONFIG_PATH, 'utf8').replace(/^linkBase: .*$/m, `linkBase: ${link}`),
+      'test config',
+    );
+    expect(config.file.linkBase).toBe(link);
+
+    const sms = renderSummarySms(['escalation'], 1000, link);
+
+    expect(fitsOneSmsSegment(sms)).toBe(true);
+    expect(sms).toMatch(/^QW ESCALATION alert went by email only/);
   });
 });
 
