@@ -177,8 +177,14 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     ledgerUnreadable += records.unreadable;
     return records;
   };
-  // A small ledger is read in one pass and handed out by district; a large one district by district.
-  const whole = input.wholeLedger ? counted(await ledger.loadCaseShards(ALL_SHARDS, audiences)) : undefined;
+  // A small ledger is read in one pass and handed out by district; a large one district by district,
+  // as a small one is when its one pass fails (each district's read then fails, or not, on its own).
+  const whole = input.wholeLedger
+    ? await withRetry(() => ledger.loadCaseShards(ALL_SHARDS, audiences), retry).then(
+        counted,
+        () => undefined,
+      )
+    : undefined;
   const recordsOf = async (shard: ShardRef): Promise<CaseShardsSnapshot> => {
     if (!whole || !('district' in shard)) {
       return whole ?? counted(await withRetry(() => ledger.loadCaseShards(shard, audiences), retry));

@@ -260,4 +260,37 @@ describe('how the handler reads the ledger', () => {
     expect(reads[1]).not.toContain('all');
     expect(reads[1]).toHaveLength(Object.keys(config.file.districts).length);
   });
+
+  it('reads district by district when the one-pass read fails, so the run still alerts', async () => {
+    const districts = ['D01', 'D02'];
+    const items = districts.map((district, i) =>
+      aCaseView({ caseRef: ref(i + 1), district, stageEnteredAt: iso(AT - 30 * 3_600_000) }),
+    );
+    let open = items.slice(0, 1);
+    const source: OpenCaseSource = {
+      shards: (names) => shardsOf(names),
+      async *pages(shard: ShardRef) {
+        yield open.filter((c) => 'district' in shard && c.district === shard.district);
+      },
+    };
+    const ledger = new MemoryLedger();
+    const load = ledger.loadCaseShards.bind(ledger);
+    ledger.loadCaseShards = async (shard, audiences) => {
+      if (!('district' in shard))
+        throw Object.assign(new Error('down'), {
+          name: 'ServiceUnavailable',
+          $metadata: { httpStatusCode: 503 },
+        });
+      return load(shard, audiences);
+    };
+    const { built } = deps([], { source, ledger });
+    const handler = createScanHandler(built, options);
+    await handler({}, context);
+    open = items;
+
+    const second = await handler({}, { awsRequestId: 'req-2' });
+
+    expect(second.messages.filter((m) => m.groups.includes('district-supervisor@D02'))).toHaveLength(1);
+    expect(second.messages.filter((m) => m.groups.includes('district-supervisor@D01'))).toEqual([]);
+  });
 });
