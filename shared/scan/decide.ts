@@ -44,6 +44,11 @@ export const triggerLevel = (trigger: Trigger): Level | undefined =>
 export const LINES_PER_LEVEL = 300;
 /** Resolved lines ride on the next message; alone, they wait this long since the last one. */
 export const RESOLVED_ALONE_AFTER_MS = 4 * 3_600_000;
+/** A reminder is due this much before its interval is up (a tenth of a short interval): scheduled
+ * runs start a few seconds either side of their time, and a run starting earlier in its five minutes
+ * than the one that last sent must not hold the reminder back a whole run (an hourly reminder every
+ * 65 minutes). Less than a run, so it never comes a run early. */
+export const REPEAT_SLACK_MS = 2 * 60_000;
 
 interface Section {
   count: number;
@@ -259,7 +264,8 @@ export class GroupBook {
     const repeatDue = (level: Level) => {
       if (quiet || plan.unacked[level] === 0) return false;
       const last = plan.state?.lastSentAt[level] ?? plan.latestNotified[level] ?? 0;
-      return this.nowMs - last >= policy.repeatMs[level];
+      const repeatMs = policy.repeatMs[level];
+      return this.nowMs - last >= repeatMs - Math.min(repeatMs / 10, REPEAT_SLACK_MS);
     };
     const newTop = LEVELS_HIGHEST_FIRST.find((l) => plan.sections[l].newCount > 0);
     if (newTop === 'escalation') return 'new-escalation';

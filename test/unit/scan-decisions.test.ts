@@ -70,7 +70,7 @@ describe('scan decisions', () => {
     h.set([daHigh('DA-000-0000001', T0 - 25 * HOUR)]);
 
     await h.run(T0);
-    const before = await h.run(T0 + 8 * HOUR - 60_000);
+    const before = await h.run(T0 + 8 * HOUR - 5 * 60_000);
     const after = await h.run(T0 + 8 * HOUR);
 
     expect(to(SUPERVISOR, before.messages)).toEqual([]);
@@ -79,6 +79,18 @@ describe('scan decisions', () => {
     ]);
     // The MARAC coordinator's breach reminder is 24 hours: not yet.
     expect(to('marac-coordinator@la-northgate', after.messages)).toEqual([]);
+  });
+
+  it('reminds on the run its interval falls due in, though that run starts a few seconds earlier in its five minutes', async () => {
+    const h = harness();
+    h.set([daHigh('DA-000-0000001', T0 - 25 * HOUR)]);
+
+    // Scheduled runs start a few seconds either side of their time: the one telling the breach
+    // 3 seconds late, the one 8 hours on 1 second late.
+    await h.run(T0 + 3_000);
+    const onTime = await h.run(T0 + 8 * HOUR + 1_000);
+
+    expect(to(SUPERVISOR, onTime.messages).map((m) => m.trigger)).toEqual(['repeat-breach']);
   });
 
   it('sends each audience at each place one message covering every level due, highest first', async () => {
@@ -481,7 +493,7 @@ describe('SMS by level (smsFor)', () => {
     h.set([daHigh('DA-000-0000001', T0 - 48 * HOUR), daHigh('DA-000-0000002', T0 - 3 * HOUR)]);
 
     const atWarning = await h.run(T0 + HOUR); // the second case reaches warning
-    const before = await h.run(T0 + 8 * HOUR - 60_000);
+    const before = await h.run(T0 + 8 * HOUR - 5 * 60_000);
     const reminder = await h.run(T0 + 8 * HOUR);
 
     expect(to(MARAC, atEscalation.messages).map((m) => [m.trigger, m.kind])).toEqual([
