@@ -426,7 +426,8 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
     if (summary) summaries.push(summary);
   }
 
-  // The disclosure log (with what stopped runs may have sent), then the ledger.
+  // The disclosure log (with what stopped runs, and publishes with no answer, may have sent), then
+  // the ledger.
   await Promise.all(
     orphans.map((entry) =>
       limit(async () => {
@@ -438,7 +439,7 @@ export async function runScan(input: ScanInput): Promise<ScanResult> {
             stage: 'audit',
             error: errorName(error),
             consequence:
-              'a message a stopped run may have sent is not in the disclosure log: the entry is kept and written again later',
+              'a message that may have been sent (by a stopped run, or by a publish with no answer) is not in the disclosure log: the entry is kept and written again later',
           });
         }
       }),
