@@ -10,7 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { LEVELS, LEVELS_HIGHEST_FIRST } from '../domain/levels.ts';
 import type { AckStore, AuditEntry, AuditLog, GroupAck } from '../scan/ports.ts';
-import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from '../scan/retry.ts';
+import {
+  DEFAULT_RETRY,
+  errorName,
+  mayHaveBeenCarriedOut,
+  type RetryPolicy,
+  withRetry,
+} from '../scan/retry.ts';
 import {
   acknowledgedPage,
   failedPage,
@@ -188,16 +194,10 @@ export async function respond(request: AckRequest, deps: AckDeps, nowMs: number)
   return { page: acknowledgedPage(record, nowMs, ack.until), outcome: acknowledged };
 }
 
-/** Whether a failed write may have been made after all: the call was cut off (by its client or the
- * deadline) or the service failed (5xx) or the connection broke, rather than answering that it did
- * not write (a throttle, a refused request). */
-function outcomeUnknown(error: unknown): boolean {
-  if (error instanceof DeadlineError) return true;
-  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  if (name === 'TimeoutError') return true;
-  const status = $metadata?.httpStatusCode;
-  return status === undefined || status >= 500;
-}
+/** Whether a failed write may have been made after all: cut off at the press's deadline, or any
+ * failure that is not the service answering that it did not write (see mayHaveBeenCarriedOut). */
+const outcomeUnknown = (error: unknown): boolean =>
+  error instanceof DeadlineError || mayHaveBeenCarriedOut(error);
 
 /** A dependency call cut off at the press's deadline. */
 class DeadlineError extends Error {
