@@ -86,11 +86,12 @@ export interface SignalsResult {
   invalidFlowItems: number;
 }
 
-/** A raise still standing is due again this long after it was last sent, less a little slack so
- * that a schedule a few seconds late does not skip a day. */
+/** A raise still standing is due again this long after it was last sent, less some slack so that a
+ * schedule a few seconds late does not skip a day, nor the morning run on the spring clock change,
+ * which comes 23 hours after the one before (the morning run is at a London time). */
 function due(state: SignalState, repeatMs: number, nowMs: number): boolean {
   if (!state.sentAt) return true;
-  const slack = Math.min(repeatMs / 10, 30 * 60_000);
+  const slack = Math.min(repeatMs / 10, 90 * 60_000);
   return nowMs - Date.parse(state.sentAt) >= repeatMs - slack;
 }
 

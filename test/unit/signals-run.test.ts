@@ -171,6 +171,37 @@ describe('the signals run', { timeout: 60_000 }, () => {
     expect(h.published.filter((m) => (m.sms as string).startsWith('QW CLEARED'))).toHaveLength(2);
   });
 
+  it('repeats a raised rate each morning across the spring clock change (the 06:30 run comes 23 hours after the last)', async () => {
+    const h = harness();
+    const from = epochDay('2026-01-05'); // a Monday
+    const fall = from + 63; // Monday 9 March
+    const change = epochDay('2026-03-29');
+    await synthesiseFlow(h.flow, {
+      districts: ['D03'],
+      fromDay: from,
+      toDay: change + 2,
+      seed: 2,
+      nowMs: at(change + 3, 7),
+      plan: (_, day) =>
+        day >= fall ? { ...NORMAL_DAY, highRiskReferrals: 0, otherReferrals: 2 } : NORMAL_DAY,
+    });
+    const sentOn = new Map<number, string[]>();
+    for (let day = fall; day <= change + 2; day++) {
+      const result = await h.run(at(day, 6.5), 'daily');
+      sentOn.set(
+        day,
+        result.sent.map((s) => `${s.event} ${s.signal}`),
+      );
+    }
+    // Raised well before the change, then sent every morning: the one after the change too.
+    expect([...sentOn.values()].flat()).toContain('raised high-risk-da-referrals');
+    for (const day of [change - 1, change, change + 1]) {
+      expect(sentOn.get(day), `day ${day - change} from the change`).toContain(
+        'repeat high-risk-da-referrals',
+      );
+    }
+  });
+
   it('raises a district whose flow stops within a check of its normal quiet spell, and the whole feed', async () => {
     const h = harness();
     const day = START + 56 + 1; // a Tuesday after eight weeks
