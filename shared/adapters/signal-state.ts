@@ -1,10 +1,15 @@
 // Signal state in the state table: one small item per series (`signal#<id>#<district or *>`),
 // read together with one BatchGetItem a run. A malformed item reads as "not raised" (the next
-// raise announces itself again), never as an error that stops the signals.
+// raise announces itself again), never as an error that stops the signals. A run claims a series
+// with a write conditional on the version it read before sending for it, and releases it with its
+// new state conditional on the claim (as the scan's alert ledger does), so two runs at once never
+// both send for one series. Reads are strongly consistent and never cached: a copy kept by a warm
+// container would miss another container's writes.
 
-import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../domain/zod.ts';
-import type { SignalState, SignalStateStore } from '../signals/ports.ts';
+import type { SignalClaim, SignalState, SignalStateStore } from '../signals/ports.ts';
+import { isConditionFailure } from './dynamo-errors.ts';
 
 const PREFIX = 'signal#';
 
@@ -13,31 +18,64 @@ const stateSchema = z.object({
   raisedAt: z.optional(z.string()),
   sentAt: z.optional(z.string()),
   clearedAt: z.optional(z.string()),
+  claim: z.optional(z.object({ runId: z.string(), leaseUntil: z.number() })),
+});
+
+/** The version a record is held at when it has none that is a number: one written before versions
+ * (or damaged). It is written anew only while it is still so, so two runs still cannot both write it. */
+const UNVERSIONED = -1;
+
+const versionOf = (item: Record<string, unknown>): number =>
+  typeof item.version === 'number' && Number.isFinite(item.version) ? item.version : UNVERSIONED;
+
+/** The condition a write over a record read at `expected` (undefined: none stored) carries. */
+function versionCondition(expected: number | undefined): {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  if (expected === undefined) {
+    return {
+      ConditionExpression: 'attribute_not_exists(#name)',
+      ExpressionAttributeNames: { '#name': 'name' },
+    };
+  }
+  if (expected === UNVERSIONED) {
+    return {
+      ConditionExpression:
+        'attribute_exists(#name) AND (attribute_not_exists(#version) OR NOT attribute_type(#version, :number))',
+      ExpressionAttributeNames: { '#name': 'name', '#version': 'version' },
+      ExpressionAttributeValues: { ':number': 'N' },
+    };
+  }
+  return {
+    ConditionExpression: '#version = :expected',
+    ExpressionAttributeNames: { '#version': 'version' },
+    ExpressionAttributeValues: { ':expected': expected },
+  };
+}
+
+const nextVersion = (expected: number | undefined) =>
+  expected === undefined || expected === UNVERSIONED ? 1 : Math.floor(expected) + 1;
+
+/** What a record stores of a state (its version and claim are written by the store). */
+const attributes = ({ raised, raisedAt, sentAt, clearedAt }: SignalState) => ({
+  raised,
+  ...(raisedAt !== undefined ? { raisedAt } : {}),
+  ...(sentAt !== undefined ? { sentAt } : {}),
+  ...(clearedAt !== undefined ? { clearedAt } : {}),
 });
 
 export class DynamoSignalStates implements SignalStateStore {
-  /** What this container read or wrote, when caching: the signals function runs one at a time, so
-   * a warm container is the states' only writer and need not read them again. */
-  private readonly known = new Map<string, SignalState | undefined>();
-
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly options: { cache?: boolean } = {},
   ) {}
 
   async load(names: readonly string[]): Promise<Map<string, SignalState>> {
     const out = new Map<string, SignalState>();
-    const cache = this.options.cache === true;
-    const unread = cache ? names.filter((n) => !this.known.has(n)) : [...names];
-    if (cache) {
-      for (const n of names) {
-        const state = this.known.get(n);
-        if (state) out.set(n, state);
-      }
-    }
-    for (let i = 0; i < unread.length; i += 100) {
-      let keys: Array<Record<string, unknown>> = unread
+    for (let i = 0; i < names.length; i += 100) {
+      let keys: Array<Record<string, unknown>> = names
         .slice(i, i + 100)
         .map((n) => ({ name: `${PREFIX}${n}` }));
       for (let attempt = 0; keys.length > 0; attempt++) {
@@ -49,20 +87,65 @@ export class DynamoSignalStates implements SignalStateStore {
         for (const item of response.Responses?.[this.tableName] ?? []) {
           const parsed = stateSchema.safeParse(item);
           const name = String(item.name).slice(PREFIX.length);
-          if (parsed.success) out.set(name, parsed.data);
+          // Unreadable: not raised, at the version it holds, so it can still be claimed and written.
+          out.set(name, { ...(parsed.success ? parsed.data : { raised: false }), version: versionOf(item) });
         }
         keys = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
-    if (cache) for (const n of unread) this.known.set(n, out.get(n));
     return out;
   }
 
-  async save(name: string, state: SignalState): Promise<void> {
-    await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...state, name: `${PREFIX}${name}` } }),
+  async claim(name: string, read: SignalState, claim: SignalClaim): Promise<number | undefined> {
+    const version = nextVersion(read.version);
+    const condition = versionCondition(read.version);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...attributes(read), name: `${PREFIX}${name}`, version, claim },
+          ...condition,
+        }),
+      );
+      return version;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Refused: by another run's write, or by this run's own, made by an attempt whose reply was
+      // lost and then retried. Its own claim is this run's to use.
+      const item = await this.stored(name);
+      const own = item?.claim as Partial<SignalClaim> | undefined;
+      return item?.version === version && own?.runId === claim.runId && own?.leaseUntil === claim.leaseUntil
+        ? version
+        : undefined;
+    }
+  }
+
+  async release(name: string, state: SignalState, claimedVersion: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...attributes(state), name: `${PREFIX}${name}`, version: claimedVersion + 1 },
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': claimedVersion },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // This run's own release, retried after a lost reply, finds the version it wrote and no claim.
+      const item = await this.stored(name);
+      return item?.version === claimedVersion + 1 && item.claim === undefined;
+    }
+  }
+
+  /** A series' record as stored now (strongly consistent). */
+  private async stored(name: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { name: `${PREFIX}${name}` }, ConsistentRead: true }),
     );
-    if (this.options.cache) this.known.set(name, state);
+    return Item;
   }
 }
 
@@ -71,11 +154,28 @@ export class MemorySignalStates implements SignalStateStore {
 
   async load(names: readonly string[]): Promise<Map<string, SignalState>> {
     return new Map(
-      names.flatMap((n) => (this.states.has(n) ? [[n, this.states.get(n) as SignalState]] : [])),
+      names.flatMap((n) => {
+        const state = this.states.get(n);
+        return state ? [[n, { ...state }]] : [];
+      }),
     );
   }
 
+  async claim(name: string, read: SignalState, claim: SignalClaim): Promise<number | undefined> {
+    if (this.states.get(name)?.version !== read.version) return undefined;
+    const version = nextVersion(read.version);
+    this.states.set(name, { ...attributes(read), version, claim });
+    return version;
+  }
+
+  async release(name: string, state: SignalState, claimedVersion: number): Promise<boolean> {
+    if (this.states.get(name)?.version !== claimedVersion) return false;
+    this.states.set(name, { ...attributes(state), version: claimedVersion + 1 });
+    return true;
+  }
+
+  /** Stores a state as it is, unclaimed (to set one up). */
   async save(name: string, state: SignalState): Promise<void> {
-    this.states.set(name, state);
+    this.states.set(name, { ...attributes(state), version: nextVersion(this.states.get(name)?.version) });
   }
 }

@@ -345,7 +345,7 @@ export async function runIopsScenario(options: IopsOptions): Promise<IopsSummary
       createSignalsHandler({
         config: configInForce,
         flow,
-        states: new DynamoSignalStates(doc, tables.state, { cache: true }),
+        states: new DynamoSignalStates(doc, tables.state),
         publisher: new CallbackPublisher((m) => {
           signalMessages.push(m);
           tally(m, 'signals');

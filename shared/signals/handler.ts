@@ -51,6 +51,7 @@ export class SignalsRunError extends Error {
 
 /** What a failed step means for its series, as ops are told. */
 const STEP_CONSEQUENCE: Record<SignalsResult['failed'][number]['step'], string> = {
+  claim: 'not sent (it could not be claimed for this run); it stays due and the next run sends it',
   publish: 'not sent; it stays due and the next run sends it',
   state: 'sent and logged, but its state was not saved: the next run sends it again',
   judge: 'not judged this run; the next run judges it again',

@@ -42,9 +42,26 @@ export interface SignalState {
   raisedAt?: string;
   sentAt?: string;
   clearedAt?: string;
+  /** The stored record's version as read (absent: never written). Every write is conditional on
+   * it, so two runs can never both send for a series (as the scan's alert ledger does). */
+  version?: number;
+  /** A run sending for the series now: another run leaves it to that one until the lease ends. */
+  claim?: SignalClaim;
+}
+
+export interface SignalClaim {
+  runId: string;
+  /** ms */
+  leaseUntil: number;
 }
 
 export interface SignalStateStore {
   load(names: readonly string[]): Promise<Map<string, SignalState>>;
-  save(name: string, state: SignalState): Promise<void>;
+  /** Claims a series for this run before it sends: only while its record is still as read (at its
+   * `version`; absent when undefined). The claimed version, or undefined if another run got there
+   * first. */
+  claim(name: string, read: SignalState, claim: SignalClaim): Promise<number | undefined>;
+  /** Stores a claimed series' new state and clears the claim, conditional on the claimed version.
+   * False if another run has written it since (its lease ran out). */
+  release(name: string, state: SignalState, claimedVersion: number): Promise<boolean>;
 }

@@ -5,8 +5,9 @@
 // topic to the audiences its signal routes name, and into the disclosure log.
 //
 // Delivery is at least once: state is saved after a message is accepted, so a run that dies in
-// between sends it again next time, never not at all; a publish that fails leaves the state as it
-// was, so the next run tries again.
+// between sends it again next time (once its claim's lease ends), never not at all; a publish that
+// fails leaves the state as it was, so the next run tries again. A run claims each series before
+// sending for it (a write conditional on the state it read), so two runs at once never both send.
 
 import pLimit from 'p-limit';
 import type { CompiledConfig } from '../config/compile.ts';
@@ -53,6 +54,8 @@ export interface SignalsInput {
   historyDays?: number;
   /** Retries of each disclosure log and state write (the scan's by default). */
   retry?: RetryPolicy;
+  /** How long a claim holds before another run may take the series over (default 5 minutes). */
+  leaseMs?: number;
 }
 
 export interface SentSignal {
@@ -75,10 +78,15 @@ export interface SignalsResult {
   /** Series raised now (sent or not). */
   raised: number;
   learning: Array<{ signal: string; district?: string; until?: string }>;
-  /** Series whose step failed, after retries (the error's name, never its message): `publish`, not
-   * sent and still due; `state`, sent and logged but its state not saved, so the next run sends it
-   * again; `judge`, anything else that failed for one series (its neighbours went on). */
-  failed: Array<{ signal: string; district?: string; step: 'publish' | 'state' | 'judge'; error: string }>;
+  /** Series whose step failed, after retries (the error's name, never its message): `claim` or
+   * `publish`, not sent and still due; `state`, sent and logged but its state not saved, so the next
+   * run sends it again; `judge`, anything else that failed for one series (its neighbours went on). */
+  failed: Array<{
+    signal: string;
+    district?: string;
+    step: 'claim' | 'publish' | 'state' | 'judge';
+    error: string;
+  }>;
   /** Messages sent whose disclosure could not be written to the disclosure log after retries: the
    * handler logs each in full, tells ops and fails the run. */
   unaudited: AuditEntry[];
@@ -200,6 +208,7 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
   const allDistricts = Object.keys(config.file.districts);
 
   const retry = input.retry ?? DEFAULT_RETRY;
+  const leaseMs = input.leaseMs ?? 5 * 60_000;
   const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
   const publishLimit = pLimit(8);
   // Each series on its own: whatever fails for one is counted and never stops the others.
@@ -239,6 +248,9 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
       event = 'cleared';
     }
     if (!event) return;
+    // Another run is sending for this series now: it is that run's, until its lease ends.
+    const claim = previous.claim;
+    if (claim && claim.runId !== input.runId && claim.leaseUntil > nowMs) return;
 
     const audiences = signals.audiencesFor(status.signal, status.district);
     const rendered = renderSignal(status, event, config, nowMs);
@@ -265,11 +277,27 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
       email: rendered.email,
     };
     const where = { signal: status.signal, ...(status.district ? { district: status.district } : {}) };
+    let claimed: number | undefined;
+    try {
+      claimed = await withRetry(
+        () => input.states.claim(name, previous, { runId: input.runId, leaseUntil: nowMs + leaseMs }),
+        retry,
+      );
+    } catch (error) {
+      result.failed.push({ ...where, step: 'claim', error: errorName(error) });
+      return;
+    }
+    // Another run got there first: it sends.
+    if (claimed === undefined) return;
+    const version = claimed;
     let messageId: string;
     try {
       messageId = await input.publisher.publish(message);
     } catch (error) {
       result.failed.push({ ...where, step: 'publish', error: errorName(error) });
+      // Released as it was; if that fails too, the claim lapses at the end of its lease.
+      const { claim: _ours, ...unchanged } = previous;
+      await withRetry(() => input.states.release(name, unchanged, version), retry).catch(() => {});
       return;
     }
     // Sent: from here on it is recorded whatever fails, and the run goes on.
@@ -297,9 +325,12 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
             raisedAt: event === 'raised' ? result.at : (previous.raisedAt ?? result.at),
             sentAt: result.at,
           };
-    await withRetry(() => input.states.save(name, next), retry).catch((error: unknown) => {
+    try {
+      if (!(await withRetry(() => input.states.release(name, next, version), retry)))
+        throw Object.assign(new Error('claim lost'), { name: 'SignalClaimLost' });
+    } catch (error) {
       result.failed.push({ ...where, step: 'state', error: errorName(error) });
-    });
+    }
     result.sent.push({
       event,
       signal: status.signal,

@@ -39,8 +39,7 @@ export function awsSignalsDeps(
   return {
     config: () => configSource.current(),
     flow: new DynamoFlowStore(doc, requireEnv('FLOW_TABLE', env)),
-    // Reserved concurrency 1: a warm container is the states' only writer, so it keeps its copy.
-    states: new DynamoSignalStates(doc, stateTable, { cache: true }),
+    states: new DynamoSignalStates(doc, stateTable),
     publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
     ops,

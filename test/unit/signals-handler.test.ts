@@ -10,7 +10,7 @@ import { DAY_MS, epochDay, londonLocalToUtc } from '#shared/domain/calendar.ts';
 import { metrics } from '#shared/lambda/observability.ts';
 import type { AuditEntry, OutgoingMessage } from '#shared/scan/ports.ts';
 import { createSignalsHandler, type SignalsDeps } from '#shared/signals/handler.ts';
-import type { SignalState } from '#shared/signals/ports.ts';
+import type { SignalState, SignalStateStore } from '#shared/signals/ports.ts';
 import type { SignalsResult } from '#shared/signals/run-signals.ts';
 import { defaultConfig } from '#test/support/fixtures.ts';
 import { NORMAL_DAY, synthesiseFlow } from '#test/support/flow-traffic.ts';
@@ -50,10 +50,11 @@ function harness(flow: MemoryFlowStore) {
     flow,
     states: {
       load: (names) => states.load(names),
-      save: async (name: string, state: SignalState) => {
+      claim: (name, read, claim) => states.claim(name, read, claim),
+      release: async (name: string, state: SignalState, claimedVersion: number) => {
         if ([...failing.state].some((d) => name.includes(d)))
           throw fail('ProvisionedThroughputExceededException');
-        await states.save(name, state);
+        return states.release(name, state, claimedVersion);
       },
     },
     publisher: {
@@ -133,6 +134,26 @@ describe('the signals handler, when a step fails', { timeout: 60_000 }, () => {
     expect(second.error).toBeUndefined();
     expect(flowStoppedIn(h.published)).toEqual(['D01', 'D02', 'D02']);
     expect((second.result as SignalsResult).failed).toEqual([]);
+  });
+
+  it('a series another run holds is left to it until its claim lapses, then sent (a run that died holding it)', async () => {
+    const h = harness(await stoppedFlow());
+    const states = h.deps.states as { claim: SignalStateStore['claim'] };
+    await states.claim(
+      'flow-stopped#D01',
+      { raised: false },
+      {
+        runId: 'died',
+        leaseUntil: Date.parse(at(LAST, 17)) + 5 * 60_000,
+      },
+    );
+    const first = await run(h, at(LAST, 17), 'run-1');
+    expect(first.error).toBeUndefined();
+    expect(flowStoppedIn(h.published)).toEqual(['D02']);
+    const second = await run(h, at(LAST, 17.25), 'run-2');
+    expect(second.error).toBeUndefined();
+    expect(flowStoppedIn(h.published)).toEqual(['D01', 'D02']);
+    expect(second.result?.sent.map((s) => `${s.event} ${s.district}`)).toEqual(['raised D01']);
   });
 
   it('a report to ops that cannot be sent is counted for its alarm, and the run still fails as it should', async () => {
