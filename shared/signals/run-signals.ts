@@ -22,7 +22,7 @@ import {
   type OutgoingMessage,
   type Publisher,
 } from '../scan/ports.ts';
-import { DEFAULT_RETRY, type RetryPolicy, withRetry } from '../scan/retry.ts';
+import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from '../scan/retry.ts';
 import {
   type FlowHistory,
   judgeDaily,
@@ -32,7 +32,7 @@ import {
   seriesName,
 } from './evaluate.ts';
 import { renderSignal, type SignalEvent } from './messages.ts';
-import type { FlowReader, SignalState, SignalStateStore } from './ports.ts';
+import type { FlowDays, FlowReader, SignalState, SignalStateStore } from './ports.ts';
 
 export const SIGNAL_MODES = ['daily', 'flow', 'all'] as const;
 /** The metric a successful run of each mode emits: its absence is an alarm. */
@@ -104,14 +104,16 @@ function due(state: SignalState, repeatMs: number, nowMs: number): boolean {
 }
 
 /** The flow a run of this mode judges: each district's days (from its first day of flow, within the
- * history window, up to yesterday), its first day and its last transition. A display (`signals
+ * history window, up to yesterday), its first day and its last transition. A district whose days
+ * cannot be read is left out of the history and named in `unread` (with the error's kind): the run
+ * judges the others (a display fails instead). A display (`signals
  * status`) reads the same but writes nothing, and may be as of a past instant (its `--at`): flow
  * after that instant is left out, so a district's latest transition is its latest up to then, and a
  * district whose flow began later has none. */
 export async function readHistory(
   input: Pick<SignalsInput, 'config' | 'nowMs' | 'mode' | 'flow' | 'profiles' | 'historyDays'>,
   options: { display?: boolean } = {},
-): Promise<{ history: FlowHistory; invalid: number }> {
+): Promise<{ history: FlowHistory; invalid: number; unread: Map<string, string> }> {
   const { config, nowMs, mode } = input;
   const today = londonDay(nowMs);
   const yesterday = today - 1;
@@ -132,6 +134,7 @@ export async function readHistory(
   if (options.display) for (const [district, day] of since) if (day > today) since.delete(district);
   const dayOptions = options.display ? { seal: false } : {};
   const days = new Map<string, DayFlow[]>();
+  const unread = new Map<string, string>();
   let invalid = 0;
   if (needDaily || needProfiles) {
     const limit = pLimit(4);
@@ -141,10 +144,14 @@ export async function readHistory(
           const own = since.get(district);
           if (own === undefined) return;
           const from = Math.max(firstDay, own);
-          const read =
-            from <= yesterday
-              ? await input.flow.days(district, from, yesterday, nowMs, dayOptions)
-              : { days: [], invalid: 0 };
+          let read: FlowDays = { days: [], invalid: 0 };
+          try {
+            if (from <= yesterday) read = await input.flow.days(district, from, yesterday, nowMs, dayOptions);
+          } catch (error) {
+            if (options.display) throw error;
+            unread.set(district, errorName(error));
+            return;
+          }
           invalid += read.invalid;
           // Days before the district's first are padded (and never used: its series start at `since`).
           const padded = Array.from({ length: from - firstDay }, (_, i) => emptyDayFlow(firstDay + i));
@@ -168,7 +175,9 @@ export async function readHistory(
       else last.delete(district);
     }),
   );
-  return { history: { firstDay, days, since, last }, invalid };
+  // Unread: no history, so not taken for a district without any (learning).
+  for (const district of unread.keys()) since.delete(district);
+  return { history: { firstDay, days, since, last }, invalid, unread };
 }
 
 export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
@@ -188,12 +197,33 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
   };
   if (!signals.configured) return result;
 
-  const { history, invalid } = await readHistory(input);
+  const { history, invalid, unread } = await readHistory(input);
   result.invalidFlowItems = invalid;
-  const statuses = [
+  const judged = [
     ...(mode !== 'flow' ? judgeDaily(config, history) : []),
     ...(mode !== 'daily' ? judgeFlowStopped(config, history, nowMs, input.profiles) : []),
   ];
+  // A district whose flow could not be read is not judged this run (nor the whole feed, whose
+  // profile needs every district), and no profile fitted without it is kept: the next run judges it.
+  const notJudged = (s: SignalStatus) =>
+    s.district
+      ? unread.get(s.district)
+      : s.kind === 'feed-stopped'
+        ? unread.values().next().value
+        : undefined;
+  for (const district of unread.keys()) input.profiles?.delete(district);
+  if (unread.size > 0) input.profiles?.delete('*');
+  const statuses = judged.filter((s) => notJudged(s) === undefined);
+  for (const s of judged) {
+    const error = notJudged(s);
+    if (error === undefined) continue;
+    result.failed.push({
+      signal: s.signal,
+      ...(s.district ? { district: s.district } : {}),
+      step: 'judge',
+      error,
+    });
+  }
   result.statuses = statuses;
   result.raised = statuses.filter((s) => s.state === 'raised').length;
   result.learning = statuses
@@ -209,7 +239,6 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
 
   const retry = input.retry ?? DEFAULT_RETRY;
   const leaseMs = input.leaseMs ?? 5 * 60_000;
-  const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
   const publishLimit = pLimit(8);
   // Each series on its own: whatever fails for one is counted and never stops the others.
   await Promise.all(

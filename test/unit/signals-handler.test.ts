@@ -172,6 +172,33 @@ describe('the signals handler, when a step fails', { timeout: 60_000 }, () => {
     }
   });
 
+  it('a district whose flow cannot be read is not judged this run, and stops no other; ops told; judged next run', async () => {
+    const h = harness(await stoppedFlow());
+    const days = h.deps.flow.days.bind(h.deps.flow);
+    let failing = true;
+    h.deps.flow.days = async (district, ...rest) => {
+      if (failing && district === 'D01') throw fail('ProvisionedThroughputExceededException');
+      return days(district, ...rest);
+    };
+    const handler = createSignalsHandler(h.deps);
+    const first = await handler({ mode: 'flow', at: at(LAST, 17) }, { awsRequestId: 'run-1' }).catch(
+      (error: Error) => error,
+    );
+    expect((first as Error).name).toBe('SignalsDeliveryError');
+    expect(flowStoppedIn(h.published)).toEqual(['D02']);
+    expect(h.ops.messages[0]?.text).toContain(
+      'flow-stopped in D01: not judged this run; the next run judges it again (ProvisionedThroughputExceededException)',
+    );
+    expect(JSON.stringify(h.ops.messages)).not.toContain('+447700900999');
+
+    // Healed: D01 is judged (not taken as learning for the rest of the day) and sent.
+    failing = false;
+    const second = await handler({ mode: 'flow', at: at(LAST, 17.25) }, { awsRequestId: 'run-2' });
+    expect(second.sent.map((s) => `${s.event} ${s.signal} ${s.district}`)).toEqual([
+      'raised flow-stopped D01',
+    ]);
+  });
+
   it('a flow that cannot be read fails the run with the error kind only', async () => {
     const h = harness(await stoppedFlow());
     h.deps.flow.lastTransitions = async () => {
