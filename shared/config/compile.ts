@@ -8,6 +8,7 @@ import { type CaseVocabulary, OPEN_STAGES, RISK_LEVELS, type RiskLevel, type Sta
 import { type Limit, minimumMs, parseLimit } from '../domain/duration.ts';
 import { LEVELS, type Level, rankOf } from '../domain/levels.ts';
 import { type CompiledSignals, compileSignals } from './compile-signals.ts';
+import { maskContacts } from './contacts.ts';
 import { type AcknowledgePolicy, type AudiencePolicy, compilePolicies, type RepeatLimit } from './policy.ts';
 import type { ConfigFile, RouteMatch, RuleMatch } from './schema.ts';
 
@@ -16,13 +17,15 @@ export interface ConfigIssue {
   message: string;
 }
 
+/** A config that cannot be used: every problem, each with its key path. Never carries a whole phone
+ * number or address (one typed where a limit, a district or a key goes is masked). */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  constructor(
-    readonly issues: ConfigIssue[],
-    options?: ErrorOptions,
-  ) {
+  readonly issues: ConfigIssue[];
+  constructor(found: ConfigIssue[], options?: ErrorOptions) {
+    const issues = found.map((i) => ({ ...i, path: maskContacts(i.path), message: maskContacts(i.message) }));
     super(issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'), options);
+    this.issues = issues;
   }
 }
 

@@ -7,11 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type CompiledConfig, ConfigError } from '../config/compile.ts';
+import { maskContacts } from '../config/contacts.ts';
 import { DEFAULT_CONFIG_PATH, formatPath, loadConfig, zodIssues } from '../config/load.ts';
 import { jsonErrorAt, jsonLines, repeatedKeys } from '../domain/json-keys.ts';
 import { type Coverage, coverageOf } from './coverage.ts';
 import { prefixPattern } from './names.ts';
-import { type Deployment, deploymentSchema, maskContact, productionIssues } from './subscriptions.ts';
+import { type Deployment, deploymentSchema, productionIssues } from './subscriptions.ts';
 
 export interface DeploymentIssue {
   /** Key path in the file, like `subscribers[2].endpoint`; empty for the file as a whole. */
@@ -25,11 +26,6 @@ const NO_FORCE = 'no force ';
 /** The problem of a force asked for by its stage that the file does not have. */
 export const isUnknownForce = (issue: DeploymentIssue) =>
   issue.path === '' && issue.message.startsWith(NO_FORCE);
-
-/** A contact detail written where a key goes (`"+447700900123": ...`) would be quoted whole by the
- * path and by "unknown key": masked there as everywhere else. */
-const CONTACT_LIKE = /[^\s'"@…[\].][^\s'"@…[\]]*@[^\s'"…[\]]+|\+?\d[\d ]{6,}\d/g;
-const maskContacts = (text: string) => text.replace(CONTACT_LIKE, (found) => maskContact(found));
 
 export class DeploymentConfigError extends Error {
   override name = 'DeploymentConfigError';

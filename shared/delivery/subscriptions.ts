@@ -3,6 +3,7 @@
 // The stack creates subscriptions from this; the delivery tests use the same policies.
 
 import * as z from 'zod';
+import { maskContact } from '../config/contacts.ts';
 import type { ConfigFile } from '../config/schema.ts';
 import { LEVELS } from '../domain/levels.ts';
 import { STAGE_PATTERN, STAGE_RULE } from './names.ts';
@@ -10,22 +11,7 @@ import { STAGE_PATTERN, STAGE_RULE } from './names.ts';
 /** E.164: a plus, the country code and the number, 7 to 15 digits in all, no spaces, no leading 0. */
 const E164 = /^\+[1-9]\d{6,14}$/;
 
-/**
- * A phone number or an address as an error may show it: enough to find the entry in the file, never
- * the whole (contacts are staff's personal data, and errors end up in CI logs and terminals).
- * `+447700900123` becomes `+44…23`, `d01-supervisors@example.org` becomes `d…@e….org`.
- */
-export function maskContact(value: unknown): string {
-  if (typeof value !== 'string') return `a ${value === null ? 'null' : typeof value}`;
-  const at = value.lastIndexOf('@');
-  if (at >= 0) {
-    const domain = value.slice(at + 1);
-    const dot = domain.lastIndexOf('.');
-    const maskedDomain = dot > 0 ? `${domain.slice(0, 1)}…${domain.slice(dot)}` : '…';
-    return `${value.slice(0, Math.min(1, at))}…@${maskedDomain}`;
-  }
-  return value.length >= 8 ? `${value.slice(0, 3)}…${value.slice(-2)}` : '…';
-}
+export { maskContact };
 
 const missingOr =
   (problem: string) =>

@@ -637,6 +637,35 @@ describe('config errors', () => {
       tmp.cleanup();
     }
   });
+
+  it('never quotes a phone number or email address typed where a limit, a district or a key goes', () => {
+    const text = configTextWith(
+      ['warn: 30m', 'warn: jane.doe@example.org'],
+      ['  warning: 12h', '  warning: 07700 900123'],
+      ['match: { rule: da-standard }', 'match: { rule: da-standard, district: "+447700900123" }'],
+    );
+    const keyed = configTextWith(
+      ['version: 1', 'version: 1\nsam.smith@example.org: supervisor'],
+      ['    warn: 30m', '    warn: 30m\n    "+447700900456": x'],
+    );
+
+    const issues = [...issuesOf(text), ...issuesOf(keyed)];
+    const shown = issues.map((i) => `${i.path}: ${i.message}`).join('\n');
+    expect(shown).not.toMatch(/jane\.doe|example\.org|07700 900123|447700900123|sam\.smith|447700900456/);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        {
+          path: 'rules[0] (child-immediate).warn',
+          message: expect.stringContaining("'j…@e….org' is not a limit"),
+        },
+        { path: 'repeat.warning', message: expect.stringContaining("'077…23' is not a limit") },
+        {
+          path: 'routes[5].match.district',
+          message: expect.stringContaining("unknown district '+44…23'"),
+        },
+      ]),
+    );
+  });
 });
 
 describe('rules', () => {
