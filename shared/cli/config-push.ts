@@ -2,11 +2,11 @@
 // publishes a file, `config show` prints what is in force, `config diff` compares a file with it.
 // Nothing invalid is ever pushed.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { parse, stringify } from 'yaml';
 import { MIRROR_TABLE } from '../adapters/tables.ts';
-import { ConfigError } from '../config/compile.ts';
+import { type CompiledConfig, ConfigError } from '../config/compile.ts';
 import { parseConfigJson } from '../config/json.ts';
 import { configFileJson, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts';
 import {
@@ -16,8 +16,10 @@ import {
   parameterTier,
   storedConfigValue,
 } from '../config/stored.ts';
+import { DeploymentConfigError, signalsAtOf, signalsTooLate } from '../delivery/deploy-config.ts';
 import { ssmClient } from './aws.ts';
 import { configWarnings } from './config-check.ts';
+import type { InForce as ConfigInForce } from './config-removals.ts';
 import { callService, type ServiceTarget } from './errors.ts';
 import { EXIT, plural, print, UsageError } from './output.ts';
 import { configParameterName, stagePrefix, type TableTarget } from './targets.ts';
@@ -98,6 +100,46 @@ export interface PushOptions extends ParameterOptions {
   mirrorEndpoint?: string;
   /** Push even when open cases still use a district or category the config drops. */
   allowRemoval?: boolean;
+  /** The deployment config whose `signalsAt` for the stage the new `digest.at` is checked against
+   * (default: deploy.config.json, when there is one). */
+  deployConfig?: string;
+}
+
+const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
+
+/** The deployment check warns when the morning signals run (`signalsAt`, set at deploy) is not a
+ * quarter of an hour before `digest.at`; a push moves `digest.at` without a deploy, so it says the
+ * same, against the stage's `signalsAt` in the deployment config. Without one, a push that moves
+ * the digest says it could not check. */
+function digestTimingWarnings(
+  next: CompiledConfig,
+  path: string,
+  inForce: ConfigInForce,
+  options: PushOptions,
+): string[] {
+  const { stage } = options;
+  if (stage === undefined || next.file.digest.audiences.length === 0) return [];
+  const file = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
+  const moved = next.file.digest.at !== inForce.config.file.digest.at;
+  const unchecked = (why: string) =>
+    moved
+      ? [
+          `digest.at moves to ${next.file.digest.at}, not checked against the morning signals run (the deployment's signalsAt, at least 15 minutes before it): ${why}`,
+        ]
+      : [];
+  if (options.deployConfig === undefined && !existsSync(file)) {
+    return unchecked(`no ${file} here; pass --deploy-config PATH`);
+  }
+  let found: ReturnType<typeof signalsAtOf>;
+  try {
+    found = signalsAtOf(file, stage);
+  } catch (error) {
+    if (!(error instanceof DeploymentConfigError)) throw error;
+    return unchecked(error.message);
+  }
+  if (!found) return unchecked(`${file} has no force of stage ${stage} with a valid signalsAt`);
+  const late = signalsTooLate({ signalsAt: found.signalsAt }, next, found.given, file, path);
+  return late ? [late.message] : [];
 }
 
 function mirrorOf(options: PushOptions): TableTarget {
@@ -132,6 +174,7 @@ export async function pushConfigCommand(file: string | undefined, options: PushO
     './config-removals.ts'
   );
   const inForce = await configInForce(options);
+  for (const warning of digestTimingWarnings(next, path, inForce, options)) warn(`warning: ${warning}`);
   const check = await checkMirror(mirror, next, inForce);
   const [verdict = '', ...details] = describeMirrorCheck(check, path, inForce);
   if (check.read === undefined && options.mirrorTable !== undefined && !options.allowRemoval) {

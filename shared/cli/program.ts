@@ -67,9 +67,13 @@ function configCommand(): Command {
         '--allow-removal',
         'push even if open cases still use a district or category the config drops (the scan cannot read those cases: no alert for them)',
       )
+      .option(
+        '--deploy-config <path>',
+        'the deployment config whose signalsAt for the stage digest.at is checked against (default: deploy.config.json, if there is one)',
+      )
       .addHelpText(
         'after',
-        '\nBefore pushing, reads the open cases in the stage’s mirror (every district of the config in force\nand of the new one) and refuses, exit status 1, a config that drops a district or category still in use.',
+        '\nBefore pushing, reads the open cases in the stage’s mirror (every district of the config in force\nand of the new one) and refuses, exit status 1, a config that drops a district or category still in use.\nWarns when digest.at is not at least 15 minutes after the stage’s signalsAt (the deployment config).',
       ),
   ).action(async (file: string | undefined, options: import('./config-push.ts').PushOptions) => {
     const { pushConfigCommand } = await import('./config-push.ts');

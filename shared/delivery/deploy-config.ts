@@ -12,7 +12,7 @@ import { DEFAULT_CONFIG_PATH, formatPath, loadConfig, zodIssues } from '../confi
 import { jsonErrorAt, jsonLines, repeatedKeys } from '../domain/json-keys.ts';
 import { type Coverage, coverageOf } from './coverage.ts';
 import { prefixPattern } from './names.ts';
-import { type Deployment, deploymentSchema, productionIssues } from './subscriptions.ts';
+import { type Deployment, deploymentSchema, productionIssues, signalsAtSchema } from './subscriptions.ts';
 
 export interface DeploymentIssue {
   /** Key path in the file, like `subscribers[2].endpoint`; empty for the file as a whole. */
@@ -250,8 +250,8 @@ const clockOf = (minutes: number): string =>
  * digest would show the rates and shares as the previous morning judged them, a fall a day late
  * and a cleared signal still raised. Both are London times; the signals judge the day that ended
  * at midnight, so a run after the digest, or before midnight, is a day late too. */
-function signalsTooLate(
-  deployment: Deployment,
+export function signalsTooLate(
+  deployment: Pick<Deployment, 'signalsAt'>,
   config: CompiledConfig,
   given: boolean,
   source: string,
@@ -273,6 +273,19 @@ function signalsTooLate(
     path: 'signalsAt',
     message: `${signalsAt} is not at least ${SIGNALS_BEFORE_DIGEST_MINUTES} minutes before digest.at ${digest.at} in ${configSource}: the daily digest reads the signals once, when it goes out, so what the morning signals run judges would reach it a day late (a fall shown the next day, a cleared signal still shown as raised); ${fix}`,
   };
+}
+
+/** The morning signals run's time that a deployment config file gives a stage (the default when the
+ * force sets none), with whether it was given: what `config push` checks a new `digest.at` against.
+ * Undefined when the file has no force of that stage, or gives it no valid time (the deployment's
+ * own check names that). A file that cannot be read or is not JSON is a DeploymentConfigError. */
+export function signalsAtOf(path: string, stage: string): { signalsAt: string; given: boolean } | undefined {
+  const raw = parseDeploymentJson(path, readDeploymentText(path));
+  const entries: unknown[] = isRecord(raw) && Array.isArray(raw.forces) ? raw.forces : [raw];
+  const force = entries.find((entry) => isRecord(entry) && entry.stage === stage);
+  if (!isRecord(force)) return undefined;
+  const parsed = signalsAtSchema.safeParse(force.signalsAt);
+  return parsed.success ? { signalsAt: parsed.data, given: 'signalsAt' in force } : undefined;
 }
 
 /** Reads a deployment config file and checks it; a missing or malformed file is a

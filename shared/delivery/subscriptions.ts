@@ -49,6 +49,12 @@ export type Subscriber = z.infer<typeof subscriberSchema>;
 /** The share of the SMS spend limit at which the sms-spend alarm fires. */
 export const SMS_SPEND_WARN_SHARE = 0.8;
 
+/** The morning signals run's London time (HH:MM), as a deployment gives it (see `signalsAt` below). */
+export const signalsAtSchema = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a London time like 06:30')
+  .default('06:30');
+
 /** One force's deployment (a deployment config holds one, or several under `forces`). */
 export const deploymentSchema = z
   .object({
@@ -77,10 +83,7 @@ export const deploymentSchema = z
      * day it judges ends at midnight, and well before the daily digest (the admin config's
      * `digest.at`, default 07:00), which shows what that run judged (checkDeployment warns when it
      * is not). */
-    signalsAt: z
-      .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a London time like 06:30')
-      .default('06:30'),
+    signalsAt: signalsAtSchema,
     /** Minutes between checks for stopped flow. */
     flowCheckMinutes: z.number().int().min(5).max(60).default(15),
     subscribers: z.array(subscriberSchema).default([]),

@@ -99,6 +99,44 @@ describe('queuewatch config push', () => {
     expect(pushed.stdout).toMatch(/^pushed .* to \/queuewatch\/noisy\/config \(version 1\)/);
   });
 
+  it("warns when digest.at is not 15 minutes after the stage's signalsAt, as the deployment check does, and pushes all the same", async () => {
+    const deploy = tmp.file(
+      'deploy.config.json',
+      JSON.stringify({ forces: [{ stage: 'early' }, { stage: 'late', signalsAt: '05:00' }] }),
+    );
+    const moved = tmp.file('digest-0640.yaml', configTextWith(['at: "07:00"', 'at: "06:40"']));
+
+    const early = await config('push', moved, '--stage', 'early', '--deploy-config', deploy);
+    const late = await config('push', moved, '--stage', 'late', '--deploy-config', deploy);
+    const elsewhere = await config('push', moved, '--stage', 'other', '--deploy-config', deploy);
+    const noFile = await config('push', moved, '--stage', 'nofile', '--deploy-config', `${deploy}.missing`);
+    const unmoved = await config(
+      'push',
+      DEFAULT_CONFIG_PATH,
+      '--stage',
+      'unmoved',
+      '--deploy-config',
+      `${deploy}.missing`,
+    );
+
+    expect(early.status).toBe(0);
+    expect(early.stderr).toContain(
+      `queuewatch: warning: signalsAt 06:30 (the default) in ${deploy} is not at least 15 minutes before digest.at 06:40 in ${moved}: `,
+    );
+    expect(early.stderr).toContain('set signalsAt to 06:25 or earlier, or digest.at later');
+    expect(early.stdout).toMatch(/^pushed .* to \/queuewatch\/early\/config \(version 1\)/);
+    expect(late.status).toBe(0);
+    expect(late.stderr).not.toContain('signalsAt');
+    expect(elsewhere.stderr).toContain(
+      `queuewatch: warning: digest.at moves to 06:40, not checked against the morning signals run (the deployment's signalsAt, at least 15 minutes before it): ${deploy} has no force of stage other`,
+    );
+    expect(noFile.stderr).toMatch(
+      /digest\.at moves to 06:40, not checked against the morning signals run .*no such file/,
+    );
+    expect(unmoved.status).toBe(0);
+    expect(unmoved.stderr).not.toContain('signalsAt');
+  });
+
   it('needs --stage (or --parameter): there is no default stage', async () => {
     const result = await config('push', DEFAULT_CONFIG_PATH);
 
