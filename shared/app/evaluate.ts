@@ -88,11 +88,18 @@ export async function collectCases(
   return { cases: [...byRef.values()].map((v) => v.record), invalid, total };
 }
 
-/** Preview links: the page's address with a fixed placeholder, since no token is stored. */
+/** The acknowledgement page's address on a deployed stack whose config sets no `acknowledge.baseUrl`
+ * (the scan's ACK_BASE_URL, the API's own address), as long as a real one in eu-west-2. */
+export const PREVIEW_ACK_BASE_URL = 'https://previewapi.execute-api.eu-west-2.amazonaws.com';
+
+/** Preview links: the address a deployed scan links to, with a placeholder as long as a real token
+ * (no token is stored), so that every SMS is as long as the one sent and lists the same cases. */
 class PreviewLinks implements AckLinks {
-  constructor(private readonly baseUrl: string) {}
   async create(requests: readonly AckLinkRequest[]): Promise<string[]> {
-    return requests.map((r) => `${this.baseUrl}/${r.channel === 'sms' ? 'PREVIEWS' : 'PREVIEWE'}`);
+    return requests.map((r) => {
+      const base = (r.baseUrl ?? PREVIEW_ACK_BASE_URL).replace(/\/+$/, '');
+      return `${base}/${r.channel === 'sms' ? 'PREVIEWSMS' : 'PREVIEWEML'}`;
+    });
   }
 }
 
@@ -113,7 +120,6 @@ export async function evaluateRecords(
   const publisher: Publisher = {
     publish: async (_message: OutgoingMessage) => `preview-${++sequence}`,
   };
-  const baseUrl = config.acknowledge.baseUrl;
   const scan = await runScan({
     config,
     nowMs,
@@ -122,7 +128,8 @@ export async function evaluateRecords(
     ledger: new MemoryLedger(),
     publisher,
     audit: new MemoryAuditLog(),
-    ...(baseUrl ? { links: new PreviewLinks(baseUrl) } : {}),
+    // A deployed scan always makes links: at the config's address, else the deployment's own.
+    links: new PreviewLinks(),
     publishConcurrency: 1,
   });
 

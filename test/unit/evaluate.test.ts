@@ -1,6 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { newToken } from '#shared/ack/token.ts';
+import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
+import { MemoryAuditLog } from '#shared/adapters/memory-sinks.ts';
+import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
+import { memoryOpenCases } from '#shared/adapters/mirror-reader.ts';
 import { collectCases, evaluateRecords } from '#shared/app/evaluate.ts';
-import { aCase, at, defaultConfig, rawRecords, ref } from '#test/support/fixtures.ts';
+import type { CompiledConfig } from '#shared/config/compile.ts';
+import { isOpenStage } from '#shared/domain/case.ts';
+import { runScan } from '#shared/scan/run-scan.ts';
+import { aCase, at, configWith, defaultConfig, rawRecords, ref } from '#test/support/fixtures.ts';
 
 const NOW = at('2026-11-27T09:00:00Z');
 
@@ -183,4 +192,62 @@ describe('duplicate caseRefs', () => {
     expect(report.cases).toMatchObject({ total: 2, open: 0, closed: 1, invalid: 1 });
     expect(report.breaches).toEqual([]);
   });
+});
+
+describe('evaluateRecords: what a deployed run sends', () => {
+  /** The acknowledgement page's address a deployed stack gives its scan (ACK_BASE_URL): the API's. */
+  const DEPLOYED = 'https://a1b2c3d4e5.execute-api.eu-west-2.amazonaws.com';
+
+  /** What the deployed scan sends for the same cases: the same pipeline, with the links it makes
+   * (a fresh 10-character token each, at the config's baseUrl or else the deployment's address). */
+  async function deployedRun(records: ReturnType<typeof rawRecords>, config: CompiledConfig) {
+    const { cases } = await collectCases(records, config, NOW);
+    const open = cases.filter((c) => isOpenStage(c.stage)).map((c) => toMirrorItem(c, NOW));
+    let sequence = 0;
+    const run = await runScan({
+      config,
+      nowMs: NOW,
+      runId: 'deployed',
+      source: memoryOpenCases(open as unknown as Record<string, unknown>[]),
+      ledger: new MemoryLedger(),
+      publisher: { publish: async () => `m-${++sequence}` },
+      audit: new MemoryAuditLog(),
+      links: {
+        create: async (requests) =>
+          requests.map((r) => `${r.baseUrl ?? DEPLOYED}/${newToken(() => randomBytes(20))}`),
+      },
+      publishConcurrency: 1,
+    });
+    return run.messages;
+  }
+
+  const records = rawRecords(
+    Array.from({ length: 12 }, (_, i) =>
+      aCase({ caseRef: ref(i + 1), stageEnteredAt: `2026-11-${String(10 + i).padStart(2, '0')}T08:00:00Z` }),
+    ),
+  );
+  const shape = (sms: string | undefined) => ({
+    length: sms?.length,
+    refs: sms?.match(/[A-Z]{2}-\d{3}-\d{7}/g),
+    acknowledgeLink: /\/[0-9A-Za-z]{10}$/.test(sms ?? ''),
+  });
+
+  it.each([
+    ['with no acknowledge.baseUrl (the shipped config)', defaultConfig()],
+    [
+      'with acknowledge.baseUrl',
+      configWith(['# baseUrl: https://qw.example.police.uk/a', 'baseUrl: https://qw.example.police.uk/a']),
+    ],
+  ])(
+    'shows each SMS as long as it goes, with the same case references and an acknowledgement link, %s',
+    async (_, config) => {
+      const preview = await evaluateRecords(records, config, NOW);
+      const sent = await deployedRun(records, config);
+
+      expect(preview.messages.map((m) => shape(m.sms))).toEqual(sent.map((m) => shape(m.sms)));
+      expect(preview.messages.map((m) => m.email?.body.includes('/PREVIEW'))).toEqual(
+        sent.map((m) => (m.email ? true : undefined)),
+      );
+    },
+  );
 });
