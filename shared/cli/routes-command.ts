@@ -4,6 +4,7 @@
 // audiences differ from the expected ones.
 
 import type { CaseKey, CompiledConfig } from '../config/compile.ts';
+import { maskContacts } from '../config/contacts.ts';
 import { loadConfig } from '../config/load.ts';
 import { approximateMs, type Scope } from '../config/policy.ts';
 import { isAcceptedValue, isOpenStage, RISK_LEVELS, STAGES, type Stage } from '../domain/case.ts';
@@ -89,9 +90,10 @@ export function testRoutes(config: CompiledConfig, pairs: string[]): RouteTest {
   for (const pair of pairs) {
     const [key, ...rest] = pair.split('=');
     const value = rest.join('=');
-    if (!key || rest.length === 0 || value === '') throw new UsageError(`'${pair}' is not key=value`);
+    if (!key || rest.length === 0 || value === '')
+      throw new UsageError(`'${maskContacts(pair)}' is not key=value`);
     if (!(ROUTE_TEST_KEYS as readonly string[]).includes(key)) {
-      throw new UsageError(`unknown key '${key}' (use ${ROUTE_TEST_KEYS.join(', ')})`);
+      throw new UsageError(`unknown key '${maskContacts(key)}' (use ${ROUTE_TEST_KEYS.join(', ')})`);
     }
     if (given.has(key)) throw new UsageError(`${key} is given twice: give each attribute once`);
     given.set(key, value);
@@ -131,7 +133,9 @@ export function testRoutes(config: CompiledConfig, pairs: string[]): RouteTest {
   const accepted = (field: AttributeKey, value: unknown) => isAcceptedValue(field, value, config.vocabulary);
   const category = take('category');
   if (!accepted('category', category)) {
-    throw new UsageError(`unknown category '${category}' (known: ${config.file.categories.join(', ')})`);
+    throw new UsageError(
+      `unknown category '${maskContacts(category)}' (known: ${config.file.categories.join(', ')})`,
+    );
   }
   const riskLevel = take('riskLevel');
   if (!accepted('riskLevel', riskLevel))
@@ -145,7 +149,7 @@ export function testRoutes(config: CompiledConfig, pairs: string[]): RouteTest {
   const district = take('district');
   if (!accepted('district', district)) {
     throw new UsageError(
-      `unknown district '${district}' (known: ${Object.keys(config.file.districts).join(', ')})`,
+      `unknown district '${maskContacts(district)}' (known: ${Object.keys(config.file.districts).join(', ')})`,
     );
   }
   const levelFilter = given.get('level');

@@ -55,6 +55,18 @@ describe('routes test', () => {
     expect(testRoutes(defaultConfig(), [...given, 'childrenInvolved=true']).case.childrenInvolved).toBe(true);
   });
 
+  it('never quotes a phone number or email address typed as a value or a key', () => {
+    const given = ['category=domestic-abuse', 'riskLevel=medium'];
+    const refused = (pair: string) => () => testRoutes(defaultConfig(), [...given, pair]);
+
+    expect(refused('district=+447700900123')).toThrow(/^unknown district '\+44…23' \(known: D01, /);
+    expect(() => testRoutes(defaultConfig(), ['category=jane.doe@example.org', 'riskLevel=high'])).toThrow(
+      /^unknown category 'j…@e….org' \(known: /,
+    );
+    expect(refused('jane.doe@example.org=1')).toThrow(/^unknown key 'j…@e….org' \(use /);
+    expect(refused('07700900123')).toThrow("'077…23' is not key=value");
+  });
+
   it('checks expected audiences as sets, at one level or at every level', () => {
     const result = testRoutes(defaultConfig(), ['category=domestic-abuse', 'riskLevel=standard']);
     const expect_ = (...texts: string[]) => texts.map((t) => parseExpectation(t, defaultConfig()));
