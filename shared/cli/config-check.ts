@@ -114,10 +114,21 @@ function ceilingWarnings(config: CompiledConfig): string[] {
     ceiling.escalate.kind === 'elapsed'
       ? ceiling.escalate.ms
       : longestWorkingDays(config, ceiling.escalate.days);
+  const ceilingWarnAt =
+    ceiling.warn.kind === 'elapsed' ? ceiling.warn.ms : longestWorkingDays(config, ceiling.warn.days);
   for (const rule of config.rules) {
     if (rule === ceiling) continue;
     const past = (['warn', 'breach', 'escalate'] as const).find((name) => shortest(rule[name]) > ceilingAt);
-    if (past === undefined) continue;
+    if (past === undefined) {
+      // A rule that warns no earlier than the ceiling leaves its cases as unwatched as a category
+      // no rule covers (a district's own rule in days, say, overriding the hours of the usual one).
+      if (shortest(rule.warn) >= ceilingWarnAt) {
+        warnings.push(
+          `rule '${rule.id}': warn ${rule.warn.text} is no earlier than the ceiling's warn ${ceiling.warn.text}, so the ceiling alone alerts on its cases (${describeMatch(rule.match)}) until then, as if no rule covered them: is ${rule.warn.text} meant?`,
+        );
+      }
+      continue;
+    }
     warnings.push(
       `rule '${rule.id}': ${past} ${rule[past].text} comes after the ceiling's escalate ${ceiling.escalate.text}, so its cases are escalated to the ceiling's audiences before this rule's own hear of them: is ${rule[past].text} meant?`,
     );

@@ -127,6 +127,18 @@ describe('limits against the ceiling', () => {
     ]);
   });
 
+  it('warns of a rule that first warns no earlier than the ceiling: its cases are left to the ceiling', () => {
+    // A district's own rule, more specific than the domestic abuse ones, with limits in days.
+    const config = configWith([
+      '  - id: ceiling\n',
+      '  - id: d01-da\n    match: { category: domestic-abuse, district: D01, riskLevel: [high, medium, standard], stage: *waiting }\n    warn: 20d\n    breach: 25d\n    escalate: 30d\n  - id: ceiling\n',
+    ]);
+
+    expect(configWarnings(config, NOW)).toEqual([
+      "rule 'd01-da': warn 20d is no earlier than the ceiling's warn 14d, so the ceiling alone alerts on its cases (category=domestic-abuse riskLevel=high|medium|standard stage=awaiting-supervisor-review|awaiting-risk-assessment|awaiting-referral district=D01) until then, as if no rule covered them: is 20d meant?",
+    ]);
+  });
+
   it('counts working days at their shortest: 25wd always comes after 30 days', () => {
     const config = configWith(['    breach: 72h\n    escalate: 5wd', '    breach: 72h\n    escalate: 25wd']);
 
