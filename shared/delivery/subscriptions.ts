@@ -53,6 +53,12 @@ export const SMS_SPEND_WARN_SHARE = 0.8;
 export const signalsAtSchema = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a London time like 06:30')
+  // The schedule runs at a London time, and EventBridge Scheduler skips a time the clocks jump
+  // over: the morning run would be lost on the last Sunday of March (and the heartbeat alarm fire).
+  .refine(
+    (at) => !at.startsWith('01:'),
+    'must not be between 01:00 and 01:59: that hour does not exist in London on the day the clocks go forward, so that morning run would be skipped',
+  )
   .default('06:30');
 
 /** One force's deployment (a deployment config holds one, or several under `forces`). */

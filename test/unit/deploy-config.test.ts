@@ -463,6 +463,18 @@ describe('the morning signals run and the daily digest', () => {
     expect(late({ signalsAt: '06:46' })).toHaveLength(1);
   });
 
+  it('refuse a morning run in the hour London skips when the clocks go forward (the schedule would skip it)', () => {
+    const check = (signalsAt: string) => () =>
+      checkDeployment({ ...covered, signalsAt }, config, 'deploy.json', 'queuewatch.yaml');
+
+    expect(check('01:30')).toThrow(
+      /signalsAt: must not be between 01:00 and 01:59: that hour does not exist in London on the day the clocks go forward/,
+    );
+    expect(check('01:00')).toThrow(DeploymentConfigError);
+    expect(check('00:59')).not.toThrow();
+    expect(check('02:00')).not.toThrow();
+  });
+
   it('warn when the signals run after the digest, or before midnight: it shows the morning before', () => {
     expect(late({ signalsAt: '08:00' })).toHaveLength(1);
     expect(late({ signalsAt: '23:50' })).toHaveLength(1);
