@@ -186,6 +186,8 @@ const OUTSIDE_QUIET_AT_LEAST_MINUTES = 60;
 const PAUSE_AT_MOST_MS = 7 * DAY_MS;
 /** Acknowledgement links valid for longer than this outlive any alert they came with. */
 const LINK_VALID_AT_MOST_MS = 30 * DAY_MS;
+/** Links valid for less than this are gone before most people have read the message. */
+const LINK_VALID_AT_LEAST_MS = 3_600_000;
 
 /** What each audience would receive that nobody can act on, or never receive: SMS reminders more
  * than hourly, quiet hours with (almost) no day left, SMS only for levels the audience never hears,
@@ -236,6 +238,11 @@ function deliveryWarnings(config: CompiledConfig): string[] {
   if (acknowledge.linkValidForMs > LINK_VALID_AT_MOST_MS) {
     warnings.push(
       `acknowledge.linkValidFor ${config.file.acknowledge.linkValidFor}: an acknowledgement link works for over ${LINK_VALID_AT_MOST_MS / DAY_MS} days, long after the alert it came with`,
+    );
+  }
+  if (acknowledge.linkValidForMs < LINK_VALID_AT_LEAST_MS) {
+    warnings.push(
+      `acknowledge.linkValidFor ${config.file.acknowledge.linkValidFor}: an acknowledgement link works for less than an hour, so a person who reads the message later finds it not valid any more and cannot acknowledge until the next reminder`,
     );
   }
   return warnings;

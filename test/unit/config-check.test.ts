@@ -68,6 +68,17 @@ describe('what people would receive and cannot act on, or never receive', () => 
       'acknowledge.linkValidFor 10000d: an acknowledgement link works for over 30 days, long after the alert it came with',
     ]);
   });
+
+  it('warns of links gone before most people have read the message (1m for 1h, say)', () => {
+    const linkValidFor = (limit: string) =>
+      configWarnings(configWith(['linkValidFor: 24h', `linkValidFor: ${limit}`]), NOW);
+
+    expect(linkValidFor('1m')).toEqual([
+      'acknowledge.linkValidFor 1m: an acknowledgement link works for less than an hour, so a person who reads the message later finds it not valid any more and cannot acknowledge until the next reminder',
+    ]);
+    expect(linkValidFor('59m')).toHaveLength(1);
+    expect(linkValidFor('1h')).toEqual([]);
+  });
 });
 
 describe('non-working days', () => {
