@@ -273,17 +273,17 @@ export function parseExpectation(text: string, config: CompiledConfig): Expectat
   const level = rest.length > 0 ? head : undefined;
   const list = rest.length > 0 ? rest.join('=') : (head ?? '');
   if (level !== undefined && !(LEVELS as readonly string[]).includes(level)) {
-    throw new UsageError(`--expect '${text}': the level must be one of ${LEVELS.join(', ')}`);
+    throw new UsageError(`--expect '${maskContacts(text)}': the level must be one of ${LEVELS.join(', ')}`);
   }
   const audiences = list
     .split(',')
     .map((a) => a.trim())
     .filter(Boolean);
-  if (audiences.length === 0) throw new UsageError(`--expect '${text}': name at least one audience`);
+  if (audiences.length === 0) throw new UsageError(`--expect '${maskContacts(text)}': name at least one audience`);
   const unknown = audiences.filter((a) => !(a in config.file.audiences));
   if (unknown.length > 0) {
     throw new UsageError(
-      `--expect '${text}': unknown audience ${unknown.map((a) => `'${a}'`).join(', ')} (known: ${Object.keys(config.file.audiences).join(', ')})`,
+      `--expect '${maskContacts(text)}': unknown audience ${unknown.map((a) => `'${maskContacts(a)}'`).join(', ')} (known: ${Object.keys(config.file.audiences).join(', ')})`,
     );
   }
   return { ...(level !== undefined ? { level: level as Level } : {}), audiences };

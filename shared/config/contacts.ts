@@ -19,9 +19,19 @@ export function maskContact(value: unknown): string {
 }
 
 /** A contact detail written where a key or a value goes (`"+447700900123": ...`) would be quoted
- * whole by the path and by "unknown key": masked there as everywhere else. */
-const CONTACT_LIKE = /[^\s'"@…[\].][^\s'"@…[\]]*@[^\s'"…[\]]+|\+?\d[\d ]{6,}\d/g;
+ * whole by the path and by "unknown key": masked there as everywhere else. An address, or a run of
+ * digits however a person groups them (`07700 900123`, `07700-900-123`, `(07700) 900123`,
+ * `+44.7700.900123`) that is not part of a word (a reference such as `DA-001-0000140`). */
+const CONTACT_LIKE = /[^\s'"@…[\].][^\s'"@…[\]]*@[^\s'"…[\]]+|(?<![\w.-])\+?\(?\d[\d ().\/-]*\d(?![\w-])/g;
+
+/** Digits enough to be a phone number (as many as a date, and more than a limit or a count). */
+const PHONE_DIGITS_AT_LEAST = 8;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The text with every contact-like part in it masked. */
 export const maskContacts = (text: string): string =>
-  text.replace(CONTACT_LIKE, (found) => maskContact(found));
+  text.replace(CONTACT_LIKE, (found) => {
+    if (found.includes('@')) return maskContact(found);
+    const digits = found.replace(/\D/g, '').length;
+    return digits < PHONE_DIGITS_AT_LEAST || ISO_DATE.test(found) ? found : maskContact(found);
+  });

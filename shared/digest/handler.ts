@@ -12,6 +12,7 @@ import {
   type SubscriptionDirectory,
   subscriptionHealth,
 } from '../delivery/subscription-health.ts';
+import { describeError } from '../lambda/dependency.ts';
 import { logger, metrics } from '../lambda/observability.ts';
 import type { AuditLog, ConfigInForce, LedgerStore, OpenCaseSource, Publisher } from '../scan/ports.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../scan/retry.ts';
@@ -155,9 +156,8 @@ async function checkSubscriptions(
       });
     }
   } catch (error) {
-    logger.error('subscription check failed', {
-      error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
-    });
+    // Described, never its message: an SNS error about a subscription may quote its phone number.
+    logger.error('subscription check failed', { error: describeError(error) });
   } finally {
     clearTimeout(timer);
   }

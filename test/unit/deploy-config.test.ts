@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { maskContacts } from '#shared/config/contacts.ts';
 import { DEFAULT_CONFIG_PATH } from '#shared/config/load.ts';
 import { coverageOf } from '#shared/delivery/coverage.ts';
 import {
@@ -91,6 +92,23 @@ describe('phone numbers and addresses', () => {
     expect(maskContact('d01-supervisors.example.org')).toBe('d01…rg');
     expect(maskContact('0770')).toBe('…');
     expect(maskContact(447700900123)).toBe('a number');
+  });
+
+  it('masks a phone number in a message however its digits are grouped, and leaves references, dates and limits', () => {
+    for (const phone of [
+      '07700 900999',
+      '07700-900-999',
+      '+44-7700-900999',
+      '(07700) 900999',
+      '07700.900.999',
+      '07700 900-999',
+    ]) {
+      expect(maskContacts(`unknown district '${phone}'`), phone).toMatch(
+        /^unknown district '(\(07|077|\+44)…99'$/,
+      );
+    }
+    const plain = 'case DA-001-0000140 from 2026-03-29 (2026-03-29T00:30:00Z): warn 1000h';
+    expect(maskContacts(plain)).toBe(plain);
   });
 });
 

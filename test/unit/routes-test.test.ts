@@ -65,6 +65,12 @@ describe('routes test', () => {
     );
     expect(refused('jane.doe@example.org=1')).toThrow(/^unknown key 'j…@e….org' \(use /);
     expect(refused('07700900123')).toThrow("'077…23' is not key=value");
+    expect(() => parseExpectation('+447700900999', defaultConfig())).toThrow(
+      /^--expect '\+44…99': unknown audience '\+44…99' \(known: /,
+    );
+    expect(() => parseExpectation('warning=jane.doe@example.org', defaultConfig())).toThrow(
+      /^--expect 'w…@e….org': unknown audience 'j…@e….org'/,
+    );
   });
 
   it('checks expected audiences as sets, at one level or at every level', () => {
