@@ -192,7 +192,9 @@ export class AppStack extends Stack {
       // One run at a time: signal state is read, sent and written by one run.
       reservedConcurrentExecutions: 1,
       retryAttempts: 0,
-      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE },
+      // The morning run's time: from then on, a check for stopped flow that finds the day's rates
+      // and shares not yet judged and sent (the morning run failed, or never ran) judges them too.
+      environment: { DEFAULT_CONFIG_FILE: BUNDLED_CONFIG_FILE, SIGNALS_AT: props.deployment.signalsAt },
       bundledFiles: [shippedConfig],
     });
     this.signals

@@ -11,6 +11,7 @@
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -23,6 +24,7 @@ import {
   type DayFlow,
   dayText,
   emptyDayFlow,
+  isStoredInstant,
   londonDay,
   type Transition,
   transitionId,
@@ -30,7 +32,7 @@ import {
 } from '../domain/flow.ts';
 import * as z from '../domain/zod.ts';
 import type { FlowRecorder } from '../ingest/ports.ts';
-import type { DaysOptions, FlowDays, FlowReader } from '../signals/ports.ts';
+import type { DaysOptions, FlowDays, FlowMarkers, FlowReader } from '../signals/ports.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 /** Flow is kept this long: a year of same-weekday history, with room. */
@@ -55,11 +57,7 @@ const countItemSchema = z.object({
   sealedMarks: z.optional(z.int().check(z.minimum(0))),
 });
 
-const markerSchema = z.object({
-  sk: z.string(),
-  at: z.optional(z.string()),
-  day: z.optional(z.iso.date()),
-});
+const isoDate = z.iso.date();
 
 export interface FlowStoreOptions {
   /** Requests in flight (default 16). */
@@ -163,20 +161,45 @@ export class DynamoFlowStore implements FlowRecorder, FlowReader {
     );
   }
 
+  /** Moves a district's latest transition to `at` if it is later. A stored marker that is not an
+   * instant (damaged, written by hand) is replaced, whatever it compares as: left, it could stand
+   * "later" than every transition for good, and the signals would work the district's latest out
+   * from its flow at every check. */
   private async advanceLast(district: string, at: string): Promise<void> {
-    try {
-      await this.client.send(
+    const key = { pk: 'last', sk: district };
+    const setIf = (condition: string, values: Record<string, unknown>) =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: 'last', sk: district },
+          Key: key,
           UpdateExpression: 'SET #at = :at',
-          ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
+          ConditionExpression: condition,
           ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':at': at },
+          ExpressionAttributeValues: { ':at': at, ...values },
         }),
+      );
+    try {
+      await setIf('attribute_not_exists(#at) OR #at < :at', {});
+      return;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    // Refused: a later transition is stored (the usual reason), or a marker that is no instant.
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    const stored: unknown = Item?.at;
+    if (stored === undefined || isStoredInstant(stored)) return;
+    try {
+      // Replaced only while it is still the marker read (a writer meanwhile wrote an instant).
+      await setIf(
+        typeof stored === 'string' ? '#at = :seen' : 'NOT attribute_type(#at, :string)',
+        typeof stored === 'string' ? { ':seen': stored } : { ':string': 'S' },
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      // Changed meanwhile to an instant: moved as usual.
+      await this.advanceLast(district, at);
     }
   }
 
@@ -202,26 +225,32 @@ export class DynamoFlowStore implements FlowRecorder, FlowReader {
 
   // ---- reading ----
 
-  /** The first day of flow history of each district. */
-  async since(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const item of await this.queryAll({ pk: 'since' })) {
-      const parsed = markerSchema.safeParse(item);
-      if (parsed.success && parsed.data.day) out.set(parsed.data.sk, epochDay(parsed.data.day));
-    }
-    return out;
+  /** The first day of flow history of each district; a marker that is not a date is unreadable. */
+  async since(): Promise<FlowMarkers<number>> {
+    return this.markers('since', (item) => {
+      const day = isoDate.safeParse(item.day);
+      return day.success ? epochDay(day.data) : undefined;
+    });
   }
 
-  /** The latest transition (instant) of each district. */
-  async lastTransitions(): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const item of await this.queryAll({ pk: 'last' })) {
-      const parsed = markerSchema.safeParse(item);
-      if (parsed.success && parsed.data.at && !Number.isNaN(Date.parse(parsed.data.at))) {
-        out.set(parsed.data.sk, parsed.data.at);
-      }
+  /** The latest transition (instant) of each district; a marker that is not an instant as stored is
+   * unreadable (the next transition recorded replaces it). */
+  async lastTransitions(): Promise<FlowMarkers<string>> {
+    return this.markers('last', (item) => (isStoredInstant(item.at) ? item.at : undefined));
+  }
+
+  private async markers<T>(
+    pk: string,
+    read: (item: Record<string, unknown>) => T | undefined,
+  ): Promise<FlowMarkers<T>> {
+    const markers: FlowMarkers<T> = { values: new Map(), unreadable: [] };
+    for (const item of await this.queryAll({ pk })) {
+      const district = String(item.sk);
+      const value = read(item);
+      if (value === undefined) markers.unreadable.push(district);
+      else markers.values.set(district, value);
     }
-    return out;
+    return markers;
   }
 
   /** A district's flow for each day from `fromDay` to `toDay`. Days at least OPEN_DAYS old are

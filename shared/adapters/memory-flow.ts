@@ -11,7 +11,7 @@ import {
   transitionId,
 } from '../domain/flow.ts';
 import type { FlowRecorder } from '../ingest/ports.ts';
-import type { DaysOptions, FlowDays, FlowReader } from '../signals/ports.ts';
+import type { DaysOptions, FlowDays, FlowMarkers, FlowReader } from '../signals/ports.ts';
 
 export class MemoryFlowStore implements FlowRecorder, FlowReader {
   /** Every transition stored, by id. */
@@ -27,21 +27,21 @@ export class MemoryFlowStore implements FlowRecorder, FlowReader {
     }
   }
 
-  async since(): Promise<Map<string, number>> {
+  async since(): Promise<FlowMarkers<number>> {
     const out = new Map<string, number>();
     for (const t of this.transitions.values()) {
       const day = londonDay(Date.parse(t.at));
       out.set(t.district, Math.min(out.get(t.district) ?? day, day));
     }
-    return out;
+    return { values: out, unreadable: [] };
   }
 
-  async lastTransitions(): Promise<Map<string, string>> {
+  async lastTransitions(): Promise<FlowMarkers<string>> {
     const out = new Map<string, string>();
     for (const t of this.transitions.values()) {
       if ((out.get(t.district) ?? '') < t.at) out.set(t.district, t.at);
     }
-    return out;
+    return { values: out, unreadable: [] };
   }
 
   async days(

@@ -4,7 +4,8 @@
 // with a write conditional on the version it read before sending for it, and releases it with its
 // new state conditional on the claim (as the scan's alert ledger does), so two runs at once never
 // both send for one series. Reads are strongly consistent and never cached: a copy kept by a warm
-// container would miss another container's writes.
+// container would miss another container's writes. Beside them, one item records the last London
+// day whose daily judgement (rates and shares) completed.
 
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../domain/zod.ts';
@@ -12,6 +13,9 @@ import type { SignalClaim, SignalState, SignalStateStore } from '../signals/port
 import { isConditionFailure } from './dynamo-errors.ts';
 
 const PREFIX = 'signal#';
+/** The record of the last London day whose daily judgement completed (outside PREFIX: no series). */
+const DAILY_COMPLETED = 'signals-daily-completed';
+const dailySchema = z.object({ day: z.iso.date() });
 
 const stateSchema = z.object({
   raised: z.boolean(),
@@ -140,6 +144,20 @@ export class DynamoSignalStates implements SignalStateStore {
     }
   }
 
+  async dailyCompleted(): Promise<string | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { name: DAILY_COMPLETED }, ConsistentRead: true }),
+    );
+    const parsed = dailySchema.safeParse(Item);
+    return parsed.success ? parsed.data.day : undefined;
+  }
+
+  async completeDaily(day: string): Promise<void> {
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { name: DAILY_COMPLETED, day } }),
+    );
+  }
+
   /** A series' record as stored now (strongly consistent). */
   private async stored(name: string): Promise<Record<string, unknown> | undefined> {
     const { Item } = await this.client.send(
@@ -172,6 +190,17 @@ export class MemorySignalStates implements SignalStateStore {
     if (this.states.get(name)?.version !== claimedVersion) return false;
     this.states.set(name, { ...attributes(state), version: claimedVersion + 1 });
     return true;
+  }
+
+  /** The last London day whose daily judgement completed. */
+  dailyDay: string | undefined;
+
+  async dailyCompleted(): Promise<string | undefined> {
+    return this.dailyDay;
+  }
+
+  async completeDaily(day: string): Promise<void> {
+    this.dailyDay = day;
   }
 
   /** Stores a state as it is, unclaimed (to set one up). */

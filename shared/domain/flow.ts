@@ -62,6 +62,15 @@ export function transitionOf(
  * import and a history import of the same move all give the same id, so it is stored once. */
 export const transitionId = (t: Pick<Transition, 'caseRef' | 'to' | 'at'>) => `${t.caseRef}#${t.to}#${t.at}`;
 
+/** Whether a stored value is an instant as a transition's `at` is stored: ISO 8601 UTC, exactly as
+ * `toISOString` writes it. Only such instants order as strings do (a district's latest transition
+ * is kept with a string comparison), so anything else is a malformed marker, not an instant. */
+export function isStoredInstant(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const ms = Date.parse(value);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === value;
+}
+
 /** The London calendar day (days since 1970-01-01) and hour (0-23) of an instant. */
 export function londonDayAndHour(utcMs: number): { day: number; hour: number } {
   const local = utcMs + londonOffsetMs(utcMs);

@@ -352,6 +352,7 @@ export async function runIopsScenario(options: IopsOptions): Promise<IopsSummary
         }),
         audit,
         ops,
+        signalsAt: '07:00',
       }),
     );
 

@@ -1,9 +1,13 @@
 // The signals function's use case wiring: per invocation the config in force, one run of the mode
-// the schedule asks for, metrics, and ops told what needs them (its AWS adapters: shared/wiring/).
+// the schedule asks for (a check for stopped flow also making the day's rates and shares while they
+// are due and not completed), metrics, and ops told what needs them (its AWS adapters:
+// shared/wiring/).
 
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { DAY_MS, londonLocalToUtc } from '../domain/calendar.ts';
+import { dayText, londonDay } from '../domain/flow.ts';
 import * as z from '../domain/zod.ts';
 import { failureFields } from '../lambda/dependency.ts';
 import { logger, metrics } from '../lambda/observability.ts';
@@ -14,10 +18,16 @@ import {
   type OpsNotifier,
   type Publisher,
 } from '../scan/ports.ts';
-import type { RetryPolicy } from '../scan/retry.ts';
+import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from '../scan/retry.ts';
 import type { ProfileCache } from './evaluate.ts';
 import type { FlowReader, SignalStateStore } from './ports.ts';
-import { HEARTBEAT_METRIC, runSignals, SIGNAL_MODES, type SignalsResult } from './run-signals.ts';
+import {
+  HEARTBEAT_METRIC,
+  runSignals,
+  SIGNAL_MODES,
+  type SignalsMode,
+  type SignalsResult,
+} from './run-signals.ts';
 
 export interface SignalsDeps {
   config(): Promise<ConfigInForce>;
@@ -28,6 +38,33 @@ export interface SignalsDeps {
   ops: OpsNotifier;
   /** Retries of each disclosure log and state write (the scan's by default). */
   retry?: RetryPolicy;
+  /** The morning run's London time (HH:MM: the deployment's `signalsAt`). From then until the London
+   * day ends, a check for stopped flow that finds the day's daily judgement not completed makes it
+   * too, so a morning run that failed, timed out or never ran is retried at each check. */
+  signalsAt: string;
+}
+
+/** Today's morning run (the London day of `nowMs`, at `signalsAt`), as a UTC instant. */
+export function morningRunAt(signalsAt: string, nowMs: number): number {
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(signalsAt);
+  if (!match) throw new RangeError(`signalsAt is not a London time like 06:30: ${signalsAt}`);
+  return londonLocalToUtc(londonDay(nowMs) * DAY_MS + (Number(match[1]) * 60 + Number(match[2])) * 60_000);
+}
+
+/** The mode a run takes: the schedule's, and for a check for stopped flow also the daily part when
+ * today's is due (its morning time has passed) and not recorded as completed. A record that cannot
+ * be read is taken as not completed: judging again sends nothing twice. */
+async function modeOfRun(
+  asked: SignalsMode,
+  deps: Pick<SignalsDeps, 'signalsAt' | 'states'>,
+  nowMs: number,
+): Promise<SignalsMode> {
+  if (asked !== 'flow' || nowMs < morningRunAt(deps.signalsAt, nowMs)) return asked;
+  const completed = await deps.states.dailyCompleted().catch((error: unknown) => {
+    logger.warn('the daily judgement’s record could not be read: it is made again', failureFields(error));
+    return undefined;
+  });
+  return completed === dayText(londonDay(nowMs)) ? 'flow' : 'all';
 }
 
 /** The schedule's input: which signals to judge, and (local runs) as of when. */
@@ -57,7 +94,8 @@ const STEP_CONSEQUENCE: Record<SignalsResult['failed'][number]['step'], string> 
   judge: 'not judged this run; the next run judges it again',
 };
 
-export function publishSignalMetrics(result: SignalsResult, durationMs: number): void {
+/** `unrecorded`: 1 when a completed daily judgement could not be recorded (a failed step too). */
+export function publishSignalMetrics(result: SignalsResult, durationMs: number, unrecorded = 0): void {
   metrics.addMetric('SignalsRaised', MetricUnit.Count, result.raised);
   metrics.addMetric('SignalsLearning', MetricUnit.Count, result.learning.length);
   metrics.addMetric('SignalMessagesSent', MetricUnit.Count, result.sent.length);
@@ -66,7 +104,7 @@ export function publishSignalMetrics(result: SignalsResult, durationMs: number):
     MetricUnit.Count,
     result.failed.filter((f) => f.step === 'publish').length,
   );
-  metrics.addMetric('SignalStepFailures', MetricUnit.Count, result.failed.length);
+  metrics.addMetric('SignalStepFailures', MetricUnit.Count, result.failed.length + unrecorded);
   metrics.addMetric('UnauditedDisclosures', MetricUnit.Count, result.unaudited.length);
   metrics.addMetric('FlowInvalidItems', MetricUnit.Count, result.invalidFlowItems);
   metrics.addMetric('SignalsRunDuration', MetricUnit.Milliseconds, durationMs);
@@ -79,6 +117,8 @@ function opsReportFailed(error: unknown): void {
 }
 
 export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Date.now) {
+  // A signalsAt that is not a time fails here, at cold start, not in every run.
+  morningRunAt(deps.signalsAt, clock());
   // Kept across warm runs: each flow profile is fitted once a London day.
   const profiles: ProfileCache = new Map();
   return async (raw: unknown, context: Pick<Context, 'awsRequestId'>): Promise<SignalsResult> => {
@@ -99,7 +139,7 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
         config: inForce.config,
         nowMs,
         runId,
-        mode: event.mode,
+        mode: await modeOfRun(event.mode, deps, nowMs),
         flow: deps.flow,
         states: deps.states,
         publisher: deps.publisher,
@@ -113,7 +153,21 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
       logger.error('signals run failed before judging', { runId, ...failureFields(error) });
       throw new SignalsRunError(`signals run failed before judging: ${failureFields(error).error.name}`);
     }
-    publishSignalMetrics(result, clock() - started);
+    // The daily judgement completed: recorded, so the checks for stopped flow leave it until
+    // tomorrow's morning (not recorded, they make it again, which sends nothing twice).
+    let unrecorded: string | undefined;
+    if (result.completed.includes('daily')) {
+      await withRetry(
+        () => deps.states.completeDaily(dayText(londonDay(nowMs))),
+        deps.retry ?? DEFAULT_RETRY,
+      ).catch((error: unknown) => {
+        unrecorded = errorName(error);
+      });
+    }
+    publishSignalMetrics(result, clock() - started, unrecorded !== undefined ? 1 : 0);
+    // Each part's heartbeat says it completed (the daily one: today's rates and shares judged and
+    // sent), whatever another part did.
+    for (const part of result.completed) metrics.addMetric(HEARTBEAT_METRIC[part], MetricUnit.Count, 1);
     logger.info('signals run', {
       mode: result.mode,
       at: result.at,
@@ -124,17 +178,28 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
       configSource: inForce.source,
     });
     if (result.invalidFlowItems > 0) {
+      const transitions = result.invalidFlowItems - result.unreadableMarkers.length;
+      const lines = [
+        ...(transitions > 0
+          ? [
+              `The signals run ${result.runId} left out ${transitions} items of the flow table it could not read as transitions; the counts it judged may be low.`,
+            ]
+          : []),
+        ...result.unreadableMarkers.map(({ district, marker }) =>
+          marker === 'since'
+            ? `${district}'s first day of flow (flow table item pk "since", sk "${district}") is not a date: the run took the first day with a transition it read instead. Write the district's first day of flow there (YYYY-MM-DD) to stop this report.`
+            : `${district}'s latest transition (flow table item pk "last", sk "${district}") is not an instant: the run took the latest transition in its flow instead. The next transition recorded for the district replaces it.`,
+        ),
+      ];
       await deps.ops
-        .notify(
-          `${result.invalidFlowItems} flow items could not be read`,
-          `The signals run ${result.runId} left out ${result.invalidFlowItems} items of the flow table it could not read as transitions; the counts it judged may be low.`,
-        )
+        .notify(`${result.invalidFlowItems} flow items could not be read`, lines.join('\n'))
         .catch((error: unknown) => opsReportFailed(error));
     }
     for (const disclosure of result.unaudited) {
       logger.error('disclosure not yet in the disclosure log', { disclosure });
     }
-    if (result.failed.length > 0 || result.unaudited.length > 0) {
+    const dailyIncomplete = result.mode !== 'flow' && !result.completed.includes('daily');
+    if (result.failed.length > 0 || result.unaudited.length > 0 || unrecorded !== undefined) {
       const lines = [
         ...result.failed.map(
           (f) =>
@@ -144,23 +209,28 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
           (d) =>
             `  message ${d.messageId} (${d.reason}): sent, but not in the disclosure log; its entry is in this function's log ("disclosure not yet in the disclosure log")`,
         ),
+        ...(unrecorded !== undefined
+          ? [
+              `  today's rates and shares: judged and sent, but that could not be recorded: the next check judges them again, sending nothing twice (${unrecorded})`,
+            ]
+          : []),
       ];
-      const count = result.failed.length + result.unaudited.length;
+      const count = result.failed.length + result.unaudited.length + (unrecorded !== undefined ? 1 : 0);
       for (const f of result.failed) logger.error('signal step failed', { ...f });
+      // The morning's signals are not held over to tomorrow's morning run: each check retries them.
+      const retried = dailyIncomplete
+        ? `\nToday's rates and shares are judged again at each check for stopped flow (from ${deps.signalsAt} London time, until the day ends) until every one has gone.`
+        : '';
       await deps.ops
         .notify(
           `${count} signal step${count === 1 ? '' : 's'} failed`,
-          `Run ${result.runId}: ${count} step${count === 1 ? '' : 's'} failed after retries; every other signal was judged and sent.\n${lines.join('\n')}`,
+          `Run ${result.runId}: ${count} step${count === 1 ? '' : 's'} failed after retries; every other signal was judged and sent.\n${lines.join('\n')}${retried}`,
         )
         .catch((error: unknown) => opsReportFailed(error));
       throw new SignalsDeliveryError(
-        `${result.failed.length} signal steps failed and ${result.unaudited.length} disclosures are not logged; what was not sent remains due`,
+        `${count - result.unaudited.length} signal steps failed and ${result.unaudited.length} disclosures are not logged; what was not sent remains due`,
       );
     }
-    if (event.mode === 'daily' || event.mode === 'all')
-      metrics.addMetric(HEARTBEAT_METRIC.daily, MetricUnit.Count, 1);
-    if (event.mode === 'flow' || event.mode === 'all')
-      metrics.addMetric(HEARTBEAT_METRIC.flow, MetricUnit.Count, 1);
     return result;
   };
 }

@@ -11,11 +11,19 @@ export interface FlowDays {
   invalid: number;
 }
 
+/** A marker kept per district (its first day of flow, its latest transition), as read. */
+export interface FlowMarkers<T> {
+  values: Map<string, T>;
+  /** Districts whose stored marker cannot be read (left out of `values`, never fatal): the run works
+   * the value out from the district's flow instead, and counts and reports them. */
+  unreadable: string[];
+}
+
 export interface FlowReader {
   /** The first day (London, days since 1970-01-01) of each district's flow history. */
-  since(): Promise<Map<string, number>>;
+  since(): Promise<FlowMarkers<number>>;
   /** The latest transition (ISO instant) of each district. */
-  lastTransitions(): Promise<Map<string, string>>;
+  lastTransitions(): Promise<FlowMarkers<string>>;
   /** A district's flow for each day from `fromDay` to `toDay`. */
   days(
     district: string,
@@ -64,4 +72,11 @@ export interface SignalStateStore {
   /** Stores a claimed series' new state and clears the claim, conditional on the claimed version.
    * False if another run has written it since (its lease ran out). */
   release(name: string, state: SignalState, claimedVersion: number): Promise<boolean>;
+  /** The London day (YYYY-MM-DD) whose daily judgement (rates and shares) last completed: every
+   * series judged, and every message due sent and its state saved. Undefined when none is recorded,
+   * or the record is unreadable: the day's judgement is then made again (its claims and states
+   * make sure nothing is sent twice). */
+  dailyCompleted(): Promise<string | undefined>;
+  /** Records that the daily judgement completed on London day `day` (YYYY-MM-DD). */
+  completeDaily(day: string): Promise<void>;
 }

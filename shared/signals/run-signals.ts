@@ -11,7 +11,7 @@
 
 import pLimit from 'p-limit';
 import type { CompiledConfig } from '../config/compile.ts';
-import { FEED_STOPPED_ID } from '../config/signals-schema.ts';
+import { FEED_STOPPED_ID, FLOW_STOPPED_ID } from '../config/signals-schema.ts';
 import { type DayFlow, emptyDayFlow, londonDay } from '../domain/flow.ts';
 import type { Level } from '../domain/levels.ts';
 import { byCodeUnit } from '../domain/order.ts';
@@ -32,12 +32,18 @@ import {
   seriesName,
 } from './evaluate.ts';
 import { renderSignal, type SignalEvent } from './messages.ts';
-import type { FlowDays, FlowReader, SignalState, SignalStateStore } from './ports.ts';
+import type { FlowDays, FlowMarkers, FlowReader, SignalState, SignalStateStore } from './ports.ts';
 
 export const SIGNAL_MODES = ['daily', 'flow', 'all'] as const;
-/** The metric a successful run of each mode emits: its absence is an alarm. */
+/** The metric a run emits for each part it completed (see `completed`): its absence is an alarm. */
 export const HEARTBEAT_METRIC = { daily: 'DailySignalsHeartbeat', flow: 'FlowSignalsHeartbeat' } as const;
 export type SignalsMode = (typeof SIGNAL_MODES)[number];
+/** What a run judges: `daily`, rates and shares over the days up to yesterday; `flow`, flow stopped. */
+export type SignalsPart = keyof typeof HEARTBEAT_METRIC;
+
+const partsOf = (mode: SignalsMode): SignalsPart[] => (mode === 'all' ? ['daily', 'flow'] : [mode]);
+const partOf = (signal: string): SignalsPart =>
+  signal === FLOW_STOPPED_ID || signal === FEED_STOPPED_ID ? 'flow' : 'daily';
 
 export interface SignalsInput {
   config: CompiledConfig;
@@ -90,8 +96,13 @@ export interface SignalsResult {
   /** Messages sent whose disclosure could not be written to the disclosure log after retries: the
    * handler logs each in full, tells ops and fails the run. */
   unaudited: AuditEntry[];
-  /** Stored flow items that could not be read (left out of the counts). */
+  /** Stored flow items that could not be read (left out of the counts), the markers below included. */
   invalidFlowItems: number;
+  /** Districts' markers that could not be read: worked out from their flow instead. */
+  unreadableMarkers: UnreadableMarker[];
+  /** The parts of this run's mode that completed: every series judged, every message due sent and
+   * its state saved. A part with a failed step is not complete: what failed is still due. */
+  completed: SignalsPart[];
 }
 
 /** A raise still standing is due again this long after it was last sent, less some slack so that a
@@ -103,17 +114,32 @@ function due(state: SignalState, repeatMs: number, nowMs: number): boolean {
   return nowMs - Date.parse(state.sentAt) >= repeatMs - slack;
 }
 
+/** A district's marker in the flow table that could not be read: `since`, its first day of flow;
+ * `last`, its latest transition. */
+export interface UnreadableMarker {
+  district: string;
+  marker: 'since' | 'last';
+}
+
 /** The flow a run of this mode judges: each district's days (from its first day of flow, within the
  * history window, up to yesterday), its first day and its last transition. A district whose days
  * cannot be read is left out of the history and named in `unread` (with the error's kind): the run
- * judges the others (a display fails instead). A display (`signals
+ * judges the others (a display fails instead). A district's marker that cannot be read is worked out
+ * from its flow instead (its first day with a transition in the window, its latest transition) and
+ * named in `unreadable`: taken as missing, the district would learn for good, or be raised as
+ * stopped while it flows. A display (`signals
  * status`) reads the same but writes nothing, and may be as of a past instant (its `--at`): flow
  * after that instant is left out, so a district's latest transition is its latest up to then, and a
  * district whose flow began later has none. */
 export async function readHistory(
   input: Pick<SignalsInput, 'config' | 'nowMs' | 'mode' | 'flow' | 'profiles' | 'historyDays'>,
   options: { display?: boolean } = {},
-): Promise<{ history: FlowHistory; invalid: number; unread: Map<string, string> }> {
+): Promise<{
+  history: FlowHistory;
+  invalid: number;
+  unread: Map<string, string>;
+  unreadable: UnreadableMarker[];
+}> {
   const { config, nowMs, mode } = input;
   const today = londonDay(nowMs);
   const yesterday = today - 1;
@@ -126,11 +152,19 @@ export async function readHistory(
   const needProfiles =
     mode !== 'daily' && (!profiles || ['*', ...districts].some((name) => profiles.get(name)?.day !== today));
   const firstDay = needDaily ? yesterday - historyDays + 1 : today - flowDays;
+  const none = <T>(): FlowMarkers<T> => ({ values: new Map(), unreadable: [] });
   // With every flow profile fitted today, a check needs only each district's last transition.
-  const [since, last] = await Promise.all([
-    needDaily || needProfiles ? input.flow.since() : Promise.resolve(new Map<string, number>()),
-    mode !== 'daily' ? input.flow.lastTransitions() : Promise.resolve(new Map<string, string>()),
+  const [sinceRead, lastRead] = await Promise.all([
+    needDaily || needProfiles ? input.flow.since() : Promise.resolve(none<number>()),
+    mode !== 'daily' ? input.flow.lastTransitions() : Promise.resolve(none<string>()),
   ]);
+  const since = sinceRead.values;
+  const last = lastRead.values;
+  // Markers of the districts judged only: one of a district no longer configured says nothing.
+  const unreadableOf = (markers: FlowMarkers<unknown>) =>
+    new Set(markers.unreadable.filter((d) => districts.includes(d) && !markers.values.has(d)));
+  const sinceUnreadable = unreadableOf(sinceRead);
+  const lastUnreadable = unreadableOf(lastRead);
   if (options.display) for (const [district, day] of since) if (day > today) since.delete(district);
   const dayOptions = options.display ? { seal: false } : {};
   const days = new Map<string, DayFlow[]>();
@@ -141,7 +175,8 @@ export async function readHistory(
     await Promise.all(
       districts.map((district) =>
         limit(async () => {
-          const own = since.get(district);
+          // Its first day unknown: read from the window's, and take the first with a transition.
+          const own = since.get(district) ?? (sinceUnreadable.has(district) ? firstDay : undefined);
           if (own === undefined) return;
           const from = Math.max(firstDay, own);
           let read: FlowDays = { days: [], invalid: 0 };
@@ -153,6 +188,10 @@ export async function readHistory(
             return;
           }
           invalid += read.invalid;
+          if (sinceUnreadable.has(district)) {
+            const first = read.days.find((d) => d.hours.some((n) => n > 0));
+            if (first !== undefined) since.set(district, first.day);
+          }
           // Days before the district's first are padded (and never used: its series start at `since`).
           const padded = Array.from({ length: from - firstDay }, (_, i) => emptyDayFlow(firstDay + i));
           days.set(district, [...padded, ...read.days]);
@@ -160,24 +199,40 @@ export async function readHistory(
       ),
     );
   }
-  // A display as of a past instant: a latest transition after it gives way to today's latest up to
-  // the instant, else to the latest of the days read.
+  // A district's latest transition worked out from its flow: today's latest up to now, else the
+  // latest of its days. For a display as of a past instant whose latest transition is after it,
+  // and for a marker that cannot be read (its days read back here when the run read none).
   const later = options.display
     ? [...last].filter(([, at]) => Date.parse(at) > nowMs).map(([district]) => district)
     : [];
   await Promise.all(
-    later.map(async (district) => {
-      const read = await input.flow.days(district, today, today, nowMs, { seal: false, until: nowMs });
-      invalid += read.invalid;
-      const earlier = [...(days.get(district) ?? [])].reverse().find((d) => d.last !== undefined);
-      const latest = read.days[0]?.last ?? earlier?.last;
-      if (latest !== undefined) last.set(district, latest);
-      else last.delete(district);
+    [...later, ...lastUnreadable].map(async (district) => {
+      try {
+        const read = await input.flow.days(district, today, today, nowMs, { seal: false, until: nowMs });
+        invalid += read.invalid;
+        let before = days.get(district);
+        if (!before && lastUnreadable.has(district)) {
+          const back = await input.flow.days(district, today - flowDays, yesterday, nowMs, dayOptions);
+          invalid += back.invalid;
+          before = back.days;
+        }
+        const earlier = [...(before ?? [])].reverse().find((d) => d.last !== undefined);
+        const latest = read.days[0]?.last ?? earlier?.last;
+        if (latest !== undefined) last.set(district, latest);
+        else last.delete(district);
+      } catch (error) {
+        if (options.display) throw error;
+        unread.set(district, errorName(error));
+      }
     }),
   );
   // Unread: no history, so not taken for a district without any (learning).
   for (const district of unread.keys()) since.delete(district);
-  return { history: { firstDay, days, since, last }, invalid, unread };
+  const unreadable: UnreadableMarker[] = [
+    ...[...sinceUnreadable].map((district) => ({ district, marker: 'since' as const })),
+    ...[...lastUnreadable].map((district) => ({ district, marker: 'last' as const })),
+  ];
+  return { history: { firstDay, days, since, last }, invalid, unread, unreadable };
 }
 
 export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
@@ -194,11 +249,17 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
     failed: [],
     unaudited: [],
     invalidFlowItems: 0,
+    unreadableMarkers: [],
+    completed: [],
   };
-  if (!signals.configured) return result;
+  if (!signals.configured) {
+    result.completed = partsOf(mode);
+    return result;
+  }
 
-  const { history, invalid, unread } = await readHistory(input);
-  result.invalidFlowItems = invalid;
+  const { history, invalid, unread, unreadable } = await readHistory(input);
+  result.invalidFlowItems = invalid + unreadable.length;
+  result.unreadableMarkers = unreadable;
   const judged = [
     ...(mode !== 'flow' ? judgeDaily(config, history) : []),
     ...(mode !== 'daily' ? judgeFlowStopped(config, history, nowMs, input.profiles) : []),
@@ -257,6 +318,7 @@ export async function runSignals(input: SignalsInput): Promise<SignalsResult> {
   );
   const sentKey = (s: (typeof result.sent)[number]) => s.signal + (s.district ?? '');
   result.sent.sort((a, b) => byCodeUnit(sentKey(a), sentKey(b)));
+  result.completed = partsOf(mode).filter((part) => !result.failed.some((f) => partOf(f.signal) === part));
   return result;
 
   async function oneSeries(status: SignalStatus): Promise<void> {

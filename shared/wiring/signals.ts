@@ -43,5 +43,7 @@ export function awsSignalsDeps(
     publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
     ops,
+    // The deployment's morning time (the stack sets it): checks retry a morning that did not complete.
+    signalsAt: requireEnv('SIGNALS_AT', env),
   };
 }

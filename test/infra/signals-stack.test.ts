@@ -50,7 +50,7 @@ describe('the signals function', () => {
     expect(p.MemorySize).toBe(512);
   });
 
-  it('is told the flow, state and audit tables, the topics and the config, and nothing of the mirror', () => {
+  it('is told the flow, state and audit tables, the topics, the config and its morning time, and nothing of the mirror', () => {
     const env = props().Environment.Variables;
     expect(Object.keys(env).sort()).toEqual([
       'ALERT_TOPIC_ARN',
@@ -62,8 +62,11 @@ describe('the signals function', () => {
       'OPS_TOPIC_ARN',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
+      'SIGNALS_AT',
       'STATE_TABLE',
     ]);
+    // The morning's time, from which the checks for stopped flow retry a morning not completed.
+    expect(env.SIGNALS_AT).toBe('06:30');
   });
 
   it('has exactly the grants it needs: no Scan, no mirror, no ledger', () => {
@@ -112,6 +115,12 @@ describe('the signals function', () => {
       .map((p) => p.ScheduleExpression)
       .sort();
     expect(expressions).toEqual(['cron(45 5 * * ? *)', 'rate(10 minutes)']);
+    const fn = Object.values(
+      other.appTemplate.findResources('AWS::Lambda::Function', {
+        Properties: { FunctionName: 'queuewatch-test-signals' },
+      }),
+    )[0];
+    expect(fn?.Properties.Environment.Variables.SIGNALS_AT).toBe('05:45');
   });
 
   it('is invoked by roles that may invoke exactly it, assumable only by this account’s schedules', () => {

@@ -1,12 +1,12 @@
 // Flow counting against DynamoDB (dynalite): the ingest use case with the real mirror writer and
 // flow store, fed repeated, reordered, late and replayed messages; a function that dies between
-// the two writes; day counts built once and rebuilt after a late transition; the history import,
-// the mirror import and the CLI.
+// the two writes; day counts built once and rebuilt after a late transition; a district's markers
+// that are malformed, named and repaired; the history import, the mirror import and the CLI.
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,8 +179,8 @@ describe('flow counted by the ingest function', () => {
       'new>awaiting-risk-assessment|domestic-abuse|high|c': 1,
       'awaiting-risk-assessment>closed|domestic-abuse|high|c': 1,
     });
-    expect((await flow.lastTransitions()).get('D02')).toBe('2026-03-29T04:00:00.000Z');
-    expect((await flow.since()).get('D01')).toBe(today);
+    expect((await flow.lastTransitions()).values.get('D02')).toBe('2026-03-29T04:00:00.000Z');
+    expect((await flow.since()).values.get('D01')).toBe(today);
   });
 
   it('ends with exactly the in-memory flow for any order of arrival, applied one at a time (property)', async () => {
@@ -290,6 +290,57 @@ describe('day counts', () => {
   });
 });
 
+describe("a district's markers", () => {
+  it('that are malformed are named unreadable, and the next transition recorded replaces a latest transition that is no instant', async () => {
+    const tables = await fresh();
+    const flow = new DynamoFlowStore(doc, tables.flow);
+    const marker = (pk: string, sk: string, value: Record<string, unknown>) =>
+      doc.send(new PutCommand({ TableName: tables.flow, Item: { pk, sk, ...value } }));
+    // Each compares as later than any real instant, or is no string at all.
+    await marker('last', 'D01', { at: 'zz-not-an-instant' });
+    await marker('last', 'D02', { at: 20260329 });
+    await marker('last', 'D03', { at: '2026-03-29T05:00:00Z' }); // not as stored: no milliseconds
+    await marker('last', 'D04', { at: '2026-03-29T02:00:00.000Z' });
+    await marker('since', 'D01', { day: 'someday' });
+    await marker('since', 'D02', { day: '2026-03-01' });
+    const last = await flow.lastTransitions();
+    expect(last.unreadable.sort()).toEqual(['D01', 'D02', 'D03']);
+    expect([...last.values]).toEqual([['D04', '2026-03-29T02:00:00.000Z']]);
+    const since = await flow.since();
+    expect(since.unreadable).toEqual(['D01']);
+    expect([...since.values.keys()]).toEqual(['D02']);
+
+    const moved = (district: string, at: string): Transition => ({
+      caseRef: `DA-403-000000${district.slice(-1)}`,
+      district,
+      category: 'domestic-abuse',
+      riskLevel: 'high',
+      childrenInvolved: false,
+      from: 'awaiting-referral',
+      to: 'referred',
+      at,
+    });
+    await flow.record(
+      [
+        moved('D01', '2026-03-29T01:00:00.000Z'),
+        moved('D02', '2026-03-29T01:00:00.000Z'),
+        moved('D03', '2026-03-29T01:00:00.000Z'),
+        // Earlier than D04's: its marker stays.
+        moved('D04', '2026-03-29T01:00:00.000Z'),
+      ],
+      NOW,
+    );
+    const repaired = await flow.lastTransitions();
+    expect(repaired.unreadable).toEqual([]);
+    expect(Object.fromEntries(repaired.values)).toEqual({
+      D01: '2026-03-29T01:00:00.000Z',
+      D02: '2026-03-29T01:00:00.000Z',
+      D03: '2026-03-29T01:00:00.000Z',
+      D04: '2026-03-29T02:00:00.000Z',
+    });
+  });
+});
+
 describe('loading past flow', () => {
   it('loads an export of transitions once, however often it is run, and reports bad records by line', async () => {
     const tables = await fresh();
@@ -365,7 +416,7 @@ describe('loading past flow', () => {
     const feb2 = londonDay(Date.parse('2026-02-02T12:00:00Z'));
     const { days } = await store.days('D03', feb2, feb2 + 1, NOW);
     expect(days.map((d) => Object.values(d.counts).reduce((a, b) => a + b, 0))).toEqual([1, 1]);
-    expect((await store.since()).get('D03')).toBe(feb2);
+    expect((await store.since()).values.get('D03')).toBe(feb2);
   });
 
   it('refuses a transition giving a field twice, by line and field, and loads the rest', async () => {

@@ -1,7 +1,9 @@
 // The signals when two runs meet, on real SDK clients (dynalite, SNS on moto_server delivering to
 // SQS): two runs at once (a schedule delivered twice, a retry overlapping) send each signal once and
 // record only what was sent; a state written by the release before versions, or damaged, is still
-// claimed and sent for, never left to silence its series.
+// claimed and sent for, never left to silence its series; a morning whose rates and shares were not
+// judged and sent is made by the checks after its time, until one records it; a district's markers
+// in the flow table that cannot be read are worked out from its flow, and ops told.
 
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -94,6 +96,7 @@ async function setup(prefix: string, gate?: () => Promise<void>) {
       return read;
     }
   }
+  const ops = new MemoryOpsNotifier();
   const handler = () =>
     createSignalsHandler({
       config: async () => ({ config, source: 'default' }),
@@ -101,7 +104,8 @@ async function setup(prefix: string, gate?: () => Promise<void>) {
       states: new Gated(doc, tables.state),
       publisher: new SnsPublisher(sns, TopicArn as string),
       audit: new DynamoAuditLog(doc, tables.audit),
-      ops: new MemoryOpsNotifier(),
+      ops,
+      signalsAt: '06:30',
     });
   const received = async (district: string) => drainQueue(sqs, queues.get(district) as string);
   const logged = async () => (await doc.send(new ScanCommand({ TableName: tables.audit }))).Items ?? [];
@@ -109,7 +113,7 @@ async function setup(prefix: string, gate?: () => Promise<void>) {
     sns.destroy();
     sqs.destroy();
   };
-  return { doc, tables, handler, received, logged, close };
+  return { doc, tables, ops, handler, received, logged, close };
 }
 
 /** Resolves once `n` callers are waiting. */
@@ -186,6 +190,61 @@ describe('two signals runs', { timeout: 120_000 }, () => {
     expect(await t.received('D02')).toHaveLength(1);
     const again = await t.handler()({ mode: 'flow', at: at(LAST, 17.25) }, { awsRequestId: 'run-b' });
     expect(again.sent).toEqual([]);
+    t.close();
+  });
+
+  it('a morning that did not complete is made by the checks after its time, until one records it in the state table', async () => {
+    const t = await setup('sigruns-morning');
+    const check = (hour: number) =>
+      t.handler()({ mode: 'flow', at: at(LAST, hour) }, { awsRequestId: `check-${hour}` });
+    // Before 06:30 the rates and shares are the morning's; from then on a check makes them, once.
+    expect((await check(6.25)).mode).toBe('flow');
+    expect((await check(6.5)).mode).toBe('all');
+    const { Item } = await t.doc.send(
+      new GetCommand({ TableName: t.tables.state, Key: { name: 'signals-daily-completed' } }),
+    );
+    expect(Item).toEqual({ name: 'signals-daily-completed', day: at(LAST, 12).slice(0, 10) });
+    expect((await check(6.75)).mode).toBe('flow');
+    // A record that cannot be read is not taken as done: the next check judges again.
+    await t.doc.send(
+      new PutCommand({ TableName: t.tables.state, Item: { name: 'signals-daily-completed', day: 7 } }),
+    );
+    expect((await check(7)).mode).toBe('all');
+    expect((await check(7.25)).mode).toBe('flow');
+    t.close();
+  });
+
+  it('with a district’s markers damaged: each judged from its flow as before, nothing raised falsely, ops told', async () => {
+    const t = await setup('sigruns-markers');
+    const { Item: real } = await t.doc.send(
+      new GetCommand({ TableName: t.tables.flow, Key: { pk: 'last', sk: 'D01' } }),
+    );
+    const marker = (pk: string, sk: string, value: Record<string, unknown>) =>
+      t.doc.send(new PutCommand({ TableName: t.tables.flow, Item: { pk, sk, ...value } }));
+    // D03 flows on: its first day and latest transition unreadable. D01 stopped: its latest too.
+    await marker('since', 'D03', { day: 'someday' });
+    await marker('last', 'D03', { at: 'zz-not-an-instant' });
+    await marker('last', 'D01', { at: 20261012 });
+    const result = await t.handler()({ mode: 'flow', at: at(LAST, 17) }, { awsRequestId: 'run-a' });
+    const status = (signal: string, district: string) =>
+      result.statuses.find((s) => s.signal === signal && s.district === district);
+    expect(status('flow-stopped', 'D03')?.state).toBe('normal');
+    expect(status('referrals', 'D03')?.state).toBe('normal');
+    expect(status('flow-stopped', 'D01')).toMatchObject({ state: 'raised', last: real?.at });
+    expect(result.sent.map((s) => `${s.event} ${s.signal} ${s.district}`)).toEqual([
+      'raised flow-stopped D01',
+      'raised flow-stopped D02',
+    ]);
+    expect(result.invalidFlowItems).toBe(3);
+    expect(t.ops.messages.map((m) => m.subject)).toEqual(['3 flow items could not be read']);
+    const told = t.ops.messages[0]?.text ?? '';
+    expect(told).toContain(
+      `D03's first day of flow (flow table item pk "since", sk "D03") is not a date: the run took the first day with a transition it read instead.`,
+    );
+    expect(told).toContain(
+      `D01's latest transition (flow table item pk "last", sk "D01") is not an instant: the run took the latest transition in its flow instead. The next transition recorded for the district replaces it.`,
+    );
+    expect(told).toContain(`D03's latest transition`);
     t.close();
   });
 });

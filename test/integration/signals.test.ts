@@ -170,6 +170,7 @@ describe('the signals, end to end', () => {
       publisher: new SnsPublisher(sns, TopicArn as string),
       audit: new DynamoAuditLog(doc, tables.audit),
       ops: new MemoryOpsNotifier(),
+      signalsAt: '06:30',
     });
     const feed = liveFeed(LIVE_DAYS);
     const sent: string[] = [];

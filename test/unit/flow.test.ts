@@ -12,6 +12,7 @@ import {
   emptyDayFlow,
   FROM_STAGES,
   flowKey,
+  isStoredInstant,
   londonDayAndHour,
   parseFlowKey,
   type Transition,
@@ -65,6 +66,21 @@ describe('a transition', () => {
   it('falls on its London day and hour (BST moves midnight)', () => {
     expect(londonDayAndHour(at('2026-07-01T23:30:00Z'))).toEqual({ day: 20636, hour: 0 });
     expect(londonDayAndHour(at('2026-01-01T23:30:00Z'))).toEqual({ day: 20454, hour: 23 });
+  });
+
+  it('is stored at an instant exactly as toISOString writes it; anything else is a malformed marker', () => {
+    expect(isStoredInstant('2026-03-29T00:30:00.000Z')).toBe(true);
+    for (const value of [
+      '2026-03-29T00:30:00Z',
+      '2026-03-29T01:30:00+01:00',
+      '2026-13-45T00:00:00.000Z',
+      'zz-not-an-instant',
+      '',
+      20260329,
+      undefined,
+    ]) {
+      expect(isStoredInstant(value)).toBe(false);
+    }
   });
 
   it('reads back its count key, and refuses anything else', () => {

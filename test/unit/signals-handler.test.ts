@@ -41,7 +41,12 @@ async function stoppedFlow() {
 function harness(flow: MemoryFlowStore) {
   const published: OutgoingMessage[] = [];
   const audit = new MemoryAuditLog();
-  const failing = { audit: new Set<string>(), state: new Set<string>(), publish: new Set<string>() };
+  const failing = {
+    audit: new Set<string>(),
+    state: new Set<string>(),
+    publish: new Set<string>(),
+    daily: false,
+  };
   const states = new MemorySignalStates();
   const ops = new MemoryOpsNotifier();
   const districtOf = (m: OutgoingMessage) => String(m.district);
@@ -55,6 +60,11 @@ function harness(flow: MemoryFlowStore) {
         if ([...failing.state].some((d) => name.includes(d)))
           throw fail('ProvisionedThroughputExceededException');
         return states.release(name, state, claimedVersion);
+      },
+      dailyCompleted: () => states.dailyCompleted(),
+      completeDaily: async (day: string) => {
+        if (failing.daily) throw fail('ProvisionedThroughputExceededException');
+        await states.completeDaily(day);
       },
     },
     publisher: {
@@ -72,6 +82,7 @@ function harness(flow: MemoryFlowStore) {
     },
     ops,
     retry: NO_WAIT,
+    signalsAt: '06:30',
   };
   return { deps, published, audit, failing, ops, handler: createSignalsHandler(deps) };
 }
@@ -209,5 +220,104 @@ describe('the signals handler, when a step fails', { timeout: 60_000 }, () => {
       /^signals run failed before judging: ResourceNotFoundException$/,
     );
     expect(h.published).toEqual([]);
+  });
+});
+
+describe('a morning whose rates and shares did not all go', { timeout: 120_000 }, () => {
+  const FALL = START + 63;
+  const DAY = FALL + 15;
+  /** D07's child referrals fall to 10% from FALL: raised by DAY's morning. */
+  async function fallingShare() {
+    const flow = new MemoryFlowStore();
+    await synthesiseFlow(flow, {
+      districts: ['D07'],
+      fromDay: START,
+      toDay: DAY,
+      seed: 5,
+      nowMs: londonLocalToUtc(START * DAY_MS),
+      plan: (_, day) => (day >= FALL ? { ...NORMAL_DAY, childShare: 0.1 } : NORMAL_DAY),
+    });
+    return flow;
+  }
+  const sentOf = (r: SignalsResult | undefined) => r?.sent.map((s) => `${s.event} ${s.signal} ${s.district}`);
+  const heartbeats = (spy: { mock: { calls: unknown[][] } }) =>
+    spy.mock.calls.filter((c) => c[0] === 'DailySignalsHeartbeat').length;
+
+  it('is retried by the next check for stopped flow, sent once, and its heartbeat says when it completed', async () => {
+    const h = harness(await fallingShare());
+    h.failing.publish.add('D07');
+    const counted = vi.spyOn(metrics, 'addMetric');
+    try {
+      const morning = await h
+        .handler({ mode: 'daily', at: at(DAY, 6.5) }, { awsRequestId: 'morning' })
+        .catch((error: Error) => error);
+      expect((morning as Error).name).toBe('SignalsDeliveryError');
+      expect(h.published).toEqual([]);
+      expect(h.ops.messages[0]?.text).toContain(
+        'child-referrals in D07: not sent; it stays due and the next run sends it (ThrottledException)',
+      );
+      expect(h.ops.messages[0]?.text).toContain(
+        "Today's rates and shares are judged again at each check for stopped flow (from 06:30 London time, until the day ends) until every one has gone.",
+      );
+      expect(heartbeats(counted)).toBe(0);
+
+      h.failing.publish.clear();
+      const check = await h.handler({ mode: 'flow', at: at(DAY, 6.75) }, { awsRequestId: 'check-1' });
+      expect(check.mode).toBe('all');
+      expect(sentOf(check)).toEqual(['raised child-referrals D07']);
+      expect(heartbeats(counted)).toBe(1);
+
+      // Completed, and recorded: the next checks judge stopped flow only, and send nothing again.
+      const later = await h.handler({ mode: 'flow', at: at(DAY, 7) }, { awsRequestId: 'check-2' });
+      expect(later.mode).toBe('flow');
+      expect(h.published).toHaveLength(1);
+      expect(heartbeats(counted)).toBe(1);
+    } finally {
+      counted.mockRestore();
+    }
+  });
+
+  it('a morning run that failed outright is made by the first check after its time, never before it', async () => {
+    const h = harness(await fallingShare());
+    const since = h.deps.flow.since.bind(h.deps.flow);
+    h.deps.flow.since = async () => {
+      throw fail('RequestTimeout');
+    };
+    await expect(h.handler({ mode: 'daily', at: at(DAY, 6.5) }, { awsRequestId: 'morning' })).rejects.toThrow(
+      /signals run failed before judging/,
+    );
+    h.deps.flow.since = since;
+
+    const check = await h.handler({ mode: 'flow', at: at(DAY, 6.75) }, { awsRequestId: 'check-1' });
+    expect(check.mode).toBe('all');
+    expect(sentOf(check)).toEqual(['raised child-referrals D07']);
+
+    // The next day, before its morning time, a check leaves the rates and shares to the morning.
+    const early = await h.handler({ mode: 'flow', at: at(DAY + 1, 6.25) }, { awsRequestId: 'check-2' });
+    expect(early.mode).toBe('flow');
+    // A morning run that never came: the first check after 06:30 makes it.
+    const missed = await h.handler({ mode: 'flow', at: at(DAY + 1, 6.75) }, { awsRequestId: 'check-3' });
+    expect(missed.mode).toBe('all');
+    expect(missed.failed).toEqual([]);
+  });
+
+  it('a completed morning that cannot be recorded is reported, and judged again by the next check sending nothing twice', async () => {
+    const h = harness(await fallingShare());
+    h.failing.daily = true;
+    const morning = await h
+      .handler({ mode: 'daily', at: at(DAY, 6.5) }, { awsRequestId: 'morning' })
+      .catch((error: Error) => error);
+    expect((morning as Error).name).toBe('SignalsDeliveryError');
+    expect(h.published).toHaveLength(1);
+    expect(h.ops.messages[0]?.text).toContain(
+      "today's rates and shares: judged and sent, but that could not be recorded: the next check judges them again, sending nothing twice (ProvisionedThroughputExceededException)",
+    );
+    h.failing.daily = false;
+    const check = await h.handler({ mode: 'flow', at: at(DAY, 6.75) }, { awsRequestId: 'check-1' });
+    expect(check.mode).toBe('all');
+    expect(check.sent).toEqual([]);
+    expect(h.published).toHaveLength(1);
+    const later = await h.handler({ mode: 'flow', at: at(DAY, 7) }, { awsRequestId: 'check-2' });
+    expect(later.mode).toBe('flow');
   });
 });
