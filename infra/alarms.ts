@@ -234,8 +234,9 @@ export class QueuewatchAlarms extends Construct {
       ),
       dailySignalsHeartbeat: alarm(
         'daily-signals-heartbeat',
-        `No successful morning run of the signals for ${DAILY_SIGNALS_HEARTBEAT_HOURS} hours: falling referral ` +
-          'rates and shares are not being judged.',
+        `The day's referral rates and shares have not been judged and sent in full for ${DAILY_SIGNALS_HEARTBEAT_HOURS} hours ` +
+          '(the morning run and the checks after it that make it again have all failed, or none ran): falling ' +
+          'referral rates and shares may not be raised.',
         queuewatchMetric(HEARTBEAT_METRIC.daily, silencePeriod),
         noneAt(DAILY_SIGNALS_HEARTBEAT_HOURS),
       ),
