@@ -249,5 +249,6 @@ describe('the signals, end to end', () => {
     }
     sns.destroy();
     sqs.destroy();
-  });
+    // Weeks of mornings through real servers: about 20 s alone, three times that on a busy machine.
+  }, 180_000);
 });
