@@ -2,7 +2,14 @@
 // callback (and can be told to fail), and ops/audit sinks that keep what they are given.
 
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry, AuditLog, OpsNotifier, OutgoingMessage, Publisher } from '../scan/ports.ts';
+import type {
+  AuditEntry,
+  AuditLog,
+  OpsNotifier,
+  OutgoingMessage,
+  Publisher,
+  StateStore,
+} from '../scan/ports.ts';
 
 export class CallbackPublisher implements Publisher {
   published = 0;
@@ -33,5 +40,16 @@ export class MemoryAuditLog implements AuditLog {
 
   async record(entry: AuditEntry): Promise<void> {
     this.entries.push(entry);
+  }
+}
+
+/** Named records kept in memory, as the state table keeps them. */
+export class MemoryStateStore implements StateStore {
+  readonly items = new Map<string, Record<string, unknown>>();
+  async get(name: string): Promise<Record<string, unknown> | undefined> {
+    return this.items.get(name);
+  }
+  async put(name: string, value: Record<string, unknown>): Promise<void> {
+    this.items.set(name, value);
   }
 }

@@ -19,7 +19,20 @@ export interface OpsReport {
   text: string;
 }
 
+/** What was last told of a kind of report, and when. */
+export interface Told {
+  fingerprint: string;
+  at: number;
+}
+
 const REPEAT_WHILE_ONGOING_MS = 3_600_000;
+
+/** Whether a report is due to ops: what it says changed since it was last told, or it still holds
+ * an hour after. Not every run: a failure lasting a day would otherwise fill ops's inbox until nobody
+ * reads it. */
+export const dueToTell = (before: Told | undefined, fingerprint: string, nowMs: number): boolean =>
+  (before?.fingerprint ?? '') !== fingerprint || nowMs - (before?.at ?? 0) >= REPEAT_WHILE_ONGOING_MS;
+
 const STATE_NAME = 'ops-reports';
 const KINDS = ['invalid', 'failures', 'sms-budget', 'calendar', 'open-drop', 'open-index'] as const;
 
@@ -136,7 +149,7 @@ function reportsFor(result: ScanResult, previousOpen?: number): OpsReport[] {
 }
 
 export class OpsReporter {
-  private readonly said = new Map<string, { fingerprint: string; at: number }>();
+  private readonly said = new Map<string, Told>();
   /** The open cases the last complete run read (kept with what was said): a sudden fall is news. */
   private lastOpen: number | undefined;
   /** Whether what was said has been read from the state table (once per container: after that,
@@ -186,8 +199,7 @@ export class OpsReporter {
           );
         }
       } else {
-        const due = previous !== report.fingerprint || nowMs - (before?.at ?? 0) >= REPEAT_WHILE_ONGOING_MS;
-        if (!due) continue;
+        if (!dueToTell(before, report.fingerprint, nowMs)) continue;
         // Not told: remembered as unsaid, so the next run tries again.
         if (!(await this.notify(report.subject, report.text, failed))) continue;
       }
@@ -223,7 +235,8 @@ export class OpsReporter {
   }
 }
 
-function rememberedIn(stored: Record<string, unknown> | undefined, kind: string) {
+/** What a stored record says was told of `kind`, if it says so readably. */
+export function rememberedIn(stored: Record<string, unknown> | undefined, kind: string): Told | undefined {
   const value = stored?.[kind];
   if (typeof value !== 'object' || value === null) return undefined;
   const { fingerprint, at } = value as { fingerprint?: unknown; at?: unknown };

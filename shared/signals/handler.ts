@@ -17,7 +17,9 @@ import {
   OPS_REPORT_FAILURES,
   type OpsNotifier,
   type Publisher,
+  type StateStore,
 } from '../scan/ports.ts';
+import { dueToTell, rememberedIn } from '../scan/report.ts';
 import { DEFAULT_RETRY, errorName, type RetryPolicy, withRetry } from '../scan/retry.ts';
 import type { ProfileCache } from './evaluate.ts';
 import type { FlowReader, SignalStateStore } from './ports.ts';
@@ -36,6 +38,9 @@ export interface SignalsDeps {
   publisher: Publisher;
   audit: AuditLog;
   ops: OpsNotifier;
+  /** Where what ops were told is remembered, so that a failure lasting hours is told when it changes
+   * and hourly, not at every check (the state table). Without it (local runs), every time. */
+  told?: StateStore;
   /** Retries of each disclosure log and state write (the scan's by default). */
   retry?: RetryPolicy;
   /** The morning run's London time (HH:MM: the deployment's `signalsAt`). From then until the London
@@ -65,6 +70,50 @@ async function modeOfRun(
     return undefined;
   });
   return completed === dayText(londonDay(nowMs)) ? 'flow' : 'all';
+}
+
+/** Where the signals function remembers what ops were told (the state table). */
+const TOLD = 'signals-ops-reports';
+
+/** Tells ops each kind of report when what it says changes, or hourly while it lasts (the scan's
+ * rule, in report.ts), remembering what was told; a kind with nothing to report is remembered as
+ * such, so that a recurrence is told at once. What was told that cannot be read is told again; a
+ * failure to tell or to remember is logged, and never stops the run. */
+function opsTeller(deps: Pick<SignalsDeps, 'ops' | 'told'>, nowMs: number) {
+  const { told } = deps;
+  let said: Promise<Record<string, unknown> | undefined> | undefined;
+  const read = () => {
+    said ??= told
+      ? told.get(TOLD).catch((error: unknown) => {
+          logger.warn('what ops were told could not be read: told again', failureFields(error));
+          return undefined;
+        })
+      : Promise.resolve(undefined);
+    return said;
+  };
+  const remember = async (kind: string, fingerprint: string) => {
+    if (!told) return;
+    const next = { ...((await read()) ?? {}), [kind]: { fingerprint, at: nowMs } };
+    said = Promise.resolve(next);
+    await told.put(TOLD, next).catch((error: unknown) => {
+      logger.warn('what ops were told could not be recorded', failureFields(error));
+    });
+  };
+  return {
+    async tell(kind: string, fingerprint: string, subject: string, text: string): Promise<void> {
+      if (told && !dueToTell(rememberedIn(await read(), kind), fingerprint, nowMs)) return;
+      try {
+        await deps.ops.notify(subject, text);
+      } catch (error) {
+        opsReportFailed(error);
+        return;
+      }
+      await remember(kind, fingerprint);
+    },
+    async clear(kind: string): Promise<void> {
+      if (told && rememberedIn(await read(), kind)?.fingerprint) await remember(kind, '');
+    },
+  };
 }
 
 /** The schedule's input: which signals to judge, and (local runs) as of when. */
@@ -132,6 +181,7 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
     const started = clock();
     const nowMs = event.at ? Date.parse(event.at) : started;
     const inForce = await deps.config();
+    const ops = opsTeller(deps, nowMs);
     const runId = context.awsRequestId || randomUUID();
     let result: SignalsResult;
     try {
@@ -177,6 +227,7 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
       failed: result.failed.length,
       configSource: inForce.source,
     });
+    if (result.invalidFlowItems === 0) await ops.clear('flow-items');
     if (result.invalidFlowItems > 0) {
       const transitions = result.invalidFlowItems - result.unreadableMarkers.length;
       const lines = [
@@ -191,14 +242,23 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
             : `${district}'s latest transition (flow table item pk "last", sk "${district}") is not an instant: the run took the latest transition in its flow instead. The next transition recorded for the district replaces it.`,
         ),
       ];
-      await deps.ops
-        .notify(`${result.invalidFlowItems} flow items could not be read`, lines.join('\n'))
-        .catch((error: unknown) => opsReportFailed(error));
+      await ops.tell(
+        'flow-items',
+        lines
+          .slice(transitions > 0 ? 1 : 0)
+          .concat(`${transitions}`)
+          .join('\n'),
+        `${result.invalidFlowItems} flow items could not be read`,
+        lines.join('\n'),
+      );
     }
     for (const disclosure of result.unaudited) {
       logger.error('disclosure not yet in the disclosure log', { disclosure });
     }
     const dailyIncomplete = result.mode !== 'flow' && !result.completed.includes('daily');
+    if (result.failed.length === 0 && result.unaudited.length === 0 && unrecorded === undefined) {
+      await ops.clear('failures');
+    }
     if (result.failed.length > 0 || result.unaudited.length > 0 || unrecorded !== undefined) {
       const lines = [
         ...result.failed.map(
@@ -221,12 +281,12 @@ export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Da
       const retried = dailyIncomplete
         ? `\nToday's rates and shares are judged again at each check for stopped flow (from ${deps.signalsAt} London time, until the day ends) until every one has gone.`
         : '';
-      await deps.ops
-        .notify(
-          `${count} signal step${count === 1 ? '' : 's'} failed`,
-          `Run ${result.runId}: ${count} step${count === 1 ? '' : 's'} failed after retries; every other signal was judged and sent.\n${lines.join('\n')}${retried}`,
-        )
-        .catch((error: unknown) => opsReportFailed(error));
+      await ops.tell(
+        'failures',
+        [...lines, retried].join('\n'),
+        `${count} signal step${count === 1 ? '' : 's'} failed`,
+        `Run ${result.runId}: ${count} step${count === 1 ? '' : 's'} failed after retries; every other signal was judged and sent.\n${lines.join('\n')}${retried}`,
+      );
       throw new SignalsDeliveryError(
         `${count - result.unaudited.length} signal steps failed and ${result.unaudited.length} disclosures are not logged; what was not sent remains due`,
       );

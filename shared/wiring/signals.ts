@@ -29,11 +29,12 @@ export function awsSignalsDeps(
   const sns = new SNSClient(CLIENT_TIMEOUTS);
   const stateTable = requireEnv('STATE_TABLE', env);
   const ops = new SnsOpsNotifier(sns, requireEnv('OPS_TOPIC_ARN', env));
+  const state = new DynamoStateStore(doc, stateTable);
   const configSource = new RuntimeConfigSource(
     new SSMProvider({ awsSdkV3Client: new SSMClient(CLIENT_TIMEOUTS) }),
     requireEnv('CONFIG_PARAMETER', env),
     shipped,
-    new DynamoStateStore(doc, stateTable),
+    state,
     ops,
   );
   return {
@@ -43,6 +44,7 @@ export function awsSignalsDeps(
     publisher: new SnsPublisher(sns, requireEnv('ALERT_TOPIC_ARN', env)),
     audit: new DynamoAuditLog(doc, requireEnv('AUDIT_TABLE', env)),
     ops,
+    told: state,
     // The deployment's morning time (the stack sets it): checks retry a morning that did not complete.
     signalsAt: requireEnv('SIGNALS_AT', env),
   };

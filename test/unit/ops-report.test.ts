@@ -3,7 +3,7 @@
 // could not be told is told by the next run.
 
 import { describe, expect, it } from 'vitest';
-import { MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
+import { MemoryOpsNotifier, MemoryStateStore } from '#shared/adapters/memory-sinks.ts';
 import type { StateStore } from '#shared/scan/ports.ts';
 import { OpsReporter } from '#shared/scan/report.ts';
 import type { ScanResult } from '#shared/scan/run-scan.ts';
@@ -39,19 +39,9 @@ function result(open: number, run: number, readComplete = true): ScanResult {
   };
 }
 
-class MapState implements StateStore {
-  readonly items = new Map<string, Record<string, unknown>>();
-  async get(name: string) {
-    return this.items.get(name);
-  }
-  async put(name: string, value: Record<string, unknown>) {
-    this.items.set(name, value);
-  }
-}
-
 /** Runs the reporter over open counts, one run each, a new container whenever asked. */
 async function told(opens: Array<number | 'new-container' | 'incomplete'>, ops = new MemoryOpsNotifier()) {
-  const state = new MapState();
+  const state = new MemoryStateStore();
   let reporter = new OpsReporter(ops, state);
   let run = 0;
   let incomplete = false;

@@ -5,7 +5,12 @@
 
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryLedger } from '#shared/adapters/memory-ledger.ts';
-import { CallbackPublisher, MemoryAuditLog, MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
+import {
+  CallbackPublisher,
+  MemoryAuditLog,
+  MemoryOpsNotifier,
+  MemoryStateStore,
+} from '#shared/adapters/memory-sinks.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import { ALL_SHARDS, type ShardRef, shardsOf } from '#shared/domain/shards.ts';
 import { metrics } from '#shared/lambda/observability.ts';
@@ -27,18 +32,17 @@ const item = {
   openQueue: 'open',
 };
 
-class MemoryState implements StateStore {
-  readonly items = new Map<string, Record<string, unknown>>();
+class MemoryState extends MemoryStateStore {
   failing = false;
-  async get(name: string) {
+  override async get(name: string) {
     if (this.failing)
       throw Object.assign(new Error('down'), { name: 'ProvisionedThroughputExceededException' });
-    return this.items.get(name);
+    return super.get(name);
   }
-  async put(name: string, value: Record<string, unknown>) {
+  override async put(name: string, value: Record<string, unknown>) {
     if (this.failing)
       throw Object.assign(new Error('down'), { name: 'ProvisionedThroughputExceededException' });
-    this.items.set(name, value);
+    await super.put(name, value);
   }
 }
 

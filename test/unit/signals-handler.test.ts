@@ -4,7 +4,7 @@
 
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryFlowStore } from '#shared/adapters/memory-flow.ts';
-import { MemoryAuditLog, MemoryOpsNotifier } from '#shared/adapters/memory-sinks.ts';
+import { MemoryAuditLog, MemoryOpsNotifier, MemoryStateStore } from '#shared/adapters/memory-sinks.ts';
 import { MemorySignalStates } from '#shared/adapters/signal-state.ts';
 import { DAY_MS, epochDay, londonLocalToUtc } from '#shared/domain/calendar.ts';
 import { metrics } from '#shared/lambda/observability.ts';
@@ -165,6 +165,33 @@ describe('the signals handler, when a step fails', { timeout: 60_000 }, () => {
     expect(second.error).toBeUndefined();
     expect(flowStoppedIn(h.published)).toEqual(['D01', 'D02']);
     expect(second.result?.sent.map((s) => `${s.event} ${s.district}`)).toEqual(['raised D01']);
+  });
+
+  it('tells ops of a failure that lasts when it changes and hourly, not at every check', async () => {
+    const h = harness(await stoppedFlow());
+    const told = new MemoryStateStore();
+    h.deps.told = told;
+    h.failing.publish.add('D01');
+    h.failing.publish.add('D02');
+    const subjects = async (hour: number) => {
+      const before = h.ops.messages.length;
+      const { error } = await run(h, at(LAST, hour), `run-${hour}`);
+      return { failed: error?.name, told: h.ops.messages.slice(before).map((m) => m.subject) };
+    };
+    const failing = (told: string[]) => ({ failed: 'SignalsDeliveryError', told });
+
+    // Every check fails (and so raises its alarm); ops hear it once, then hourly.
+    expect(await subjects(17)).toEqual(failing(['2 signal steps failed']));
+    expect(await subjects(17.25)).toEqual(failing([]));
+    expect(await subjects(17.5)).toEqual(failing([]));
+    expect(await subjects(18)).toEqual(failing(['2 signal steps failed']));
+    // What fails changes: told at once.
+    h.failing.publish.delete('D02');
+    expect(await subjects(18.25)).toEqual(failing(['1 signal step failed']));
+    // Healed: nothing to tell, and remembered as such, so that the next failure is told at once.
+    h.failing.publish.clear();
+    expect(await subjects(18.5)).toEqual({ failed: undefined, told: [] });
+    expect((await told.get('signals-ops-reports'))?.failures).toMatchObject({ fingerprint: '' });
   });
 
   it('a report to ops that cannot be sent is counted for its alarm, and the run still fails as it should', async () => {
