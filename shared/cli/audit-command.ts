@@ -8,12 +8,13 @@ import {
   DynamoAuditReader,
   type LoggedMessage,
 } from '../adapters/audit-log.ts';
-import { AUDIT_TABLE } from '../adapters/tables.ts';
+import { AUDIT_CASE_INDEX_NAME, AUDIT_TABLE, AUDIT_THREAD_INDEX_NAME } from '../adapters/tables.ts';
 import { CASE_REF_PATTERN } from '../domain/case.ts';
 import { byCodeUnit } from '../domain/order.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { callService } from './errors.ts';
 import { plural, print, UsageError } from './output.ts';
+import { expectTable } from './table-shape.ts';
 import { type TargetOptions, tableTarget } from './targets.ts';
 
 export interface AuditOptions extends TargetOptions {
@@ -43,6 +44,19 @@ export async function auditCommand(options: AuditOptions, nowMs: number): Promis
   try {
     const reader = new DynamoAuditReader(documentClient(client), target.tableName);
     const service = { service: 'DynamoDB' as const, resource: target.tableName, ...target };
+    await expectTable(client, service, {
+      what: 'disclosure log',
+      definition: AUDIT_TABLE,
+      // By case: the case's own items, and the threads between them (a log written before the
+      // by-thread index was deployed has no thread to read).
+      reads: (present) =>
+        options.case === undefined
+          ? []
+          : [
+              AUDIT_CASE_INDEX_NAME,
+              ...(present.has(AUDIT_THREAD_INDEX_NAME) ? [AUDIT_THREAD_INDEX_NAME] : []),
+            ],
+    });
     if (options.case !== undefined) {
       const caseRef = options.case;
       const page = await callService(service, () => reader.disclosuresOf(caseRef));

@@ -11,6 +11,7 @@ import { documentClient, dynamoClient } from './aws.ts';
 import { configInForce } from './config-removals.ts';
 import { callService } from './errors.ts';
 import { plural, print } from './output.ts';
+import { expectTable, MIRROR_EXPECTED } from './table-shape.ts';
 import { type TargetOptions, tableTarget } from './targets.ts';
 
 export interface StatusOptions extends TargetOptions {
@@ -34,14 +35,14 @@ export async function statusCommand(options: StatusOptions, nowMs: number): Prom
   const { config, source } = await limitsFor(options);
   const client = dynamoClient(target);
   try {
-    const status = await callService(
-      { service: 'DynamoDB', resource: target.tableName, ...target },
-      async () =>
-        queueStatus(
-          await mirrorOpenCases(documentClient(client), target.tableName),
-          config,
-          options.at ?? nowMs,
-        ),
+    const service = { service: 'DynamoDB' as const, resource: target.tableName, ...target };
+    await expectTable(client, service, MIRROR_EXPECTED);
+    const status = await callService(service, async () =>
+      queueStatus(
+        await mirrorOpenCases(documentClient(client), target.tableName),
+        config,
+        options.at ?? nowMs,
+      ),
     );
     print(
       options.json

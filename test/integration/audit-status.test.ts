@@ -220,6 +220,20 @@ describe('queuewatch audit', () => {
     );
   });
 
+  it('says so when the table named is not a disclosure log (exit 4), never an internal error', async () => {
+    const [byCase, byDay] = await Promise.all([
+      runCli(['audit', '--endpoint', dynamo.endpoint, '--table', tables.mirror, '--case', 'DA-001-0000001']),
+      runCli(['audit', '--endpoint', dynamo.endpoint, '--table', tables.mirror, '--day', '2026-11-30']),
+    ]);
+
+    for (const result of [byCase, byDay]) {
+      expect(result.status).toBe(4);
+      expect(result.stderr).toBe(
+        "queuewatch: audited-mirror is not a disclosure log table (its key is caseRef, a disclosure log's is day, sentAtMessage): check --prefix or --table\n",
+      );
+    }
+  });
+
   it('says so when the table does not exist', async () => {
     const result = await runCli([
       'audit',
@@ -314,6 +328,15 @@ describe('queuewatch status', () => {
       '  domestic-abuse              DA-002-0000001   60d 0h  escalation, D01, high risk, awaiting-risk-assessment (rule da-high-assessment; 3 open cases)',
     );
     expect(lines).toContain('  child-immediate-protection  no open case');
+  });
+
+  it('says so when the table named is not a mirror (exit 4), never an internal error', async () => {
+    const result = await runCli(['status', '--endpoint', dynamo.endpoint, '--table', tables.audit]);
+
+    expect(result.status).toBe(4);
+    expect(result.stderr).toBe(
+      "queuewatch: watched-audit is not a mirror table (its key is day, sentAtMessage, a mirror's is caseRef): check --prefix or --table\n",
+    );
   });
 
   it('prints the same as JSON', async () => {
