@@ -7,6 +7,7 @@ import { MemoryAuditLog } from '../adapters/memory-sinks.ts';
 import { toMirrorItem } from '../adapters/mirror-item.ts';
 import { memoryOpenCases } from '../adapters/mirror-reader.ts';
 import type { CompiledConfig } from '../config/compile.ts';
+import { maskContacts } from '../config/contacts.ts';
 import { caseFields } from '../domain/case.ts';
 import { generateQueue } from '../generate/queue.ts';
 import type { LedgerStore, OpenCaseSource } from '../scan/ports.ts';
@@ -30,7 +31,11 @@ export function selectGroups(config: CompiledConfig, wanted: readonly string[] |
     (g) => wanted.includes(g.audience) || wanted.includes(groupId(g.audience, g.place)),
   );
   const known = new Set(groups.flatMap((g) => [g.audience, groupId(g.audience, g.place)]));
-  const unknown = wanted.filter((w) => !known.has(w));
+  // Shown as typed when shaped like an audience or audience@place; anything else (an address or a
+  // phone number typed by mistake: staff's personal data) masked, as config errors show them.
+  const unknown = wanted
+    .filter((w) => !known.has(w))
+    .map((w) => (/^[A-Za-z0-9-]+(@[A-Za-z0-9-]+)?$/.test(w) ? w : maskContacts(w)));
   if (unknown.length > 0) {
     throw new UnknownDigestError(
       `no daily digest for ${unknown.join(', ')}: the config's digest goes to ${groups.map((g) => groupId(g.audience, g.place)).join(', ') || 'nobody (digest.audiences is empty)'}`,
