@@ -84,26 +84,40 @@ const unreadableNote = (count: number) =>
     ? [`  and ${plural(count, 'item')} in the log that could not be read (not in the expected shape)`]
     : [];
 
+/** An acknowledgement is in the log beside the disclosures, but tells nobody anything: the audience
+ * it names acknowledged the message, by its link. */
+const isAck = (entry: { kind: string }) => entry.kind === 'acknowledgement';
+
 export function formatDisclosures(caseRef: string, page: AuditPage<Disclosure>, table: string): string {
   const counted = page.items.filter((d) => d.counted).length;
-  const named = page.items.length - counted;
+  const acks = page.items.filter(isAck).length;
+  const named = page.items.length - counted - acks;
+  const also = [
+    acks > 0 ? plural(acks, 'acknowledgement') : '',
+    counted > 0 ? `${plural(counted, 'message')} that counted it without naming it` : '',
+  ].filter(Boolean);
   const out = [
-    `${caseRef}: ${plural(named, 'disclosure')}${counted > 0 ? ` and ${plural(counted, 'message')} that counted it without naming it` : ''} in ${table}${page.items.length > 0 ? ', oldest first' : ''}`,
+    `${caseRef}: ${plural(named, 'disclosure')}${also.length > 0 ? `${also.length > 1 ? ', ' : ' and '}${also.join(' and ')}` : ''} in ${table}${page.items.length > 0 ? ', oldest first' : ''}`,
   ];
   for (const d of page.items) {
+    const at = d.sentAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const where = `${list(d.audience)} in ${list(d.district)} (${list(d.localAuthority)})`;
+    if (isAck(d)) {
+      out.push(`  ${at}  ${'acknowledged'.padEnd(10)}  by ${where}; ${d.messageId}; ${d.reason}`);
+      continue;
+    }
     const what = d.resolved
       ? `resolved (no longer at ${list(d.level)})`
       : d.counted
         ? 'counted, not named'
         : list(d.level);
     out.push(
-      `  ${d.sentAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${what.padEnd(10)}  to ${list(d.audience)} in ${list(d.district)} (${list(d.localAuthority)}) by ${HOW[d.kind] ?? d.kind}; message ${d.messageId}; ${d.reason}`,
+      `  ${at}  ${what.padEnd(10)}  to ${where} by ${HOW[d.kind] ?? d.kind}; message ${d.messageId}; ${d.reason}`,
     );
   }
   out.push(...unreadableNote(page.unreadable));
   return out.join('\n');
 }
-
 export function formatDay(
   day: string,
   page: AuditPage<LoggedMessage>,
@@ -118,12 +132,21 @@ export function formatDay(
       byCodeUnit(list(a.district), list(b.district)) ||
       byCodeUnit(a.messageId, b.messageId),
   );
-  const cases = new Set(messages.flatMap((m) => m.caseRefs));
-  const resolved = messages.reduce((sum, m) => sum + m.resolvedCaseRefs.length, 0);
+  const sent = messages.filter((m) => !isAck(m));
+  const cases = new Set(sent.flatMap((m) => m.caseRefs));
+  const resolved = sent.reduce((sum, m) => sum + m.resolvedCaseRefs.length, 0);
+  const acks = messages.length - sent.length;
   const out = [
-    `${table}, ${day} (UTC): ${plural(messages.length, 'message')} disclosing ${plural(cases.size, 'case')}${resolved > 0 ? `, and ${plural(resolved, 'resolved line')}` : ''}`,
+    `${table}, ${day} (UTC): ${plural(sent.length, 'message')} disclosing ${plural(cases.size, 'case')}${resolved > 0 ? `, and ${plural(resolved, 'resolved line')}` : ''}${acks > 0 ? `; ${plural(acks, 'acknowledgement')}` : ''}`,
   ];
   for (const m of messages) {
+    if (isAck(m)) {
+      out.push(
+        `  ${m.sentAt.slice(11, 19)}  ${list(m.level).padEnd(10)}  acknowledged by ${list(m.audience)} in ${list(m.district)}: ${plural(m.caseRefs.length, 'case')}; ${m.messageId}`,
+      );
+      if (withCases && m.caseRefs.length > 0) out.push(`      ${m.caseRefs.join(' ')}`);
+      continue;
+    }
     const lines = [
       m.caseRefs.length > 0 ? plural(m.caseRefs.length, 'case') : '',
       m.resolvedCaseRefs.length > 0 ? `${m.resolvedCaseRefs.length} resolved` : '',
