@@ -26,6 +26,9 @@ export interface QueueStatus {
   read: number;
   invalid: number;
   open: number;
+  /** Open cases that entered their stage after `at` (an instant in the past): they were not waiting
+   * in it then, so they are left out of every count. */
+  enteredAfter: number;
   levels: LevelCounts;
   /** Every district of the config, in its order, even with no open case. */
   byDistrict: Array<{ district: string; name: string; levels: LevelCounts; open: number }>;
@@ -39,6 +42,8 @@ export async function queueStatus(
   source: OpenCaseSource,
   config: CompiledConfig,
   nowMs: number,
+  /** `nowMs` is an instant in the past (`status --at`), not the scan's now. */
+  options: { past?: boolean } = {},
 ): Promise<QueueStatus> {
   const districts = new Map(
     Object.entries(config.file.districts).map(([district, { name }]) => [
@@ -57,6 +62,7 @@ export async function queueStatus(
     read: 0,
     invalid: 0,
     open: 0,
+    enteredAfter: 0,
     levels: noLevels(),
     byDistrict: [],
     oldestByCategory: [],
@@ -64,6 +70,11 @@ export async function queueStatus(
   const read = await readAllOpenCases(source, config, nowMs, {
     add: (evaluation) => {
       const { record, level, ageMs } = evaluation;
+      // Now, a case entered "in the future" (a source clock ahead) is as the scan sees it: age 0.
+      if (options.past && Date.parse(record.stageEnteredAt) > nowMs) {
+        status.enteredAfter += 1;
+        return;
+      }
       status.open += 1;
       status.levels[level] += 1;
       const district = districts.get(record.district);
@@ -93,7 +104,7 @@ export async function queueStatus(
   if (!read.complete) throw read.readFailure ?? new Error('the open cases could not be read to the end');
   status.read = read.read;
   // Not valid, not evaluable, or not open after all: the scan skips these too (and tells ops).
-  status.invalid = read.read - status.open;
+  status.invalid = read.read - status.open - status.enteredAfter;
   status.byDistrict = [...districts.values()];
   status.oldestByCategory = [...categories.values()];
   return status;

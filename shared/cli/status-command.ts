@@ -30,24 +30,25 @@ async function limitsFor(options: StatusOptions): Promise<{ config: CompiledConf
   return { config: loadConfig(), source: 'the shipped config' };
 }
 
+/** An `--at` more than this before the command ran is in the past, and said to be. */
+const PAST_AFTER_MS = 60_000;
+
 export async function statusCommand(options: StatusOptions, nowMs: number): Promise<void> {
   const target = tableTarget(options, MIRROR_TABLE.id);
   const { config, source } = await limitsFor(options);
+  const at = options.at ?? nowMs;
+  const past = at < nowMs - PAST_AFTER_MS;
   const client = dynamoClient(target);
   try {
     const service = { service: 'DynamoDB' as const, resource: target.tableName, ...target };
     await expectTable(client, service, MIRROR_EXPECTED);
     const status = await callService(service, async () =>
-      queueStatus(
-        await mirrorOpenCases(documentClient(client), target.tableName),
-        config,
-        options.at ?? nowMs,
-      ),
+      queueStatus(await mirrorOpenCases(documentClient(client), target.tableName), config, at, { past }),
     );
     print(
       options.json
         ? JSON.stringify({ table: target.tableName, limits: source, ...status }, null, 2)
-        : formatStatus(status, target.tableName, source),
+        : formatStatus(status, target.tableName, source, past),
     );
   } finally {
     client.destroy();
@@ -70,7 +71,7 @@ const HEADINGS: Record<(typeof STATUS_COLUMNS)[number], string> = {
   none: 'within',
 };
 
-export function formatStatus(status: QueueStatus, table: string, limits: string): string {
+export function formatStatus(status: QueueStatus, table: string, limits: string, past = false): string {
   const at = status.at.slice(0, 16).replace('T', ' ');
   const l = status.levels;
   const out = [
@@ -80,6 +81,12 @@ export function formatStatus(status: QueueStatus, table: string, limits: string)
   if (status.invalid > 0) {
     out.push(
       `  and ${plural(status.invalid, 'item')} in the open-cases index that could not be evaluated (the scan skips them and tells ops)`,
+    );
+  }
+  // The mirror holds each case as it is now: an instant in the past is judged on today's cases.
+  if (past) {
+    out.push(
+      `  judged at a past instant on the mirror as it is now: cases closed since are not in it${status.enteredAfter > 0 ? `, and ${plural(status.enteredAfter, 'open case')} that entered ${status.enteredAfter === 1 ? 'its' : 'their'} stage after it ${status.enteredAfter === 1 ? 'is' : 'are'} left out` : ''}; not the queue as it was then`,
     );
   }
   const rows = status.byDistrict.map((d) => [

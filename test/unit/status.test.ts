@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { queueStatus } from '#shared/app/status.ts';
+import { formatStatus } from '#shared/cli/status-command.ts';
 import { ALL_SHARDS } from '#shared/domain/shards.ts';
 import type { OpenCaseSource } from '#shared/scan/ports.ts';
 import { aCase, DAY, defaultConfig, HOUR, iso } from '#test/support/fixtures.ts';
@@ -41,5 +42,31 @@ describe('queue status', () => {
       oldest: { caseRef: 'DA-000-0000003', ageMs: 20 * DAY, level: 'escalation', rule: 'da-standard' },
     });
     expect(status.oldestByCategory.map((c) => c.category)).toEqual(defaultConfig().file.categories);
+  });
+
+  it('as of a past instant, leaves out the cases that entered their stage after it, and says what it is', async () => {
+    // Three days ago: one case had waited 2 days then; two others entered their stage since.
+    const source = new PagedSource([
+      [open('DA-000-0000001', 5 * DAY), open('DA-000-0000002', DAY), open('DA-000-0000003', HOUR)],
+    ]);
+    const then = NOW - 3 * DAY;
+
+    const past = await queueStatus(source, defaultConfig(), then, { past: true });
+    // Now, a case entered "in the future" (a source clock ahead) is counted, as the scan does.
+    const now = await queueStatus(source, defaultConfig(), NOW - 2 * HOUR);
+
+    expect(past).toMatchObject({ read: 3, invalid: 0, open: 1, enteredAfter: 2 });
+    expect(past.levels).toEqual({ escalation: 1, breach: 0, warning: 0, none: 0 });
+    expect(past.oldestByCategory[0]).toMatchObject({
+      open: 1,
+      oldest: { caseRef: 'DA-000-0000001', ageMs: 2 * DAY },
+    });
+    expect(now).toMatchObject({ read: 3, invalid: 0, open: 3, enteredAfter: 0 });
+    const text = formatStatus(past, 'mirror', 'the shipped config', true).split('\n');
+    expect(text.slice(0, 3)).toEqual([
+      'mirror as of 2026-11-27 09:00 UTC, limits from the shipped config: 1 open case',
+      '  1 at escalation, 0 at breach, 0 at warning, 0 within limits',
+      '  judged at a past instant on the mirror as it is now: cases closed since are not in it, and 2 open cases that entered their stage after it are left out; not the queue as it was then',
+    ]);
   });
 });
