@@ -10,14 +10,18 @@ import { lastIngest } from '../adapters/ingest-state.ts';
 import { DynamoLedger } from '../adapters/ledger.ts';
 import { mirrorOpenCases } from '../adapters/mirror-reader.ts';
 import { DynamoSignalStates } from '../adapters/signal-state.ts';
+import type { CompiledConfig } from '../config/compile.ts';
 import { loadConfig } from '../config/load.ts';
+import { STAGE_PATTERN } from '../delivery/names.ts';
 import type { DigestGroup } from '../digest/picture.ts';
 import { selectGroups, storedDigests, syntheticDigests, UnknownDigestError } from '../digest/preview.ts';
 import type { Gathered } from '../digest/run-digest.ts';
 import { LOCAL_CREDENTIALS, tableNames } from '../local/embedded-dynamo.ts';
 import { groupId } from '../scan/ports.ts';
+import { configInForce } from './config-removals.ts';
 import { callService } from './errors.ts';
 import { plural, print, UsageError } from './output.ts';
+import { stagePrefix } from './targets.ts';
 
 export interface DigestOptions {
   at?: number;
@@ -61,9 +65,27 @@ const asJson = (gathered: Gathered, extra: Record<string, unknown>) =>
     2,
   );
 
+/** The stage whose tables a prefix names on AWS (`queuewatch-<stage>`), if it names one. */
+export function stageOfPrefix(prefix: string | undefined): string | undefined {
+  const head = stagePrefix('');
+  if (prefix === undefined || !prefix.startsWith(head)) return undefined;
+  const stage = prefix.slice(head.length);
+  return STAGE_PATTERN.test(stage) ? stage : undefined;
+}
+
+/** The config the digests are rendered with: the file given; for a deployed stack's tables (on
+ * AWS, `--prefix queuewatch-<stage>`) the config in force on that stage, which its digest function
+ * renders with (the shipped one until a config is pushed); else the shipped one. */
+async function configFor(options: DigestOptions): Promise<{ config: CompiledConfig; source?: string }> {
+  if (options.config !== undefined) return { config: loadConfig(options.config) };
+  const stage = options.endpoint === undefined ? stageOfPrefix(options.prefix) : undefined;
+  if (stage === undefined) return { config: loadConfig() };
+  return configInForce({ stage, ...(options.region ? { region: options.region } : {}) });
+}
+
 /** The action of `queuewatch digest` (declared, with its options, in program.ts). */
 export async function digestCommand(options: DigestOptions): Promise<void> {
-  const config = loadConfig(options.config);
+  const { config, source } = await configFor(options);
   const nowMs = options.at ?? Date.now();
   let groups: DigestGroup[];
   try {
@@ -139,10 +161,16 @@ export async function digestCommand(options: DigestOptions): Promise<void> {
     const header = [
       `daily picture for ${day} as of ${new Date(nowMs).toISOString()}: ${plural(gathered.digests.length, 'digest')} (not sent)`,
       `tables ${prefix}-*${options.endpoint ? ` at ${options.endpoint}` : ''}: ${gathered.read.open} open cases read`,
+      ...(source ? [`config: ${source}`] : []),
     ];
     print(
       options.json
-        ? asJson(gathered, { at: new Date(nowMs).toISOString(), day, tables: prefix })
+        ? asJson(gathered, {
+            at: new Date(nowMs).toISOString(),
+            day,
+            tables: prefix,
+            ...(source ? { config: source } : {}),
+          })
         : formatDigests(gathered, header),
     );
   } finally {
