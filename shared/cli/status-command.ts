@@ -2,11 +2,14 @@
 // open cases by district and level, and the oldest case of each category. It reads the open-cases
 // index through the scan's own OpenCaseSource and evaluates with the scan's engine and limits.
 
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { lastIngest } from '../adapters/ingest-state.ts';
 import { mirrorOpenCases } from '../adapters/mirror-reader.ts';
-import { MIRROR_TABLE } from '../adapters/tables.ts';
+import { MIRROR_TABLE, STATE_TABLE } from '../adapters/tables.ts';
 import { type QueueStatus, queueStatus, STATUS_COLUMNS } from '../app/status.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import { loadConfig } from '../config/load.ts';
+import { DEFAULT_FEED_QUIET_AFTER_MS } from '../digest/run-digest.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { configInForce } from './config-removals.ts';
 import { callService } from './errors.ts';
@@ -33,6 +36,30 @@ async function limitsFor(options: StatusOptions): Promise<{ config: CompiledConf
 /** An `--at` more than this before the command ran is in the past, and said to be. */
 const PAST_AFTER_MS = 60_000;
 
+/** When the feed last delivered a case change, from the state table beside the mirror: a mirror the
+ * feed stopped updating still reads as a live queue, so status says how fresh it is. */
+export type FeedHealth =
+  | { stateTable: string; lastIngestAt: string | null; quiet: boolean }
+  | { stateTable: string; unreadable: string };
+
+async function feedHealth(
+  client: DynamoDBDocumentClient,
+  stateTable: string,
+  atMs: number,
+): Promise<FeedHealth> {
+  try {
+    const last = await lastIngest(client, stateTable);
+    return {
+      stateTable,
+      lastIngestAt: last === undefined ? null : new Date(last).toISOString(),
+      quiet: last === undefined || atMs - last >= DEFAULT_FEED_QUIET_AFTER_MS,
+    };
+  } catch (error) {
+    // Only the error's name: the mirror's figures stand without it.
+    return { stateTable, unreadable: error instanceof Error ? error.name : 'Error' };
+  }
+}
+
 export async function statusCommand(options: StatusOptions, nowMs: number): Promise<void> {
   const target = tableTarget(options, MIRROR_TABLE.id);
   const { config, source } = await limitsFor(options);
@@ -42,17 +69,41 @@ export async function statusCommand(options: StatusOptions, nowMs: number): Prom
   try {
     const service = { service: 'DynamoDB' as const, resource: target.tableName, ...target };
     await expectTable(client, service, MIRROR_EXPECTED);
+    const doc = documentClient(client);
     const status = await callService(service, async () =>
-      queueStatus(await mirrorOpenCases(documentClient(client), target.tableName), config, at, { past }),
+      queueStatus(await mirrorOpenCases(doc, target.tableName), config, at, { past }),
     );
+    // Beside the mirror (not known when it is named by --table alone); of no use at a past instant.
+    const feed =
+      options.table === undefined && !past
+        ? await feedHealth(doc, tableTarget(options, STATE_TABLE.id).tableName, at)
+        : undefined;
     print(
       options.json
-        ? JSON.stringify({ table: target.tableName, limits: source, ...status }, null, 2)
-        : formatStatus(status, target.tableName, source, past),
+        ? JSON.stringify(
+            { table: target.tableName, limits: source, ...status, ...(feed ? { feed } : {}) },
+            null,
+            2,
+          )
+        : formatStatus(status, target.tableName, source, past, feed),
     );
   } finally {
     client.destroy();
   }
+}
+
+/** How fresh the mirror is, in words, as the daily digest says it. */
+export function describeFeed(feed: FeedHealth, atMs: number): string {
+  if ('unreadable' in feed) {
+    return `feed: when the last case change arrived could not be read from ${feed.stateTable} (${feed.unreadable})`;
+  }
+  if (feed.lastIngestAt === null) {
+    return `FEED QUIET: no case change from the case system has ever been recorded in ${feed.stateTable}: these figures may not reflect the queue`;
+  }
+  const age = formatAge(Math.max(0, atMs - Date.parse(feed.lastIngestAt)));
+  return feed.quiet
+    ? `FEED QUIET: no case change has come from the case system for ${age} (since ${feed.lastIngestAt}): these figures may be out of date`
+    : `feed: the last case change arrived ${age} ago`;
 }
 
 /** An age as a person reads it: 62d 4h, 5h 10m, 12m. */
@@ -71,7 +122,13 @@ const HEADINGS: Record<(typeof STATUS_COLUMNS)[number], string> = {
   none: 'within',
 };
 
-export function formatStatus(status: QueueStatus, table: string, limits: string, past = false): string {
+export function formatStatus(
+  status: QueueStatus,
+  table: string,
+  limits: string,
+  past = false,
+  feed?: FeedHealth,
+): string {
   const at = status.at.slice(0, 16).replace('T', ' ');
   const l = status.levels;
   const out = [
@@ -83,6 +140,7 @@ export function formatStatus(status: QueueStatus, table: string, limits: string,
       `  and ${plural(status.invalid, 'item')} in the open-cases index that could not be evaluated (the scan skips them and tells ops)`,
     );
   }
+  if (feed) out.push(`  ${describeFeed(feed, Date.parse(status.at))}`);
   // The mirror holds each case as it is now: an instant in the past is judged on today's cases.
   if (past) {
     out.push(

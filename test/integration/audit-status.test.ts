@@ -5,6 +5,7 @@
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog, DynamoAuditReader } from '#shared/adapters/audit-log.ts';
+import { recordIngest } from '#shared/adapters/ingest-state.ts';
 import { DynamoLedger } from '#shared/adapters/ledger.ts';
 import { CallbackPublisher } from '#shared/adapters/memory-sinks.ts';
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
@@ -15,7 +16,7 @@ import type { CaseRecord } from '#shared/domain/case.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import type { AuditEntry } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
-import { aCase, DAY, defaultConfig, HOUR, iso, runCli } from '#test/support/fixtures.ts';
+import { aCase, DAY, defaultConfig, HOUR, iso, MINUTE, runCli } from '#test/support/fixtures.ts';
 
 const NOW = Date.parse('2026-11-30T09:00:00Z');
 const config = defaultConfig();
@@ -328,6 +329,32 @@ describe('queuewatch status', () => {
       '  domestic-abuse              DA-002-0000001   60d 0h  escalation, D01, high risk, awaiting-risk-assessment (rule da-high-assessment; 3 open cases)',
     );
     expect(lines).toContain('  child-immediate-protection  no open case');
+  });
+
+  it('says how fresh the mirror is: when the feed last delivered a case change, and a quiet feed loudly', async () => {
+    const status = (...args: string[]) =>
+      runCli(['status', '--endpoint', dynamo.endpoint, '--prefix', 'watched', ...args]);
+    const never = await status();
+    await recordIngest(doc, tables.state, Date.now() - 7 * HOUR);
+    const [quiet, quietJson] = await Promise.all([status(), status('--json')]);
+    await recordIngest(doc, tables.state, Date.now() - 10 * MINUTE);
+    const [fresh, byTable] = await Promise.all([
+      status(),
+      runCli(['status', '--endpoint', dynamo.endpoint, '--table', tables.mirror]),
+    ]);
+
+    expect(never.status).toBe(0);
+    expect(never.stdout.split('\n')[3]).toBe(
+      '  FEED QUIET: no case change from the case system has ever been recorded in watched-state: these figures may not reflect the queue',
+    );
+    expect(quiet.stdout.split('\n')[3]).toMatch(
+      /^ {2}FEED QUIET: no case change has come from the case system for 7h [01]m \(since 20\d\d-[-\dT:.]+Z\): these figures may be out of date$/,
+    );
+    expect(JSON.parse(quietJson.stdout).feed).toMatchObject({ stateTable: 'watched-state', quiet: true });
+    expect(fresh.stdout.split('\n')[3]).toMatch(/^ {2}feed: the last case change arrived 1[01]m ago$/);
+    // Named by --table alone, the mirror has no state table known beside it: nothing said.
+    expect(byTable.status).toBe(0);
+    expect(byTable.stdout).not.toMatch(/feed|FEED/);
   });
 
   it('says so when the table named is not a mirror (exit 4), never an internal error', async () => {
