@@ -10,7 +10,7 @@ import {
   OPEN_SHARDS_INDEX_NAME,
   type TableDefinition,
 } from '../adapters/tables.ts';
-import { callService, ServiceError, type ServiceTarget } from './errors.ts';
+import { describeServiceFailure, ServiceError, type ServiceTarget } from './errors.ts';
 
 export interface ExpectedTable {
   /** The table's kind in words: "mirror", "disclosure log". */
@@ -61,9 +61,15 @@ export async function expectTable(
   service: ServiceTarget & { resource: string },
   expected: ExpectedTable,
 ): Promise<void> {
-  const { Table } = await callService(service, () =>
-    client.send(new DescribeTableCommand({ TableName: service.resource })),
-  );
+  let Table: TableDescription | undefined;
+  try {
+    ({ Table } = await client.send(new DescribeTableCommand({ TableName: service.resource })));
+  } catch (error) {
+    // Credentials allowed to query the table but not to describe it: the reads themselves say
+    // whether they can be made.
+    if (error instanceof Error && error.name === 'AccessDeniedException') return;
+    throw describeServiceFailure(error, service) ?? error;
+  }
   const naming = service.endpoint
     ? (service.naming?.local ?? '--prefix or --table')
     : (service.naming?.aws ?? '--stage (or --prefix, --table)');

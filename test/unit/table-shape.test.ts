@@ -1,10 +1,10 @@
 // A table a command is told to read that is of another kind, or whose index DynamoDB is still
 // building, is said plainly (exit status 4), never an internal error.
 
-import type { TableDescription } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, TableDescription } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_TABLE, LEGACY_OPEN_INDEX_NAME, OPEN_SHARDS_INDEX_NAME } from '#shared/adapters/tables.ts';
-import { MIRROR_EXPECTED, tableShapeProblem } from '#shared/cli/table-shape.ts';
+import { expectTable, MIRROR_EXPECTED, tableShapeProblem } from '#shared/cli/table-shape.ts';
 
 const mirror = (indexes: TableDescription['GlobalSecondaryIndexes']): TableDescription => ({
   KeySchema: [{ AttributeName: 'caseRef', KeyType: 'HASH' }],
@@ -66,6 +66,23 @@ describe('tableShapeProblem', () => {
       ),
     ).toMatch(
       /^log's by-thread index is ACTIVE but still backfilling \(DynamoDB builds .*\): run this again when it is ACTIVE$/,
+    );
+  });
+
+  it('goes on unchecked when the credentials may query the table but not describe it', async () => {
+    const refused = Object.assign(new Error('not allowed: dynamodb:DescribeTable'), {
+      name: 'AccessDeniedException',
+    });
+    const missing = Object.assign(new Error('Requested resource not found'), {
+      name: 'ResourceNotFoundException',
+    });
+    const client = (error: Error) =>
+      ({ send: async () => Promise.reject(error) }) as unknown as DynamoDBClient;
+    const service = { service: 'DynamoDB' as const, resource: 'queuewatch-prod-audit', region: 'eu-west-2' };
+
+    await expect(expectTable(client(refused), service, MIRROR_EXPECTED)).resolves.toBeUndefined();
+    await expect(expectTable(client(missing), service, MIRROR_EXPECTED)).rejects.toThrow(
+      /^AWS DynamoDB in eu-west-2 has no table queuewatch-prod-audit: check --stage/,
     );
   });
 });
