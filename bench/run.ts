@@ -44,6 +44,7 @@ import { generateQueue } from '#shared/generate/queue.ts';
 import { importCases } from '#shared/ingest/import.ts';
 import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { seedMirror } from '#shared/local/seed.ts';
+import type { SimulationSummary } from '#shared/local/simulate.ts';
 import type { OpenCaseSource, OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan, SHARD_CONCURRENCY, WHOLE_LEDGER_MAX_ENTRIES } from '#shared/scan/run-scan.ts';
 import { type BenchRow, silenceDetector } from './silence.ts';
@@ -531,20 +532,33 @@ const FIRST_WAVE_48H = { messages: 4523, sms: 3274 };
 async function whatPeopleReceive(quick: boolean): Promise<Row> {
   const hours = quick ? 4 : 48;
   log(`what people receive: the local run over ${hours} simulated hours`);
-  const { simulate } = await import('#shared/local/simulate.ts');
-  const summary = await simulate({
-    config,
-    startMs: Date.parse('2026-11-27T06:00:00Z'),
-    open: 300,
-    closed: 2000,
-    seed: 1,
-    hours,
-    everyMinutes: 5,
-    seconds: 0,
-    show: new Set(),
-    emails: false,
-    write: () => undefined,
-  });
+  // The real scan handler runs in this process: quiet its Powertools logger and metrics, as
+  // `queuewatch local` does, or every run prints its log line and metrics (EMF) as JSON on stdout,
+  // among the table. Only while it runs (the logger reads the level as it loads, each single
+  // metric reads the switch as it is made): the cold start's loads (row 6) keep the functions'
+  // environment.
+  const quiet = { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' };
+  const unset = Object.keys(quiet).filter((name) => process.env[name] === undefined);
+  for (const name of unset) process.env[name] = quiet[name as keyof typeof quiet];
+  let summary: SimulationSummary;
+  try {
+    const { simulate } = await import('#shared/local/simulate.ts');
+    summary = await simulate({
+      config,
+      startMs: Date.parse('2026-11-27T06:00:00Z'),
+      open: 300,
+      closed: 2000,
+      seed: 1,
+      hours,
+      everyMinutes: 5,
+      seconds: 0,
+      show: new Set(),
+      emails: false,
+      write: () => undefined,
+    });
+  } finally {
+    for (const name of unset) delete process.env[name];
+  }
   const { tally } = summary;
   const audiences = tally.byAudience();
   const director = audiences.find((a) => a.audience === 'director-childrens-services');

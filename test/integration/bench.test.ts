@@ -94,4 +94,21 @@ describe('npm run bench --quick', () => {
     expect(again.stderr).not.toMatch(/seeding/);
     expect(again.stdout).toContain(rows.find((r) => r.scenario.startsWith('1.'))?.figure);
   }, 600_000);
+
+  it('prints no Lambda log or metric lines while the local run of row 8 goes', async () => {
+    // Row 8 runs the real scan handler in this process: its Powertools logger (INFO) and metrics
+    // (EMF) would print a JSON line or more per case category and run to stdout, among the table.
+    const { stdout } = await run(
+      'node',
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', '8', '--out-dir', join(out, 'row-8')],
+      {
+        cwd: root,
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        maxBuffer: 1 << 24,
+        timeout: 240_000,
+      },
+    );
+    expect(stdout).toMatch(/^\| 8\. what people receive/m);
+    expect(stdout).not.toMatch(/"_aws"|"level":"INFO"/);
+  }, 300_000);
 });
