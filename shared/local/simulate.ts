@@ -80,7 +80,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
       `seeded an embedded DynamoDB (dynalite) with ${seeded} synthetic cases (${options.open} open, with an iOPS-like backlog of old domestic abuse cases)`,
     );
     write(
-      `running the scan handler every ${options.everyMinutes} min over ${plural(options.hours, 'simulated hour')} from ${fmt(options.startMs)} UTC`,
+      options.hours === 0
+        ? `running the scan handler once, at ${fmt(options.startMs)} UTC`
+        : `running the scan handler every ${options.everyMinutes} min over ${plural(options.hours, 'simulated hour')} from ${fmt(options.startMs)} UTC`,
     );
 
     let simNow = options.startMs;

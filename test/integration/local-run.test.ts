@@ -44,4 +44,26 @@ describe('the local main job', () => {
     expect(summary.tally.firstAlerts.due).toBeGreaterThan(0);
     expect(summary.tally.firstAlerts.reached).toBe(summary.tally.firstAlerts.due);
   });
+
+  it('says a single run is one run (`local --once`), not a schedule over 0 simulated hours', async () => {
+    const lines: string[] = [];
+
+    const summary = await simulate({
+      config: loadConfig(),
+      startMs: Date.parse('2026-11-30T08:00:00Z'),
+      open: 20,
+      closed: 0,
+      seed: 1,
+      hours: 0,
+      everyMinutes: 5,
+      seconds: 0,
+      show: new Set(),
+      emails: false,
+      write: (line) => lines.push(line),
+    });
+
+    expect(summary.runs).toBe(1);
+    expect(lines).toContain('running the scan handler once, at 2026-11-30 08:00 UTC');
+    expect(lines.join('\n')).not.toMatch(/0 simulated hours/);
+  });
 });

@@ -430,7 +430,7 @@ describe.concurrent('queuewatch exit statuses and output', { timeout: 120_000 },
     const result = await runCli(['local', '--once', '--open', '20', '--closed', '0']);
 
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('from 2026-11-30 08:00 UTC\n');
+    expect(result.stdout).toContain('once, at 2026-11-30 08:00 UTC\n');
   });
 
   it('local --show refuses a pair that names no audience and district (it would print nothing)', async () => {
