@@ -15,6 +15,7 @@ import { byCodeUnit } from '../domain/order.ts';
 import { documentClient, dynamoClient } from './aws.ts';
 import { callService, ServiceError, type ServiceTarget } from './errors.ts';
 import { EXIT, plural, print, UsageError } from './output.ts';
+import { notYetBuilt } from './table-shape.ts';
 import { type TargetOptions, tableTarget } from './targets.ts';
 
 export interface MigrateOptions extends TargetOptions {
@@ -162,7 +163,5 @@ function describeReport(table: string, stateTable: string, report: MigrationRepo
  * or still backfilling from the table), else undefined. */
 export function notYetReadable(table: TableDescription | undefined): string | undefined {
   const index = (table?.GlobalSecondaryIndexes ?? []).find((i) => i.IndexName === OPEN_SHARDS_INDEX_NAME);
-  if (!index) return undefined;
-  if (index.IndexStatus !== undefined && index.IndexStatus !== 'ACTIVE') return index.IndexStatus;
-  return index.Backfilling ? 'ACTIVE but still backfilling' : undefined;
+  return index ? notYetBuilt(index) : undefined;
 }

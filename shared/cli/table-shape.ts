@@ -3,7 +3,12 @@
 // is meant), or an index DynamoDB is still building after a deploy, is said plainly, exit status 4,
 // as a missing table is, instead of ending as an internal error on DynamoDB's ValidationException.
 
-import { DescribeTableCommand, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  type DynamoDBClient,
+  type GlobalSecondaryIndexDescription,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
 import {
   LEGACY_OPEN_INDEX_NAME,
   MIRROR_TABLE,
@@ -42,17 +47,19 @@ export function tableShapeProblem(
     if (!index) {
       return `${tableName} has no ${name} index, which a ${what} table has: check ${naming}, or deploy this release to the stack`;
     }
-    const building =
-      index.IndexStatus !== undefined && index.IndexStatus !== 'ACTIVE'
-        ? index.IndexStatus
-        : index.Backfilling
-          ? 'ACTIVE but still backfilling'
-          : undefined;
+    const building = notYetBuilt(index);
     if (building) {
       return `${tableName}'s ${name} index is ${building} (DynamoDB builds an index added by a deploy in minutes, and reads of it are refused until then): run this again when it is ACTIVE`;
     }
   }
   return undefined;
+}
+
+/** An index's status when DynamoDB is still building it (CREATING, or ACTIVE but still filling from
+ * the table: reads of it are refused, or answer short), else undefined. */
+export function notYetBuilt(index: GlobalSecondaryIndexDescription): string | undefined {
+  if (index.IndexStatus !== undefined && index.IndexStatus !== 'ACTIVE') return index.IndexStatus;
+  return index.Backfilling ? 'ACTIVE but still backfilling' : undefined;
 }
 
 /** Describes the table and throws a ServiceError (exit status 4) if the command cannot read it. */
