@@ -31,6 +31,7 @@ import type {
 } from '../scan/ports.ts';
 import { mergeAcks } from '../scan/ports.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
+import { nextVersion, versionCondition, versionOf } from './versions.ts';
 
 // Stored compactly: a level as one letter, times as epoch milliseconds.
 const LEVEL_CODE: Record<Level, 'w' | 'b' | 'e'> = { warning: 'w', breach: 'b', escalation: 'e' };
@@ -140,46 +141,6 @@ const decodeLevels = (values: z.infer<typeof byLevel>) => {
   }
   return out;
 };
-
-/** The version a run holds for a record whose version cannot be read: it writes the record anew only
- * while it is still in that state (DAMAGED_CONDITION), so two runs still cannot both write it. */
-const DAMAGED_VERSION = -1;
-const DAMAGED_CONDITION =
-  'attribute_exists(#group) AND (attribute_not_exists(#version) OR NOT attribute_type(#version, :number))';
-
-/** The version a damaged record is held at: its own when that is a number, else DAMAGED_VERSION. */
-const versionOf = (item: Record<string, unknown>): number =>
-  typeof item.version === 'number' && Number.isFinite(item.version) ? item.version : DAMAGED_VERSION;
-
-/** The condition a write of a record read at `expected` (undefined: never written) carries. */
-function versionCondition(expected: number | undefined): {
-  ConditionExpression: string;
-  ExpressionAttributeNames: Record<string, string>;
-  ExpressionAttributeValues?: Record<string, unknown>;
-} {
-  if (expected === undefined) {
-    return {
-      ConditionExpression: 'attribute_not_exists(#group)',
-      ExpressionAttributeNames: { '#group': 'group' },
-    };
-  }
-  if (expected === DAMAGED_VERSION) {
-    return {
-      ConditionExpression: DAMAGED_CONDITION,
-      ExpressionAttributeNames: { '#group': 'group', '#version': 'version' },
-      ExpressionAttributeValues: { ':number': 'N' },
-    };
-  }
-  return {
-    ConditionExpression: '#version = :expected',
-    ExpressionAttributeNames: { '#version': 'version' },
-    ExpressionAttributeValues: { ':expected': expected },
-  };
-}
-
-/** The version written over one read at `expected`. */
-const nextVersion = (expected: number | undefined) =>
-  expected === undefined || expected === DAMAGED_VERSION ? 1 : Math.floor(expected) + 1;
 
 /** A group record's audience and place, from its id (`groups/<audience>/<place>`). */
 function groupKeyOf(id: string): GroupKey | undefined {
@@ -341,7 +302,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
     claim: Claim,
   ): Promise<number | undefined> {
     const version = nextVersion(expectedVersion);
-    const condition = versionCondition(expectedVersion);
+    const condition = versionCondition(expectedVersion, 'group');
     try {
       await this.client.send(
         new UpdateCommand({
@@ -395,7 +356,7 @@ export class DynamoLedger implements LedgerStore, AckStore {
     expiresAtMs: number,
   ): Promise<boolean> {
     const id = caseShardId(shard.audience, shard.district, shard.shard);
-    const condition = versionCondition(expectedVersion);
+    const condition = versionCondition(expectedVersion, 'group');
     const packed = packEntries(shard.cases);
     try {
       if (shard.cases.size === 0) {

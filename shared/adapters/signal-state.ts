@@ -11,6 +11,7 @@ import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } 
 import * as z from '../domain/zod.ts';
 import type { SignalClaim, SignalState, SignalStateStore } from '../signals/ports.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
+import { nextVersion, versionCondition, versionOf } from './versions.ts';
 
 const PREFIX = 'signal#';
 /** The record of the last London day whose daily judgement completed (outside PREFIX: no series). */
@@ -24,43 +25,6 @@ const stateSchema = z.object({
   clearedAt: z.optional(z.string()),
   claim: z.optional(z.object({ runId: z.string(), leaseUntil: z.number() })),
 });
-
-/** The version a record is held at when it has none that is a number: one written before versions
- * (or damaged). It is written anew only while it is still so, so two runs still cannot both write it. */
-const UNVERSIONED = -1;
-
-const versionOf = (item: Record<string, unknown>): number =>
-  typeof item.version === 'number' && Number.isFinite(item.version) ? item.version : UNVERSIONED;
-
-/** The condition a write over a record read at `expected` (undefined: none stored) carries. */
-function versionCondition(expected: number | undefined): {
-  ConditionExpression: string;
-  ExpressionAttributeNames: Record<string, string>;
-  ExpressionAttributeValues?: Record<string, unknown>;
-} {
-  if (expected === undefined) {
-    return {
-      ConditionExpression: 'attribute_not_exists(#name)',
-      ExpressionAttributeNames: { '#name': 'name' },
-    };
-  }
-  if (expected === UNVERSIONED) {
-    return {
-      ConditionExpression:
-        'attribute_exists(#name) AND (attribute_not_exists(#version) OR NOT attribute_type(#version, :number))',
-      ExpressionAttributeNames: { '#name': 'name', '#version': 'version' },
-      ExpressionAttributeValues: { ':number': 'N' },
-    };
-  }
-  return {
-    ConditionExpression: '#version = :expected',
-    ExpressionAttributeNames: { '#version': 'version' },
-    ExpressionAttributeValues: { ':expected': expected },
-  };
-}
-
-const nextVersion = (expected: number | undefined) =>
-  expected === undefined || expected === UNVERSIONED ? 1 : Math.floor(expected) + 1;
 
 /** What a record stores of a state (its version and claim are written by the store). */
 const attributes = ({ raised, raisedAt, sentAt, clearedAt }: SignalState) => ({
@@ -102,7 +66,7 @@ export class DynamoSignalStates implements SignalStateStore {
 
   async claim(name: string, read: SignalState, claim: SignalClaim): Promise<number | undefined> {
     const version = nextVersion(read.version);
-    const condition = versionCondition(read.version);
+    const condition = versionCondition(read.version, 'name');
     try {
       await this.client.send(
         new PutCommand({
