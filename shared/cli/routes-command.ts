@@ -279,7 +279,8 @@ export function parseExpectation(text: string, config: CompiledConfig): Expectat
     .split(',')
     .map((a) => a.trim())
     .filter(Boolean);
-  if (audiences.length === 0) throw new UsageError(`--expect '${maskContacts(text)}': name at least one audience`);
+  if (audiences.length === 0)
+    throw new UsageError(`--expect '${maskContacts(text)}': name at least one audience`);
   const unknown = audiences.filter((a) => !(a in config.file.audiences));
   if (unknown.length > 0) {
     throw new UsageError(

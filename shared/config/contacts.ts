@@ -22,7 +22,7 @@ export function maskContact(value: unknown): string {
  * whole by the path and by "unknown key": masked there as everywhere else. An address, or a run of
  * digits however a person groups them (`07700 900123`, `07700-900-123`, `(07700) 900123`,
  * `+44.7700.900123`) that is not part of a word (a reference such as `DA-001-0000140`). */
-const CONTACT_LIKE = /[^\s'"@…[\].][^\s'"@…[\]]*@[^\s'"…[\]]+|(?<![\w.-])\+?\(?\d[\d ().\/-]*\d(?![\w-])/g;
+const CONTACT_LIKE = /[^\s'"@…[\].][^\s'"@…[\]]*@[^\s'"…[\]]+|(?<![\w.-])\+?\(?\d[\d ()./-]*\d(?![\w-])/g;
 
 /** Digits enough to be a phone number (as many as a date, and more than a limit or a count). */
 const PHONE_DIGITS_AT_LEAST = 8;

@@ -4,7 +4,6 @@
 
 import { describe, expect, it } from 'vitest';
 import { MemoryOpsNotifier, MemoryStateStore } from '#shared/adapters/memory-sinks.ts';
-import type { StateStore } from '#shared/scan/ports.ts';
 import { OpsReporter } from '#shared/scan/report.ts';
 import type { ScanResult } from '#shared/scan/run-scan.ts';
 

@@ -15,7 +15,7 @@ import { loadConfig } from '#shared/config/load.ts';
 import { ALL_SHARDS, type ShardRef, shardsOf } from '#shared/domain/shards.ts';
 import { metrics } from '#shared/lambda/observability.ts';
 import { createScanHandler, type ScanDeps, ScanIncompleteError } from '#shared/scan/handler.ts';
-import type { AuditEntry, AuditLog, OpenCaseSource, Publisher, StateStore } from '#shared/scan/ports.ts';
+import type { AuditEntry, AuditLog, OpenCaseSource, Publisher } from '#shared/scan/ports.ts';
 import { WHOLE_LEDGER_MAX_ENTRIES } from '#shared/scan/run-scan.ts';
 import { aCaseView, iso, ref } from '#test/support/fixtures.ts';
 
