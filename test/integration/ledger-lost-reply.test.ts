@@ -14,12 +14,7 @@ import { CallbackPublisher, MemoryAuditLog } from '#shared/adapters/memory-sinks
 import { toMirrorItem } from '#shared/adapters/mirror-item.ts';
 import { DynamoOpenCaseSource } from '#shared/adapters/mirror-reader.ts';
 import { loadConfig } from '#shared/config/load.ts';
-import {
-  createTables,
-  type EmbeddedDynamo,
-  localDynamoClient,
-  startDynalite,
-} from '#shared/local/embedded-dynamo.ts';
+import { createTables, type EmbeddedDynamo, startDynalite } from '#shared/local/embedded-dynamo.ts';
 import { groupStateId } from '#shared/scan/ledger-keys.ts';
 import type { OutgoingMessage } from '#shared/scan/ports.ts';
 import { runScan } from '#shared/scan/run-scan.ts';
@@ -104,29 +99,13 @@ describe('a ledger write whose reply is lost', () => {
         }),
       );
     // Loses the reply to the next write (put or delete) of a D01 supervisor's case record, after it went in.
-    const client = localDynamoClient(dynamo.endpoint);
-    let armed = false;
-    let lost = 0;
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        // The low-level client's input: attribute values marshalled ({ S: ... }).
-        const input = args.input as { Item?: { group?: { S?: string } }; Key?: { group?: { S?: string } } };
-        const id = input.Item?.group?.S ?? input.Key?.group?.S ?? '';
-        const write = context.commandName === 'PutItemCommand' || context.commandName === 'DeleteItemCommand';
-        if (armed && write && id.startsWith('district-supervisor#D01#')) {
-          armed = false;
-          lost += 1;
-          throw Object.assign(new Error('socket hang up'), {
-            name: 'TimeoutError',
-            code: 'ECONNRESET',
-            $metadata: {},
-          });
-        }
-        return result;
-      },
-      { step: 'deserialize' },
-    );
+    const { client, lose, lostCount } = lossyClient(dynamo.endpoint, (command, input) => {
+      // The low-level client's input: attribute values marshalled ({ S: ... }).
+      const { Item, Key } = input as { Item?: { group?: { S?: string } }; Key?: { group?: { S?: string } } };
+      const id = Item?.group?.S ?? Key?.group?.S ?? '';
+      const write = command === 'PutItemCommand' || command === 'DeleteItemCommand';
+      return write && id.startsWith('district-supervisor#D01#');
+    });
     const sent: OutgoingMessage[] = [];
     const run = (nowMs: number) =>
       runScan({
@@ -146,12 +125,12 @@ describe('a ledger write whose reply is lost', () => {
     await open('DA-000-0000001', T0 - 25 * HOUR);
     await run(T0);
     await open('DA-000-0000002', T0 - 16 * HOUR);
-    armed = true;
+    lose();
     const second = await run(T0 + 8 * HOUR);
     const after = toSupervisor().length;
     const third = await run(T0 + 8 * HOUR + 5 * 60_000);
 
-    expect(lost).toBe(1);
+    expect(lostCount()).toBe(1);
     expect(second.failures).toEqual([]);
     expect(after).toBe(2);
     // Recorded as told at T0 + 8 h: no breach reminder five minutes later.
@@ -176,9 +155,9 @@ describe('a ledger write whose reply is lost', () => {
         ),
       }),
     );
-    armed = true;
+    lose();
     const closing = await run(T0 + 13 * HOUR);
-    expect(lost).toBe(2);
+    expect(lostCount()).toBe(2);
     expect(closing.failures).toEqual([]);
     expect(toSupervisor().at(-1)?.email?.body).toMatch(/No longer waiting/);
   });
