@@ -2,44 +2,26 @@
 // a file named with `-c deployConfig=PATH`, checked against the admin config its subscriptions'
 // filter policies are built from. Never the committed example: its contacts are fictional.
 
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isDeepStrictEqual } from 'node:util';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import {
   type DeploymentCheck,
   DeploymentConfigError,
+  EXAMPLE_DEPLOY_CONFIG_FILE,
+  exampleCopy,
   loadDeploymentFile,
+  sameFile,
 } from '#shared/delivery/deploy-config.ts';
 
 export { DeploymentConfigError };
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEPLOY_CONFIG_FILE = 'deploy.config.json';
-export const EXAMPLE_DEPLOY_CONFIG_FILE = 'deploy.config.example.json';
+export { EXAMPLE_DEPLOY_CONFIG_FILE };
 export const EXAMPLE_DEPLOY_CONFIG_PATH = join(PROJECT_ROOT, EXAMPLE_DEPLOY_CONFIG_FILE);
 export const SHIPPED_ADMIN_CONFIG_PATH = join(PROJECT_ROOT, 'config', 'queuewatch.yaml');
-
-const sameFile = (a: string, b: string) => {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
-};
-
-/** Whether a file holds the example's settings unchanged (a copy made and never filled in). */
-const exampleCopy = (path: string, example: string) => {
-  try {
-    return isDeepStrictEqual(
-      JSON.parse(readFileSync(path, 'utf8')),
-      JSON.parse(readFileSync(example, 'utf8')),
-    );
-  } catch {
-    return false; // unreadable or not JSON: the deployment check says what is wrong with it
-  }
-};
 
 /** The deployment config to use: an explicit path (context `deployConfig`), else deploy.config.json.
  * Refuses, saying what to do, when there is none or when it is the committed example (a synth must

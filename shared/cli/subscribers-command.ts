@@ -8,9 +8,13 @@ import type { Coverage } from '../delivery/coverage.ts';
 import {
   type DeploymentCheck,
   DeploymentConfigError,
+  EXAMPLE_DEPLOY_CONFIG_FILE,
+  EXAMPLE_DEPLOY_CONFIG_PATH,
+  exampleCopy,
   type ForceCheck,
   isUnknownForce,
   loadForcesFile,
+  sameFile,
 } from '../delivery/deploy-config.ts';
 import { EXIT, print } from './output.ts';
 
@@ -100,7 +104,7 @@ export function subscribersCheck(options: SubscribersCheckOptions): void {
       ? existsSync(path)
         ? 'not a file'
         : 'no such file'
-      : 'no such file: pass --deploy-config PATH, or run from the directory that has it';
+      : `no such file: copy ${EXAMPLE_DEPLOY_CONFIG_FILE} to ${DEFAULT_DEPLOY_CONFIG} and put your stage, subscribers and opsEmails in it (README: Deploy), or pass --deploy-config PATH`;
     process.stderr.write(`queuewatch: ${path}: ${advice}\n`);
     process.exitCode = EXIT.usage;
     return;
@@ -118,6 +122,12 @@ export function subscribersCheck(options: SubscribersCheckOptions): void {
     return;
   }
   const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
+  // The example itself is a fair preview; a copy of it never filled in is a deployment to be.
+  if (!sameFile(path, EXAMPLE_DEPLOY_CONFIG_PATH) && exampleCopy(path)) {
+    process.stderr.write(
+      `queuewatch: WARNING: ${source} is an unchanged copy of ${EXAMPLE_DEPLOY_CONFIG_FILE}: its contacts are fictional, and the synth refuses it; put your stage, subscribers and opsEmails in it\n`,
+    );
+  }
   const [only] = forces;
   // A file that is one force prints as it always has; a list prints each force under its place.
   if (forces.length === 1 && only?.where === '') {

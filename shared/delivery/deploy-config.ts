@@ -4,8 +4,9 @@
 // A file holds one force, or several under `forces`, each deployed as its own stack pair.
 // The CDK app and `queuewatch subscribers check` both use it, so they agree.
 
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { type CompiledConfig, ConfigError } from '../config/compile.ts';
 import { maskContacts } from '../config/contacts.ts';
 import { DEFAULT_CONFIG_PATH, formatPath, loadConfig, zodIssues } from '../config/load.ts';
@@ -236,6 +237,35 @@ export function checkDeployment(
 /** How long before the digest falls due the morning signals run must start: the digest runs each
  * quarter of an hour and reads the signals' states once, when it goes out, so a whole cycle covers
  * the run itself (at most 5 minutes) and either schedule firing late. */
+/** The committed example deployment config, beside the shipped admin config's folder. Its contacts
+ * are fictional: a synth refuses it, and a copy of it never filled in. */
+export const EXAMPLE_DEPLOY_CONFIG_FILE = 'deploy.config.example.json';
+export const EXAMPLE_DEPLOY_CONFIG_PATH = join(
+  dirname(dirname(DEFAULT_CONFIG_PATH)),
+  EXAMPLE_DEPLOY_CONFIG_FILE,
+);
+
+/** Whether two paths name one file. */
+export const sameFile = (a: string, b: string): boolean => {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+};
+
+/** Whether a file holds the example's settings unchanged (a copy made and never filled in). */
+export const exampleCopy = (path: string, example = EXAMPLE_DEPLOY_CONFIG_PATH): boolean => {
+  try {
+    return isDeepStrictEqual(
+      JSON.parse(readFileSync(path, 'utf8')),
+      JSON.parse(readFileSync(example, 'utf8')),
+    );
+  } catch {
+    return false; // unreadable or not JSON: the deployment check says what is wrong with it
+  }
+};
+
 export const SIGNALS_BEFORE_DIGEST_MINUTES = 15;
 
 const minutesOf = (hhmm: string): number => {

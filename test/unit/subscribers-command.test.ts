@@ -1,9 +1,11 @@
 // `queuewatch subscribers check` as an engineer runs it before a deploy: a real process per case,
 // checking the coverage table, the warnings, the exit status and that no contact is ever printed.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fullCoverageDeployment, otherForceConfigText } from '#test/support/deployments.ts';
-import { type CliResult, defaultConfig, runCli, tempDir } from '#test/support/fixtures.ts';
+import { type CliResult, defaultConfig, REPO_ROOT, runCli, tempDir } from '#test/support/fixtures.ts';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -197,6 +199,20 @@ describe.concurrent('queuewatch subscribers check', { timeout: 60_000 }, () => {
     expect(json.status).toBe(1);
     expect(JSON.parse(json.stdout).forces.map((f: { stage: string }) => f.stage)).toEqual(['dev', 'south']);
     for (const result of [every, south, json]) expectNoContacts(result);
+  });
+
+  it('warns that an unchanged copy of the example has fictional contacts (the synth refuses it); the example itself previews as is', async () => {
+    const copy = tmp.file('copied.json', readFileSync(join(REPO_ROOT, 'deploy.config.example.json'), 'utf8'));
+    const [copied, example] = await Promise.all([
+      runCli(['subscribers', 'check', '--deploy-config', copy]),
+      runCli(['subscribers', 'check', '--deploy-config', 'deploy.config.example.json']),
+    ]);
+
+    expect([copied.status, example.status]).toEqual([0, 0]);
+    expect(copied.stderr).toContain(
+      `queuewatch: WARNING: ${copy} is an unchanged copy of deploy.config.example.json: its contacts are fictional, and the synth refuses it`,
+    );
+    expect(example.stderr).not.toContain('unchanged copy');
   });
 
   it('names a deployment config that cannot be read, or a force it does not have: usage errors, exit 2', async () => {
