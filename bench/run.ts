@@ -931,6 +931,7 @@ const coldStartEnv = {
   ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-alerts',
   OPS_TOPIC_ARN: 'arn:aws:sns:eu-west-2:000000000000:bench-ops',
   CONFIG_PARAMETER: '/queuewatch/bench/config',
+  SIGNALS_AT: '06:30',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
