@@ -7,6 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompiledConfig } from '#shared/config/compile.ts';
 import {
+  DEPLOY_CONFIG_FILE,
   type DeploymentCheck,
   DeploymentConfigError,
   EXAMPLE_DEPLOY_CONFIG_FILE,
@@ -18,8 +19,7 @@ import {
 export { DeploymentConfigError };
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const DEPLOY_CONFIG_FILE = 'deploy.config.json';
-export { EXAMPLE_DEPLOY_CONFIG_FILE };
+export { DEPLOY_CONFIG_FILE, EXAMPLE_DEPLOY_CONFIG_FILE };
 export const EXAMPLE_DEPLOY_CONFIG_PATH = join(PROJECT_ROOT, EXAMPLE_DEPLOY_CONFIG_FILE);
 export const SHIPPED_ADMIN_CONFIG_PATH = join(PROJECT_ROOT, 'config', 'queuewatch.yaml');
 

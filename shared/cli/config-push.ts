@@ -16,7 +16,12 @@ import {
   parameterTier,
   storedConfigValue,
 } from '../config/stored.ts';
-import { DeploymentConfigError, signalsAtOf, signalsTooLate } from '../delivery/deploy-config.ts';
+import {
+  DEPLOY_CONFIG_FILE,
+  DeploymentConfigError,
+  signalsAtOf,
+  signalsTooLate,
+} from '../delivery/deploy-config.ts';
 import { ssmClient } from './aws.ts';
 import { configWarnings } from './config-check.ts';
 import type { InForce as ConfigInForce } from './config-removals.ts';
@@ -105,8 +110,6 @@ export interface PushOptions extends ParameterOptions {
   deployConfig?: string;
 }
 
-const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
-
 /** The deployment check warns when the morning signals run (`signalsAt`, set at deploy) is not a
  * quarter of an hour before `digest.at`; a push moves `digest.at` without a deploy, so it says the
  * same, against the stage's `signalsAt` in the deployment config. Without one, a push that moves
@@ -119,7 +122,7 @@ function digestTimingWarnings(
 ): string[] {
   const { stage } = options;
   if (stage === undefined || next.file.digest.audiences.length === 0) return [];
-  const file = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
+  const file = options.deployConfig ?? DEPLOY_CONFIG_FILE;
   const moved = next.file.digest.at !== inForce.config.file.digest.at;
   const unchecked = (why: string) =>
     moved

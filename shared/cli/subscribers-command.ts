@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_PATH } from '../config/load.ts';
 import type { Coverage } from '../delivery/coverage.ts';
 import {
+  DEPLOY_CONFIG_FILE,
   type DeploymentCheck,
   DeploymentConfigError,
   EXAMPLE_DEPLOY_CONFIG_FILE,
@@ -17,8 +18,6 @@ import {
   sameFile,
 } from '../delivery/deploy-config.ts';
 import { EXIT, print } from './output.ts';
-
-export const DEFAULT_DEPLOY_CONFIG = 'deploy.config.json';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -95,7 +94,7 @@ export interface SubscribersCheckOptions {
 
 /** The action of `queuewatch subscribers check` (declared, with its options, in program.ts). */
 export function subscribersCheck(options: SubscribersCheckOptions): void {
-  const path = resolve(options.deployConfig ?? DEFAULT_DEPLOY_CONFIG);
+  const path = resolve(options.deployConfig ?? DEPLOY_CONFIG_FILE);
   let forces: ForceCheck[];
   // A file that cannot be read is a usage error (exit 2), as for every command; one that says
   // something wrong fails the check (exit 1).
@@ -104,7 +103,7 @@ export function subscribersCheck(options: SubscribersCheckOptions): void {
       ? existsSync(path)
         ? 'not a file'
         : 'no such file'
-      : `no such file: copy ${EXAMPLE_DEPLOY_CONFIG_FILE} to ${DEFAULT_DEPLOY_CONFIG} and put your stage, subscribers and opsEmails in it (README: Deploy), or pass --deploy-config PATH`;
+      : `no such file: copy ${EXAMPLE_DEPLOY_CONFIG_FILE} to ${DEPLOY_CONFIG_FILE} and put your stage, subscribers and opsEmails in it (README: Deploy), or pass --deploy-config PATH`;
     process.stderr.write(`queuewatch: ${path}: ${advice}\n`);
     process.exitCode = EXIT.usage;
     return;
@@ -121,7 +120,7 @@ export function subscribersCheck(options: SubscribersCheckOptions): void {
     process.exitCode = error.issues.some(isUnknownForce) ? EXIT.usage : EXIT.failed;
     return;
   }
-  const source = options.deployConfig ?? DEFAULT_DEPLOY_CONFIG;
+  const source = options.deployConfig ?? DEPLOY_CONFIG_FILE;
   // The example itself is a fair preview; a copy of it never filled in is a deployment to be.
   if (!sameFile(path, EXAMPLE_DEPLOY_CONFIG_PATH) && exampleCopy(path)) {
     process.stderr.write(

@@ -237,6 +237,9 @@ export function checkDeployment(
 /** How long before the digest falls due the morning signals run must start: the digest runs each
  * quarter of an hour and reads the signals' states once, when it goes out, so a whole cycle covers
  * the run itself (at most 5 minutes) and either schedule firing late. */
+/** Where a deployment's settings are read from by default (git-ignored: it holds real contacts). */
+export const DEPLOY_CONFIG_FILE = 'deploy.config.json';
+
 /** The committed example deployment config, beside the shipped admin config's folder. Its contacts
  * are fictional: a synth refuses it, and a copy of it never filled in. */
 export const EXAMPLE_DEPLOY_CONFIG_FILE = 'deploy.config.example.json';
