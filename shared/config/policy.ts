@@ -2,7 +2,7 @@
 // subscribes by), its repeat intervals per level, its quiet hours in London time, and what an
 // acknowledgement pauses. Compiled once from the config file; the scan asks it per group and run.
 
-import { londonOffsetMs } from '../domain/calendar.ts';
+import { clockMinutes, londonOffsetMs } from '../domain/calendar.ts';
 import { type Limit, parseLimit } from '../domain/duration.ts';
 import { LEVELS, type Level } from '../domain/levels.ts';
 import type { ConfigFile } from './schema.ts';
@@ -44,8 +44,6 @@ export const approximateMs = (limit: RepeatLimit): number =>
     : limit.kind === 'elapsed'
       ? limit.ms
       : limit.days * DAY_MS;
-
-const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 export function compilePolicies(
   file: ConfigFile,
@@ -91,7 +89,7 @@ export function compilePolicies(
       if (from === to) {
         issues.push({ path: `${path}.quietHours`, message: `from and to are both ${from}: give a period` });
       }
-      policy.quietHours = { from: minutesOf(from), to: minutesOf(to), text: `${from} to ${to}` };
+      policy.quietHours = { from: clockMinutes(from), to: clockMinutes(to), text: `${from} to ${to}` };
     }
     audiences.set(audience, policy);
   }

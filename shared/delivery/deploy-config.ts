@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type CompiledConfig, ConfigError } from '../config/compile.ts';
 import { maskContacts } from '../config/contacts.ts';
 import { DEFAULT_CONFIG_PATH, formatPath, loadConfig, zodIssues } from '../config/load.ts';
+import { clockMinutes } from '../domain/calendar.ts';
 import { jsonErrorAt, jsonLines, repeatedKeys } from '../domain/json-keys.ts';
 import { type Coverage, coverageOf } from './coverage.ts';
 import { prefixPattern } from './names.ts';
@@ -271,10 +272,6 @@ export const exampleCopy = (path: string, example = EXAMPLE_DEPLOY_CONFIG_PATH):
 
 export const SIGNALS_BEFORE_DIGEST_MINUTES = 15;
 
-const minutesOf = (hhmm: string): number => {
-  const [hours = 0, minutes = 0] = hhmm.split(':').map(Number);
-  return hours * 60 + minutes;
-};
 const clockOf = (minutes: number): string =>
   `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
@@ -294,8 +291,8 @@ export function signalsTooLate(
   const { signals } = config;
   const judgedDaily = signals.configured && signals.rates.length + signals.proportions.length > 0;
   if (digest.audiences.length === 0 || !judgedDaily) return undefined;
-  const latest = minutesOf(digest.at) - SIGNALS_BEFORE_DIGEST_MINUTES;
-  if (minutesOf(deployment.signalsAt) <= latest) return undefined;
+  const latest = clockMinutes(digest.at) - SIGNALS_BEFORE_DIGEST_MINUTES;
+  if (clockMinutes(deployment.signalsAt) <= latest) return undefined;
   const signalsAt = `signalsAt ${deployment.signalsAt}${given ? '' : ' (the default)'} in ${source}`;
   const fix =
     latest >= 0

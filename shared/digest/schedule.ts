@@ -1,7 +1,7 @@
 // When the daily picture falls due: the config's London wall-clock time on each day, as a UTC
 // instant, right across daylight-saving changes. Pure: `now` is a parameter.
 
-import { DAY_MS, londonLocalToUtc, londonOffsetMs } from '../domain/calendar.ts';
+import { clockMinutes, DAY_MS, londonLocalToUtc, londonOffsetMs } from '../domain/calendar.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -16,17 +16,11 @@ export interface DigestSlot {
   dueAtMs: number;
 }
 
-const minutesOf = (hhmm: string): number => {
-  const match = /^(\d{2}):(\d{2})$/.exec(hhmm);
-  if (!match) throw new RangeError(`not a time like 07:00: ${hhmm}`);
-  return Number(match[1]) * 60 + Number(match[2]);
-};
-
 /** The latest slot at or before `nowMs`: today's when `at` has passed in London, else yesterday's. A
  * slot stays the current one until the next falls due, so a run that could not send at `at` sends
  * later that day rather than never. */
 export function currentSlot(at: string, nowMs: number): DigestSlot {
-  const offsetMs = minutesOf(at) * 60_000;
+  const offsetMs = clockMinutes(at) * 60_000;
   // London midnight of today, as if London time were UTC.
   let localMidnight = Math.floor((nowMs + londonOffsetMs(nowMs)) / DAY_MS) * DAY_MS;
   let dueAtMs = londonLocalToUtc(localMidnight + offsetMs);

@@ -12,6 +12,14 @@ export const TIME_ZONE = 'Europe/London';
 const HOUR = 3_600_000;
 export const DAY_MS = 24 * HOUR;
 
+/** Minutes after midnight of a wall-clock time, HH:MM (24-hour), as the configs give a London time;
+ * a RangeError for anything else. */
+export function clockMinutes(hhmm: string): number {
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(hhmm);
+  if (!match) throw new RangeError(`not a time like 07:00: ${hhmm}`);
+  return Number(match[1]) * 60 + Number(match[2]);
+}
+
 /** The days since 1970-01-01 of an ISO calendar date (YYYY-MM-DD). */
 export function epochDay(isoDate: string): number {
   const ms = Date.parse(`${isoDate}T00:00:00Z`);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { DAY_MS, londonLocalToUtc } from '../domain/calendar.ts';
+import { clockMinutes, DAY_MS, londonLocalToUtc } from '../domain/calendar.ts';
 import { dayText, londonDay } from '../domain/flow.ts';
 import * as z from '../domain/zod.ts';
 import { failureFields } from '../lambda/dependency.ts';
@@ -50,11 +50,8 @@ export interface SignalsDeps {
 }
 
 /** Today's morning run (the London day of `nowMs`, at `signalsAt`), as a UTC instant. */
-export function morningRunAt(signalsAt: string, nowMs: number): number {
-  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(signalsAt);
-  if (!match) throw new RangeError(`signalsAt is not a London time like 06:30: ${signalsAt}`);
-  return londonLocalToUtc(londonDay(nowMs) * DAY_MS + (Number(match[1]) * 60 + Number(match[2])) * 60_000);
-}
+export const morningRunAt = (signalsAt: string, nowMs: number): number =>
+  londonLocalToUtc(londonDay(nowMs) * DAY_MS + clockMinutes(signalsAt) * 60_000);
 
 /** The mode a run takes: the schedule's, and for a check for stopped flow also the daily part when
  * today's is due (its morning time has passed) and not recorded as completed. A record that cannot
@@ -166,8 +163,14 @@ function opsReportFailed(error: unknown): void {
 }
 
 export function createSignalsHandler(deps: SignalsDeps, clock: () => number = Date.now) {
-  // A signalsAt that is not a time fails here, at cold start, not in every run.
-  morningRunAt(deps.signalsAt, clock());
+  // A signalsAt that is not a time fails here, at cold start, naming it, not in every run.
+  try {
+    clockMinutes(deps.signalsAt);
+  } catch (error) {
+    throw new RangeError(`signalsAt (SIGNALS_AT) is not a London time like 06:30: ${deps.signalsAt}`, {
+      cause: error,
+    });
+  }
   // Kept across warm runs: each flow profile is fitted once a London day.
   const profiles: ProfileCache = new Map();
   return async (raw: unknown, context: Pick<Context, 'awsRequestId'>): Promise<SignalsResult> => {

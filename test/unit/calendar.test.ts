@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  clockMinutes,
   createWorkingCalendar,
   epochDay,
   formatDate,
@@ -98,6 +99,15 @@ describe("the coded summer-time rule, against the runtime's time-zone database",
     expect(londonOffsetMs(at('1995-10-22T01:00:00Z'))).toBe(0);
     // 1970 was in British Standard Time (GMT+1) all year.
     expect(londonOffsetMs(at('1970-01-15T12:00:00Z'))).toBe(HOUR);
+  });
+});
+
+describe('wall-clock times in the configs (HH:MM)', () => {
+  it('are minutes after midnight, and anything else is refused', () => {
+    expect(['00:00', '06:30', '23:59'].map(clockMinutes)).toEqual([0, 390, 1439]);
+    for (const bad of ['24:00', '6:30', '06:60', '06:30:00', ' 06:30', '']) {
+      expect(() => clockMinutes(bad), bad).toThrow(RangeError);
+    }
   });
 });
 

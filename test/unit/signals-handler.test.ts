@@ -167,6 +167,14 @@ describe('the signals handler, when a step fails', { timeout: 60_000 }, () => {
     expect(second.result?.sent.map((s) => `${s.event} ${s.district}`)).toEqual(['raised D01']);
   });
 
+  it('refuses, at cold start, a signalsAt that is not a London time, naming it', async () => {
+    const h = harness(await stoppedFlow());
+
+    expect(() => createSignalsHandler({ ...h.deps, signalsAt: '6:30' })).toThrow(
+      'signalsAt (SIGNALS_AT) is not a London time like 06:30: 6:30',
+    );
+  });
+
   it('tells ops of a failure that lasts when it changes and hourly, not at every check', async () => {
     const h = harness(await stoppedFlow());
     const told = new MemoryStateStore();
